@@ -1,0 +1,63 @@
+"""Verifier flags shared by `verify`, `run` and `rejudge`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sandbox import Limits, VerifyOptions
+
+
+def add_verifier_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("verifier")
+    group.add_argument("--sandbox", choices=["process", "docker"], default=None,
+                       help="isolation backend (default: process)")
+    group.add_argument("--isolation", choices=["full", "weak"], default=None,
+                       help="'weak' runs without namespaces where the kernel refuses them; "
+                       "every verdict then says so")
+    group.add_argument("--jobs", "-j", type=int, default=None,
+                       help="sandbox workers (default: 1)")
+    group.add_argument("--timeout", type=float, default=None,
+                       help="wall-clock seconds per test run (default: 10)")
+    group.add_argument("--memory", type=int, default=None, metavar="MB",
+                       help="memory limit per sample in MB (default: 1024)")
+    group.add_argument("--lint-select", default=None, metavar="CODES",
+                       help="comma-separated ruff rules that reject a sample")
+    group.add_argument("--lint-ignore", default=None, metavar="CODES",
+                       help="comma-separated ruff rules to ignore")
+    group.add_argument("--no-strength-check", dest="strength_check", action="store_false",
+                       default=None, help="do not reject tests that pass against stubbed code")
+
+
+def _codes(text: str) -> tuple[str, ...]:
+    return tuple(c.strip().upper() for c in text.split(",") if c.strip())
+
+
+def verifier_options(args: argparse.Namespace, base: VerifyOptions | None = None) -> VerifyOptions:
+    """Options from flags, each flag overriding `base` only when given."""
+    base = base or VerifyOptions()
+    limits = base.limits
+    if args.timeout is not None or args.memory is not None:
+        limits = Limits(
+            **{
+                **limits.__dict__,
+                **({"timeout_s": args.timeout} if args.timeout is not None else {}),
+                **({"memory_mb": args.memory} if args.memory is not None else {}),
+            }
+        )
+    fields = {
+        "sandbox": args.sandbox,
+        "isolation": args.isolation,
+        "jobs": args.jobs,
+        "strength_check": args.strength_check,
+        "lint_select": _codes(args.lint_select) if args.lint_select is not None else None,
+        "lint_ignore": _codes(args.lint_ignore) if args.lint_ignore is not None else None,
+    }
+    merged = {**base.__dict__, **{k: v for k, v in fields.items() if v is not None}}
+    merged["limits"] = limits
+    return VerifyOptions(**merged)
+
+
+def fail(message: str, status: int = 2) -> int:
+    print(f"assay: error: {message}", file=sys.stderr)
+    return status

@@ -1,0 +1,122 @@
+"""Reading samples from JSONL (optionally gzipped): assay's own format and HumanEval's.
+
+Dataset quirks live here, not in the sandbox (STYLE 6): a HumanEval record becomes an ordinary
+sample whose tests import the solution and call `check`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.records import Sample
+
+FORMATS = ("auto", "assay", "humaneval")
+HUMANEVAL_FIELDS = ("task_id", "prompt", "test", "entry_point")
+
+
+class InputError(ValueError):
+    """A bad input line; the message names the file and line."""
+
+
+@dataclass
+class Record:
+    path: str
+    line: int
+    data: dict[str, Any] | None  # None when the line is bad
+    error: str = ""
+    sample: Sample | None = None
+
+
+def detect_format(data: dict[str, Any]) -> str:
+    if all(k in data for k in HUMANEVAL_FIELDS):
+        return "humaneval"
+    return "assay"
+
+
+def humaneval_sample(data: dict[str, Any]) -> Sample:
+    body = data.get("completion")
+    if body is None:
+        body = data.get("canonical_solution")
+    if body is None:
+        raise InputError("missing field 'completion' (or 'canonical_solution')")
+    entry = data["entry_point"]
+    tests = (
+        "from solution import *  # noqa: F403\n"
+        f"from solution import {entry}\n\n"
+        f"{data['test']}\n\n\n"
+        f"def test_check():\n    check({entry})\n"
+    )
+    return Sample(
+        id=str(data["task_id"]),
+        problem=data["prompt"],
+        solution=data["prompt"] + body,
+        tests=tests,
+        meta={"source": "humaneval", "task_id": data["task_id"]},
+    )
+
+
+def assay_sample(data: dict[str, Any]) -> Sample:
+    for name in ("solution", "tests"):
+        if name not in data:
+            raise InputError(f"missing field '{name}'")
+        if not isinstance(data[name], str):
+            raise InputError(f"field '{name}' must be a string, got {type(data[name]).__name__}")
+    meta = data.get("meta") or {}
+    if not isinstance(meta, dict):
+        raise InputError("field 'meta' must be an object")
+    return Sample(
+        solution=data["solution"],
+        tests=data["tests"],
+        problem=str(data.get("problem", "")),
+        id=str(data.get("id") or ""),
+        language=str(data.get("language", "python")),
+        meta=meta,
+    )
+
+
+def to_sample(data: dict[str, Any], fmt: str) -> Sample:
+    if fmt == "auto":
+        fmt = detect_format(data)
+    if fmt == "humaneval":
+        missing = [k for k in HUMANEVAL_FIELDS if k not in data]
+        if missing:
+            raise InputError(f"missing field '{missing[0]}' (HumanEval format)")
+        return humaneval_sample(data)
+    return assay_sample(data)
+
+
+def _open(path: str):
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def read_records(path: str, fmt: str = "auto") -> Iterator[Record]:
+    """Every non-blank line of `path` as a Record: a Sample, or the error that names the line."""
+    with _open(path) as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield Record(path, number, None, f"not UTF-8 text (byte {exc.start})")
+                continue
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield Record(path, number, None, f"invalid JSON: {exc.msg} at column {exc.colno}")
+                continue
+            if not isinstance(data, dict):
+                yield Record(path, number, None, f"expected a JSON object, got {type(data).__name__}")
+                continue
+            try:
+                yield Record(path, number, data, sample=to_sample(data, fmt))
+            except InputError as exc:
+                yield Record(path, number, data, str(exc))

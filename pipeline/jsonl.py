@@ -1,0 +1,99 @@
+"""Append-only JSONL files that survive kill -9: whole lines only, fsynced often.
+
+On open, a last line cut off by a crash is truncated away, so readers never see half a record and
+the next append starts on a fresh line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+
+def repair_tail(path: str) -> int:
+    """Cut a partial last line off `path`; returns the number of bytes removed."""
+    try:
+        size = os.path.getsize(path)
+    except FileNotFoundError:
+        return 0
+    if size == 0:
+        return 0
+    with open(path, "rb+") as fh:
+        pos = size
+        step = 65536
+        while pos > 0:
+            start = max(0, pos - step)
+            fh.seek(start)
+            block = fh.read(pos - start)
+            if start + len(block) == size and block.endswith(b"\n"):
+                return 0
+            idx = block.rfind(b"\n")
+            if idx >= 0:
+                keep = start + idx + 1
+                fh.truncate(keep)
+                return size - keep
+            pos = start
+        fh.truncate(0)
+        return size
+
+
+def iter_jsonl(path: str) -> Iterator[dict[str, Any]]:
+    """Complete, valid lines of `path`; a torn or corrupt line is skipped."""
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        return
+    with fh:
+        for raw in fh:
+            if not raw.endswith(b"\n"):
+                break
+            try:
+                item = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(item, dict):
+                yield item
+
+
+class AppendLog:
+    """One append-only JSONL file. Each record is one write(2) of a whole line; fsync at most every
+    `sync_every_s` seconds and on close, so a process kill loses nothing written."""
+
+    def __init__(self, path: str, sync_every_s: float = 1.0) -> None:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        repair_tail(path)
+        self.path = path
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.sync_every_s = sync_every_s
+        self._last_sync = time.monotonic()
+        self._dirty = False
+
+    def write(self, record: dict[str, Any]) -> None:
+        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "surrogatepass")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view) :]
+        self._dirty = True
+        if time.monotonic() - self._last_sync >= self.sync_every_s:
+            self.sync()
+
+    def sync(self) -> None:
+        if self._dirty:
+            os.fsync(self.fd)
+            self._dirty = False
+        self._last_sync = time.monotonic()
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            self.sync()
+            os.close(self.fd)
+            self.fd = -1
+
+    def __enter__(self) -> AppendLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

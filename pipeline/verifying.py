@@ -1,0 +1,145 @@
+"""`assay verify`: stream JSONL samples through the verifier into passed/rejected files.
+
+A rerun on the same output directory resumes: samples whose id is already in passed.jsonl or
+rejected.jsonl are not verified again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.importers import Record, read_records
+from pipeline.jsonl import AppendLog, iter_jsonl
+from sandbox import VERIFIER_VERSION, Verifier, VerifyOptions
+from sandbox.records import Sample
+
+
+class StrictInputError(RuntimeError):
+    pass
+
+
+@dataclass
+class VerifyStats:
+    """Counts that add up: per-worker or per-file stats combine with `+` (STYLE 4)."""
+
+    total: int = 0
+    passed: int = 0
+    rejected: int = 0
+    resumed: int = 0
+    input_errors: int = 0
+    by_stage: Counter = field(default_factory=Counter)
+    by_reason: Counter = field(default_factory=Counter)
+    sandbox_s: float = 0.0
+
+    def __add__(self, other: VerifyStats) -> VerifyStats:
+        return VerifyStats(
+            self.total + other.total,
+            self.passed + other.passed,
+            self.rejected + other.rejected,
+            self.resumed + other.resumed,
+            self.input_errors + other.input_errors,
+            self.by_stage + other.by_stage,
+            self.by_reason + other.by_reason,
+            self.sandbox_s + other.sandbox_s,
+        )
+
+
+def _reason_key(stage: str, reason: str) -> str:
+    head = reason.split(":", 1)[0].split(" at ", 1)[0]
+    return f"{stage}: {head[:60]}"
+
+
+def verify_files(
+    inputs: list[str],
+    out_dir: str,
+    options: VerifyOptions,
+    fmt: str = "auto",
+    strict: bool = False,
+    on_input_error: Callable[[Record], None] | None = None,
+    on_verdict: Callable[[VerifyStats], None] | None = None,
+) -> dict[str, Any]:
+    """Verify every sample of `inputs`; write DIR/passed.jsonl, rejected.jsonl, summary.json."""
+    for path in inputs:
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"input file not found: {path}")
+    os.makedirs(out_dir, exist_ok=True)
+    passed_path = os.path.join(out_dir, "passed.jsonl")
+    rejected_path = os.path.join(out_dir, "rejected.jsonl")
+    passed_log, rejected_log = AppendLog(passed_path), AppendLog(rejected_path)
+    done = {r.get("id") for p in (passed_path, rejected_path) for r in iter_jsonl(p)}
+    stats = VerifyStats()
+    started = time.monotonic()
+    pending: dict[str, dict[str, Any]] = {}
+
+    def samples() -> Iterator[Sample]:
+        for path in inputs:
+            for record in read_records(path, fmt):
+                if record.sample is None:
+                    stats.input_errors += 1
+                    if on_input_error is not None:
+                        on_input_error(record)
+                    if strict:
+                        raise StrictInputError(f"{record.path}:{record.line}: {record.error}")
+                    continue
+                sample = record.sample
+                if sample.id in done or sample.id in pending:
+                    stats.resumed += 1
+                    continue
+                pending[sample.id] = record.data or {}
+                yield sample
+
+    try:
+        with Verifier(options) as verifier:
+            for verdict in verifier.verify(samples()):
+                data = pending.pop(verdict.id)
+                out = {**data, "id": verdict.id, "verdict": verdict.to_dict()}
+                (passed_log if verdict.passed else rejected_log).write(out)
+                stats.total += 1
+                stats.sandbox_s += verdict.duration_s
+                stats.by_stage[verdict.stage] += 1
+                if verdict.passed:
+                    stats.passed += 1
+                else:
+                    stats.rejected += 1
+                    stats.by_reason[_reason_key(verdict.stage, verdict.reason)] += 1
+                if on_verdict is not None:
+                    on_verdict(stats)
+    finally:
+        passed_log.close()
+        rejected_log.close()
+    wall = time.monotonic() - started
+    summary = {
+        "verifier": VERIFIER_VERSION,
+        "inputs": inputs,
+        "total": stats.total,
+        "passed": stats.passed,
+        "rejected": stats.rejected,
+        "resumed": stats.resumed,
+        "input_errors": stats.input_errors,
+        "by_stage": dict(stats.by_stage.most_common()),
+        "by_reason": dict(stats.by_reason.most_common(20)),
+        "timings": {
+            "wall_s": round(wall, 3),
+            "samples_per_s": round(stats.total / wall, 2) if wall > 0 else None,
+            "mean_sample_s": round(stats.sandbox_s / stats.total, 4) if stats.total else None,
+        },
+        "options": {
+            "sandbox": options.sandbox,
+            "isolation": options.isolation,
+            "jobs": options.jobs,
+            "timeout_s": options.limits.timeout_s,
+            "memory_mb": options.limits.memory_mb,
+            "strength_check": options.strength_check,
+            "lint_select": list(options.lint_select),
+            "lint_ignore": list(options.lint_ignore),
+        },
+    }
+    with open(os.path.join(out_dir, "summary.json"), "w") as fh:
+        json.dump(summary, fh, indent=2)
+    return summary

@@ -1,0 +1,372 @@
+"""Python checks: parse, batched ruff, the stub strength check, and judging a sandboxed test run.
+
+Everything here runs on the trusted side and never executes sample code: `compile` only parses,
+ruff only reads text. The verdict of a test run is computed from the runner's authenticated
+messages plus what the supervisor saw from outside (exit status, signals, limits hit).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from sandbox.options import Limits, VerifyOptions
+from sandbox.records import LintMessage, Sample, TestCase, TestSummary, Verdict
+
+SOLUTION_FILE = "solution.py"
+TESTS_FILE = "test_solution.py"
+FEEDBACK_LIMIT = 4000
+
+
+# Syntax -----------------------------------------------------------------------------------------
+def syntax_error(sample: Sample, max_bytes: int) -> Verdict | None:
+    for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests)):
+        if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+            return _rejected("syntax", f"{name} is larger than {max_bytes} bytes")
+        try:
+            compile(text, name, "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            where = f"{name}:{exc.lineno or 0}:{exc.offset or 0}"
+            reason = f"{type(exc).__name__}: {exc.msg} at {where}"
+            verdict = _rejected("syntax", reason)
+            line = (exc.text or "").rstrip("\n")
+            verdict.feedback = (
+                f"The code does not parse ({type(exc).__name__}) at {where}: {exc.msg}"
+                + (f"\n    {line}" if line else "")
+            )
+            return verdict
+        except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
+            verdict = _rejected("syntax", f"{name}: {type(exc).__name__}: {exc}")
+            verdict.feedback = f"The code does not parse: {name}: {type(exc).__name__}: {exc}"
+            return verdict
+    return None
+
+
+def _rejected(stage: str, reason: str) -> Verdict:
+    return Verdict(passed=False, stage=stage, reason=reason)
+
+
+# Lint -------------------------------------------------------------------------------------------
+def ruff_binary() -> str:
+    try:
+        from ruff.__main__ import find_ruff_bin
+
+        return os.fsdecode(find_ruff_bin())
+    except (ImportError, FileNotFoundError):
+        found = os.path.join(os.path.dirname(sys.executable), "ruff")
+        if os.path.exists(found):
+            return found
+        raise RuntimeError("ruff is not installed: pip install ruff") from None
+
+
+def _matches(code: str, prefixes: Sequence[str]) -> bool:
+    return any(code.startswith(p) for p in prefixes)
+
+
+def lint(samples: Sequence[Sample], options: VerifyOptions) -> list[list[LintMessage]]:
+    """Run ruff once over every sample's solution and tests; messages per sample, in order."""
+    results: list[list[LintMessage]] = [[] for _ in samples]
+    if not samples:
+        return results
+    selected = [*options.lint_select, *options.lint_warn]
+    with tempfile.TemporaryDirectory(prefix="assay-lint-") as tmp:
+        for i, sample in enumerate(samples):
+            os.mkdir(os.path.join(tmp, str(i)))
+            for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests)):
+                with open(os.path.join(tmp, str(i), name), "w", errors="surrogatepass") as fh:
+                    fh.write(text)
+        version = f"py{sys.version_info.major}{sys.version_info.minor}"
+        cmd = [
+            ruff_binary(),
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--exit-zero",
+            "--output-format",
+            "json",
+            "--target-version",
+            version,
+            "--select",
+            ",".join(selected),
+        ]
+        if options.lint_ignore:
+            cmd += ["--ignore", ",".join(options.lint_ignore)]
+        proc = subprocess.run(cmd + ["."], cwd=tmp, capture_output=True, text=True, timeout=600)
+        if proc.returncode != 0:
+            raise RuntimeError(f"ruff failed ({proc.returncode}): {proc.stderr.strip()[:500]}")
+        for item in json.loads(proc.stdout or "[]"):
+            rel = os.path.relpath(item["filename"], tmp)
+            index, _, name = rel.partition(os.sep)
+            code = item.get("code") or "E999"
+            location = item.get("location") or {}
+            results[int(index)].append(
+                LintMessage(
+                    code=code,
+                    message=item.get("message", ""),
+                    line=int(location.get("row", 0)),
+                    column=int(location.get("column", 0)),
+                    file=name,
+                    rejects=_matches(code, options.lint_select)
+                    and not _matches(code, options.lint_ignore),
+                )
+            )
+    for messages in results:
+        messages.sort(key=lambda m: (m.file != SOLUTION_FILE, m.line, m.column))
+    return results
+
+
+def lint_verdict(messages: list[LintMessage]) -> Verdict | None:
+    rejecting = [m for m in messages if m.rejects]
+    if not rejecting:
+        return None
+    first = rejecting[0]
+    verdict = _rejected("lint", f"{first.code} {first.message}")
+    verdict.lint = messages
+    return verdict
+
+
+# The strength check -----------------------------------------------------------------------------
+class _Stubber(ast.NodeTransformer):
+    def __init__(self) -> None:
+        self.count = 0
+
+    def _stub(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
+        self.count += 1
+        body: list[ast.stmt] = []
+        if ast.get_docstring(node, clean=False) is not None:
+            body.append(node.body[0])
+        body.append(ast.Return(value=ast.Constant(value=None)))
+        node.body = body
+        return node
+
+    visit_FunctionDef = _stub
+    visit_AsyncFunctionDef = _stub
+
+
+def stub_solution(solution: str) -> str | None:
+    """The solution with every function's body replaced by `return None`; None if it has none."""
+    tree = ast.parse(solution)
+    stubber = _Stubber()
+    tree = stubber.visit(tree)
+    if stubber.count == 0:
+        return None
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+# Running tests ----------------------------------------------------------------------------------
+def test_request(sample: Sample, limits: Limits, solution: str | None = None) -> dict[str, Any]:
+    return {
+        "files": {
+            SOLUTION_FILE: sample.solution if solution is None else solution,
+            TESTS_FILE: sample.tests,
+        },
+        "test_file": TESTS_FILE,
+        "limits": asdict(limits),
+    }
+
+
+_EXC_AT_END = re.compile(r":\d+: ([A-Za-z_][\w.]*)\s*$")
+
+
+def _exception_type(case: dict[str, Any]) -> str:
+    found = _EXC_AT_END.search(case.get("detail", ""))
+    if found:
+        return found.group(1).rsplit(".", 1)[-1]
+    message = case.get("message", "")
+    head = message.split(":", 1)[0].strip()
+    if re.fullmatch(r"[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)", head):
+        return head.rsplit(".", 1)[-1]
+    if message.startswith("assert"):
+        return "AssertionError"
+    return case.get("outcome", "failed")
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def judge_run(result: dict[str, Any], limits: Limits) -> Verdict:
+    """Turn a backend's raw result into a verdict. Every path that is not a complete, all-passing,
+    authenticated report is a rejection."""
+    status = result.get("runner", {}).get("status")
+    exit_code = sig = None
+    if status is not None:
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+        elif os.WIFEXITED(status):
+            exit_code = os.WEXITSTATUS(status)
+    verdict = Verdict(
+        passed=False,
+        stage="tests",
+        exit_code=exit_code,
+        signal=sig,
+        stdout=_clip_stream(result.get("stdout", ""), result.get("stdout_bytes", 0)),
+        stderr=_clip_stream(result.get("stderr", ""), result.get("stderr_bytes", 0)),
+        duration_s=float(result.get("duration_s", 0.0)),
+        max_rss_mb=result.get("peak_mb"),
+        isolation=result.get("isolation", "full"),
+    )
+    messages = result.get("messages", [])
+    kinds = [m.get("t") for m in messages]
+    collected = next((m for m in messages if m.get("t") == "collected"), None)
+    cases = [m for m in messages if m.get("t") == "case"]
+    finished = "end" in kinds
+    summary = _summary(collected, cases)
+    verdict.tests = summary
+    oom = result.get("oom_kills", 0) > 0
+
+    def reject(stage: str, reason: str) -> Verdict:
+        verdict.stage, verdict.reason = stage, reason
+        return verdict
+
+    if result.get("timed_out"):
+        return reject("timeout", f"wall clock limit of {limits.timeout_s:g} s exceeded")
+    if result.get("output_exceeded"):
+        return reject("output", f"more than {limits.output_bytes} bytes on stdout or stderr")
+    if sig == signal.SIGXCPU:
+        return reject("timeout", "CPU time limit exceeded")
+    if oom and not (finished and summary.collected and summary.passed == summary.collected):
+        return reject("memory", f"memory limit of {limits.memory_mb} MB exceeded")
+    if "start" not in kinds and not result.get("channel_problem"):
+        # The runner never reached pytest: no sample code had run, so this is the sandbox's fault.
+        raise SandboxFailure(
+            f"the runner did not start (status {status}): {result.get('stderr', '')[-500:]}"
+        )
+    if result.get("channel_problem"):
+        return reject("tests", f"result channel tampered with: {result['channel_problem']}")
+    if sig is not None:
+        if sig == signal.SIGXFSZ:
+            return reject("crash", f"file size limit of {limits.file_size_mb} MB exceeded")
+        return reject("crash", f"killed by {_signal_name(sig)}")
+    if not finished:
+        return reject(
+            "tests",
+            f"the process exited (code {exit_code}) before the test report was complete",
+        )
+    if collected is None:
+        return reject("tests", "no collection report")
+    if collected.get("errors"):
+        first = collected["errors"][0].strip().splitlines()
+        return reject("tests", "collection error: " + (first[-1] if first else "unknown"))
+    end = next(m for m in messages if m.get("t") == "end")
+    if summary.collected == 0:
+        if end.get("exitstatus") in (2, 3):  # interrupted, internal error: e.g. SystemExit on import
+            return reject("tests", f"collection aborted (pytest exit status {end['exitstatus']})")
+        return reject("no_tests", "no tests collected")
+    reported = {c["id"] for c in cases}
+    if reported != set(collected.get("ids", [])) or len(cases) != summary.collected:
+        return reject("tests", "the test report is incomplete")
+    if summary.passed == summary.collected:
+        if end.get("exitstatus") not in (0, None):
+            return reject("tests", f"pytest ended with status {end.get('exitstatus')}")
+        verdict.passed, verdict.stage = True, "passed"
+        return verdict
+    if summary.failed == 0 and summary.errors == 0 and summary.passed == 0:
+        return reject("no_tests", "every test was skipped or xfailed")
+    bad = next(c for c in cases if c.get("outcome") != "passed")
+    if bad.get("outcome") in ("failed", "error"):
+        return reject("tests", _exception_type(bad))
+    return reject("tests", f"test {bad.get('outcome')}: {bad['id']}")
+
+
+class SandboxFailure(RuntimeError):
+    """The sandbox, not the sample, failed; the pool retries once and then reports `error`."""
+
+
+def _summary(collected: dict[str, Any] | None, cases: list[dict[str, Any]]) -> TestSummary:
+    summary = TestSummary(collected=len(collected.get("ids", [])) if collected else 0)
+    for case in cases:
+        outcome = case.get("outcome") or "error"
+        if outcome == "passed":
+            summary.passed += 1
+        elif outcome == "failed":
+            summary.failed += 1
+        elif outcome == "error":
+            summary.errors += 1
+        else:
+            summary.skipped += 1
+        message = case.get("message", "")
+        if outcome in ("failed", "error"):
+            message = f"{_exception_type(case)}: {message}" if message else _exception_type(case)
+        summary.cases.append(
+            TestCase(
+                name=str(case.get("id", "")).split("::", 1)[-1],
+                outcome=outcome,
+                message=message[:1000],
+                duration_s=round(float(case.get("duration", 0.0)), 4),
+            )
+        )
+    return summary
+
+
+def _clip_stream(text: str, total: int, limit: int = 2000) -> str:
+    if len(text) > limit:
+        text = text[:limit]
+    if total > len(text.encode("utf-8", "replace")):
+        text += f"\n... [truncated: {total} bytes in all]"
+    return text
+
+
+# Feedback ---------------------------------------------------------------------------------------
+def feedback(verdict: Verdict, details: dict[str, str] | None = None) -> str:
+    """The short text a revision prompt quotes: what failed, where, with values."""
+    if verdict.passed:
+        return ""
+    if verdict.stage == "syntax" and verdict.feedback:
+        return verdict.feedback
+    lines = [f"Verification failed at stage `{verdict.stage}`: {verdict.reason}."]
+    rejecting = [m for m in verdict.lint if m.rejects]
+    if rejecting:
+        lines.append("Lint errors (ruff):")
+        lines += [f"  {m.file}:{m.line}:{m.column}: {m.code} {m.message}" for m in rejecting[:20]]
+    if verdict.stage == "weak_tests":
+        lines.append(
+            "These tests still pass when every function of the solution is replaced by a stub "
+            "that returns None, so they check nothing: " + ", ".join(verdict.weak_tests[:10])
+        )
+    tests = verdict.tests
+    if tests is not None and verdict.stage in ("tests", "no_tests", "crash", "timeout", "memory"):
+        lines.append(
+            f"Tests: {tests.collected} collected, {tests.passed} passed, {tests.failed} failed, "
+            f"{tests.errors} errors, {tests.skipped} skipped."
+        )
+        shown = 0
+        for case in tests.cases:
+            if case.outcome == "passed" or shown >= 5:
+                continue
+            shown += 1
+            lines.append(f"- {case.name} {case.outcome}: {case.message.strip()}")
+            detail = (details or {}).get(case.name, "")
+            if detail:
+                tail = detail.strip().splitlines()[-12:]
+                lines.append("  traceback (last lines):")
+                lines += ["    " + line for line in tail]
+    if verdict.exit_code is not None or verdict.signal is not None:
+        code = verdict.exit_code if verdict.signal is None else f"killed by {_signal_name(verdict.signal)}"
+        lines.append(f"Return code: {code}")
+    for name in ("stdout", "stderr"):
+        text = getattr(verdict, name).strip()
+        if text:
+            lines.append(f"{name} (truncated):\n{text[:800]}")
+    text = "\n".join(lines)
+    return text if len(text) <= FEEDBACK_LIMIT else text[:FEEDBACK_LIMIT] + "\n... [feedback truncated]"
+
+
+def case_details(result: dict[str, Any]) -> dict[str, str]:
+    return {
+        str(m.get("id", "")).split("::", 1)[-1]: str(m.get("detail", ""))
+        for m in result.get("messages", [])
+        if m.get("t") == "case" and m.get("outcome") != "passed"
+    }

@@ -1,0 +1,213 @@
+"""Memory and process limits through cgroups (v2, or v1's memory and pids controllers).
+
+A memory cgroup, not RLIMIT_AS, so that runtimes which reserve large address ranges (OpenBLAS thread
+start-up, the JVM, Go) still work; the pids controller counts threads too, so it stops thread bombs as
+well as fork bombs. Each sample gets its own leaf, removed after the run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass
+
+ROOT = "/sys/fs/cgroup"
+
+
+class CgroupError(RuntimeError):
+    pass
+
+
+def _own_path(controller: str | None) -> str:
+    """This process's cgroup path for a v1 controller, or the v2 path when `controller` is None."""
+    with open("/proc/self/cgroup") as fh:
+        for line in fh:
+            _, names, path = line.rstrip("\n").split(":", 2)
+            if controller is None and names == "":
+                return path
+            if controller is not None and controller in names.split(","):
+                return path
+    raise CgroupError(f"no {controller or 'v2'} entry in /proc/self/cgroup")
+
+
+def _write(path: str, value: str) -> None:
+    with open(path, "w") as fh:
+        fh.write(value)
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as fh:
+            return fh.read()
+    except OSError:
+        return ""
+
+
+def _keyed(text: str, key: str) -> int:
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == key:
+            return int(parts[1])
+    return 0
+
+
+@dataclass
+class CgroupStats:
+    peak_mb: float | None
+    oom_kills: int
+
+
+class SampleCgroup:
+    """One sample's leaf cgroup(s): write a pid with `add`, read `stats`, then `destroy`."""
+
+    def __init__(self, dirs: dict[str, str], version: int) -> None:
+        self.dirs = dirs  # controller ("memory", "pids", or "" for v2) -> directory
+        self.version = version
+        self._oom_before = self._oom_kills()
+
+    def procs_fds(self) -> list[int]:
+        """File descriptors to write a pid into, opened now so they work after pivot_root."""
+        name = "cgroup.procs"
+        return [os.open(os.path.join(d, name), os.O_WRONLY | os.O_CLOEXEC) for d in self.dirs.values()]
+
+    def _mem_dir(self) -> str:
+        return self.dirs["" if self.version == 2 else "memory"]
+
+    def _oom_kills(self) -> int:
+        if self.version == 2:
+            return _keyed(_read(os.path.join(self._mem_dir(), "memory.events")), "oom_kill")
+        return _keyed(_read(os.path.join(self._mem_dir(), "memory.oom_control")), "oom_kill")
+
+    def stats(self) -> CgroupStats:
+        mem = self._mem_dir()
+        peak_file = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"
+        raw = _read(os.path.join(mem, peak_file)).strip()
+        peak = round(int(raw) / 2**20, 1) if raw.isdigit() else None
+        oom = self._oom_kills() - self._oom_before
+        if self.version == 1 and oom == 0 and "oom_kill " not in _read(f"{mem}/memory.oom_control"):
+            # Kernels before 4.13 lack the counter: a hit limit is the best evidence there is.
+            oom = int(_read(os.path.join(mem, "memory.failcnt")).strip() or 0) > 0
+        return CgroupStats(peak_mb=peak, oom_kills=int(oom))
+
+    def pids(self) -> set[int]:
+        found: set[int] = set()
+        for d in self.dirs.values():
+            found.update(int(p) for p in _read(os.path.join(d, "cgroup.procs")).split())
+        return found
+
+    def kill_all(self, deadline_s: float = 5.0) -> None:
+        """SIGKILL every process left in the cgroup, until it is empty."""
+        if self.version == 2 and os.path.exists(os.path.join(self.dirs[""], "cgroup.kill")):
+            try:
+                _write(os.path.join(self.dirs[""], "cgroup.kill"), "1")
+            except OSError:
+                pass
+        end = time.monotonic() + deadline_s
+        while (pids := self.pids()) and time.monotonic() < end:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.002)
+
+    def destroy(self) -> None:
+        self.kill_all()
+        for d in self.dirs.values():
+            for _ in range(200):
+                try:
+                    os.rmdir(d)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.005)
+
+
+class Cgroups:
+    """The verifier's own cgroup subtree; makes one leaf per sample."""
+
+    def __init__(self, name: str) -> None:
+        self.version = self._detect()
+        self.bases: dict[str, str] = {}
+        self._counter = 0
+        if self.version == 2:
+            parent = ROOT + _own_path(None)
+            if os.geteuid() == 0:
+                # The root cgroup may hold processes; its children get controllers from it.
+                parent = ROOT
+            base = os.path.join(parent, name)
+            self._mkdir(base)
+            ctrls = _read(os.path.join(base, "cgroup.controllers")).split()
+            missing = {"memory", "pids"} - set(ctrls)
+            if missing:
+                raise CgroupError(
+                    f"cgroup {base} lacks the {', '.join(sorted(missing))} controller(s): "
+                    f"enable them in {parent}/cgroup.subtree_control"
+                )
+            _write(os.path.join(base, "cgroup.subtree_control"), "+memory +pids")
+            self.bases[""] = base
+        else:
+            for ctrl in ("memory", "pids"):
+                base = os.path.join(ROOT, ctrl + _own_path(ctrl).rstrip("/"), name)
+                self._mkdir(base)
+                self.bases[ctrl] = base
+
+    @staticmethod
+    def _detect() -> int:
+        if os.path.exists(os.path.join(ROOT, "cgroup.controllers")):
+            return 2
+        if os.path.isdir(os.path.join(ROOT, "memory")) and os.path.isdir(os.path.join(ROOT, "pids")):
+            return 1
+        raise CgroupError(
+            f"no usable cgroup hierarchy at {ROOT} (need cgroup v2, or v1 memory and pids controllers)"
+        )
+
+    @staticmethod
+    def _mkdir(path: str) -> None:
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            pass
+        except PermissionError as exc:
+            raise CgroupError(f"cannot create cgroup {path}: {exc.strerror}") from exc
+
+    def create(self, memory_mb: int, processes: int) -> SampleCgroup:
+        self._counter += 1
+        leaf = f"s{self._counter}"
+        dirs = {ctrl: os.path.join(base, leaf) for ctrl, base in self.bases.items()}
+        for d in dirs.values():
+            self._mkdir(d)
+        limit = str(memory_mb * 2**20)
+        if self.version == 2:
+            d = dirs[""]
+            _write(os.path.join(d, "memory.max"), limit)
+            if os.path.exists(os.path.join(d, "memory.swap.max")):
+                _write(os.path.join(d, "memory.swap.max"), "0")
+            _write(os.path.join(d, "pids.max"), str(processes))
+        else:
+            mem = dirs["memory"]
+            _write(os.path.join(mem, "memory.limit_in_bytes"), limit)
+            memsw = os.path.join(mem, "memory.memsw.limit_in_bytes")
+            if os.path.exists(memsw):
+                try:
+                    _write(memsw, limit)
+                except OSError:
+                    pass
+            _write(os.path.join(dirs["pids"], "pids.max"), str(processes))
+        return SampleCgroup(dirs, self.version)
+
+    def destroy(self) -> None:
+        for base in self.bases.values():
+            for entry in os.listdir(base) if os.path.isdir(base) else []:
+                path = os.path.join(base, entry)
+                if os.path.isdir(path):
+                    try:
+                        os.rmdir(path)
+                    except OSError:
+                        pass
+            try:
+                os.rmdir(base)
+            except OSError:
+                pass

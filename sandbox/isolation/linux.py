@@ -1,0 +1,115 @@
+"""The few Linux system calls isolation needs that Python 3.11's `os` lacks, through libc."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import os
+import socket
+import struct
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+
+MNT_DETACH = 2
+
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_NO_NEW_PRIVS = 38
+
+
+def _check(result: int, what: str) -> int:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+    return result
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
+
+
+def mount(
+    source: str | None, target: str, fstype: str | None, flags: int = 0, data: str | None = None
+) -> None:
+    _check(
+        _libc.mount(
+            None if source is None else source.encode(),
+            target.encode(),
+            None if fstype is None else fstype.encode(),
+            ctypes.c_ulong(flags),
+            None if data is None else data.encode(),
+        ),
+        f"mount {fstype or source} on {target}",
+    )
+
+
+def bind_readonly(source: str, target: str) -> None:
+    """Bind `source` on `target`, then remount the bind read-only, nosuid, nodev."""
+    mount(source, target, None, MS_BIND | MS_REC)
+    flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+    try:
+        mount(None, target, None, flags)
+    except OSError as exc:
+        # Inside a user namespace a locked flag (e.g. noexec of the source) must be kept.
+        if exc.errno != errno.EPERM:
+            raise
+        mount(None, target, None, flags | MS_NOEXEC)
+
+
+def umount2(target: str, flags: int) -> None:
+    _check(_libc.umount2(target.encode(), ctypes.c_int(flags)), f"umount {target}")
+
+
+def pivot_root(new_root: str, put_old: str) -> None:
+    SYS_pivot_root = 155 if os.uname().machine == "x86_64" else 41  # aarch64: 41
+    _check(_libc.syscall(SYS_pivot_root, new_root.encode(), put_old.encode()), "pivot_root")
+
+
+def prctl(option: int, arg: int) -> None:
+    _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), "prctl")
+
+
+def sethostname(name: str) -> None:
+    raw = name.encode()
+    _check(_libc.sethostname(raw, len(raw)), "sethostname")
+
+
+def loopback_up() -> None:
+    """Bring `lo` up in a fresh network namespace, so code can talk to itself and nothing else."""
+    SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        ifreq = struct.pack("16sH14s", b"lo", 0, b"")
+        flags = struct.unpack("16sH14s", fcntl.ioctl(sock, SIOCGIFFLAGS, ifreq))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14s", b"lo", flags | IFF_UP, b""))
+
+
+def write_id_maps(pid: int | str, uid_map: str, gid_map: str) -> None:
+    """Write a user namespace's maps; `setgroups` is denied first, as unprivileged maps need."""
+    base = f"/proc/{pid}"
+    try:
+        with open(f"{base}/setgroups", "w") as fh:
+            fh.write("deny")
+    except FileNotFoundError:
+        pass
+    with open(f"{base}/uid_map", "w") as fh:
+        fh.write(uid_map)
+    with open(f"{base}/gid_map", "w") as fh:
+        fh.write(gid_map)

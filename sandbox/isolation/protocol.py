@@ -1,0 +1,41 @@
+"""Length-prefixed JSON frames between the verifier and its workers (both trusted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from typing import Any
+
+MAX_FRAME = 64 << 20
+
+
+class ProtocolError(RuntimeError):
+    pass
+
+
+def write_frame(fd: int, message: dict[str, Any]) -> None:
+    body = json.dumps(message).encode()
+    data = struct.pack(">I", len(body)) + body
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _read_exact(fd: int, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            raise EOFError("the worker closed its pipe")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int) -> dict[str, Any]:
+    (size,) = struct.unpack(">I", _read_exact(fd, 4))
+    if size > MAX_FRAME:
+        raise ProtocolError(f"frame of {size} bytes is larger than {MAX_FRAME}")
+    return json.loads(_read_exact(fd, size))

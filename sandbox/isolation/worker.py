@@ -1,0 +1,596 @@
+"""A warm sandbox worker (a fork server): `python -m sandbox.isolation.worker`.
+
+The worker is trusted code that never runs a sample itself. It imports pytest and runs one throwaway
+session before any sample arrives, builds a read-only skeleton root (the interpreter, the installed
+libraries, a minimal /etc and /dev, nothing else of the host), and then, per sample, forks:
+
+    worker ──fork──► supervisor A: new mount ns; a size- and inode-capped tmpfs work dir with the
+                     │             sample's files; new pid, net, ipc, uts namespaces; reads the pipes,
+                     │             enforces the wall clock and the output cap, checks the results
+                     └─fork──► init B (pid 1 of the new pid ns, root, trusted): joins the cgroup,
+                               mounts /proc, pivot_root into the skeleton, brings up lo
+                               └─fork──► runner C: rlimits, drops to an unprivileged uid with no
+                                         privileges left, empty environment, runs pytest on the sample
+
+When C ends, B exits, and the kernel kills everything left in the pid namespace: daemons that
+double-forked and called setsid too. The tmpfs dies with the mount namespace, so nothing a sample
+writes outlives it. The cgroup is emptied and removed by the worker afterwards, as a second line.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from typing import Any
+
+from sandbox import runner
+from sandbox.isolation import linux
+from sandbox.isolation.cgroups import Cgroups, CgroupError, SampleCgroup
+from sandbox.isolation.protocol import read_frame, write_frame
+
+WORK = "/sandbox/work"  # the sample's directory as the sample sees it
+RESULT_FD = 3
+MAX_CHANNEL = 8 << 20
+SANDBOX_USER = "sandbox"
+
+# Host files the skeleton shows read-only under /etc: what the dynamic linker, time zones and TLS need.
+ETC_FILES = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "ssl",
+    "alternatives",
+    "mime.types",
+    "nsswitch.conf",
+)
+DEVICES = ("null", "zero", "full", "random", "urandom")
+
+
+class SetupError(RuntimeError):
+    """The kernel refused what isolation needs; the message names the cause and the fix."""
+
+
+def _interpreter_paths() -> list[str]:
+    """The directories a sample needs: system libraries and this interpreter with its packages."""
+    paths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]
+    for prefix in {sys.base_prefix, sys.prefix, sys.exec_prefix}:
+        paths.append(prefix)
+    paths.append(os.path.dirname(os.path.realpath(sys.executable)))
+    paths += [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+    chosen: list[str] = []
+    for path in sorted({os.path.normpath(p) for p in paths if os.path.lexists(p)}, key=len):
+        if not any(path == c or path.startswith(c.rstrip("/") + "/") for c in chosen):
+            chosen.append(path)
+    return chosen
+
+
+def _mountpoint() -> str:
+    """A fixed, never-removed directory to mount the skeleton on in our private mount namespace.
+
+    Removing a directory that is a mount point in another namespace detaches that mount there, so
+    a per-worker directory could not be cleaned up while a worker runs; one shared directory that
+    only ever serves as a mount point leaves nothing behind.
+    """
+    path = os.path.join(tempfile.gettempdir(), f".assay-mnt-{os.geteuid()}")
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    info = os.lstat(path)
+    if not os.path.isdir(path) or os.path.islink(path) or info.st_uid != os.geteuid():
+        raise SetupError(f"{path} is not a directory owned by this user: remove it and retry")
+    return path
+
+
+class Worker:
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.mode = config["isolation"]  # full | weak
+        self.slot = int(config.get("slot", 0))
+        self.rootless = os.geteuid() != 0
+        self.uid = 0 if self.rootless else 1_000_000 + os.getpid() % 1_000_000
+        self.gid = self.uid
+        self.inner_uid = 1000  # the runner's uid inside its own user namespace (rootless mode)
+        self.cgroups: Cgroups | None = None
+        self.skeleton = ""
+        self.weak_base = ""
+        self.cgroup_name = config["cgroup_name"]
+
+    # Start-up -----------------------------------------------------------------------------------
+    def setup(self) -> None:
+        try:
+            self.cgroups = Cgroups(self.cgroup_name)
+        except (CgroupError, OSError) as exc:
+            if self.mode == "full":
+                raise SetupError(
+                    f"cgroups are needed for memory and process limits and are not usable: {exc}. "
+                    "Fix: run assay as root, or inside a delegated cgroup "
+                    "(systemd-run --user --scope -p Delegate=yes assay ...); "
+                    "or accept weaker limits with --isolation weak"
+                ) from exc
+        self._warm_up()
+        if self.mode == "full":
+            self._enter_namespaces()
+            self._build_skeleton()
+        else:
+            self.weak_base = tempfile.mkdtemp(prefix="assay-weak-")
+            if not self.rootless:
+                os.chmod(self.weak_base, 0o711)
+
+    def _warm_up(self) -> None:
+        """Import pytest and run one trusted session, so each sample's fork starts warm."""
+        import pytest  # noqa: F401
+
+        tmp = tempfile.mkdtemp(prefix="assay-warm-")
+        try:
+            with open(os.path.join(tmp, "solution.py"), "w") as fh:
+                fh.write("def f(x):\n    return x\n")
+            with open(os.path.join(tmp, "test_solution.py"), "w") as fh:
+                fh.write(
+                    "import pytest\nfrom solution import f\n\n"
+                    "@pytest.mark.parametrize('x', [1, 2])\ndef test_f(x, tmp_path):\n"
+                    "    assert f(x) == x\n\n"
+                    "def test_raises():\n    with pytest.raises(ZeroDivisionError):\n"
+                    "        1 / 0\n"
+                )
+            r, w = os.pipe()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            saved = os.dup(1)
+            os.dup2(devnull, 1)
+            try:
+                runner.run_pytest(
+                    os.path.join(tmp, "test_solution.py"), tmp, runner.Channel(w, b"warm")
+                )
+            finally:
+                os.dup2(saved, 1)
+                for fd in (saved, devnull, r, w):
+                    os.close(fd)
+            for name in ("solution", "test_solution"):
+                sys.modules.pop(name, None)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        # Move everything alive now out of the collector's sight: children then neither scan these
+        # objects nor copy their pages when a collection touches them.
+        gc.collect()
+        gc.freeze()
+
+    def _enter_namespaces(self) -> None:
+        try:
+            if self.rootless:
+                uid, gid = os.geteuid(), os.getegid()
+                linux.unshare(linux.CLONE_NEWUSER | linux.CLONE_NEWNS)
+                linux.write_id_maps("self", f"0 {uid} 1", f"0 {gid} 1")
+            else:
+                linux.unshare(linux.CLONE_NEWNS)
+            linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
+        except OSError as exc:
+            hint = (
+                "unprivileged user namespaces are off: enable them "
+                "(sysctl -w kernel.unprivileged_userns_clone=1, or "
+                "kernel.apparmor_restrict_unprivileged_userns=0), or run assay as root"
+                if self.rootless
+                else "the kernel refused a new mount namespace (a container without CAP_SYS_ADMIN?): "
+                "run assay on the host or in a privileged container"
+            )
+            raise SetupError(f"cannot isolate samples: {exc}. Fix: {hint}; or --isolation weak") from exc
+
+    def _build_skeleton(self) -> None:
+        root = _mountpoint()
+        linux.mount("tmpfs", root, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=4m,mode=0755")
+        for path in _interpreter_paths():
+            target = root + path
+            if os.path.islink(path) and os.path.dirname(path) == "/":
+                os.symlink(os.readlink(path), target)
+                continue
+            os.makedirs(target, exist_ok=True)
+            linux.bind_readonly(path, target)
+        for name in ("proc", "dev", "tmp", "sandbox", ".old", "etc"):
+            os.makedirs(os.path.join(root, name), exist_ok=True)
+        os.chmod(os.path.join(root, "tmp"), 0o1777)
+        for name in ETC_FILES:
+            src = os.path.join("/etc", name)
+            if not os.path.exists(src):
+                continue
+            dst = os.path.join(root, "etc", name)
+            if os.path.isdir(src):
+                os.makedirs(dst)
+            else:
+                open(dst, "w").close()
+            linux.bind_readonly(src, dst)
+        uid = self.inner_uid if self.rootless else self.uid
+        etc = {
+            "passwd": f"root:x:0:0:root:/root:/bin/sh\n{SANDBOX_USER}:x:{uid}:{uid}::{WORK}:/bin/sh\n"
+            "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+            "group": f"root:x:0:\n{SANDBOX_USER}:x:{uid}:\nnogroup:x:65534:\n",
+            "hostname": "sandbox\n",
+            "hosts": "127.0.0.1 localhost sandbox\n::1 localhost\n",
+        }
+        for name, text in etc.items():
+            with open(os.path.join(root, "etc", name), "w") as fh:
+                fh.write(text)
+        dev = os.path.join(root, "dev")
+        for name in DEVICES:
+            open(os.path.join(dev, name), "w").close()
+            linux.mount(f"/dev/{name}", os.path.join(dev, name), None, linux.MS_BIND)
+        os.makedirs(os.path.join(dev, "shm"))
+        for name, target in (
+            ("fd", "/proc/self/fd"),
+            ("stdin", "/proc/self/fd/0"),
+            ("stdout", "/proc/self/fd/1"),
+            ("stderr", "/proc/self/fd/2"),
+        ):
+            os.symlink(target, os.path.join(dev, name))
+        linux.mount(None, root, None, linux.MS_REMOUNT | linux.MS_RDONLY | linux.MS_NOSUID)
+        self.skeleton = root
+
+    # One sample ---------------------------------------------------------------------------------
+    def run(self, request: dict[str, Any]) -> dict[str, Any]:
+        limits = request["limits"]
+        cg: SampleCgroup | None = None
+        cg_fds: list[int] = []
+        if self.cgroups is not None:
+            cg = self.cgroups.create(limits["memory_mb"], limits["processes"])
+            cg_fds = cg.procs_fds()
+        report_r, report_w = os.pipe()
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                os.close(report_r)
+                linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+                result = self._supervise(request, cg_fds)
+                data = json.dumps(result).encode()
+            except BaseException:
+                data = json.dumps({"error": traceback.format_exc(limit=8)}).encode()
+                code = 1
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(report_w, view) :]
+            finally:
+                os._exit(code)
+        os.close(report_w)
+        for fd in cg_fds:
+            os.close(fd)
+        raw = self._read_all(report_r, deadline=started + limits["timeout_s"] + 30)
+        os.close(report_r)
+        if raw is None:
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        if cg is not None:
+            stats = cg.stats()
+            cg.destroy()
+        if raw is None:
+            return {"error": "the sandbox supervisor did not answer in time"}
+        try:
+            result = json.loads(raw)
+        except ValueError:
+            return {"error": "the sandbox supervisor ended without a report"}
+        if cg is not None and "error" not in result:
+            result["peak_mb"] = stats.peak_mb
+            result["oom_kills"] = stats.oom_kills
+        result["isolation"] = self.mode
+        return result
+
+    @staticmethod
+    def _read_all(fd: int, deadline: float) -> bytes | None:
+        chunks = []
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if ready:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    return b"".join(chunks)
+                chunks.append(chunk)
+
+    def _supervise(self, request: dict[str, Any], cg_fds: list[int]) -> dict[str, Any]:
+        """Process A: prepare the sample's namespaces and files, start it, watch it, judge the stream."""
+        limits = request["limits"]
+        if self.mode == "full":
+            linux.unshare(linux.CLONE_NEWNS)
+            sandbox_dir = os.path.join(self.skeleton, "sandbox")
+            owner = "" if self.rootless else f",uid={self.uid},gid={self.gid}"
+            linux.mount(
+                "tmpfs",
+                sandbox_dir,
+                "tmpfs",
+                linux.MS_NOSUID | linux.MS_NODEV,
+                f"size={limits['disk_mb']}m,nr_inodes={limits['inodes']},mode=0755{owner}",
+            )
+            workdir = os.path.join(sandbox_dir, "work")
+            inner_workdir = WORK
+        else:
+            sandbox_dir = tempfile.mkdtemp(dir=self.weak_base)
+            workdir = os.path.join(sandbox_dir, "work")
+            inner_workdir = workdir
+        os.mkdir(workdir, 0o755)
+        for name, text in request["files"].items():
+            with open(os.path.join(workdir, name), "w", encoding="utf-8", errors="surrogatepass") as fh:
+                fh.write(text)
+        tmp = os.path.join(sandbox_dir, "tmp")
+        os.mkdir(tmp)
+        os.chmod(tmp, 0o1777)
+        if not self.rootless:
+            for path in [workdir, *(os.path.join(workdir, n) for n in request["files"])]:
+                os.chown(path, self.uid, self.gid)
+        if self.mode == "full":
+            linux.mount(tmp, os.path.join(self.skeleton, "tmp"), None, linux.MS_BIND)
+            linux.mount(tmp, os.path.join(self.skeleton, "dev", "shm"), None, linux.MS_BIND)
+            linux.unshare(
+                linux.CLONE_NEWPID | linux.CLONE_NEWNET | linux.CLONE_NEWIPC | linux.CLONE_NEWUTS
+            )
+        key = os.urandom(32)
+        res_r, res_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        status_r, status_w = os.pipe()
+        go_r, go_w = os.pipe()
+        started = time.monotonic()
+        init_pid = os.fork()
+        if init_pid == 0:
+            for fd in (res_r, out_r, err_r, status_r, go_w, *cg_fds):
+                os.close(fd)
+            self._init(go_r, status_w, (res_w, out_w, err_w), key, limits, inner_workdir, request)
+        for fd in (res_w, out_w, err_w, status_w, go_r):
+            os.close(fd)
+        for fd in cg_fds:
+            os.write(fd, str(init_pid).encode())
+            os.close(fd)
+        os.write(go_w, b"g")
+        os.close(go_w)
+
+        streams = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
+        totals = {out_r: 0, err_r: 0, res_r: 0}
+        status_raw = bytearray()
+        open_fds = {out_r, err_r, res_r, status_r}
+        deadline = started + limits["timeout_s"]
+        timed_out = output_exceeded = channel_exceeded = False
+        while open_fds:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select(list(open_fds), [], [], remaining)
+            for fd in ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    open_fds.discard(fd)
+                    continue
+                if fd == status_r:
+                    status_raw += chunk
+                    continue
+                totals[fd] += len(chunk)
+                keep = MAX_CHANNEL if fd == res_r else limits["keep_output_bytes"]
+                room = keep - len(streams[fd])
+                if room > 0:
+                    streams[fd] += chunk[:room]
+                if fd == res_r and totals[fd] > MAX_CHANNEL:
+                    channel_exceeded = True
+                elif fd != res_r and totals[fd] > limits["output_bytes"]:
+                    output_exceeded = True
+            if output_exceeded or channel_exceeded:
+                break
+        duration = time.monotonic() - started
+        runner_pid, _, status_text = bytes(status_raw).partition(b"\n")
+        if open_fds:  # timed out or over a cap: end the whole sample
+            os.kill(init_pid, signal.SIGKILL)
+            if self.mode == "weak" and runner_pid.isdigit():
+                _killpg(int(runner_pid))
+        _, init_status = os.waitpid(init_pid, 0)
+        for fd in (out_r, err_r, res_r, status_r):
+            os.close(fd)
+        if self.mode == "weak":
+            shutil.rmtree(sandbox_dir, ignore_errors=True)
+
+        runner_status: dict[str, Any] = {}
+        if status_text:
+            try:
+                runner_status = json.loads(status_text)
+            except ValueError:
+                runner_status = {}
+        messages, problem = runner.read_channel(bytes(streams[res_r]), key)
+        if channel_exceeded:
+            problem = "the result channel carried more than the runner ever writes"
+        return {
+            "duration_s": round(duration, 4),
+            "timed_out": timed_out,
+            "output_exceeded": output_exceeded,
+            "stdout": bytes(streams[out_r]).decode("utf-8", "replace"),
+            "stderr": bytes(streams[err_r]).decode("utf-8", "replace"),
+            "stdout_bytes": totals[out_r],
+            "stderr_bytes": totals[err_r],
+            "messages": messages,
+            "channel_problem": problem,
+            "runner": runner_status,
+            "init_status": init_status,
+        }
+
+    def _init(
+        self,
+        go_r: int,
+        status_w: int,
+        child_fds: tuple[int, int, int],
+        key: bytes,
+        limits: dict[str, Any],
+        workdir: str,
+        request: dict[str, Any],
+    ) -> None:
+        """Process B: pid 1 of the sample's pid namespace. Never returns."""
+        try:
+            os.read(go_r, 1)  # wait until A has put us in the cgroup
+            os.close(go_r)
+            if self.mode == "full":
+                root = self.skeleton
+                linux.mount("proc", os.path.join(root, "proc"), "proc", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC)
+                os.chdir(root)
+                linux.pivot_root(".", ".old")
+                os.chroot(".")
+                linux.umount2("/.old", linux.MNT_DETACH)
+                linux.sethostname("sandbox")
+                linux.loopback_up()
+                try:
+                    with open("/proc/self/oom_score_adj", "w") as fh:
+                        fh.write("-1000")
+                except OSError:
+                    pass
+            else:
+                linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+            runner_pid = os.fork()
+            if runner_pid == 0:
+                os.close(status_w)
+                self._runner(child_fds, key, limits, workdir, request)
+            os.write(status_w, f"{runner_pid}\n".encode())
+            for fd in child_fds:
+                os.close(fd)
+            while True:
+                pid, status, usage = os.wait4(-1, 0)
+                if pid == runner_pid:
+                    report = {"status": status, "maxrss_kb": usage.ru_maxrss}
+                    os.write(status_w, json.dumps(report).encode())
+                    if self.mode == "weak":
+                        _killpg(runner_pid)
+                    os._exit(0)
+        except BaseException:
+            traceback.print_exc()
+            os._exit(71)
+
+    def _runner(
+        self,
+        fds: tuple[int, int, int],
+        key: bytes,
+        limits: dict[str, Any],
+        workdir: str,
+        request: dict[str, Any],
+    ) -> None:
+        """Process C: becomes the sample. Never returns."""
+        try:
+            res_w, out_w, err_w = fds
+            os.setsid()
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            os.dup2(res_w, RESULT_FD)
+            os.closerange(RESULT_FD + 1, 65536)
+            cpu = int(limits.get("cpu_s") or limits["timeout_s"]) + 1
+            file_size = limits["file_size_mb"] << 20
+            rlimits = [
+                (resource.RLIMIT_CPU, (cpu, cpu + 1)),
+                (resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"])),
+                (resource.RLIMIT_FSIZE, (file_size, file_size)),
+                (resource.RLIMIT_CORE, (0, 0)),
+                (resource.RLIMIT_NPROC, (limits["processes"], limits["processes"])),
+            ]
+            if self.mode == "weak" and self.cgroups is None:
+                memory = limits["memory_mb"] << 20
+                rlimits.append((resource.RLIMIT_AS, (memory, memory)))
+            for which, value in rlimits:
+                resource.setrlimit(which, value)
+            self._drop_privileges()
+            os.chdir(workdir)
+            os.environ.clear()
+            os.environ.update(
+                {
+                    "PATH": "/usr/local/bin:/usr/bin:/bin",
+                    "HOME": workdir,
+                    "TMPDIR": "/tmp" if self.mode == "full" else os.path.join(workdir, "..", "tmp"),
+                    "LANG": "C.UTF-8",
+                    "USER": SANDBOX_USER,
+                    "PYTHONDONTWRITEBYTECODE": "1",
+                }
+            )
+            tempfile.tempdir = None
+            sys.dont_write_bytecode = True
+            sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
+            channel = runner.Channel(RESULT_FD, key)
+            runner.run_pytest(os.path.join(workdir, request["test_file"]), workdir, channel)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
+        except BaseException:
+            try:
+                traceback.print_exc()
+                sys.stderr.flush()
+            finally:
+                os._exit(70)
+
+    def _drop_privileges(self) -> None:
+        if self.rootless:
+            if self.mode == "full":
+                # A nested user namespace in which we are an ordinary user: no capability over the
+                # sample's mount, pid and network namespaces, which belong to the outer one.
+                linux.unshare(linux.CLONE_NEWUSER)
+                linux.write_id_maps("self", f"{self.inner_uid} 0 1", f"{self.inner_uid} 0 1")
+                os.setresgid(self.inner_uid, self.inner_uid, self.inner_uid)
+                os.setresuid(self.inner_uid, self.inner_uid, self.inner_uid)
+        else:
+            os.setgroups([])
+            os.setresgid(self.gid, self.gid, self.gid)
+            os.setresuid(self.uid, self.uid, self.uid)
+        linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+
+    def close(self) -> None:
+        if self.cgroups is not None:
+            self.cgroups.destroy()
+        if self.weak_base:
+            shutil.rmtree(self.weak_base, ignore_errors=True)
+
+
+def _killpg(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def main() -> None:
+    # Frames travel on the original stdin/stdout; anything printed goes to stderr instead.
+    proto_in, proto_out = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    config = read_frame(proto_in)
+    worker = Worker(config)
+    try:
+        worker.setup()
+    except SetupError as exc:
+        write_frame(proto_out, {"ready": False, "error": str(exc)})
+        return
+    except Exception:
+        write_frame(proto_out, {"ready": False, "error": traceback.format_exc(limit=6)})
+        return
+    write_frame(proto_out, {"ready": True, "isolation": worker.mode})
+    try:
+        while True:
+            try:
+                request = read_frame(proto_in)
+            except EOFError:
+                break
+            if request.get("op") == "stop":
+                break
+            try:
+                response = worker.run(request)
+            except Exception:
+                response = {"error": traceback.format_exc(limit=6)}
+            response["id"] = request.get("id")
+            write_frame(proto_out, response)
+    finally:
+        worker.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Verifier options, parsed once and passed down (STYLE 7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Rules that reject a sample: real bugs, not style. Prefixes as ruff takes them.
+DEFAULT_LINT_REJECT = (
+    "F821",  # undefined name
+    "F822",  # undefined name in __all__
+    "F823",  # local variable referenced before assignment
+    "F632",  # `is` comparison with a literal
+    "F633",  # `>>` used with print
+    "F701",  # break outside loop
+    "F702",  # continue outside loop
+    "F704",  # yield outside function
+    "F706",  # return outside function
+    "F707",  # bare except not last
+    "E9",  # syntax and io errors
+    "PLE",  # pylint errors (e.g. nonlocal/global misuse, bad str methods)
+)
+# Rules reported to the teacher without rejecting.
+DEFAULT_LINT_WARN = ("E4", "E7", "F", "B")
+
+
+class OptionsError(ValueError):
+    """A verifier option has a value that cannot work; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandboxed run."""
+
+    timeout_s: float = 10.0
+    cpu_s: float | None = None  # default: the wall timeout
+    memory_mb: int = 1024
+    processes: int = 128  # processes and threads together
+    open_files: int = 256
+    file_size_mb: int = 64
+    disk_mb: int = 128  # size of the work directory (tmpfs), /tmp included
+    inodes: int = 4096
+    output_bytes: int = 1 << 20  # per stream; more is an `output` rejection
+    keep_output_bytes: int = 4096  # how much of each stream a verdict keeps
+
+    def validate(self) -> None:
+        if self.timeout_s <= 0:
+            raise OptionsError(f"--timeout must be positive, got {self.timeout_s}")
+        if self.memory_mb < 32:
+            raise OptionsError(f"--memory must be at least 32 MB, got {self.memory_mb}")
+        if self.processes < 4:
+            raise OptionsError(f"--max-processes must be at least 4, got {self.processes}")
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    sandbox: str = "process"  # process | docker
+    isolation: str = "full"  # full | weak (asked for by name only)
+    jobs: int = 1
+    limits: Limits = field(default_factory=Limits)
+    lint_select: tuple[str, ...] = DEFAULT_LINT_REJECT
+    lint_warn: tuple[str, ...] = DEFAULT_LINT_WARN
+    lint_ignore: tuple[str, ...] = ()
+    strength_check: bool = True
+    max_source_bytes: int = 1 << 20
+
+    def validate(self) -> None:
+        if self.sandbox not in ("process", "docker"):
+            raise OptionsError(f"--sandbox must be process or docker, got {self.sandbox!r}")
+        if self.isolation not in ("full", "weak"):
+            raise OptionsError(f"--isolation must be full or weak, got {self.isolation!r}")
+        if self.jobs < 1:
+            raise OptionsError(f"--jobs must be at least 1, got {self.jobs}")
+        self.limits.validate()

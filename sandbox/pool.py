@@ -1,0 +1,210 @@
+"""The verifier: cheap checks in the caller's thread, tests on a pool of warm isolated workers.
+
+Samples stream through in chunks: ruff runs once per chunk while the workers test the previous
+chunk, and at most a few chunks are in memory at once, so a million-line input keeps memory flat.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any
+
+from sandbox.checks import python as py
+from sandbox.isolation.base import Backend, BackendError, SetupRefused
+from sandbox.options import VerifyOptions
+from sandbox.records import Sample, Verdict
+
+VERIFIER_VERSION = "assay-verifier/1"
+
+
+def make_backend(options: VerifyOptions, slot: int) -> Backend:
+    if options.sandbox == "docker":
+        from sandbox.isolation.docker import DockerBackend
+
+        return DockerBackend(slot=slot, options=options)
+    from sandbox.isolation.process import ProcessBackend
+
+    return ProcessBackend(isolation=options.isolation, slot=slot)
+
+
+class Verifier:
+    """Long-lived verifier: `verify(samples)` streams verdicts in input order; `close()` ends it.
+
+    With `jobs == 1` everything but the worker runs in the caller's thread (the sequential path for
+    debugging with a breakpoint)."""
+
+    def __init__(
+        self,
+        options: VerifyOptions | None = None,
+        backend_factory: Callable[[VerifyOptions, int], Backend] = make_backend,
+    ) -> None:
+        self.options = options or VerifyOptions()
+        self.options.validate()
+        self._factory = backend_factory
+        self._backends: queue.Queue[Backend] = queue.Queue()
+        self._all: list[Backend] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        # Start the first worker now, so a machine that refuses isolation fails before any work.
+        self._backends.put(self._new_backend(0))
+        self._started = 1
+        self._executor = (
+            ThreadPoolExecutor(self.options.jobs, thread_name_prefix="assay-verify")
+            if self.options.jobs > 1
+            else None
+        )
+
+    def _new_backend(self, slot: int) -> Backend:
+        backend = self._factory(self.options, slot)
+        with self._lock:
+            self._all.append(backend)
+        return backend
+
+    def _acquire(self) -> Backend:
+        with self._lock:
+            grow = self._backends.empty() and self._started < self.options.jobs
+            if grow:
+                self._started += 1
+                slot = self._started - 1
+        if grow:
+            return self._new_backend(slot)
+        return self._backends.get()
+
+    def _release(self, backend: Backend) -> None:
+        self._backends.put(backend)
+
+    def _replace(self, backend: Backend) -> Backend:
+        try:
+            backend.close()
+        finally:
+            with self._lock:
+                if backend in self._all:
+                    self._all.remove(backend)
+        return self._new_backend(0)
+
+    # Running ------------------------------------------------------------------------------------
+    def _execute(self, request: dict[str, Any]) -> tuple[Verdict, dict[str, Any]]:
+        """Run a request on a worker; a sandbox failure replaces the worker and retries once."""
+        backend = self._acquire()
+        try:
+            for attempt in (1, 2):
+                try:
+                    result = backend.run(request)
+                    return py.judge_run(result, self.options.limits), result
+                except (BackendError, py.SandboxFailure) as exc:
+                    backend = self._replace(backend)
+                    if attempt == 2:
+                        verdict = Verdict(passed=False, stage="error", reason=str(exc)[:500])
+                        return verdict, {}
+            raise AssertionError("unreachable")
+        finally:
+            self._release(backend)
+
+    def _test(self, sample: Sample, pre: Verdict | None, lint: list) -> Verdict:
+        started = time.monotonic()
+        if pre is not None:
+            verdict = pre
+        else:
+            limits = self.options.limits
+            verdict, result = self._execute(py.test_request(sample, limits))
+            verdict.lint = lint
+            details = py.case_details(result)
+            if verdict.passed and self.options.strength_check:
+                verdict = self._strength(sample, verdict)
+            verdict.feedback = py.feedback(verdict, details)
+        if not verdict.feedback and not verdict.passed:
+            verdict.feedback = py.feedback(verdict)
+        verdict.id = sample.id
+        if verdict.isolation == "full" and self.options.isolation == "weak":
+            verdict.isolation = "weak"
+        verdict.duration_s = round(time.monotonic() - started, 4)
+        return verdict
+
+    def _strength(self, sample: Sample, verdict: Verdict) -> Verdict:
+        stubbed = py.stub_solution(sample.solution)
+        if stubbed is None:
+            return verdict
+        stub_verdict, _ = self._execute(py.test_request(sample, self.options.limits, stubbed))
+        if stub_verdict.stage == "error":
+            return replace(verdict, passed=False, stage="error", reason=stub_verdict.reason)
+        tests = stub_verdict.tests
+        if tests is None:
+            return verdict
+        weak = [c.name for c in tests.cases if c.outcome == "passed"]
+        verdict.weak_tests = weak
+        if stub_verdict.passed:
+            verdict.passed, verdict.stage = False, "weak_tests"
+            verdict.reason = "every test passes against a solution whose functions return None"
+        return verdict
+
+    def _precheck(self, chunk: list[Sample]) -> list[tuple[Verdict | None, list]]:
+        out: list[tuple[Verdict | None, list]] = []
+        parsed: list[int] = []
+        for i, sample in enumerate(chunk):
+            verdict = py.syntax_error(sample, self.options.max_source_bytes)
+            if sample.language != "python":
+                verdict = Verdict(False, "error", f"language {sample.language!r} is not supported")
+            out.append((verdict, []))
+            if verdict is None:
+                parsed.append(i)
+        lints = py.lint([chunk[i] for i in parsed], self.options)
+        for i, messages in zip(parsed, lints, strict=True):
+            out[i] = (py.lint_verdict(messages), messages)
+        return out
+
+    def verify(self, samples: Iterable[Sample], chunk_size: int | None = None) -> Iterator[Verdict]:
+        """Verdicts for `samples`, in input order, streaming."""
+        size = chunk_size or max(32, 16 * self.options.jobs)
+        pending: deque[Future[Verdict] | Verdict] = deque()
+        chunk: list[Sample] = []
+
+        def flush() -> None:
+            for sample, (pre, lint) in zip(chunk, self._precheck(chunk), strict=True):
+                if self._executor is None:
+                    pending.append(self._test(sample, pre, lint))
+                else:
+                    pending.append(self._executor.submit(self._test, sample, pre, lint))
+            chunk.clear()
+
+        def take() -> Verdict:
+            item = pending.popleft()
+            return item.result() if isinstance(item, Future) else item
+
+        for sample in samples:
+            chunk.append(sample)
+            if len(chunk) >= size:
+                flush()
+                while len(pending) > size:
+                    yield take()
+        flush()
+        while pending:
+            yield take()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            backends, self._all = list(self._all), []
+        for backend in backends:
+            try:
+                backend.close()
+            except Exception:
+                pass
+
+    def __enter__(self) -> Verifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["Verifier", "SetupRefused", "VERIFIER_VERSION"]

@@ -1,0 +1,171 @@
+"""The test runner that executes inside the sandbox, in the same process as the untrusted code.
+
+It runs pytest in-process (the interpreter was warmed up before the sample arrived) and streams one
+authenticated message per event over a pipe that only the supervisor reads. The supervisor trusts
+nothing else: not the exit code, not stdout, not files. A message is accepted only with a valid
+HMAC and the next sequence number, so junk written blindly to every descriptor, printed pass lines or
+forged report files are worthless; what remains is code that deliberately introspects this module's
+memory to forge the stream, which is out of reach of accidental reward hacking (noted in README).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from typing import Any
+
+MAX_FIELD = 2000  # characters kept of a failure message or traceback
+MAX_CASES = 1000  # tests beyond this many are a protocol error
+
+
+def _clip(text: str, limit: int = MAX_FIELD, tail: bool = False) -> str:
+    if len(text) <= limit:
+        return text
+    return "..." + text[-limit:] if tail else text[:limit] + "..."
+
+
+class Channel:
+    """Writes `seq`-numbered, HMAC-signed JSON lines to a file descriptor."""
+
+    def __init__(self, fd: int, key: bytes) -> None:
+        self.fd = fd
+        self.key = key
+        self.seq = 0
+
+    def send(self, message: dict[str, Any]) -> None:
+        message = {**message, "seq": self.seq}
+        body = json.dumps(message, sort_keys=True)
+        mac = hmac.new(self.key, body.encode(), hashlib.sha256).hexdigest()
+        data = (json.dumps({"body": body, "mac": mac}) + "\n").encode()
+        self.seq += 1
+        while data:
+            written = os.write(self.fd, data)
+            data = data[written:]
+
+
+def read_channel(raw: bytes, key: bytes) -> tuple[list[dict[str, Any]], str | None]:
+    """Trusted side: the authenticated messages in order, and the first problem, if any."""
+    messages: list[dict[str, Any]] = []
+    for line in raw.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            outer = json.loads(line)
+            body = outer["body"]
+            expected = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+            if not hmac.compare_digest(expected, str(outer["mac"])):
+                return messages, "a result message failed authentication"
+            message = json.loads(body)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return messages, "the result channel carried bytes that are not a result message"
+        if message.get("seq") != len(messages):
+            return messages, "result messages out of sequence"
+        messages.append(message)
+    return messages, None
+
+
+class Reporter:
+    """A pytest plugin that reports collection and each test's outcome over the channel."""
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+        self.phases: dict[str, dict[str, Any]] = {}
+        self.collection_errors: list[str] = []
+        self.cases = 0
+
+    # Collection ---------------------------------------------------------------------------------
+    def pytest_collectreport(self, report: Any) -> None:
+        if report.failed:
+            self.collection_errors.append(_clip(str(report.longreprtext), tail=True))
+
+    def pytest_collection_finish(self, session: Any) -> None:
+        ids = [item.nodeid for item in session.items][:MAX_CASES]
+        self.channel.send(
+            {"t": "collected", "ids": ids, "errors": self.collection_errors[:5]}
+        )
+
+    # Running ------------------------------------------------------------------------------------
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        state = self.phases.setdefault(report.nodeid, {"outcome": None, "message": "", "detail": ""})
+        outcome = None
+        if report.when == "call":
+            if hasattr(report, "wasxfail"):
+                outcome = "xpassed" if report.passed else "xfailed"
+            else:
+                outcome = report.outcome
+        elif report.failed:
+            outcome = "error"
+        elif report.skipped:
+            outcome = "xfailed" if hasattr(report, "wasxfail") else "skipped"
+        if outcome is None:
+            return
+        if report.failed or state["outcome"] in (None, "passed"):
+            state["outcome"] = outcome
+        if report.failed or report.skipped:
+            crash = getattr(report.longrepr, "reprcrash", None)
+            if crash is not None:
+                state["message"] = _clip(str(crash.message))
+            elif isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+                state["message"] = _clip(str(report.longrepr[2]))
+            state["detail"] = _clip(str(report.longreprtext), tail=True)
+        state["duration"] = state.get("duration", 0.0) + float(report.duration)
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        state = self.phases.pop(nodeid, None)
+        if state is None or self.cases >= MAX_CASES:
+            return
+        self.cases += 1
+        self.channel.send({"t": "case", "id": nodeid, **state})
+
+    def pytest_sessionfinish(self, session: Any, exitstatus: Any) -> None:
+        self.channel.send({"t": "end", "exitstatus": int(exitstatus)})
+
+
+def pytest_args(test_file: str, rootdir: str) -> list[str]:
+    """The trusted command line: no ini file, no conftest, no plugins of the sample's choosing."""
+    return [
+        test_file,
+        "--rootdir",
+        rootdir,
+        "-c",
+        os.devnull,
+        "--noconftest",
+        "--capture=no",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:terminal",
+        "-p",
+        "no:stepwise",
+        "-p",
+        "no:junitxml",
+        "-p",
+        "no:pastebin",
+        "-p",
+        "no:nose",
+        "-p",
+        "no:doctest",
+        "-p",
+        "no:debugging",
+        "-p",
+        "no:faulthandler",
+        "-p",
+        "no:unraisableexception",
+        "-p",
+        "no:threadexception",
+        "-p",
+        "no:setuponly",
+        "-p",
+        "no:setupplan",
+        "-W",
+        "ignore::pytest.PytestConfigWarning",
+    ]
+
+
+def run_pytest(test_file: str, rootdir: str, channel: Channel) -> int:
+    import pytest
+
+    channel.send({"t": "start"})
+    return int(pytest.main(pytest_args(test_file, rootdir), plugins=[Reporter(channel)]))
