@@ -59,6 +59,8 @@ class Verifier:
             if self.options.jobs > 1
             else None
         )
+        self._inbox: queue.Queue[tuple[Sample, Future[Verdict]] | None] = queue.Queue()
+        self._batcher: threading.Thread | None = None
 
     def _new_backend(self, slot: int) -> Backend:
         backend = self._factory(self.options, slot)
@@ -186,10 +188,57 @@ class Verifier:
         while pending:
             yield take()
 
+    # Asynchronous use ---------------------------------------------------------------------------
+    def submit(self, sample: Sample) -> Future[Verdict]:
+        """Verify one sample in the background. Samples submitted close together share one ruff
+        call; `asyncio.wrap_future` turns the result into an awaitable."""
+        future: Future[Verdict] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the verifier is closed")
+            if self._batcher is None:
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(1, thread_name_prefix="assay-verify")
+                self._batcher = threading.Thread(
+                    target=self._batch_loop, name="assay-lint-batcher", daemon=True
+                )
+                self._batcher.start()
+        self._inbox.put((sample, future))
+        return future
+
+    def _batch_loop(self) -> None:
+        while True:
+            first = self._inbox.get()
+            if first is None:
+                return
+            items = [first]
+            deadline = time.monotonic() + 0.02
+            while len(items) < 64:
+                try:
+                    item = self._inbox.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._inbox.put(None)
+                    break
+                items.append(item)
+            try:
+                prechecks = self._precheck([sample for sample, _ in items])
+            except Exception as exc:
+                for _, future in items:
+                    future.set_exception(exc)
+                continue
+            for (sample, future), (pre, lint) in zip(items, prechecks, strict=True):
+                inner = self._executor.submit(self._test, sample, pre, lint)
+                inner.add_done_callback(lambda f, out=future: _chain(f, out))
+
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        if self._batcher is not None:
+            self._inbox.put(None)
+            self._batcher.join()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
         with self._lock:
@@ -205,6 +254,15 @@ class Verifier:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _chain(inner: Future[Verdict], outer: Future[Verdict]) -> None:
+    if inner.cancelled():
+        outer.cancel()
+    elif inner.exception() is not None:
+        outer.set_exception(inner.exception())
+    else:
+        outer.set_result(inner.result())
 
 
 __all__ = ["Verifier", "SetupRefused", "VERIFIER_VERSION"]
