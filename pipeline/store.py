@@ -1,0 +1,460 @@
+"""The run store: RUN_DIR/run.sqlite records every problem and every attempt of a run.
+
+It is the run's memory. Every teacher answer is written here *before* it is verified, so a rerun
+(after kill -9, Ctrl-C or a crash) replays recorded answers instead of calling the teacher again.
+WAL journal, `synchronous=NORMAL`: a committed row survives the process being killed.
+
+Schema (version 1; later versions only add tables or columns, never rename or drop):
+
+    meta(key TEXT PRIMARY KEY, value TEXT)
+        schema_version   "1"
+        created_at       unix time of the first open
+        config_digest    digest of the options that must not change between reruns (see config.py)
+        verifier_version sandbox.VERIFIER_VERSION at creation
+
+    problems                      one row per problem slot of the run (slot = 0, 1, 2, ...)
+        id             INTEGER PRIMARY KEY   the slot; the seed drawn for it is fixed by --seed
+        status         TEXT    pending  (no problem statement yet)
+                               solving  (statement recorded; attempts under way)
+                               accepted (a passing attempt joined the corpus)
+                               rejected (K + 1 attempts failed, or the teacher gave no problem)
+                               duplicate (passed, but an equal problem/solution is in the corpus)
+        reason         TEXT    for rejected/duplicate: the last attempt's stage ("tests", "lint",
+                               "no_code", "truncated", ...) or "duplicate_problem"/"duplicate_solution"
+        seed_source    TEXT    where the seed came from: "path/to/file.py:1-80", "data.jsonl:17",
+                               "hf:name:split:column#row"
+        seed_text      TEXT    the snippet itself
+        teacher        TEXT    "generator:model", e.g. "openai:Qwen/Qwen2.5-Coder-7B-Instruct"
+        sampling       TEXT    JSON of the sampling parameters (temperature, top_p, max_tokens, seed)
+        prompt         TEXT    the rendered problem prompt (prompts/problem.jinja)
+        raw            TEXT    the teacher's raw answer to it (NULL until answered)
+        problem        TEXT    the problem statement parsed from `raw`
+        finish_reason  TEXT    "stop" | "length" | ...
+        tokens_in      INTEGER prompt tokens of the problem call
+        tokens_out     INTEGER completion tokens of the problem call
+        teacher_s      REAL    seconds the problem call took
+        attempts       INTEGER number of attempts recorded so far
+        sample_id      TEXT    id of the corpus record when accepted (or of the record it duplicates)
+        created_at     REAL    unix time
+        updated_at     REAL    unix time
+
+    attempts                      one row per solve/revise call; round 0 is the first solve
+        problem_id     INTEGER REFERENCES problems(id)
+        round          INTEGER 0 = solve prompt, 1..K = revision rounds;  PRIMARY KEY(problem_id, round)
+        status         TEXT    answered (raw answer stored, not yet verified) | verified
+        prompt         TEXT    the user message of this round (solve.jinja or revise.jinja)
+        messages       TEXT    JSON list of the whole chat sent to the teacher ({role, content})
+        raw            TEXT    the teacher's raw answer
+        finish_reason  TEXT    "stop" | "length" | ...
+        solution       TEXT    parsed solution code (NULL when the answer had no code)
+        tests          TEXT    parsed pytest module (NULL when none)
+        verdict        TEXT    JSON of sandbox.Verdict.to_dict(), or of the loop's own rejection
+                               (stage "no_code"/"truncated") when nothing could be verified
+        passed         INTEGER 1/0; NULL until verified
+        stage          TEXT    verdict stage ("passed", "tests", "lint", ..., "no_code", "truncated")
+        reason         TEXT    verdict reason
+        feedback       TEXT    the feedback text the next revision prompt quotes
+        teacher        TEXT    "generator:model"
+        sampling       TEXT    JSON sampling parameters of this call
+        tokens_in      INTEGER
+        tokens_out     INTEGER
+        teacher_s      REAL    seconds the teacher call took
+        verify_s       REAL    seconds verification took (wall, queueing included)
+        created_at     REAL    when the answer was stored
+        verified_at    REAL    when the verdict was stored
+
+Read helpers for other commands (`assay report`, `export`, `rejudge`): `RunStore.open_readonly`,
+`iter_problems()` (each `ProblemRow` with its `AttemptRow`s), `iter_attempts()`, `counts()`,
+`get_meta()`. Writers are the engine's; nothing else should write problems or attempts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+STORE_FILE = "run.sqlite"
+
+# Problem statuses; the last three are final.
+PENDING, SOLVING, ACCEPTED, REJECTED, DUPLICATE = (
+    "pending",
+    "solving",
+    "accepted",
+    "rejected",
+    "duplicate",
+)
+FINAL_STATUSES = (ACCEPTED, REJECTED, DUPLICATE)
+# Attempt statuses.
+ANSWERED, VERIFIED = "answered", "verified"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS problems (
+    id INTEGER PRIMARY KEY,
+    status TEXT NOT NULL DEFAULT 'pending',
+    reason TEXT,
+    seed_source TEXT,
+    seed_text TEXT,
+    teacher TEXT,
+    sampling TEXT,
+    prompt TEXT,
+    raw TEXT,
+    problem TEXT,
+    finish_reason TEXT,
+    tokens_in INTEGER,
+    tokens_out INTEGER,
+    teacher_s REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    sample_id TEXT,
+    created_at REAL,
+    updated_at REAL
+);
+CREATE TABLE IF NOT EXISTS attempts (
+    problem_id INTEGER NOT NULL REFERENCES problems(id),
+    round INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    prompt TEXT,
+    messages TEXT,
+    raw TEXT,
+    finish_reason TEXT,
+    solution TEXT,
+    tests TEXT,
+    verdict TEXT,
+    passed INTEGER,
+    stage TEXT,
+    reason TEXT,
+    feedback TEXT,
+    teacher TEXT,
+    sampling TEXT,
+    tokens_in INTEGER,
+    tokens_out INTEGER,
+    teacher_s REAL,
+    verify_s REAL,
+    created_at REAL,
+    verified_at REAL,
+    PRIMARY KEY (problem_id, round)
+);
+CREATE INDEX IF NOT EXISTS problems_status ON problems(status);
+"""
+
+
+class StoreError(RuntimeError):
+    """The run store cannot be used; the message says why and what to do."""
+
+
+def _loads(text: str | None) -> Any:
+    return json.loads(text) if text else None
+
+
+@dataclass
+class AttemptRow:
+    """One teacher answer and its verdict, as stored."""
+
+    problem_id: int
+    round: int
+    status: str
+    prompt: str | None = None
+    messages: list[dict[str, str]] | None = None
+    raw: str | None = None
+    finish_reason: str | None = None
+    solution: str | None = None
+    tests: str | None = None
+    verdict: dict[str, Any] | None = None
+    passed: bool | None = None
+    stage: str | None = None
+    reason: str | None = None
+    feedback: str | None = None
+    teacher: str | None = None
+    sampling: dict[str, Any] | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    teacher_s: float | None = None
+    verify_s: float | None = None
+    created_at: float | None = None
+    verified_at: float | None = None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> AttemptRow:
+        data = dict(row)
+        data["messages"] = _loads(data["messages"])
+        data["verdict"] = _loads(data["verdict"])
+        data["sampling"] = _loads(data["sampling"])
+        if data["passed"] is not None:
+            data["passed"] = bool(data["passed"])
+        return cls(**{k: v for k, v in data.items() if k in _ATTEMPT_FIELDS})
+
+
+@dataclass
+class ProblemRow:
+    """One problem slot of the run with its attempts in round order."""
+
+    id: int
+    status: str
+    reason: str | None = None
+    seed_source: str | None = None
+    seed_text: str | None = None
+    teacher: str | None = None
+    sampling: dict[str, Any] | None = None
+    prompt: str | None = None
+    raw: str | None = None
+    problem: str | None = None
+    finish_reason: str | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    teacher_s: float | None = None
+    attempts: int = 0
+    sample_id: str | None = None
+    created_at: float | None = None
+    updated_at: float | None = None
+    trail: list[AttemptRow] = field(default_factory=list)
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> ProblemRow:
+        data = dict(row)
+        data["sampling"] = _loads(data["sampling"])
+        return cls(**{k: v for k, v in data.items() if k in _PROBLEM_FIELDS})
+
+
+_ATTEMPT_FIELDS = set(AttemptRow.__dataclass_fields__)
+_PROBLEM_FIELDS = set(ProblemRow.__dataclass_fields__) - {"trail"}
+
+
+class RunStore:
+    """RUN_DIR/run.sqlite. One writer (the engine, in one thread); any number of readers."""
+
+    def __init__(self, path: str, readonly: bool = False) -> None:
+        if os.path.isdir(path):
+            path = os.path.join(path, STORE_FILE)
+        self.path = path
+        if readonly:
+            if not os.path.exists(path):
+                raise StoreError(f"no run store at {path}: is this a run directory of `assay run`?")
+            uri = f"file:{os.path.abspath(path)}?mode=ro"
+            self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        else:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+            if self.get_meta("schema_version") is None:
+                self.set_meta("schema_version", str(SCHEMA_VERSION))
+                self.set_meta("created_at", repr(time.time()))
+        self.db.row_factory = sqlite3.Row
+        version = self.get_meta("schema_version")
+        if version is not None and int(version) > SCHEMA_VERSION:
+            raise StoreError(
+                f"{path} was written by a newer assay (schema {version}); upgrade assay to read it"
+            )
+
+    @classmethod
+    def open_readonly(cls, run_dir: str) -> RunStore:
+        return cls(run_dir, readonly=True)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- meta ---------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def problem(self, problem_id: int) -> ProblemRow | None:
+        row = self.db.execute("SELECT * FROM problems WHERE id = ?", (problem_id,)).fetchone()
+        if row is None:
+            return None
+        problem = ProblemRow.from_row(row)
+        problem.trail = self.attempts_of(problem_id)
+        return problem
+
+    def attempts_of(self, problem_id: int) -> list[AttemptRow]:
+        rows = self.db.execute(
+            "SELECT * FROM attempts WHERE problem_id = ? ORDER BY round", (problem_id,)
+        )
+        return [AttemptRow.from_row(r) for r in rows]
+
+    def iter_problems(self, status: str | None = None) -> Iterator[ProblemRow]:
+        """Problems in slot order, each with its attempts (`trail`) in round order."""
+        where, args = ("WHERE status = ?", (status,)) if status else ("", ())
+        problems = [
+            ProblemRow.from_row(r)
+            for r in self.db.execute(f"SELECT * FROM problems {where} ORDER BY id", args)
+        ]
+        by_id: dict[int, list[AttemptRow]] = {p.id: [] for p in problems}
+        for attempt in self.iter_attempts():
+            if attempt.problem_id in by_id:
+                by_id[attempt.problem_id].append(attempt)
+        for problem in problems:
+            problem.trail = by_id[problem.id]
+            yield problem
+
+    def iter_attempts(self) -> Iterator[AttemptRow]:
+        """Every attempt, ordered by problem then round."""
+        for row in self.db.execute("SELECT * FROM attempts ORDER BY problem_id, round"):
+            yield AttemptRow.from_row(row)
+
+    def counts(self) -> dict[str, int]:
+        """Problems per status, plus totals of attempts and tokens."""
+        out = {s: 0 for s in (PENDING, SOLVING, ACCEPTED, REJECTED, DUPLICATE)}
+        for status, n in self.db.execute("SELECT status, COUNT(*) FROM problems GROUP BY status"):
+            out[status] = n
+        row = self.db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(tokens_in), 0), COALESCE(SUM(tokens_out), 0) "
+            "FROM attempts"
+        ).fetchone()
+        prow = self.db.execute(
+            "SELECT COALESCE(SUM(tokens_in), 0), COALESCE(SUM(tokens_out), 0) FROM problems"
+        ).fetchone()
+        out["attempts"] = row[0]
+        out["tokens_in"] = row[1] + prow[0]
+        out["tokens_out"] = row[2] + prow[1]
+        return out
+
+    # --- writing (the engine) -----------------------------------------------------------------
+
+    def ensure_problem(
+        self, problem_id: int, seed_source: str, seed_text: str, teacher: str, sampling: dict
+    ) -> ProblemRow:
+        """The row of slot `problem_id`, created as pending when new."""
+        now = time.time()
+        self.db.execute(
+            "INSERT OR IGNORE INTO problems(id, status, seed_source, seed_text, teacher, sampling,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (problem_id, PENDING, seed_source, seed_text, teacher, json.dumps(sampling), now, now),
+        )
+        problem = self.problem(problem_id)
+        assert problem is not None
+        return problem
+
+    def record_problem(
+        self,
+        problem_id: int,
+        *,
+        prompt: str,
+        raw: str,
+        problem: str | None,
+        finish_reason: str,
+        tokens_in: int,
+        tokens_out: int,
+        teacher_s: float,
+    ) -> None:
+        """Store the teacher's answer to the problem prompt; the slot moves on to solving."""
+        self.db.execute(
+            "UPDATE problems SET status = ?, prompt = ?, raw = ?, problem = ?, finish_reason = ?,"
+            " tokens_in = ?, tokens_out = ?, teacher_s = ?, updated_at = ? WHERE id = ?",
+            (
+                SOLVING,
+                prompt,
+                raw,
+                problem,
+                finish_reason,
+                tokens_in,
+                tokens_out,
+                teacher_s,
+                time.time(),
+                problem_id,
+            ),
+        )
+
+    def record_answer(
+        self,
+        problem_id: int,
+        round: int,
+        *,
+        prompt: str,
+        messages: list[dict[str, str]],
+        raw: str,
+        finish_reason: str,
+        solution: str | None,
+        tests: str | None,
+        teacher: str,
+        sampling: dict,
+        tokens_in: int,
+        tokens_out: int,
+        teacher_s: float,
+    ) -> None:
+        """Store one teacher answer before it is verified (the resume point)."""
+        now = time.time()
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute(
+                "INSERT OR REPLACE INTO attempts(problem_id, round, status, prompt, messages, raw,"
+                " finish_reason, solution, tests, teacher, sampling, tokens_in, tokens_out,"
+                " teacher_s, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    problem_id,
+                    round,
+                    ANSWERED,
+                    prompt,
+                    json.dumps(messages),
+                    raw,
+                    finish_reason,
+                    solution,
+                    tests,
+                    teacher,
+                    json.dumps(sampling),
+                    tokens_in,
+                    tokens_out,
+                    teacher_s,
+                    now,
+                ),
+            )
+            self.db.execute(
+                "UPDATE problems SET attempts = (SELECT COUNT(*) FROM attempts WHERE problem_id = ?),"
+                " updated_at = ? WHERE id = ?",
+                (problem_id, now, problem_id),
+            )
+
+    def record_verdict(
+        self, problem_id: int, round: int, verdict: dict[str, Any], verify_s: float
+    ) -> None:
+        """Store the verdict of an answered attempt."""
+        self.db.execute(
+            "UPDATE attempts SET status = ?, verdict = ?, passed = ?, stage = ?, reason = ?,"
+            " feedback = ?, verify_s = ?, verified_at = ? WHERE problem_id = ? AND round = ?",
+            (
+                VERIFIED,
+                json.dumps(verdict),
+                int(bool(verdict.get("passed"))),
+                verdict.get("stage"),
+                verdict.get("reason"),
+                verdict.get("feedback"),
+                verify_s,
+                time.time(),
+                problem_id,
+                round,
+            ),
+        )
+
+    def finish_problem(
+        self, problem_id: int, status: str, reason: str = "", sample_id: str | None = None
+    ) -> None:
+        """Mark a slot accepted, rejected or duplicate."""
+        if status not in FINAL_STATUSES:
+            raise ValueError(f"not a final status: {status!r}")
+        self.db.execute(
+            "UPDATE problems SET status = ?, reason = ?, sample_id = ?, updated_at = ? WHERE id = ?",
+            (status, reason or None, sample_id, time.time(), problem_id),
+        )
