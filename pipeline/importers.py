@@ -114,7 +114,9 @@ def read_records(path: str, fmt: str = "auto") -> Iterator[Record]:
                 yield Record(path, number, None, f"invalid JSON: {exc.msg} at column {exc.colno}")
                 continue
             if not isinstance(data, dict):
-                yield Record(path, number, None, f"expected a JSON object, got {type(data).__name__}")
+                yield Record(
+                    path, number, None, f"expected a JSON object, got {type(data).__name__}"
+                )
                 continue
             try:
                 yield Record(path, number, data, sample=to_sample(data, fmt))

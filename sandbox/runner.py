@@ -82,13 +82,13 @@ class Reporter:
 
     def pytest_collection_finish(self, session: Any) -> None:
         ids = [item.nodeid for item in session.items][:MAX_CASES]
-        self.channel.send(
-            {"t": "collected", "ids": ids, "errors": self.collection_errors[:5]}
-        )
+        self.channel.send({"t": "collected", "ids": ids, "errors": self.collection_errors[:5]})
 
     # Running ------------------------------------------------------------------------------------
     def pytest_runtest_logreport(self, report: Any) -> None:
-        state = self.phases.setdefault(report.nodeid, {"outcome": None, "message": "", "detail": ""})
+        state = self.phases.setdefault(
+            report.nodeid, {"outcome": None, "message": "", "detail": ""}
+        )
         outcome = None
         if report.when == "call":
             if hasattr(report, "wasxfail"):

@@ -10,23 +10,46 @@ from sandbox import Limits, VerifyOptions
 
 def add_verifier_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("verifier")
-    group.add_argument("--sandbox", choices=["process", "docker"], default=None,
-                       help="isolation backend (default: process)")
-    group.add_argument("--isolation", choices=["full", "weak"], default=None,
-                       help="'weak' runs without namespaces where the kernel refuses them; "
-                       "every verdict then says so")
-    group.add_argument("--jobs", "-j", type=int, default=None,
-                       help="sandbox workers (default: 1)")
-    group.add_argument("--timeout", type=float, default=None,
-                       help="wall-clock seconds per test run (default: 10)")
-    group.add_argument("--memory", type=int, default=None, metavar="MB",
-                       help="memory limit per sample in MB (default: 1024)")
-    group.add_argument("--lint-select", default=None, metavar="CODES",
-                       help="comma-separated ruff rules that reject a sample")
-    group.add_argument("--lint-ignore", default=None, metavar="CODES",
-                       help="comma-separated ruff rules to ignore")
-    group.add_argument("--no-strength-check", dest="strength_check", action="store_false",
-                       default=None, help="do not reject tests that pass against stubbed code")
+    group.add_argument(
+        "--sandbox",
+        choices=["process", "docker"],
+        default=None,
+        help="isolation backend (default: process)",
+    )
+    group.add_argument(
+        "--isolation",
+        choices=["full", "weak"],
+        default=None,
+        help="'weak' runs without namespaces where the kernel refuses them; "
+        "every verdict then says so",
+    )
+    group.add_argument("--jobs", "-j", type=int, default=None, help="sandbox workers (default: 1)")
+    group.add_argument(
+        "--timeout", type=float, default=None, help="wall-clock seconds per test run (default: 10)"
+    )
+    group.add_argument(
+        "--memory",
+        type=int,
+        default=None,
+        metavar="MB",
+        help="memory limit per sample in MB (default: 1024)",
+    )
+    group.add_argument(
+        "--lint-select",
+        default=None,
+        metavar="CODES",
+        help="comma-separated ruff rules that reject a sample",
+    )
+    group.add_argument(
+        "--lint-ignore", default=None, metavar="CODES", help="comma-separated ruff rules to ignore"
+    )
+    group.add_argument(
+        "--no-strength-check",
+        dest="strength_check",
+        action="store_false",
+        default=None,
+        help="do not reject tests that pass against stubbed code",
+    )
 
 
 def _codes(text: str) -> tuple[str, ...]:

@@ -25,8 +25,9 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="JSONL files, optionally .gz")
     parser.add_argument("--format", choices=FORMATS, default="auto")
-    parser.add_argument("--out", default="verified", metavar="DIR",
-                        help="output directory (default: ./verified)")
+    parser.add_argument(
+        "--out", default="verified", metavar="DIR", help="output directory (default: ./verified)"
+    )
     parser.add_argument("--strict", action="store_true", help="stop at the first bad input line")
     add_verifier_arguments(parser)
     parser.set_defaults(func=run)

@@ -262,7 +262,10 @@ def judge_run(result: dict[str, Any], limits: Limits) -> Verdict:
         return reject("tests", "collection error: " + (first[-1] if first else "unknown"))
     end = next(m for m in messages if m.get("t") == "end")
     if summary.collected == 0:
-        if end.get("exitstatus") in (2, 3):  # interrupted, internal error: e.g. SystemExit on import
+        if end.get("exitstatus") in (
+            2,
+            3,
+        ):  # interrupted, internal error: e.g. SystemExit on import
             return reject("tests", f"collection aborted (pytest exit status {end['exitstatus']})")
         return reject("no_tests", "no tests collected")
     reported = {c["id"] for c in cases}
@@ -299,7 +302,8 @@ def _summary(collected: dict[str, Any] | None, cases: list[dict[str, Any]]) -> T
             summary.skipped += 1
         message = case.get("message", "")
         if outcome in ("failed", "error"):
-            message = f"{_exception_type(case)}: {message}" if message else _exception_type(case)
+            kind = _exception_type(case)
+            message = message if message.startswith(kind) else f"{kind}: {message}".rstrip(": ")
         summary.cases.append(
             TestCase(
                 name=str(case.get("id", "")).split("::", 1)[-1],
@@ -354,14 +358,22 @@ def feedback(verdict: Verdict, details: dict[str, str] | None = None) -> str:
                 lines.append("  traceback (last lines):")
                 lines += ["    " + line for line in tail]
     if verdict.exit_code is not None or verdict.signal is not None:
-        code = verdict.exit_code if verdict.signal is None else f"killed by {_signal_name(verdict.signal)}"
+        code = (
+            verdict.exit_code
+            if verdict.signal is None
+            else f"killed by {_signal_name(verdict.signal)}"
+        )
         lines.append(f"Return code: {code}")
     for name in ("stdout", "stderr"):
         text = getattr(verdict, name).strip()
         if text:
             lines.append(f"{name} (truncated):\n{text[:800]}")
     text = "\n".join(lines)
-    return text if len(text) <= FEEDBACK_LIMIT else text[:FEEDBACK_LIMIT] + "\n... [feedback truncated]"
+    return (
+        text
+        if len(text) <= FEEDBACK_LIMIT
+        else text[:FEEDBACK_LIMIT] + "\n... [feedback truncated]"
+    )
 
 
 def case_details(result: dict[str, Any]) -> dict[str, str]:

@@ -69,7 +69,9 @@ class SampleCgroup:
     def procs_fds(self) -> list[int]:
         """File descriptors to write a pid into, opened now so they work after pivot_root."""
         name = "cgroup.procs"
-        return [os.open(os.path.join(d, name), os.O_WRONLY | os.O_CLOEXEC) for d in self.dirs.values()]
+        return [
+            os.open(os.path.join(d, name), os.O_WRONLY | os.O_CLOEXEC) for d in self.dirs.values()
+        ]
 
     def _mem_dir(self) -> str:
         return self.dirs["" if self.version == 2 else "memory"]
@@ -138,6 +140,7 @@ class Cgroups:
                 # The root cgroup may hold processes; its children get controllers from it.
                 parent = ROOT
             base = os.path.join(parent, name)
+            self.remove_stale(parent)
             self._mkdir(base)
             ctrls = _read(os.path.join(base, "cgroup.controllers")).split()
             missing = {"memory", "pids"} - set(ctrls)
@@ -151,6 +154,7 @@ class Cgroups:
         else:
             for ctrl in ("memory", "pids"):
                 base = os.path.join(ROOT, ctrl + _own_path(ctrl).rstrip("/"), name)
+                self.remove_stale(os.path.dirname(base))
                 self._mkdir(base)
                 self.bases[ctrl] = base
 
@@ -158,11 +162,38 @@ class Cgroups:
     def _detect() -> int:
         if os.path.exists(os.path.join(ROOT, "cgroup.controllers")):
             return 2
-        if os.path.isdir(os.path.join(ROOT, "memory")) and os.path.isdir(os.path.join(ROOT, "pids")):
+        if os.path.isdir(os.path.join(ROOT, "memory")) and os.path.isdir(
+            os.path.join(ROOT, "pids")
+        ):
             return 1
         raise CgroupError(
             f"no usable cgroup hierarchy at {ROOT} (need cgroup v2, or v1 memory and pids controllers)"
         )
+
+    @staticmethod
+    def remove_stale(parent: str) -> None:
+        """Remove empty `assay-PID-N` cgroups left by verifiers that were killed."""
+        try:
+            entries = os.listdir(parent)
+        except OSError:
+            return
+        for entry in entries:
+            parts = entry.split("-")
+            if len(parts) != 3 or parts[0] != "assay" or not parts[1].isdigit():
+                continue
+            if os.path.exists(f"/proc/{parts[1]}"):
+                continue
+            base = os.path.join(parent, entry)
+            for leaf in os.listdir(base):
+                if os.path.isdir(os.path.join(base, leaf)):
+                    try:
+                        os.rmdir(os.path.join(base, leaf))
+                    except OSError:
+                        pass
+            try:
+                os.rmdir(base)
+            except OSError:
+                pass
 
     @staticmethod
     def _mkdir(path: str) -> None:

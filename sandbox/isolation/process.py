@@ -31,7 +31,9 @@ def _worker_env() -> dict[str, str]:
 
 
 class ProcessBackend:
-    def __init__(self, isolation: str = "full", slot: int = 0, start_timeout_s: float = 120) -> None:
+    def __init__(
+        self, isolation: str = "full", slot: int = 0, start_timeout_s: float = 120
+    ) -> None:
         global _counter
         with _counter_lock:
             _counter += 1

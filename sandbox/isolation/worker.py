@@ -34,7 +34,7 @@ from typing import Any
 
 from sandbox import runner
 from sandbox.isolation import linux
-from sandbox.isolation.cgroups import Cgroups, CgroupError, SampleCgroup
+from sandbox.isolation.cgroups import CgroupError, Cgroups, SampleCgroup
 from sandbox.isolation.protocol import read_frame, write_frame
 
 WORK = "/sandbox/work"  # the sample's directory as the sample sees it
@@ -181,7 +181,9 @@ class Worker:
                 else "the kernel refused a new mount namespace (a container without CAP_SYS_ADMIN?): "
                 "run assay on the host or in a privileged container"
             )
-            raise SetupError(f"cannot isolate samples: {exc}. Fix: {hint}; or --isolation weak") from exc
+            raise SetupError(
+                f"cannot isolate samples: {exc}. Fix: {hint}; or --isolation weak"
+            ) from exc
 
     def _build_skeleton(self) -> None:
         root = _mountpoint()
@@ -318,7 +320,9 @@ class Worker:
             inner_workdir = workdir
         os.mkdir(workdir, 0o755)
         for name, text in request["files"].items():
-            with open(os.path.join(workdir, name), "w", encoding="utf-8", errors="surrogatepass") as fh:
+            with open(
+                os.path.join(workdir, name), "w", encoding="utf-8", errors="surrogatepass"
+            ) as fh:
                 fh.write(text)
         tmp = os.path.join(sandbox_dir, "tmp")
         os.mkdir(tmp)
@@ -434,7 +438,12 @@ class Worker:
             os.close(go_r)
             if self.mode == "full":
                 root = self.skeleton
-                linux.mount("proc", os.path.join(root, "proc"), "proc", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC)
+                linux.mount(
+                    "proc",
+                    os.path.join(root, "proc"),
+                    "proc",
+                    linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC,
+                )
                 os.chdir(root)
                 linux.pivot_root(".", ".old")
                 os.chroot(".")
@@ -562,7 +571,8 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(2, 1)
-    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    # No PR_SET_PDEATHSIG here: it fires when the *thread* that started us exits, and the verifier
+    # starts workers from pool threads. A dead verifier closes our stdin instead, and we clean up.
     config = read_frame(proto_in)
     worker = Worker(config)
     try:
@@ -587,7 +597,10 @@ def main() -> None:
             except Exception:
                 response = {"error": traceback.format_exc(limit=6)}
             response["id"] = request.get("id")
-            write_frame(proto_out, response)
+            try:
+                write_frame(proto_out, response)
+            except BrokenPipeError:
+                break
     finally:
         worker.close()
 

@@ -1,0 +1,57 @@
+"""A verifier per backend, shared by the sandbox tests, and helpers to look at the host."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from sandbox import Limits, Sample, Verdict, Verifier, VerifyOptions
+
+# A value only the caller's environment holds: no sample may ever see it.
+CANARY_SECRET = "assay-canary-7f3c9e1d"
+
+ATTACK_LIMITS = Limits(timeout_s=6.0, memory_mb=256, processes=64, disk_mb=32, inodes=2000)
+
+
+@pytest.fixture(scope="session")
+def verifier(backend_name: str):
+    os.environ["ASSAY_CANARY_SECRET"] = CANARY_SECRET
+    os.environ["OPENAI_API_KEY"] = CANARY_SECRET
+    try:
+        options = VerifyOptions(
+            sandbox=backend_name, jobs=2, limits=ATTACK_LIMITS, strength_check=False
+        )
+        with Verifier(options) as v:
+            yield v
+    finally:
+        os.environ.pop("ASSAY_CANARY_SECRET", None)
+        os.environ.pop("OPENAI_API_KEY", None)
+
+
+def run_one(verifier: Verifier, solution: str, tests: str) -> Verdict:
+    (verdict,) = verifier.verify([Sample(solution=solution, tests=tests)])
+    return verdict
+
+
+def processes_with(marker: str) -> list[int]:
+    """Host pids whose command line contains `marker` (the test's own process excluded)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                if marker.encode() in fh.read():
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def wait_until_gone(marker: str, seconds: float = 3.0) -> list[int]:
+    end = time.monotonic() + seconds
+    while (pids := processes_with(marker)) and time.monotonic() < end:
+        time.sleep(0.05)
+    return pids
