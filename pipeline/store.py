@@ -65,6 +65,7 @@ Schema (version 1; later versions only add tables or columns, never rename or dr
 
 Read helpers for other commands (`assay report`, `export`, `rejudge`): `RunStore.open_readonly`,
 `iter_problems()` (each `ProblemRow` with its `AttemptRow`s), `iter_attempts()`, `counts()`,
+`reasons()`,
 `get_meta()`. Writers are the engine's; nothing else should write problems or attempts.
 """
 
@@ -331,6 +332,15 @@ class RunStore:
         out["tokens_in"] = row[1] + prow[0]
         out["tokens_out"] = row[2] + prow[1]
         return out
+
+    def reasons(self, status: str = REJECTED) -> dict[str, int]:
+        """How many problems of `status` ended for each reason, most frequent first."""
+        rows = self.db.execute(
+            "SELECT COALESCE(reason, ''), COUNT(*) AS n FROM problems WHERE status = ?"
+            " GROUP BY 1 ORDER BY n DESC",
+            (status,),
+        )
+        return {reason: n for reason, n in rows}
 
     # --- writing (the engine) -----------------------------------------------------------------
 

@@ -1,0 +1,204 @@
+"""`assay run`: grow a verified corpus from a teacher model (the execution-feedback loop)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.commands.common import add_verifier_arguments, fail
+from pipeline.config import ConfigError, resolve
+from pipeline.engine import Engine, RunStats
+from pipeline.generators import GeneratorError
+from pipeline.prompts import PromptError
+from pipeline.seeds import SeedError
+from pipeline.store import StoreError
+from sandbox import OptionsError, SetupRefused
+
+# flag dest -> (section, key) in the config; section None is the top level.
+FLAGS: dict[str, tuple[str | None, str]] = {
+    "run_dir": (None, "run_dir"),
+    "problems": (None, "problems"),
+    "max_revisions": (None, "max_revisions"),
+    "seed": (None, "seed"),
+    "progress": (None, "progress"),
+    "seeds": ("seeds", "path"),
+    "extensions": ("seeds", "extensions"),
+    "window_lines": ("seeds", "window_lines"),
+    "generator": ("teacher", "generator"),
+    "model": ("teacher", "model"),
+    "base_url": ("teacher", "base_url"),
+    "api_key_env": ("teacher", "api_key_env"),
+    "concurrency": ("teacher", "concurrency"),
+    "request_timeout": ("teacher", "request_timeout"),
+    "max_retries": ("teacher", "max_retries"),
+    "retry_base": ("teacher", "retry_base"),
+    "batch_size": ("teacher", "batch_size"),
+    "device": ("teacher", "device"),
+    "dtype": ("teacher", "dtype"),
+    "temperature": ("sampling", "temperature"),
+    "top_p": ("sampling", "top_p"),
+    "max_tokens": ("sampling", "max_tokens"),
+    "sampling_seed": ("sampling", "seed"),
+    "sandbox": ("verifier", "sandbox"),
+    "isolation": ("verifier", "isolation"),
+    "jobs": ("verifier", "jobs"),
+    "timeout": ("verifier", "timeout"),
+    "memory": ("verifier", "memory"),
+    "lint_select": ("verifier", "lint_select"),
+    "lint_ignore": ("verifier", "lint_ignore"),
+    "strength_check": ("verifier", "strength_check"),
+}
+
+
+def _codes(text: str) -> list[str]:
+    return [c.strip().upper() for c in text.split(",") if c.strip()]
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "run",
+        help="grow a verified corpus from a teacher model",
+        description="Seeds -> problems -> solutions and tests -> verify -> revise with the "
+        "verifier's feedback -> RUN_DIR/corpus. Rerun on the same --run-dir to resume.",
+    )
+    p.add_argument("--config", metavar="FILE.toml", help="every option below can live here")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="resume a run dir made with an incompatible configuration",
+    )
+    run = p.add_argument_group("run")
+    run.add_argument("--run-dir", metavar="DIR")
+    run.add_argument("--problems", type=int, metavar="N", help="problem slots in the run")
+    run.add_argument(
+        "--max-revisions",
+        type=int,
+        metavar="K",
+        help="revision rounds after the first attempt (K + 1 attempts in all)",
+    )
+    run.add_argument("--seed", type=int, help="seed of the seed sampling")
+    run.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+    seeds = p.add_argument_group("seeds")
+    seeds.add_argument(
+        "--seeds",
+        metavar="PATH",
+        help="directory, JSONL file, local dataset, or hf:NAME[:split][:column]",
+    )
+    seeds.add_argument(
+        "--extensions",
+        type=lambda s: [e.strip() for e in s.split(",")],
+        metavar=".py,.rs",
+        help="file extensions of a seeds directory",
+    )
+    seeds.add_argument("--window-lines", type=int, metavar="N")
+    teacher = p.add_argument_group("teacher")
+    teacher.add_argument("--generator", help="openai | vllm | transformers | scripted")
+    teacher.add_argument("--model", metavar="M")
+    teacher.add_argument("--base-url", metavar="URL", help="OpenAI-compatible server (openai)")
+    teacher.add_argument("--api-key-env", metavar="VAR", help="variable holding the API key")
+    teacher.add_argument("--concurrency", type=int, metavar="C", help="requests in flight")
+    teacher.add_argument("--request-timeout", type=float, metavar="S")
+    teacher.add_argument("--max-retries", type=int)
+    teacher.add_argument("--retry-base", type=float, metavar="S", help="first backoff (doubles)")
+    teacher.add_argument("--batch-size", type=int, help="prompts per batched generate")
+    teacher.add_argument("--device", help="transformers: auto | cpu | cuda | cuda:1 ...")
+    teacher.add_argument("--dtype", help="auto | float16 | bfloat16 | float32")
+    sampling = p.add_argument_group("sampling")
+    sampling.add_argument("--temperature", type=float)
+    sampling.add_argument("--top-p", type=float)
+    sampling.add_argument("--max-tokens", type=int)
+    sampling.add_argument("--sampling-seed", type=int, help="the teacher's sampling seed")
+    add_verifier_arguments(p)
+    p.set_defaults(func=main)
+
+
+def overrides(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for dest, (section, key) in FLAGS.items():
+        value = getattr(args, dest, None)
+        if value is None:
+            continue
+        if dest in ("lint_select", "lint_ignore"):
+            value = _codes(value)
+        (out.setdefault(section, {}) if section else out)[key] = value
+    return out
+
+
+class Display:
+    """The live progress bar: problems, accepted, rejected, in revision, teacher tokens/s."""
+
+    def __init__(self, total: int, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]assay run"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[counts]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.task = self.progress.add_task("run", total=total, counts="")
+        self.started = time.monotonic()
+
+    def update(self, stats: RunStats) -> None:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        counts = (
+            f"[green]{stats.accepted} accepted[/] [red]{stats.rejected} rejected[/] "
+            f"{stats.duplicates} dup  {stats.in_revision} in revision  "
+            f"{stats.tokens_out / elapsed:,.0f} tok/s"
+        )
+        self.progress.update(self.task, completed=stats.problems + stats.resumed, counts=counts)
+
+
+def print_summary(summary: dict[str, Any], console: Console) -> None:
+    counts, this = summary["counts"], summary["this_run"]
+    table = Table(title=f"assay run: {summary['run_dir']}")
+    table.add_column("problems")
+    table.add_column("count", justify="right")
+    for name in ("accepted", "rejected", "duplicate", "solving", "pending"):
+        if counts.get(name):
+            table.add_row(name, str(counts[name]), style="green" if name == "accepted" else None)
+    for stage, n in summary["rejected_by_stage"].items():
+        table.add_row(f"  rejected: {stage}", str(n))
+    console.print(table)
+    console.print(
+        f"corpus: {summary['corpus']} samples in {summary['run_dir']}/corpus; "
+        f"this run: {this['problems']} problems finished ({this['resumed']} done before), "
+        f"{this['teacher_calls']} teacher calls ({this['replayed']} answers replayed), "
+        f"{this['tokens_out']:,} tokens out, {this['wall_s']:.1f} s"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    err = Console(stderr=True)
+    try:
+        config = resolve(args.config, overrides(args))
+        config.verifier.options().validate()
+    except (ConfigError, OptionsError) as exc:
+        return fail(str(exc))
+    display = Display(config.problems, err) if config.progress else None
+    engine = Engine(config, force=args.force, on_update=display.update if display else None)
+    try:
+        with display.progress if display else contextlib.nullcontext():
+            asyncio.run(engine.run())
+    except (ConfigError, SeedError, GeneratorError, PromptError, StoreError) as exc:
+        return fail(str(exc), 1)
+    except SetupRefused as exc:
+        return fail(f"the sandbox cannot start: {exc}", 1)
+    summary = engine.summary()
+    if args.json:
+        json.dump(summary, sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        print_summary(summary, Console())
+    return 0

@@ -1,0 +1,287 @@
+"""The configuration of `assay run`, parsed once into typed objects (STYLE 7).
+
+Sources, later wins: the defaults here, `--config FILE.toml`, then command-line flags. The resolved
+configuration is written to RUN_DIR/config.toml. A rerun on the same RUN_DIR must agree on the
+options that give recorded work its meaning (`identity()`): otherwise it is refused unless --force.
+
+    run_dir = "runs/demo"          problems = 100        max_revisions = 3      seed = 0
+    [seeds]    path = "pipeline/"  extensions = [".py"]  window_lines = 60
+    [teacher]  generator = "openai"  model = "..."  base_url = "http://127.0.0.1:8000/v1"
+    [sampling] temperature = 0.7  top_p = 0.95  max_tokens = 2048
+    [verifier] jobs = 2  timeout = 10
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sandbox import Limits, VerifyOptions
+
+CONFIG_FILE = "config.toml"
+
+
+class ConfigError(ValueError):
+    """The configuration cannot work; the message says how to fix it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class SeedsConfig(_Section):
+    path: str = Field(
+        "", description="directory, JSONL file, local dataset, or hf:NAME[:split][:column]"
+    )
+    extensions: list[str] = Field(default_factory=lambda: [".py"])
+    window_lines: int = Field(60, ge=5, description="long files are cut into windows of this size")
+    max_chars: int = Field(4000, ge=200, description="a snippet is clipped to this many characters")
+
+    @field_validator("extensions")
+    @classmethod
+    def _dotted(cls, value: list[str]) -> list[str]:
+        return [e if e.startswith(".") else f".{e}" for e in value]
+
+
+class TeacherConfig(_Section):
+    generator: str = "openai"
+    model: str = ""
+    base_url: str = "http://127.0.0.1:8000/v1"
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = Field(64, ge=1, description="teacher requests in flight")
+    request_timeout: float = Field(600.0, gt=0, description="seconds per teacher request")
+    connect_timeout: float = Field(5.0, gt=0)
+    max_retries: int = Field(6, ge=0)
+    retry_base: float = Field(1.0, ge=0, description="first backoff in seconds; doubles each retry")
+    batch_size: int = Field(
+        8, ge=1, description="prompts per batched generate (transformers, vllm)"
+    )
+    device: str = "auto"
+    dtype: str = "auto"
+    engine_args: dict[str, Any] = Field(
+        default_factory=dict, description="extra keyword arguments for vLLM's AsyncEngineArgs"
+    )
+
+    @property
+    def label(self) -> str:
+        return f"{self.generator}:{self.model}"
+
+
+class SamplingConfig(_Section):
+    temperature: float = Field(0.7, ge=0)
+    top_p: float = Field(0.95, gt=0, le=1)
+    max_tokens: int = Field(2048, ge=1)
+    seed: int | None = None
+
+
+class VerifierConfig(_Section):
+    sandbox: Literal["process", "docker"] = "process"
+    isolation: Literal["full", "weak"] = "full"
+    jobs: int = Field(1, ge=1)
+    timeout: float = Field(10.0, gt=0)
+    memory: int = Field(1024, ge=32)
+    lint_select: list[str] | None = None
+    lint_ignore: list[str] = Field(default_factory=list)
+    strength_check: bool = True
+
+    def options(self) -> VerifyOptions:
+        base = VerifyOptions()
+        return VerifyOptions(
+            sandbox=self.sandbox,
+            isolation=self.isolation,
+            jobs=self.jobs,
+            limits=Limits(timeout_s=self.timeout, memory_mb=self.memory),
+            lint_select=tuple(self.lint_select)
+            if self.lint_select is not None
+            else base.lint_select,
+            lint_ignore=tuple(self.lint_ignore),
+            strength_check=self.strength_check,
+        )
+
+
+class RunConfig(_Section):
+    run_dir: str = "runs/default"
+    problems: int = Field(10, ge=1)
+    max_revisions: int = Field(3, ge=0)
+    seed: int = 0
+    progress: bool = True
+    seeds: SeedsConfig = Field(default_factory=SeedsConfig)
+    teacher: TeacherConfig = Field(default_factory=TeacherConfig)
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    verifier: VerifierConfig = Field(default_factory=VerifierConfig)
+
+    def identity(self, prompts_digest: str) -> dict[str, Any]:
+        """The options a rerun must keep: changing them would change what recorded work means."""
+        return {
+            "seeds": self.seeds.model_dump(),
+            "seed": self.seed,
+            "max_revisions": self.max_revisions,
+            "teacher.generator": self.teacher.generator,
+            "teacher.model": self.teacher.model,
+            "sampling": self.sampling.model_dump(),
+            "verifier.checks": {
+                "timeout": self.verifier.timeout,
+                "memory": self.verifier.memory,
+                "lint_select": self.verifier.lint_select,
+                "lint_ignore": self.verifier.lint_ignore,
+                "strength_check": self.verifier.strength_check,
+            },
+            "prompts": prompts_digest,
+        }
+
+
+def digest(identity: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _errors(exc: ValidationError, origin: str) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            section = ".".join(str(p) for p in err["loc"][:-1])
+            known = _known_keys(section)
+            lines.append(
+                f"unknown option '{key}' in {origin}: remove it or use one of {', '.join(known)}"
+            )
+        else:
+            lines.append(f"option '{key}' in {origin}: {err['msg']} (got {err.get('input')!r})")
+    return "; ".join(lines)
+
+
+def _known_keys(section: str) -> list[str]:
+    model: type[BaseModel] = RunConfig
+    for part in filter(None, section.split(".")):
+        annotation = model.model_fields[part].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return sorted(model.model_fields)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_toml(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} not found: check the --config path") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def resolve(config_path: str | None, overrides: dict[str, Any]) -> RunConfig:
+    """Defaults, then the TOML file, then `overrides` (nested dicts, from flags)."""
+    data: dict[str, Any] = load_toml(config_path) if config_path else {}
+    origin = config_path or "the flags"
+    try:
+        RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_errors(exc, origin)) from None
+    try:
+        config = RunConfig.model_validate(_merge(data, overrides))
+    except ValidationError as exc:
+        raise ConfigError(_errors(exc, "the flags")) from None
+    check_ready(config)
+    return config
+
+
+def check_ready(config: RunConfig) -> None:
+    """Checks that need the outside world: a model, a seeds path that exists."""
+    from pipeline.generators import available
+
+    teacher = config.teacher
+    if teacher.generator not in available():
+        raise ConfigError(
+            f"unknown generator '{teacher.generator}': use one of {', '.join(available())}"
+        )
+    if not teacher.model:
+        raise ConfigError(
+            "no teacher model: pass --model (a model id, a local path, or for `scripted` a "
+            "module:function) or set [teacher] model in the config file"
+        )
+    path = config.seeds.path
+    if not path:
+        raise ConfigError(
+            "no seeds: pass --seeds DIR|FILE.jsonl|hf:NAME or set [seeds] path in the config file"
+        )
+    if not path.startswith("hf:") and not os.path.exists(path):
+        raise ConfigError(
+            f"seeds path {path} does not exist: give a directory of source files, a JSONL file, "
+            "a local dataset, or hf:NAME[:split][:column]"
+        )
+
+
+# Saving ------------------------------------------------------------------------------------------
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        )
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def to_toml(config: RunConfig) -> str:
+    """TOML text that `resolve` reads back to an equal config (None values are left out)."""
+    data = config.model_dump()
+    lines = ["# The resolved configuration of this run (written by `assay run`)."]
+    sections = {k: v for k, v in data.items() if isinstance(v, dict)}
+    for key, value in data.items():
+        if key not in sections and value is not None:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for name, section in sections.items():
+        lines.append(f"\n[{name}]")
+        for key, value in section.items():
+            if value is not None:
+                lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def save(config: RunConfig, run_dir: str) -> str:
+    path = os.path.join(run_dir, CONFIG_FILE)
+    os.makedirs(run_dir, exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(to_toml(config))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def check_compatible(stored: dict[str, Any] | None, current: dict[str, Any], force: bool) -> None:
+    """Refuse to resume a run dir whose recorded work was made under other options."""
+    if stored is None or stored == current or force:
+        return
+    changed = []
+    for key in sorted(set(stored) | set(current)):
+        if stored.get(key) != current.get(key):
+            changed.append(f"{key}: {stored.get(key)!r} -> {current.get(key)!r}")
+    raise ConfigError(
+        "the run directory was made with another configuration ("
+        + "; ".join(changed)
+        + "). Use another --run-dir, restore those options, or pass --force to go on with the "
+        "new ones (work already recorded is kept as it is)"
+    )

@@ -1,0 +1,25 @@
+"""Teacher backends behind one interface; see base.py."""
+
+from pipeline.generators.base import (
+    Chat,
+    Completion,
+    Generator,
+    GeneratorError,
+    RequestRefused,
+    available,
+    create,
+    lookup,
+    register,
+)
+
+__all__ = [
+    "Chat",
+    "Completion",
+    "Generator",
+    "GeneratorError",
+    "RequestRefused",
+    "available",
+    "create",
+    "lookup",
+    "register",
+]

@@ -1,0 +1,93 @@
+"""The execution-feedback loop for one seed, as one plain async function (STYLE 10).
+
+seed -> problem -> solution + tests -> verify -> accepted, or revise with the verifier's feedback,
+up to `max_revisions` times (K + 1 attempts in all) -> rejected with the last failure's stage.
+
+The loop knows nothing of concurrency, storage or resume: it is handed `ask` (the teacher) and
+`judge` (the verifier). The engine makes both remember their results in the run store, so running
+this function again on a half-done problem replays the recorded steps without calling anyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from pipeline.answers import NO_PROBLEM, Answer, parse_answer, parse_problem
+from pipeline.generators import Chat, Completion
+from pipeline.prompts import Prompts
+from pipeline.seeds import Seed
+from sandbox import Verdict
+
+# ask(step, chat): step is "problem" or the attempt's round (0 = first solve, 1.. = revisions).
+Ask = Callable[[str | int, Chat], Awaitable[Completion]]
+# judge(round, completion, answer): the verdict; an answer cut off or without code fails unrun.
+Judge = Callable[[int, Completion, Answer], Awaitable[Verdict]]
+
+
+@dataclass
+class Attempt:
+    """One answer of the teacher and its verdict."""
+
+    round: int
+    chat: Chat
+    completion: Completion
+    answer: Answer
+    verdict: Verdict
+
+
+@dataclass
+class Outcome:
+    """How a seed ended: accepted with its passing attempt, or rejected with a reason."""
+
+    seed: Seed
+    accepted: bool
+    reason: str = ""  # the stage of the last failure when rejected
+    problem: str | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def final(self) -> Attempt | None:
+        return self.attempts[-1] if self.attempts else None
+
+
+def user(content: str) -> dict[str, str]:
+    return {"role": "user", "content": content}
+
+
+def assistant(content: str) -> dict[str, str]:
+    return {"role": "assistant", "content": content}
+
+
+async def solve_seed(
+    seed: Seed, ask: Ask, judge: Judge, prompts: Prompts, max_revisions: int
+) -> Outcome:
+    # 1. The teacher turns the snippet into a self-contained problem.
+    problem_chat = [user(prompts.render("problem", source=seed.source, snippet=seed.text))]
+    problem = parse_problem(await ask("problem", problem_chat))
+    if problem is None:
+        return Outcome(seed, accepted=False, reason=NO_PROBLEM)
+
+    # 2. It answers with a solution and tests; 3. the verifier judges; 4. on failure the teacher
+    # sees the verdict's feedback in the same dialog and revises, up to max_revisions times.
+    chat = [user(prompts.render("solve", problem=problem))]
+    attempts: list[Attempt] = []
+    for round in range(max_revisions + 1):
+        completion = await ask(round, chat)
+        answer = parse_answer(completion.text)
+        verdict = await judge(round, completion, answer)
+        attempts.append(Attempt(round, chat, completion, answer, verdict))
+        if verdict.passed:
+            return Outcome(seed, accepted=True, problem=problem, attempts=attempts)
+        revise = prompts.render(
+            "revise",
+            problem=problem,
+            solution=(answer.solution or "# (no solution block)").rstrip("\n"),
+            tests=(answer.tests or "# (no tests block)").rstrip("\n"),
+            feedback=verdict.feedback.strip() or verdict.reason,
+        )
+        chat = [*chat, assistant(completion.text), user(revise)]
+
+    return Outcome(
+        seed, accepted=False, reason=attempts[-1].verdict.stage, problem=problem, attempts=attempts
+    )

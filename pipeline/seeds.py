@@ -1,0 +1,202 @@
+"""Seed snippets that inspire problems: source files, a JSONL file, or a (Hugging Face) dataset.
+
+A pool is indexed once and read lazily, so a large dataset is not held in memory. Slot k of a run
+takes the seed at position k % n of a permutation drawn for epoch k // n under `--seed`: every
+seed is used once before any is reused, and a rerun maps each slot to the same seed.
+
+    directory         every file with one of the extensions, recursively (hidden directories,
+                      virtualenvs and caches skipped); files longer than `window_lines` are cut
+                      into consecutive windows
+    *.jsonl[.gz]      one seed per line, from the field `code`, `content` or `text`
+    hf:NAME[:split][:column], a save_to_disk directory, *.parquet, *.json, *.csv
+                      one seed per row, through `datasets` (column default: code/content/text)
+JSONL and dataset rows are clipped to their first `window_lines` lines.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.config import SeedsConfig
+
+FIELDS = ("code", "content", "text")
+SKIP_DIRS = {".git", ".hg", ".venv", "venv", "__pycache__", "node_modules", ".tox", "build", "dist"}
+DATASET_FILES = {".parquet": "parquet", ".json": "json", ".csv": "csv"}
+
+
+class SeedError(ValueError):
+    """The seeds cannot be read; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Seed:
+    source: str  # where it came from, for provenance
+    text: str
+
+
+class SeedPool:
+    """Seeds addressable by index; `pick(slot)` draws without replacement under `seed`."""
+
+    def __init__(self, config: SeedsConfig, seed: int) -> None:
+        self.config = config
+        self.seed = seed
+        path = config.path
+        if path.startswith("hf:"):
+            self._open_dataset(path)
+        elif os.path.isdir(path) and not _is_saved_dataset(path):
+            self._index_directory(path)
+        elif path.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+            self._index_jsonl(path)
+        else:
+            self._open_dataset(path)
+        if len(self) == 0:
+            raise SeedError(
+                f"no seeds in {path}: "
+                + (
+                    f"no non-empty files with extensions {', '.join(config.extensions)} "
+                    "(set [seeds] extensions)"
+                    if os.path.isdir(path)
+                    else "no rows with text"
+                )
+            )
+        self._epochs: dict[int, list[int]] = {}
+
+    def __len__(self) -> int:
+        return self._size
+
+    def pick(self, slot: int) -> Seed:
+        epoch, position = divmod(slot, len(self))
+        order = self._epochs.get(epoch)
+        if order is None:
+            order = list(range(len(self)))
+            random.Random(f"{self.seed}:{epoch}").shuffle(order)
+            self._epochs[epoch] = order
+            if len(self._epochs) > 2:  # the current epoch and the one before, at most
+                del self._epochs[min(self._epochs)]
+        return self.get(order[position])
+
+    def _clip(self, text: str) -> str:
+        lines = text.splitlines()[: self.config.window_lines]
+        return "\n".join(lines)[: self.config.max_chars]
+
+    # Directory ---------------------------------------------------------------------------------
+    def _index_directory(self, root: str) -> None:
+        windows: list[tuple[str, int, int]] = []
+        size = self.config.window_lines
+        for directory, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+            for name in sorted(files):
+                if not name.endswith(tuple(self.config.extensions)):
+                    continue
+                path = os.path.join(directory, name)
+                try:
+                    with open(path, encoding="utf-8") as fh:
+                        lines = fh.read().splitlines()
+                except (UnicodeDecodeError, OSError):
+                    continue
+                for start in range(0, len(lines), size):
+                    if any(line.strip() for line in lines[start : start + size]):
+                        windows.append((path, start, min(start + size, len(lines))))
+        self._windows = windows
+        self._size = len(windows)
+        self.get = self._get_window
+
+    def _get_window(self, index: int) -> Seed:
+        path, start, end = self._windows[index]
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()[start:end]
+        return Seed(f"{path}:{start + 1}-{end}", "\n".join(lines)[: self.config.max_chars])
+
+    # JSONL -------------------------------------------------------------------------------------
+    def _index_jsonl(self, path: str) -> None:
+        rows: list[tuple[int, str]] = []
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                try:
+                    data = json.loads(line)
+                except ValueError:
+                    continue
+                text = _text_field(data) if isinstance(data, dict) else None
+                if text and text.strip():
+                    rows.append((number, self._clip(text)))
+        self._rows = rows
+        self._path = path
+        self._size = len(rows)
+        self.get = self._get_row
+
+    def _get_row(self, index: int) -> Seed:
+        number, text = self._rows[index]
+        return Seed(f"{self._path}:{number}", text)
+
+    # Datasets ----------------------------------------------------------------------------------
+    def _open_dataset(self, spec: str) -> None:
+        try:
+            import datasets
+        except ImportError:
+            raise SeedError(
+                f"seeds {spec} need the `datasets` package: pip install 'assay[hf]'"
+            ) from None
+        split, column = "train", None
+        try:
+            if spec.startswith("hf:"):
+                name, *rest = spec[3:].split(":")
+                split = rest[0] if rest and rest[0] else split
+                column = rest[1] if len(rest) > 1 and rest[1] else None
+                dataset = datasets.load_dataset(name, split=split)
+                label = f"hf:{name}:{split}"
+            elif os.path.isdir(spec):
+                dataset = datasets.load_from_disk(spec)
+                if isinstance(dataset, datasets.DatasetDict):
+                    dataset = dataset[split if split in dataset else next(iter(dataset))]
+                label = spec
+            else:
+                kind = DATASET_FILES.get(os.path.splitext(spec)[1])
+                if kind is None:
+                    raise SeedError(
+                        f"cannot read seeds from {spec}: give a directory of source files, a "
+                        ".jsonl file, a .parquet/.json/.csv file, a saved dataset directory or "
+                        "hf:NAME[:split][:column]"
+                    )
+                dataset = datasets.load_dataset(kind, data_files=spec, split="train")
+                label = spec
+        except SeedError:
+            raise
+        except Exception as exc:  # datasets raises many kinds for a missing/unreachable dataset
+            raise SeedError(f"cannot load seeds {spec}: {exc}") from None
+        columns = list(dataset.column_names)
+        if column is None:
+            column = next((c for c in FIELDS if c in columns), None)
+        if column not in columns:
+            raise SeedError(
+                f"seeds {spec}: no column {column or '/'.join(FIELDS)!s}; it has "
+                f"{', '.join(columns)}: name one as hf:NAME:SPLIT:COLUMN"
+            )
+        self._dataset = dataset.select_columns([column])
+        self._column = column
+        self._label = label
+        self._size = len(dataset)
+        self.get = self._get_dataset_row
+
+    def _get_dataset_row(self, index: int) -> Seed:
+        text = self._dataset[index][self._column] or ""
+        return Seed(f"{self._label}:{self._column}#{index}", self._clip(str(text)))
+
+
+def _text_field(data: dict[str, Any]) -> str | None:
+    for name in FIELDS:
+        if isinstance(data.get(name), str):
+            return data[name]
+    return None
+
+
+def _is_saved_dataset(path: str) -> bool:
+    return any(
+        os.path.exists(os.path.join(path, marker))
+        for marker in ("dataset_info.json", "state.json", "dataset_dict.json")
+    )
