@@ -26,5 +26,9 @@ run: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/verify_throughput.py
 
+# The Docker sandbox image; built from a debootstrapped base where Docker Hub is unreachable.
+sandbox-image: $(STAMP)
+	$(BIN)/python -m sandbox.isolation.docker_image
+
 clean:
 	rm -rf $(VENV) runs

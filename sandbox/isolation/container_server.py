@@ -1,0 +1,463 @@
+"""The trusted server inside each sandbox container: pid 1, and a fork server for one sample at a time.
+
+`docker.py` sends this file over the container's stdin when the container starts, with the test
+runner (`sandbox/runner.py`), so the image holds no assay code that could go stale. It runs on the
+image's python3 with the standard library only.
+
+The sample runs with the server's uid, so the server relies on two kernel rules instead of a
+uid boundary: signals from inside a pid namespace reach its pid 1 only for the signals it handles
+(none, here), and a process that is not dumpable cannot be ptraced, nor its memory or descriptors
+read through /proc, by an unprivileged process of the same uid. Per sample:
+
+    server (pid 1) ──fork──► runner: a fresh /sandbox/work, rlimits, first in line for the OOM
+                             killer, an empty environment, pytest in-process (warm)
+    when the runner ends, times out or floods: kill(-1, SIGKILL) ends every process but pid 1
+    (double-forked daemons included), then the work dir, /tmp, /dev/shm and /dev/mqueue are wiped.
+
+What a wipe cannot undo (SysV IPC objects, the container's OOM or process-limit counters moving,
+a timeout) is reported as `dirty`, and the host replaces the container.
+
+Frames on stdin/stdout: a 4-byte big-endian length, then JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import ctypes
+import gc
+import inspect
+import json
+import os
+import resource
+import select
+import signal
+import stat
+import struct
+import sys
+import tempfile
+import time
+import traceback
+import types
+
+SANDBOX = "/sandbox"  # a size-capped tmpfs; /tmp is a symlink to /sandbox/tmp in the image
+WORK = "/sandbox/work"  # the sample's directory, the same path as in the process backend
+TMP = "/sandbox/tmp"
+SCRATCH = ("/dev/shm", "/dev/mqueue")  # other places a sample can write to
+RESULT_FD = 3
+MAX_CHANNEL = 8 << 20
+PR_SET_DUMPABLE = 4
+USER = "sandbox"
+
+runner: types.ModuleType | None = None  # the test runner module, sent by the host
+
+
+# Frames -----------------------------------------------------------------------------------------
+def _read_exact(size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = os.read(0, min(size, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame() -> dict:
+    (size,) = struct.unpack(">I", _read_exact(4))
+    return json.loads(_read_exact(size))
+
+
+def write_frame(message: dict) -> None:
+    body = json.dumps(message).encode()
+    view = memoryview(struct.pack(">I", len(body)) + body)
+    while view:
+        view = view[os.write(1, view) :]
+
+
+# Kernel helpers ---------------------------------------------------------------------------------
+def _prctl(option: int, value: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(option, value, 0, 0, 0) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"prctl({option}): {os.strerror(errno)}")
+
+
+def _counter(paths: tuple[str, ...], key: str) -> int | None:
+    """A counter from a cgroup events file of this container (v2 first, then v1)."""
+    for path in paths:
+        try:
+            with open(path) as fh:
+                for line in fh:
+                    name, _, value = line.partition(" ")
+                    if name == key:
+                        return int(value)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def oom_kills() -> int | None:
+    return _counter(
+        ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"), "oom_kill"
+    )
+
+
+def pids_max_hits() -> int | None:
+    return _counter(("/sys/fs/cgroup/pids.events", "/sys/fs/cgroup/pids/pids.events"), "max")
+
+
+def end_all(runner_pid: int) -> tuple[int | None, object | None]:
+    """Kill every process but ourselves and reap them all; the runner's status if reaped here.
+
+    kill(-1) walks the task list under the lock that fork takes, and a fork with SIGKILL pending
+    fails, so nothing started before the call survives it; the loop is a second line."""
+    status = usage = None
+    for _ in range(100):
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        reaped = False
+        while True:
+            try:
+                pid, st, ru = os.wait4(-1, 0)
+            except ChildProcessError:
+                break
+            reaped = True
+            if pid == runner_pid:
+                status, usage = st, ru
+        if not reaped and not _others_alive():
+            break
+    return status, usage
+
+
+def _others_alive() -> bool:
+    return any(name.isdigit() and name != "1" for name in os.listdir("/proc"))
+
+
+def _remove(path: str) -> None:
+    """Remove a file or a tree the sample may have locked with chmod (it has our uid)."""
+    info = os.lstat(path)
+    if stat.S_ISDIR(info.st_mode):
+        os.chmod(path, 0o700)
+        for name in os.listdir(path):
+            _remove(os.path.join(path, name))
+        os.rmdir(path)
+    else:
+        os.unlink(path)
+
+
+def wipe() -> list[str]:
+    """Empty every place a sample could write; what could not be removed, as problems."""
+    problems = []
+    for top in (SANDBOX, *SCRATCH):
+        try:
+            names = os.listdir(top)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            problems.append(f"cannot list {top}: {exc}")
+            continue
+        for name in names:
+            try:
+                _remove(os.path.join(top, name))
+            except (OSError, RecursionError) as exc:
+                problems.append(f"cannot remove {top}/{name}: {type(exc).__name__}")
+    for kind in ("shm", "sem", "msg"):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                if any(line.strip() for line in fh.read().splitlines()[1:]):
+                    problems.append(f"SysV IPC {kind} objects left behind")
+        except OSError:
+            pass
+    return problems
+
+
+# One sample -------------------------------------------------------------------------------------
+def _prepare(files: dict[str, str]) -> None:
+    os.mkdir(WORK, 0o755)
+    os.mkdir(TMP, 0o1777)
+    os.chmod(TMP, 0o1777)
+    for name, text in files.items():
+        if os.path.basename(name) != name or name in ("", ".", ".."):
+            raise ValueError(f"bad file name {name!r}")
+        with open(os.path.join(WORK, name), "w", encoding="utf-8", errors="surrogatepass") as fh:
+            fh.write(text)
+
+
+def run_sample(request: dict) -> dict:
+    limits = request["limits"]
+    key = bytes.fromhex(request["key"])
+    dirty = wipe()
+    _prepare(request["files"])
+    oom_before, pids_before = oom_kills(), pids_max_hits()
+    res_r, res_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        for fd in (res_r, out_r, err_r):
+            os.close(fd)
+        _runner((res_w, out_w, err_w), key, limits, request)
+    for fd in (res_w, out_w, err_w):
+        os.close(fd)
+    try:
+        pidfd: int | None = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None  # old kernel or seccomp profile: poll the runner instead
+
+    streams = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
+    totals = {out_r: 0, err_r: 0, res_r: 0}
+    open_fds = {out_r, err_r, res_r}
+    deadline = started + limits["timeout_s"]
+    timed_out = output_exceeded = channel_exceeded = False
+    status = usage = None
+    reaped = False
+    while open_fds or not reaped:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            timed_out = True
+            break
+        watch = list(open_fds)
+        if not reaped and pidfd is not None:
+            watch.append(pidfd)
+        wait = remaining if reaped or pidfd is not None else min(remaining, 0.005)
+        ready, _, _ = select.select(watch, [], [], wait)
+        if not reaped and (pidfd is None or pidfd in ready):
+            got, st, ru = os.wait4(pid, os.WNOHANG)
+            if got == pid:
+                # The runner is done: end whatever it left running, as the process backend's
+                # pid namespace does when its init exits. The pipes then close.
+                reaped, status, usage = True, st, ru
+                end_all(pid)
+        for fd in ready:
+            if fd == pidfd:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                open_fds.discard(fd)
+                continue
+            totals[fd] += len(chunk)
+            keep = MAX_CHANNEL if fd == res_r else limits["keep_output_bytes"]
+            room = keep - len(streams[fd])
+            if room > 0:
+                streams[fd] += chunk[:room]
+            if fd == res_r and totals[fd] > MAX_CHANNEL:
+                channel_exceeded = True
+            elif fd != res_r and totals[fd] > limits["output_bytes"]:
+                output_exceeded = True
+        if output_exceeded or channel_exceeded:
+            break
+    duration = time.monotonic() - started
+    if not reaped or open_fds:
+        late_status, late_usage = end_all(pid)
+        if not reaped:
+            status, usage = late_status, late_usage
+    for fd in (out_r, err_r, res_r, *(() if pidfd is None else (pidfd,))):
+        os.close(fd)
+
+    oom_after, pids_after = oom_kills(), pids_max_hits()
+    oom = None if oom_before is None or oom_after is None else oom_after - oom_before
+    if timed_out:
+        dirty.append("timed out")
+    if output_exceeded or channel_exceeded:
+        dirty.append("flooded its output")
+    if oom:
+        dirty.append("hit the memory limit")
+    if pids_before is not None and pids_after is not None and pids_after > pids_before:
+        dirty.append("hit the process limit")
+    dirty += wipe()
+    if _others_alive():
+        dirty.append("processes survived the sample")
+    runner_status = {}
+    if status is not None:
+        runner_status = {"status": status, "maxrss_kb": usage.ru_maxrss if usage else 0}
+    return {
+        "duration_s": round(duration, 4),
+        "timed_out": timed_out,
+        "output_exceeded": output_exceeded,
+        "stdout": bytes(streams[out_r]).decode("utf-8", "replace"),
+        "stderr": bytes(streams[err_r]).decode("utf-8", "replace"),
+        "stdout_bytes": totals[out_r],
+        "stderr_bytes": totals[err_r],
+        "channel": base64.b64encode(bytes(streams[res_r])).decode(),
+        "channel_exceeded": channel_exceeded,
+        "runner": runner_status,
+        "init_status": 0,
+        "oom_kills": oom,
+        "dirty": "; ".join(dirty),
+    }
+
+
+def _runner(fds: tuple[int, int, int], key: bytes, limits: dict, request: dict) -> None:
+    """The forked child that becomes the sample. Never returns."""
+    try:
+        res_w, out_w, err_w = fds
+        os.setsid()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _prctl(PR_SET_DUMPABLE, 1)  # its own /proc entries are its own; the server stays hidden
+        with open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write("1000")  # the OOM killer takes the sample, never the server
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        os.dup2(res_w, RESULT_FD)
+        os.closerange(RESULT_FD + 1, 65536)
+        cpu = int(limits.get("cpu_s") or limits["timeout_s"]) + 1
+        file_size = limits["file_size_mb"] << 20
+        for which, value in (
+            (resource.RLIMIT_CPU, (cpu, cpu + 1)),
+            (resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"])),
+            (resource.RLIMIT_FSIZE, (file_size, file_size)),
+            (resource.RLIMIT_CORE, (0, 0)),
+        ):
+            resource.setrlimit(which, value)
+        os.chdir(WORK)
+        os.environ.clear()
+        os.environ.update(
+            {
+                "PATH": "/usr/local/bin:/usr/bin:/bin",
+                "HOME": WORK,
+                "TMPDIR": "/tmp",
+                "LANG": "C.UTF-8",
+                "USER": USER,
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
+        )
+        tempfile.tempdir = None
+        sys.dont_write_bytecode = True
+        sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
+        channel = runner.Channel(RESULT_FD, key)
+        runner.run_pytest(os.path.join(WORK, request["test_file"]), WORK, channel)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+    except BaseException:
+        try:
+            traceback.print_exc()
+            sys.stderr.flush()
+        finally:
+            os._exit(70)
+
+
+# Start-up ---------------------------------------------------------------------------------------
+def _load_runner(source: str) -> types.ModuleType:
+    module = types.ModuleType("assay_runner")
+    module.__file__ = "/assay/runner.py"
+    exec(compile(source, module.__file__, "exec"), module.__dict__)
+    sys.modules[module.__name__] = module
+    return module
+
+
+def _pytest_compat() -> None:
+    """pytest before 8 (Debian bookworm has 7.2) defines --verbose in its terminal plugin, which
+    the runner turns off, and its assertion messages read that option: define it beside the
+    runner's plugin so failures read the same as on the host's pytest."""
+    import pytest
+
+    if int(pytest.__version__.split(".")[0]) >= 8:
+        return
+
+    class Compat:
+        def pytest_addoption(self, parser: object) -> None:
+            parser.addoption("--verbose", action="count", default=0, dest="verbose")
+
+    real_main = pytest.main
+
+    def main(args: object = None, plugins: object = None) -> object:
+        return real_main(args, plugins=[*(plugins or ()), Compat()])
+
+    pytest.main = main
+
+
+def _warm_up() -> None:
+    """Import pytest and run one trusted session, so each sample's fork starts warm."""
+    import pytest  # noqa: F401
+
+    _prepare(
+        {
+            "solution.py": "def f(x):\n    return x\n",
+            "test_solution.py": "import pytest\nfrom solution import f\n\n"
+            "@pytest.mark.parametrize('x', [1, 2])\ndef test_f(x, tmp_path):\n"
+            "    assert f(x) == x\n\n"
+            "def test_raises():\n    with pytest.raises(ZeroDivisionError):\n"
+            "        1 / 0\n",
+        }
+    )
+    r, w = os.pipe()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    saved = os.dup(1)
+    os.dup2(devnull, 1)
+    cwd = os.getcwd()
+    try:
+        os.chdir(WORK)
+        # The runner ends the process once the report is complete; not this time.
+        quiet = {"exit_when_done": False}
+        if "exit_when_done" not in inspect.signature(runner.run_pytest).parameters:
+            quiet = {}
+        channel = runner.Channel(w, b"warm")
+        runner.run_pytest(os.path.join(WORK, "test_solution.py"), WORK, channel, **quiet)
+    finally:
+        os.chdir(cwd)
+        os.dup2(saved, 1)
+        for fd in (saved, devnull, r, w):
+            os.close(fd)
+    for name in ("solution", "test_solution"):
+        sys.modules.pop(name, None)
+    sys.path[:] = [p for p in sys.path if p != WORK]
+    problems = wipe()
+    if problems:
+        raise RuntimeError("; ".join(problems))
+    gc.collect()
+    gc.freeze()
+
+
+def main() -> None:
+    # Descriptors 0 and 1 carry frames. The warm-up registered pytest's atexit handlers, which
+    # have nothing to do here: leave with os._exit.
+    try:
+        _serve()
+    finally:
+        os._exit(0)
+
+
+def _serve() -> None:
+    global runner
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # pid 1: the kernel now drops it from inside
+    try:
+        if os.getpid() != 1:
+            raise RuntimeError("the server must be the container's pid 1 (no --init)")
+        _prctl(PR_SET_DUMPABLE, 0)
+        init = read_frame()
+        runner = _load_runner(init["runner"])
+        _pytest_compat()
+        os.chdir(SANDBOX)
+        _warm_up()
+    except BaseException:
+        write_frame({"ready": False, "error": traceback.format_exc()})
+        return
+    import pytest
+
+    write_frame(
+        {
+            "ready": True,
+            "python": sys.version.split()[0],
+            "pytest": pytest.__version__,
+            "oom_counter": oom_kills() is not None,
+        }
+    )
+    while True:
+        try:
+            request = read_frame()
+        except EOFError:
+            return  # the host is gone: the container stops and Docker removes it
+        if request.get("op") == "stop":
+            return
+        try:
+            response = run_sample(request)
+        except Exception:
+            response = {"error": traceback.format_exc(limit=6)}
+        write_frame(response)
