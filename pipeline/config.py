@@ -39,6 +39,7 @@ class SeedsConfig(_Section):
         "", description="directory, JSONL file, local dataset, or hf:NAME[:split][:column]"
     )
     extensions: list[str] = Field(default_factory=lambda: [".py"])
+    column: str = Field("", description="dataset column of the code (default: code/content/text)")
     window_lines: int = Field(60, ge=5, description="long files are cut into windows of this size")
     max_chars: int = Field(4000, ge=200, description="a snippet is clipped to this many characters")
 

@@ -9,7 +9,8 @@ seed is used once before any is reused, and a rerun maps each slot to the same s
                       into consecutive windows
     *.jsonl[.gz]      one seed per line, from the field `code`, `content` or `text`
     hf:NAME[:split][:column], a save_to_disk directory, *.parquet, *.json, *.csv
-                      one seed per row, through `datasets` (column default: code/content/text)
+                      one seed per row, through `datasets` (column: `column`, or the first of
+                      code/content/text)
 JSONL and dataset rows are clipped to their first `window_lines` lines.
 """
 
@@ -142,12 +143,12 @@ class SeedPool:
             raise SeedError(
                 f"seeds {spec} need the `datasets` package: pip install 'assay[hf]'"
             ) from None
-        split, column = "train", None
+        split, column = "train", self.config.column or None
         try:
             if spec.startswith("hf:"):
                 name, *rest = spec[3:].split(":")
                 split = rest[0] if rest and rest[0] else split
-                column = rest[1] if len(rest) > 1 and rest[1] else None
+                column = rest[1] if len(rest) > 1 and rest[1] else column
                 dataset = datasets.load_dataset(name, split=split)
                 label = f"hf:{name}:{split}"
             elif os.path.isdir(spec):
@@ -175,7 +176,8 @@ class SeedPool:
         if column not in columns:
             raise SeedError(
                 f"seeds {spec}: no column {column or '/'.join(FIELDS)!s}; it has "
-                f"{', '.join(columns)}: name one as hf:NAME:SPLIT:COLUMN"
+                f"{', '.join(columns)}: name one with [seeds] column / --seed-column (or as "
+                "hf:NAME:SPLIT:COLUMN)"
             )
         self._dataset = dataset.select_columns([column])
         self._column = column

@@ -33,6 +33,7 @@ FLAGS: dict[str, tuple[str | None, str]] = {
     "seeds": ("seeds", "path"),
     "extensions": ("seeds", "extensions"),
     "window_lines": ("seeds", "window_lines"),
+    "seed_column": ("seeds", "column"),
     "generator": ("teacher", "generator"),
     "model": ("teacher", "model"),
     "base_url": ("teacher", "base_url"),
@@ -101,6 +102,7 @@ def register(sub: Any) -> None:
         help="file extensions of a seeds directory",
     )
     seeds.add_argument("--window-lines", type=int, metavar="N")
+    seeds.add_argument("--seed-column", metavar="NAME", help="dataset column holding the code")
     teacher = p.add_argument_group("teacher")
     teacher.add_argument("--generator", help="openai | vllm | transformers | scripted")
     teacher.add_argument("--model", metavar="M")

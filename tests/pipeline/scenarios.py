@@ -240,12 +240,15 @@ def teacher(messages: list[dict[str, str]]) -> str | dict[str, Any]:
     name = MARKER.search(first).group(1)
     if "programming problem inspired by this snippet" in first:
         return problem_text(name)
-    base = name.split("-")[0]  # "right-3" plays "right" with its own problem
+    base = name.split("-")[0]  # "right-3" plays "right" with a problem and solution of its own
     answers = SCENARIOS[base]
     round = sum(1 for m in messages if m["role"] == "assistant")
     chosen = answers[min(round, len(answers) - 1)]
-    if base == "right" and name != base:  # a distinct solution per copy (no duplicate)
-        chosen = chosen.replace("return a + b", f"return a + b  # variant {name}")
+    if name != base:
+        variant = f"```python\n# variant {name}\n"
+        if isinstance(chosen, dict):
+            return {**chosen, "content": chosen["content"].replace("```python\n", variant, 1)}
+        return chosen.replace("```python\n", variant, 1)
     return chosen
 
 

@@ -1,0 +1,65 @@
+"""Reading the teacher's answers: which block is the solution, which the tests, what is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.answers import parse_answer, parse_problem, unverifiable
+from pipeline.generators import Completion
+
+SOL = "def f():\n    return 1\n"
+SHELL = "pip install x\n"
+TESTS = "from solution import f\n\n\ndef test_f():\n    assert f() == 1\n"
+
+
+def fenced(code: str, tag: str = "python") -> str:
+    return f"```{tag}\n{code}```\n"
+
+
+PARSE = [
+    # text -> (solution, tests, blocks)
+    (f"Sure!\n{fenced(SOL)}\nAnd tests:\n{fenced(TESTS)}Done.", (SOL, TESTS, 2)),
+    (f"{fenced(TESTS)}{fenced(SOL)}", (SOL, TESTS, 2)),  # order does not matter
+    (f"{fenced(SOL, 'py')}{fenced(TESTS, '')}", (SOL, TESTS, 2)),  # ```py and bare fences
+    (f"{fenced(SOL)}{fenced(SHELL, 'bash')}{fenced(TESTS)}", (SOL, TESTS, 2)),
+    (f"{fenced(SOL)}```python\n{TESTS}", (SOL, TESTS, 2)),  # unclosed last fence
+    ("class TestX: pass", (None, None, 0)),  # code outside fences is not code
+    ("I can't help with that.", (None, None, 0)),
+    (fenced(SOL), (SOL, None, 1)),
+    (fenced(TESTS), (None, TESTS, 1)),
+    (f"  ```python\n{SOL}  ```\n{fenced(TESTS)}", (SOL, TESTS, 2)),  # indented fences
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PARSE)
+def test_parse_answer(text, expected):
+    answer = parse_answer(text)
+    assert (answer.solution, answer.tests, answer.blocks) == expected
+
+
+UNVERIFIABLE = [
+    # (text, finish_reason) -> stage, words of the feedback
+    (f"{fenced(SOL)}{fenced(TESTS)}", "length", "truncated", "cut off at the token limit"),
+    ("Sorry, no.", "stop", "no_code", "no ```python code block"),
+    (fenced(TESTS), "stop", "no_code", "no separate solution block"),
+    (fenced(SOL), "stop", "no_tests", "no tests"),
+    (f"{fenced(SOL)}{fenced(TESTS)}", "stop", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "finish", "stage", "words"), UNVERIFIABLE)
+def test_unverifiable_answers_fail_with_feedback(text, finish, stage, words):
+    completion = Completion(text, finish_reason=finish)
+    verdict = unverifiable(completion, parse_answer(text), max_tokens=100)
+    if stage is None:
+        assert verdict is None
+    else:
+        assert verdict.passed is False and verdict.stage == stage and words in verdict.feedback
+
+
+@pytest.mark.parametrize(
+    ("text", "finish", "expected"),
+    [("  Write f().  \n", "stop", "Write f()."), ("", "stop", None), ("Write f", "length", None)],
+)
+def test_parse_problem(text, finish, expected):
+    assert parse_problem(Completion(text, finish_reason=finish)) == expected

@@ -1,0 +1,111 @@
+"""Configuration: TOML + flags, validation before any work, errors that say how to fix them."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.config import ConfigError, RunConfig, check_compatible, resolve, to_toml
+from pipeline.engine import Engine
+
+GOOD = """
+run_dir = "{run_dir}"
+problems = 3
+max_revisions = 1
+[seeds]
+path = "{seeds}"
+[teacher]
+generator = "openai"
+model = "m"
+concurrency = 8
+[sampling]
+temperature = 0.2
+[verifier]
+jobs = 2
+"""
+
+
+@pytest.fixture
+def files(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.py").write_text("x = 1\n")
+    path = tmp_path / "run.toml"
+    path.write_text(GOOD.format(run_dir=tmp_path / "run", seeds=seeds))
+    return path, seeds
+
+
+def test_toml_then_flags_override(files):
+    path, _ = files
+    config = resolve(str(path), {"problems": 7, "teacher": {"concurrency": 2}})
+    assert (config.problems, config.max_revisions) == (7, 1)
+    assert (config.teacher.concurrency, config.teacher.model) == (2, "m")
+    assert config.sampling.temperature == 0.2 and config.verifier.jobs == 2
+
+
+def test_saved_config_reads_back_equal(files, tmp_path):
+    path, _ = files
+    config = resolve(str(path), {"teacher": {"engine_args": {"tensor_parallel_size": 2}}})
+    saved = tmp_path / "saved.toml"
+    saved.write_text(to_toml(config))
+    assert resolve(str(saved), {}) == config
+
+
+BAD = [
+    # (toml extra, flags) -> words of the error
+    ("bogus = 1\n", {}, "unknown option 'bogus'"),
+    ("[teacher]\nmodle = 'x'\n", {}, "unknown option 'teacher.modle'"),
+    ("", {"problems": "many"}, "option 'problems'"),
+    ("", {"verifier": {"sandbox": "vm"}}, "option 'verifier.sandbox'"),
+    ("", {"sampling": {"top_p": 2}}, "option 'sampling.top_p'"),
+    ("", {"teacher": {"model": ""}}, "no teacher model: pass --model"),
+    ("", {"teacher": {"generator": "nope"}}, "unknown generator 'nope'"),
+    ("", {"seeds": {"path": "/does/not/exist"}}, "seeds path /does/not/exist does not exist"),
+]
+
+
+@pytest.mark.parametrize(("extra", "flags", "words"), BAD)
+def test_bad_config_is_refused_with_a_fix(files, extra, flags, words):
+    path, _ = files
+    text = path.read_text()
+    if extra.startswith("["):
+        text = text.replace("[teacher]\n", extra)
+    else:
+        text = extra + text
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        resolve(str(path), flags)
+    assert words in str(info.value)
+
+
+def test_unknown_key_lists_the_known_ones(files):
+    path, _ = files
+    path.write_text(path.read_text().replace("[teacher]\n", "[teacher]\nmodle = 'x'\n"))
+    with pytest.raises(ConfigError, match="use one of .*model"):
+        resolve(str(path), {})
+
+
+def test_missing_config_file():
+    with pytest.raises(ConfigError, match="not found: check the --config path"):
+        resolve("/no/such.toml", {})
+
+
+def test_incompatible_run_dir_is_refused_unless_forced(files):
+    path, _ = files
+    config = resolve(str(path), {})
+    Engine(config).prepare()
+    Engine(config).prepare()  # same config: fine
+    other = resolve(str(path), {"teacher": {"model": "another"}, "problems": 9})
+    with pytest.raises(ConfigError, match=r"teacher.model: 'm' -> 'another'.*--force"):
+        Engine(other).prepare()
+    Engine(other, force=True).prepare()
+    # Options that do not change recorded work may change freely.
+    Engine(resolve(str(path), {"teacher": {"model": "another", "concurrency": 1}})).prepare()
+
+
+def test_check_compatible_names_every_change():
+    a = RunConfig().identity("p1")
+    b = RunConfig(seed=3, max_revisions=0).identity("p2")
+    with pytest.raises(ConfigError) as info:
+        check_compatible(a, b, force=False)
+    for key in ("seed: 0 -> 3", "max_revisions: 3 -> 0", "prompts: 'p1' -> 'p2'"):
+        assert key in str(info.value)

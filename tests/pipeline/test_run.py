@@ -1,0 +1,173 @@
+"""`assay run` end to end: a real loopback HTTP teacher, the real sandbox, SQLite and the CLI.
+
+One run of every scenario (tests/pipeline/scenarios.py) with K = 2, HTTP 500 and 429 injected on
+the first requests; the tests below each check one promise of the loop on that run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.jsonl import iter_jsonl
+from pipeline.store import RunStore
+from tests.pipeline import scenarios
+from tests.pipeline.teacher_server import TeacherServer
+
+K = 2
+NAMES = [*scenarios.SCENARIOS, "right-dup", "right-dup"]
+
+
+def run_cli(server: TeacherServer, seeds: str, run_dir: str, *extra: str) -> int:
+    return main(
+        [
+            "run",
+            "--generator", "openai",
+            "--model", server.model,
+            "--base-url", server.base_url,
+            "--seeds", seeds,
+            "--problems", str(len(NAMES)),
+            "--max-revisions", str(K),
+            "--run-dir", run_dir,
+            "--timeout", "2",
+            "--retry-base", "0.05",
+            "--no-progress",
+            *extra,
+        ]
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("run")
+    seeds = scenarios.write_seeds(str(root / "seeds.jsonl"), NAMES)
+    run_dir = str(root / "run")
+    with TeacherServer(scenarios.teacher, faults=[500, 429, 503]) as server:
+        assert run_cli(server, seeds, run_dir) == 0
+        requests = list(server.requests)
+        # A rerun of a finished run calls nobody and changes nothing.
+        assert run_cli(server, seeds, run_dir) == 0
+        assert len(server.requests) == len(requests)
+    with RunStore.open_readonly(run_dir) as store:
+        problems = {
+            p.problem.split("]")[0].removeprefix("[scenario "): p
+            for p in store.iter_problems()
+            if p.problem
+        }
+    corpus = [
+        r
+        for path in sorted(os.listdir(f"{run_dir}/corpus"))
+        for r in iter_jsonl(f"{run_dir}/corpus/{path}")
+    ]
+    return {"run_dir": run_dir, "requests": requests, "problems": problems, "corpus": corpus}  # fmt: skip
+
+
+def test_right_first_answer_is_accepted(finished):
+    problem = finished["problems"]["right"]
+    assert problem.status == "accepted"
+    assert [a.stage for a in problem.trail] == ["passed"]
+
+
+# scenario -> text the revision prompt must quote: the part of the feedback that explains the failure
+FIXED_AFTER_FEEDBACK = [
+    ("wrong_value", "assert [2, 4, 7] == [1, 3, 6]", "tests"),
+    ("undefined_name", "F821 Undefined name `VOWELS`", "lint"),
+    ("infinite_loop", "wall clock limit of 2 s exceeded", "timeout"),
+    ("wrong_test", "assert False is True", "tests"),
+    ("refusal", "no ```python code block", "no_code"),
+    ("truncated", "cut off at the token limit", "truncated"),
+]
+
+
+@pytest.mark.parametrize(("name", "quoted", "stage"), FIXED_AFTER_FEEDBACK)
+def test_failure_is_fixed_after_feedback(finished, name, quoted, stage):
+    problem = finished["problems"][name]
+    assert problem.status == "accepted", problem.trail[-1].feedback
+    first, second = problem.trail
+    assert (first.stage, second.stage) == (stage, "passed")
+    assert quoted in first.feedback
+    # The revision prompt the teacher received quotes that feedback, whole.
+    revise = second.messages[-1]["content"]
+    assert first.feedback.strip() in revise and quoted in revise
+    sent = [r for r in finished["requests"] if r.status == 200 and r.messages == second.messages]
+    assert len(sent) == 1
+    # The dialog keeps the faulty answer before the revision request.
+    assert second.messages[-2] == {"role": "assistant", "content": first.raw}
+
+
+def test_never_fixed_is_rejected_after_k_plus_1_attempts(finished):
+    problem = finished["problems"]["never_fixed"]
+    assert problem.status == "rejected" and problem.reason == "tests"
+    assert [a.round for a in problem.trail] == list(range(K + 1))
+    assert all(a.stage == "tests" for a in problem.trail)
+
+
+def test_http_500_and_429_are_retried(finished):
+    statuses = [r.status for r in finished["requests"]]
+    assert statuses[:3] == [500, 429, 503]
+    assert all(
+        p.status in ("accepted", "rejected", "duplicate") for p in finished["problems"].values()
+    )
+
+
+def test_every_step_is_recorded(finished):
+    for problem in finished["problems"].values():
+        assert problem.raw and problem.prompt and problem.seed_source.endswith(tuple("0123456789"))
+        for attempt in problem.trail:
+            assert attempt.status == "verified" and attempt.verdict is not None
+            assert attempt.raw is not None and attempt.messages[-1]["content"] == attempt.prompt
+            assert attempt.tokens_out > 0 and attempt.teacher == "openai:scripted-teacher"
+            assert attempt.sampling["max_tokens"] == 2048
+
+
+def test_duplicate_is_not_added_twice(finished):
+    with RunStore.open_readonly(finished["run_dir"]) as store:
+        copies = [p for p in store.iter_problems() if p.problem.startswith("[scenario right-dup]")]
+    assert sorted(p.status for p in copies) == ["accepted", "duplicate"]
+    duplicate = next(p for p in copies if p.status == "duplicate")
+    assert duplicate.reason == "duplicate_problem"
+    problems = [r["problem"] for r in finished["corpus"]]
+    assert len(problems) == len(set(problems))
+
+
+def test_corpus_holds_only_verified_samples_with_provenance(finished):
+    corpus = finished["corpus"]
+    with RunStore.open_readonly(finished["run_dir"]) as store:
+        accepted = {p.sample_id for p in store.iter_problems("accepted")}
+    assert len(corpus) == len(scenarios.SCENARIOS)  # all but never_fixed, and one right-dup
+    assert {r["id"] for r in corpus} == accepted
+    for record in corpus:
+        assert record["verdict"]["passed"] is True
+        assert [m["role"] for m in record["messages"]] == ["user", "assistant"]
+        assert record["messages"][0]["content"] == record["problem"]
+        assert record["solution"] in record["messages"][1]["content"]
+        meta = record["meta"]
+        assert meta["teacher"] == "openai:scripted-teacher" and meta["sampling"]["top_p"] == 0.95
+        assert meta["attempts"] == len(meta["trail"]) and meta["trail"][-1]["stage"] == "passed"
+        assert meta["source"].startswith(os.path.dirname(finished["run_dir"]))
+        assert meta["verifier_version"] and meta["time"]
+
+
+@pytest.mark.slow
+def test_corpus_reverifies_clean_with_assay_verify(finished, tmp_path):
+    parts = sorted(os.path.join(finished["run_dir"], "corpus", p) for p in os.listdir(os.path.join(finished["run_dir"], "corpus")))  # fmt: skip
+    out = tmp_path / "reverified"
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "verify", *parts, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["passed"] == len(finished["corpus"]) and summary["rejected"] == 0
+
+
+def test_config_is_saved_resolved(finished):
+    text = open(os.path.join(finished["run_dir"], "config.toml")).read()
+    assert 'generator = "openai"' in text and "max_revisions = 2" in text and "[verifier]" in text
