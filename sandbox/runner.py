@@ -14,8 +14,12 @@ import hashlib
 import hmac
 import json
 import os
+import sys
 from typing import Any
 
+import pytest
+
+TESTS_FILE = "test_solution.py"
 MAX_FIELD = 2000  # characters kept of a failure message or traceback
 MAX_CASES = 1000  # tests beyond this many are a protocol error
 
@@ -69,11 +73,12 @@ def read_channel(raw: bytes, key: bytes) -> tuple[list[dict[str, Any]], str | No
 class Reporter:
     """A pytest plugin that reports collection and each test's outcome over the channel."""
 
-    def __init__(self, channel: Channel) -> None:
+    def __init__(self, channel: Channel | None) -> None:
         self.channel = channel
         self.phases: dict[str, dict[str, Any]] = {}
         self.collection_errors: list[str] = []
         self.cases = 0
+        self.exit_when_done = True
 
     # Collection ---------------------------------------------------------------------------------
     def pytest_collectreport(self, report: Any) -> None:
@@ -119,8 +124,15 @@ class Reporter:
         self.cases += 1
         self.channel.send({"t": "case", "id": nodeid, **state})
 
+    @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: Any, exitstatus: Any) -> None:
         self.channel.send({"t": "end", "exitstatus": int(exitstatus)})
+        if self.exit_when_done:
+            # The report is complete: nothing the sample left behind (atexit handlers, threads)
+            # may run after it.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
 
 
 def pytest_args(test_file: str, rootdir: str) -> list[str]:
@@ -164,8 +176,8 @@ def pytest_args(test_file: str, rootdir: str) -> list[str]:
     ]
 
 
-def run_pytest(test_file: str, rootdir: str, channel: Channel) -> int:
-    import pytest
-
+def run_pytest(test_file: str, rootdir: str, channel: Channel, exit_when_done: bool = True) -> int:
+    reporter = Reporter(channel)
+    reporter.exit_when_done = exit_when_done
     channel.send({"t": "start"})
-    return int(pytest.main(pytest_args(test_file, rootdir), plugins=[Reporter(channel)]))
+    return int(pytest.main(pytest_args(test_file, rootdir), plugins=[reporter]))

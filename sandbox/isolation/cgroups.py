@@ -31,17 +31,25 @@ def _own_path(controller: str | None) -> str:
     raise CgroupError(f"no {controller or 'v2'} entry in /proc/self/cgroup")
 
 
-def _write(path: str, value: str) -> None:
-    with open(path, "w") as fh:
-        fh.write(value)
-
-
-def _read(path: str) -> str:
+def _write(path: str, value: str, dir_fd: int | None = None) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC, dir_fd=dir_fd)
     try:
-        with open(path) as fh:
-            return fh.read()
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
+
+
+def _read(path: str, dir_fd: int | None = None) -> str:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC, dir_fd=dir_fd)
     except OSError:
         return ""
+    try:
+        return os.read(fd, 65536).decode()
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
 
 
 def _keyed(text: str, key: str) -> int:
@@ -59,50 +67,57 @@ class CgroupStats:
 
 
 class SampleCgroup:
-    """One sample's leaf cgroup(s): write a pid with `add`, read `stats`, then `destroy`."""
+    """One sample's leaf cgroup(s): write a pid into `procs_fds`, read `stats`, then `destroy`.
 
-    def __init__(self, dirs: dict[str, str], version: int) -> None:
-        self.dirs = dirs  # controller ("memory", "pids", or "" for v2) -> directory
+    Every path is relative to a directory descriptor of the verifier's subtree, opened before the
+    worker chroots into the sandbox skeleton, where /sys is not visible."""
+
+    def __init__(self, bases: dict[str, int], leaf: str, version: int) -> None:
+        self.bases = bases  # controller ("memory", "pids", or "" for v2) -> base directory fd
+        self.leaf = leaf
         self.version = version
         self._oom_before = self._oom_kills()
 
+    def _file(self, name: str) -> str:
+        return f"{self.leaf}/{name}"
+
     def procs_fds(self) -> list[int]:
         """File descriptors to write a pid into, opened now so they work after pivot_root."""
-        name = "cgroup.procs"
         return [
-            os.open(os.path.join(d, name), os.O_WRONLY | os.O_CLOEXEC) for d in self.dirs.values()
+            os.open(self._file("cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC, dir_fd=fd)
+            for fd in self.bases.values()
         ]
 
-    def _mem_dir(self) -> str:
-        return self.dirs["" if self.version == 2 else "memory"]
+    def _mem_fd(self) -> int:
+        return self.bases["" if self.version == 2 else "memory"]
 
     def _oom_kills(self) -> int:
-        if self.version == 2:
-            return _keyed(_read(os.path.join(self._mem_dir(), "memory.events")), "oom_kill")
-        return _keyed(_read(os.path.join(self._mem_dir(), "memory.oom_control")), "oom_kill")
+        name = "memory.events" if self.version == 2 else "memory.oom_control"
+        return _keyed(_read(self._file(name), self._mem_fd()), "oom_kill")
 
     def stats(self) -> CgroupStats:
-        mem = self._mem_dir()
+        mem = self._mem_fd()
         peak_file = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"
-        raw = _read(os.path.join(mem, peak_file)).strip()
+        raw = _read(self._file(peak_file), mem).strip()
         peak = round(int(raw) / 2**20, 1) if raw.isdigit() else None
         oom = self._oom_kills() - self._oom_before
-        if self.version == 1 and oom == 0 and "oom_kill " not in _read(f"{mem}/memory.oom_control"):
+        control = _read(self._file("memory.oom_control"), mem)
+        if self.version == 1 and oom == 0 and "oom_kill " not in control:
             # Kernels before 4.13 lack the counter: a hit limit is the best evidence there is.
-            oom = int(_read(os.path.join(mem, "memory.failcnt")).strip() or 0) > 0
+            oom = int(_read(self._file("memory.failcnt"), mem).strip() or 0) > 0
         return CgroupStats(peak_mb=peak, oom_kills=int(oom))
 
     def pids(self) -> set[int]:
         found: set[int] = set()
-        for d in self.dirs.values():
-            found.update(int(p) for p in _read(os.path.join(d, "cgroup.procs")).split())
+        for fd in self.bases.values():
+            found.update(int(p) for p in _read(self._file("cgroup.procs"), fd).split())
         return found
 
     def kill_all(self, deadline_s: float = 5.0) -> None:
         """SIGKILL every process left in the cgroup, until it is empty."""
-        if self.version == 2 and os.path.exists(os.path.join(self.dirs[""], "cgroup.kill")):
+        if self.version == 2:
             try:
-                _write(os.path.join(self.dirs[""], "cgroup.kill"), "1")
+                _write(self._file("cgroup.kill"), "1", self.bases[""])
             except OSError:
                 pass
         end = time.monotonic() + deadline_s
@@ -116,10 +131,10 @@ class SampleCgroup:
 
     def destroy(self) -> None:
         self.kill_all()
-        for d in self.dirs.values():
+        for fd in self.bases.values():
             for _ in range(200):
                 try:
-                    os.rmdir(d)
+                    os.rmdir(self.leaf, dir_fd=fd)
                     break
                 except FileNotFoundError:
                     break
@@ -157,6 +172,11 @@ class Cgroups:
                 self.remove_stale(os.path.dirname(base))
                 self._mkdir(base)
                 self.bases[ctrl] = base
+        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+        self.fds = {ctrl: os.open(base, flags) for ctrl, base in self.bases.items()}
+        self.parent_fds = {
+            ctrl: os.open(os.path.dirname(b), flags) for ctrl, b in self.bases.items()
+        }
 
     @staticmethod
     def _detect() -> int:
@@ -207,38 +227,39 @@ class Cgroups:
     def create(self, memory_mb: int, processes: int) -> SampleCgroup:
         self._counter += 1
         leaf = f"s{self._counter}"
-        dirs = {ctrl: os.path.join(base, leaf) for ctrl, base in self.bases.items()}
-        for d in dirs.values():
-            self._mkdir(d)
+        for fd in self.fds.values():
+            os.mkdir(leaf, dir_fd=fd)
         limit = str(memory_mb * 2**20)
+
+        def optional(name: str, value: str, fd: int) -> None:
+            try:
+                _write(f"{leaf}/{name}", value, fd)
+            except OSError:
+                pass  # swap accounting is off on this kernel: no swap to limit
+
         if self.version == 2:
-            d = dirs[""]
-            _write(os.path.join(d, "memory.max"), limit)
-            if os.path.exists(os.path.join(d, "memory.swap.max")):
-                _write(os.path.join(d, "memory.swap.max"), "0")
-            _write(os.path.join(d, "pids.max"), str(processes))
+            fd = self.fds[""]
+            _write(f"{leaf}/memory.max", limit, fd)
+            optional("memory.swap.max", "0", fd)
+            _write(f"{leaf}/pids.max", str(processes), fd)
         else:
-            mem = dirs["memory"]
-            _write(os.path.join(mem, "memory.limit_in_bytes"), limit)
-            memsw = os.path.join(mem, "memory.memsw.limit_in_bytes")
-            if os.path.exists(memsw):
-                try:
-                    _write(memsw, limit)
-                except OSError:
-                    pass
-            _write(os.path.join(dirs["pids"], "pids.max"), str(processes))
-        return SampleCgroup(dirs, self.version)
+            _write(f"{leaf}/memory.limit_in_bytes", limit, self.fds["memory"])
+            optional("memory.memsw.limit_in_bytes", limit, self.fds["memory"])
+            _write(f"{leaf}/pids.max", str(processes), self.fds["pids"])
+        return SampleCgroup(self.fds, leaf, self.version)
 
     def destroy(self) -> None:
-        for base in self.bases.values():
-            for entry in os.listdir(base) if os.path.isdir(base) else []:
-                path = os.path.join(base, entry)
-                if os.path.isdir(path):
-                    try:
-                        os.rmdir(path)
-                    except OSError:
-                        pass
+        """Remove the subtree, through descriptors: it works after the worker's pivot_root."""
+        for ctrl, fd in self.fds.items():
+            for entry in os.listdir(fd):
+                try:
+                    os.rmdir(entry, dir_fd=fd)
+                except OSError:
+                    pass
+            os.close(fd)
             try:
-                os.rmdir(base)
+                os.rmdir(os.path.basename(self.bases[ctrl]), dir_fd=self.parent_fds[ctrl])
             except OSError:
                 pass
+            os.close(self.parent_fds[ctrl])
+        self.fds = self.parent_fds = {}

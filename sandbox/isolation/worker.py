@@ -32,6 +32,8 @@ import time
 import traceback
 from typing import Any
 
+import pytest
+
 from sandbox import runner
 from sandbox.isolation import linux
 from sandbox.isolation.cgroups import CgroupError, Cgroups, SampleCgroup
@@ -58,6 +60,14 @@ DEVICES = ("null", "zero", "full", "random", "urandom")
 
 class SetupError(RuntimeError):
     """The kernel refused what isolation needs; the message names the cause and the fix."""
+
+
+class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an error
+    """Raised in the runner process C to unwind, through the forks' frames, back into the warm
+    pytest session, which then collects and runs the sample's tests."""
+
+    def __init__(self, channel: runner.Channel) -> None:
+        self.channel = channel
 
 
 def _interpreter_paths() -> list[str]:
@@ -104,6 +114,7 @@ class Worker:
         self.skeleton = ""
         self.weak_base = ""
         self.cgroup_name = config["cgroup_name"]
+        self.session_ready = False  # a warm pytest session waits at collection (full mode)
 
     # Start-up -----------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -148,7 +159,10 @@ class Worker:
             os.dup2(devnull, 1)
             try:
                 runner.run_pytest(
-                    os.path.join(tmp, "test_solution.py"), tmp, runner.Channel(w, b"warm")
+                    os.path.join(tmp, "test_solution.py"),
+                    tmp,
+                    runner.Channel(w, b"warm"),
+                    exit_when_done=False,
                 )
             finally:
                 os.dup2(saved, 1)
@@ -231,8 +245,17 @@ class Worker:
             ("stderr", "/proc/self/fd/2"),
         ):
             os.symlink(target, os.path.join(dev, name))
+        os.makedirs(os.path.join(root, WORK.lstrip("/")))
         linux.mount(None, root, None, linux.MS_REMOUNT | linux.MS_RDONLY | linux.MS_NOSUID)
-        self.skeleton = root
+        # The worker itself moves in, so that the warm pytest session is configured with the
+        # very paths a sample sees (/sandbox/work), and drops the host's mounts: each sample's
+        # mount namespace is then a copy of a dozen mounts, not of the host's whole table.
+        # Cgroups stay reachable through directory descriptors opened before.
+        os.chdir(root)
+        linux.pivot_root(".", ".old")
+        linux.umount2("/.old", linux.MNT_DETACH)
+        os.chdir(WORK)
+        self.skeleton = "/"
 
     # One sample ---------------------------------------------------------------------------------
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -246,15 +269,14 @@ class Worker:
         started = time.monotonic()
         pid = os.fork()
         if pid == 0:
-            code = 0
             try:
                 os.close(report_r)
                 linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-                result = self._supervise(request, cg_fds)
-                data = json.dumps(result).encode()
+                data, code = json.dumps(self._supervise(request, cg_fds)).encode(), 0
+            except BecomeRunner:
+                raise
             except BaseException:
-                data = json.dumps({"error": traceback.format_exc(limit=8)}).encode()
-                code = 1
+                data, code = json.dumps({"error": traceback.format_exc(limit=8)}).encode(), 1
             try:
                 view = memoryview(data)
                 while view:
@@ -444,10 +466,7 @@ class Worker:
                     "proc",
                     linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC,
                 )
-                os.chdir(root)
-                linux.pivot_root(".", ".old")
-                os.chroot(".")
-                linux.umount2("/.old", linux.MNT_DETACH)
+                os.chdir("/")
                 linux.sethostname("sandbox")
                 linux.loopback_up()
                 try:
@@ -467,11 +486,17 @@ class Worker:
             while True:
                 pid, status, usage = os.wait4(-1, 0)
                 if pid == runner_pid:
-                    report = {"status": status, "maxrss_kb": usage.ru_maxrss}
+                    report = {
+                        "status": status,
+                        "maxrss_kb": usage.ru_maxrss,
+                        "cpu_s": round(usage.ru_utime + usage.ru_stime, 4),
+                    }
                     os.write(status_w, json.dumps(report).encode())
                     if self.mode == "weak":
                         _killpg(runner_pid)
                     os._exit(0)
+        except BecomeRunner:
+            raise
         except BaseException:
             traceback.print_exc()
             os._exit(71)
@@ -519,16 +544,20 @@ class Worker:
                     "LANG": "C.UTF-8",
                     "USER": SANDBOX_USER,
                     "PYTHONDONTWRITEBYTECODE": "1",
+                    # Plugins are the verifier's choice, not whatever happens to be installed.
+                    "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
                 }
             )
             tempfile.tempdir = None
             sys.dont_write_bytecode = True
             sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
             channel = runner.Channel(RESULT_FD, key)
+            if self.session_ready and request["test_file"] == runner.TESTS_FILE:
+                raise BecomeRunner(channel)
             runner.run_pytest(os.path.join(workdir, request["test_file"]), workdir, channel)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(0)
+            os._exit(0)  # not reached: the reporter exits when the session finishes
+        except BecomeRunner:
+            raise
         except BaseException:
             try:
                 traceback.print_exc()
@@ -558,6 +587,52 @@ class Worker:
             shutil.rmtree(self.weak_base, ignore_errors=True)
 
 
+class ForkServer:
+    """The zygote's pytest plugin: the session is configured once, then waits at collection; each
+    sample's runner process returns from here and collects that sample's tests."""
+
+    def __init__(self, worker: Worker, reporter: runner.Reporter, proto: tuple[int, int]) -> None:
+        self.worker = worker
+        self.reporter = reporter
+        self.proto = proto
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: Any) -> None:
+        try:
+            self.worker.session_ready = True
+            gc.collect()
+            gc.freeze()
+            serve(self.worker, *self.proto)
+        except BecomeRunner as turn:
+            self.reporter.channel = turn.channel
+            turn.channel.send({"t": "start"})
+            return None  # pytest goes on to collect /sandbox/work/test_solution.py
+        self.worker.close()
+        os._exit(0)
+
+
+def serve(worker: Worker, proto_in: int, proto_out: int) -> None:
+    """Answer requests until told to stop or the verifier goes away."""
+    while True:
+        try:
+            request = read_frame(proto_in)
+        except EOFError:
+            return
+        if request.get("op") == "stop":
+            return
+        try:
+            response = worker.run(request)
+        except BecomeRunner:
+            raise
+        except Exception:
+            response = {"error": traceback.format_exc(limit=6)}
+        response["id"] = request.get("id")
+        try:
+            write_frame(proto_out, response)
+        except BrokenPipeError:
+            return
+
+
 def _killpg(pgid: int) -> None:
     try:
         os.killpg(pgid, signal.SIGKILL)
@@ -585,22 +660,14 @@ def main() -> None:
         return
     write_frame(proto_out, {"ready": True, "isolation": worker.mode})
     try:
-        while True:
-            try:
-                request = read_frame(proto_in)
-            except EOFError:
-                break
-            if request.get("op") == "stop":
-                break
-            try:
-                response = worker.run(request)
-            except Exception:
-                response = {"error": traceback.format_exc(limit=6)}
-            response["id"] = request.get("id")
-            try:
-                write_frame(proto_out, response)
-            except BrokenPipeError:
-                break
+        if worker.mode == "full":
+            reporter = runner.Reporter(None)
+            args = runner.pytest_args(os.path.join(WORK, runner.TESTS_FILE), WORK)
+            pytest.main(
+                args, plugins=[reporter, ForkServer(worker, reporter, (proto_in, proto_out))]
+            )
+        else:
+            serve(worker, proto_in, proto_out)
     finally:
         worker.close()
 
