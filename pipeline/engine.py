@@ -287,7 +287,10 @@ class Engine:
             verdict = unverifiable(completion, answer, config.sampling.max_tokens)
             if verdict is None:
                 sample = Sample(solution=answer.solution, tests=answer.tests)
-                verdict = await asyncio.wrap_future(self.verifier.submit(sample))
+                # Shielded: cancelling (Ctrl-C) must not cancel the verifier's own future, whose
+                # completion callback would then fail; verifier.close() lets it finish.
+                future = asyncio.wrap_future(self.verifier.submit(sample))
+                verdict = await asyncio.shield(future)
                 self.stats.verified += 1
             store.record_verdict(slot, round, verdict.to_dict(), time.monotonic() - started)
             return verdict

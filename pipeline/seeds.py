@@ -4,7 +4,7 @@ A pool is indexed once and read lazily, so a large dataset is not held in memory
 takes the seed at position k % n of a permutation drawn for epoch k // n under `--seed`: every
 seed is used once before any is reused, and a rerun maps each slot to the same seed.
 
-    directory         every file with one of the extensions, recursively (hidden directories,
+    directory, file   every file with one of the extensions, recursively (hidden directories,
                       virtualenvs and caches skipped); files longer than `window_lines` are cut
                       into consecutive windows
     *.jsonl[.gz]      one seed per line, from the field `code`, `content` or `text`
@@ -51,6 +51,8 @@ class SeedPool:
             self._open_dataset(path)
         elif os.path.isdir(path) and not _is_saved_dataset(path):
             self._index_directory(path)
+        elif os.path.isfile(path) and path.endswith(tuple(config.extensions)):
+            self._index_files([path])
         elif path.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
             self._index_jsonl(path)
         else:
@@ -87,22 +89,28 @@ class SeedPool:
 
     # Directory ---------------------------------------------------------------------------------
     def _index_directory(self, root: str) -> None:
-        windows: list[tuple[str, int, int]] = []
-        size = self.config.window_lines
+        paths = []
         for directory, dirs, files in os.walk(root):
             dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-            for name in sorted(files):
-                if not name.endswith(tuple(self.config.extensions)):
-                    continue
-                path = os.path.join(directory, name)
-                try:
-                    with open(path, encoding="utf-8") as fh:
-                        lines = fh.read().splitlines()
-                except (UnicodeDecodeError, OSError):
-                    continue
-                for start in range(0, len(lines), size):
-                    if any(line.strip() for line in lines[start : start + size]):
-                        windows.append((path, start, min(start + size, len(lines))))
+            paths += [
+                os.path.join(directory, name)
+                for name in sorted(files)
+                if name.endswith(tuple(self.config.extensions))
+            ]
+        self._index_files(paths)
+
+    def _index_files(self, paths: list[str]) -> None:
+        windows: list[tuple[str, int, int]] = []
+        size = self.config.window_lines
+        for path in paths:
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    lines = fh.read().splitlines()
+            except (UnicodeDecodeError, OSError):
+                continue
+            for start in range(0, len(lines), size):
+                if any(line.strip() for line in lines[start : start + size]):
+                    windows.append((path, start, min(start + size, len(lines))))
         self._windows = windows
         self._size = len(windows)
         self.get = self._get_window

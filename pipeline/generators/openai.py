@@ -61,7 +61,7 @@ class OpenAIGenerator(Generator):
     async def _probe(self) -> None:
         """Fail in seconds when the server is down, the key is wrong or the model isn't served."""
         url = f"{self.base_url}/models"
-        deadline = time.monotonic() + self.teacher.connect_timeout
+        deadline = time.monotonic() + min(3.0, self.teacher.connect_timeout)
         while True:
             try:
                 response = await self._client.get("/models", timeout=self.teacher.connect_timeout)

@@ -35,11 +35,13 @@ class TransformersGenerator(Generator):
         try:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
+            from transformers.utils import logging as hf_logging
         except ImportError:
             raise GeneratorError(
                 "the transformers teacher needs torch and transformers: "
                 "pip install 'assay[transformers]'"
             ) from None
+        hf_logging.disable_progress_bar()  # assay draws its own progress
         model_id = self.teacher.model
         try:
             tokenizer = AutoTokenizer.from_pretrained(model_id)

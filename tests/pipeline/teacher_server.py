@@ -95,7 +95,10 @@ class TeacherServer:
                 for key, value in (headers or {}).items():
                     self.send_header(key, value)
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client was killed mid-request: what the resume tests do
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/") == "/v1/models":
