@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import dataclass, field
 
+from pipeline.corpus import final_answer
 from pipeline.jsonl import AppendLog
 from pipeline.store import ACCEPTED, DUPLICATE, REJECTED, RunStore
 from sandbox import VERIFIER_VERSION, Limits, Sample, Verdict, Verifier, VerifyOptions
@@ -387,7 +388,8 @@ def build_run(
                     sample = Sample(
                         solution=answer.solution, tests=answer.tests, problem=plan.problem
                     )
-                    corpus.write(corpus_record(sample, plan, r, answer))
+                    trail = [trail_step(k, plan.answers[k], verdicts[(i, k)]) for k in range(r + 1)]
+                    corpus.write(corpus_record(sample, plan, trail))
                     store.finish_problem(i, ACCEPTED, sample_id=sample.id)
                     outcome[i] = ACCEPTED
                     break
@@ -403,7 +405,24 @@ def build_run(
     return outcome
 
 
-def corpus_record(sample: Sample, plan: Plan, round: int, answer: Answer) -> dict:
+def trail_step(round: int, answer: Answer, verdict: Verdict) -> dict:
+    """One entry of a corpus record's meta.trail, as pipeline/corpus.py writes it."""
+    tokens_in, tokens_out = attempt_tokens(round)
+    return {
+        "round": round,
+        "answer": answer.raw,
+        "finish_reason": answer.finish_reason,
+        "solution": answer.solution,
+        "tests": answer.tests,
+        "stage": verdict.stage,
+        "reason": verdict.reason,
+        "feedback": verdict.feedback,
+        "tokens_in": tokens_in,
+        "tokens_out": tokens_out,
+    }
+
+
+def corpus_record(sample: Sample, plan: Plan, trail: list[dict]) -> dict:
     return {
         "id": sample.id,
         "language": "python",
@@ -412,14 +431,16 @@ def corpus_record(sample: Sample, plan: Plan, round: int, answer: Answer) -> dic
         "tests": sample.tests,
         "messages": [
             {"role": "user", "content": sample.problem},
-            {"role": "assistant", "content": answer.raw},
+            {"role": "assistant", "content": final_answer(sample.solution, sample.tests)},
         ],
         "meta": {
             "source": plan.seed_source,
             "teacher": TEACHER,
             "sampling": SAMPLING,
-            "attempts": round + 1,
-            "verifier": VERIFIER_VERSION,
+            "attempts": len(trail),
+            "revisions": len(trail) - 1,
+            "trail": trail,
+            "verifier_version": VERIFIER_VERSION,
         },
     }
 

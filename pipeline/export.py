@@ -1,0 +1,453 @@
+"""`assay export`: the corpora of one or more runs as a Hugging Face dataset for fine-tuning.
+
+    rows = mixed datasets (real data first) + each run's corpus, in order
+         -> drop samples that overlap a benchmark (decontaminate.py; counted)
+         -> drop near-duplicates across everything (neardup.py; the first seen is kept)
+         -> seeded split -> OUT/{split}.jsonl | .parquet | save_to_disk, a dataset card, a summary
+
+Styles: `messages` (problem -> final answer, the chat format TRL's SFTTrainer takes),
+`multi-turn` (problem, each faulty answer, its feedback, ..., the fixed answer: one dialog, from
+the revision trail in the corpus record's meta), `raw` (problem/solution/tests columns).
+Every row has a `source` column: `assay:<run name>` or the mixed dataset's own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.decontaminate import Decontaminator
+from pipeline.jsonl import iter_jsonl
+from pipeline.neardup import NearDuplicates
+from pipeline.report.data import ReportError, check_run_dir, corpus_files, scan_corpus
+
+STYLES = ("messages", "multi-turn", "raw")
+FORMATS = ("jsonl", "parquet", "hf")
+SUMMARY_FILE = "assay-export.json"
+# The user turn of a multi-turn dialog after a faulty answer: the verifier's feedback.
+FEEDBACK_TURN = (
+    "The checker rejected this answer:\n\n{feedback}\n\n"
+    "Fix the solution or the tests and answer again with both code blocks."
+)
+
+
+class ExportError(RuntimeError):
+    """The export cannot be done as asked; the message says how to fix it."""
+
+
+@dataclass
+class ExportOptions:
+    out: str
+    format: str = "jsonl"
+    style: str = "messages"
+    splits: dict[str, float] = field(default_factory=dict)  # name -> fraction; train: the rest
+    seed: int = 0
+    mix: list[str] = field(default_factory=list)
+    benchmarks: list[str] = field(default_factory=lambda: ["humaneval"])  # [] = keep everything
+    ngram: int = 10
+    contamination_threshold: float = 0.5
+    near_dup_threshold: float | None = 0.8  # None = keep near-duplicates
+    overwrite: bool = False
+    push_to_hub: str | None = None
+    private: bool = False
+    token: str | None = None
+
+    def validate(self) -> None:
+        if self.style not in STYLES:
+            raise ExportError(f"--style must be one of {', '.join(STYLES)}, got {self.style!r}")
+        if self.format not in FORMATS:
+            raise ExportError(f"--format must be one of {', '.join(FORMATS)}, got {self.format!r}")
+        for name, frac in self.splits.items():
+            if name == "train" or not name.isidentifier():
+                raise ExportError(f"--split {name}=...: name a split other than train (test=0.05)")
+            if not 0 < frac < 1:
+                raise ExportError(f"--split {name}={frac}: the fraction must be between 0 and 1")
+        if sum(self.splits.values()) >= 1:
+            raise ExportError(
+                "--split fractions add up to 1 or more: nothing would be left to train"
+            )
+        if self.push_to_hub and not self.token:
+            raise ExportError(
+                f"--push-to-hub {self.push_to_hub} needs a Hugging Face token: set HF_TOKEN "
+                "(or run `hf auth login`), or export locally without --push-to-hub"
+            )
+        if os.path.exists(self.out) and os.listdir(self.out):
+            if not os.path.isdir(self.out):
+                raise ExportError(f"--out {self.out} is a file: give a directory")
+            if not self.overwrite:
+                raise ExportError(
+                    f"--out {self.out} already exists and is not empty: "
+                    "choose another directory or pass --overwrite"
+                )
+            if not os.path.exists(os.path.join(self.out, SUMMARY_FILE)):
+                raise ExportError(
+                    f"--out {self.out} holds files that assay export did not write; "
+                    "--overwrite only replaces an earlier export"
+                )
+
+
+@dataclass
+class Row:
+    """One sample on its way out, whatever it came from."""
+
+    id: str
+    source: str
+    problem: str
+    solution: str
+    tests: str = ""
+    messages: list[dict[str, str]] = field(default_factory=list)
+    dialog: list[dict[str, str]] | None = None  # multi-turn, when the trail is known
+    language: str = "python"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _chat(role: str, content: str) -> dict[str, str]:
+    return {"role": role, "content": content}
+
+
+def _code_answer(solution: str, tests: str) -> str:
+    return f"```python\n{solution.rstrip()}\n```\n\n```python\n{tests.rstrip()}\n```\n"
+
+
+def _dialog(record: dict[str, Any], messages: list[dict[str, str]]) -> list[dict[str, str]] | None:
+    trail = (record.get("meta") or {}).get("trail")
+    if not isinstance(trail, list) or not trail or not messages:
+        return None
+    dialog = [messages[0]]
+    for step in trail[:-1]:
+        if not isinstance(step, dict):
+            return None
+        if step.get("solution") and step.get("tests"):
+            answer = _code_answer(step["solution"], step["tests"])
+        else:
+            answer = step.get("answer") or ""
+        feedback = step.get("feedback") or step.get("reason") or step.get("stage") or "failed"
+        dialog += [
+            _chat("assistant", answer),
+            _chat("user", FEEDBACK_TURN.format(feedback=feedback)),
+        ]
+    return [*dialog, messages[-1]]
+
+
+def run_rows(run_dir: str) -> tuple[list[Row], dict[str, int]]:
+    """The corpus records of a run directory (torn and corrupt lines skipped, counted)."""
+    try:
+        check_run_dir(run_dir)
+    except ReportError as exc:
+        if not corpus_files(run_dir):
+            raise ExportError(str(exc)) from None
+    scan = scan_corpus(run_dir)
+    name = os.path.basename(os.path.normpath(os.path.abspath(run_dir)))
+    rows = []
+    for path in corpus_files(run_dir):
+        for record in iter_jsonl(path):
+            problem, solution = record.get("problem") or "", record.get("solution") or ""
+            tests = record.get("tests") or ""
+            messages = [
+                _chat(m["role"], m["content"]) for m in record.get("messages") or [] if "role" in m
+            ] or [_chat("user", problem), _chat("assistant", _code_answer(solution, tests))]
+            rows.append(
+                Row(
+                    id=str(record.get("id") or _digest(problem, solution)),
+                    source=f"assay:{name}",
+                    problem=problem,
+                    solution=solution,
+                    tests=tests,
+                    messages=messages,
+                    dialog=_dialog(record, messages),
+                    language=record.get("language") or "python",
+                    meta=record.get("meta") or {},
+                )
+            )
+    counts = {"records": len(rows), "torn_lines": scan.torn_lines, "bad_lines": scan.bad_lines}
+    return rows, counts
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _load_records(spec: str) -> tuple[list[dict[str, Any]], str]:
+    """The rows of a JSONL/JSON/Parquet file, a dataset directory, or a hub dataset NAME[:split]."""
+    if os.path.isfile(spec):
+        name = os.path.basename(spec).split(".")[0]
+        if spec.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            return pq.read_table(spec).to_pylist(), name
+        if spec.endswith(".json"):
+            with open(spec) as fh:
+                try:
+                    data = json.load(fh)
+                except ValueError:
+                    data = None
+            if isinstance(data, list):
+                return [r for r in data if isinstance(r, dict)], name
+        return list(iter_jsonl(spec)), name
+    import datasets
+
+    if os.path.isdir(spec):
+        name = os.path.basename(os.path.normpath(spec))
+        if os.path.exists(os.path.join(spec, "run.sqlite")) or os.path.isdir(
+            os.path.join(spec, "corpus")
+        ):
+            raise ExportError(f"--mix {spec} is a run directory: pass it as a RUN_DIR argument")
+        saved = any(
+            os.path.exists(os.path.join(spec, f)) for f in ("dataset_dict.json", "state.json")
+        )
+        loaded = datasets.load_from_disk(spec) if saved else datasets.load_dataset(spec)
+    else:
+        name, _, split = spec.partition(":")
+        try:
+            loaded = datasets.load_dataset(name, split=split or None)
+        except Exception as exc:  # the hub or the builder: their errors vary
+            raise ExportError(
+                f"--mix {spec}: not a file, a directory or a loadable dataset ({exc})"
+            ) from None
+    if isinstance(loaded, datasets.DatasetDict):
+        order = sorted(loaded, key=lambda s: (s != "train", s))
+        return [r for s in order for r in loaded[s].to_list()], name
+    return loaded.to_list(), name
+
+
+def mix_rows(spec: str) -> list[Row]:
+    """An existing dataset as rows: `messages`, or problem/solution(/tests), or prompt/completion."""
+    records, name = _load_records(spec)
+    rows = []
+    for i, r in enumerate(records):
+        source = r["source"] if isinstance(r.get("source"), str) and r["source"] else name
+        rid = str(r.get("id") or r.get("task_id") or f"{name}#{i}")
+        problem = r.get("problem") or r.get("prompt") or r.get("instruction") or r.get("question")
+        solution = (
+            r.get("solution") or r.get("completion") or r.get("output") or r.get("answer") or ""
+        )
+        tests = r.get("tests") if isinstance(r.get("tests"), str) else ""
+        messages = r.get("messages")
+        if isinstance(messages, list) and messages:
+            messages = [_chat(m["role"], m["content"]) for m in messages]
+            problem = problem or "\n".join(m["content"] for m in messages if m["role"] == "user")
+            solution = solution or "\n".join(
+                m["content"] for m in messages if m["role"] == "assistant"
+            )
+        elif isinstance(problem, str) and isinstance(solution, str) and solution:
+            answer = _code_answer(solution, tests) if tests else solution
+            messages = [_chat("user", problem), _chat("assistant", answer)]
+        else:
+            raise ExportError(
+                f"--mix {spec}: row {i} has neither `messages` nor problem/solution (or "
+                f"prompt/completion) columns; it has {', '.join(sorted(r)) or 'none'}"
+            )
+        rows.append(Row(rid, source, problem or "", solution, tests or "", messages))
+    return rows
+
+
+# --- the export ------------------------------------------------------------------------------
+
+
+def split_rows(rows: list[Row], splits: dict[str, float], seed: int) -> dict[str, list[Row]]:
+    """A seeded shuffle cut into splits; each named split gets round(fraction * n) rows (at least
+    one when there are two rows or more), train the rest. Rows keep their order within a split."""
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    out: dict[str, list[Row]] = {}
+    taken = 0
+    for name, frac in splits.items():
+        k = round(frac * len(rows))
+        if k == 0 and len(rows) - taken > 1:
+            k = 1
+        k = min(k, max(len(rows) - taken - 1, 0))
+        out[name] = [rows[i] for i in sorted(order[taken : taken + k])]
+        taken += k
+    return {"train": [rows[i] for i in sorted(order[taken:])], **out}
+
+
+def columns(row: Row, style: str) -> dict[str, Any]:
+    meta = json.dumps(row.meta, ensure_ascii=False, sort_keys=True)
+    if style == "raw":
+        return {
+            "id": row.id,
+            "source": row.source,
+            "language": row.language,
+            "problem": row.problem,
+            "solution": row.solution,
+            "tests": row.tests,
+            "meta": meta,
+        }
+    messages = (row.dialog or row.messages) if style == "multi-turn" else row.messages
+    return {"id": row.id, "source": row.source, "messages": messages, "meta": meta}
+
+
+def export(run_dirs: list[str], options: ExportOptions) -> dict[str, Any]:
+    """Build and write the dataset; returns the summary (also written to OUT/assay-export.json)."""
+    options.validate()
+    rows: list[Row] = []
+    inputs: dict[str, Any] = {}
+    for spec in options.mix:  # real data first: it wins against a near-duplicate synthetic row
+        mixed = mix_rows(spec)
+        rows += mixed
+        inputs[spec] = {"kind": "mix", "records": len(mixed)}
+    for run_dir in run_dirs:
+        found, counts = run_rows(run_dir)
+        rows += found
+        inputs[run_dir] = {"kind": "run", **counts}
+    if not rows:
+        raise ExportError(
+            "nothing to export: the corpus of "
+            + ", ".join(run_dirs)
+            + " is empty (no sample was accepted yet; see `assay report`)"
+        )
+
+    kept, dropped_ids = [], Counter()
+    seen_ids: set[tuple[str, str]] = set()
+    for row in rows:
+        key = (row.id, row.problem)
+        if key in seen_ids:
+            dropped_ids[row.source] += 1
+            continue
+        seen_ids.add(key)
+        kept.append(row)
+
+    contaminated: list[dict[str, Any]] = []
+    if options.benchmarks:
+        index = Decontaminator(
+            options.benchmarks, n=options.ngram, threshold=options.contamination_threshold
+        )
+        clean = []
+        for row in kept:
+            hit = index.check(
+                {"problem": row.problem, "solution": row.solution, "tests": row.tests}
+            )
+            if hit is None:
+                clean.append(row)
+            else:
+                contaminated.append({"id": row.id, "source": row.source, **hit.__dict__})
+        kept = clean
+
+    near: list[dict[str, str]] = []
+    if options.near_dup_threshold is not None:
+        index = NearDuplicates(threshold=options.near_dup_threshold)
+        unique = []
+        for i, row in enumerate(kept):
+            other = index.seen(str(i), f"{row.problem}\n{row.solution}")
+            if other is None:
+                unique.append(row)
+            else:
+                near.append(
+                    {"id": row.id, "source": row.source, "duplicate_of": kept[int(other)].id}
+                )
+        kept = unique
+
+    if not kept:
+        raise ExportError(
+            f"every one of {len(rows)} samples was dropped (contaminated: {len(contaminated)}, "
+            f"near-duplicates: {len(near)}); nothing to write"
+        )
+    splits = split_rows(kept, options.splits, options.seed)
+    summary = {
+        "out": options.out,
+        "format": options.format,
+        "style": options.style,
+        "seed": options.seed,
+        "inputs": inputs,
+        "rows_in": len(rows),
+        "exact_duplicates": sum(dropped_ids.values()),
+        "decontamination": {
+            "benchmarks": options.benchmarks,
+            "ngram": options.ngram,
+            "threshold": options.contamination_threshold,
+            "dropped": len(contaminated),
+            "by_benchmark": dict(Counter(c["benchmark"] for c in contaminated)),
+            "by_source": dict(Counter(c["source"] for c in contaminated)),
+            "samples": contaminated,
+        },
+        "near_duplicates": {
+            "threshold": options.near_dup_threshold,
+            "dropped": len(near),
+            "by_source": dict(Counter(n["source"] for n in near)),
+            "samples": near,
+        },
+        "rows_out": len(kept),
+        "by_source": dict(Counter(r.source for r in kept)),
+        "multi_turn_dialogs": sum(1 for r in kept if r.dialog and len(r.dialog) > 2),
+        "splits": {name: len(part) for name, part in splits.items()},
+    }
+    _write(splits, options, summary)
+    return summary
+
+
+def _write(splits: dict[str, list[Row]], options: ExportOptions, summary: dict[str, Any]) -> None:
+    import datasets
+
+    bars = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    out = os.path.abspath(options.out)
+    tmp = f"{out}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    try:
+        built = datasets.DatasetDict(
+            {
+                name: datasets.Dataset.from_list([columns(r, options.style) for r in part])
+                for name, part in splits.items()
+                if part or name == "train"
+            }
+        )
+        files = {}
+        for name, ds in built.items():
+            if options.format == "jsonl":
+                files[name] = f"{name}.jsonl"
+                ds.to_json(os.path.join(tmp, files[name]), lines=True, force_ascii=False)
+            elif options.format == "parquet":
+                files[name] = f"{name}.parquet"
+                ds.to_parquet(os.path.join(tmp, files[name]))
+        if options.format == "hf":
+            built.save_to_disk(tmp)
+        with open(os.path.join(tmp, "README.md"), "w") as fh:
+            fh.write(dataset_card(summary, files))
+        with open(os.path.join(tmp, SUMMARY_FILE), "w") as fh:
+            json.dump(summary, fh, indent=2)
+        if os.path.exists(out):
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+        if options.push_to_hub:
+            built.push_to_hub(options.push_to_hub, token=options.token, private=options.private)
+            summary["pushed_to"] = options.push_to_hub
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if bars:
+            datasets.enable_progress_bars()
+
+
+def dataset_card(summary: dict[str, Any], files: dict[str, str]) -> str:
+    lines = ["---"]
+    if files:  # the data files, named so load_dataset(OUT) needs no guessing
+        lines += ["configs:", "- config_name: default", "  data_files:"]
+        for name, path in files.items():
+            lines += [f"  - split: {name}", f"    path: {path}"]
+    lines += ["tags:", "- code", "- synthetic", "- assay", "---", ""]
+    lines += [
+        "# Verified code samples (assay)",
+        "",
+        "Every sample passed `assay verify`: it parses, lints clean of real bugs, and its pytest "
+        "tests pass in a sandbox and fail against stubs.",
+        "",
+        f"- style: `{summary['style']}`; splits: "
+        + ", ".join(f"{k} {v}" for k, v in summary["splits"].items()),
+        "- sources: " + ", ".join(f"{k} ({v})" for k, v in summary["by_source"].items()),
+        f"- dropped as contaminated ({', '.join(summary['decontamination']['benchmarks']) or 'off'}, "
+        f"{summary['decontamination']['ngram']}-gram overlap): "
+        f"{summary['decontamination']['dropped']}",
+        f"- dropped as near-duplicates (MinHash, Jaccard >= "
+        f"{summary['near_duplicates']['threshold']}): {summary['near_duplicates']['dropped']}",
+        "",
+    ]
+    return "\n".join(lines)
