@@ -161,29 +161,34 @@ class Verifier:
         return out
 
     def verify(self, samples: Iterable[Sample], chunk_size: int | None = None) -> Iterator[Verdict]:
-        """Verdicts for `samples`, in input order, streaming."""
+        """Verdicts for `samples`, in input order, each yielded as soon as it and all before it
+        are done (so a caller that writes them out loses only what is in flight)."""
         size = chunk_size or max(32, 16 * self.options.jobs)
-        pending: deque[Future[Verdict] | Verdict] = deque()
+        pending: deque[Future[Verdict] | Callable[[], Verdict]] = deque()
         chunk: list[Sample] = []
 
         def flush() -> None:
             for sample, (pre, lint) in zip(chunk, self._precheck(chunk), strict=True):
-                if self._executor is None:
-                    pending.append(self._test(sample, pre, lint))
+                if self._executor is None:  # the sequential path: run when taken
+                    pending.append(lambda s=sample, p=pre, li=lint: self._test(s, p, li))
                 else:
                     pending.append(self._executor.submit(self._test, sample, pre, lint))
             chunk.clear()
 
+        def ready() -> bool:
+            head = pending[0]
+            return not isinstance(head, Future) or head.done()
+
         def take() -> Verdict:
             item = pending.popleft()
-            return item.result() if isinstance(item, Future) else item
+            return item.result() if isinstance(item, Future) else item()
 
         for sample in samples:
             chunk.append(sample)
             if len(chunk) >= size:
                 flush()
-                while len(pending) > size:
-                    yield take()
+            while pending and (len(pending) > size or ready()):
+                yield take()
         flush()
         while pending:
             yield take()

@@ -61,6 +61,7 @@ class LintMessage:
 
 @dataclass
 class TestCase:
+    __test__ = False  # not a pytest class
     name: str
     outcome: str  # passed | failed | error | skipped | xfailed | xpassed
     message: str = ""
@@ -69,6 +70,7 @@ class TestCase:
 
 @dataclass
 class TestSummary:
+    __test__ = False
     collected: int = 0
     passed: int = 0
     failed: int = 0

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
 
     def on_input_error(record: Record) -> None:
-        err.print(f"[yellow]{record.path}:{record.line}: {record.error}[/yellow]", highlight=False)
+        print(f"{record.path}:{record.line}: {record.error}", file=sys.stderr, flush=True)
 
     progress = Progress(
         TextColumn("verifying"),

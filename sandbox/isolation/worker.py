@@ -135,7 +135,7 @@ class Worker:
         else:
             self.weak_base = tempfile.mkdtemp(prefix="assay-weak-")
             if not self.rootless:
-                os.chmod(self.weak_base, 0o711)
+                os.chmod(self.weak_base, 0o755)
 
     def _warm_up(self) -> None:
         """Import pytest and run one trusted session, so each sample's fork starts warm."""
@@ -338,6 +338,7 @@ class Worker:
             inner_workdir = WORK
         else:
             sandbox_dir = tempfile.mkdtemp(dir=self.weak_base)
+            os.chmod(sandbox_dir, 0o755)
             workdir = os.path.join(sandbox_dir, "work")
             inner_workdir = workdir
         os.mkdir(workdir, 0o755)

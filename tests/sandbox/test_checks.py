@@ -1,0 +1,273 @@
+"""The checks before and after the sandbox: syntax, lint, the strength check, verdicts, feedback."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from sandbox import Limits, Sample, Verdict, Verifier, VerifyOptions
+from sandbox.checks import python as py
+from sandbox.records import LintMessage, TestSummary
+
+TESTS = "from solution import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+
+
+@pytest.fixture(scope="module")
+def verifier():
+    with Verifier(VerifyOptions(jobs=2, limits=Limits(timeout_s=5))) as v:
+        yield v
+
+
+# Syntax -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "solution, tests, where",
+    [
+        ("def add(a, b)\n    return a + b\n", TESTS, "solution.py:1:"),
+        ("def add(a, b):\n    return a +\n", TESTS, "solution.py:2:"),
+        ("def add(a, b):\n    return a + b\n", "def test_x(:\n    pass\n", "test_solution.py:1:"),
+        ("x = 1\n  y = 2\n", TESTS, "solution.py:2:"),
+        ("def f():\n    yield = 3\n", TESTS, "solution.py:2:"),
+    ],
+)
+def test_syntax_errors_name_file_line_and_column(solution, tests, where):
+    verdict = py.syntax_error(Sample(solution=solution, tests=tests), 1 << 20)
+    assert verdict is not None and verdict.stage == "syntax"
+    assert where in verdict.reason
+    assert where in verdict.feedback
+
+
+def test_valid_code_has_no_syntax_verdict():
+    assert (
+        py.syntax_error(Sample(solution="def add(a, b):\n    return a + b\n", tests=TESTS), 1 << 20)
+        is None
+    )
+
+
+def test_oversized_and_null_byte_sources_are_syntax_rejections():
+    assert py.syntax_error(Sample(solution="x = 1\n" * 10, tests=TESTS), 20).stage == "syntax"
+    assert py.syntax_error(Sample(solution="x = 1\0\n", tests=TESTS), 1 << 20).stage == "syntax"
+
+
+# Lint -------------------------------------------------------------------------------------------
+def test_lint_rejects_real_bugs_and_reports_style():
+    samples = [
+        Sample(solution="def f():\n    return VOWELS\n", tests=TESTS),
+        Sample(solution="import os\n\ndef add(a, b):\n    return a + b\n", tests=TESTS),
+        Sample(solution="def f():\n    print(x)\n    x = 1\n", tests=TESTS),
+    ]
+    results = py.lint(samples, VerifyOptions())
+    undefined = [m for m in results[0] if m.code == "F821"]
+    assert undefined and undefined[0].rejects and undefined[0].line == 2
+    assert py.lint_verdict(results[0]).stage == "lint"
+    unused = [m for m in results[1] if m.code == "F401"]
+    assert unused and not unused[0].rejects
+    assert py.lint_verdict(results[1]) is None
+    assert py.lint_verdict(results[2]).stage == "lint"  # F823/F821: x used before assignment
+
+
+def test_lint_select_and_ignore_are_configurable():
+    sample = Sample(solution="import os\n\ndef add(a, b):\n    return a + b\n", tests=TESTS)
+    strict = VerifyOptions(lint_select=("F401",))
+    assert py.lint_verdict(py.lint([sample], strict)[0]).reason.startswith("F401")
+    lax = VerifyOptions(lint_ignore=("F821",))
+    undefined = Sample(solution="def f():\n    return VOWELS\n", tests=TESTS)
+    assert py.lint_verdict(py.lint([undefined], lax)[0]) is None
+
+
+def test_lint_batches_many_samples_in_one_call():
+    samples = [Sample(solution=f"def f{i}():\n    return y{i}\n", tests=TESTS) for i in range(50)]
+    results = py.lint(samples, VerifyOptions())
+    assert all(
+        any(m.code == "F821" and f"y{i}" in m.message for m in r) for i, r in enumerate(results)
+    )
+
+
+# The strength check -----------------------------------------------------------------------------
+def test_stub_replaces_every_function_body():
+    source = (
+        "class A:\n    def m(self):\n        '''doc'''\n        return 1\n\n"
+        "async def g():\n    return 2\n\ndef f(x):\n    def inner():\n        return 3\n"
+        "    return inner()\n"
+    )
+    stubbed = py.stub_solution(source)
+    namespace: dict = {}
+    exec(compile(stubbed, "stub", "exec"), namespace)  # trusted: our own transformed text
+    assert namespace["A"]().m() is None and namespace["A"].m.__doc__ == "doc"
+    assert namespace["f"](1) is None
+    assert py.stub_solution("X = 1\n") is None
+
+
+def test_weak_tests_are_rejected(verifier):
+    solution = "def add(a, b):\n    return a + b\n"
+    vacuous = "from solution import add\n\n\ndef test_runs():\n    add(1, 2)\n"
+    verdict = run(verifier, solution, vacuous)
+    assert verdict.stage == "weak_tests"
+    assert verdict.weak_tests == ["test_runs"]
+    assert "stub" in verdict.feedback
+    assert run(verifier, solution, TESTS).passed
+
+
+def test_strength_check_can_be_turned_off():
+    vacuous = "from solution import add\n\n\ndef test_runs():\n    add(1, 2)\n"
+    options = VerifyOptions(strength_check=False)
+    with Verifier(options) as v:
+        (verdict,) = v.verify(
+            [Sample(solution="def add(a, b):\n    return a + b\n", tests=vacuous)]
+        )
+    assert verdict.passed
+
+
+def run(verifier: Verifier, solution: str, tests: str) -> Verdict:
+    (verdict,) = verifier.verify([Sample(solution=solution, tests=tests)])
+    return verdict
+
+
+# Judging raw results ----------------------------------------------------------------------------
+LIMITS = Limits(timeout_s=3, memory_mb=64)
+
+
+def result(messages=(), status=0, **extra):
+    return {
+        "messages": list(messages),
+        "runner": {"status": status},
+        "stdout": "",
+        "stderr": "",
+        **extra,
+    }
+
+
+START = {"t": "start"}
+
+
+def collected(*ids, errors=()):
+    return {"t": "collected", "ids": list(ids), "errors": list(errors)}
+
+
+def case(name, outcome, message="", detail=""):
+    return {"t": "case", "id": name, "outcome": outcome, "message": message, "detail": detail}
+
+
+END = {"t": "end", "exitstatus": 0}
+
+
+@pytest.mark.parametrize(
+    "raw, stage, reason_part",
+    [
+        (
+            result([START, collected("a", "b"), case("a", "passed"), case("b", "passed"), END]),
+            "passed",
+            "",
+        ),
+        (
+            result(
+                [
+                    START,
+                    collected("a"),
+                    case("a", "failed", "assert 1 == 2", "t.py:3: AssertionError"),
+                    END,
+                ]
+            ),
+            "tests",
+            "AssertionError",
+        ),
+        (result([START, collected(), END]), "no_tests", "no tests"),
+        (result([START, collected("a"), case("a", "skipped"), END]), "no_tests", "skipped"),
+        (
+            result([START, collected("a", "b"), case("a", "passed"), case("b", "skipped"), END]),
+            "tests",
+            "skipped",
+        ),
+        (
+            result([START, collected("a"), case("a", "xpassed"), END]),
+            "no_tests",
+            "skipped or xfailed",
+        ),
+        (
+            result([START, collected("a", "b"), case("a", "passed")]),
+            "tests",
+            "before the test report",
+        ),
+        (result([START, collected("a"), END]), "tests", "incomplete"),
+        (
+            result([START, collected(errors=["E   ImportError: x"]), END]),
+            "tests",
+            "collection error",
+        ),
+        (result([START], status=signal.SIGSEGV), "crash", "SIGSEGV"),
+        (result([START], status=signal.SIGXCPU), "timeout", "CPU"),
+        (result([START], timed_out=True), "timeout", "wall clock"),
+        (result([START], output_exceeded=True), "output", "bytes"),
+        (result([START], status=signal.SIGKILL, oom_kills=1), "memory", "memory limit"),
+        (result([START], channel_problem="forged"), "tests", "tampered"),
+    ],
+)
+def test_judge_run(raw, stage, reason_part):
+    verdict = py.judge_run(raw, LIMITS)
+    assert verdict.stage == stage
+    assert reason_part in verdict.reason
+    assert verdict.passed == (stage == "passed")
+
+
+def test_exit_codes_are_reported():
+    raw = result([START, collected("a")], status=os.EX_OK << 8 | 0)
+    raw["runner"]["status"] = 3 << 8
+    verdict = py.judge_run(raw, LIMITS)
+    assert verdict.exit_code == 3 and verdict.stage == "tests"
+
+
+def test_a_runner_that_never_started_is_the_sandboxs_fault():
+    with pytest.raises(py.SandboxFailure):
+        py.judge_run(result([], status=70 << 8), LIMITS)
+
+
+# Feedback ---------------------------------------------------------------------------------------
+def test_feedback_names_stage_lint_tests_values_and_streams():
+    verdict = Verdict(
+        passed=False,
+        stage="tests",
+        reason="AssertionError",
+        lint=[
+            LintMessage("F401", "`os` imported but unused", 1, 8, rejects=False),
+            LintMessage("F821", "Undefined name `x`", 3, 5, rejects=True),
+        ],
+        tests=TestSummary(collected=2, passed=1, failed=1),
+        exit_code=1,
+        stdout="hello from stdout",
+        stderr="warning on stderr",
+    )
+    verdict.tests.cases = [
+        py.TestCase("test_ok", "passed"),
+        py.TestCase("test_bad", "failed", "AssertionError: assert [3] == [1, 3]"),
+    ]
+    text = py.feedback(
+        verdict,
+        {"test_bad": "def test_bad():\n>   assert f([1, 2]) == [1, 3]\nE   assert [3] == [1, 3]"},
+    )
+    for part in (
+        "`tests`",
+        "F821",
+        "solution.py:3:5",
+        "test_bad",
+        "[3] == [1, 3]",
+        "Return code: 1",
+        "hello from stdout",
+        "warning on stderr",
+        "traceback",
+    ):
+        assert part in text, part
+    assert "test_ok" not in text
+
+
+def test_feedback_of_real_failures_quotes_compared_values(verifier):
+    verdict = run(verifier, "def add(a, b):\n    return a * b\n", TESTS)
+    assert verdict.stage == "tests"
+    assert "assert 6 == 5" in verdict.feedback
+    assert "add(2, 3)" in verdict.feedback
+
+
+def test_exception_type_and_traceback_in_feedback(verifier):
+    verdict = run(verifier, "def add(a, b):\n    return {}[a]\n", TESTS)
+    assert verdict.reason == "KeyError"
+    assert "KeyError" in verdict.feedback and "solution.py" in verdict.feedback
