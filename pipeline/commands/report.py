@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     except ReportError as exc:
         return fail(str(exc))
     for warning in report.warnings:
-        err.print(f"[yellow]note:[/yellow] {warning}", highlight=False)
+        err.print(f"[yellow]note:[/yellow] {warning}", highlight=False, soft_wrap=True)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
         if args.out is None:
@@ -70,5 +70,5 @@ def run(args: argparse.Namespace) -> int:
         html.write(report, path, max_trails=args.max_trails)
     except OSError as exc:
         return fail(f"cannot write {path}: {exc.strerror}; choose another place with --out PATH")
-    err.print(f"wrote {path}", highlight=False)
+    err.print(f"wrote {path}", highlight=False, soft_wrap=True)
     return 0

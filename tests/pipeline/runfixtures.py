@@ -8,6 +8,7 @@ Tokens and timings are fixed per answer so tests can add them up by hand.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass, field
@@ -450,3 +451,17 @@ def write_jsonl(path: str, rows: list[dict]) -> str:
         for row in rows:
             fh.write(json.dumps(row) + "\n")
     return path
+
+
+@functools.cache
+def standard_verdicts() -> dict[tuple, Verdict]:
+    """Verdicts of standard_plans() + in_progress_plans(), computed once per test process."""
+    return verdicts_for(standard_plans() + in_progress_plans())
+
+
+def build_standard_run(run_dir: str, torn_tail: bool = True) -> dict[int, str]:
+    """The standard run: every outcome, three slots still in progress, a torn corpus line."""
+    return build_run(
+        run_dir, standard_plans() + in_progress_plans(), verdicts=standard_verdicts(),
+        torn_tail=torn_tail,
+    )  # fmt: skip
