@@ -175,7 +175,8 @@ class Engine:
             if self.generator is None:
                 self.generator = create(self.config.teacher, self.config.sampling)
             await self.generator.start()
-            verifier = await asyncio.to_thread(Verifier, self.config.verifier.options())
+            # In this thread: sandbox workers are tied to the thread that starts them.
+            verifier = Verifier(self.config.verifier.options())
             self.verifier = verifier
             if self.generator.max_batch > 1:
                 batcher = Batcher(self.generator)

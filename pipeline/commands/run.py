@@ -141,23 +141,21 @@ class Display:
 
     def __init__(self, total: int, console: Console) -> None:
         self.progress = Progress(
-            TextColumn("[bold]assay run"),
-            BarColumn(),
+            BarColumn(bar_width=16),
             MofNCompleteColumn(),
             TextColumn("{task.fields[counts]}"),
             TimeElapsedColumn(),
             console=console,
-            transient=False,
         )
         self.task = self.progress.add_task("run", total=total, counts="")
         self.started = time.monotonic()
 
     def update(self, stats: RunStats) -> None:
         elapsed = max(time.monotonic() - self.started, 1e-6)
+        dup = f" · {stats.duplicates} dup" if stats.duplicates else ""
         counts = (
-            f"[green]{stats.accepted} accepted[/] [red]{stats.rejected} rejected[/] "
-            f"{stats.duplicates} dup  {stats.in_revision} in revision  "
-            f"{stats.tokens_out / elapsed:,.0f} tok/s"
+            f"[green]{stats.accepted} accepted[/] · [red]{stats.rejected} rejected[/]{dup} · "
+            f"{stats.in_revision} revising · {stats.tokens_out / elapsed:,.0f} tok/s"
         )
         self.progress.update(self.task, completed=stats.problems + stats.resumed, counts=counts)
 

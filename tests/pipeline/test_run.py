@@ -171,3 +171,23 @@ def test_corpus_reverifies_clean_with_assay_verify(finished, tmp_path):
 def test_config_is_saved_resolved(finished):
     text = open(os.path.join(finished["run_dir"], "config.toml")).read()
     assert 'generator = "openai"' in text and "max_revisions = 2" in text and "[verifier]" in text
+
+
+def test_sequential_path_gives_the_same_outcomes(tmp_path):
+    """--concurrency 1 --jobs 1: one problem at a time, the path to debug with a breakpoint."""
+    names = ["right", "wrong_value", "never_fixed"]
+    seeds = scenarios.write_seeds(str(tmp_path / "seeds.jsonl"), names)
+    with TeacherServer(scenarios.teacher) as server:
+        status = main(
+            ["run", "--model", server.model, "--base-url", server.base_url, "--seeds", seeds,
+             "--problems", "3", "--max-revisions", "1", "--concurrency", "1", "--jobs", "1",
+             "--run-dir", str(tmp_path / "run"), "--no-progress"]
+        )  # fmt: skip
+    assert status == 0 and server.in_flight_max == 1
+    with RunStore.open_readonly(str(tmp_path / "run")) as store:
+        got = {p.problem.split("]")[0][10:]: (p.status, p.attempts) for p in store.iter_problems()}
+    assert got == {
+        "right": ("accepted", 1),
+        "wrong_value": ("accepted", 2),
+        "never_fixed": ("rejected", 2),
+    }
