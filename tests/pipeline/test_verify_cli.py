@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -169,3 +170,58 @@ def test_weak_isolation_is_named_in_every_verdict(tmp_path):
     ]
     assert len(verdicts) == 2 and all(v["isolation"] == "weak" for v in verdicts)
     assert {v["stage"] for v in verdicts} == {"passed", "tests"}
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("setpriv"),
+    reason="needs root and setpriv to drop a capability",
+)
+def test_refused_isolation_names_cause_and_fix_and_weak_runs(tmp_path):
+    """A container without CAP_SYS_ADMIN: full isolation stops with the fix; weak runs if asked."""
+    src = write_jsonl(tmp_path / "in.jsonl", [GOOD])
+    drop = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin"]
+    cli = [sys.executable, "-m", "pipeline.cli", "verify", src]
+    full = subprocess.run(
+        drop + cli + ["--out", str(tmp_path / "a")], capture_output=True, text=True
+    )
+    assert full.returncode == 2
+    assert "cannot isolate samples" in full.stderr and "--isolation weak" in full.stderr
+    assert not (tmp_path / "a" / "passed.jsonl").exists() or not read_jsonl(
+        tmp_path / "a" / "passed.jsonl"
+    )
+    weak = subprocess.run(
+        drop + cli + ["--out", str(tmp_path / "b"), "--isolation", "weak"],
+        capture_output=True,
+        text=True,
+    )
+    assert weak.returncode == 0, weak.stderr
+    (record,) = read_jsonl(tmp_path / "b" / "passed.jsonl")
+    assert record["verdict"]["isolation"] == "weak"
+
+
+def _max_rss_kb(lines: int, tmp_path) -> int:
+    src = tmp_path / f"in-{lines}.jsonl"
+    bad = {"solution": "def broken(:\n", "tests": "def test_x():\n    pass\n"}
+    write_jsonl(src, [{**bad, "id": f"x{i}", "problem": "p" * 200} for i in range(lines)])
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.cli",
+            "verify",
+            str(src),
+            "--out",
+            str(tmp_path / f"o{lines}"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    return usage.ru_maxrss
+
+
+def test_memory_stays_flat_as_input_grows(tmp_path):
+    small = _max_rss_kb(2_000, tmp_path)
+    large = _max_rss_kb(40_000, tmp_path)
+    assert large - small < 20_000, (small, large)  # 20x the input, < 20 MB more

@@ -271,3 +271,20 @@ def test_exception_type_and_traceback_in_feedback(verifier):
     verdict = run(verifier, "def add(a, b):\n    return {}[a]\n", TESTS)
     assert verdict.reason == "KeyError"
     assert "KeyError" in verdict.feedback and "solution.py" in verdict.feedback
+
+
+def test_python_api_verify_returns_verdicts_in_order():
+    import sandbox
+
+    samples = [
+        sandbox.Sample(solution="def add(a, b):\n    return a + b\n", tests=TESTS, id="ok"),
+        sandbox.Sample(solution="def add(a, b):\n    return b\n", tests=TESTS, id="wrong"),
+        sandbox.Sample(solution="def add(a, b)\n", tests=TESTS, id="syntax"),
+    ]
+    verdicts = sandbox.verify(samples, sandbox.VerifyOptions(jobs=2))
+    assert [(v.id, v.stage) for v in verdicts] == [
+        ("ok", "passed"),
+        ("wrong", "tests"),
+        ("syntax", "syntax"),
+    ]
+    assert Verdict.from_dict(verdicts[1].to_dict()) == verdicts[1]
