@@ -10,6 +10,7 @@ Schema (version 1; later versions only add tables or columns, never rename or dr
         schema_version   "1"
         created_at       unix time of the first open
         config_digest    digest of the options that must not change between reruns (see config.py)
+        config_identity  JSON of those options, to name what changed when a rerun is refused
         verifier_version sandbox.VERIFIER_VERSION at creation
 
     problems                      one row per problem slot of the run (slot = 0, 1, 2, ...)

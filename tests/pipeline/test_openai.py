@@ -111,5 +111,6 @@ def test_many_requests_in_flight_with_a_slow_teacher(tmp_path):
              "--no-progress"]
         )  # fmt: skip
     assert status == 0
+    print("in flight at most:", server.in_flight_max)
     assert server.in_flight_max >= 8, server.in_flight_max
     assert len(server.answered()) == 32  # a problem and one passing answer each
