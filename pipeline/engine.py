@@ -33,7 +33,6 @@ from pipeline.seeds import Seed, SeedPool
 from pipeline.store import (
     ACCEPTED,
     DUPLICATE,
-    FINAL_STATUSES,
     REJECTED,
     VERIFIED,
     AttemptRow,
@@ -143,22 +142,20 @@ class Engine:
         identity = config.identity(self.prompts.digest)
         os.makedirs(config.run_dir, exist_ok=True)
         self.store = RunStore(config.run_dir)
-        stored = self.store.get_meta("config_identity")
         try:
-            cfg.check_compatible(json.loads(stored) if stored else None, identity, self.force)
-        except cfg.ConfigError:
+            if self.store.has_work():
+                stored = self.store.get_meta("config_identity")
+                cfg.check_compatible(json.loads(stored) if stored else None, identity, self.force)
+            self.seeds = SeedPool(config.seeds, config.seed)
+        except Exception:
             self.store.close()
             raise
+        # Until a problem is recorded, a rerun may change anything (e.g. fix a mistyped model).
         self.store.set_meta("config_identity", json.dumps(identity, sort_keys=True))
         self.store.set_meta("config_digest", cfg.digest(identity))
         if self.store.get_meta("verifier_version") is None:
             self.store.set_meta("verifier_version", VERIFIER_VERSION)
         cfg.save(config, config.run_dir)
-        try:
-            self.seeds = SeedPool(config.seeds, config.seed)
-        except Exception:
-            self.store.close()
-            raise
         self.corpus = Corpus(os.path.join(config.run_dir, "corpus"))
         self.teacher_meta = {
             "teacher": config.teacher.label,
@@ -183,13 +180,9 @@ class Engine:
                 self._teacher = batcher.ask
             else:
                 self._teacher = self._ask_generator
-            pending = []
-            for slot in range(self.config.problems):
-                row = self.store.problem(slot)
-                if row is not None and row.status in FINAL_STATUSES:
-                    self.stats.resumed += 1
-                else:
-                    pending.append(slot)
+            finished = self.store.finished_ids()
+            pending = [slot for slot in range(self.config.problems) if slot not in finished]
+            self.stats.resumed = self.config.problems - len(pending)
             self.on_update(self.stats)
             slots = iter(pending)
             width = max(self.config.teacher.concurrency, self.generator.max_batch)

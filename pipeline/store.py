@@ -66,7 +66,7 @@ Schema (version 1; later versions only add tables or columns, never rename or dr
 
 Read helpers for other commands (`assay report`, `export`, `rejudge`): `RunStore.open_readonly`,
 `iter_problems()` (each `ProblemRow` with its `AttemptRow`s), `iter_attempts()`, `counts()`,
-`reasons()`,
+`reasons()`, `finished_ids()`,
 `get_meta()`. Writers are the engine's; nothing else should write problems or attempts.
 """
 
@@ -333,6 +333,16 @@ class RunStore:
         out["tokens_in"] = row[1] + prow[0]
         out["tokens_out"] = row[2] + prow[1]
         return out
+
+    def finished_ids(self) -> set[int]:
+        """Slots whose problem reached a final status."""
+        marks = ",".join("?" * len(FINAL_STATUSES))
+        rows = self.db.execute(f"SELECT id FROM problems WHERE status IN ({marks})", FINAL_STATUSES)
+        return {row[0] for row in rows}
+
+    def has_work(self) -> bool:
+        """Whether any problem has been recorded (a run dir that only holds a config has none)."""
+        return self.db.execute("SELECT 1 FROM problems LIMIT 1").fetchone() is not None
 
     def reasons(self, status: str = REJECTED) -> dict[str, int]:
         """How many problems of `status` ended for each reason, most frequent first."""

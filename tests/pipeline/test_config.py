@@ -92,7 +92,11 @@ def test_missing_config_file():
 def test_incompatible_run_dir_is_refused_unless_forced(files):
     path, _ = files
     config = resolve(str(path), {})
-    Engine(config).prepare()
+    Engine(resolve(str(path), {"teacher": {"model": "typo"}})).prepare()
+    first = Engine(config)  # no work recorded yet: anything may change (fixing the typo)
+    first.prepare()
+    first.store.ensure_problem(0, "a.py:1-1", "x = 1", "openai:m", {})
+    first.store.close()
     Engine(config).prepare()  # same config: fine
     other = resolve(str(path), {"teacher": {"model": "another"}, "problems": 9})
     with pytest.raises(ConfigError, match=r"teacher.model: 'm' -> 'another'.*--force"):
