@@ -19,7 +19,9 @@ from pipeline.generators.base import Chat, Completion, Generator, GeneratorError
 
 @register("vllm")
 class VLLMGenerator(Generator):
-    max_batch = 256
+    # Each chat goes to the engine as soon as it is asked (up to --concurrency at once); batching
+    # here would only make requests wait for the slowest of their batch.
+    max_batch = 1
 
     async def start(self) -> None:
         try:
