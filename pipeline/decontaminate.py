@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from pipeline.jsonl import iter_jsonl
 
-MIN_NGRAMS = 5
+MIN_NGRAMS = 20
 TOKEN = re.compile(r"\w+|[^\w\s]")
 
 

@@ -29,6 +29,7 @@ from pipeline.report.data import ReportError, check_run_dir, corpus_files, scan_
 
 STYLES = ("messages", "multi-turn", "raw")
 FORMATS = ("jsonl", "parquet", "hf")
+SPLITS = ("test", "validation")  # the names load_dataset(OUT) tells apart by file name
 SUMMARY_FILE = "assay-export.json"
 # The user turn of a multi-turn dialog after a faulty answer: the verifier's feedback.
 FEEDBACK_TURN = (
@@ -64,8 +65,10 @@ class ExportOptions:
         if self.format not in FORMATS:
             raise ExportError(f"--format must be one of {', '.join(FORMATS)}, got {self.format!r}")
         for name, frac in self.splits.items():
-            if name == "train" or not name.isidentifier():
-                raise ExportError(f"--split {name}=...: name a split other than train (test=0.05)")
+            if name not in SPLITS:
+                raise ExportError(
+                    f"--split {name}=...: name the split test or validation (train gets the rest)"
+                )
             if not 0 < frac < 1:
                 raise ExportError(f"--split {name}={frac}: the fraction must be between 0 and 1")
         if sum(self.splits.values()) >= 1:
@@ -428,18 +431,16 @@ def _write(splits: dict[str, list[Row]], options: ExportOptions, summary: dict[s
 
 
 def dataset_card(summary: dict[str, Any], files: dict[str, str]) -> str:
-    lines = ["---"]
-    if files:  # the data files, named so load_dataset(OUT) needs no guessing
-        lines += ["configs:", "- config_name: default", "  data_files:"]
-        for name, path in files.items():
-            lines += [f"  - split: {name}", f"    path: {path}"]
-    lines += ["tags:", "- code", "- synthetic", "- assay", "---", ""]
+    # No `configs:` data_files header: with one, `datasets` caches by the card and can serve a
+    # stale copy after --overwrite. Split files named train/test/validation need no header.
+    lines = ["---", "tags:", "- code", "- synthetic", "- assay", "---", ""]
     lines += [
         "# Verified code samples (assay)",
         "",
         "Every sample passed `assay verify`: it parses, lints clean of real bugs, and its pytest "
         "tests pass in a sandbox and fail against stubs.",
         "",
+        "- files: " + (", ".join(files.values()) or "saved with `save_to_disk`"),
         f"- style: `{summary['style']}`; splits: "
         + ", ".join(f"{k} {v}" for k, v in summary["splits"].items()),
         "- sources: " + ", ".join(f"{k} ({v})" for k, v in summary["by_source"].items()),
