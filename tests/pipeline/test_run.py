@@ -191,3 +191,15 @@ def test_sequential_path_gives_the_same_outcomes(tmp_path):
         "wrong_value": ("accepted", 2),
         "never_fixed": ("rejected", 2),
     }
+
+
+def test_scripted_teacher_plugs_into_the_same_registry(tmp_path, capsys):
+    seeds = scenarios.write_seeds(str(tmp_path / "seeds.jsonl"), ["right", "refusal"])
+    status = main(
+        ["run", "--generator", "scripted", "--model", "tests.pipeline.scenarios:teacher",
+         "--seeds", seeds, "--problems", "2", "--run-dir", str(tmp_path / "run"), "--no-progress",
+         "--json"]
+    )  # fmt: skip
+    assert status == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["counts"]["accepted"] == 2 and summary["this_run"]["teacher_calls"] == 5
