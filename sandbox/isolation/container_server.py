@@ -39,6 +39,8 @@ import time
 import traceback
 import types
 
+import pytest
+
 SANDBOX = "/sandbox"  # a size-capped tmpfs; /tmp is a symlink to /sandbox/tmp in the image
 WORK = "/sandbox/work"  # the sample's directory, the same path as in the process backend
 TMP = "/sandbox/tmp"
@@ -49,6 +51,7 @@ PR_SET_DUMPABLE = 4
 USER = "sandbox"
 
 runner: types.ModuleType | None = None  # the test runner module, sent by the host
+session_ready = False  # a warm pytest session waits at collection
 
 
 # Frames -----------------------------------------------------------------------------------------
@@ -291,8 +294,16 @@ def run_sample(request: dict) -> dict:
     }
 
 
+class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an error
+    """Raised in the forked runner to unwind, through the server's frames, back into the warm
+    pytest session waiting at collection, which then collects and runs the sample's tests."""
+
+    def __init__(self, channel: object) -> None:
+        self.channel = channel
+
+
 def _runner(fds: tuple[int, int, int], key: bytes, limits: dict, request: dict) -> None:
-    """The forked child that becomes the sample. Never returns."""
+    """The forked child that becomes the sample. Never returns, except by BecomeRunner."""
     try:
         res_w, out_w, err_w = fds
         os.setsid()
@@ -325,16 +336,21 @@ def _runner(fds: tuple[int, int, int], key: bytes, limits: dict, request: dict) 
                 "LANG": "C.UTF-8",
                 "USER": USER,
                 "PYTHONDONTWRITEBYTECODE": "1",
+                "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
             }
         )
         tempfile.tempdir = None
         sys.dont_write_bytecode = True
         sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
         channel = runner.Channel(RESULT_FD, key)
+        if session_ready and request["test_file"] == getattr(runner, "TESTS_FILE", None):
+            raise BecomeRunner(channel)
         runner.run_pytest(os.path.join(WORK, request["test_file"]), WORK, channel)
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
+    except BecomeRunner:
+        raise
     except BaseException:
         try:
             traceback.print_exc()
@@ -356,8 +372,6 @@ def _pytest_compat() -> None:
     """pytest before 8 (Debian bookworm has 7.2) defines --verbose in its terminal plugin, which
     the runner turns off, and its assertion messages read that option: define it beside the
     runner's plugin so failures read the same as on the host's pytest."""
-    import pytest
-
     if int(pytest.__version__.split(".")[0]) >= 8:
         return
 
@@ -374,9 +388,7 @@ def _pytest_compat() -> None:
 
 
 def _warm_up() -> None:
-    """Import pytest and run one trusted session, so each sample's fork starts warm."""
-    import pytest  # noqa: F401
-
+    """Run one trusted session, so that what pytest imports lazily is imported before forks."""
     _prepare(
         {
             "solution.py": "def f(x):\n    return x\n",
@@ -415,40 +427,30 @@ def _warm_up() -> None:
     gc.freeze()
 
 
-def main() -> None:
-    # Descriptors 0 and 1 carry frames. The warm-up registered pytest's atexit handlers, which
-    # have nothing to do here: leave with os._exit.
-    try:
-        _serve()
-    finally:
+class ForkServer:
+    """A pytest plugin: the session is configured once, then waits at collection, serving
+    requests; each sample's runner returns from here and collects that sample's tests."""
+
+    def __init__(self, reporter: object) -> None:
+        self.reporter = reporter
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: object) -> None:
+        global session_ready
+        try:
+            session_ready = True
+            gc.collect()
+            gc.freeze()
+            serve()
+        except BecomeRunner as turn:
+            self.reporter.channel = turn.channel
+            turn.channel.send({"t": "start"})
+            return None  # pytest goes on to collect /sandbox/work/test_solution.py
         os._exit(0)
 
 
-def _serve() -> None:
-    global runner
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # pid 1: the kernel now drops it from inside
-    try:
-        if os.getpid() != 1:
-            raise RuntimeError("the server must be the container's pid 1 (no --init)")
-        _prctl(PR_SET_DUMPABLE, 0)
-        init = read_frame()
-        runner = _load_runner(init["runner"])
-        _pytest_compat()
-        os.chdir(SANDBOX)
-        _warm_up()
-    except BaseException:
-        write_frame({"ready": False, "error": traceback.format_exc()})
-        return
-    import pytest
-
-    write_frame(
-        {
-            "ready": True,
-            "python": sys.version.split()[0],
-            "pytest": pytest.__version__,
-            "oom_counter": oom_kills() is not None,
-        }
-    )
+def serve() -> None:
+    """Answer requests until told to stop or the host goes away."""
     while True:
         try:
             request = read_frame()
@@ -461,3 +463,45 @@ def _serve() -> None:
         except Exception:
             response = {"error": traceback.format_exc(limit=6)}
         write_frame(response)
+
+
+def main() -> None:
+    # Descriptors 0 and 1 carry frames. The warm-up registered pytest's atexit handlers, which
+    # have nothing to do here, and a runner must never come back to serve: leave with os._exit.
+    try:
+        _start()
+    finally:
+        os._exit(0)
+
+
+def _start() -> None:
+    global runner
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # pid 1: the kernel now drops it from inside
+    try:
+        if os.getpid() != 1:
+            raise RuntimeError("the server must be the container's pid 1 (no --init)")
+        _prctl(PR_SET_DUMPABLE, 0)
+        init = read_frame()
+        runner = _load_runner(init["runner"])
+        _pytest_compat()
+        os.chdir(SANDBOX)
+        _warm_up()
+        os.mkdir(WORK, 0o755)  # the warm session is configured with the path samples see
+        os.chdir(WORK)
+    except BaseException:
+        write_frame({"ready": False, "error": traceback.format_exc()})
+        return
+    write_frame(
+        {
+            "ready": True,
+            "python": sys.version.split()[0],
+            "pytest": pytest.__version__,
+            "oom_counter": oom_kills() is not None,
+        }
+    )
+    if not hasattr(runner, "TESTS_FILE"):
+        serve()  # a runner without the fork-at-collection protocol: one session per sample
+        return
+    reporter = runner.Reporter(None)
+    args = runner.pytest_args(os.path.join(WORK, runner.TESTS_FILE), WORK)
+    pytest.main(args, plugins=[reporter, ForkServer(reporter)])
