@@ -71,7 +71,9 @@ class Chromium:
             stdin=subprocess.DEVNULL,
             stdout=self.log,
             stderr=self.log,
-            pass_fds=(3, 4),
+            # Not pass_fds: it would need 3 and 4 open here, and closes what preexec_fn made.
+            # Our own descriptors are non-inheritable (PEP 446), so nothing else leaks.
+            close_fds=False,
             preexec_fn=into_3_and_4,
         )
         os.close(child_in)
