@@ -262,8 +262,11 @@ class Verifier:
 
 
 def _chain(inner: Future[Verdict], outer: Future[Verdict]) -> None:
+    # The caller may have cancelled `outer` (asyncio.wrap_future does on Ctrl-C): then drop it.
+    if not outer.set_running_or_notify_cancel():
+        return
     if inner.cancelled():
-        outer.cancel()
+        outer.set_exception(RuntimeError("verification was cancelled"))
     elif inner.exception() is not None:
         outer.set_exception(inner.exception())
     else:

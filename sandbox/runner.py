@@ -90,6 +90,10 @@ class Reporter:
         self.channel.send({"t": "collected", "ids": ids, "errors": self.collection_errors[:5]})
 
     # Running ------------------------------------------------------------------------------------
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        if self.cases < MAX_CASES:
+            self.channel.send({"t": "begin", "id": nodeid})
+
     def pytest_runtest_logreport(self, report: Any) -> None:
         state = self.phases.setdefault(
             report.nodeid, {"outcome": None, "message": "", "detail": ""}

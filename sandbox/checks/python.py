@@ -227,7 +227,13 @@ def judge_run(result: dict[str, Any], limits: Limits) -> Verdict:
     verdict.tests = summary
     oom = result.get("oom_kills", 0) > 0
 
+    begun = [m.get("id") for m in messages if m.get("t") == "begin"]
+    unfinished = [i for i in begun if i not in {c.get("id") for c in cases}]
+
     def reject(stage: str, reason: str) -> Verdict:
+        if unfinished and stage in ("timeout", "memory", "output", "crash", "tests"):
+            if not finished:  # name the test that was running when the sample was stopped
+                reason += f" (while running {str(unfinished[-1]).split('::', 1)[-1]})"
         verdict.stage, verdict.reason = stage, reason
         return verdict
 
