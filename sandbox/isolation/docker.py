@@ -76,8 +76,21 @@ def _where() -> str:
     return host.removeprefix("unix://")
 
 
+_client: Any = None
+_client_lock = threading.Lock()
+
+
 def connect() -> Any:
-    """A Docker client, or SetupRefused naming the cause and the fix."""
+    """The process's Docker client (shared by every slot), or SetupRefused naming the cause
+    and the fix."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = _connect()
+        return _client
+
+
+def _connect() -> Any:
     try:
         import docker
     except ImportError:
