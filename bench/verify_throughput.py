@@ -76,11 +76,15 @@ def main() -> None:
     print("|---|---:|---:|")
     for name, rates in runs.items():
         rate = statistics.median(rates)
-        rows.append({"harness": name, "samples_per_s": round(rate, 1), "ratio": round(rate / ref, 2)})
+        rows.append(
+            {"harness": name, "samples_per_s": round(rate, 1), "ratio": round(rate / ref, 2)}
+        )
         print(f"| {name} | {rate:.1f} | {rate / ref:.2f}x |")
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as fh:
-        json.dump({"rounds": args.rounds, "cpus": os.cpu_count(), "rows": rows, "raw": runs}, fh, indent=2)
+        json.dump(
+            {"rounds": args.rounds, "cpus": os.cpu_count(), "rows": rows, "raw": runs}, fh, indent=2
+        )
 
 
 if __name__ == "__main__":
