@@ -38,28 +38,16 @@ from sandbox import runner
 from sandbox.isolation import linux
 from sandbox.isolation.cgroups import CgroupError, Cgroups, SampleCgroup
 from sandbox.isolation.protocol import read_frame, write_frame
+from sandbox.isolation.skeleton import (
+    SANDBOX_USER,
+    WORK,
+    SetupError,
+    build_skeleton,
+    enter_namespaces,
+)
 
-WORK = "/sandbox/work"  # the sample's directory as the sample sees it
 RESULT_FD = 3
 MAX_CHANNEL = 8 << 20
-SANDBOX_USER = "sandbox"
-
-# Host files the skeleton shows read-only under /etc: what the dynamic linker, time zones and TLS need.
-ETC_FILES = (
-    "ld.so.cache",
-    "ld.so.conf",
-    "ld.so.conf.d",
-    "localtime",
-    "ssl",
-    "alternatives",
-    "mime.types",
-    "nsswitch.conf",
-)
-DEVICES = ("null", "zero", "full", "random", "urandom")
-
-
-class SetupError(RuntimeError):
-    """The kernel refused what isolation needs; the message names the cause and the fix."""
 
 
 class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an error
@@ -68,38 +56,6 @@ class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an
 
     def __init__(self, channel: runner.Channel) -> None:
         self.channel = channel
-
-
-def _interpreter_paths() -> list[str]:
-    """The directories a sample needs: system libraries and this interpreter with its packages."""
-    paths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]
-    for prefix in {sys.base_prefix, sys.prefix, sys.exec_prefix}:
-        paths.append(prefix)
-    paths.append(os.path.dirname(os.path.realpath(sys.executable)))
-    paths += [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
-    chosen: list[str] = []
-    for path in sorted({os.path.normpath(p) for p in paths if os.path.lexists(p)}, key=len):
-        if not any(path == c or path.startswith(c.rstrip("/") + "/") for c in chosen):
-            chosen.append(path)
-    return chosen
-
-
-def _mountpoint() -> str:
-    """A fixed, never-removed directory to mount the skeleton on in our private mount namespace.
-
-    Removing a directory that is a mount point in another namespace detaches that mount there, so
-    a per-worker directory could not be cleaned up while a worker runs; one shared directory that
-    only ever serves as a mount point leaves nothing behind.
-    """
-    path = os.path.join(tempfile.gettempdir(), f".assay-mnt-{os.geteuid()}")
-    try:
-        os.mkdir(path, 0o700)
-    except FileExistsError:
-        pass
-    info = os.lstat(path)
-    if not os.path.isdir(path) or os.path.islink(path) or info.st_uid != os.geteuid():
-        raise SetupError(f"{path} is not a directory owned by this user: remove it and retry")
-    return path
 
 
 class Worker:
@@ -130,8 +86,9 @@ class Worker:
                 ) from exc
         self._warm_up()
         if self.mode == "full":
-            self._enter_namespaces()
-            self._build_skeleton()
+            enter_namespaces(self.rootless)
+            build_skeleton(self.inner_uid if self.rootless else self.uid)
+            self.skeleton = "/"
         else:
             self.weak_base = tempfile.mkdtemp(prefix="assay-weak-")
             if not self.rootless:
@@ -176,86 +133,6 @@ class Worker:
         # objects nor copy their pages when a collection touches them.
         gc.collect()
         gc.freeze()
-
-    def _enter_namespaces(self) -> None:
-        try:
-            if self.rootless:
-                uid, gid = os.geteuid(), os.getegid()
-                linux.unshare(linux.CLONE_NEWUSER | linux.CLONE_NEWNS)
-                linux.write_id_maps("self", f"0 {uid} 1", f"0 {gid} 1")
-            else:
-                linux.unshare(linux.CLONE_NEWNS)
-            linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
-        except OSError as exc:
-            hint = (
-                "unprivileged user namespaces are off: enable them "
-                "(sysctl -w kernel.unprivileged_userns_clone=1, or "
-                "kernel.apparmor_restrict_unprivileged_userns=0), or run assay as root"
-                if self.rootless
-                else "the kernel refused a new mount namespace (a container without CAP_SYS_ADMIN?): "
-                "run assay on the host or in a privileged container"
-            )
-            raise SetupError(
-                f"cannot isolate samples: {exc}. Fix: {hint}; or --isolation weak"
-            ) from exc
-
-    def _build_skeleton(self) -> None:
-        root = _mountpoint()
-        linux.mount("tmpfs", root, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=4m,mode=0755")
-        for path in _interpreter_paths():
-            target = root + path
-            if os.path.islink(path) and os.path.dirname(path) == "/":
-                os.symlink(os.readlink(path), target)
-                continue
-            os.makedirs(target, exist_ok=True)
-            linux.bind_readonly(path, target)
-        for name in ("proc", "dev", "tmp", "sandbox", ".old", "etc"):
-            os.makedirs(os.path.join(root, name), exist_ok=True)
-        os.chmod(os.path.join(root, "tmp"), 0o1777)
-        for name in ETC_FILES:
-            src = os.path.join("/etc", name)
-            if not os.path.exists(src):
-                continue
-            dst = os.path.join(root, "etc", name)
-            if os.path.isdir(src):
-                os.makedirs(dst)
-            else:
-                open(dst, "w").close()
-            linux.bind_readonly(src, dst)
-        uid = self.inner_uid if self.rootless else self.uid
-        etc = {
-            "passwd": f"root:x:0:0:root:/root:/bin/sh\n{SANDBOX_USER}:x:{uid}:{uid}::{WORK}:/bin/sh\n"
-            "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
-            "group": f"root:x:0:\n{SANDBOX_USER}:x:{uid}:\nnogroup:x:65534:\n",
-            "hostname": "sandbox\n",
-            "hosts": "127.0.0.1 localhost sandbox\n::1 localhost\n",
-        }
-        for name, text in etc.items():
-            with open(os.path.join(root, "etc", name), "w") as fh:
-                fh.write(text)
-        dev = os.path.join(root, "dev")
-        for name in DEVICES:
-            open(os.path.join(dev, name), "w").close()
-            linux.mount(f"/dev/{name}", os.path.join(dev, name), None, linux.MS_BIND)
-        os.makedirs(os.path.join(dev, "shm"))
-        for name, target in (
-            ("fd", "/proc/self/fd"),
-            ("stdin", "/proc/self/fd/0"),
-            ("stdout", "/proc/self/fd/1"),
-            ("stderr", "/proc/self/fd/2"),
-        ):
-            os.symlink(target, os.path.join(dev, name))
-        os.makedirs(os.path.join(root, WORK.lstrip("/")))
-        linux.mount(None, root, None, linux.MS_REMOUNT | linux.MS_RDONLY | linux.MS_NOSUID)
-        # The worker itself moves in, so that the warm pytest session is configured with the
-        # very paths a sample sees (/sandbox/work), and drops the host's mounts: each sample's
-        # mount namespace is then a copy of a dozen mounts, not of the host's whole table.
-        # Cgroups stay reachable through directory descriptors opened before.
-        os.chdir(root)
-        linux.pivot_root(".", ".old")
-        linux.umount2("/.old", linux.MNT_DETACH)
-        os.chdir(WORK)
-        self.skeleton = "/"
 
     # One sample ---------------------------------------------------------------------------------
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
