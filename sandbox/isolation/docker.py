@@ -346,7 +346,10 @@ class DockerBackend:
         except Exception:
             pass
         self._next: Future[Container] | None = None
-        self._container: Container | None = self._start()
+        try:
+            self._container: Container | None = self._start()
+        except BackendError as exc:
+            raise SetupRefused(f"the sandbox container does not start: {exc}") from None
 
     def _start(self) -> Container:
         global _counter

@@ -3,7 +3,7 @@
 The Dockerfile starts FROM a Debian base. Where Docker Hub answers, that is debian:bookworm-slim;
 where it does not (CI here), it is a minimal Debian that debootstrap makes from the machine's
 configured apt mirror, imported as assay-sandbox-base:latest. The choice is automatic, and an image
-that exists is not built again (`--rebuild` forces it).
+that exists is not built again unless the Dockerfile changed (`--rebuild` forces it).
 
     python -m sandbox.isolation.docker_image [--rebuild] [--base auto|hub|debootstrap]
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import glob
+import hashlib
 import io
 import os
 import re
@@ -48,6 +49,7 @@ TRIM = (
     "var/lib/apt/lists",
     "var/log",
 )
+DIGEST_LABEL = "assay.dockerfile"
 LOCK = os.path.join(tempfile.gettempdir(), "assay-sandbox-image.lock")
 
 Log = Callable[[str], None]
@@ -108,13 +110,31 @@ def _is_archive(uri: str, suites: str) -> bool:
 
 
 def image_exists(client: Any, name: str) -> bool:
+    return _image(client, name) is not None
+
+
+def _image(client: Any, name: str) -> Any:
     import docker.errors
 
     try:
-        client.images.get(name)
-        return True
+        return client.images.get(name)
     except docker.errors.ImageNotFound:
+        return None
+
+
+def dockerfile_digest() -> str | None:
+    """A short hash of the Dockerfile, kept as a label, so that an edited Dockerfile is rebuilt."""
+    source = dockerfile()
+    return hashlib.sha256(source.read_bytes()).hexdigest()[:16] if source else None
+
+
+def image_current(client: Any) -> bool:
+    """IMAGE exists and was built from this Dockerfile (any IMAGE will do without a checkout)."""
+    image = _image(client, IMAGE)
+    if image is None:
         return False
+    digest = dockerfile_digest()
+    return digest is None or (image.labels or {}).get(DIGEST_LABEL) == digest
 
 
 def _try_pull(client: Any, name: str, log: Log) -> bool:
@@ -209,6 +229,7 @@ def build(client: Any, base: str, log: Log) -> None:
         custom_context=True,
         tag=IMAGE,
         buildargs={"BASE": base},
+        labels={DIGEST_LABEL: dockerfile_digest() or ""},
         rm=True,
         forcerm=True,
         pull=False,
@@ -225,11 +246,11 @@ def build(client: Any, base: str, log: Log) -> None:
 def ensure_image(client: Any, rebuild: bool = False, how: str = "auto", log: Log = _stderr) -> str:
     """Make sure IMAGE exists, building it (and its base) when it does not. Safe to call from
     several processes at once: one builds, the others wait for it."""
-    if not rebuild and image_exists(client, IMAGE):
+    if not rebuild and image_current(client):
         return IMAGE
     with open(LOCK, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not rebuild and image_exists(client, IMAGE):
+        if not rebuild and image_current(client):
             return IMAGE
         started = time.monotonic()
         base = choose_base(client, how, log)
