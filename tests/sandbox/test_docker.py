@@ -4,6 +4,10 @@ also runs on both backends)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import textwrap
 import time
 
@@ -15,6 +19,7 @@ from sandbox import Limits, Sample, Verdict, Verifier, VerifyOptions
 from sandbox.checks import python as py
 from tests.conftest import docker_unavailable_reason
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REASON = docker_unavailable_reason()
 pytestmark = [pytest.mark.docker, pytest.mark.skipif(REASON is not None, reason=str(REASON))]
 
@@ -172,6 +177,35 @@ def test_containers_are_gone_after_close(client):
     assert run(backend, ADD_OK, TEST_ADD).passed
     backend.close()
     assert not any(exists(client, i) for i in ids)
+
+
+HOLDER = """
+import sys, time
+from sandbox.isolation.docker import DockerBackend
+backend = DockerBackend(slot=0)
+print(backend.container_ids[0], flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name
+)
+def test_containers_are_removed_when_the_verifier_is_interrupted_or_killed(client, sig):
+    """Ctrl-C unwinds to the exit sweep; a kill closes the attach stream, pid 1 reads EOF and
+    exits, and the daemon removes the container (AutoRemove)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    try:
+        container_id = proc.stdout.readline().strip()
+        assert container_id and exists(client, container_id)
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+        assert gone(client, container_id)
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_verifier_close_removes_every_container(client):
