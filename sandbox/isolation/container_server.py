@@ -276,7 +276,10 @@ def run_sample(request: dict) -> dict:
         dirty.append("processes survived the sample")
     runner_status = {}
     if status is not None:
-        runner_status = {"status": status, "maxrss_kb": usage.ru_maxrss if usage else 0}
+        runner_status = {"status": status, "maxrss_kb": 0, "cpu_s": 0.0}
+        if usage is not None:
+            runner_status["maxrss_kb"] = usage.ru_maxrss
+            runner_status["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 4)
     return {
         "duration_s": round(duration, 4),
         "timed_out": timed_out,
