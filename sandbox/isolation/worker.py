@@ -44,6 +44,7 @@ from sandbox.isolation.skeleton import (
     SetupError,
     build_skeleton,
     enter_namespaces,
+    interpreter_paths,
 )
 
 RESULT_FD = 3
@@ -67,9 +68,9 @@ class Worker:
         self.gid = self.uid
         self.inner_uid = 1000  # the runner's uid inside its own user namespace (rootless mode)
         self.cgroups: Cgroups | None = None
-        self.skeleton = ""
         self.weak_base = ""
         self.cgroup_name = config["cgroup_name"]
+        self.under_tmp: list[str] = []
         self.session_ready = False  # a warm pytest session waits at collection (full mode)
 
     # Start-up -----------------------------------------------------------------------------------
@@ -86,9 +87,9 @@ class Worker:
                 ) from exc
         self._warm_up()
         if self.mode == "full":
+            self.under_tmp = [p for p in interpreter_paths() if p.startswith("/tmp/")]
             enter_namespaces(self.rootless)
             build_skeleton(self.inner_uid if self.rootless else self.uid)
-            self.skeleton = "/"
         else:
             self.weak_base = tempfile.mkdtemp(prefix="assay-weak-")
             if not self.rootless:
@@ -202,7 +203,7 @@ class Worker:
         limits = request["limits"]
         if self.mode == "full":
             linux.unshare(linux.CLONE_NEWNS)
-            sandbox_dir = os.path.join(self.skeleton, "sandbox")
+            sandbox_dir = "/sandbox"
             owner = "" if self.rootless else f",uid={self.uid},gid={self.gid}"
             linux.mount(
                 "tmpfs",
@@ -231,8 +232,14 @@ class Worker:
             for path in [workdir, *(os.path.join(workdir, n) for n in request["files"])]:
                 os.chown(path, self.uid, self.gid)
         if self.mode == "full":
-            linux.mount(tmp, os.path.join(self.skeleton, "tmp"), None, linux.MS_BIND)
-            linux.mount(tmp, os.path.join(self.skeleton, "dev", "shm"), None, linux.MS_BIND)
+            # The interpreter may live under /tmp (a checkout there): its read-only binds go
+            # inside the sample's /tmp, at the same paths, before that /tmp covers them.
+            for path in self.under_tmp:
+                target = os.path.join(tmp, os.path.relpath(path, "/tmp"))
+                os.makedirs(target, exist_ok=True)
+                linux.mount(path, target, None, linux.MS_BIND | linux.MS_REC)
+            linux.mount(tmp, "/tmp", None, linux.MS_BIND | linux.MS_REC)
+            linux.mount(tmp, "/dev/shm", None, linux.MS_BIND)
             linux.unshare(
                 linux.CLONE_NEWPID | linux.CLONE_NEWNET | linux.CLONE_NEWIPC | linux.CLONE_NEWUTS
             )
@@ -337,13 +344,8 @@ class Worker:
             os.read(go_r, 1)  # wait until A has put us in the cgroup
             os.close(go_r)
             if self.mode == "full":
-                root = self.skeleton
-                linux.mount(
-                    "proc",
-                    os.path.join(root, "proc"),
-                    "proc",
-                    linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC,
-                )
+                flags = linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC
+                linux.mount("proc", "/proc", "proc", flags)
                 os.chdir("/")
                 linux.sethostname("sandbox")
                 linux.loopback_up()
