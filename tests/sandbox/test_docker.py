@@ -159,10 +159,24 @@ def test_a_warm_container_leaves_nothing_for_the_next_sample(backend):
     assert backend.container_ids[:1] == before  # the same warm container served both
 
 
-def test_a_container_that_misbehaved_is_replaced(client, backend):
+MISBEHAVING = {
+    "timeout": "def add(a, b):\n    while True:\n        pass\n",
+    "fork_bomb": (
+        "import os\n\ndef add(a, b):\n    while True:\n        try:\n            os.fork()\n"
+        "        except OSError:\n            pass\n"
+    ),
+    "memory_bomb": (
+        "def add(a, b):\n    hog = []\n    while True:\n        hog.append(bytearray(10 << 20))\n"
+    ),
+    "output_flood": "def add(a, b):\n    while True:\n        print('x' * 65536)\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(MISBEHAVING))
+def test_a_container_that_misbehaved_is_replaced(client, backend, name):
     (first,) = backend.container_ids
-    loop = "def add(a, b):\n    while True:\n        pass\n"
-    assert run(backend, loop, TEST_ADD).stage == "timeout"
+    verdict = run(backend, MISBEHAVING[name], TEST_ADD)
+    assert not verdict.passed and verdict.stage != "error", verdict.reason
     assert gone(client, first)
     assert run(backend, ADD_OK, TEST_ADD).passed
     assert backend.container_ids and backend.container_ids[0] != first
