@@ -13,13 +13,15 @@ import sys
 COMMANDS = ("verify", "run", "report", "export", "rejudge")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `only`, just that command's module is imported (start-up stays fast:
+    `verify` does not pay for the export's imports)."""
     parser = argparse.ArgumentParser(
         prog="assay", description="Turn a teacher model into a verified code corpus."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMANDS:
+    for name in [only] if only in COMMANDS else COMMANDS:
         try:
             module = importlib.import_module(f"pipeline.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -31,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
