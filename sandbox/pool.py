@@ -132,7 +132,9 @@ class Verifier:
         stubbed = py.stub_solution(sample.solution)
         if stubbed is None:
             return verdict
-        stub_verdict, _ = self._execute(py.test_request(sample, self.options.limits, stubbed))
+        stub_verdict, _ = self._execute(
+            py.test_request(sample, self.options.limits, stubbed, outcomes_only=True)
+        )
         if stub_verdict.stage == "error":
             return replace(verdict, passed=False, stage="error", reason=stub_verdict.reason)
         tests = stub_verdict.tests

@@ -163,8 +163,13 @@ def stub_solution(solution: str) -> str | None:
 
 
 # Running tests ----------------------------------------------------------------------------------
-def test_request(sample: Sample, limits: Limits, solution: str | None = None) -> dict[str, Any]:
+def test_request(
+    sample: Sample, limits: Limits, solution: str | None = None, outcomes_only: bool = False
+) -> dict[str, Any]:
+    """A backend request. `outcomes_only` skips formatting failure tracebacks (the strength check
+    needs pass or fail, and formatting a failure costs more than running a test)."""
     return {
+        "outcomes_only": outcomes_only,
         "files": {
             SOLUTION_FILE: sample.solution if solution is None else solution,
             TESTS_FILE: sample.tests,

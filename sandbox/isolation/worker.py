@@ -55,8 +55,9 @@ class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an
     """Raised in the runner process C to unwind, through the forks' frames, back into the warm
     pytest session, which then collects and runs the sample's tests."""
 
-    def __init__(self, channel: runner.Channel) -> None:
+    def __init__(self, channel: runner.Channel, outcomes_only: bool = False) -> None:
         self.channel = channel
+        self.outcomes_only = outcomes_only
 
 
 class Worker:
@@ -433,7 +434,7 @@ class Worker:
             sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
             channel = runner.Channel(RESULT_FD, key)
             if self.session_ready and request["test_file"] == runner.TESTS_FILE:
-                raise BecomeRunner(channel)
+                raise BecomeRunner(channel, bool(request.get("outcomes_only")))
             runner.run_pytest(os.path.join(workdir, request["test_file"]), workdir, channel)
             os._exit(0)  # not reached: the reporter exits when the session finishes
         except BecomeRunner:
@@ -485,6 +486,8 @@ class ForkServer:
             serve(self.worker, *self.proto)
         except BecomeRunner as turn:
             self.reporter.channel = turn.channel
+            if turn.outcomes_only:
+                session.config.option.tbstyle = "no"
             turn.channel.send({"t": "start"})
             return None  # pytest goes on to collect /sandbox/work/test_solution.py
         self.worker.close()
