@@ -73,6 +73,11 @@ class Worker:
         self.cgroup_name = config["cgroup_name"]
         self.under_tmp: list[str] = []
         self.session_ready = False  # a warm pytest session waits at collection (full mode)
+        # As root the worker supervises each sample itself: it enters the sample's namespaces,
+        # forks the sample's init, and returns to its own namespaces through these descriptors
+        # (one fork less per run). Without root it cannot return, so a supervisor process does it.
+        self.inline = not self.rootless
+        self.home_ns: list[int] = []
 
     # Start-up -----------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -90,6 +95,11 @@ class Worker:
         if self.mode == "full":
             self.under_tmp = [p for p in interpreter_paths() if p.startswith("/tmp/")]
             enter_namespaces(self.rootless)
+            if self.inline:
+                self.home_ns = [
+                    os.open(f"/proc/self/ns/{name}", os.O_RDONLY | os.O_CLOEXEC)
+                    for name in ("mnt", "pid", "net", "ipc", "uts")
+                ]
             build_skeleton(self.inner_uid if self.rootless else self.uid)
         else:
             self.weak_base = tempfile.mkdtemp(prefix="assay-weak-")
@@ -144,6 +154,8 @@ class Worker:
         if self.cgroups is not None:
             cg = self.cgroups.create(limits["memory_mb"], limits["processes"])
             cg_fds = cg.procs_fds()
+        if self.inline:
+            return self._run_inline(request, cg, cg_fds)
         report_r, report_w = os.pipe()
         started = time.monotonic()
         pid = os.fork()
@@ -185,6 +197,35 @@ class Worker:
         result["isolation"] = self.mode
         return result
 
+    def _run_inline(
+        self, request: dict[str, Any], cg: SampleCgroup | None, cg_fds: list[int]
+    ) -> dict[str, Any]:
+        try:
+            result = self._supervise(request, cg_fds)
+        except Exception:
+            result = {"error": traceback.format_exc(limit=8)}
+        finally:
+            for fd in cg_fds:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        if cg is not None:
+            stats = cg.stats()
+            cg.destroy()
+            if "error" not in result:
+                result["peak_mb"] = stats.peak_mb
+                result["oom_kills"] = stats.oom_kills
+        result["isolation"] = self.mode
+        return result
+
+    def _go_home(self) -> None:
+        """Back to the worker's own namespaces after starting a sample (inline mode)."""
+        for fd in self.home_ns:
+            linux.setns(fd, 0)
+        if self.home_ns:
+            os.chdir(WORK)
+
     @staticmethod
     def _read_all(fd: int, deadline: float) -> bytes | None:
         chunks = []
@@ -200,62 +241,73 @@ class Worker:
                 chunks.append(chunk)
 
     def _supervise(self, request: dict[str, Any], cg_fds: list[int]) -> dict[str, Any]:
-        """Process A: prepare the sample's namespaces and files, start it, watch it, judge the stream."""
+        """The supervisor (the worker itself as root, else a process A): prepare the sample's
+        namespaces and files, start its init, watch it, judge the stream."""
         limits = request["limits"]
-        if self.mode == "full":
-            linux.unshare(linux.CLONE_NEWNS)
-            sandbox_dir = "/sandbox"
-            owner = "" if self.rootless else f",uid={self.uid},gid={self.gid}"
-            linux.mount(
-                "tmpfs",
-                sandbox_dir,
-                "tmpfs",
-                linux.MS_NOSUID | linux.MS_NODEV,
-                f"size={limits['disk_mb']}m,nr_inodes={limits['inodes']},mode=0755{owner}",
-            )
-            workdir = os.path.join(sandbox_dir, "work")
-            inner_workdir = WORK
-        else:
-            sandbox_dir = tempfile.mkdtemp(dir=self.weak_base)
-            os.chmod(sandbox_dir, 0o755)
-            workdir = os.path.join(sandbox_dir, "work")
-            inner_workdir = workdir
-        os.mkdir(workdir, 0o755)
-        for name, text in request["files"].items():
-            with open(
-                os.path.join(workdir, name), "w", encoding="utf-8", errors="surrogatepass"
-            ) as fh:
-                fh.write(text)
-        tmp = os.path.join(sandbox_dir, "tmp")
-        os.mkdir(tmp)
-        os.chmod(tmp, 0o1777)
-        if not self.rootless:
-            for path in [workdir, *(os.path.join(workdir, n) for n in request["files"])]:
-                os.chown(path, self.uid, self.gid)
-        if self.mode == "full":
-            # The interpreter may live under /tmp (a checkout there): its read-only binds go
-            # inside the sample's /tmp, at the same paths, before that /tmp covers them.
-            for path in self.under_tmp:
-                target = os.path.join(tmp, os.path.relpath(path, "/tmp"))
-                os.makedirs(target, exist_ok=True)
-                linux.mount(path, target, None, linux.MS_BIND | linux.MS_REC)
-            linux.mount(tmp, "/tmp", None, linux.MS_BIND | linux.MS_REC)
-            linux.mount(tmp, "/dev/shm", None, linux.MS_BIND)
-            linux.unshare(
-                linux.CLONE_NEWPID | linux.CLONE_NEWNET | linux.CLONE_NEWIPC | linux.CLONE_NEWUTS
-            )
-        key = os.urandom(32)
-        res_r, res_w = os.pipe()
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        status_r, status_w = os.pipe()
-        go_r, go_w = os.pipe()
-        started = time.monotonic()
-        init_pid = os.fork()
+        try:
+            if self.mode == "full":
+                linux.unshare(linux.CLONE_NEWNS)
+                sandbox_dir = "/sandbox"
+                owner = "" if self.rootless else f",uid={self.uid},gid={self.gid}"
+                linux.mount(
+                    "tmpfs",
+                    sandbox_dir,
+                    "tmpfs",
+                    linux.MS_NOSUID | linux.MS_NODEV,
+                    f"size={limits['disk_mb']}m,nr_inodes={limits['inodes']},mode=0755{owner}",
+                )
+                workdir = os.path.join(sandbox_dir, "work")
+                inner_workdir = WORK
+            else:
+                sandbox_dir = tempfile.mkdtemp(dir=self.weak_base)
+                os.chmod(sandbox_dir, 0o755)
+                workdir = os.path.join(sandbox_dir, "work")
+                inner_workdir = workdir
+            os.mkdir(workdir, 0o755)
+            for name, text in request["files"].items():
+                with open(
+                    os.path.join(workdir, name), "w", encoding="utf-8", errors="surrogatepass"
+                ) as fh:
+                    fh.write(text)
+            tmp = os.path.join(sandbox_dir, "tmp")
+            os.mkdir(tmp)
+            os.chmod(tmp, 0o1777)
+            if not self.rootless:
+                for path in [workdir, *(os.path.join(workdir, n) for n in request["files"])]:
+                    os.chown(path, self.uid, self.gid)
+            if self.mode == "full":
+                # The interpreter may live under /tmp (a checkout there): its read-only binds go
+                # inside the sample's /tmp, at the same paths, before that /tmp covers them.
+                for path in self.under_tmp:
+                    target = os.path.join(tmp, os.path.relpath(path, "/tmp"))
+                    os.makedirs(target, exist_ok=True)
+                    linux.mount(path, target, None, linux.MS_BIND | linux.MS_REC)
+                linux.mount(tmp, "/tmp", None, linux.MS_BIND | linux.MS_REC)
+                linux.mount(tmp, "/dev/shm", None, linux.MS_BIND)
+                linux.unshare(
+                    linux.CLONE_NEWPID
+                    | linux.CLONE_NEWNET
+                    | linux.CLONE_NEWIPC
+                    | linux.CLONE_NEWUTS
+                )
+            key = os.urandom(32)
+            res_r, res_w = os.pipe()
+            out_r, out_w = os.pipe()
+            err_r, err_w = os.pipe()
+            status_r, status_w = os.pipe()
+            go_r, go_w = os.pipe()
+            started = time.monotonic()
+            init_pid = os.fork()
+        except BaseException:
+            if self.inline:
+                self._go_home()
+            raise
         if init_pid == 0:
-            for fd in (res_r, out_r, err_r, status_r, go_w, *cg_fds):
+            for fd in (res_r, out_r, err_r, status_r, go_w, *cg_fds, *self.home_ns):
                 os.close(fd)
             self._init(go_r, status_w, (res_w, out_w, err_w), key, limits, inner_workdir, request)
+        if self.inline:
+            self._go_home()
         for fd in (res_w, out_w, err_w, status_w, go_r):
             os.close(fd)
         for fd in cg_fds:
@@ -355,8 +407,9 @@ class Worker:
                         fh.write("-1000")
                 except OSError:
                     pass
-            else:
-                linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+            linux.prctl(
+                linux.PR_SET_PDEATHSIG, signal.SIGKILL
+            )  # the sample dies with its supervisor
             runner_pid = os.fork()
             if runner_pid == 0:
                 os.close(status_w)
