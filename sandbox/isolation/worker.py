@@ -63,7 +63,6 @@ class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an
 class Worker:
     def __init__(self, config: dict[str, Any]) -> None:
         self.mode = config["isolation"]  # full | weak
-        self.slot = int(config.get("slot", 0))
         self.rootless = os.geteuid() != 0
         self.uid = 0 if self.rootless else 1_000_000 + os.getpid() % 1_000_000
         self.gid = self.uid
