@@ -114,11 +114,18 @@ class Verifier:
             verdict = pre
         else:
             limits = self.options.limits
-            verdict, result = self._execute(py.test_request(sample, limits))
+            request = py.test_request(sample, limits)
+            stubbed = py.stub_solution(sample.solution) if self.options.strength_check else None
+            if stubbed is not None:
+                # Backends that can run the strength check in the same sandbox instance, right
+                # after a clean pass, return it as `next`; others ignore it and get a second run.
+                request["then"] = py.test_request(sample, limits, stubbed, outcomes_only=True)
+                del request["then"]["limits"], request["then"]["test_file"]
+            verdict, result = self._execute(request)
             verdict.lint = lint
             details = py.case_details(result)
-            if verdict.passed and self.options.strength_check:
-                verdict = self._strength(sample, verdict)
+            if verdict.passed and stubbed is not None:
+                verdict = self._strength(sample, verdict, stubbed, result.get("next"))
             verdict.feedback = py.feedback(verdict, details)
         if not verdict.feedback and not verdict.passed:
             verdict.feedback = py.feedback(verdict)
@@ -128,13 +135,19 @@ class Verifier:
         verdict.duration_s = round(time.monotonic() - started, 4)
         return verdict
 
-    def _strength(self, sample: Sample, verdict: Verdict) -> Verdict:
-        stubbed = py.stub_solution(sample.solution)
-        if stubbed is None:
-            return verdict
-        stub_verdict, _ = self._execute(
-            py.test_request(sample, self.options.limits, stubbed, outcomes_only=True)
-        )
+    def _strength(
+        self, sample: Sample, verdict: Verdict, stubbed: str, done: dict[str, Any] | None
+    ) -> Verdict:
+        stub_verdict = None
+        if done is not None:
+            try:
+                stub_verdict = py.judge_run(done, self.options.limits)
+            except py.SandboxFailure:
+                stub_verdict = None  # the sandbox failed on the stub phase: run it on its own
+        if stub_verdict is None:
+            stub_verdict, _ = self._execute(
+                py.test_request(sample, self.options.limits, stubbed, outcomes_only=True)
+            )
         if stub_verdict.stage == "error":
             return replace(verdict, passed=False, stage="error", reason=stub_verdict.reason)
         tests = stub_verdict.tests

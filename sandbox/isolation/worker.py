@@ -33,6 +33,7 @@ import traceback
 from typing import Any
 
 import pytest
+from _pytest.assertion.rewrite import AssertionRewritingHook as RewritingHook
 
 from sandbox import runner
 from sandbox.isolation import linux
@@ -239,75 +240,90 @@ class Worker:
                     return b"".join(chunks)
                 chunks.append(chunk)
 
+    def _prepare_sandbox(self, files: dict[str, str], limits: dict[str, Any]) -> str:
+        """The sample's writable directories with its files; returns the sandbox directory. In full
+        mode: a size- and inode-capped tmpfs at /sandbox, also seen as /tmp and /dev/shm."""
+        if self.mode == "full":
+            sandbox_dir = "/sandbox"
+            owner = "" if self.rootless else f",uid={self.uid},gid={self.gid}"
+            linux.mount(
+                "tmpfs",
+                sandbox_dir,
+                "tmpfs",
+                linux.MS_NOSUID | linux.MS_NODEV,
+                f"size={limits['disk_mb']}m,nr_inodes={limits['inodes']},mode=0755{owner}",
+            )
+        else:
+            sandbox_dir = tempfile.mkdtemp(dir=self.weak_base)
+            os.chmod(sandbox_dir, 0o755)
+        workdir = os.path.join(sandbox_dir, "work")
+        os.mkdir(workdir, 0o755)
+        for name, text in files.items():
+            with open(
+                os.path.join(workdir, name), "w", encoding="utf-8", errors="surrogatepass"
+            ) as fh:
+                fh.write(text)
+        tmp = os.path.join(sandbox_dir, "tmp")
+        os.mkdir(tmp)
+        os.chmod(tmp, 0o1777)
+        if not self.rootless:
+            for path in [workdir, *(os.path.join(workdir, n) for n in files)]:
+                os.chown(path, self.uid, self.gid)
+        if self.mode == "full":
+            # The interpreter may live under /tmp (a checkout there): its read-only binds go
+            # inside the sample's /tmp, at the same paths, before that /tmp covers them.
+            for path in self.under_tmp:
+                target = os.path.join(tmp, os.path.relpath(path, "/tmp"))
+                os.makedirs(target, exist_ok=True)
+                linux.mount(path, target, None, linux.MS_BIND | linux.MS_REC)
+            linux.mount(tmp, "/tmp", None, linux.MS_BIND | linux.MS_REC)
+            linux.mount(tmp, "/dev/shm", None, linux.MS_BIND)
+        return sandbox_dir
+
     def _supervise(self, request: dict[str, Any], cg_fds: list[int]) -> dict[str, Any]:
         """The supervisor (the worker itself as root, else a process A): prepare the sample's
-        namespaces and files, start its init, watch it, judge the stream."""
+        namespaces and files, start its init, watch each phase, judge the streams.
+
+        A request may carry a second phase (`then`: other files, e.g. the stubbed solution of the
+        strength check) that runs in the same sandbox instance, in a fresh runner on a fresh tmpfs
+        after everything of the first phase is dead, but only if the first phase passed cleanly."""
         limits = request["limits"]
+        phases = [request]
+        if self.mode == "full" and request.get("then"):
+            phases.append({**request, **request["then"]})
         try:
             if self.mode == "full":
                 linux.unshare(linux.CLONE_NEWNS)
-                sandbox_dir = "/sandbox"
-                owner = "" if self.rootless else f",uid={self.uid},gid={self.gid}"
-                linux.mount(
-                    "tmpfs",
-                    sandbox_dir,
-                    "tmpfs",
-                    linux.MS_NOSUID | linux.MS_NODEV,
-                    f"size={limits['disk_mb']}m,nr_inodes={limits['inodes']},mode=0755{owner}",
-                )
-                workdir = os.path.join(sandbox_dir, "work")
-                inner_workdir = WORK
-            else:
-                sandbox_dir = tempfile.mkdtemp(dir=self.weak_base)
-                os.chmod(sandbox_dir, 0o755)
-                workdir = os.path.join(sandbox_dir, "work")
-                inner_workdir = workdir
-            os.mkdir(workdir, 0o755)
-            for name, text in request["files"].items():
-                with open(
-                    os.path.join(workdir, name), "w", encoding="utf-8", errors="surrogatepass"
-                ) as fh:
-                    fh.write(text)
-            tmp = os.path.join(sandbox_dir, "tmp")
-            os.mkdir(tmp)
-            os.chmod(tmp, 0o1777)
-            if not self.rootless:
-                for path in [workdir, *(os.path.join(workdir, n) for n in request["files"])]:
-                    os.chown(path, self.uid, self.gid)
+            sandbox_dir = self._prepare_sandbox(request["files"], limits)
             if self.mode == "full":
-                # The interpreter may live under /tmp (a checkout there): its read-only binds go
-                # inside the sample's /tmp, at the same paths, before that /tmp covers them.
-                for path in self.under_tmp:
-                    target = os.path.join(tmp, os.path.relpath(path, "/tmp"))
-                    os.makedirs(target, exist_ok=True)
-                    linux.mount(path, target, None, linux.MS_BIND | linux.MS_REC)
-                linux.mount(tmp, "/tmp", None, linux.MS_BIND | linux.MS_REC)
-                linux.mount(tmp, "/dev/shm", None, linux.MS_BIND)
+                inner_workdir = WORK
                 linux.unshare(
                     linux.CLONE_NEWPID
                     | linux.CLONE_NEWNET
                     | linux.CLONE_NEWIPC
                     | linux.CLONE_NEWUTS
                 )
+            else:
+                inner_workdir = os.path.join(sandbox_dir, "work")
             key = os.urandom(32)
-            res_r, res_w = os.pipe()
-            out_r, out_w = os.pipe()
-            err_r, err_w = os.pipe()
+            streams = [(os.pipe(), os.pipe(), os.pipe()) for _ in phases]  # result, stdout, stderr
             status_r, status_w = os.pipe()
             go_r, go_w = os.pipe()
-            started = time.monotonic()
+            ctl_r, ctl_w = os.pipe()
             init_pid = os.fork()
         except BaseException:
             if self.inline:
                 self._go_home()
             raise
         if init_pid == 0:
-            for fd in (res_r, out_r, err_r, status_r, go_w, *cg_fds, *self.home_ns):
+            readers = [pipe[0] for phase in streams for pipe in phase]
+            for fd in (*readers, status_r, go_w, ctl_w, *cg_fds, *self.home_ns):
                 os.close(fd)
-            self._init(go_r, status_w, (res_w, out_w, err_w), key, limits, inner_workdir, request)
+            writers = [(res[1], out[1], err[1]) for res, out, err in streams]
+            self._init(go_r, ctl_r, status_w, writers, key, limits, inner_workdir, phases)
         if self.inline:
             self._go_home()
-        for fd in (res_w, out_w, err_w, status_w, go_r):
+        for fd in (*(pipe[1] for phase in streams for pipe in phase), status_w, go_r, ctl_r):
             os.close(fd)
         for fd in cg_fds:
             os.write(fd, str(init_pid).encode())
@@ -315,25 +331,72 @@ class Worker:
         os.write(go_w, b"g")
         os.close(go_w)
 
+        status = _StatusReader(status_r)
+        results: list[dict[str, Any]] = []
+        try:
+            for number, (res, out, err) in enumerate(streams):
+                result = self._watch(number, res[0], out[0], err[0], status, key, limits)
+                results.append(result)
+                if result.pop("stopped"):  # timed out or over a cap: end the whole sample
+                    os.kill(init_pid, signal.SIGKILL)
+                    if self.mode == "weak" and result["runner_pid"]:
+                        _killpg(result["runner_pid"])
+                    break
+                if number + 1 == len(streams) or not _clean_pass(result):
+                    break
+                os.write(ctl_w, b"c")  # go on with the next phase
+        except BaseException:
+            os.kill(init_pid, signal.SIGKILL)
+            raise
+        finally:
+            os.close(ctl_w)
+            _, init_status = os.waitpid(init_pid, 0)
+            status.close()
+            for phase in streams[len(results) :]:
+                for pipe in phase:
+                    os.close(pipe[0])
+            if self.mode == "weak":
+                shutil.rmtree(sandbox_dir, ignore_errors=True)
+        for result in results:
+            result["init_status"] = init_status
+        first = results[0]
+        if len(results) > 1:
+            first["next"] = results[1]
+        return first
+
+    def _watch(
+        self,
+        number: int,
+        res_r: int,
+        out_r: int,
+        err_r: int,
+        status: _StatusReader,
+        key: bytes,
+        limits: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Read one phase's streams until its runner and everything it started are gone."""
         streams = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
         totals = {out_r: 0, err_r: 0, res_r: 0}
-        status_raw = bytearray()
-        open_fds = {out_r, err_r, res_r, status_r}
+        open_fds = {out_r, err_r, res_r}
+        started = time.monotonic()
         deadline = started + limits["timeout_s"]
         timed_out = output_exceeded = channel_exceeded = False
-        while open_fds:
+        while open_fds or not status.finished(number):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True
                 break
-            ready, _, _ = select.select(list(open_fds), [], [], remaining)
+            watched = list(open_fds) if status.closed else [*open_fds, status.fd]
+            if not watched:
+                break  # the init died before it reported: judged from what arrived
+            ready, _, _ = select.select(watched, [], [], remaining)
             for fd in ready:
+                if fd == status.fd:
+                    status.read()
+                    continue
                 chunk = os.read(fd, 65536)
                 if not chunk:
                     open_fds.discard(fd)
-                    continue
-                if fd == status_r:
-                    status_raw += chunk
                     continue
                 totals[fd] += len(chunk)
                 keep = MAX_CHANNEL if fd == res_r else limits["keep_output_bytes"]
@@ -347,27 +410,15 @@ class Worker:
             if output_exceeded or channel_exceeded:
                 break
         duration = time.monotonic() - started
-        runner_pid, _, status_text = bytes(status_raw).partition(b"\n")
-        if open_fds:  # timed out or over a cap: end the whole sample
-            os.kill(init_pid, signal.SIGKILL)
-            if self.mode == "weak" and runner_pid.isdigit():
-                _killpg(int(runner_pid))
-        _, init_status = os.waitpid(init_pid, 0)
-        for fd in (out_r, err_r, res_r, status_r):
+        for fd in (out_r, err_r, res_r):
             os.close(fd)
-        if self.mode == "weak":
-            shutil.rmtree(sandbox_dir, ignore_errors=True)
-
-        runner_status: dict[str, Any] = {}
-        if status_text:
-            try:
-                runner_status = json.loads(status_text)
-            except ValueError:
-                runner_status = {}
         messages, problem = runner.read_channel(bytes(streams[res_r]), key)
         if channel_exceeded:
             problem = "the result channel carried more than the runner ever writes"
+        report = status.report(number)
         return {
+            "stopped": timed_out or output_exceeded or channel_exceeded,
+            "runner_pid": status.pid(number),
             "duration_s": round(duration, 4),
             "timed_out": timed_out,
             "output_exceeded": output_exceeded,
@@ -377,21 +428,23 @@ class Worker:
             "stderr_bytes": totals[err_r],
             "messages": messages,
             "channel_problem": problem,
-            "runner": runner_status,
-            "init_status": init_status,
+            "runner": report,
         }
 
     def _init(
         self,
         go_r: int,
+        ctl_r: int,
         status_w: int,
-        child_fds: tuple[int, int, int],
+        phase_fds: list[tuple[int, int, int]],
         key: bytes,
         limits: dict[str, Any],
         workdir: str,
-        request: dict[str, Any],
+        phases: list[dict[str, Any]],
     ) -> None:
-        """Process B: pid 1 of the sample's pid namespace. Never returns."""
+        """Process B: pid 1 of the sample's pid namespace. Runs each phase's runner in turn and
+        reports on it; between phases it kills every process left, and gives the next phase a
+        fresh tmpfs and a fresh IPC namespace. Never returns."""
         try:
             os.read(go_r, 1)  # wait until A has put us in the cgroup
             os.close(go_r)
@@ -406,33 +459,62 @@ class Worker:
                         fh.write("-1000")
                 except OSError:
                     pass
-            linux.prctl(
-                linux.PR_SET_PDEATHSIG, signal.SIGKILL
-            )  # the sample dies with its supervisor
-            runner_pid = os.fork()
-            if runner_pid == 0:
-                os.close(status_w)
-                self._runner(child_fds, key, limits, workdir, request)
-            os.write(status_w, f"{runner_pid}\n".encode())
-            for fd in child_fds:
-                os.close(fd)
-            while True:
-                pid, status, usage = os.wait4(-1, 0)
-                if pid == runner_pid:
-                    report = {
-                        "status": status,
-                        "maxrss_kb": usage.ru_maxrss,
-                        "cpu_s": round(usage.ru_utime + usage.ru_stime, 4),
-                    }
-                    os.write(status_w, json.dumps(report).encode())
-                    if self.mode == "weak":
-                        _killpg(runner_pid)
-                    os._exit(0)
+            # The sample dies with its supervisor.
+            linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+            for number, (phase, fds) in enumerate(zip(phases, phase_fds, strict=True)):
+                if number:
+                    if os.read(ctl_r, 1) != b"c":
+                        break
+                    self._next_sandbox(phase["files"], limits)
+                runner_pid = os.fork()
+                if runner_pid == 0:
+                    for fd in (status_w, ctl_r):
+                        os.close(fd)
+                    self._runner(fds, key, limits, workdir, phase)
+                _write_line(status_w, {"phase": number, "pid": runner_pid})
+                for fd in fds:
+                    os.close(fd)
+                report = self._reap(runner_pid)
+                _write_line(status_w, {"phase": number, **report})
+            os._exit(0)
         except BecomeRunner:
             raise
         except BaseException:
             traceback.print_exc()
             os._exit(71)
+
+    def _reap(self, runner_pid: int) -> dict[str, Any]:
+        """Wait for the runner, then end everything else it left (B is pid 1: kill(-1) reaches all
+        of the namespace but itself)."""
+        report: dict[str, Any] = {}
+        while not report:
+            pid, status, usage = os.wait4(-1, 0)
+            if pid == runner_pid:
+                report = {
+                    "status": status,
+                    "maxrss_kb": usage.ru_maxrss,
+                    "cpu_s": round(usage.ru_utime + usage.ru_stime, 4),
+                }
+        if self.mode == "weak":
+            _killpg(runner_pid)
+            return report
+        while True:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                return report
+            try:
+                while True:
+                    os.wait()
+            except ChildProcessError:
+                pass
+
+    def _next_sandbox(self, files: dict[str, str], limits: dict[str, Any]) -> None:
+        """Between phases (process B, full mode): drop the last phase's tmpfs and IPC objects."""
+        for target in ("/dev/shm", "/tmp", "/sandbox"):
+            linux.umount2(target, linux.MNT_DETACH)
+        linux.unshare(linux.CLONE_NEWIPC)
+        self._prepare_sandbox(files, limits)
 
     def _runner(
         self,
@@ -539,7 +621,10 @@ class ForkServer:
         except BecomeRunner as turn:
             self.reporter.channel = turn.channel
             if turn.outcomes_only:
+                # Pass or fail is all this run reports: no tracebacks, and plain asserts (rewriting
+                # them for introspection costs more than running a typical test module).
                 session.config.option.tbstyle = "no"
+                sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, RewritingHook)]
             turn.channel.send({"t": "start"})
             return None  # pytest goes on to collect /sandbox/work/test_solution.py
         self.worker.close()
@@ -566,6 +651,68 @@ def serve(worker: Worker, proto_in: int, proto_out: int) -> None:
             write_frame(proto_out, response)
         except BrokenPipeError:
             return
+
+
+class _StatusReader:
+    """The init's reports, one JSON line each: a phase's runner pid, then how that runner ended."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.closed = False
+        self.buffer = b""
+        self.lines: list[dict[str, Any]] = []
+
+    def read(self) -> None:
+        chunk = os.read(self.fd, 65536)
+        if not chunk:
+            self.closed = True
+            return
+        self.buffer += chunk
+        *complete, self.buffer = self.buffer.split(b"\n")
+        for line in complete:
+            try:
+                self.lines.append(json.loads(line))
+            except ValueError:
+                pass
+
+    def _find(self, number: int, field: str) -> dict[str, Any] | None:
+        return next((m for m in self.lines if m.get("phase") == number and field in m), None)
+
+    def finished(self, number: int) -> bool:
+        return self.closed or self._find(number, "status") is not None
+
+    def pid(self, number: int) -> int | None:
+        found = self._find(number, "pid")
+        return found["pid"] if found else None
+
+    def report(self, number: int) -> dict[str, Any]:
+        found = self._find(number, "status")
+        return {k: v for k, v in found.items() if k != "phase"} if found else {}
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def _write_line(fd: int, message: dict[str, Any]) -> None:
+    data = json.dumps(message).encode() + b"\n"
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def _clean_pass(result: dict[str, Any]) -> bool:
+    """Whether a phase passed beyond doubt, so the next phase is worth running (the verifier
+    judges again, fully; this only decides whether to spend the second run)."""
+    messages = result["messages"]
+    cases = [m for m in messages if m.get("t") == "case"]
+    end = next((m for m in messages if m.get("t") == "end"), None)
+    return (
+        not result["channel_problem"]
+        and result["runner"].get("status") == 0
+        and end is not None
+        and end.get("exitstatus") == 0
+        and bool(cases)
+        and all(c.get("outcome") == "passed" for c in cases)
+    )
 
 
 def _killpg(pgid: int) -> None:

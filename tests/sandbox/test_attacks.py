@@ -15,7 +15,8 @@ import uuid
 
 import pytest
 
-from tests.sandbox.conftest import CANARY_SECRET, run_one, wait_until_gone
+from sandbox import Verifier, VerifyOptions
+from tests.sandbox.conftest import ATTACK_LIMITS, CANARY_SECRET, run_one, wait_until_gone
 
 ADD_OK = "def add(a, b):\n    return a + b\n"
 ADD_WRONG = "def add(a, b):\n    return a - b\n"
@@ -375,6 +376,47 @@ def test_samples_do_not_see_each_other(verifier):
         verdict = run_one(verifier, ADD_OK, reader)
         assert verdict.passed, verdict.feedback
     assert not os.path.exists(f"/tmp/shared-{token}")
+
+
+def test_the_strength_check_run_starts_clean(backend_name):
+    """The stub run follows the real run (in the same sandbox instance, on the process backend):
+    nothing the real run left behind may reach it. These tests pass against the stubs only if they
+    find a leftover, so a leak would turn a sound sample into `weak_tests`."""
+    token = str(uuid.uuid4().int)[:12]
+    nap = f"600.{token}"  # the daemon's unique command line
+    tests = d(f"""
+        import ctypes, os, subprocess
+        from solution import real
+
+        KEY = 0x5A5A
+
+        def test_leftovers():
+            libc = ctypes.CDLL(None, use_errno=True)
+            if real():  # the real run: leave everything a later run could find
+                for path in ("/tmp/left-{token}", "left-{token}", "/dev/shm/left-{token}"):
+                    open(path, "w").close()
+                libc.shmget(KEY, 4096, 0o1666)  # IPC_CREAT | 0666
+                subprocess.Popen(["sleep", "{nap}"], start_new_session=True)
+                return
+            daemons = []
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open(f"/proc/{{pid}}/cmdline", "rb") as fh:
+                        if b"{nap}" in fh.read():
+                            daemons.append(pid)
+                except OSError:
+                    pass
+            files = [p for p in ("/tmp/left-{token}", "left-{token}", "/dev/shm/left-{token}")
+                     if os.path.exists(p)]
+            segment = libc.shmget(KEY, 0, 0)
+            assert files or daemons or segment >= 0
+        """)
+    options = VerifyOptions(sandbox=backend_name, jobs=1, limits=ATTACK_LIMITS)
+    with Verifier(options) as verifier:
+        verdict = run_one(verifier, "def real():\n    return True\n", tests)
+    assert verdict.passed, (verdict.stage, verdict.reason, verdict.weak_tests)
+    assert verdict.weak_tests == []
+    assert not wait_until_gone(nap)
 
 
 class _Listener:

@@ -119,6 +119,38 @@ def test_strength_check_can_be_turned_off():
     assert verdict.passed
 
 
+def test_the_stub_run_follows_a_clean_pass_in_the_same_sandbox():
+    from sandbox.isolation.process import ProcessBackend
+
+    limits = Limits(timeout_s=5)
+    tests = TESTS + "\n\ndef test_runs():\n    add(1, 2)\n"
+
+    def request(solution: str) -> dict:
+        sample = Sample(solution=solution, tests=tests)
+        req = py.test_request(sample, limits)
+        req["then"] = {
+            "files": {"solution.py": py.stub_solution(solution), "test_solution.py": tests},
+            "outcomes_only": True,
+        }
+        return req
+
+    backend = ProcessBackend()
+    try:
+        result = backend.run(request("def add(a, b):\n    return a + b\n"))
+        assert py.judge_run(result, limits).passed
+        stub = py.judge_run(result["next"], limits)
+        outcomes = {c.name: c.outcome for c in stub.tests.cases}
+        assert outcomes == {"test_add": "failed", "test_runs": "passed"}
+        # Outcomes only: neither a traceback nor assertion introspection for the stub run.
+        assert py.case_details(result["next"]) == {"test_add": "E   AssertionError"}
+        # A failing first run is not worth a second one.
+        result = backend.run(request("def add(a, b):\n    return a - b\n"))
+        assert "assert -1 == 5" in py.judge_run(result, limits).tests.cases[0].message
+        assert "next" not in result
+    finally:
+        backend.close()
+
+
 def run(verifier: Verifier, solution: str, tests: str) -> Verdict:
     (verdict,) = verifier.verify([Sample(solution=solution, tests=tests)])
     return verdict
