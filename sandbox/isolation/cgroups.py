@@ -2,7 +2,8 @@
 
 A memory cgroup, not RLIMIT_AS, so that runtimes which reserve large address ranges (OpenBLAS thread
 start-up, the JVM, Go) still work; the pids controller counts threads too, so it stops thread bombs as
-well as fork bombs. Each sample gets its own leaf, removed after the run.
+well as fork bombs. With full isolation a worker has one leaf that it joins once (`SlotCgroup`);
+otherwise each sample gets its own leaf, removed after the run.
 """
 
 from __future__ import annotations
@@ -142,6 +143,71 @@ class SampleCgroup:
                     time.sleep(0.005)
 
 
+class SlotCgroup(SampleCgroup):
+    """A worker's own leaf, for full isolation: the worker joins it once, after its warm-up, so
+    every sample it forks starts inside and nothing migrates per sample (moving a process between
+    cgroups waits for an RCU grace period, which costs ~10 ms on some kernels, twice on cgroup v1).
+
+    The sample's pid namespace, not the cgroup, ends its processes; the worker and the sample's
+    init are exempt from the OOM killer, so the sample is what it kills. The worker's own pages
+    were charged where it allocated them, before it joined."""
+
+    LEAF = "slot"
+
+    def __init__(self, cgroups: Cgroups, home_fds: dict[str, int]) -> None:
+        super().__init__(cgroups.fds, self.LEAF, cgroups.version)
+        self.cgroups = cgroups
+        self.home_fds = home_fds
+        self.limits: tuple[int, int] | None = None
+        peak = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"
+        self.peak_fd = os.open(self._file(peak), os.O_RDWR | os.O_CLOEXEC, dir_fd=self._mem_fd())
+        self.peak_resets = True
+        self.joined = False
+
+    def join(self) -> None:
+        self.joined = True
+        for fd in self.procs_fds():
+            try:
+                os.write(fd, str(os.getpid()).encode())
+            finally:
+                os.close(fd)
+        try:
+            with open("/proc/self/oom_score_adj", "w") as fh:
+                fh.write("-1000")
+        except OSError:
+            pass
+
+    def arm(self, memory_mb: int, processes: int) -> None:
+        """Before a sample: its limits (counting two more processes: the worker and, without root,
+        its per-sample supervisor), a fresh peak and OOM count."""
+        if self.limits != (memory_mb, processes):
+            self.cgroups.set_limits(self.leaf, memory_mb, processes + 2)
+            self.limits = (memory_mb, processes)
+        try:
+            # v2 (Linux 6.12+): a write resets the peak seen through this descriptor; v1: zero it.
+            os.pwrite(self.peak_fd, b"0" if self.version == 1 else b"reset", 0)
+        except OSError:
+            self.peak_resets = False
+        self._oom_before = self._oom_kills()
+
+    def stats(self) -> CgroupStats:
+        stats = super().stats()
+        raw = os.pread(self.peak_fd, 64, 0).decode().strip() if self.peak_resets else ""
+        stats.peak_mb = round(int(raw) / 2**20, 1) if raw.isdigit() else None
+        return stats
+
+    def leave(self) -> None:
+        """Back to the worker's original cgroup, so that the subtree can be removed."""
+        for fd in self.home_fds.values():
+            try:
+                os.write(fd, str(os.getpid()).encode())
+            except OSError:
+                pass
+            os.close(fd)
+        os.close(self.peak_fd)
+        self.home_fds = {}
+
+
 class Cgroups:
     """The verifier's own cgroup subtree; makes one leaf per sample."""
 
@@ -229,6 +295,25 @@ class Cgroups:
         leaf = f"s{self._counter}"
         for fd in self.fds.values():
             os.mkdir(leaf, dir_fd=fd)
+        self.set_limits(leaf, memory_mb, processes)
+        return SampleCgroup(self.fds, leaf, self.version)
+
+    def slot(self) -> SlotCgroup:
+        for fd in self.fds.values():
+            os.mkdir(SlotCgroup.LEAF, dir_fd=fd)
+        home = {
+            ctrl: ROOT + _own_path(None)
+            if ctrl == ""
+            else os.path.join(ROOT, ctrl + _own_path(ctrl).rstrip("/"))
+            for ctrl in self.fds
+        }
+        home_fds = {
+            ctrl: os.open(os.path.join(path, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
+            for ctrl, path in home.items()
+        }
+        return SlotCgroup(self, home_fds)
+
+    def set_limits(self, leaf: str, memory_mb: int, processes: int) -> None:
         limit = str(memory_mb * 2**20)
 
         def optional(name: str, value: str, fd: int) -> None:
@@ -246,7 +331,6 @@ class Cgroups:
             _write(f"{leaf}/memory.limit_in_bytes", limit, self.fds["memory"])
             optional("memory.memsw.limit_in_bytes", limit, self.fds["memory"])
             _write(f"{leaf}/pids.max", str(processes), self.fds["pids"])
-        return SampleCgroup(self.fds, leaf, self.version)
 
     def destroy(self) -> None:
         """Remove the subtree, through descriptors: it works after the worker's pivot_root."""

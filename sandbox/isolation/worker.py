@@ -37,7 +37,13 @@ from _pytest.assertion.rewrite import AssertionRewritingHook as RewritingHook
 
 from sandbox import runner
 from sandbox.isolation import linux
-from sandbox.isolation.cgroups import CgroupError, Cgroups, SampleCgroup
+from sandbox.isolation.cgroups import (
+    CgroupError,
+    Cgroups,
+    CgroupStats,
+    SampleCgroup,
+    SlotCgroup,
+)
 from sandbox.isolation.protocol import read_frame, write_frame
 from sandbox.isolation.skeleton import (
     SANDBOX_USER,
@@ -69,6 +75,7 @@ class Worker:
         self.gid = self.uid
         self.inner_uid = 1000  # the runner's uid inside its own user namespace (rootless mode)
         self.cgroups: Cgroups | None = None
+        self.slot: SlotCgroup | None = None  # full mode: the worker's own cgroup, joined once
         self.weak_base = ""
         self.cgroup_name = config["cgroup_name"]
         self.under_tmp: list[str] = []
@@ -91,6 +98,8 @@ class Worker:
                     "(systemd-run --user --scope -p Delegate=yes assay ...); "
                     "or accept weaker limits with --isolation weak"
                 ) from exc
+        if self.mode == "full" and self.cgroups is not None:
+            self.slot = self.cgroups.slot()
         self._warm_up()
         if self.mode == "full":
             self.under_tmp = [p for p in interpreter_paths() if p.startswith("/tmp/")]
@@ -151,7 +160,12 @@ class Worker:
         limits = request["limits"]
         cg: SampleCgroup | None = None
         cg_fds: list[int] = []
-        if self.cgroups is not None:
+        if self.slot is not None:
+            if not self.slot.joined:  # joined late: the warm-up's pages stay charged elsewhere
+                self.slot.join()
+            self.slot.arm(limits["memory_mb"], limits["processes"])
+            cg = self.slot
+        elif self.cgroups is not None:
             cg = self.cgroups.create(limits["memory_mb"], limits["processes"])
             cg_fds = cg.procs_fds()
         if self.inline:
@@ -182,18 +196,30 @@ class Worker:
         if raw is None:
             os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        if cg is not None:
-            stats = cg.stats()
-            cg.destroy()
+        stats = self._cgroup_done(cg)
         if raw is None:
             return {"error": "the sandbox supervisor did not answer in time"}
         try:
             result = json.loads(raw)
         except ValueError:
             return {"error": "the sandbox supervisor ended without a report"}
-        if cg is not None and "error" not in result:
-            result["peak_mb"] = stats.peak_mb
+        return self._finish(result, stats)
+
+    def _cgroup_done(self, cg: SampleCgroup | None) -> CgroupStats | None:
+        if cg is None:
+            return None
+        stats = cg.stats()
+        if cg is not self.slot:
+            cg.destroy()
+        return stats
+
+    def _finish(self, result: dict[str, Any], stats: CgroupStats | None) -> dict[str, Any]:
+        if stats is not None and "error" not in result:
             result["oom_kills"] = stats.oom_kills
+            peak = stats.peak_mb
+            if peak is None:  # a kernel that cannot reset the cgroup's peak: the runner's own
+                peak = round(result.get("runner", {}).get("maxrss_kb", 0) / 1024, 1) or None
+            result["peak_mb"] = peak
         result["isolation"] = self.mode
         return result
 
@@ -210,14 +236,7 @@ class Worker:
                     os.close(fd)
                 except OSError:
                     pass
-        if cg is not None:
-            stats = cg.stats()
-            cg.destroy()
-            if "error" not in result:
-                result["peak_mb"] = stats.peak_mb
-                result["oom_kills"] = stats.oom_kills
-        result["isolation"] = self.mode
-        return result
+        return self._finish(result, self._cgroup_done(cg))
 
     def _go_home(self) -> None:
         """Back to the worker's own namespaces after starting a sample (inline mode)."""
@@ -596,6 +615,9 @@ class Worker:
         linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
 
     def close(self) -> None:
+        if self.slot is not None:
+            self.slot.leave()
+            self.slot = None
         if self.cgroups is not None:
             self.cgroups.destroy()
         if self.weak_base:
