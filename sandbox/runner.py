@@ -70,6 +70,20 @@ def read_channel(raw: bytes, key: bytes) -> tuple[list[dict[str, Any]], str | No
     return messages, None
 
 
+def clean_pass(messages: list[dict[str, Any]], status: int | None) -> bool:
+    """Whether a run passed beyond doubt, so that a follow-up run (the strength check) is worth
+    starting. Not a verdict: the verifier judges every run again, fully."""
+    cases = [m for m in messages if m.get("t") == "case"]
+    end = next((m for m in messages if m.get("t") == "end"), None)
+    return (
+        status == 0
+        and end is not None
+        and end.get("exitstatus") == 0
+        and bool(cases)
+        and all(c.get("outcome") == "passed" for c in cases)
+    )
+
+
 class Reporter:
     """A pytest plugin that reports collection and each test's outcome over the channel."""
 

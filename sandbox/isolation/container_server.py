@@ -190,8 +190,21 @@ def _prepare(files: dict[str, str]) -> None:
 
 
 def run_sample(request: dict) -> dict:
-    limits = request["limits"]
+    """One sample: its run, then, if that passed cleanly and the request has a `then` phase (the
+    strength check's stubbed solution), that phase in a fresh runner on a wiped work dir."""
     key = bytes.fromhex(request["key"])
+    result = _run_phase(request, key)
+    then = request.get("then")
+    if then and not result["dirty"] and not result["channel_exceeded"]:
+        messages, problem = runner.read_channel(base64.b64decode(result["channel"]), key)
+        if problem is None and runner.clean_pass(messages, result["runner"].get("status")):
+            result["next"] = _run_phase({**request, **then}, key)
+            result["dirty"] = result["next"]["dirty"]
+    return result
+
+
+def _run_phase(request: dict, key: bytes) -> dict:
+    limits = request["limits"]
     dirty = wipe()
     _prepare(request["files"])
     oom_before, pids_before = oom_kills(), pids_max_hits()
@@ -301,8 +314,9 @@ class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an
     """Raised in the forked runner to unwind, through the server's frames, back into the warm
     pytest session waiting at collection, which then collects and runs the sample's tests."""
 
-    def __init__(self, channel: object) -> None:
+    def __init__(self, channel: object, outcomes_only: bool = False) -> None:
         self.channel = channel
+        self.outcomes_only = outcomes_only
 
 
 def _runner(fds: tuple[int, int, int], key: bytes, limits: dict, request: dict) -> None:
@@ -347,7 +361,7 @@ def _runner(fds: tuple[int, int, int], key: bytes, limits: dict, request: dict) 
         sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
         channel = runner.Channel(RESULT_FD, key)
         if session_ready and request["test_file"] == getattr(runner, "TESTS_FILE", None):
-            raise BecomeRunner(channel)
+            raise BecomeRunner(channel, bool(request.get("outcomes_only")))
         runner.run_pytest(os.path.join(WORK, request["test_file"]), WORK, channel)
         sys.stdout.flush()
         sys.stderr.flush()
@@ -447,6 +461,14 @@ class ForkServer:
             serve()
         except BecomeRunner as turn:
             self.reporter.channel = turn.channel
+            if turn.outcomes_only:
+                # Pass or fail is all this run reports: no tracebacks, and plain asserts.
+                from _pytest.assertion.rewrite import AssertionRewritingHook
+
+                session.config.option.tbstyle = "no"
+                sys.meta_path[:] = [
+                    f for f in sys.meta_path if not isinstance(f, AssertionRewritingHook)
+                ]
             turn.channel.send({"t": "start"})
             return None  # pytest goes on to collect /sandbox/work/test_solution.py
         os._exit(0)

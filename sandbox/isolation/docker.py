@@ -182,21 +182,28 @@ class DockerBackend:
         if "error" in reply:
             self._discard(container, replace=False)
             raise BackendError(reply["error"])
-        raw = base64.b64decode(reply.pop("channel", ""))
+        result = self._result(reply, key, container)
+        if "next" in reply:  # the strength check ran in the same container, right after
+            result["next"] = self._result(reply["next"], key, container)
+        if reply.get("dirty") or result["oom_kills"] or result.get("next", {}).get("oom_kills"):
+            self._discard(container)
+        return result
+
+    def _result(self, reply: dict[str, Any], key: bytes, container: Any) -> dict[str, Any]:
+        """One run's reply from the container server, as the verifier reads results."""
+        raw = base64.b64decode(reply.get("channel", ""))
         messages, problem = runner.read_channel(raw, key)
-        if reply.pop("channel_exceeded", False):
+        if reply.get("channel_exceeded", False):
             problem = "the result channel carried more than the runner ever writes"
-        oom = reply.pop("oom_kills", None)
+        oom = reply.get("oom_kills")
         status = reply.get("runner", {}).get("status")
         if oom is None:  # no cgroup counter inside: ask the daemon after an unexplained SIGKILL
             killed = status is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == 9
             oom = int(killed and not reply["timed_out"] and container.oom_killed())
-        dirty = reply.pop("dirty", "")
-        if dirty or oom:
-            self._discard(container)
         maxrss = reply.get("runner", {}).get("maxrss_kb")
+        skip = ("channel", "channel_exceeded", "oom_kills", "dirty", "next")
         return {
-            **reply,
+            **{k: v for k, v in reply.items() if k not in skip},
             "messages": messages,
             "channel_problem": problem,
             "peak_mb": round(maxrss / 1024, 1) if maxrss else None,

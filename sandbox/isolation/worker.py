@@ -361,7 +361,10 @@ class Worker:
                     if self.mode == "weak" and result["runner_pid"]:
                         _killpg(result["runner_pid"])
                     break
-                if number + 1 == len(streams) or not _clean_pass(result):
+                clean = not result["channel_problem"] and runner.clean_pass(
+                    result["messages"], result["runner"].get("status")
+                )
+                if number + 1 == len(streams) or not clean:
                     break
                 os.write(ctl_w, b"c")  # go on with the next phase
         except BaseException:
@@ -719,22 +722,6 @@ def _write_line(fd: int, message: dict[str, Any]) -> None:
     data = json.dumps(message).encode() + b"\n"
     while data:
         data = data[os.write(fd, data) :]
-
-
-def _clean_pass(result: dict[str, Any]) -> bool:
-    """Whether a phase passed beyond doubt, so the next phase is worth running (the verifier
-    judges again, fully; this only decides whether to spend the second run)."""
-    messages = result["messages"]
-    cases = [m for m in messages if m.get("t") == "case"]
-    end = next((m for m in messages if m.get("t") == "end"), None)
-    return (
-        not result["channel_problem"]
-        and result["runner"].get("status") == 0
-        and end is not None
-        and end.get("exitstatus") == 0
-        and bool(cases)
-        and all(c.get("outcome") == "passed" for c in cases)
-    )
 
 
 def _killpg(pgid: int) -> None:

@@ -119,8 +119,8 @@ def test_strength_check_can_be_turned_off():
     assert verdict.passed
 
 
-def test_the_stub_run_follows_a_clean_pass_in_the_same_sandbox():
-    from sandbox.isolation.process import ProcessBackend
+def test_the_stub_run_follows_a_clean_pass_in_the_same_sandbox(backend_name):
+    from sandbox.pool import make_backend
 
     limits = Limits(timeout_s=5)
     tests = TESTS + "\n\ndef test_runs():\n    add(1, 2)\n"
@@ -134,7 +134,7 @@ def test_the_stub_run_follows_a_clean_pass_in_the_same_sandbox():
         }
         return req
 
-    backend = ProcessBackend()
+    backend = make_backend(VerifyOptions(sandbox=backend_name, limits=limits), 0)
     try:
         result = backend.run(request("def add(a, b):\n    return a + b\n"))
         assert py.judge_run(result, limits).passed
