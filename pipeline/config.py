@@ -89,6 +89,7 @@ class VerifierConfig(_Section):
     lint_select: list[str] | None = None
     lint_ignore: list[str] = Field(default_factory=list)
     strength_check: bool = True
+    fast_path: bool = True
 
     def options(self) -> VerifyOptions:
         base = VerifyOptions()
@@ -102,6 +103,7 @@ class VerifierConfig(_Section):
             else base.lint_select,
             lint_ignore=tuple(self.lint_ignore),
             strength_check=self.strength_check,
+            fast_path=self.fast_path,
         )
 
 

@@ -173,6 +173,7 @@ def summarize(rejudged: Rejudged) -> dict[str, Any]:
             "lint_select": list(opts.lint_select),
             "lint_ignore": list(opts.lint_ignore),
             "strength_check": opts.strength_check,
+            "fast_path": opts.fast_path,
         },
         "reverified": len(rejudged.verdicts),
         "kept": sum(len(p.trail) for p in run.problems) - len(rejudged.verdicts),

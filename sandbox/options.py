@@ -61,6 +61,9 @@ class VerifyOptions:
     lint_warn: tuple[str, ...] = DEFAULT_LINT_WARN
     lint_ignore: tuple[str, ...] = ()
     strength_check: bool = True
+    # Plain test modules run on the fast path (pytest semantics, not pytest's machinery); anything
+    # else, and every failure, runs under pytest itself. Process backend, full isolation only.
+    fast_path: bool = True
     max_source_bytes: int = 1 << 20
 
     def validate(self) -> None:

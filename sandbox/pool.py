@@ -115,6 +115,7 @@ class Verifier:
         else:
             limits = self.options.limits
             request = py.test_request(sample, limits)
+            request["fast"] = self.options.fast_path
             stubbed = py.stub_solution(sample.solution) if self.options.strength_check else None
             if stubbed is not None:
                 # Backends that can run the strength check in the same sandbox instance, right

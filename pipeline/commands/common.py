@@ -50,6 +50,14 @@ def add_verifier_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="do not reject tests that pass against stubbed code",
     )
+    group.add_argument(
+        "--no-fast-path",
+        dest="fast_path",
+        action="store_false",
+        default=None,
+        help="run every sample under pytest itself, also plain test modules the fast path "
+        "would decide (slower; for auditing)",
+    )
 
 
 def _codes(text: str) -> tuple[str, ...]:
@@ -73,6 +81,7 @@ def verifier_options(args: argparse.Namespace, base: VerifyOptions | None = None
         "isolation": args.isolation,
         "jobs": args.jobs,
         "strength_check": args.strength_check,
+        "fast_path": args.fast_path,
         "lint_select": _codes(args.lint_select) if args.lint_select is not None else None,
         "lint_ignore": _codes(args.lint_ignore) if args.lint_ignore is not None else None,
     }

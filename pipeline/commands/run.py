@@ -57,6 +57,7 @@ FLAGS: dict[str, tuple[str | None, str]] = {
     "lint_select": ("verifier", "lint_select"),
     "lint_ignore": ("verifier", "lint_ignore"),
     "strength_check": ("verifier", "strength_check"),
+    "fast_path": ("verifier", "fast_path"),
 }
 
 

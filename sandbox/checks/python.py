@@ -287,6 +287,11 @@ def judge_run(result: dict[str, Any], limits: Limits) -> Verdict:
     if summary.passed == summary.collected:
         if end.get("exitstatus") not in (0, None):
             return reject("tests", f"pytest ended with status {end.get('exitstatus')}")
+        if result.get("fast_failed"):
+            return reject(
+                "tests",
+                "flaky: a test failed on a first run and passed when run again under pytest",
+            )
         verdict.passed, verdict.stage = True, "passed"
         return verdict
     if summary.failed == 0 and summary.errors == 0 and summary.passed == 0:

@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 from _pytest.assertion.rewrite import AssertionRewritingHook as RewritingHook
 
-from sandbox import runner
+from sandbox import fastpath, runner
 from sandbox.isolation import linux
 from sandbox.isolation.cgroups import (
     CgroupError,
@@ -62,9 +62,12 @@ class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an
     """Raised in the runner process C to unwind, through the forks' frames, back into the warm
     pytest session, which then collects and runs the sample's tests."""
 
-    def __init__(self, channel: runner.Channel, outcomes_only: bool = False) -> None:
+    def __init__(
+        self, channel: runner.Channel, outcomes_only: bool = False, fast: bool = False
+    ) -> None:
         self.channel = channel
         self.outcomes_only = outcomes_only
+        self.fast = fast
 
 
 class Worker:
@@ -301,13 +304,16 @@ class Worker:
 
     def _supervise(self, request: dict[str, Any], cg_fds: list[int]) -> dict[str, Any]:
         """The supervisor (the worker itself as root, else a process A): prepare the sample's
-        namespaces and files, start its init, watch each phase, judge the streams.
+        namespaces and files, start its init, watch each run, judge the streams.
 
-        A request may carry a second phase (`then`: other files, e.g. the stubbed solution of the
-        strength check) that runs in the same sandbox instance, in a fresh runner on a fresh tmpfs
-        after everything of the first phase is dead, but only if the first phase passed cleanly."""
+        In full mode one sandbox instance serves up to four runs, each a fresh runner on a fresh
+        tmpfs after everything of the run before is dead. A phase is the sample's run, then, if it
+        passed cleanly, the request's `then` (the strength check's stubbed solution). With `fast`,
+        each phase first runs on the fast path (`sandbox/fastpath.py`); when that is undecided,
+        the phase runs again under pytest. Run `2 * phase + 1` is a phase under pytest."""
         limits = request["limits"]
         phases = [request]
+        fast = self.mode == "full" and self.session_ready and bool(request.get("fast"))
         if self.mode == "full" and request.get("then"):
             phases.append({**request, **request["then"]})
         try:
@@ -325,7 +331,8 @@ class Worker:
             else:
                 inner_workdir = os.path.join(sandbox_dir, "work")
             key = os.urandom(32)
-            streams = [(os.pipe(), os.pipe(), os.pipe()) for _ in phases]  # result, stdout, stderr
+            # Per run: result, stdout, stderr.
+            streams = [(os.pipe(), os.pipe(), os.pipe()) for _ in range(2 * len(phases))]
             status_r, status_w = os.pipe()
             go_r, go_w = os.pipe()
             ctl_r, ctl_w = os.pipe()
@@ -334,15 +341,17 @@ class Worker:
             if self.inline:
                 self._go_home()
             raise
+        first = 0 if fast else 1
         if init_pid == 0:
-            readers = [pipe[0] for phase in streams for pipe in phase]
+            readers = [pipe[0] for run in streams for pipe in run]
             for fd in (*readers, status_r, go_w, ctl_w, *cg_fds, *self.home_ns):
                 os.close(fd)
             writers = [(res[1], out[1], err[1]) for res, out, err in streams]
-            self._init(go_r, ctl_r, status_w, writers, key, limits, inner_workdir, phases)
+            runs = [{**phase, "fast": not pytest} for phase in phases for pytest in (0, 1)]
+            self._init(go_r, ctl_r, status_w, writers, key, limits, inner_workdir, runs, first)
         if self.inline:
             self._go_home()
-        for fd in (*(pipe[1] for phase in streams for pipe in phase), status_w, go_r, ctl_r):
+        for fd in (*(pipe[1] for run in streams for pipe in run), status_w, go_r, ctl_r):
             os.close(fd)
         for fd in cg_fds:
             os.write(fd, str(init_pid).encode())
@@ -352,21 +361,36 @@ class Worker:
 
         status = _StatusReader(status_r)
         results: list[dict[str, Any]] = []
+        watched: set[int] = set()
+        number = first
+        fast_failed = False
         try:
-            for number, (res, out, err) in enumerate(streams):
+            while True:
+                res, out, err = streams[number]
+                watched.add(number)
                 result = self._watch(number, res[0], out[0], err[0], status, key, limits)
-                results.append(result)
                 if result.pop("stopped"):  # timed out or over a cap: end the whole sample
+                    results.append(result)
                     os.kill(init_pid, signal.SIGKILL)
                     if self.mode == "weak" and result["runner_pid"]:
                         _killpg(result["runner_pid"])
                     break
-                clean = not result["channel_problem"] and runner.clean_pass(
-                    result["messages"], result["runner"].get("status")
-                )
-                if number + 1 == len(streams) or not clean:
-                    break
-                os.write(ctl_w, b"c")  # go on with the next phase
+                phase, under_pytest = divmod(number, 2)
+                undecided = next((m for m in result["messages"] if m.get("t") == "undecided"), None)
+                if undecided is not None and not under_pytest and not result["channel_problem"]:
+                    fast_failed = bool(undecided.get("failed"))
+                    number += 1  # the same phase again, under pytest
+                else:
+                    if fast_failed and phase == 0:
+                        result["fast_failed"] = True
+                    results.append(result)
+                    clean = not result["channel_problem"] and runner.clean_pass(
+                        result["messages"], result["runner"].get("status")
+                    )
+                    if phase + 1 == len(phases) or not clean:
+                        break
+                    number = 2 * (phase + 1) + (0 if fast else 1)
+                os.write(ctl_w, bytes([number]))
         except BaseException:
             os.kill(init_pid, signal.SIGKILL)
             raise
@@ -374,17 +398,17 @@ class Worker:
             os.close(ctl_w)
             _, init_status = os.waitpid(init_pid, 0)
             status.close()
-            for phase in streams[len(results) :]:
-                for pipe in phase:
-                    os.close(pipe[0])
+            for index, run in enumerate(streams):
+                if index not in watched:
+                    for pipe in run:
+                        os.close(pipe[0])
             if self.mode == "weak":
                 shutil.rmtree(sandbox_dir, ignore_errors=True)
         for result in results:
             result["init_status"] = init_status
-        first = results[0]
         if len(results) > 1:
-            first["next"] = results[1]
-        return first
+            results[0]["next"] = results[1]
+        return results[0]
 
     def _watch(
         self,
@@ -458,15 +482,16 @@ class Worker:
         go_r: int,
         ctl_r: int,
         status_w: int,
-        phase_fds: list[tuple[int, int, int]],
+        run_fds: list[tuple[int, int, int]],
         key: bytes,
         limits: dict[str, Any],
         workdir: str,
-        phases: list[dict[str, Any]],
+        runs: list[dict[str, Any]],
+        number: int,
     ) -> None:
-        """Process B: pid 1 of the sample's pid namespace. Runs each phase's runner in turn and
-        reports on it; between phases it kills every process left, and gives the next phase a
-        fresh tmpfs and a fresh IPC namespace. Never returns."""
+        """Process B: pid 1 of the sample's pid namespace. Starts run `number`, then whichever run
+        the supervisor names next, and reports on each; between runs it kills every process left,
+        and gives the next run a fresh tmpfs and a fresh IPC namespace. Never returns."""
         try:
             os.read(go_r, 1)  # wait until A has put us in the cgroup
             os.close(go_r)
@@ -483,21 +508,23 @@ class Worker:
                     pass
             # The sample dies with its supervisor.
             linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-            for number, (phase, fds) in enumerate(zip(phases, phase_fds, strict=True)):
-                if number:
-                    if os.read(ctl_r, 1) != b"c":
-                        break
-                    self._next_sandbox(phase["files"], limits)
+            while True:
+                fds = run_fds[number]
                 runner_pid = os.fork()
                 if runner_pid == 0:
                     for fd in (status_w, ctl_r):
                         os.close(fd)
-                    self._runner(fds, key, limits, workdir, phase)
-                _write_line(status_w, {"phase": number, "pid": runner_pid})
+                    self._runner(fds, key, limits, workdir, runs[number])
+                _write_line(status_w, {"run": number, "pid": runner_pid})
                 for fd in fds:
                     os.close(fd)
                 report = self._reap(runner_pid)
-                _write_line(status_w, {"phase": number, **report})
+                _write_line(status_w, {"run": number, **report})
+                command = os.read(ctl_r, 1)
+                if not command or command[0] >= len(runs) or command[0] <= number:
+                    break
+                number = command[0]
+                self._next_sandbox(runs[number]["files"], limits)
             os._exit(0)
         except BecomeRunner:
             raise
@@ -590,7 +617,9 @@ class Worker:
             sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
             channel = runner.Channel(RESULT_FD, key)
             if self.session_ready and request["test_file"] == runner.TESTS_FILE:
-                raise BecomeRunner(channel, bool(request.get("outcomes_only")))
+                raise BecomeRunner(
+                    channel, bool(request.get("outcomes_only")), bool(request.get("fast"))
+                )
             runner.run_pytest(os.path.join(workdir, request["test_file"]), workdir, channel)
             os._exit(0)  # not reached: the reporter exits when the session finishes
         except BecomeRunner:
@@ -640,20 +669,52 @@ class ForkServer:
     def pytest_collection(self, session: Any) -> None:
         try:
             self.worker.session_ready = True
+            fastpath.pytest_depth = self._measure_depth()
             gc.collect()
             gc.freeze()
             serve(self.worker, *self.proto)
         except BecomeRunner as turn:
             self.reporter.channel = turn.channel
-            if turn.outcomes_only:
-                # Pass or fail is all this run reports: no tracebacks, and plain asserts (rewriting
-                # them for introspection costs more than running a typical test module).
-                session.config.option.tbstyle = "no"
+            if turn.outcomes_only or turn.fast:
+                # Plain asserts: rewriting them for introspection costs more than running a typical
+                # test module, and neither the pass-or-fail of the strength check nor the fast path
+                # (which leaves every failure to a pytest run) reports it.
                 sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, RewritingHook)]
+            if turn.outcomes_only:
+                session.config.option.tbstyle = "no"
             turn.channel.send({"t": "start"})
+            if turn.fast:
+                fastpath.run(
+                    os.path.join(WORK, runner.TESTS_FILE), turn.channel, turn.outcomes_only
+                )
             return None  # pytest goes on to collect /sandbox/work/test_solution.py
         self.worker.close()
         os._exit(0)
+
+    def _measure_depth(self) -> int | None:
+        """The recursion depth a test function has under this session (for the fast path): a
+        child runs a trusted probe test through the session, exactly as a sample's tests run."""
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            try:
+                linux.unshare(linux.CLONE_NEWNS)
+                linux.mount("tmpfs", "/sandbox", "tmpfs", linux.MS_NOSUID, "size=1m")
+                os.mkdir(WORK)
+                os.chdir(WORK)
+                with open(runner.TESTS_FILE, "w") as fh:
+                    fh.write(fastpath.probe_module(w))
+                quiet = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(quiet, 1)
+            except BaseException:
+                os._exit(1)
+            raise BecomeRunner(runner.Channel(quiet, b"probe"))
+        os.close(w)
+        raw = self.worker._read_all(r, deadline=time.monotonic() + 60) or b""
+        os.close(r)
+        os.waitpid(pid, 0)
+        return int(raw) if raw.isdigit() else None
 
 
 def serve(worker: Worker, proto_in: int, proto_out: int) -> None:
@@ -679,7 +740,7 @@ def serve(worker: Worker, proto_in: int, proto_out: int) -> None:
 
 
 class _StatusReader:
-    """The init's reports, one JSON line each: a phase's runner pid, then how that runner ended."""
+    """The init's reports, one JSON line each: a run's runner pid, then how that runner ended."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
@@ -701,7 +762,7 @@ class _StatusReader:
                 pass
 
     def _find(self, number: int, field: str) -> dict[str, Any] | None:
-        return next((m for m in self.lines if m.get("phase") == number and field in m), None)
+        return next((m for m in self.lines if m.get("run") == number and field in m), None)
 
     def finished(self, number: int) -> bool:
         return self.closed or self._find(number, "status") is not None
@@ -712,7 +773,7 @@ class _StatusReader:
 
     def report(self, number: int) -> dict[str, Any]:
         found = self._find(number, "status")
-        return {k: v for k, v in found.items() if k != "phase"} if found else {}
+        return {k: v for k, v in found.items() if k != "run"} if found else {}
 
     def close(self) -> None:
         os.close(self.fd)

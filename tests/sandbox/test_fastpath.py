@@ -1,0 +1,197 @@
+"""The fast path (sandbox/fastpath.py) concludes only what pytest concludes.
+
+Which modules it takes is checked on trusted modules in this process; that its verdicts equal
+pytest's is checked in the real sandbox, with the fast path on and off, on samples chosen to probe
+where running test functions directly could differ from pytest."""
+
+from __future__ import annotations
+
+import textwrap
+import types
+
+import pytest
+
+from sandbox import Limits, Sample, Verifier, VerifyOptions
+from sandbox.fastpath import Undecided, plain_tests
+
+LIMITS = Limits(timeout_s=5)
+
+
+def d(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+def module(source: str, filename: str = "/sandbox/work/test_solution.py") -> types.ModuleType:
+    mod = types.ModuleType("test_solution")
+    mod.__file__ = filename
+    exec(compile(source, filename, "exec"), mod.__dict__)  # trusted: this file's own sources
+    return mod
+
+
+# Which modules the fast path takes ---------------------------------------------------------------
+PLAIN = {
+    "functions": "def helper():\n    return 1\n\ndef test_a():\n    assert helper() == 1\n\n"
+    "def test_b():\n    pass\n",
+    "pytest_raises_and_approx": "import pytest\n\ndef test_a():\n    with pytest.raises(ZeroDivisionError):"
+    "\n        1 / 0\n    assert 0.1 + 0.2 == pytest.approx(0.3)\n",
+    "data_named_test": "test_cases = [(1, 2)]\n\ndef test_a():\n    assert test_cases\n",
+    "helper_class": "class Point:\n    x = 1\n\ndef test_a():\n    assert Point.x == 1\n",
+    "humaneval": "def check(candidate):\n    assert candidate(1) == 1\n\n"
+    "def test_check():\n    check(abs)\n",
+}
+NOT_PLAIN = {
+    "parametrize": "import pytest\n\n@pytest.mark.parametrize('x', [1])\ndef test_a(x):\n    pass\n",
+    "fixture_argument": "def test_a(tmp_path):\n    pass\n",
+    "autouse_fixture": "import pytest\n\n@pytest.fixture(autouse=True)\ndef env():\n    yield\n\n"
+    "def test_a():\n    pass\n",
+    "module_mark": "import pytest\npytestmark = pytest.mark.skip\n\ndef test_a():\n    pass\n",
+    "test_class": "class TestA:\n    def test_a(self):\n        pass\n",
+    "unittest_case": "import unittest\n\nclass Checks(unittest.TestCase):\n"
+    "    def test_a(self):\n        pass\n",
+    "setup_module": "def setup_module():\n    pass\n\ndef test_a():\n    pass\n",
+    "setup_function": "def setup_function(f):\n    pass\n\ndef test_a():\n    pass\n",
+    "dunder_test": "__test__ = False\n\ndef test_a():\n    pass\n",
+    "generator": "def test_a():\n    yield 1\n",
+    "coroutine": "async def test_a():\n    pass\n",
+    "decorated": "import functools\n\ndef deco(f):\n    @functools.wraps(f)\n"
+    "    def inner():\n        return f()\n    return inner\n\n@deco\ndef test_a():\n    pass\n",
+    "callable_object": "class Call:\n    def __call__(self):\n        pass\n\ntest_a = Call()\n",
+    "default_argument": "def test_a(x=1):\n    pass\n",
+    "marked_attribute": "def test_a():\n    pass\n\ntest_a.__test__ = False\n",
+    "no_tests": "def check():\n    pass\n",
+    "plugin_hook": "def pytest_runtest_setup(item):\n    pass\n\ndef test_a():\n    pass\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN))
+def test_plain_modules_are_taken(name):
+    assert [n for n, _ in plain_tests(module(PLAIN[name]))] == [
+        n
+        for n in module(PLAIN[name]).__dict__
+        if n.startswith("test") and callable(module(PLAIN[name]).__dict__[n])
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(NOT_PLAIN))
+def test_modules_that_need_pytest_are_left_to_it(name):
+    with pytest.raises(Undecided):
+        plain_tests(module(NOT_PLAIN[name]))
+
+
+def test_test_functions_from_other_files_are_left_to_pytest():
+    helper = module("def test_shared():\n    pass\n", filename="/sandbox/work/solution.py")
+    tests = module("def test_own():\n    pass\n")
+    tests.test_shared = helper.test_shared  # as `from solution import test_shared` would
+    with pytest.raises(Undecided):
+        plain_tests(tests)
+
+
+# The same verdicts as pytest -------------------------------------------------------------------
+ADD = "def add(a, b):\n    return a + b\n"
+DEPTH = "def depth(n):\n    return 0 if n == 0 else 1 + depth(n - 1)\n"
+SAMPLES = {
+    "passes": (ADD, "from solution import add\n\ndef test_add():\n    assert add(2, 3) == 5\n"),
+    "fails": (ADD, "from solution import add\n\ndef test_add():\n    assert add(2, 3) == 6\n"),
+    "one_of_three_fails": (
+        ADD,
+        "from solution import add\n\ndef test_a():\n    assert add(1, 1) == 2\n\n"
+        "def test_b():\n    assert add(1, 1) == 3\n\ndef test_c():\n    assert add(0, 0) == 0\n",
+    ),
+    "returns_a_value": (ADD, "from solution import add\n\ndef test_add():\n    return add(2, 3)\n"),
+    "system_exit_in_test": (ADD, "import sys\n\ndef test_add():\n    sys.exit(0)\n"),
+    "skip_in_test": (ADD, "import pytest\n\ndef test_add():\n    pytest.skip('later')\n"),
+    "skip_at_import": (
+        ADD,
+        "import pytest\npytest.skip('no', allow_module_level=True)\n\ndef test_a():\n    pass\n",
+    ),
+    "xfail_in_test": (ADD, "import pytest\n\ndef test_add():\n    pytest.xfail('known')\n"),
+    "fail_call": (ADD, "import pytest\n\ndef test_add():\n    pytest.fail('no')\n"),
+    "keyboard_interrupt": (ADD, "def test_add():\n    raise KeyboardInterrupt\n"),
+    "import_error": (ADD, "from solution import sub\n\ndef test_sub():\n    pass\n"),
+    "error_in_solution_import": (
+        "raise ValueError('boom')\n",
+        "import solution\n\ndef test_a():\n    pass\n",
+    ),
+    "prints": (ADD, "def test_add():\n    print('hello')\n"),
+    "raises_checked": (
+        ADD,
+        "import pytest\nfrom solution import add\n\ndef test_add():\n"
+        "    with pytest.raises(TypeError):\n        add(1, 'a')\n",
+    ),
+    "hostile_str_exception": (
+        ADD,
+        "class E(Exception):\n    def __str__(self):\n        raise RuntimeError\n\n"
+        "def test_add():\n    raise E()\n",
+    ),
+    "test_class": (
+        ADD,
+        "from solution import add\n\nclass TestAdd:\n    def test_add(self):\n"
+        "        assert add(1, 2) == 3\n",
+    ),
+    "fixture": (ADD, "def test_add(tmp_path):\n    assert tmp_path.is_dir()\n"),
+    "generator_test": (ADD, "def test_add():\n    yield 1\n"),
+    "async_test": (ADD, "async def test_add():\n    pass\n"),
+    "no_tests": (ADD, "def check():\n    pass\n"),
+    "weak_tests": (ADD, "from solution import add\n\ndef test_runs():\n    add(1, 2)\n"),
+    "partly_weak": (
+        ADD,
+        "from solution import add\n\ndef test_runs():\n    add(1, 2)\n\n"
+        "def test_value():\n    assert add(1, 2) == 3\n",
+    ),
+    # Near the recursion limit: pytest's frames sit below the test; the fast path's do not.
+    **{
+        f"recursion_{n}": (
+            DEPTH,
+            f"from solution import depth\n\ndef test_d():\n    assert depth({n}) == {n}\n",
+        )
+        for n in (850, 900, 930, 950, 970, 990)
+    },
+}
+
+
+def outcome(verdict) -> tuple:
+    cases = [(c.name, c.outcome) for c in verdict.tests.cases] if verdict.tests else None
+    return verdict.passed, verdict.stage, verdict.reason, cases, verdict.weak_tests
+
+
+@pytest.fixture(scope="module")
+def both():
+    on = Verifier(VerifyOptions(jobs=2, limits=LIMITS, fast_path=True))
+    off = Verifier(VerifyOptions(jobs=2, limits=LIMITS, fast_path=False))
+    try:
+        yield on, off
+    finally:
+        on.close()
+        off.close()
+
+
+def test_verdicts_equal_pytests(both):
+    on, off = both
+    samples = [Sample(solution=s, tests=t, id=name) for name, (s, t) in SAMPLES.items()]
+    fast = {v.id: outcome(v) for v in on.verify(samples)}
+    slow = {v.id: outcome(v) for v in off.verify(samples)}
+    differ = {name: (fast[name], slow[name]) for name in SAMPLES if fast[name] != slow[name]}
+    assert not differ
+    assert fast["passes"][0] and not fast["fails"][0] and fast["weak_tests"][1] == "weak_tests"
+
+
+def test_feedback_on_failure_is_pytests(both):
+    on, _ = both
+    (verdict,) = on.verify([Sample(solution=ADD, tests=SAMPLES["fails"][1])])
+    assert "assert 5 == 6" in verdict.feedback  # assertion introspection: the pytest run's
+
+
+def test_a_test_that_passes_only_under_pytest_is_rejected_as_flaky(both):
+    on, off = both
+    tests = d("""
+        import inspect
+        from solution import add
+
+        def test_runner():
+            assert add(1, 2) == 3
+            assert any(frame.function == "pytest_pyfunc_call" for frame in inspect.stack())
+        """)
+    (fast,) = on.verify([Sample(solution=ADD, tests=tests)])
+    assert not fast.passed and fast.stage == "tests" and fast.reason.startswith("flaky")
+    (slow,) = off.verify([Sample(solution=ADD, tests=tests)])
+    assert slow.passed
