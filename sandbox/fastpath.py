@@ -18,8 +18,8 @@ fresh work dir. Undecided are:
 In an `outcomes_only` run (the strength check) a test that raises an `Exception` failed, as in pytest.
 
 Tests get the recursion depth they would get under pytest, no more and no less: the worker measures
-what is left below a test function in its pytest session once (`calibrate`), each run measures what
-is left here, and the recursion limit makes up the difference.
+once how deep a test function sits in its pytest session (`probe_module`), each run measures how deep
+it sits here, and the recursion limit, as the sample sees and sets it, is offset by the difference.
 """
 
 from __future__ import annotations
@@ -60,9 +60,10 @@ UNSUPPORTED_FLAGS = (
     | inspect.CO_ASYNC_GENERATOR
     | inspect.CO_ITERABLE_COROUTINE
 )
-# The recursion depth left below a test function under the worker's pytest session, measured by
-# `calibrate` before the worker serves samples; without it the fast path decides nothing.
+# How deep (in recursion-limit units) a test function sits under the worker's pytest session,
+# measured before the worker serves samples; without it the fast path decides nothing.
 pytest_depth: int | None = None
+PROBE_LIMIT = 1000
 
 
 class Undecided(Exception):  # noqa: N818 - an outcome, not an error
@@ -84,15 +85,30 @@ def available_depth() -> int:
 
 
 def probe_module(fd: int) -> str:
-    """A test module whose one test reports `available_depth()` on `fd` (for `calibrate`)."""
+    """A test module whose one test reports on `fd` how deep it sits (the pytest side)."""
     return (
-        "import os\nfrom sandbox.fastpath import available_depth\n\n\n"
-        f"def test_depth():\n    os.write({fd}, str(available_depth()).encode())\n"
+        "import os\nimport sys\nfrom sandbox.fastpath import PROBE_LIMIT, available_depth\n\n\n"
+        "def test_depth():\n    sys.setrecursionlimit(PROBE_LIMIT)\n"
+        f"    os.write({fd}, str(PROBE_LIMIT - available_depth()).encode())\n"
     )
 
 
-def _probe() -> int:  # called where a test function is, as test_depth is under pytest
-    return available_depth()
+def _depth() -> int:  # called where a test function is called, as test_depth is under pytest
+    return PROBE_LIMIT - available_depth()
+
+
+def _offset_recursion_limit(offset: int) -> None:
+    """Make the limit, as the sample reads and sets it, leave as much depth as under pytest."""
+    real_get, real_set = sys.getrecursionlimit, sys.setrecursionlimit
+
+    def getrecursionlimit() -> int:
+        return real_get() + offset
+
+    def setrecursionlimit(limit: int) -> None:
+        real_set(max(limit - offset, 50))
+
+    sys.getrecursionlimit, sys.setrecursionlimit = getrecursionlimit, setrecursionlimit
+    setrecursionlimit(real_get())
 
 
 def plain_tests(module: types.ModuleType) -> list[tuple[str, types.FunctionType]]:
@@ -145,6 +161,13 @@ def run(test_file: str, channel: Channel, outcomes_only: bool) -> None:
 
 
 def _run(test_file: str, channel: Channel, outcomes_only: bool) -> None:
+    if pytest_depth is None:
+        raise Undecided("the worker could not measure pytest's stack")
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(PROBE_LIMIT)
+    here = _depth()
+    sys.setrecursionlimit(limit)
+    _offset_recursion_limit(pytest_depth - here)
     workdir, filename = os.path.split(test_file)
     sys.path.insert(0, workdir)  # as pytest's default import mode (prepend) does
     try:
@@ -152,14 +175,10 @@ def _run(test_file: str, channel: Channel, outcomes_only: bool) -> None:
     except BaseException as exc:  # collection errors are pytest's to report
         raise Undecided(f"import failed: {type(exc).__name__}") from None
     tests = plain_tests(module)
-    if pytest_depth is None:
-        raise Undecided("the worker could not measure pytest's stack")
     ids = [f"{filename}::{name}" for name, _ in tests]
     channel.send({"t": "collected", "ids": ids, "errors": []})
     failed = False
     for nodeid, (name, function) in zip(ids, tests, strict=True):
-        if nodeid == ids[0]:  # the same depth below each test as pytest leaves
-            sys.setrecursionlimit(sys.getrecursionlimit() - (_probe() - pytest_depth))
         channel.send({"t": "begin", "id": nodeid})
         started = time.perf_counter()
         message = ""

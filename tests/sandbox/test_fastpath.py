@@ -146,6 +146,19 @@ SAMPLES = {
         )
         for n in (850, 900, 930, 950, 970, 990)
     },
+    # The sample's own limit, set at import and inside a test, is offset the same way.
+    **{
+        f"own_limit_{where}_{n}": (
+            DEPTH,
+            "import sys\nfrom solution import depth\n"
+            + ("sys.setrecursionlimit(3000)\n" if where == "import" else "")
+            + "\ndef test_d():\n"
+            + ("    sys.setrecursionlimit(3000)\n" if where == "test" else "")
+            + f"    assert depth({n}) == {n}\n",
+        )
+        for where in ("import", "test")
+        for n in (2900, 2950, 2970, 2990)
+    },
 }
 
 
