@@ -168,7 +168,7 @@ class SlotCgroup(SampleCgroup):
         self.joined = True
         for fd in self.procs_fds():
             try:
-                os.write(fd, str(os.getpid()).encode())
+                os.write(fd, b"0")  # "0": the writer (a pid would be read in its pid namespace)
             finally:
                 os.close(fd)
         try:
@@ -200,7 +200,7 @@ class SlotCgroup(SampleCgroup):
         """Back to the worker's original cgroup, so that the subtree can be removed."""
         for fd in self.home_fds.values():
             try:
-                os.write(fd, str(os.getpid()).encode())
+                os.write(fd, b"0")
             except OSError:
                 pass
             os.close(fd)

@@ -2,25 +2,26 @@
 
 The worker is trusted code that never runs a sample itself. It imports pytest and runs one throwaway
 session before any sample arrives, builds a read-only skeleton root (the interpreter, the installed
-libraries, a minimal /etc and /dev, nothing else of the host), and then, per sample, forks:
+libraries, a minimal /etc and /dev, nothing else of the host), pivots into it, and continues as pid 1
+of its own pid namespace (in empty network and UTS namespaces), inside its own cgroup, with a pytest
+session configured for the paths samples see and parked at collection. Per run it forks:
 
-    worker ──fork──► supervisor A: new mount ns; a size- and inode-capped tmpfs work dir with the
-                     │             sample's files; new pid, net, ipc, uts namespaces; reads the pipes,
-                     │             enforces the wall clock and the output cap, checks the results
-                     └─fork──► init B (pid 1 of the new pid ns, root, trusted): joins the cgroup,
-                               mounts /proc, pivot_root into the skeleton, brings up lo
-                               └─fork──► runner C: rlimits, drops to an unprivileged uid with no
-                                         privileges left, empty environment, runs pytest on the sample
+    worker (pid 1, root) ──fork──► runner: its own mount namespace with a fresh size- and
+                                   inode-capped tmpfs holding the run's files (also /tmp and
+                                   /dev/shm), its own IPC and network (loopback only) namespaces;
+                                   rlimits, an unprivileged uid with no privileges left, an empty
+                                   environment; then back into the parked session, which collects
+                                   and runs the sample's tests (or the fast path does)
 
-When C ends, B exits, and the kernel kills everything left in the pid namespace: daemons that
-double-forked and called setsid too. The tmpfs dies with the mount namespace, so nothing a sample
-writes outlives it. The cgroup is emptied and removed by the worker afterwards, as a second line.
+When the runner ends, times out or floods its output, the worker's kill(-1, SIGKILL) ends every
+other process of its pid namespace, daemons that double-forked and called setsid too, and reaps
+them; the tmpfs and the IPC objects go with the last process of their namespaces. A sample's runs
+(the fast path, pytest, the strength check) are separate runners, one after the other.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import os
 import resource
 import select
@@ -83,11 +84,6 @@ class Worker:
         self.cgroup_name = config["cgroup_name"]
         self.under_tmp: list[str] = []
         self.session_ready = False  # a warm pytest session waits at collection (full mode)
-        # As root the worker supervises each sample itself: it enters the sample's namespaces,
-        # forks the sample's init, and returns to its own namespaces through these descriptors
-        # (one fork less per run). Without root it cannot return, so a supervisor process does it.
-        self.inline = not self.rootless
-        self.home_ns: list[int] = []
 
     # Start-up -----------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -107,11 +103,6 @@ class Worker:
         if self.mode == "full":
             self.under_tmp = [p for p in interpreter_paths() if p.startswith("/tmp/")]
             enter_namespaces(self.rootless)
-            if self.inline:
-                self.home_ns = [
-                    os.open(f"/proc/self/ns/{name}", os.O_RDONLY | os.O_CLOEXEC)
-                    for name in ("mnt", "pid", "net", "ipc", "uts")
-                ]
             build_skeleton(self.inner_uid if self.rootless else self.uid)
         else:
             self.weak_base = tempfile.mkdtemp(prefix="assay-weak-")
@@ -162,7 +153,6 @@ class Worker:
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
         limits = request["limits"]
         cg: SampleCgroup | None = None
-        cg_fds: list[int] = []
         if self.slot is not None:
             if not self.slot.joined:  # joined late: the warm-up's pages stay charged elsewhere
                 self.slot.join()
@@ -170,53 +160,11 @@ class Worker:
             cg = self.slot
         elif self.cgroups is not None:
             cg = self.cgroups.create(limits["memory_mb"], limits["processes"])
-            cg_fds = cg.procs_fds()
-        if self.inline:
-            return self._run_inline(request, cg, cg_fds)
-        report_r, report_w = os.pipe()
-        started = time.monotonic()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.close(report_r)
-                linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-                data, code = json.dumps(self._supervise(request, cg_fds)).encode(), 0
-            except BecomeRunner:
-                raise
-            except BaseException:
-                data, code = json.dumps({"error": traceback.format_exc(limit=8)}).encode(), 1
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(report_w, view) :]
-            finally:
-                os._exit(code)
-        os.close(report_w)
-        for fd in cg_fds:
-            os.close(fd)
-        raw = self._read_all(report_r, deadline=started + limits["timeout_s"] + 30)
-        os.close(report_r)
-        if raw is None:
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        stats = self._cgroup_done(cg)
-        if raw is None:
-            return {"error": "the sandbox supervisor did not answer in time"}
         try:
-            result = json.loads(raw)
-        except ValueError:
-            return {"error": "the sandbox supervisor ended without a report"}
-        return self._finish(result, stats)
-
-    def _cgroup_done(self, cg: SampleCgroup | None) -> CgroupStats | None:
-        if cg is None:
-            return None
-        stats = cg.stats()
-        if cg is not self.slot:
-            cg.destroy()
-        return stats
-
-    def _finish(self, result: dict[str, Any], stats: CgroupStats | None) -> dict[str, Any]:
+            result = self._runs(request, cg)
+        except Exception:
+            result = {"error": traceback.format_exc(limit=8)}
+        stats = self._cgroup_done(cg)
         if stats is not None and "error" not in result:
             result["oom_kills"] = stats.oom_kills
             peak = stats.peak_mb
@@ -226,41 +174,220 @@ class Worker:
         result["isolation"] = self.mode
         return result
 
-    def _run_inline(
-        self, request: dict[str, Any], cg: SampleCgroup | None, cg_fds: list[int]
-    ) -> dict[str, Any]:
-        try:
-            result = self._supervise(request, cg_fds)
-        except Exception:
-            result = {"error": traceback.format_exc(limit=8)}
-        finally:
-            for fd in cg_fds:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        return self._finish(result, self._cgroup_done(cg))
+    def _cgroup_done(self, cg: SampleCgroup | None) -> CgroupStats | None:
+        if cg is None:
+            return None
+        stats = cg.stats()
+        if cg is not self.slot:
+            cg.destroy()
+        return stats
 
-    def _go_home(self) -> None:
-        """Back to the worker's own namespaces after starting a sample (inline mode)."""
-        for fd in self.home_ns:
-            linux.setns(fd, 0)
-        if self.home_ns:
-            os.chdir(WORK)
+    def _runs(self, request: dict[str, Any], cg: SampleCgroup | None) -> dict[str, Any]:
+        """A sample's runs, each a fresh runner on a fresh work dir, one after the other.
 
-    @staticmethod
-    def _read_all(fd: int, deadline: float) -> bytes | None:
-        chunks = []
+        A phase is the sample's run, then, if it passed cleanly, the request's `then` (the strength
+        check's stubbed solution). With `fast`, each phase first runs on the fast path
+        (`sandbox/fastpath.py`); when that is undecided, the phase runs again under pytest."""
+        phases = [request]
+        if self.mode == "full" and request.get("then"):
+            phases.append({**request, **request["then"]})
+        fast = (
+            self.mode == "full"
+            and self.session_ready
+            and bool(request.get("fast"))
+            and fastpath.pytest_depth is not None
+        )
+        results: list[dict[str, Any]] = []
+        phase, under_pytest = 0, not fast
+        fast_failed = False
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            ready, _, _ = select.select([fd], [], [], remaining)
-            if ready:
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
-                    return b"".join(chunks)
-                chunks.append(chunk)
+            spec = {**phases[phase], "fast": not under_pytest}
+            result = self._run_one(spec, request["limits"], cg)
+            undecided = next((m for m in result["messages"] if m.get("t") == "undecided"), None)
+            if undecided is not None and not under_pytest and not result["channel_problem"]:
+                if not result["stopped"]:
+                    fast_failed = bool(undecided.get("failed"))
+                    under_pytest = True  # the same phase again, under pytest
+                    continue
+            if fast_failed and phase == 0:
+                result["fast_failed"] = True
+            results.append(result)
+            clean = not result["channel_problem"] and runner.clean_pass(
+                result["messages"], result["runner"].get("status")
+            )
+            if result.pop("stopped") or phase + 1 == len(phases) or not clean:
+                break
+            phase, under_pytest = phase + 1, not fast
+        if len(results) > 1:
+            results[0]["next"] = results[1]
+        return results[0]
+
+    def _run_one(
+        self, spec: dict[str, Any], limits: dict[str, Any], cg: SampleCgroup | None
+    ) -> dict[str, Any]:
+        """Fork a runner for one run, read its streams, end everything it started."""
+        key = os.urandom(32)
+        sandbox_dir = workdir = ""
+        if self.mode == "weak":
+            sandbox_dir = self._prepare_sandbox(spec["files"], limits)
+            workdir = os.path.join(sandbox_dir, "work")
+        cg_fds = cg.procs_fds() if cg is not None and cg is not self.slot else []
+        res_r, res_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            for fd in (res_r, out_r, err_r):
+                os.close(fd)
+            self._child(spec, limits, (res_w, out_w, err_w), key, cg_fds, workdir)
+        for fd in (res_w, out_w, err_w, *cg_fds):
+            os.close(fd)
+        try:
+            pidfd: int | None = os.pidfd_open(pid)
+        except OSError:
+            pidfd = None  # an old kernel: poll the runner instead
+
+        streams = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
+        totals = {out_r: 0, err_r: 0, res_r: 0}
+        open_fds = {out_r, err_r, res_r}
+        deadline = started + limits["timeout_s"]
+        timed_out = output_exceeded = channel_exceeded = False
+        status: int | None = None
+        usage: Any = None
+        try:
+            while open_fds or status is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    timed_out = True
+                    break
+                watched = list(open_fds)
+                if status is None and pidfd is not None:
+                    watched.append(pidfd)
+                wait = remaining if status is not None or pidfd is not None else 0.005
+                ready, _, _ = select.select(watched, [], [], min(remaining, wait))
+                if status is None and (pidfd is None or pidfd in ready):
+                    got, code, rusage = os.wait4(pid, os.WNOHANG)
+                    if got == pid:
+                        # The runner is done: end whatever it left running. The pipes then close.
+                        status, usage = code, rusage
+                        self._end_run(pid, cg)
+                for fd in ready:
+                    if fd == pidfd:
+                        continue
+                    chunk = os.read(fd, 65536)
+                    if not chunk:
+                        open_fds.discard(fd)
+                        continue
+                    totals[fd] += len(chunk)
+                    keep = MAX_CHANNEL if fd == res_r else limits["keep_output_bytes"]
+                    room = keep - len(streams[fd])
+                    if room > 0:
+                        streams[fd] += chunk[:room]
+                    if fd == res_r and totals[fd] > MAX_CHANNEL:
+                        channel_exceeded = True
+                    elif fd != res_r and totals[fd] > limits["output_bytes"]:
+                        output_exceeded = True
+                if output_exceeded or channel_exceeded:
+                    break
+        finally:
+            duration = time.monotonic() - started
+            if status is None or open_fds:  # stopped early, or an exception: end it all now
+                late = self._end_run(pid, cg)
+                if status is None:
+                    status, usage = late
+            for fd in (out_r, err_r, res_r, *(() if pidfd is None else (pidfd,))):
+                os.close(fd)
+            if sandbox_dir:
+                shutil.rmtree(sandbox_dir, ignore_errors=True)
+        messages, problem = runner.read_channel(bytes(streams[res_r]), key)
+        if channel_exceeded:
+            problem = "the result channel carried more than the runner ever writes"
+        report: dict[str, Any] = {}
+        if status is not None:
+            report = {"status": status, "maxrss_kb": 0, "cpu_s": 0.0}
+            if usage is not None:
+                report["maxrss_kb"] = usage.ru_maxrss
+                report["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 4)
+        return {
+            "stopped": timed_out or output_exceeded or channel_exceeded,
+            "duration_s": round(duration, 4),
+            "timed_out": timed_out,
+            "output_exceeded": output_exceeded,
+            "stdout": bytes(streams[out_r]).decode("utf-8", "replace"),
+            "stderr": bytes(streams[err_r]).decode("utf-8", "replace"),
+            "stdout_bytes": totals[out_r],
+            "stderr_bytes": totals[err_r],
+            "messages": messages,
+            "channel_problem": problem,
+            "runner": report,
+        }
+
+    def _end_run(self, runner_pid: int, cg: SampleCgroup | None) -> tuple[int | None, Any]:
+        """Kill everything a run left and reap it; the runner's status if it is reaped here.
+
+        Full isolation: the worker is pid 1 of its pid namespace, so kill(-1) reaches every other
+        process in it, and nothing else; kill(-1) walks the task list under the lock fork takes,
+        and a fork with SIGKILL pending fails, so nothing escapes it. Weak: the runner's process
+        group, then its cgroup."""
+        status = usage = None
+        if self.mode == "weak":
+            _killpg(runner_pid)
+            if cg is not None:
+                cg.kill_all()
+            try:
+                _, status, usage = os.wait4(runner_pid, 0)
+            except ChildProcessError:
+                pass
+            return status, usage
+        while True:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                return status, usage
+            while True:
+                try:
+                    pid, code, rusage = os.wait4(-1, 0)
+                except ChildProcessError:
+                    break
+                if pid == runner_pid:
+                    status, usage = code, rusage
+
+    def _child(
+        self,
+        spec: dict[str, Any],
+        limits: dict[str, Any],
+        fds: tuple[int, int, int],
+        key: bytes,
+        cg_fds: list[int],
+        workdir: str,
+    ) -> None:
+        """The forked runner, still trusted: its own mount (a fresh tmpfs with the run's files),
+        IPC and network namespaces, then `_runner` drops every privilege. Never returns."""
+        try:
+            linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)  # the sample dies with the worker
+            for fd in cg_fds:  # weak isolation: a cgroup per run
+                os.write(fd, b"0")
+                os.close(fd)
+            try:
+                with open("/proc/self/oom_score_adj", "w") as fh:
+                    fh.write("1000")  # the OOM killer takes the sample, never the worker
+            except OSError:
+                pass
+            if self.mode == "full":
+                linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWIPC | linux.CLONE_NEWNET)
+                self._prepare_sandbox(spec["files"], limits)
+                linux.loopback_up()
+                workdir = WORK
+            self._runner(fds, key, limits, workdir, spec)
+        except BecomeRunner:
+            raise
+        except BaseException:
+            try:
+                traceback.print_exc()
+                sys.stderr.flush()
+            finally:
+                os._exit(71)
 
     def _prepare_sandbox(self, files: dict[str, str], limits: dict[str, Any]) -> str:
         """The sample's writable directories with its files; returns the sandbox directory. In full
@@ -301,269 +428,6 @@ class Worker:
             linux.mount(tmp, "/tmp", None, linux.MS_BIND | linux.MS_REC)
             linux.mount(tmp, "/dev/shm", None, linux.MS_BIND)
         return sandbox_dir
-
-    def _supervise(self, request: dict[str, Any], cg_fds: list[int]) -> dict[str, Any]:
-        """The supervisor (the worker itself as root, else a process A): prepare the sample's
-        namespaces and files, start its init, watch each run, judge the streams.
-
-        In full mode one sandbox instance serves up to four runs, each a fresh runner on a fresh
-        tmpfs after everything of the run before is dead. A phase is the sample's run, then, if it
-        passed cleanly, the request's `then` (the strength check's stubbed solution). With `fast`,
-        each phase first runs on the fast path (`sandbox/fastpath.py`); when that is undecided,
-        the phase runs again under pytest. Run `2 * phase + 1` is a phase under pytest."""
-        limits = request["limits"]
-        phases = [request]
-        fast = self.mode == "full" and self.session_ready and bool(request.get("fast"))
-        if self.mode == "full" and request.get("then"):
-            phases.append({**request, **request["then"]})
-        try:
-            if self.mode == "full":
-                linux.unshare(linux.CLONE_NEWNS)
-            sandbox_dir = self._prepare_sandbox(request["files"], limits)
-            if self.mode == "full":
-                inner_workdir = WORK
-                linux.unshare(
-                    linux.CLONE_NEWPID
-                    | linux.CLONE_NEWNET
-                    | linux.CLONE_NEWIPC
-                    | linux.CLONE_NEWUTS
-                )
-            else:
-                inner_workdir = os.path.join(sandbox_dir, "work")
-            key = os.urandom(32)
-            # Per run: result, stdout, stderr.
-            streams = [(os.pipe(), os.pipe(), os.pipe()) for _ in range(2 * len(phases))]
-            status_r, status_w = os.pipe()
-            go_r, go_w = os.pipe()
-            ctl_r, ctl_w = os.pipe()
-            init_pid = os.fork()
-        except BaseException:
-            if self.inline:
-                self._go_home()
-            raise
-        first = 0 if fast else 1
-        if init_pid == 0:
-            readers = [pipe[0] for run in streams for pipe in run]
-            for fd in (*readers, status_r, go_w, ctl_w, *cg_fds, *self.home_ns):
-                os.close(fd)
-            writers = [(res[1], out[1], err[1]) for res, out, err in streams]
-            runs = [{**phase, "fast": not pytest} for phase in phases for pytest in (0, 1)]
-            self._init(go_r, ctl_r, status_w, writers, key, limits, inner_workdir, runs, first)
-        if self.inline:
-            self._go_home()
-        for fd in (*(pipe[1] for run in streams for pipe in run), status_w, go_r, ctl_r):
-            os.close(fd)
-        for fd in cg_fds:
-            os.write(fd, str(init_pid).encode())
-            os.close(fd)
-        os.write(go_w, b"g")
-        os.close(go_w)
-
-        status = _StatusReader(status_r)
-        results: list[dict[str, Any]] = []
-        watched: set[int] = set()
-        number = first
-        fast_failed = False
-        try:
-            while True:
-                res, out, err = streams[number]
-                watched.add(number)
-                result = self._watch(number, res[0], out[0], err[0], status, key, limits)
-                if result.pop("stopped"):  # timed out or over a cap: end the whole sample
-                    results.append(result)
-                    os.kill(init_pid, signal.SIGKILL)
-                    if self.mode == "weak" and result["runner_pid"]:
-                        _killpg(result["runner_pid"])
-                    break
-                phase, under_pytest = divmod(number, 2)
-                undecided = next((m for m in result["messages"] if m.get("t") == "undecided"), None)
-                if undecided is not None and not under_pytest and not result["channel_problem"]:
-                    fast_failed = bool(undecided.get("failed"))
-                    number += 1  # the same phase again, under pytest
-                else:
-                    if fast_failed and phase == 0:
-                        result["fast_failed"] = True
-                    results.append(result)
-                    clean = not result["channel_problem"] and runner.clean_pass(
-                        result["messages"], result["runner"].get("status")
-                    )
-                    if phase + 1 == len(phases) or not clean:
-                        break
-                    number = 2 * (phase + 1) + (0 if fast else 1)
-                os.write(ctl_w, bytes([number]))
-        except BaseException:
-            os.kill(init_pid, signal.SIGKILL)
-            raise
-        finally:
-            os.close(ctl_w)
-            _, init_status = os.waitpid(init_pid, 0)
-            status.close()
-            for index, run in enumerate(streams):
-                if index not in watched:
-                    for pipe in run:
-                        os.close(pipe[0])
-            if self.mode == "weak":
-                shutil.rmtree(sandbox_dir, ignore_errors=True)
-        for result in results:
-            result["init_status"] = init_status
-        if len(results) > 1:
-            results[0]["next"] = results[1]
-        return results[0]
-
-    def _watch(
-        self,
-        number: int,
-        res_r: int,
-        out_r: int,
-        err_r: int,
-        status: _StatusReader,
-        key: bytes,
-        limits: dict[str, Any],
-    ) -> dict[str, Any]:
-        """Read one phase's streams until its runner and everything it started are gone."""
-        streams = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
-        totals = {out_r: 0, err_r: 0, res_r: 0}
-        open_fds = {out_r, err_r, res_r}
-        started = time.monotonic()
-        deadline = started + limits["timeout_s"]
-        timed_out = output_exceeded = channel_exceeded = False
-        while open_fds or not status.finished(number):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
-                break
-            watched = list(open_fds) if status.closed else [*open_fds, status.fd]
-            if not watched:
-                break  # the init died before it reported: judged from what arrived
-            ready, _, _ = select.select(watched, [], [], remaining)
-            for fd in ready:
-                if fd == status.fd:
-                    status.read()
-                    continue
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    open_fds.discard(fd)
-                    continue
-                totals[fd] += len(chunk)
-                keep = MAX_CHANNEL if fd == res_r else limits["keep_output_bytes"]
-                room = keep - len(streams[fd])
-                if room > 0:
-                    streams[fd] += chunk[:room]
-                if fd == res_r and totals[fd] > MAX_CHANNEL:
-                    channel_exceeded = True
-                elif fd != res_r and totals[fd] > limits["output_bytes"]:
-                    output_exceeded = True
-            if output_exceeded or channel_exceeded:
-                break
-        duration = time.monotonic() - started
-        for fd in (out_r, err_r, res_r):
-            os.close(fd)
-        messages, problem = runner.read_channel(bytes(streams[res_r]), key)
-        if channel_exceeded:
-            problem = "the result channel carried more than the runner ever writes"
-        report = status.report(number)
-        return {
-            "stopped": timed_out or output_exceeded or channel_exceeded,
-            "runner_pid": status.pid(number),
-            "duration_s": round(duration, 4),
-            "timed_out": timed_out,
-            "output_exceeded": output_exceeded,
-            "stdout": bytes(streams[out_r]).decode("utf-8", "replace"),
-            "stderr": bytes(streams[err_r]).decode("utf-8", "replace"),
-            "stdout_bytes": totals[out_r],
-            "stderr_bytes": totals[err_r],
-            "messages": messages,
-            "channel_problem": problem,
-            "runner": report,
-        }
-
-    def _init(
-        self,
-        go_r: int,
-        ctl_r: int,
-        status_w: int,
-        run_fds: list[tuple[int, int, int]],
-        key: bytes,
-        limits: dict[str, Any],
-        workdir: str,
-        runs: list[dict[str, Any]],
-        number: int,
-    ) -> None:
-        """Process B: pid 1 of the sample's pid namespace. Starts run `number`, then whichever run
-        the supervisor names next, and reports on each; between runs it kills every process left,
-        and gives the next run a fresh tmpfs and a fresh IPC namespace. Never returns."""
-        try:
-            os.read(go_r, 1)  # wait until A has put us in the cgroup
-            os.close(go_r)
-            if self.mode == "full":
-                flags = linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC
-                linux.mount("proc", "/proc", "proc", flags)
-                os.chdir("/")
-                linux.sethostname("sandbox")
-                linux.loopback_up()
-                try:
-                    with open("/proc/self/oom_score_adj", "w") as fh:
-                        fh.write("-1000")
-                except OSError:
-                    pass
-            # The sample dies with its supervisor.
-            linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-            while True:
-                fds = run_fds[number]
-                runner_pid = os.fork()
-                if runner_pid == 0:
-                    for fd in (status_w, ctl_r):
-                        os.close(fd)
-                    self._runner(fds, key, limits, workdir, runs[number])
-                _write_line(status_w, {"run": number, "pid": runner_pid})
-                for fd in fds:
-                    os.close(fd)
-                report = self._reap(runner_pid)
-                _write_line(status_w, {"run": number, **report})
-                command = os.read(ctl_r, 1)
-                if not command or command[0] >= len(runs) or command[0] <= number:
-                    break
-                number = command[0]
-                self._next_sandbox(runs[number]["files"], limits)
-            os._exit(0)
-        except BecomeRunner:
-            raise
-        except BaseException:
-            traceback.print_exc()
-            os._exit(71)
-
-    def _reap(self, runner_pid: int) -> dict[str, Any]:
-        """Wait for the runner, then end everything else it left (B is pid 1: kill(-1) reaches all
-        of the namespace but itself)."""
-        report: dict[str, Any] = {}
-        while not report:
-            pid, status, usage = os.wait4(-1, 0)
-            if pid == runner_pid:
-                report = {
-                    "status": status,
-                    "maxrss_kb": usage.ru_maxrss,
-                    "cpu_s": round(usage.ru_utime + usage.ru_stime, 4),
-                }
-        if self.mode == "weak":
-            _killpg(runner_pid)
-            return report
-        while True:
-            try:
-                os.kill(-1, signal.SIGKILL)
-            except ProcessLookupError:
-                return report
-            try:
-                while True:
-                    os.wait()
-            except ChildProcessError:
-                pass
-
-    def _next_sandbox(self, files: dict[str, str], limits: dict[str, Any]) -> None:
-        """Between phases (process B, full mode): drop the last phase's tmpfs and IPC objects."""
-        for target in ("/dev/shm", "/tmp", "/sandbox"):
-            linux.umount2(target, linux.MNT_DETACH)
-        linux.unshare(linux.CLONE_NEWIPC)
-        self._prepare_sandbox(files, limits)
 
     def _runner(
         self,
@@ -711,7 +575,7 @@ class ForkServer:
                 os._exit(1)
             raise BecomeRunner(runner.Channel(quiet, b"probe"))
         os.close(w)
-        raw = self.worker._read_all(r, deadline=time.monotonic() + 60) or b""
+        raw = _read_all(r, deadline=time.monotonic() + 60) or b""
         os.close(r)
         os.waitpid(pid, 0)
         return int(raw) if raw.isdigit() else None
@@ -739,50 +603,35 @@ def serve(worker: Worker, proto_in: int, proto_out: int) -> None:
             return
 
 
-class _StatusReader:
-    """The init's reports, one JSON line each: a run's runner pid, then how that runner ended."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.closed = False
-        self.buffer = b""
-        self.lines: list[dict[str, Any]] = []
-
-    def read(self) -> None:
-        chunk = os.read(self.fd, 65536)
-        if not chunk:
-            self.closed = True
-            return
-        self.buffer += chunk
-        *complete, self.buffer = self.buffer.split(b"\n")
-        for line in complete:
-            try:
-                self.lines.append(json.loads(line))
-            except ValueError:
-                pass
-
-    def _find(self, number: int, field: str) -> dict[str, Any] | None:
-        return next((m for m in self.lines if m.get("run") == number and field in m), None)
-
-    def finished(self, number: int) -> bool:
-        return self.closed or self._find(number, "status") is not None
-
-    def pid(self, number: int) -> int | None:
-        found = self._find(number, "pid")
-        return found["pid"] if found else None
-
-    def report(self, number: int) -> dict[str, Any]:
-        found = self._find(number, "status")
-        return {k: v for k, v in found.items() if k != "run"} if found else {}
-
-    def close(self) -> None:
-        os.close(self.fd)
+def _read_all(fd: int, deadline: float) -> bytes | None:
+    chunks = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if ready:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
 
 
-def _write_line(fd: int, message: dict[str, Any]) -> None:
-    data = json.dumps(message).encode() + b"\n"
-    while data:
-        data = data[os.write(fd, data) :]
+def become_init(proto: tuple[int, int]) -> None:
+    """Full isolation: continue as pid 1 of a new pid namespace (and in empty network and UTS
+    namespaces). As pid 1 the worker ends everything a run left with one kill(-1), and nothing a
+    sample starts can outlive its run. The original process only waits, and exits with it."""
+    linux.unshare(linux.CLONE_NEWPID | linux.CLONE_NEWNET | linux.CLONE_NEWUTS)
+    pid = os.fork()
+    if pid:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in proto:  # the verifier sees the worker end when pid 1 ends, not later
+            os.dup2(devnull, fd)
+        _, status = os.waitpid(pid, 0)
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    linux.mount("proc", "/proc", "proc", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC)
+    linux.sethostname("sandbox")
 
 
 def _killpg(pgid: int) -> None:
@@ -810,6 +659,12 @@ def main() -> None:
     except Exception:
         write_frame(proto_out, {"ready": False, "error": traceback.format_exc(limit=6)})
         return
+    if worker.mode == "full":
+        try:
+            become_init((proto_in, proto_out))
+        except OSError as exc:
+            write_frame(proto_out, {"ready": False, "error": f"cannot isolate samples: {exc}"})
+            return
     write_frame(proto_out, {"ready": True, "isolation": worker.mode})
     try:
         if worker.mode == "full":
