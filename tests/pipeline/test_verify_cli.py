@@ -225,3 +225,26 @@ def test_memory_stays_flat_as_input_grows(tmp_path):
     small = _max_rss_kb(2_000, tmp_path)
     large = _max_rss_kb(40_000, tmp_path)
     assert large - small < 20_000, (small, large)  # 20x the input, < 20 MB more
+
+
+def test_no_fast_path_runs_everything_under_pytest(tmp_path):
+    # A test that can tell the runners apart: it only passes under pytest's own runtest frames.
+    detects = {
+        **GOOD,
+        "id": "detects-pytest",
+        "tests": "import inspect\nfrom solution import add\n\n\ndef test_add():\n"
+        "    assert add(2, 3) == 5\n"
+        "    assert any(f.function == 'pytest_pyfunc_call' for f in inspect.stack())\n",
+    }
+    src = write_jsonl(tmp_path / "in.jsonl", [GOOD, BAD, detects])
+    verdicts = {}
+    for flags in ((), ("--no-fast-path",)):
+        out = tmp_path / ("out" + "".join(flags))
+        proc = assay("verify", src, "--out", str(out), *flags)
+        assert proc.returncode == 0, proc.stderr
+        rows = read_jsonl(out / "passed.jsonl") + read_jsonl(out / "rejected.jsonl")
+        verdicts[flags] = {r["id"]: (r["verdict"]["stage"], r["verdict"]["reason"]) for r in rows}
+    fast, slow = verdicts[()], verdicts[("--no-fast-path",)]
+    assert fast["good"] == slow["good"] == ("passed", "")
+    assert fast["bad"] == slow["bad"]
+    assert fast["detects-pytest"][1].startswith("flaky") and slow["detects-pytest"][0] == "passed"
