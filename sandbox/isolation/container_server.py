@@ -29,13 +29,11 @@ import inspect
 import json
 import os
 import resource
-import select
 import signal
 import stat
 import struct
 import sys
 import tempfile
-import time
 import traceback
 import types
 
@@ -46,11 +44,11 @@ WORK = "/sandbox/work"  # the sample's directory, the same path as in the proces
 TMP = "/sandbox/tmp"
 SCRATCH = ("/dev/shm", "/dev/mqueue")  # other places a sample can write to
 RESULT_FD = 3
-MAX_CHANNEL = 8 << 20
 PR_SET_DUMPABLE = 4
 USER = "sandbox"
 
 runner: types.ModuleType | None = None  # the test runner module, sent by the host
+streams: types.ModuleType | None = None  # the stream watcher, sent by the host
 session_ready = False  # a warm pytest session waits at collection
 
 
@@ -211,7 +209,6 @@ def _run_phase(request: dict, key: bytes) -> dict:
     res_r, res_w = os.pipe()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
-    started = time.monotonic()
     pid = os.fork()
     if pid == 0:
         for fd in (res_r, out_r, err_r):
@@ -219,66 +216,14 @@ def _run_phase(request: dict, key: bytes) -> dict:
         _runner((res_w, out_w, err_w), key, limits, request)
     for fd in (res_w, out_w, err_w):
         os.close(fd)
-    try:
-        pidfd: int | None = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        pidfd = None  # old kernel or seccomp profile: poll the runner instead
-
-    streams = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
-    totals = {out_r: 0, err_r: 0, res_r: 0}
-    open_fds = {out_r, err_r, res_r}
-    deadline = started + limits["timeout_s"]
-    timed_out = output_exceeded = channel_exceeded = False
-    status = usage = None
-    reaped = False
-    while open_fds or not reaped:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            timed_out = True
-            break
-        watch = list(open_fds)
-        if not reaped and pidfd is not None:
-            watch.append(pidfd)
-        wait = remaining if reaped or pidfd is not None else min(remaining, 0.005)
-        ready, _, _ = select.select(watch, [], [], wait)
-        if not reaped and (pidfd is None or pidfd in ready):
-            got, st, ru = os.wait4(pid, os.WNOHANG)
-            if got == pid:
-                # The runner is done: end whatever it left running, as the process backend's
-                # pid namespace does when its init exits. The pipes then close.
-                reaped, status, usage = True, st, ru
-                end_all(pid)
-        for fd in ready:
-            if fd == pidfd:
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                open_fds.discard(fd)
-                continue
-            totals[fd] += len(chunk)
-            keep = MAX_CHANNEL if fd == res_r else limits["keep_output_bytes"]
-            room = keep - len(streams[fd])
-            if room > 0:
-                streams[fd] += chunk[:room]
-            if fd == res_r and totals[fd] > MAX_CHANNEL:
-                channel_exceeded = True
-            elif fd != res_r and totals[fd] > limits["output_bytes"]:
-                output_exceeded = True
-        if output_exceeded or channel_exceeded:
-            break
-    duration = time.monotonic() - started
-    if not reaped or open_fds:
-        late_status, late_usage = end_all(pid)
-        if not reaped:
-            status, usage = late_status, late_usage
-    for fd in (out_r, err_r, res_r, *(() if pidfd is None else (pidfd,))):
-        os.close(fd)
-
+    # Reads the streams under their caps; when the runner ends, times out or floods,
+    # end_all ends every other process, as the process backend's worker does.
+    result = streams.watch(pid, res_r, out_r, err_r, limits, lambda: end_all(pid))
     oom_after, pids_after = oom_kills(), pids_max_hits()
     oom = None if oom_before is None or oom_after is None else oom_after - oom_before
-    if timed_out:
+    if result["timed_out"]:
         dirty.append("timed out")
-    if output_exceeded or channel_exceeded:
+    if result["output_exceeded"] or result["channel_exceeded"]:
         dirty.append("flooded its output")
     if oom:
         dirty.append("hit the memory limit")
@@ -287,23 +232,9 @@ def _run_phase(request: dict, key: bytes) -> dict:
     dirty += wipe()
     if _others_alive():
         dirty.append("processes survived the sample")
-    runner_status = {}
-    if status is not None:
-        runner_status = {"status": status, "maxrss_kb": 0, "cpu_s": 0.0}
-        if usage is not None:
-            runner_status["maxrss_kb"] = usage.ru_maxrss
-            runner_status["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 4)
     return {
-        "duration_s": round(duration, 4),
-        "timed_out": timed_out,
-        "output_exceeded": output_exceeded,
-        "stdout": bytes(streams[out_r]).decode("utf-8", "replace"),
-        "stderr": bytes(streams[err_r]).decode("utf-8", "replace"),
-        "stdout_bytes": totals[out_r],
-        "stderr_bytes": totals[err_r],
-        "channel": base64.b64encode(bytes(streams[res_r])).decode(),
-        "channel_exceeded": channel_exceeded,
-        "runner": runner_status,
+        **result,
+        "channel": base64.b64encode(result["channel"]).decode(),
         "init_status": 0,
         "oom_kills": oom,
         "dirty": "; ".join(dirty),
@@ -377,9 +308,9 @@ def _runner(fds: tuple[int, int, int], key: bytes, limits: dict, request: dict) 
 
 
 # Start-up ---------------------------------------------------------------------------------------
-def _load_runner(source: str) -> types.ModuleType:
-    module = types.ModuleType("assay_runner")
-    module.__file__ = "/assay/runner.py"
+def _load(name: str, source: str) -> types.ModuleType:
+    module = types.ModuleType(f"assay_{name}")
+    module.__file__ = f"/assay/{name}.py"
     exec(compile(source, module.__file__, "exec"), module.__dict__)
     sys.modules[module.__name__] = module
     return module
@@ -500,14 +431,15 @@ def main() -> None:
 
 
 def _start() -> None:
-    global runner
+    global runner, streams
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # pid 1: the kernel now drops it from inside
     try:
         if os.getpid() != 1:
             raise RuntimeError("the server must be the container's pid 1 (no --init)")
         _prctl(PR_SET_DUMPABLE, 0)
         init = read_frame()
-        runner = _load_runner(init["runner"])
+        runner = _load("runner", init["runner"])
+        streams = _load("streams", init["streams"])
         _pytest_compat()
         os.chdir(SANDBOX)
         _warm_up()

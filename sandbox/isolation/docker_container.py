@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import runner
+from sandbox.isolation import streams
 from sandbox.isolation.base import BackendError
 from sandbox.isolation.docker_image import IMAGE
 from sandbox.options import Limits
@@ -122,7 +123,12 @@ class Container:
             api.start(self.id)
             server = SERVER_SOURCE.read_bytes()
             self.sock.sendall(struct.pack(">I", len(server)) + server)
-            self.send({"runner": Path(runner.__file__).read_text()})
+            self.send(
+                {
+                    "runner": Path(runner.__file__).read_text(),
+                    "streams": Path(streams.__file__).read_text(),
+                }
+            )
             ready = self.receive(time.monotonic() + START_TIMEOUT_S)
         except BaseException:
             self.remove()

@@ -12,22 +12,19 @@ from __future__ import annotations
 
 import os
 import resource
-import select
 import shutil
 import signal
 import sys
 import tempfile
-import time
 import traceback
 from typing import Any
 
 from sandbox import runner
-from sandbox.isolation import linux
+from sandbox.isolation import linux, streams
 from sandbox.isolation.cgroups import Cgroups, SampleCgroup, SlotCgroup
 from sandbox.isolation.skeleton import SANDBOX_USER, WORK
 
 RESULT_FD = 3
-MAX_CHANNEL = 8 << 20
 
 
 class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an error
@@ -70,7 +67,6 @@ class Runs:
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
-        started = time.monotonic()
         pid = os.fork()
         if pid == 0:
             for fd in (res_r, out_r, err_r):
@@ -79,84 +75,16 @@ class Runs:
         for fd in (res_w, out_w, err_w, *cg_fds):
             os.close(fd)
         try:
-            pidfd: int | None = os.pidfd_open(pid)
-        except OSError:
-            pidfd = None  # an old kernel: poll the runner instead
-
-        streams = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
-        totals = {out_r: 0, err_r: 0, res_r: 0}
-        open_fds = {out_r, err_r, res_r}
-        deadline = started + limits["timeout_s"]
-        timed_out = output_exceeded = channel_exceeded = False
-        status: int | None = None
-        usage: Any = None
-        try:
-            while open_fds or status is None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    timed_out = True
-                    break
-                watched = list(open_fds)
-                if status is None and pidfd is not None:
-                    watched.append(pidfd)
-                wait = remaining if status is not None or pidfd is not None else 0.005
-                ready, _, _ = select.select(watched, [], [], min(remaining, wait))
-                if status is None and (pidfd is None or pidfd in ready):
-                    got, code, rusage = os.wait4(pid, os.WNOHANG)
-                    if got == pid:
-                        # The runner is done: end whatever it left running. The pipes then close.
-                        status, usage = code, rusage
-                        self._end_run(pid, cg)
-                for fd in ready:
-                    if fd == pidfd:
-                        continue
-                    chunk = os.read(fd, 65536)
-                    if not chunk:
-                        open_fds.discard(fd)
-                        continue
-                    totals[fd] += len(chunk)
-                    keep = MAX_CHANNEL if fd == res_r else limits["keep_output_bytes"]
-                    room = keep - len(streams[fd])
-                    if room > 0:
-                        streams[fd] += chunk[:room]
-                    if fd == res_r and totals[fd] > MAX_CHANNEL:
-                        channel_exceeded = True
-                    elif fd != res_r and totals[fd] > limits["output_bytes"]:
-                        output_exceeded = True
-                if output_exceeded or channel_exceeded:
-                    break
+            result = streams.watch(pid, res_r, out_r, err_r, limits, lambda: self._end_run(pid, cg))
         finally:
-            duration = time.monotonic() - started
-            if status is None or open_fds:  # stopped early, or an exception: end it all now
-                late = self._end_run(pid, cg)
-                if status is None:
-                    status, usage = late
-            for fd in (out_r, err_r, res_r, *(() if pidfd is None else (pidfd,))):
-                os.close(fd)
             if sandbox_dir:
                 shutil.rmtree(sandbox_dir, ignore_errors=True)
-        messages, problem = runner.read_channel(bytes(streams[res_r]), key)
-        if channel_exceeded:
+        messages, problem = runner.read_channel(result.pop("channel"), key)
+        flooded = result.pop("channel_exceeded")
+        if flooded:
             problem = "the result channel carried more than the runner ever writes"
-        report: dict[str, Any] = {}
-        if status is not None:
-            report = {"status": status, "maxrss_kb": 0, "cpu_s": 0.0}
-            if usage is not None:
-                report["maxrss_kb"] = usage.ru_maxrss
-                report["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 4)
-        return {
-            "stopped": timed_out or output_exceeded or channel_exceeded,
-            "duration_s": round(duration, 4),
-            "timed_out": timed_out,
-            "output_exceeded": output_exceeded,
-            "stdout": bytes(streams[out_r]).decode("utf-8", "replace"),
-            "stderr": bytes(streams[err_r]).decode("utf-8", "replace"),
-            "stdout_bytes": totals[out_r],
-            "stderr_bytes": totals[err_r],
-            "messages": messages,
-            "channel_problem": problem,
-            "runner": report,
-        }
+        stopped = result["timed_out"] or result["output_exceeded"] or flooded
+        return {**result, "stopped": stopped, "messages": messages, "channel_problem": problem}
 
     def _end_run(self, runner_pid: int, cg: SampleCgroup | None) -> tuple[int | None, Any]:
         """Kill everything a run left and reap it; the runner's status if it is reaped here.
@@ -214,15 +142,9 @@ class Runs:
                 self._prepare_sandbox(spec["files"], limits)
                 linux.loopback_up()
                 workdir = WORK
-            self._runner(fds, key, limits, workdir, spec)
-        except BecomeRunner:
-            raise
         except BaseException:
-            try:
-                traceback.print_exc()
-                sys.stderr.flush()
-            finally:
-                os._exit(71)
+            _die(71)
+        self._runner(fds, key, limits, workdir, spec)
 
     def _prepare_sandbox(self, files: dict[str, str], limits: dict[str, Any]) -> str:
         """The sample's writable directories with its files; returns the sandbox directory. In full
@@ -272,7 +194,7 @@ class Runs:
         workdir: str,
         request: dict[str, Any],
     ) -> None:
-        """Process C: becomes the sample. Never returns."""
+        """Drop every privilege and become the sample. Never returns."""
         try:
             res_w, out_w, err_w = fds
             os.setsid()
@@ -324,11 +246,7 @@ class Runs:
         except BecomeRunner:
             raise
         except BaseException:
-            try:
-                traceback.print_exc()
-                sys.stderr.flush()
-            finally:
-                os._exit(70)
+            _die(70)
 
     def _drop_privileges(self) -> None:
         if self.rootless:
@@ -344,6 +262,15 @@ class Runs:
             os.setresgid(self.gid, self.gid, self.gid)
             os.setresuid(self.uid, self.uid, self.uid)
         linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+
+
+def _die(code: int) -> None:
+    """A runner that failed before the sample ran: the traceback on its stderr, then exit."""
+    try:
+        traceback.print_exc()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
 
 
 def _killpg(pgid: int) -> None:

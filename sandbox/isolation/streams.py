@@ -1,0 +1,104 @@
+"""Watch one runner: read its result channel, stdout and stderr under caps, and end it in time.
+
+Shared by both backends: the process worker imports it, and the Docker backend sends this file into
+each container with the test runner, where the container's server loads it. So: the standard library
+only, and nothing that assumes which backend it runs in.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+from collections.abc import Callable
+from typing import Any
+
+MAX_CHANNEL = 8 << 20  # more than the runner ever writes: a flood, not a report
+
+
+def watch(
+    pid: int,
+    res_r: int,
+    out_r: int,
+    err_r: int,
+    limits: dict[str, Any],
+    end: Callable[[], tuple[int | None, Any]],
+) -> dict[str, Any]:
+    """Read until the runner is reaped and its streams close, the wall clock runs out, or a stream
+    is over its cap. `end()` kills and reaps everything the run left, returning the runner's
+    status and rusage if it reaps the runner itself; it is called once the runner exits (so that
+    daemons holding the pipes die and the pipes close) or when the run is stopped. Closes the
+    three descriptors. Returns the raw facts: the judging is the caller's."""
+    try:
+        pidfd: int | None = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None  # an old kernel or Python, or a seccomp profile: poll the runner instead
+    streams = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
+    totals = {out_r: 0, err_r: 0, res_r: 0}
+    open_fds = {out_r, err_r, res_r}
+    started = time.monotonic()
+    deadline = started + limits["timeout_s"]
+    timed_out = output_exceeded = channel_exceeded = False
+    status: int | None = None
+    usage: Any = None
+    try:
+        while open_fds or status is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            watched = list(open_fds)
+            if status is None and pidfd is not None:
+                watched.append(pidfd)
+            wait = remaining if status is not None or pidfd is not None else 0.005
+            ready, _, _ = select.select(watched, [], [], min(remaining, wait))
+            if status is None and (pidfd is None or pidfd in ready):
+                got, code, rusage = os.wait4(pid, os.WNOHANG)
+                if got == pid:
+                    # The runner is done: end whatever it left running. The pipes then close.
+                    status, usage = code, rusage
+                    end()
+            for fd in ready:
+                if fd == pidfd:
+                    continue
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    open_fds.discard(fd)
+                    continue
+                totals[fd] += len(chunk)
+                keep = MAX_CHANNEL if fd == res_r else limits["keep_output_bytes"]
+                room = keep - len(streams[fd])
+                if room > 0:
+                    streams[fd] += chunk[:room]
+                if fd == res_r and totals[fd] > MAX_CHANNEL:
+                    channel_exceeded = True
+                elif fd != res_r and totals[fd] > limits["output_bytes"]:
+                    output_exceeded = True
+            if output_exceeded or channel_exceeded:
+                break
+    finally:
+        duration = time.monotonic() - started
+        if status is None or open_fds:  # stopped early, or an exception
+            late_status, late_usage = end()
+            if status is None:
+                status, usage = late_status, late_usage
+        for fd in (out_r, err_r, res_r, *(() if pidfd is None else (pidfd,))):
+            os.close(fd)
+    report: dict[str, Any] = {}
+    if status is not None:
+        report = {"status": status, "maxrss_kb": 0, "cpu_s": 0.0}
+        if usage is not None:
+            report["maxrss_kb"] = usage.ru_maxrss
+            report["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 4)
+    return {
+        "duration_s": round(duration, 4),
+        "timed_out": timed_out,
+        "output_exceeded": output_exceeded,
+        "channel_exceeded": channel_exceeded,
+        "stdout": bytes(streams[out_r]).decode("utf-8", "replace"),
+        "stderr": bytes(streams[err_r]).decode("utf-8", "replace"),
+        "stdout_bytes": totals[out_r],
+        "stderr_bytes": totals[err_r],
+        "channel": bytes(streams[res_r]),
+        "runner": report,
+    }
