@@ -52,7 +52,8 @@ def mountpoint() -> str:
 
     Removing a directory that is a mount point in another namespace detaches that mount there, so
     a per-worker directory could not be cleaned up while a worker runs; one shared directory that
-    only ever serves as a mount point leaves nothing behind.
+    only ever serves as a mount point leaves nothing behind. Call it before entering a user
+    namespace: inside, every user is uid 0.
     """
     path = os.path.join(tempfile.gettempdir(), f".assay-mnt-{os.geteuid()}")
     try:
@@ -89,11 +90,12 @@ def enter_namespaces(userns: bool) -> None:
         ) from exc
 
 
-def build_skeleton(uid: int) -> None:
+def build_skeleton(uid: int, root: str) -> None:
     """Build the read-only root every sample sees and move the worker into it (pivot_root).
 
-    `uid` is the sample's uid as /etc/passwd inside should name it."""
-    root = mountpoint()
+    `uid` is the sample's uid as /etc/passwd inside should name it. The skeleton's /proc is that of
+    the caller's pid namespace: it is mounted while the host's /proc is still in view, as the kernel
+    demands of a mount made inside a user namespace."""
     linux.mount("tmpfs", root, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=4m,mode=0755")
     for path in interpreter_paths():
         target = root + path
@@ -104,6 +106,8 @@ def build_skeleton(uid: int) -> None:
         linux.bind_readonly(path, target)
     for name in ("proc", "dev", "tmp", "sandbox", ".old", "etc"):
         os.makedirs(os.path.join(root, name), exist_ok=True)
+    flags = linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC
+    linux.mount("proc", os.path.join(root, "proc"), "proc", flags)
     os.chmod(os.path.join(root, "tmp"), 0o1777)
     for name in ETC_FILES:
         src = os.path.join("/etc", name)

@@ -51,6 +51,7 @@ from sandbox.isolation.skeleton import (
     build_skeleton,
     enter_namespaces,
     interpreter_paths,
+    mountpoint,
 )
 
 
@@ -60,7 +61,7 @@ class Worker(Runs):
         self.cgroup_name = config["cgroup_name"]
 
     # Start-up -----------------------------------------------------------------------------------
-    def setup(self) -> None:
+    def setup(self, proto: tuple[int, int]) -> None:
         try:
             self.cgroups = Cgroups(self.cgroup_name)
         except (CgroupError, OSError) as exc:
@@ -76,8 +77,10 @@ class Worker(Runs):
         self._warm_up()
         if self.mode == "full":
             self.under_tmp = [p for p in interpreter_paths() if p.startswith("/tmp/")]
+            root = mountpoint()
             enter_namespaces(self.rootless)
-            build_skeleton(self.inner_uid if self.rootless else self.uid)
+            become_init(proto)
+            build_skeleton(self.inner_uid if self.rootless else self.uid, root)
         else:
             self.weak_base = tempfile.mkdtemp(prefix="assay-weak-")
             if not self.rootless:
@@ -307,7 +310,13 @@ def become_init(proto: tuple[int, int]) -> None:
     """Full isolation: continue as pid 1 of a new pid namespace (and in empty network and UTS
     namespaces). As pid 1 the worker ends everything a run left with one kill(-1), and nothing a
     sample starts can outlive its run. The original process only waits, and exits with it."""
-    linux.unshare(linux.CLONE_NEWPID | linux.CLONE_NEWNET | linux.CLONE_NEWUTS)
+    try:
+        linux.unshare(linux.CLONE_NEWPID | linux.CLONE_NEWNET | linux.CLONE_NEWUTS)
+    except OSError as exc:
+        raise SetupError(
+            f"cannot isolate samples: {exc}. Fix: run assay as root or with user namespaces "
+            "enabled; or --isolation weak"
+        ) from exc
     pid = os.fork()
     if pid:
         devnull = os.open(os.devnull, os.O_RDWR)
@@ -316,7 +325,6 @@ def become_init(proto: tuple[int, int]) -> None:
         _, status = os.waitpid(pid, 0)
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-    linux.mount("proc", "/proc", "proc", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC)
     linux.sethostname("sandbox")
 
 
@@ -331,19 +339,13 @@ def main() -> None:
     config = read_frame(proto_in)
     worker = Worker(config)
     try:
-        worker.setup()
+        worker.setup((proto_in, proto_out))
     except SetupError as exc:
         write_frame(proto_out, {"ready": False, "error": str(exc)})
         return
     except Exception:
         write_frame(proto_out, {"ready": False, "error": traceback.format_exc(limit=6)})
         return
-    if worker.mode == "full":
-        try:
-            become_init((proto_in, proto_out))
-        except OSError as exc:
-            write_frame(proto_out, {"ready": False, "error": f"cannot isolate samples: {exc}"})
-            return
     write_frame(proto_out, {"ready": True, "isolation": worker.mode})
     try:
         if worker.mode == "full":
