@@ -18,8 +18,8 @@ fresh work dir. Undecided are:
 In an `outcomes_only` run (the strength check) a test that raises an `Exception` failed, as in pytest.
 
 Tests get the recursion depth they would get under pytest, no more and no less: the worker measures
-once how deep a test function sits in its pytest session (`probe_module`), each run measures how deep
-it sits here, and the recursion limit, as the sample sees and sets it, is offset by the difference.
+once how deep a test function sits in its pytest session (`probe_module`) and how deep one sits here
+(`calibrate`), and the recursion limit, as the sample sees and sets it, is offset by the difference.
 """
 
 from __future__ import annotations
@@ -60,9 +60,9 @@ UNSUPPORTED_FLAGS = (
     | inspect.CO_ASYNC_GENERATOR
     | inspect.CO_ITERABLE_COROUTINE
 )
-# How deep (in recursion-limit units) a test function sits under the worker's pytest session,
-# measured before the worker serves samples; without it the fast path decides nothing.
-pytest_depth: int | None = None
+# How much deeper (in recursion-limit units) a test function sits under the worker's pytest session
+# than here, measured before the worker serves samples; without it the fast path decides nothing.
+offset: int | None = None
 PROBE_LIMIT = 1000
 
 
@@ -94,7 +94,24 @@ def probe_module(fd: int) -> str:
 
 
 def _depth() -> int:  # called where a test function is called, as test_depth is under pytest
-    return PROBE_LIMIT - available_depth()
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(PROBE_LIMIT)
+    try:
+        return PROBE_LIMIT - available_depth()
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def calibrate(pytest_depth: int | None) -> None:
+    """Called by the worker from the frame that later calls `run` (its collection hook), with how
+    deep `probe_module`'s test sat under pytest: this frame stands for `run`, the next for `_run`,
+    from which tests are called."""
+    global offset
+    offset = None if pytest_depth is None else pytest_depth - _calibrate_run()
+
+
+def _calibrate_run() -> int:  # stands for `_run`
+    return _depth()
 
 
 def _offset_recursion_limit(offset: int) -> None:
@@ -161,13 +178,9 @@ def run(test_file: str, channel: Channel, outcomes_only: bool) -> None:
 
 
 def _run(test_file: str, channel: Channel, outcomes_only: bool) -> None:
-    if pytest_depth is None:
+    if offset is None:
         raise Undecided("the worker could not measure pytest's stack")
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(PROBE_LIMIT)
-    here = _depth()
-    sys.setrecursionlimit(limit)
-    _offset_recursion_limit(pytest_depth - here)
+    _offset_recursion_limit(offset)
     workdir, filename = os.path.split(test_file)
     sys.path.insert(0, workdir)  # as pytest's default import mode (prepend) does
     try:

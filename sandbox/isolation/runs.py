@@ -3,7 +3,8 @@
 `worker.py` holds the other half (start-up, the parked pytest session, the request loop). A runner
 is forked from the warm worker and, while still trusted, builds its own sandbox: in full isolation a
 mount namespace with a fresh size- and inode-capped tmpfs holding the run's files (also seen as /tmp
-and /dev/shm), and its own IPC and network (loopback only) namespaces. It then sets rlimits, drops
+and /dev/shm), and its own IPC namespace; the network namespace (loopback only) is the sample's,
+which the worker made for it and its runs. The runner then sets rlimits, drops
 to an unprivileged uid with no privileges left and an empty environment, and raises `BecomeRunner`,
 which unwinds into the warm pytest session (or the fast path) to run the sample's tests.
 """
@@ -125,8 +126,8 @@ class Runs:
         cg_fds: list[int],
         workdir: str,
     ) -> None:
-        """The forked runner, still trusted: its own mount (a fresh tmpfs with the run's files),
-        IPC and network namespaces, then `_runner` drops every privilege. Never returns."""
+        """The forked runner, still trusted: its own mount (a fresh tmpfs with the run's files) and
+        IPC namespaces, then `_runner` drops every privilege. Never returns."""
         try:
             linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)  # the sample dies with the worker
             for fd in cg_fds:  # weak isolation: a cgroup per run
@@ -138,9 +139,8 @@ class Runs:
             except OSError:
                 pass
             if self.mode == "full":
-                linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWIPC | linux.CLONE_NEWNET)
+                linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWIPC)
                 self._prepare_sandbox(spec["files"], limits)
-                linux.loopback_up()
                 workdir = WORK
         except BaseException:
             _die(71)

@@ -6,12 +6,12 @@ libraries, a minimal /etc and /dev, nothing else of the host), pivots into it, a
 of its own pid namespace (in empty network and UTS namespaces), inside its own cgroup, with a pytest
 session configured for the paths samples see and parked at collection. Per run it forks:
 
-    worker (pid 1, root) ──fork──► runner: its own mount namespace with a fresh size- and
-                                   inode-capped tmpfs holding the run's files (also /tmp and
-                                   /dev/shm), its own IPC and network (loopback only) namespaces;
-                                   rlimits, an unprivileged uid with no privileges left, an empty
-                                   environment; then back into the parked session, which collects
-                                   and runs the sample's tests (or the fast path does)
+    worker (pid 1, root): a fresh network namespace (loopback only) per sample
+      └─fork──► runner: its own mount namespace with a fresh size- and inode-capped tmpfs
+                        holding the run's files (also /tmp and /dev/shm), its own IPC namespace;
+                        rlimits, an unprivileged uid with no privileges left, an empty
+                        environment; then back into the parked session, which collects and runs
+                        the sample's tests (or the fast path does)
 
 When the runner ends, times out or floods its output, the worker's kill(-1, SIGKILL) ends every
 other process of its pid namespace, daemons that double-forked and called setsid too, and reaps
@@ -172,8 +172,13 @@ class Worker(Runs):
             self.mode == "full"
             and self.session_ready
             and bool(request.get("fast"))
-            and fastpath.pytest_depth is not None
+            and fastpath.offset is not None
         )
+        if self.mode == "full":
+            # One network namespace (loopback only) per sample, shared by its runs: the worker
+            # moves into a fresh one, and runners forked from now on start in it.
+            linux.unshare(linux.CLONE_NEWNET)
+            linux.loopback_up()
         results: list[dict[str, Any]] = []
         phase, under_pytest = 0, not fast
         fast_failed = False
@@ -222,7 +227,7 @@ class ForkServer:
     def pytest_collection(self, session: Any) -> None:
         try:
             self.worker.session_ready = True
-            fastpath.pytest_depth = self._measure_depth()
+            fastpath.calibrate(self._measure_depth())
             gc.collect()
             gc.freeze()
             serve(self.worker, *self.proto)
