@@ -15,6 +15,7 @@ import hmac
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -82,6 +83,43 @@ def clean_pass(messages: list[dict[str, Any]], status: int | None) -> bool:
         and bool(cases)
         and all(c.get("outcome") == "passed" for c in cases)
     )
+
+
+def run_phases(
+    request: dict[str, Any],
+    run_one: Callable[[dict[str, Any]], tuple[dict[str, Any], list[dict[str, Any]] | None]],
+    fast: bool,
+) -> dict[str, Any]:
+    """A sample's runs, one after the other, each in a fresh runner on a fresh work dir (trusted
+    side; both backends' servers use it). `run_one(spec)` returns a run's result (with `stopped`:
+    it timed out or flooded) and its authenticated messages, or None for a channel that failed.
+
+    A phase is the sample's run, then, if it passed cleanly, the request's `then` (the strength
+    check's stubbed solution). With `fast`, each phase first runs on the fast path
+    (`sandbox/fastpath.py`); when that is undecided, the phase runs again under pytest, and a
+    sample whose tests failed there and pass under pytest is marked `fast_failed` (flaky)."""
+    phases = [request]
+    if request.get("then"):
+        phases.append({**request, **request["then"]})
+    results: list[dict[str, Any]] = []
+    phase, under_pytest, fast_failed = 0, not fast, False
+    while True:
+        result, messages = run_one({**phases[phase], "fast": not under_pytest})
+        undecided = next((m for m in messages or () if m.get("t") == "undecided"), None)
+        if undecided is not None and not under_pytest and not result["stopped"]:
+            fast_failed = bool(undecided.get("failed"))
+            under_pytest = True  # the same phase again, under pytest
+            continue
+        if fast_failed and phase == 0:
+            result["fast_failed"] = True
+        results.append(result)
+        clean = messages is not None and clean_pass(messages, result["runner"].get("status"))
+        if result.pop("stopped") or phase + 1 == len(phases) or not clean:
+            break
+        phase, under_pytest = phase + 1, not fast
+    if len(results) > 1:
+        results[0]["next"] = results[1]
+    return results[0]
 
 
 class Reporter:

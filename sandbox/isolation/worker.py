@@ -160,14 +160,10 @@ class Worker(Runs):
         return stats
 
     def _runs(self, request: dict[str, Any], cg: SampleCgroup | None) -> dict[str, Any]:
-        """A sample's runs, each a fresh runner on a fresh work dir, one after the other.
-
-        A phase is the sample's run, then, if it passed cleanly, the request's `then` (the strength
-        check's stubbed solution). With `fast`, each phase first runs on the fast path
-        (`sandbox/fastpath.py`); when that is undecided, the phase runs again under pytest."""
-        phases = [request]
-        if self.mode == "full" and request.get("then"):
-            phases.append({**request, **request["then"]})
+        """A sample's runs (`runner.run_phases`): the fast path and the strength check's run in
+        the same worker need full isolation (a fresh tmpfs per run)."""
+        if self.mode != "full":
+            request = {k: v for k, v in request.items() if k != "then"}
         fast = (
             self.mode == "full"
             and self.session_ready
@@ -179,30 +175,12 @@ class Worker(Runs):
             # moves into a fresh one, and runners forked from now on start in it.
             linux.unshare(linux.CLONE_NEWNET)
             linux.loopback_up()
-        results: list[dict[str, Any]] = []
-        phase, under_pytest = 0, not fast
-        fast_failed = False
-        while True:
-            spec = {**phases[phase], "fast": not under_pytest}
+
+        def run_one(spec: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
             result = self._run_one(spec, request["limits"], cg)
-            undecided = next((m for m in result["messages"] if m.get("t") == "undecided"), None)
-            if undecided is not None and not under_pytest and not result["channel_problem"]:
-                if not result["stopped"]:
-                    fast_failed = bool(undecided.get("failed"))
-                    under_pytest = True  # the same phase again, under pytest
-                    continue
-            if fast_failed and phase == 0:
-                result["fast_failed"] = True
-            results.append(result)
-            clean = not result["channel_problem"] and runner.clean_pass(
-                result["messages"], result["runner"].get("status")
-            )
-            if result.pop("stopped") or phase + 1 == len(phases) or not clean:
-                break
-            phase, under_pytest = phase + 1, not fast
-        if len(results) > 1:
-            results[0]["next"] = results[1]
-        return results[0]
+            return result, None if result["channel_problem"] else result["messages"]
+
+        return runner.run_phases(request, run_one, fast)
 
     def close(self) -> None:
         if self.slot is not None:
