@@ -12,10 +12,13 @@ read through /proc, by an unprivileged process of the same uid. Per sample:
     server (pid 1) ──fork──► runner: a fresh /sandbox/work, rlimits, first in line for the OOM
                              killer, an empty environment, pytest in-process (warm)
     when the runner ends, times out or floods: kill(-1, SIGKILL) ends every process but pid 1
-    (double-forked daemons included), then the work dir, /tmp, /dev/shm and /dev/mqueue are wiped.
+    (double-forked daemons included), then the work dir, /tmp, /dev/shm and /dev/mqueue are wiped
+    and the sample's SysV IPC objects removed.
 
-What a wipe cannot undo (SysV IPC objects, the container's OOM or process-limit counters moving,
-a timeout) is reported as `dirty`, and the host replaces the container.
+A sample's runs (the fast path, pytest, the strength check: `runner.run_phases`) follow one another
+this way. What a wipe cannot undo (anything it failed to remove, the container's OOM or process-limit
+counters moving, a timeout) is reported as `dirty`, and the host replaces the container after the
+sample; a wipe that failed also ends the sample's runs in this container.
 
 Frames on stdin/stdout: a 4-byte big-endian length, then JSON.
 """
@@ -49,6 +52,7 @@ USER = "sandbox"
 
 runner: types.ModuleType | None = None  # the test runner module, sent by the host
 streams: types.ModuleType | None = None  # the stream watcher, sent by the host
+fastpath: types.ModuleType | None = None  # the fast path, sent by the host
 session_ready = False  # a warm pytest session waits at collection
 
 
@@ -165,14 +169,27 @@ def wipe() -> list[str]:
                 _remove(os.path.join(top, name))
             except (OSError, RecursionError) as exc:
                 problems.append(f"cannot remove {top}/{name}: {type(exc).__name__}")
-    for kind in ("shm", "sem", "msg"):
-        try:
-            with open(f"/proc/sysvipc/{kind}") as fh:
-                if any(line.strip() for line in fh.read().splitlines()[1:]):
-                    problems.append(f"SysV IPC {kind} objects left behind")
-        except OSError:
-            pass
+    libc = ctypes.CDLL(None, use_errno=True)
+    remove = {  # IPC_RMID (0) of each kind; the sample had our uid, so its objects are ours
+        "shm": lambda ident: libc.shmctl(ident, 0, None),
+        "sem": lambda ident: libc.semctl(ident, 0, 0),
+        "msg": lambda ident: libc.msgctl(ident, 0, None),
+    }
+    for kind, rm in remove.items():
+        for ident in _ipc_ids(kind):
+            rm(ident)
+        if _ipc_ids(kind):
+            problems.append(f"SysV IPC {kind} objects left behind")
     return problems
+
+
+def _ipc_ids(kind: str) -> list[int]:
+    try:
+        with open(f"/proc/sysvipc/{kind}") as fh:
+            rows = [line.split() for line in fh.read().splitlines()[1:]]
+    except OSError:
+        return []
+    return [int(row[1]) for row in rows if len(row) > 1 and row[1].isdigit()]
 
 
 # One sample -------------------------------------------------------------------------------------
@@ -188,16 +205,27 @@ def _prepare(files: dict[str, str]) -> None:
 
 
 def run_sample(request: dict) -> dict:
-    """One sample: its run, then, if that passed cleanly and the request has a `then` phase (the
-    strength check's stubbed solution), that phase in a fresh runner on a wiped work dir."""
+    """One sample's runs, each a fresh runner on a wiped work dir (`runner.run_phases`: the fast
+    path, pytest, the strength check). What made any run dirty is the sample's."""
     key = bytes.fromhex(request["key"])
-    result = _run_phase(request, key)
-    then = request.get("then")
-    if then and not result["dirty"] and not result["channel_exceeded"]:
+    fast = bool(request.get("fast")) and fastpath is not None and fastpath.offset is not None
+    dirty: list[str] = []
+
+    def run_one(spec: dict) -> tuple[dict, object]:
+        result = _run_phase(spec, key)
+        if result["dirty"]:
+            dirty.append(result["dirty"])
+        result["stopped"] = (
+            result["timed_out"]
+            or result["output_exceeded"]
+            or result["channel_exceeded"]
+            or not result.pop("reusable")
+        )
         messages, problem = runner.read_channel(base64.b64decode(result["channel"]), key)
-        if problem is None and runner.clean_pass(messages, result["runner"].get("status")):
-            result["next"] = _run_phase({**request, **then}, key)
-            result["dirty"] = result["next"]["dirty"]
+        return result, None if problem or result["channel_exceeded"] else messages
+
+    result = runner.run_phases(request, run_one, fast)
+    result["dirty"] = "; ".join(dirty)
     return result
 
 
@@ -229,11 +257,13 @@ def _run_phase(request: dict, key: bytes) -> dict:
         dirty.append("hit the memory limit")
     if pids_before is not None and pids_after is not None and pids_after > pids_before:
         dirty.append("hit the process limit")
-    dirty += wipe()
+    problems = wipe()
     if _others_alive():
-        dirty.append("processes survived the sample")
+        problems.append("processes survived the sample")
+    dirty += problems
     return {
         **result,
+        "reusable": not problems,  # another run of the sample may follow in this container
         "channel": base64.b64encode(result["channel"]).decode(),
         "init_status": 0,
         "oom_kills": oom,
@@ -245,9 +275,10 @@ class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an
     """Raised in the forked runner to unwind, through the server's frames, back into the warm
     pytest session waiting at collection, which then collects and runs the sample's tests."""
 
-    def __init__(self, channel: object, outcomes_only: bool = False) -> None:
+    def __init__(self, channel: object, outcomes_only: bool = False, fast: bool = False) -> None:
         self.channel = channel
         self.outcomes_only = outcomes_only
+        self.fast = fast
 
 
 def _runner(fds: tuple[int, int, int], key: bytes, limits: dict, request: dict) -> None:
@@ -292,7 +323,9 @@ def _runner(fds: tuple[int, int, int], key: bytes, limits: dict, request: dict) 
         sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
         channel = runner.Channel(RESULT_FD, key)
         if session_ready and request["test_file"] == getattr(runner, "TESTS_FILE", None):
-            raise BecomeRunner(channel, bool(request.get("outcomes_only")))
+            raise BecomeRunner(
+                channel, bool(request.get("outcomes_only")), bool(request.get("fast"))
+            )
         runner.run_pytest(os.path.join(WORK, request["test_file"]), WORK, channel)
         sys.stdout.flush()
         sys.stderr.flush()
@@ -309,10 +342,17 @@ def _runner(fds: tuple[int, int, int], key: bytes, limits: dict, request: dict) 
 
 # Start-up ---------------------------------------------------------------------------------------
 def _load(name: str, source: str) -> types.ModuleType:
-    module = types.ModuleType(f"assay_{name}")
+    """A module sent by the host, importable as `sandbox.<name>` (the fast path and its probe
+    import the runner and the fast path under those names)."""
+    if "sandbox" not in sys.modules:
+        package = types.ModuleType("sandbox")
+        package.__path__ = []
+        sys.modules["sandbox"] = package
+    module = types.ModuleType(f"sandbox.{name}")
     module.__file__ = f"/assay/{name}.py"
-    exec(compile(source, module.__file__, "exec"), module.__dict__)
     sys.modules[module.__name__] = module
+    exec(compile(source, module.__file__, "exec"), module.__dict__)
+    setattr(sys.modules["sandbox"], name, module)
     return module
 
 
@@ -387,22 +427,59 @@ class ForkServer:
         global session_ready
         try:
             session_ready = True
+            if fastpath is not None:
+                fastpath.calibrate(_measure_depth())
             gc.collect()
             gc.freeze()
             serve()
         except BecomeRunner as turn:
             self.reporter.channel = turn.channel
-            if turn.outcomes_only:
-                # Pass or fail is all this run reports: no tracebacks, and plain asserts.
+            if turn.outcomes_only or turn.fast:
+                # Plain asserts: neither the strength check's pass-or-fail nor the fast path
+                # (which leaves every failure to a pytest run) reports their introspection.
                 from _pytest.assertion.rewrite import AssertionRewritingHook
 
-                session.config.option.tbstyle = "no"
                 sys.meta_path[:] = [
                     f for f in sys.meta_path if not isinstance(f, AssertionRewritingHook)
                 ]
+            if turn.outcomes_only:
+                session.config.option.tbstyle = "no"
             turn.channel.send({"t": "start"})
+            if turn.fast:
+                fastpath.run(
+                    os.path.join(WORK, runner.TESTS_FILE), turn.channel, turn.outcomes_only
+                )
             return None  # pytest goes on to collect /sandbox/work/test_solution.py
         os._exit(0)
+
+
+def _measure_depth() -> int | None:
+    """How deep a test function sits under the parked session (for the fast path): a child runs a
+    trusted probe test through it, exactly as a sample's tests run."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            wipe()
+            os.mkdir(WORK, 0o755)
+            os.chdir(WORK)
+            with open(runner.TESTS_FILE, "w") as fh:
+                fh.write(fastpath.probe_module(w))
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, 1)
+        except BaseException:
+            os._exit(1)
+        raise BecomeRunner(runner.Channel(quiet, b"probe"))
+    os.close(w)
+    raw = b""
+    while chunk := os.read(r, 64):
+        raw += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    wipe()
+    os.mkdir(WORK, 0o755)
+    return int(raw) if raw.isdigit() else None
 
 
 def serve() -> None:
@@ -431,7 +508,7 @@ def main() -> None:
 
 
 def _start() -> None:
-    global runner, streams
+    global runner, streams, fastpath
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # pid 1: the kernel now drops it from inside
     try:
         if os.getpid() != 1:
@@ -440,6 +517,8 @@ def _start() -> None:
         init = read_frame()
         runner = _load("runner", init["runner"])
         streams = _load("streams", init["streams"])
+        if "fastpath" in init:
+            fastpath = _load("fastpath", init["fastpath"])
         _pytest_compat()
         os.chdir(SANDBOX)
         _warm_up()

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sandbox import runner
+from sandbox import fastpath, runner
 from sandbox.isolation import streams
 from sandbox.isolation.base import BackendError
 from sandbox.isolation.docker_image import IMAGE
@@ -127,6 +127,7 @@ class Container:
                 {
                     "runner": Path(runner.__file__).read_text(),
                     "streams": Path(streams.__file__).read_text(),
+                    "fastpath": Path(fastpath.__file__).read_text(),
                 }
             )
             ready = self.receive(time.monotonic() + START_TIMEOUT_S)

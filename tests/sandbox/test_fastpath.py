@@ -168,9 +168,9 @@ def outcome(verdict) -> tuple:
 
 
 @pytest.fixture(scope="module")
-def both():
-    on = Verifier(VerifyOptions(jobs=2, limits=LIMITS, fast_path=True))
-    off = Verifier(VerifyOptions(jobs=2, limits=LIMITS, fast_path=False))
+def both(backend_name):
+    on = Verifier(VerifyOptions(sandbox=backend_name, jobs=2, limits=LIMITS, fast_path=True))
+    off = Verifier(VerifyOptions(sandbox=backend_name, jobs=2, limits=LIMITS, fast_path=False))
     try:
         yield on, off
     finally:
