@@ -71,6 +71,20 @@ def read_channel(raw: bytes, key: bytes) -> tuple[list[dict[str, Any]], str | No
     return messages, None
 
 
+def sample_environment(home: str, tmpdir: str, user: str) -> dict[str, str]:
+    """The whole environment a sample runs with: nothing of the caller's (no keys, no tokens)."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": tmpdir,
+        "LANG": "C.UTF-8",
+        "USER": user,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        # Plugins are the verifier's choice, not whatever happens to be installed.
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
+
+
 def clean_pass(messages: list[dict[str, Any]], status: int | None) -> bool:
     """Whether a run passed beyond doubt, so that a follow-up run (the strength check) is worth
     starting. Not a verdict: the verifier judges every run again, fully."""

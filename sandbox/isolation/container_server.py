@@ -32,11 +32,13 @@ import inspect
 import json
 import os
 import resource
+import select
 import signal
 import stat
 import struct
 import sys
 import tempfile
+import time
 import traceback
 import types
 
@@ -307,17 +309,7 @@ def _runner(fds: tuple[int, int, int], key: bytes, limits: dict, request: dict) 
             resource.setrlimit(which, value)
         os.chdir(WORK)
         os.environ.clear()
-        os.environ.update(
-            {
-                "PATH": "/usr/local/bin:/usr/bin:/bin",
-                "HOME": WORK,
-                "TMPDIR": "/tmp",
-                "LANG": "C.UTF-8",
-                "USER": USER,
-                "PYTHONDONTWRITEBYTECODE": "1",
-                "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-            }
-        )
+        os.environ.update(runner.sample_environment(WORK, "/tmp", USER))
         tempfile.tempdir = None
         sys.dont_write_bytecode = True
         sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
@@ -473,9 +465,16 @@ def _measure_depth() -> int | None:
         raise BecomeRunner(runner.Channel(quiet, b"probe"))
     os.close(w)
     raw = b""
-    while chunk := os.read(r, 64):
-        raw += chunk
+    deadline = time.monotonic() + 60
+    while (remaining := deadline - time.monotonic()) > 0:
+        if select.select([r], [], [], remaining)[0]:
+            chunk = os.read(r, 64)
+            if not chunk:
+                break
+            raw += chunk
     os.close(r)
+    if not raw:  # a probe that never answered: no fast path in this container
+        os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     wipe()
     os.mkdir(WORK, 0o755)

@@ -221,18 +221,8 @@ class Runs:
             self._drop_privileges()
             os.chdir(workdir)
             os.environ.clear()
-            os.environ.update(
-                {
-                    "PATH": "/usr/local/bin:/usr/bin:/bin",
-                    "HOME": workdir,
-                    "TMPDIR": "/tmp" if self.mode == "full" else os.path.join(workdir, "..", "tmp"),
-                    "LANG": "C.UTF-8",
-                    "USER": SANDBOX_USER,
-                    "PYTHONDONTWRITEBYTECODE": "1",
-                    # Plugins are the verifier's choice, not whatever happens to be installed.
-                    "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-                }
-            )
+            tmpdir = "/tmp" if self.mode == "full" else os.path.join(workdir, "..", "tmp")
+            os.environ.update(runner.sample_environment(workdir, tmpdir, SANDBOX_USER))
             tempfile.tempdir = None
             sys.dont_write_bytecode = True
             sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
