@@ -239,6 +239,15 @@ def _remove(client: Any, container_id: str) -> None:
     except docker.errors.APIError as exc:
         if "already in progress" not in str(exc):
             raise
+        # The daemon is removing it already (AutoRemove, after pid 1 exited): wait for that, so
+        # that a container is gone when close() returns.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                client.api.inspect_container(container_id)
+            except docker.errors.NotFound:
+                break
+            time.sleep(0.05)
     with _live_lock:
         _live.pop(container_id, None)
 
