@@ -17,6 +17,9 @@ fresh work dir. Undecided are:
   introspection, is the feedback a revision needs.
 In an `outcomes_only` run (the strength check) a test that raises an `Exception` failed, as in pytest.
 
+A run whose tests all pass goes on, in the same process, to the strength check (`run`'s `chain`),
+when it left nothing behind that could reach into it; that saves a passing sample its second fork.
+
 Tests get the recursion depth they would get under pytest, no more and no less: the worker measures
 once how deep a test function sits in its pytest session (`probe_module`) and how deep one sits here
 (`calibrate`), and the recursion limit, as the sample sees and sets it, is offset by the difference.
@@ -24,8 +27,10 @@ once how deep a test function sits in its pytest session (`probe_module`) and ho
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import inspect
+import linecache
 import os
 import sys
 import time
@@ -63,6 +68,7 @@ UNSUPPORTED_FLAGS = (
 # How much deeper (in recursion-limit units) a test function sits under the worker's pytest session
 # than here, measured before the worker serves samples; without it the fast path decides nothing.
 offset: int | None = None
+_real_limit: tuple[Any, Any] = (sys.getrecursionlimit, sys.setrecursionlimit)
 PROBE_LIMIT = 1000
 
 
@@ -116,7 +122,9 @@ def _calibrate_run() -> int:  # stands for `_run`
 
 def _offset_recursion_limit(offset: int) -> None:
     """Make the limit, as the sample reads and sets it, leave as much depth as under pytest."""
+    global _real_limit
     real_get, real_set = sys.getrecursionlimit, sys.setrecursionlimit
+    _real_limit = real_get, real_set
 
     def getrecursionlimit() -> int:
         return real_get() + offset
@@ -126,6 +134,14 @@ def _offset_recursion_limit(offset: int) -> None:
 
     sys.getrecursionlimit, sys.setrecursionlimit = getrecursionlimit, setrecursionlimit
     setrecursionlimit(real_get())
+
+
+def _reset_recursion_limit(limit: int) -> None:
+    """Back to the limit a run starts with (`limit`, before the offset), offset as before."""
+    real_get, real_set = _real_limit
+    sys.getrecursionlimit, sys.setrecursionlimit = real_get, real_set
+    real_set(limit)
+    _offset_recursion_limit(offset or 0)
 
 
 def plain_tests(module: types.ModuleType) -> list[tuple[str, types.FunctionType]]:
@@ -167,20 +183,38 @@ def plain_tests(module: types.ModuleType) -> list[tuple[str, types.FunctionType]
     return tests
 
 
-def run(test_file: str, channel: Channel, outcomes_only: bool) -> None:
+def run(
+    test_file: str, channel: Channel, outcomes_only: bool, chain: dict[str, str] | None = None
+) -> None:
     """Run the module's tests and report them as pytest's reporter would, or `undecided`. The
-    process ends here (as the reporter ends it): nothing the sample left may run afterwards."""
+    process ends here (as the reporter ends it): nothing the sample left may run afterwards.
+
+    With `chain` (the strength check's files), a run whose tests all passed goes on in the same
+    process: it reports `next`, and, when the first phase left nothing behind (`_leftovers`: no
+    thread, no other process, no file or IPC object), rewrites the work dir's files, forgets the
+    modules imported since (the libraries' excepted), resets what the sample could have changed
+    of the runner's own state (cwd, sys.path, environment, recursion limit, builtins, new `sys`
+    attributes), and runs the tests again, outcomes only, with stdout and stderr going nowhere.
+    What it does not reset is the state of library modules the tests changed: that could only
+    sway the strength check of the sample itself, which its own tests decide anyway. A second
+    phase that is undecided (leftovers included) or does not finish runs again in a fresh runner
+    (`runner.run_phases`)."""
+    workdir = os.path.dirname(test_file)
+    before = _snapshot(workdir)
     try:
-        _run(test_file, channel, outcomes_only)
+        if offset is None:
+            raise Undecided("the worker could not measure pytest's stack")
+        _offset_recursion_limit(offset)
+        passed = _run(test_file, channel, outcomes_only)
+        if chain is not None and passed:
+            _next_phase(test_file, channel, chain, before)
     except Undecided as why:
         channel.send({"t": "undecided", "why": _clip(str(why), 200), "failed": why.failed})
     _leave()
 
 
-def _run(test_file: str, channel: Channel, outcomes_only: bool) -> None:
-    if offset is None:
-        raise Undecided("the worker could not measure pytest's stack")
-    _offset_recursion_limit(offset)
+def _run(test_file: str, channel: Channel, outcomes_only: bool) -> bool:
+    """One phase; whether every test passed."""
     workdir, filename = os.path.split(test_file)
     sys.path.insert(0, workdir)  # as pytest's default import mode (prepend) does
     try:
@@ -215,6 +249,105 @@ def _run(test_file: str, channel: Channel, outcomes_only: bool) -> None:
         }
         channel.send({"t": "case", "id": nodeid, **case})
     channel.send({"t": "end", "exitstatus": 1 if failed else 0})
+    return not failed
+
+
+# The places a run can leave something in, besides its own memory: the work dir, /tmp, /dev/shm
+# and /dev/mqueue (listed), and System V IPC objects.
+SCRATCH = ("/tmp", "/dev/shm", "/dev/mqueue")
+SYSV_IPC = ("/proc/sysvipc/shm", "/proc/sysvipc/sem", "/proc/sysvipc/msg")
+
+
+def _snapshot(workdir: str) -> dict[str, Any]:
+    """The runner's state before the sample's code first runs (trusted)."""
+    return {
+        "workdir": workdir,
+        "path": list(sys.path),
+        "environ": dict(os.environ),
+        "limit": sys.getrecursionlimit(),
+        "modules": set(sys.modules),
+        "builtins": dict(vars(builtins)),
+        "sys": set(vars(sys)),
+        "places": _places(workdir),
+    }
+
+
+def _places(workdir: str) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for path in (workdir, *SCRATCH):
+        try:
+            seen[path] = sorted(os.listdir(path))
+        except OSError:
+            seen[path] = None
+    for path in SYSV_IPC:
+        try:
+            with open(path) as fh:
+                seen[path] = fh.read().splitlines()[1:]
+        except OSError:
+            seen[path] = None
+    return seen
+
+
+def _leftovers(before: dict[str, Any]) -> str | None:
+    """What the first phase left that could reach into the second, if anything."""
+    if len(os.listdir("/proc/self/task")) > 1:
+        return "a thread running"
+    me = os.getpid()
+    if any(p.isdigit() and int(p) not in (1, me) for p in os.listdir("/proc")):
+        return "a process running"
+    places = _places(before["workdir"])
+    changed = next((p for p, seen in places.items() if seen != before["places"][p]), None)
+    return None if changed is None else f"something in {changed}"
+
+
+def _next_phase(
+    test_file: str, channel: Channel, files: dict[str, str], before: dict[str, Any]
+) -> None:
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:  # the sample replaced or broke them
+        pass
+    channel.send({"t": "next"})
+    try:
+        left = _leftovers(before)
+    except BaseException as exc:  # /proc unreadable, say: nothing can be ruled out
+        left = f"nothing that can be checked ({type(exc).__name__})"
+    if left is not None:
+        raise Undecided(f"the first phase left {left}")
+    workdir = before["workdir"]
+    try:
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(quiet, 1)
+        os.dup2(quiet, 2)
+        os.close(quiet)
+        os.chdir(workdir)
+        sys.path[:] = before["path"]
+        os.environ.clear()
+        os.environ.update(before["environ"])
+        _reset_recursion_limit(before["limit"])
+        for name in set(vars(sys)) - before["sys"]:
+            delattr(sys, name)
+        table = vars(builtins)
+        for name in set(table) - set(before["builtins"]):
+            del table[name]
+        table.update(before["builtins"])
+        # Modules imported since: all but the libraries (files outside the work dir) go.
+        for name in set(sys.modules) - before["modules"]:
+            origin = getattr(sys.modules[name], "__file__", None)
+            if not isinstance(origin, str) or origin.startswith(workdir + os.sep):
+                del sys.modules[name]
+        importlib.invalidate_caches()
+        linecache.clearcache()
+        for name, text in files.items():
+            with open(
+                os.path.join(workdir, name), "w", encoding="utf-8", errors="surrogatepass"
+            ) as fh:
+                fh.write(text)
+    except BaseException as exc:
+        raise Undecided(f"could not reset the runner: {type(exc).__name__}") from None
+    channel.send({"t": "start"})
+    _run(test_file, channel, outcomes_only=True)
 
 
 def _describe(exc: Exception) -> str:

@@ -111,14 +111,21 @@ def run_phases(
     A phase is the sample's run, then, if it passed cleanly, the request's `then` (the strength
     check's stubbed solution). With `fast`, each phase first runs on the fast path
     (`sandbox/fastpath.py`); when that is undecided, the phase runs again under pytest, and a
-    sample whose tests failed there and pass under pytest is marked `fast_failed` (flaky)."""
+    sample whose tests failed there and pass under pytest is marked `fast_failed` (flaky). A
+    fast-path run carries the next phase's files (`chain`): when its tests all pass, the next
+    phase runs in the same runner (`fastpath.run`), and only if that is undecided or does not
+    finish does it run again, in a fresh runner."""
     phases = [request]
     if request.get("then"):
         phases.append({**request, **request["then"]})
     results: list[dict[str, Any]] = []
     phase, under_pytest, fast_failed = 0, not fast, False
     while True:
-        result, messages = run_one({**phases[phase], "fast": not under_pytest})
+        spec = {**phases[phase], "fast": not under_pytest}
+        if spec["fast"] and phase + 1 < len(phases):
+            spec["chain"] = phases[phase + 1]["files"]
+        result, messages = run_one(spec)
+        result, messages, chained = _split_chain(result, messages)
         undecided = next((m for m in messages or () if m.get("t") == "undecided"), None)
         if undecided is not None and not under_pytest and not result["stopped"]:
             fast_failed = bool(undecided.get("failed"))
@@ -130,10 +137,56 @@ def run_phases(
         clean = messages is not None and clean_pass(messages, result["runner"].get("status"))
         if result.pop("stopped") or phase + 1 == len(phases) or not clean:
             break
+        if chained is not None:
+            results.append(chained)
+            break
         phase, under_pytest = phase + 1, not fast
     if len(results) > 1:
         results[0]["next"] = results[1]
     return results[0]
+
+
+def _split_chain(
+    result: dict[str, Any], messages: list[dict[str, Any]] | None
+) -> tuple[dict[str, Any], list[dict[str, Any]] | None, dict[str, Any] | None]:
+    """A run that went on to the next phase (`next` in its messages), as the two runs it stands
+    for: the first, and the second if it finished. The first ended cleanly where the runner said
+    `next` (the runner says so only then), so its status is 0 whatever the second did, and a
+    timeout is the second's; output the second wrote went nowhere."""
+    at = next((i for i, m in enumerate(messages or ()) if m.get("t") == "next"), None)
+    if messages is None or at is None or not clean_pass(messages[:at], 0):
+        return result, messages, None
+    head, tail = messages[:at], messages[at + 1 :]
+    # Which of the channel's messages each stands for: a host that reads the channel again (the
+    # Docker backend's) takes that slice.
+    first = {
+        **result,
+        "part": [0, at],
+        "timed_out": False,
+        "stopped": result["output_exceeded"],
+        "runner": {**result["runner"], "status": 0},
+    }
+    kinds = [m.get("t") for m in tail]
+    finished = (
+        "end" in kinds
+        and "undecided" not in kinds
+        and not result["stopped"]
+        and result["runner"].get("status") == 0
+    )
+    if not finished:
+        return first, head, None
+    second = {
+        **result,
+        "part": [at + 1, len(messages)],
+        "stdout": "",
+        "stderr": "",
+        "stdout_bytes": 0,
+        "stderr_bytes": 0,
+    }
+    second.pop("stopped")
+    if "messages" in result:
+        first["messages"], second["messages"] = head, tail
+    return first, head, second
 
 
 class Reporter:

@@ -16,7 +16,7 @@ read through /proc, by an unprivileged process of the same uid. Per sample:
     and the sample's SysV IPC objects removed.
 
 A sample's runs (the fast path, pytest, the strength check: `runner.run_phases`) follow one another
-this way. What a wipe cannot undo (anything it failed to remove, the container's OOM or process-limit
+this way, except that a fast-path run that passes goes on to the strength check itself. What a wipe cannot undo (anything it failed to remove, the container's OOM or process-limit
 counters moving, a timeout) is reported as `dirty`, and the host replaces the container after the
 sample; a wipe that failed also ends the sample's runs in this container.
 
@@ -277,10 +277,12 @@ class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an
     """Raised in the forked runner to unwind, through the server's frames, back into the warm
     pytest session waiting at collection, which then collects and runs the sample's tests."""
 
-    def __init__(self, channel: object, outcomes_only: bool = False, fast: bool = False) -> None:
+    def __init__(self, channel: object, request: dict | None = None) -> None:
+        request = request or {}
         self.channel = channel
-        self.outcomes_only = outcomes_only
-        self.fast = fast
+        self.outcomes_only = bool(request.get("outcomes_only"))
+        self.fast = bool(request.get("fast"))
+        self.chain = request.get("chain")  # the next phase's files (fastpath.run)
 
 
 def _runner(fds: tuple[int, int, int], key: bytes, limits: dict, request: dict) -> None:
@@ -315,9 +317,7 @@ def _runner(fds: tuple[int, int, int], key: bytes, limits: dict, request: dict) 
         sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
         channel = runner.Channel(RESULT_FD, key)
         if session_ready and request["test_file"] == getattr(runner, "TESTS_FILE", None):
-            raise BecomeRunner(
-                channel, bool(request.get("outcomes_only")), bool(request.get("fast"))
-            )
+            raise BecomeRunner(channel, request)
         runner.run_pytest(os.path.join(WORK, request["test_file"]), WORK, channel)
         sys.stdout.flush()
         sys.stderr.flush()
@@ -439,7 +439,10 @@ class ForkServer:
             turn.channel.send({"t": "start"})
             if turn.fast:
                 fastpath.run(
-                    os.path.join(WORK, runner.TESTS_FILE), turn.channel, turn.outcomes_only
+                    os.path.join(WORK, runner.TESTS_FILE),
+                    turn.channel,
+                    turn.outcomes_only,
+                    turn.chain,
                 )
             return None  # pytest goes on to collect /sandbox/work/test_solution.py
         os._exit(0)

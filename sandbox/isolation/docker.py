@@ -193,6 +193,8 @@ class DockerBackend:
         """One run's reply from the container server, as the verifier reads results."""
         raw = base64.b64decode(reply.get("channel", ""))
         messages, problem = runner.read_channel(raw, key)
+        if "part" in reply and problem is None:  # one of two phases that shared a runner
+            messages = messages[slice(*reply["part"])]
         if reply.get("channel_exceeded", False):
             problem = "the result channel carried more than the runner ever writes"
         oom = reply.get("oom_kills")

@@ -32,12 +32,12 @@ class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an
     """Raised in a forked runner to unwind, through the worker's frames, back into the warm
     pytest session, which then collects and runs the sample's tests."""
 
-    def __init__(
-        self, channel: runner.Channel, outcomes_only: bool = False, fast: bool = False
-    ) -> None:
+    def __init__(self, channel: runner.Channel, request: dict[str, Any] | None = None) -> None:
+        request = request or {}
         self.channel = channel
-        self.outcomes_only = outcomes_only
-        self.fast = fast
+        self.outcomes_only = bool(request.get("outcomes_only"))
+        self.fast = bool(request.get("fast"))
+        self.chain: dict[str, str] | None = request.get("chain")  # the next phase's files
 
 
 class Runs:
@@ -228,9 +228,7 @@ class Runs:
             sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
             channel = runner.Channel(RESULT_FD, key)
             if self.session_ready and request["test_file"] == runner.TESTS_FILE:
-                raise BecomeRunner(
-                    channel, bool(request.get("outcomes_only")), bool(request.get("fast"))
-                )
+                raise BecomeRunner(channel, request)
             runner.run_pytest(os.path.join(workdir, request["test_file"]), workdir, channel)
             os._exit(0)  # not reached: the reporter exits when the session finishes
         except BecomeRunner:

@@ -16,7 +16,8 @@ session configured for the paths samples see and parked at collection. Per run i
 When the runner ends, times out or floods its output, the worker's kill(-1, SIGKILL) ends every
 other process of its pid namespace, daemons that double-forked and called setsid too, and reaps
 them; the tmpfs and the IPC objects go with the last process of their namespaces. A sample's runs
-(the fast path, pytest, the strength check) are separate runners, one after the other.
+(the fast path, pytest, the strength check) are separate runners, one after the other, except that
+a fast-path run that passes goes on to the strength check itself (`fastpath.run`).
 """
 
 from __future__ import annotations
@@ -221,7 +222,10 @@ class ForkServer:
             turn.channel.send({"t": "start"})
             if turn.fast:
                 fastpath.run(
-                    os.path.join(WORK, runner.TESTS_FILE), turn.channel, turn.outcomes_only
+                    os.path.join(WORK, runner.TESTS_FILE),
+                    turn.channel,
+                    turn.outcomes_only,
+                    turn.chain,
                 )
             return None  # pytest goes on to collect /sandbox/work/test_solution.py
         self.worker.close()

@@ -147,6 +147,14 @@ def test_the_stub_run_follows_a_clean_pass_in_the_same_sandbox(backend_name):
         result = backend.run(request("def add(a, b):\n    return a - b\n"))
         assert "assert -1 == 5" in py.judge_run(result, limits).tests.cases[0].message
         assert "next" not in result
+        # On the fast path the stub run goes on in the same runner ("part": its share of the
+        # runner's messages), with the same outcomes.
+        fast = request("def add(a, b):\n    return a + b\n") | {"fast": True}
+        result = backend.run(fast)
+        assert py.judge_run(result, limits).passed
+        assert result["next"]["part"][0] == result["part"][1] + 1
+        stub = py.judge_run(result["next"], limits)
+        assert {c.name: c.outcome for c in stub.tests.cases} == outcomes
     finally:
         backend.close()
 

@@ -89,6 +89,19 @@ def test_test_functions_from_other_files_are_left_to_pytest():
 # The same verdicts as pytest -------------------------------------------------------------------
 ADD = "def add(a, b):\n    return a + b\n"
 DEPTH = "def depth(n):\n    return 0 if n == 0 else 1 + depth(n - 1)\n"
+LEAVES = """\
+import builtins, ctypes, os, subprocess, sys, threading, time, types
+from solution import add
+
+def msgget():
+    ctypes.CDLL(None).msgget(0, 0o1600)  # IPC_PRIVATE, IPC_CREAT
+
+def test_add():
+    if {seen}:
+        return
+    {leave}
+    assert add(2, 3) == 5
+"""
 SAMPLES = {
     "passes": (ADD, "from solution import add\n\ndef test_add():\n    assert add(2, 3) == 5\n"),
     "fails": (ADD, "from solution import add\n\ndef test_add():\n    assert add(2, 3) == 6\n"),
@@ -138,6 +151,41 @@ SAMPLES = {
         "from solution import add\n\ndef test_runs():\n    add(1, 2)\n\n"
         "def test_value():\n    assert add(1, 2) == 3\n",
     ),
+    # The strength check runs in the same runner, right after a pass (`chain`): what the first
+    # run leaves must not sway the second. Each test returns early, passing even on stubs, when
+    # it sees what an earlier run of it left behind; in a fresh runner it sees nothing.
+    **{
+        f"leaves_{name}": (ADD, LEAVES.format(seen=seen, leave=leave))
+        for name, (seen, leave) in {
+            "a_file_in_the_work_dir": ("os.path.exists('seen')", "open('seen', 'w').close()"),
+            "a_file_in_tmp": ("os.path.exists('/tmp/seen')", "open('/tmp/seen', 'w').close()"),
+            "a_file_in_dev_shm": (
+                "os.path.exists('/dev/shm/seen')",
+                "open('/dev/shm/seen', 'w').close()",
+            ),
+            "its_solution_changed": (
+                "'seen' in open('solution.py').read()",
+                "open('solution.py', 'a').write('# seen')",
+            ),
+            "an_environment_variable": ("'SEEN' in os.environ", "os.environ['SEEN'] = '1'"),
+            "another_cwd": ("not os.path.exists('solution.py')", "os.chdir('/')"),
+            "a_sys_path_entry": ("'/seen' in sys.path", "sys.path.append('/seen')"),
+            "a_sys_attribute": ("hasattr(sys, 'seen')", "sys.seen = 1"),
+            "a_builtin": ("hasattr(builtins, 'seen')", "builtins.seen = 1"),
+            "a_replaced_builtin": ("builtins.ascii is repr", "builtins.ascii = repr"),
+            "a_module": ("'seen' in sys.modules", "sys.modules['seen'] = types.ModuleType('seen')"),
+            "a_recursion_limit": ("sys.getrecursionlimit() == 1234", "sys.setrecursionlimit(1234)"),
+            "a_thread": (
+                "threading.active_count() > 1",
+                "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()",
+            ),
+            "a_process": (
+                "len([p for p in os.listdir('/proc') if p.isdigit()]) > 2",
+                "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])",
+            ),
+            "an_ipc_object": ("len(open('/proc/sysvipc/msg').readlines()) > 1", "msgget()"),
+        }.items()
+    },
     # Near the recursion limit: pytest's frames sit below the test; the fast path's do not.
     **{
         f"recursion_{n}": (
