@@ -51,9 +51,6 @@ class Verifier:
         self._all: list[Backend] = []
         self._lock = threading.Lock()
         self._closed = False
-        # Start the first worker now, so a machine that refuses isolation fails before any work.
-        self._backends.put(self._new_backend(0))
-        self._started = 1
         self._executor = (
             ThreadPoolExecutor(self.options.jobs, thread_name_prefix="assay-verify")
             if self.options.jobs > 1
@@ -61,12 +58,36 @@ class Verifier:
         )
         self._inbox: queue.Queue[tuple[Sample, Future[Verdict]] | None] = queue.Queue()
         self._batcher: threading.Thread | None = None
+        # All workers start now, side by side, so that they are warm when samples arrive; the
+        # constructor waits for the first, so a machine that refuses isolation fails before any
+        # work. A worker that fails to start in the background is started again when needed.
+        self._started = self.options.jobs
+        self._starters = [
+            threading.Thread(target=self._prestart, args=(slot,), daemon=True)
+            for slot in range(1, self.options.jobs)
+        ]
+        for starter in self._starters:
+            starter.start()
+        try:
+            self._backends.put(self._new_backend(0))
+        except BaseException:
+            self.close()
+            raise
 
     def _new_backend(self, slot: int) -> Backend:
         backend = self._factory(self.options, slot)
         with self._lock:
             self._all.append(backend)
         return backend
+
+    def _prestart(self, slot: int) -> None:
+        try:
+            backend = self._new_backend(slot)
+        except Exception:
+            with self._lock:
+                self._started -= 1
+            return
+        self._backends.put(backend)
 
     def _acquire(self) -> Backend:
         with self._lock:
@@ -262,6 +283,8 @@ class Verifier:
             self._batcher.join()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
+        for starter in self._starters:
+            starter.join()
         with self._lock:
             backends, self._all = list(self._all), []
         for backend in backends:

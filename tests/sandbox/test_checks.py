@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 
@@ -328,3 +329,28 @@ def test_python_api_verify_returns_verdicts_in_order():
         ("syntax", "syntax"),
     ]
     assert Verdict.from_dict(verdicts[1].to_dict()) == verdicts[1]
+
+
+def test_every_worker_starts_up_front_and_one_that_fails_to_is_started_again_later():
+    from sandbox.pool import make_backend
+
+    calls: list[int] = []
+
+    def flaky_factory(options: VerifyOptions, slot: int):
+        calls.append(slot)
+        if slot == 1 and calls.count(1) == 1:
+            raise OSError("no room for a second worker right now")
+        return make_backend(options, slot)
+
+    with Verifier(VerifyOptions(jobs=2), backend_factory=flaky_factory) as verifier:
+        deadline = time.monotonic() + 10
+        while len(calls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sorted(calls) == [0, 1]  # both were started by the constructor
+        slow = "import time\n\n" + TESTS + "    time.sleep(0.2)\n"  # runs overlap
+        samples = [
+            Sample(solution="def add(a, b):\n    return a + b\n", tests=slow, id=str(i))
+            for i in range(6)
+        ]
+        assert all(v.passed for v in verifier.verify(samples))
+    assert calls.count(1) == 2  # the failed one was started again when work needed it
