@@ -106,7 +106,8 @@ def run_phases(
 ) -> dict[str, Any]:
     """A sample's runs, one after the other, each in a fresh runner on a fresh work dir (trusted
     side; both backends' servers use it). `run_one(spec)` returns a run's result (with `stopped`:
-    it timed out or flooded) and its authenticated messages, or None for a channel that failed.
+    it timed out or flooded; and `final`, if present and true: no further run may follow in this
+    sandbox instance) and its authenticated messages, or None for a channel that failed.
 
     A phase is the sample's run, then, if it passed cleanly, the request's `then` (the strength
     check's stubbed solution). With `fast`, each phase first runs on the fast path
@@ -126,8 +127,11 @@ def run_phases(
             spec["chain"] = phases[phase + 1]["files"]
         result, messages = run_one(spec)
         result, messages, chained = _split_chain(result, messages)
+        # Stopped: it timed out or flooded. Final: no run may follow in this sandbox instance.
+        stopped, final = result.pop("stopped"), result.pop("final", False)
+        ended = stopped or final
         undecided = next((m for m in messages or () if m.get("t") == "undecided"), None)
-        if undecided is not None and not under_pytest and not result["stopped"]:
+        if undecided is not None and not under_pytest and not ended:
             fast_failed = bool(undecided.get("failed"))
             under_pytest = True  # the same phase again, under pytest
             continue
@@ -135,7 +139,7 @@ def run_phases(
             result["fast_failed"] = True
         results.append(result)
         clean = messages is not None and clean_pass(messages, result["runner"].get("status"))
-        if result.pop("stopped") or phase + 1 == len(phases) or not clean:
+        if ended or phase + 1 == len(phases) or not clean:
             break
         if chained is not None:
             results.append(chained)
@@ -184,6 +188,7 @@ def _split_chain(
         "stderr_bytes": 0,
     }
     second.pop("stopped")
+    second.pop("final", None)
     if "messages" in result:
         first["messages"], second["messages"] = head, tail
     return first, head, second

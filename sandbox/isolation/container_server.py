@@ -218,11 +218,9 @@ def run_sample(request: dict) -> dict:
         if result["dirty"]:
             dirty.append(result["dirty"])
         result["stopped"] = (
-            result["timed_out"]
-            or result["output_exceeded"]
-            or result["channel_exceeded"]
-            or not result.pop("reusable")
+            result["timed_out"] or result["output_exceeded"] or result["channel_exceeded"]
         )
+        result["final"] = not result.pop("reusable")  # a wipe failed: no more runs in here
         messages, problem = runner.read_channel(base64.b64decode(result["channel"]), key)
         return result, None if problem or result["channel_exceeded"] else messages
 

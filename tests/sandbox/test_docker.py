@@ -320,3 +320,35 @@ def test_same_verdicts_as_the_process_backend_on_hostile_samples():
         assert dv.stage in expected, (name, "docker", dv.stage, dv.reason)
         if name != "fork_bomb":  # how a fork bomb ends depends on timing, on any backend
             assert key(p) == key(dv), (name, key(p), key(dv))
+
+
+def test_a_wipe_that_fails_ends_the_samples_runs_in_that_container(backend):
+    # A tree too deep for the server's wipe, left in /tmp by a test that passes: the stub run (the
+    # strength check) must not follow in that container, and must not see the tree.
+    tests = d("""
+        import os
+        from solution import add
+
+        def test_add():
+            if os.path.exists("/tmp/d"):
+                return  # passes on stubs, if the tree leaked
+            os.chdir("/tmp")
+            for _ in range(600):
+                os.mkdir("d" * 20)
+                os.chdir("d" * 20)
+            assert add(2, 3) == 5
+        """)
+    sample = Sample(solution=ADD_OK, tests=tests)
+    request = py.test_request(sample, LIMITS) | {"fast": True}
+    request["then"] = {
+        "files": {"solution.py": py.stub_solution(ADD_OK), "test_solution.py": tests},
+        "outcomes_only": True,
+    }
+    before = backend.container_ids
+    result = backend.run(request)
+    assert py.judge_run(result, LIMITS).passed
+    assert "next" not in result  # no second run in the container the wipe failed on
+    assert backend.container_ids[:1] != before  # that container was replaced
+    with Verifier(VerifyOptions(sandbox="docker", limits=LIMITS)) as verifier:
+        (verdict,) = verifier.verify([sample])
+    assert verdict.passed and verdict.weak_tests == [], verdict
