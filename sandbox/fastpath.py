@@ -199,14 +199,13 @@ def run(
     sway the strength check of the sample itself, which its own tests decide anyway. A second
     phase that is undecided (leftovers included) or does not finish runs again in a fresh runner
     (`runner.run_phases`)."""
-    workdir = os.path.dirname(test_file)
-    before = _snapshot(workdir)
+    before = None if chain is None else _snapshot(os.path.dirname(test_file))
     try:
         if offset is None:
             raise Undecided("the worker could not measure pytest's stack")
         _offset_recursion_limit(offset)
         passed = _run(test_file, channel, outcomes_only)
-        if chain is not None and passed:
+        if before is not None and chain is not None and passed:
             _next_phase(test_file, channel, chain, before)
     except Undecided as why:
         channel.send({"t": "undecided", "why": _clip(str(why), 200), "failed": why.failed})
@@ -253,7 +252,8 @@ def _run(test_file: str, channel: Channel, outcomes_only: bool) -> bool:
 
 
 # The places a run can leave something in, besides its own memory: the work dir, /tmp, /dev/shm
-# and /dev/mqueue (listed), and System V IPC objects.
+# and /dev/mqueue (listed), and System V IPC objects. The work dir's files are rewritten before the
+# second phase; as no name was added or removed, the import system's cached listing still holds.
 SCRATCH = ("/tmp", "/dev/shm", "/dev/mqueue")
 SYSV_IPC = ("/proc/sysvipc/shm", "/proc/sysvipc/sem", "/proc/sysvipc/msg")
 
@@ -272,17 +272,11 @@ def _snapshot(workdir: str) -> dict[str, Any]:
     }
 
 
-def _places(workdir: str) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
+def _places(workdir: str) -> dict[str, list[str] | None]:
+    seen: dict[str, list[str] | None] = {}
     for path in (workdir, *SCRATCH):
         try:
             seen[path] = sorted(os.listdir(path))
-        except OSError:
-            seen[path] = None
-    for path in SYSV_IPC:
-        try:
-            with open(path) as fh:
-                seen[path] = fh.read().splitlines()[1:]
         except OSError:
             seen[path] = None
     return seen
@@ -297,7 +291,16 @@ def _leftovers(before: dict[str, Any]) -> str | None:
         return "a process running"
     places = _places(before["workdir"])
     changed = next((p for p, seen in places.items() if seen != before["places"][p]), None)
-    return None if changed is None else f"something in {changed}"
+    if changed is not None:
+        return f"something in {changed}"
+    for path in SYSV_IPC:  # a run starts with none: a fresh IPC namespace, or a wiped container
+        try:
+            with open(path) as fh:
+                if len(fh.read().splitlines()) > 1:
+                    return "a System V IPC object"
+        except FileNotFoundError:
+            pass
+    return None
 
 
 def _next_phase(
@@ -323,8 +326,9 @@ def _next_phase(
         os.close(quiet)
         os.chdir(workdir)
         sys.path[:] = before["path"]
-        os.environ.clear()
-        os.environ.update(before["environ"])
+        if os.environ != before["environ"]:
+            os.environ.clear()
+            os.environ.update(before["environ"])
         _reset_recursion_limit(before["limit"])
         for name in set(vars(sys)) - before["sys"]:
             delattr(sys, name)
@@ -337,7 +341,6 @@ def _next_phase(
             origin = getattr(sys.modules[name], "__file__", None)
             if not isinstance(origin, str) or origin.startswith(workdir + os.sep):
                 del sys.modules[name]
-        importlib.invalidate_caches()
         linecache.clearcache()
         for name, text in files.items():
             with open(
