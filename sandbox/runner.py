@@ -170,6 +170,8 @@ def _split_chain(
         "stopped": result["output_exceeded"],
         "runner": {**result["runner"], "status": 0},
     }
+    if "messages" in result:
+        first["messages"] = head
     kinds = [m.get("t") for m in tail]
     finished = (
         "end" in kinds
@@ -190,7 +192,7 @@ def _split_chain(
     second.pop("stopped")
     second.pop("final", None)
     if "messages" in result:
-        first["messages"], second["messages"] = head, tail
+        second["messages"] = tail
     return first, head, second
 
 

@@ -354,3 +354,20 @@ def test_every_worker_starts_up_front_and_one_that_fails_to_is_started_again_lat
         ]
         assert all(v.passed for v in verifier.verify(samples))
     assert calls.count(1) == 2  # the failed one was started again when work needed it
+
+
+def test_a_stub_run_that_times_out_in_the_same_runner_leaves_the_pass_alone(backend_name):
+    # The tests pass; against stubs, test_b never ends. The stub run rides in the runner that ran
+    # the tests, so the timeout hits there first, and then again in a fresh runner.
+    tests = TESTS + "\n\ndef test_b():\n    while add(1, 1) is None:\n        pass\n"
+    options = VerifyOptions(sandbox=backend_name, limits=Limits(timeout_s=1.5))
+    with Verifier(options) as verifier:
+        (verdict,) = verifier.verify(
+            [Sample(solution="def add(a, b):\n    return a + b\n", tests=tests)]
+        )
+    assert verdict.passed, verdict.reason
+    assert [(c.name, c.outcome) for c in verdict.tests.cases] == [
+        ("test_add", "passed"),
+        ("test_b", "passed"),
+    ]
+    assert verdict.weak_tests == []
