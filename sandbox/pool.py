@@ -131,13 +131,20 @@ class Verifier:
 
     def _test(self, sample: Sample, pre: Verdict | None, lint: list) -> Verdict:
         started = time.monotonic()
+        stubbed = None
+        if pre is None and self.options.strength_check:
+            try:
+                stubbed = py.stub_solution(sample.solution)
+            except Exception as exc:  # on code that compiled: the parser's fault, not the sample's
+                reason = f"the strength check could not stub the solution: {type(exc).__name__}"
+                pre = Verdict(passed=False, stage="error", reason=f"{reason}: {exc}"[:500])
+                pre.lint = lint
         if pre is not None:
             verdict = pre
         else:
             limits = self.options.limits
             request = py.test_request(sample, limits)
             request["fast"] = self.options.fast_path
-            stubbed = py.stub_solution(sample.solution) if self.options.strength_check else None
             if stubbed is not None:
                 # Backends that can run the strength check in the same sandbox instance, right
                 # after a clean pass, return it as `next`; others ignore it and get a second run.

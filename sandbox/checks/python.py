@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
@@ -137,31 +138,65 @@ def lint_verdict(messages: list[LintMessage]) -> Verdict | None:
 
 
 # The strength check -----------------------------------------------------------------------------
-class _Stubber(ast.NodeTransformer):
-    def __init__(self) -> None:
-        self.count = 0
-
-    def _stub(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
-        self.count += 1
-        body: list[ast.stmt] = []
-        if ast.get_docstring(node, clean=False) is not None:
-            body.append(node.body[0])
-        body.append(ast.Return(value=ast.Constant(value=None)))
-        node.body = body
-        return node
-
-    visit_FunctionDef = _stub
-    visit_AsyncFunctionDef = _stub
+# CPython 3.11's ast.parse keeps its recursion depth per interpreter, not per thread: two threads
+# parsing at once can fail with "SystemError: AST constructor recursion depth mismatch" (the pool
+# builds stubs on its worker threads).
+_PARSING = threading.Lock()
 
 
 def stub_solution(solution: str) -> str | None:
-    """The solution with every function's body replaced by `return None`; None if it has none."""
-    tree = ast.parse(solution)
-    stubber = _Stubber()
-    tree = stubber.visit(tree)
-    if stubber.count == 0:
+    """The solution with every function's body replaced by `return None` (a docstring stays);
+    None if it has no function. Each body is replaced where the parser says it lies, so the rest
+    of the text (signatures, decorators, classes, module code) stays exactly as written."""
+    with _PARSING:
+        tree = ast.parse(solution)
+    functions = _outermost_functions(tree)
+    if not functions:
         return None
-    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+    if "\r" in solution:  # line ends the parser counts differently from str.split("\n")
+        for function in functions:
+            kept = function.body[:1] if ast.get_docstring(function, clean=False) is not None else []
+            function.body = [*kept, ast.Return(ast.Constant(None))]
+        return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+    lines = solution.split("\n")
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+
+    def at(lineno: int, col: int) -> int:  # the parser's (line, UTF-8 byte column) as an index
+        line = lines[lineno - 1]
+        column = col if line.isascii() else len(line.encode("utf-8")[:col].decode("utf-8"))
+        return starts[lineno - 1] + column
+
+    edits = []
+    for function in functions:
+        body = function.body
+        if ast.get_docstring(function, clean=False) is not None:
+            docstring, body = body[0], body[1:]
+            if not body:  # the docstring alone: a statement after it, on its line
+                end = at(docstring.end_lineno or 0, docstring.end_col_offset or 0)
+                edits.append((end, end, "; return None"))
+                continue
+        first, last = body[0], body[-1]
+        start = at(first.lineno, first.col_offset)
+        edits.append((start, at(last.end_lineno or 0, last.end_col_offset or 0), "return None"))
+    for start, end, text in sorted(edits, reverse=True):
+        solution = solution[:start] + text + solution[end:]
+    return solution
+
+
+def _outermost_functions(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Functions not inside another function (methods included); a loop, not recursion, as the
+    tree can be deeper than Python's recursion limit."""
+    found: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    todo = [tree]
+    while todo:
+        for child in ast.iter_child_nodes(todo.pop()):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.append(child)
+            else:
+                todo.append(child)
+    return found
 
 
 # Running tests ----------------------------------------------------------------------------------

