@@ -226,10 +226,11 @@ def test_verifier_close_removes_every_container(client):
     options = VerifyOptions(sandbox="docker", jobs=2, limits=LIMITS, strength_check=False)
     with Verifier(options) as verifier:
         samples = [Sample(solution=ADD_OK, tests=TEST_ADD) for _ in range(4)]
-        assert all(v.passed for v in verifier.verify(samples))
+        verdicts = list(verifier.verify(samples))
+        assert all(v.passed for v in verdicts), [(v.stage, v.reason) for v in verdicts]
         ids = [i for b in verifier._all for i in b.container_ids]
-        assert len(ids) == 2
-    assert not any(exists(client, i) for i in ids)
+        assert len(ids) == 2, ids
+    assert [i for i in ids if exists(client, i)] == []
 
 
 # Parity with the process backend ----------------------------------------------------------------
