@@ -37,7 +37,7 @@ import time
 import types
 from typing import Any
 
-from sandbox.runner import MAX_CASES, Channel, _clip
+from sandbox.runner import MAX_CASES, TESTS_FILE, Channel, _clip
 
 # Names that make pytest do more than call functions: xunit fixtures, collection control, plugins.
 BLOCKERS = frozenset(
@@ -97,6 +97,18 @@ def probe_module(fd: int) -> str:
         "def test_depth():\n    sys.setrecursionlimit(PROBE_LIMIT)\n"
         f"    os.write({fd}, str(PROBE_LIMIT - available_depth()).encode())\n"
     )
+
+
+def enter_probe(workdir: str, fd: int) -> int:
+    """In the child that probes a pytest session (trusted): `workdir` (made, empty) holds the
+    probe as the tests file and is the cwd; stdout goes nowhere. Returns that quiet descriptor,
+    for the probe run's channel."""
+    os.chdir(workdir)
+    with open(os.path.join(workdir, TESTS_FILE), "w") as fh:
+        fh.write(probe_module(fd))
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    return quiet
 
 
 def _depth() -> int:  # called where a test function is called, as test_depth is under pytest

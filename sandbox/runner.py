@@ -14,7 +14,9 @@ import hashlib
 import hmac
 import json
 import os
+import resource
 import sys
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -69,6 +71,44 @@ def read_channel(raw: bytes, key: bytes) -> tuple[list[dict[str, Any]], str | No
             return messages, "result messages out of sequence"
         messages.append(message)
     return messages, None
+
+
+RESULT_FD = 3  # where a runner writes its authenticated messages
+
+
+def attach_streams(result_w: int, out_w: int, err_w: int) -> None:
+    """In a forked runner: its own session, stdin from /dev/null, stdout and stderr and the result
+    channel on the pipes the server reads, and no other descriptor of the server's."""
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(out_w, 1)
+    os.dup2(err_w, 2)
+    os.dup2(result_w, RESULT_FD)
+    os.closerange(RESULT_FD + 1, 65536)
+
+
+def sample_rlimits(limits: dict[str, Any]) -> list[tuple[int, tuple[int, int]]]:
+    """The rlimits every backend sets on a runner: CPU time, open files, file size, no core."""
+    cpu = int(limits.get("cpu_s") or limits["timeout_s"]) + 1
+    file_size = limits["file_size_mb"] << 20
+    return [
+        (resource.RLIMIT_CPU, (cpu, cpu + 1)),
+        (resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"])),
+        (resource.RLIMIT_FSIZE, (file_size, file_size)),
+        (resource.RLIMIT_CORE, (0, 0)),
+    ]
+
+
+def settle_in(workdir: str, tmpdir: str, user: str) -> None:
+    """In a runner about to become the sample: its work dir, its environment and nothing of the
+    caller's, no bytecode written, only absolute existing paths on sys.path."""
+    os.chdir(workdir)
+    os.environ.clear()
+    os.environ.update(sample_environment(workdir, tmpdir, user))
+    tempfile.tempdir = None
+    sys.dont_write_bytecode = True
+    sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
 
 
 def sample_environment(home: str, tmpdir: str, user: str) -> dict[str, str]:

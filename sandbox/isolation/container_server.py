@@ -37,7 +37,6 @@ import signal
 import stat
 import struct
 import sys
-import tempfile
 import time
 import traceback
 import types
@@ -48,7 +47,6 @@ SANDBOX = "/sandbox"  # a size-capped tmpfs; /tmp is a symlink to /sandbox/tmp i
 WORK = "/sandbox/work"  # the sample's directory, the same path as in the process backend
 TMP = "/sandbox/tmp"
 SCRATCH = ("/dev/shm", "/dev/mqueue")  # other places a sample can write to
-RESULT_FD = 3
 PR_SET_DUMPABLE = 4
 USER = "sandbox"
 
@@ -286,34 +284,15 @@ class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an
 def _runner(fds: tuple[int, int, int], key: bytes, limits: dict, request: dict) -> None:
     """The forked child that becomes the sample. Never returns, except by BecomeRunner."""
     try:
-        res_w, out_w, err_w = fds
-        os.setsid()
+        runner.attach_streams(*fds)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         _prctl(PR_SET_DUMPABLE, 1)  # its own /proc entries are its own; the server stays hidden
         with open("/proc/self/oom_score_adj", "w") as fh:
             fh.write("1000")  # the OOM killer takes the sample, never the server
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.dup2(out_w, 1)
-        os.dup2(err_w, 2)
-        os.dup2(res_w, RESULT_FD)
-        os.closerange(RESULT_FD + 1, 65536)
-        cpu = int(limits.get("cpu_s") or limits["timeout_s"]) + 1
-        file_size = limits["file_size_mb"] << 20
-        for which, value in (
-            (resource.RLIMIT_CPU, (cpu, cpu + 1)),
-            (resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"])),
-            (resource.RLIMIT_FSIZE, (file_size, file_size)),
-            (resource.RLIMIT_CORE, (0, 0)),
-        ):
+        for which, value in runner.sample_rlimits(limits):
             resource.setrlimit(which, value)
-        os.chdir(WORK)
-        os.environ.clear()
-        os.environ.update(runner.sample_environment(WORK, "/tmp", USER))
-        tempfile.tempdir = None
-        sys.dont_write_bytecode = True
-        sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
-        channel = runner.Channel(RESULT_FD, key)
+        runner.settle_in(WORK, "/tmp", USER)
+        channel = runner.Channel(runner.RESULT_FD, key)
         if session_ready and request["test_file"] == getattr(runner, "TESTS_FILE", None):
             raise BecomeRunner(channel, request)
         runner.run_pytest(os.path.join(WORK, request["test_file"]), WORK, channel)
@@ -456,11 +435,7 @@ def _measure_depth() -> int | None:
         try:
             wipe()
             os.mkdir(WORK, 0o755)
-            os.chdir(WORK)
-            with open(runner.TESTS_FILE, "w") as fh:
-                fh.write(fastpath.probe_module(w))
-            quiet = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(quiet, 1)
+            quiet = fastpath.enter_probe(WORK, w)
         except BaseException:
             os._exit(1)
         raise BecomeRunner(runner.Channel(quiet, b"probe"))

@@ -25,8 +25,6 @@ from sandbox.isolation import linux, streams
 from sandbox.isolation.cgroups import Cgroups, SampleCgroup, SlotCgroup
 from sandbox.isolation.skeleton import SANDBOX_USER, WORK
 
-RESULT_FD = 3
-
 
 class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an error
     """Raised in a forked runner to unwind, through the worker's frames, back into the warm
@@ -196,37 +194,18 @@ class Runs:
     ) -> None:
         """Drop every privilege and become the sample. Never returns."""
         try:
-            res_w, out_w, err_w = fds
-            os.setsid()
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(devnull, 0)
-            os.dup2(out_w, 1)
-            os.dup2(err_w, 2)
-            os.dup2(res_w, RESULT_FD)
-            os.closerange(RESULT_FD + 1, 65536)
-            cpu = int(limits.get("cpu_s") or limits["timeout_s"]) + 1
-            file_size = limits["file_size_mb"] << 20
-            rlimits = [
-                (resource.RLIMIT_CPU, (cpu, cpu + 1)),
-                (resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"])),
-                (resource.RLIMIT_FSIZE, (file_size, file_size)),
-                (resource.RLIMIT_CORE, (0, 0)),
-                (resource.RLIMIT_NPROC, (limits["processes"], limits["processes"])),
-            ]
+            runner.attach_streams(*fds)
+            rlimits = runner.sample_rlimits(limits)
+            rlimits.append((resource.RLIMIT_NPROC, (limits["processes"], limits["processes"])))
             if self.mode == "weak" and self.cgroups is None:
                 memory = limits["memory_mb"] << 20
                 rlimits.append((resource.RLIMIT_AS, (memory, memory)))
             for which, value in rlimits:
                 resource.setrlimit(which, value)
             self._drop_privileges()
-            os.chdir(workdir)
-            os.environ.clear()
             tmpdir = "/tmp" if self.mode == "full" else os.path.join(workdir, "..", "tmp")
-            os.environ.update(runner.sample_environment(workdir, tmpdir, SANDBOX_USER))
-            tempfile.tempdir = None
-            sys.dont_write_bytecode = True
-            sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
-            channel = runner.Channel(RESULT_FD, key)
+            runner.settle_in(workdir, tmpdir, SANDBOX_USER)
+            channel = runner.Channel(runner.RESULT_FD, key)
             if self.session_ready and request["test_file"] == runner.TESTS_FILE:
                 raise BecomeRunner(channel, request)
             runner.run_pytest(os.path.join(workdir, request["test_file"]), workdir, channel)

@@ -242,11 +242,7 @@ class ForkServer:
                 linux.unshare(linux.CLONE_NEWNS)
                 linux.mount("tmpfs", "/sandbox", "tmpfs", linux.MS_NOSUID, "size=1m")
                 os.mkdir(WORK)
-                os.chdir(WORK)
-                with open(runner.TESTS_FILE, "w") as fh:
-                    fh.write(fastpath.probe_module(w))
-                quiet = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(quiet, 1)
+                quiet = fastpath.enter_probe(WORK, w)
             except BaseException:
                 os._exit(1)
             raise BecomeRunner(runner.Channel(quiet, b"probe"))
