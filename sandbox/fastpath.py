@@ -270,18 +270,34 @@ SCRATCH = ("/tmp", "/dev/shm", "/dev/mqueue")
 SYSV_IPC = ("/proc/sysvipc/shm", "/proc/sysvipc/sem", "/proc/sysvipc/msg")
 
 
-def _snapshot(workdir: str) -> dict[str, Any]:
-    """The runner's state before the sample's code first runs (trusted)."""
+_prepared: dict[str, Any] | None = None
+
+
+def prepare() -> None:
+    """In a fork server, before its first runner: the part of `_snapshot` that is the same for
+    every runner it forks, taken once, so that no runner copies it again (each copy would touch,
+    and so copy, the pages of every module name and builtin)."""
+    global _prepared
+    _prepared = None
+    _prepared = _state()
+
+
+def _state() -> dict[str, Any]:
     return {
-        "workdir": workdir,
         "path": list(sys.path),
-        "environ": dict(os.environ),
+        "environ": dict(os.environ._data),  # type: ignore[attr-defined]
         "limit": sys.getrecursionlimit(),
-        "modules": set(sys.modules),
+        "modules": frozenset(sys.modules),
         "builtins": dict(vars(builtins)),
-        "sys": set(vars(sys)),
-        "places": _places(workdir),
+        "sys": frozenset(vars(sys)),
     }
+
+
+def _snapshot(workdir: str) -> dict[str, Any]:
+    """The runner's state before the sample's code first runs (trusted): `prepare`'s, if the fork
+    server took it (the runner changed none of it since), and the listings of the run's places."""
+    state = _state() if _prepared is None else _prepared
+    return {**state, "workdir": workdir, "places": _places(workdir)}
 
 
 def _places(workdir: str) -> dict[str, list[str] | None]:
@@ -337,19 +353,32 @@ def _next_phase(
         os.dup2(quiet, 2)
         os.close(quiet)
         os.chdir(workdir)
-        sys.path[:] = before["path"]
-        if os.environ != before["environ"]:
-            os.environ.clear()
-            os.environ.update(before["environ"])
+        # Each is compared first, by identity (a sample's object may lie about equality):
+        # restoring what did not change would write to every page it lies on, and each such page
+        # is a copy in a forked runner.
+        path = before["path"]
+        if len(sys.path) != len(path) or any(
+            a is not b for a, b in zip(sys.path, path, strict=True)
+        ):
+            sys.path[:] = path
+        environ = os.environ._data  # type: ignore[attr-defined]
+        if not _same_items(environ, before["environ"]):
+            for name in list(environ):
+                os.unsetenv(name)
+            environ.clear()
+            for name, value in before["environ"].items():
+                os.putenv(name, value)
+                environ[name] = value
         _reset_recursion_limit(before["limit"])
-        for name in set(vars(sys)) - before["sys"]:
+        for name in vars(sys).keys() - before["sys"]:
             delattr(sys, name)
         table = vars(builtins)
-        for name in set(table) - set(before["builtins"]):
-            del table[name]
-        table.update(before["builtins"])
+        if not _same_items(table, before["builtins"]):
+            for name in table.keys() - before["builtins"].keys():
+                del table[name]
+            table.update(before["builtins"])
         # Modules imported since: all but the libraries (files outside the work dir) go.
-        for name in set(sys.modules) - before["modules"]:
+        for name in sys.modules.keys() - before["modules"]:
             origin = getattr(sys.modules[name], "__file__", None)
             if not isinstance(origin, str) or origin.startswith(workdir + os.sep):
                 del sys.modules[name]
@@ -363,6 +392,16 @@ def _next_phase(
         raise Undecided(f"could not reset the runner: {type(exc).__name__}") from None
     channel.send({"t": "start"})
     _run(test_file, channel, outcomes_only=True)
+
+
+_MISSING = object()
+
+
+def _same_items(current: dict[Any, Any], before: dict[Any, Any]) -> bool:
+    """Whether `current` maps the keys of `before` to the very same objects, and no others."""
+    return len(current) == len(before) and all(
+        current.get(key, _MISSING) is value for key, value in before.items()
+    )
 
 
 def _describe(exc: Exception) -> str:

@@ -10,7 +10,6 @@ memory to forge the stream, which is out of reach of accidental reward hacking (
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import os
@@ -34,7 +33,8 @@ def _clip(text: str, limit: int = MAX_FIELD, tail: bool = False) -> str:
 
 
 class Channel:
-    """Writes `seq`-numbered, HMAC-signed JSON lines to a file descriptor."""
+    """Writes `seq`-numbered, HMAC-signed JSON lines to a file descriptor: the MAC in hex, a space,
+    the message."""
 
     def __init__(self, fd: int, key: bytes) -> None:
         self.fd = fd
@@ -42,10 +42,9 @@ class Channel:
         self.seq = 0
 
     def send(self, message: dict[str, Any]) -> None:
-        message = {**message, "seq": self.seq}
-        body = json.dumps(message, sort_keys=True)
-        mac = hmac.new(self.key, body.encode(), hashlib.sha256).hexdigest()
-        data = (json.dumps({"body": body, "mac": mac}) + "\n").encode()
+        message["seq"] = self.seq
+        body = json.dumps(message).encode()
+        data = hmac.digest(self.key, body, "sha256").hex().encode() + b" " + body + b"\n"
         self.seq += 1
         while data:
             written = os.write(self.fd, data)
@@ -58,16 +57,17 @@ def read_channel(raw: bytes, key: bytes) -> tuple[list[dict[str, Any]], str | No
     for line in raw.split(b"\n"):
         if not line.strip():
             continue
+        mac, _, body = line.partition(b" ")
+        expected = hmac.digest(key, body, "sha256").hex().encode()
+        if not hmac.compare_digest(expected, mac):
+            if len(mac) != len(expected) or not body:
+                return messages, "the result channel carried bytes that are not a result message"
+            return messages, "a result message failed authentication"
         try:
-            outer = json.loads(line)
-            body = outer["body"]
-            expected = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
-            if not hmac.compare_digest(expected, str(outer["mac"])):
-                return messages, "a result message failed authentication"
             message = json.loads(body)
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except ValueError:  # signed, so ours: not reached unless the key leaked
             return messages, "the result channel carried bytes that are not a result message"
-        if message.get("seq") != len(messages):
+        if not isinstance(message, dict) or message.get("seq") != len(messages):
             return messages, "result messages out of sequence"
         messages.append(message)
     return messages, None
@@ -104,6 +104,11 @@ def settle_in(workdir: str, tmpdir: str, user: str) -> None:
     """In a runner about to become the sample: its work dir, its environment and nothing of the
     caller's, no bytecode written, only absolute existing paths on sys.path."""
     os.chdir(workdir)
+    settle_state(workdir, tmpdir, user)
+
+
+def settle_state(workdir: str, tmpdir: str, user: str) -> None:
+    """`settle_in` but the work dir: what a fork server does once for all its runners."""
     os.environ.clear()
     os.environ.update(sample_environment(workdir, tmpdir, user))
     tempfile.tempdir = None

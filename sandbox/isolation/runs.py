@@ -1,12 +1,16 @@
-"""The per-run half of a sandbox worker: fork a runner, isolate it, read its streams, end it.
+"""The per-run half of a sandbox worker: prepare a run's files, fork a runner, read its streams,
+end it.
 
-`worker.py` holds the other half (start-up, the parked pytest session, the request loop). A runner
-is forked from the warm worker and, while still trusted, builds its own sandbox: in full isolation a
-mount namespace with a fresh size- and inode-capped tmpfs holding the run's files (also seen as /tmp
-and /dev/shm), and its own IPC namespace; the network namespace (loopback only) is the sample's,
-which the worker made for it and its runs. The runner then sets rlimits, drops
-to an unprivileged uid with no privileges left and an empty environment, and raises `BecomeRunner`,
-which unwinds into the warm pytest session (or the fast path) to run the sample's tests.
+`worker.py` holds the other half (start-up, the parked pytest session, the request loop). In full
+isolation the worker, before it forks, mounts a fresh size- and inode-capped tmpfs at /sandbox for
+the run (a work dir with the run's files, and a tmp dir bound on /tmp, where /dev/shm leads) in its
+own mount namespace, where nothing else is writable, and unmounts both when the run has ended. The
+runner is forked from the warm worker and, while still trusted, enters its own IPC namespace, sets
+rlimits, drops to an unprivileged uid with no privileges left, and raises `BecomeRunner`, which
+unwinds into the warm pytest session (or the fast path) to run the sample's tests. What a runner
+needs that does not change from run to run (its environment, `sys.path`, the fast path's picture
+of a clean runner) the worker set up once, before the first sample: a forked runner pays for each
+page it writes, so it does as little as it can.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 from sandbox import runner
 from sandbox.isolation import linux, streams
 from sandbox.isolation.cgroups import Cgroups, SampleCgroup, SlotCgroup
-from sandbox.isolation.skeleton import SANDBOX_USER, WORK
+from sandbox.isolation.skeleton import SANDBOX, SANDBOX_USER, WORK
 
 
 class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an error
@@ -58,10 +62,8 @@ class Runs:
     ) -> dict[str, Any]:
         """Fork a runner for one run, read its streams, end everything it started."""
         key = os.urandom(32)
-        sandbox_dir = workdir = ""
-        if self.mode == "weak":
-            sandbox_dir = self._prepare_sandbox(spec["files"], limits)
-            workdir = os.path.join(sandbox_dir, "work")
+        sandbox_dir = self._prepare_sandbox(spec["files"], limits)
+        workdir = os.path.join(sandbox_dir, "work")
         cg_fds = cg.procs_fds() if cg is not None and cg is not self.slot else []
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -76,8 +78,7 @@ class Runs:
         try:
             result = streams.watch(pid, res_r, out_r, err_r, limits, lambda: self._end_run(pid, cg))
         finally:
-            if sandbox_dir:
-                shutil.rmtree(sandbox_dir, ignore_errors=True)
+            self._remove_sandbox(sandbox_dir)
         messages, problem = runner.read_channel(result.pop("channel"), key)
         flooded = result.pop("channel_exceeded")
         if flooded:
@@ -124,31 +125,36 @@ class Runs:
         cg_fds: list[int],
         workdir: str,
     ) -> None:
-        """The forked runner, still trusted: its own mount (a fresh tmpfs with the run's files) and
-        IPC namespaces, then `_runner` drops every privilege. Never returns."""
+        """The forked runner, still trusted: its own IPC namespace, then `_runner` drops every
+        privilege. Never returns. In full isolation the runner needs no death signal: when the
+        worker, pid 1 of their pid namespace, dies, the kernel kills everything in it."""
         try:
-            linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)  # the sample dies with the worker
+            if self.mode == "full":
+                linux.unshare(linux.CLONE_NEWIPC)
+                workdir = WORK
+            else:
+                linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)  # the sample dies with us
             for fd in cg_fds:  # weak isolation: a cgroup per run
                 os.write(fd, b"0")
                 os.close(fd)
             try:
-                with open("/proc/self/oom_score_adj", "w") as fh:
-                    fh.write("1000")  # the OOM killer takes the sample, never the worker
+                fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+                try:
+                    os.write(fd, b"1000")  # the OOM killer takes the sample, never the worker
+                finally:
+                    os.close(fd)
             except OSError:
                 pass
-            if self.mode == "full":
-                linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWIPC)
-                self._prepare_sandbox(spec["files"], limits)
-                workdir = WORK
         except BaseException:
             _die(71)
         self._runner(fds, key, limits, workdir, spec)
 
     def _prepare_sandbox(self, files: dict[str, str], limits: dict[str, Any]) -> str:
-        """The sample's writable directories with its files; returns the sandbox directory. In full
-        mode: a size- and inode-capped tmpfs at /sandbox, also seen as /tmp and /dev/shm."""
+        """The run's writable directories with its files, made before the fork; returns the
+        sandbox directory. In full mode: a fresh size- and inode-capped tmpfs at /sandbox (its `tmp`
+        is bound on /tmp, where the skeleton's /dev/shm leads)."""
         if self.mode == "full":
-            sandbox_dir = "/sandbox"
+            sandbox_dir = SANDBOX
             owner = "" if self.rootless else f",uid={self.uid},gid={self.gid}"
             linux.mount(
                 "tmpfs",
@@ -175,14 +181,22 @@ class Runs:
                 os.chown(path, self.uid, self.gid)
         if self.mode == "full":
             # The interpreter may live under /tmp (a checkout there): its read-only binds go
-            # inside the sample's /tmp, at the same paths, before that /tmp covers them.
+            # inside the run's tmp, at the same paths, before that covers /tmp.
             for path in self.under_tmp:
                 target = os.path.join(tmp, os.path.relpath(path, "/tmp"))
                 os.makedirs(target, exist_ok=True)
                 linux.mount(path, target, None, linux.MS_BIND | linux.MS_REC)
             linux.mount(tmp, "/tmp", None, linux.MS_BIND | linux.MS_REC)
-            linux.mount(tmp, "/dev/shm", None, linux.MS_BIND)
         return sandbox_dir
+
+    def _remove_sandbox(self, sandbox_dir: str) -> None:
+        """After a run, whose processes are all gone: its tmpfs and binds go (the skeleton's
+        /dev/shm leads to /tmp)."""
+        if self.mode == "full":
+            linux.umount2("/tmp", linux.MNT_DETACH)
+            linux.umount2(sandbox_dir, linux.MNT_DETACH)
+        else:
+            shutil.rmtree(sandbox_dir, ignore_errors=True)
 
     def _runner(
         self,
@@ -203,8 +217,10 @@ class Runs:
             for which, value in rlimits:
                 resource.setrlimit(which, value)
             self._drop_privileges()
-            tmpdir = "/tmp" if self.mode == "full" else os.path.join(workdir, "..", "tmp")
-            runner.settle_in(workdir, tmpdir, SANDBOX_USER)
+            if self.mode == "full":
+                os.chdir(workdir)  # the rest of `settle_in` the worker did once (`settle_zygote`)
+            else:
+                runner.settle_in(workdir, os.path.join(workdir, "..", "tmp"), SANDBOX_USER)
             channel = runner.Channel(runner.RESULT_FD, key)
             if self.session_ready and request["test_file"] == runner.TESTS_FILE:
                 raise BecomeRunner(channel, request)

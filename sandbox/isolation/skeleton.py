@@ -12,6 +12,7 @@ import tempfile
 
 from sandbox.isolation import linux
 
+SANDBOX = "/sandbox"  # a run's tmpfs (`runs.py`)
 WORK = "/sandbox/work"  # the sample's directory as the sample sees it
 SANDBOX_USER = "sandbox"
 
@@ -133,8 +134,8 @@ def build_skeleton(uid: int, root: str) -> None:
     for name in DEVICES:
         open(os.path.join(dev, name), "w").close()
         linux.mount(f"/dev/{name}", os.path.join(dev, name), None, linux.MS_BIND)
-    os.makedirs(os.path.join(dev, "shm"))
     for name, target in (
+        ("shm", "/tmp"),  # a run's tmp is bound on /tmp
         ("fd", "/proc/self/fd"),
         ("stdin", "/proc/self/fd/0"),
         ("stdout", "/proc/self/fd/1"),

@@ -47,6 +47,7 @@ from sandbox.isolation.cgroups import (
 from sandbox.isolation.protocol import read_frame, write_frame
 from sandbox.isolation.runs import BecomeRunner, Runs
 from sandbox.isolation.skeleton import (
+    SANDBOX_USER,
     WORK,
     SetupError,
     build_skeleton,
@@ -60,6 +61,7 @@ class Worker(Runs):
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config["isolation"])
         self.cgroup_name = config["cgroup_name"]
+        self.network_clean = b""  # the fingerprint of a fresh network namespace (linux.py)
 
     # Start-up -----------------------------------------------------------------------------------
     def setup(self, proto: tuple[int, int]) -> None:
@@ -171,11 +173,14 @@ class Worker(Runs):
             and bool(request.get("fast"))
             and fastpath.offset is not None
         )
-        if self.mode == "full":
-            # One network namespace (loopback only) per sample, shared by its runs: the worker
-            # moves into a fresh one, and runners forked from now on start in it.
+        if self.mode == "full" and linux.network_fingerprint() != self.network_clean:
+            # A fresh network namespace (loopback only) for the sample: the worker moves into it,
+            # and runners forked from now on start in it. The previous sample's is kept only if
+            # it left no trace there: its runs are all gone, so a socket that never carried a
+            # packet has gone with them, and its counters and socket table are as they started.
             linux.unshare(linux.CLONE_NEWNET)
             linux.loopback_up()
+            self.network_clean = linux.network_fingerprint()
 
         def run_one(spec: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
             result = self._run_one(spec, request["limits"], cg)
@@ -207,6 +212,9 @@ class ForkServer:
         try:
             self.worker.session_ready = True
             fastpath.calibrate(self._measure_depth())
+            # What every runner would otherwise do for itself, done once: runners inherit it.
+            runner.settle_state(WORK, "/tmp", SANDBOX_USER)
+            fastpath.prepare()
             gc.collect()
             gc.freeze()
             serve(self.worker, *self.proto)

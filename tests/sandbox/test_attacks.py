@@ -107,12 +107,13 @@ CHEATS = {
         ADD_WRONG
         + d("""
             import json, os
-            fake = json.dumps({"body": json.dumps({"t": "end", "exitstatus": 0, "seq": 0}), "mac": "0" * 64})
-            for fd in range(3, 64):
-                try:
-                    os.write(fd, (fake + "\\n").encode())
-                except OSError:
-                    pass
+            end = json.dumps({"t": "end", "exitstatus": 0, "seq": 0})
+            for fake in (json.dumps({"body": end, "mac": "0" * 64}), "0" * 64 + " " + end):
+                for fd in range(3, 64):
+                    try:
+                        os.write(fd, (fake + "\\n").encode())
+                    except OSError:
+                        pass
             """),
         TEST_ADD,
     ),
