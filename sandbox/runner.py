@@ -2,14 +2,15 @@
 
 It runs pytest in-process (the interpreter was warmed up before the sample arrived) and streams one
 authenticated message per event over a pipe that only the supervisor reads. The supervisor trusts
-nothing else: not the exit code, not stdout, not files. A message is accepted only with a valid
-HMAC and the next sequence number, so junk written blindly to every descriptor, printed pass lines or
-forged report files are worthless; what remains is code that deliberately introspects this module's
+nothing else: not the exit code, not stdout, not files. A message is accepted only with a valid MAC
+(keyed BLAKE2b) and the next sequence number, so junk written blindly to every descriptor, printed
+pass lines or forged report files are worthless; what remains is code that deliberately introspects this module's
 memory to forge the stream, which is out of reach of accidental reward hacking (noted in README).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import os
@@ -32,9 +33,16 @@ def _clip(text: str, limit: int = MAX_FIELD, tail: bool = False) -> str:
     return "..." + text[-limit:] if tail else text[:limit] + "..."
 
 
+def mac(key: bytes, body: bytes) -> bytes:
+    """The message authentication code: keyed BLAKE2b (a MAC by design), in hex. Python's own
+    implementation, not OpenSSL's HMAC, whose first use in a freshly forked runner touches (and so
+    copies) ~150 pages of OpenSSL's state: 0.7 ms a run."""
+    return hashlib.blake2b(body, key=key, digest_size=32).hexdigest().encode()
+
+
 class Channel:
-    """Writes `seq`-numbered, HMAC-signed JSON lines to a file descriptor: the MAC in hex, a space,
-    the message."""
+    """Writes `seq`-numbered, authenticated JSON lines to a file descriptor: the MAC, a space, the
+    message."""
 
     def __init__(self, fd: int, key: bytes) -> None:
         self.fd = fd
@@ -44,7 +52,7 @@ class Channel:
     def send(self, message: dict[str, Any]) -> None:
         message["seq"] = self.seq
         body = json.dumps(message).encode()
-        data = hmac.digest(self.key, body, "sha256").hex().encode() + b" " + body + b"\n"
+        data = mac(self.key, body) + b" " + body + b"\n"
         self.seq += 1
         while data:
             written = os.write(self.fd, data)
@@ -57,10 +65,10 @@ def read_channel(raw: bytes, key: bytes) -> tuple[list[dict[str, Any]], str | No
     for line in raw.split(b"\n"):
         if not line.strip():
             continue
-        mac, _, body = line.partition(b" ")
-        expected = hmac.digest(key, body, "sha256").hex().encode()
-        if not hmac.compare_digest(expected, mac):
-            if len(mac) != len(expected) or not body:
+        signature, _, body = line.partition(b" ")
+        expected = mac(key, body)
+        if not hmac.compare_digest(expected, signature):
+            if len(signature) != len(expected) or not body:
                 return messages, "the result channel carried bytes that are not a result message"
             return messages, "a result message failed authentication"
         try:

@@ -4,13 +4,14 @@ end it.
 `worker.py` holds the other half (start-up, the parked pytest session, the request loop). In full
 isolation the worker, before it forks, mounts a fresh size- and inode-capped tmpfs at /sandbox for
 the run (a work dir with the run's files, and a tmp dir bound on /tmp, where /dev/shm leads) in its
-own mount namespace, where nothing else is writable, and unmounts both when the run has ended. The
-runner is forked from the warm worker and, while still trusted, enters its own IPC namespace, sets
-rlimits, drops to an unprivileged uid with no privileges left, and raises `BecomeRunner`, which
-unwinds into the warm pytest session (or the fast path) to run the sample's tests. What a runner
-needs that does not change from run to run (its environment, `sys.path`, the fast path's picture
-of a clean runner) the worker set up once, before the first sample: a forked runner pays for each
-page it writes, so it does as little as it can.
+own mount namespace, where nothing else is writable, and unmounts both when the run has ended; it
+also moves to a fresh IPC namespace for each run, which the runner is forked into. The runner is
+forked from the warm worker and, while still trusted, sets rlimits, drops to an unprivileged uid
+with no privileges left, and raises `BecomeRunner`, which unwinds into the warm pytest session (or
+the fast path) to run the sample's tests. What a runner needs that does not change from run to run
+(its environment, `sys.path`, no_new_privs, the fast path's picture of a clean runner) the worker
+set up once, before the first sample: a forked runner pays for each page it writes (a copy of the
+worker's), so it does as little as it can.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ class Runs:
         self.under_tmp: list[str] = []  # interpreter paths under /tmp, bound into the sample's /tmp
         self.weak_base = ""
         self.session_ready = False  # a warm pytest session waits at collection (full mode)
+        # Full mode, once serving: the worker is single-threaded (so forks skip Python's fork
+        # hooks), is in the IPC namespace its next runner gets, and set no_new_privs on itself.
+        self.fork_server = False
+        self.setuid_clears_caps = False  # the uid change alone empties every capability set
 
     def _run_one(
         self, spec: dict[str, Any], limits: dict[str, Any], cg: SampleCgroup | None
@@ -68,7 +73,7 @@ class Runs:
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
-        pid = os.fork()
+        pid = linux.fork_single_threaded() if self.fork_server else os.fork()
         if pid == 0:
             for fd in (res_r, out_r, err_r):
                 os.close(fd)
@@ -125,12 +130,11 @@ class Runs:
         cg_fds: list[int],
         workdir: str,
     ) -> None:
-        """The forked runner, still trusted: its own IPC namespace, then `_runner` drops every
-        privilege. Never returns. In full isolation the runner needs no death signal: when the
-        worker, pid 1 of their pid namespace, dies, the kernel kills everything in it."""
+        """The forked runner, still trusted: `_runner` drops every privilege. Never returns. In
+        full isolation the runner needs no death signal: when the worker, pid 1 of their pid
+        namespace, dies, the kernel kills everything in it."""
         try:
             if self.mode == "full":
-                linux.unshare(linux.CLONE_NEWIPC)
                 workdir = WORK
             else:
                 linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)  # the sample dies with us
@@ -191,10 +195,13 @@ class Runs:
 
     def _remove_sandbox(self, sandbox_dir: str) -> None:
         """After a run, whose processes are all gone: its tmpfs and binds go (the skeleton's
-        /dev/shm leads to /tmp)."""
+        /dev/shm leads to /tmp), and the worker moves on to a fresh IPC namespace, for the next
+        run: the run's, and the System V objects and message queues in it, go with its last
+        process."""
         if self.mode == "full":
             linux.umount2("/tmp", linux.MNT_DETACH)
             linux.umount2(sandbox_dir, linux.MNT_DETACH)
+            linux.unshare(linux.CLONE_NEWIPC)
         else:
             shutil.rmtree(sandbox_dir, ignore_errors=True)
 
@@ -244,8 +251,10 @@ class Runs:
             os.setgroups([])
             os.setresgid(self.gid, self.gid, self.gid)
             os.setresuid(self.uid, self.uid, self.uid)
-        linux.drop_capabilities()
-        linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+        if not self.setuid_clears_caps:
+            linux.drop_capabilities()
+        if not self.fork_server:  # else inherited: the worker set it on itself, for good
+            linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
 
 
 def _die(code: int) -> None:

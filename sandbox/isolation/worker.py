@@ -154,6 +154,20 @@ class Worker(Runs):
         result["isolation"] = self.mode
         return result
 
+    def become_fork_server(self) -> None:
+        """Full mode, before the first sample: the state every runner inherits from the worker.
+        A fresh IPC namespace (the worker moves to another after each run); no_new_privs, for good
+        (the worker never executes a program); whether the uid change alone clears a runner's
+        capabilities (root, with no inheritable or ambient ones); whether forks may skip Python's
+        fork hooks (no other thread)."""
+        linux.unshare(linux.CLONE_NEWIPC)
+        linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+        caps = linux.capabilities()
+        self.setuid_clears_caps = (
+            not self.rootless and caps.get("CapInh", 1) == 0 and caps.get("CapAmb", 1) == 0
+        )
+        self.fork_server = linux.is_single_threaded()
+
     def _cgroup_done(self, cg: SampleCgroup | None) -> CgroupStats | None:
         if cg is None:
             return None
@@ -215,6 +229,7 @@ class ForkServer:
             # What every runner would otherwise do for itself, done once: runners inherit it.
             runner.settle_state(WORK, "/tmp", SANDBOX_USER)
             fastpath.prepare()
+            self.worker.become_fork_server()
             gc.collect()
             gc.freeze()
             serve(self.worker, *self.proto)

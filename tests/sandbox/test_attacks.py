@@ -270,8 +270,10 @@ def test_runs_unprivileged_with_no_capabilities(verifier):
             assert os.getuid() != 0 and os.geteuid() != 0
             with open("/proc/self/status") as fh:
                 caps = {k: v.strip() for k, v in (l.split(":", 1) for l in fh if l.startswith("Cap"))}
-            assert caps["CapEff"] == "0000000000000000", caps
-            assert caps["CapPrm"] == "0000000000000000", caps
+            for kind in ("CapEff", "CapPrm", "CapInh", "CapAmb"):
+                assert caps[kind] == "0000000000000000", caps
+            with open("/proc/self/status") as fh:
+                assert "NoNewPrivs:\t1" in fh.read()
         """)
     verdict = run_one(verifier, ADD_OK, tests)
     assert verdict.passed, verdict.feedback
