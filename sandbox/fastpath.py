@@ -216,6 +216,8 @@ def run(
         if offset is None:
             raise Undecided("the worker could not measure pytest's stack")
         _offset_recursion_limit(offset)
+        if before is not None:  # the offset changed `sys`: what the sample finds is this
+            before["versions"] = {**before["versions"], "sys": _version(vars(sys))}
         passed = _run(test_file, channel, outcomes_only)
         if before is not None and chain is not None and passed:
             _next_phase(test_file, channel, chain, before)
@@ -275,10 +277,16 @@ _prepared: dict[str, Any] | None = None
 
 def prepare() -> None:
     """In a fork server, before its first runner: the part of `_snapshot` that is the same for
-    every runner it forks, taken once, so that no runner copies it again (each copy would touch,
-    and so copy, the pages of every module name and builtin)."""
+    every runner it forks, taken once, so that no runner takes it again. A forked runner copies
+    each page it writes to, and taking a snapshot writes to every object in it (a reference
+    count): every module name and builtin. For the same reason the names in `sys.modules` are
+    made anew here, one after the other, so that the runner's one pass over them (which modules
+    the sample imported) touches a dozen pages instead of a few hundred."""
     global _prepared
     _prepared = None
+    modules = list(sys.modules.items())
+    sys.modules.clear()
+    sys.modules.update((name.encode().decode(), module) for name, module in modules)
     _prepared = _state()
 
 
@@ -290,7 +298,56 @@ def _state() -> dict[str, Any]:
         "modules": frozenset(sys.modules),
         "builtins": dict(vars(builtins)),
         "sys": frozenset(vars(sys)),
+        "versions": {name: _version(table) for name, table in _watched().items()},
     }
+
+
+def _watched() -> dict[str, dict[Any, Any]]:
+    return {
+        "environ": os.environ._data,  # type: ignore[attr-defined]
+        "builtins": vars(builtins),
+        "sys": vars(sys),
+    }
+
+
+def _version_reader() -> Any:
+    """A reader of a dict's version tag (PEP 509: CPython gives every change of a dict a new
+    tag), or None where it is not where CPython 3.11 and 3.12 keep it. Reading the tag tells
+    whether a dict changed without touching its keys and values; comparing them would write to
+    each (a reference count), and so copy the page it lies on."""
+    if sys.implementation.name != "cpython" or sys.version_info[:2] not in ((3, 11), (3, 12)):
+        return None
+    import ctypes
+
+    offset = 2 * ctypes.sizeof(ctypes.c_void_p) + ctypes.sizeof(ctypes.c_ssize_t)
+
+    def read(table: dict[Any, Any]) -> int:
+        return ctypes.c_uint64.from_address(id(table) + offset).value
+
+    probe: dict[Any, Any] = {}
+    tags = [read(probe)]
+    for change in (lambda: probe.update(a=1), lambda: probe.update(a=2), probe.clear):
+        change()
+        tags.append(read(probe))
+    return read if len(set(tags)) == len(tags) and all(tags) else None
+
+
+_read_version = _version_reader()
+
+
+def _version(table: dict[Any, Any]) -> int | None:
+    return None if _read_version is None else _read_version(table)
+
+
+def _unchanged(name: str, before: dict[str, Any]) -> bool:
+    """Whether the watched dict `name` is as in `before`: by its version tag where there is one
+    (only untouched dicts keep theirs), else key by key, by identity (a sample's objects may lie
+    about equality)."""
+    current = _watched()[name]
+    version = before["versions"][name]
+    if version is not None:
+        return _version(current) == version
+    return _same_items(current, before[name])
 
 
 def _snapshot(workdir: str) -> dict[str, Any]:
@@ -323,12 +380,29 @@ def _leftovers(before: dict[str, Any]) -> str | None:
         return f"something in {changed}"
     for path in SYSV_IPC:  # a run starts with none: a fresh IPC namespace, or a wiped container
         try:
-            with open(path) as fh:
-                if len(fh.read().splitlines()) > 1:
-                    return "a System V IPC object"
+            fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
-            pass
+            continue
+        try:
+            listing = b""
+            while chunk := os.read(fd, 4096):
+                listing += chunk
+        finally:
+            os.close(fd)
+        if len(listing.splitlines()) > 1:  # a header line, then one line an object
+            return "a System V IPC object"
     return None
+
+
+def _write(path: str, data: bytes) -> None:
+    """Replace a file's content (no Python file object: fewer pages touched in a runner)."""
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def _next_phase(
@@ -362,7 +436,7 @@ def _next_phase(
         ):
             sys.path[:] = path
         environ = os.environ._data  # type: ignore[attr-defined]
-        if not _same_items(environ, before["environ"]):
+        if not _unchanged("environ", before):
             for name in list(environ):
                 os.unsetenv(name)
             environ.clear()
@@ -370,10 +444,11 @@ def _next_phase(
                 os.putenv(name, value)
                 environ[name] = value
         _reset_recursion_limit(before["limit"])
-        for name in vars(sys).keys() - before["sys"]:
-            delattr(sys, name)
+        if not _unchanged("sys", before):
+            for name in vars(sys).keys() - before["sys"]:
+                delattr(sys, name)
         table = vars(builtins)
-        if not _same_items(table, before["builtins"]):
+        if not _unchanged("builtins", before):
             for name in table.keys() - before["builtins"].keys():
                 del table[name]
             table.update(before["builtins"])
@@ -384,10 +459,7 @@ def _next_phase(
                 del sys.modules[name]
         linecache.clearcache()
         for name, text in files.items():
-            with open(
-                os.path.join(workdir, name), "w", encoding="utf-8", errors="surrogatepass"
-            ) as fh:
-                fh.write(text)
+            _write(os.path.join(workdir, name), text.encode("utf-8", "surrogatepass"))
     except BaseException as exc:
         raise Undecided(f"could not reset the runner: {type(exc).__name__}") from None
     channel.send({"t": "start"})
