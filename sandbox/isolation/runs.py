@@ -25,7 +25,7 @@ import tempfile
 import traceback
 from typing import Any
 
-from sandbox import runner
+from sandbox import fastpath, runner
 from sandbox.isolation import linux, streams
 from sandbox.isolation.cgroups import Cgroups, SampleCgroup, SlotCgroup
 from sandbox.isolation.skeleton import SANDBOX, SANDBOX_USER, WORK
@@ -69,6 +69,9 @@ class Runs:
         key = os.urandom(32)
         sandbox_dir = self._prepare_sandbox(spec["files"], limits)
         workdir = os.path.join(sandbox_dir, "work")
+        if self.mode == "full" and spec.get("fast"):
+            chain = spec.get("chain")
+            fastpath.precompile(WORK, [spec["files"], *([chain] if chain else [])])
         cg_fds = cg.procs_fds() if cg is not None and cg is not self.slot else []
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
