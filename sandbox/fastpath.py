@@ -233,9 +233,7 @@ def _run(test_file: str, channel: Channel, outcomes_only: bool, phase: int = 0) 
     sys.path.insert(0, workdir)  # as pytest's default import mode (prepend) does
     if phase < len(_compiled) and _compiled[phase]:
         _PrecompiledLoader.codes = _compiled[phase]
-        sys.path_importer_cache[workdir] = importlib.machinery.FileFinder(
-            workdir, *_LOADERS
-        )
+        sys.path_importer_cache[workdir] = importlib.machinery.FileFinder(workdir, *_LOADERS)
     try:
         module = importlib.import_module(os.path.splitext(filename)[0])
     except BaseException as exc:  # collection errors are pytest's to report

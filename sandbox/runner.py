@@ -20,8 +20,6 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 TESTS_FILE = "test_solution.py"
 MAX_FIELD = 2000  # characters kept of a failure message or traceback
 MAX_CASES = 1000  # tests beyond this many are a protocol error
@@ -250,9 +248,14 @@ def _split_chain(
 
 
 class Reporter:
-    """A pytest plugin that reports collection and each test's outcome over the channel."""
+    """A pytest plugin that reports collection and each test's outcome over the channel. This
+    module does not import pytest (the fast path's fork server never loads it): the plugin's one
+    hook option is set when a reporter is made, where pytest runs."""
 
     def __init__(self, channel: Channel | None) -> None:
+        import pytest
+
+        pytest.hookimpl(trylast=True)(Reporter.pytest_sessionfinish)  # marks it, in place
         self.channel = channel
         self.phases: dict[str, dict[str, Any]] = {}
         self.collection_errors: list[str] = []
@@ -307,7 +310,6 @@ class Reporter:
         self.cases += 1
         self.channel.send({"t": "case", "id": nodeid, **state})
 
-    @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: Any, exitstatus: Any) -> None:
         self.channel.send({"t": "end", "exitstatus": int(exitstatus)})
         if self.exit_when_done:
@@ -360,6 +362,8 @@ def pytest_args(test_file: str, rootdir: str) -> list[str]:
 
 
 def run_pytest(test_file: str, rootdir: str, channel: Channel, exit_when_done: bool = True) -> int:
+    import pytest
+
     reporter = Reporter(channel)
     reporter.exit_when_done = exit_when_done
     channel.send({"t": "start"})

@@ -328,8 +328,14 @@ class Cgroups:
             optional("memory.swap.max", "0", fd)
             _write(f"{leaf}/pids.max", str(processes), fd)
         else:
-            _write(f"{leaf}/memory.limit_in_bytes", limit, self.fds["memory"])
-            optional("memory.memsw.limit_in_bytes", limit, self.fds["memory"])
+            memory = self.fds["memory"]
+            try:
+                _write(f"{leaf}/memory.limit_in_bytes", limit, memory)
+                optional("memory.memsw.limit_in_bytes", limit, memory)
+            except OSError:
+                # v1 keeps memory <= memory+swap: a higher limit raises the latter first.
+                optional("memory.memsw.limit_in_bytes", limit, memory)
+                _write(f"{leaf}/memory.limit_in_bytes", limit, memory)
             _write(f"{leaf}/pids.max", str(processes), self.fds["pids"])
 
     def destroy(self) -> None:

@@ -26,7 +26,7 @@ import traceback
 from typing import Any
 
 from sandbox import fastpath, runner
-from sandbox.isolation import linux, streams
+from sandbox.isolation import linux, skeleton, streams
 from sandbox.isolation.cgroups import Cgroups, SampleCgroup, SlotCgroup
 from sandbox.isolation.skeleton import SANDBOX, SANDBOX_USER, WORK
 
@@ -36,11 +36,8 @@ class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an
     pytest session, which then collects and runs the sample's tests."""
 
     def __init__(self, channel: runner.Channel, request: dict[str, Any] | None = None) -> None:
-        request = request or {}
         self.channel = channel
-        self.outcomes_only = bool(request.get("outcomes_only"))
-        self.fast = bool(request.get("fast"))
-        self.chain: dict[str, str] | None = request.get("chain")  # the next phase's files
+        self.outcomes_only = bool((request or {}).get("outcomes_only"))
 
 
 class Runs:
@@ -56,11 +53,47 @@ class Runs:
         self.slot: SlotCgroup | None = None  # full mode: the worker's own cgroup, joined once
         self.under_tmp: list[str] = []  # interpreter paths under /tmp, bound into the sample's /tmp
         self.weak_base = ""
-        self.session_ready = False  # a warm pytest session waits at collection (full mode)
         # Full mode, once serving: the worker is single-threaded (so forks skip Python's fork
         # hooks), is in the IPC namespace its next runner gets, and set no_new_privs on itself.
         self.fork_server = False
         self.setuid_clears_caps = False  # the uid change alone empties every capability set
+        # What a runner becomes once it is the sample: "fast" runs the fast path, "session"
+        # returns into the fork server's parked pytest session, "plain" runs a pytest session.
+        self.role = "plain"
+        self.network_clean = b""  # the fingerprint of a fresh network namespace (linux.py)
+
+    def build_skeleton(self, root: str) -> None:
+        skeleton.build_skeleton(self.inner_uid if self.rootless else self.uid, root)
+
+    def become_fork_server(self) -> None:
+        """Full mode, before the first run: the state every runner inherits from its fork server.
+        A fresh IPC namespace (the server moves to another after each run); no_new_privs, for
+        good (a fork server never executes a program); whether the uid change alone clears a
+        runner's capabilities (root, with no inheritable or ambient ones); whether forks may skip
+        Python's fork hooks (no other thread)."""
+        linux.unshare(linux.CLONE_NEWIPC)
+        linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+        caps = linux.capabilities()
+        self.setuid_clears_caps = (
+            not self.rootless and caps.get("CapInh", 1) == 0 and caps.get("CapAmb", 1) == 0
+        )
+        self.fork_server = linux.is_single_threaded()
+
+    def fresh_network_if_used(self) -> None:
+        """Full mode, before a sample (or a run): a fresh network namespace (loopback only) unless
+        the current one has no trace of use. The server moves into it, and runners forked from
+        now on start in it. A namespace is kept only if its runs are all gone and it is as it
+        started: a socket that never carried a packet went with its process, and the counters
+        and socket table are as new (`linux.network_fingerprint`)."""
+        if linux.network_fingerprint() != self.network_clean:
+            linux.unshare(linux.CLONE_NEWNET)
+            linux.loopback_up()
+            self.network_clean = linux.network_fingerprint()
+
+    def run_spec(self, spec: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
+        """One run for the worker's front (in the pytest fork server)."""
+        self.fresh_network_if_used()
+        return self._run_one(spec, limits, self.slot)
 
     def _run_one(
         self, spec: dict[str, Any], limits: dict[str, Any], cg: SampleCgroup | None
@@ -69,7 +102,7 @@ class Runs:
         key = os.urandom(32)
         sandbox_dir = self._prepare_sandbox(spec["files"], limits)
         workdir = os.path.join(sandbox_dir, "work")
-        if self.mode == "full" and spec.get("fast"):
+        if self.role == "fast" and spec.get("fast"):
             chain = spec.get("chain")
             fastpath.precompile(WORK, [spec["files"], *([chain] if chain else [])])
         cg_fds = cg.procs_fds() if cg is not None and cg is not self.slot else []
@@ -232,10 +265,16 @@ class Runs:
             else:
                 runner.settle_in(workdir, os.path.join(workdir, "..", "tmp"), SANDBOX_USER)
             channel = runner.Channel(runner.RESULT_FD, key)
-            if self.session_ready and request["test_file"] == runner.TESTS_FILE:
+            test_file = os.path.join(workdir, request["test_file"])
+            if self.role == "fast" and request.get("fast"):
+                channel.send({"t": "start"})
+                fastpath.run(
+                    test_file, channel, bool(request.get("outcomes_only")), request.get("chain")
+                )
+            if self.role == "session" and request["test_file"] == runner.TESTS_FILE:
                 raise BecomeRunner(channel, request)
-            runner.run_pytest(os.path.join(workdir, request["test_file"]), workdir, channel)
-            os._exit(0)  # not reached: the reporter exits when the session finishes
+            runner.run_pytest(test_file, workdir, channel)
+            os._exit(0)  # not reached: the fast path and the reporter end the process
         except BecomeRunner:
             raise
         except BaseException:

@@ -1,23 +1,31 @@
-"""A warm sandbox worker (a fork server): `python -m sandbox.isolation.worker`.
+"""A warm sandbox worker: `python -m sandbox.isolation.worker`, one per job slot.
 
-The worker is trusted code that never runs a sample itself. It imports pytest and runs one throwaway
-session before any sample arrives, builds a read-only skeleton root (the interpreter, the installed
-libraries, a minimal /etc and /dev, nothing else of the host), pivots into it, and continues as pid 1
-of its own pid namespace (in empty network and UTS namespaces), inside its own cgroup, with a pytest
-session configured for the paths samples see and parked at collection. Per run it forks:
+The worker is trusted code that never runs a sample itself. With full isolation it is two fork
+servers, each pid 1 of its own pid namespace, in the worker's network and UTS namespaces and its
+cgroup, each with its own read-only skeleton root (the interpreter, the installed libraries, a
+minimal /etc and /dev, nothing else of the host):
 
-    worker (pid 1, root): a fresh network namespace (loopback only) per sample
-      └─fork──► runner: its own mount namespace with a fresh size- and inode-capped tmpfs
-                        holding the run's files (also /tmp and /dev/shm), its own IPC namespace;
-                        rlimits, an unprivileged uid with no privileges left, an empty
-                        environment; then back into the parked session, which collects and runs
-                        the sample's tests (or the fast path does)
+    starter ──┬─► front (pid 1): serves the verifier; runs the fast path's runs itself
+              └─► (waits) ──► pytest server (pid 1, `pytest_server.py`): pytest imported, a
+                              session parked at collection; runs the runs that need pytest
 
-When the runner ends, times out or floods its output, the worker's kill(-1, SIGKILL) ends every
-other process of its pid namespace, daemons that double-forked and called setsid too, and reaps
-them; the tmpfs and the IPC objects go with the last process of their namespaces. A sample's runs
-(the fast path, pytest, the strength check) are separate runners, one after the other, except that
-a fast-path run that passes goes on to the strength check itself (`fastpath.run`).
+The front never imports pytest: a runner is a fork, and a fork and its exit cost by the page, so
+the fast path (`sandbox/fastpath.py`), which runs most samples, forks from the smallest
+interpreter that can run it. Per run a fork server forks once:
+
+    fork server: a fresh size- and inode-capped tmpfs holding the run's files (also /tmp and
+                 /dev/shm), a fresh IPC namespace, a network namespace (loopback only) new for
+                 each sample that used the last one
+      └─fork──► runner: rlimits, an unprivileged uid with no privileges left, an empty
+                        environment; then the fast path, or back into the parked session, which
+                        collects and runs the sample's tests
+
+When the runner ends, times out or floods its output, its fork server's kill(-1, SIGKILL) ends
+every other process of its pid namespace, daemons that double-forked and called setsid too, and
+reaps them; then it unmounts the run's tmpfs and leaves its IPC namespace to die with its objects.
+A fast-path run that passes goes on to the strength check itself (`fastpath.run`). The starter
+waits; when either server ends it ends the other and removes the worker's cgroups. With weak
+isolation the worker is one process that forks a pytest session per run.
 """
 
 from __future__ import annotations
@@ -27,44 +35,69 @@ import os
 import select
 import shutil
 import signal
-import sys
 import tempfile
-import time
 import traceback
 from typing import Any
 
-import pytest
-from _pytest.assertion.rewrite import AssertionRewritingHook as RewritingHook
-
 from sandbox import fastpath, runner
 from sandbox.isolation import linux
-from sandbox.isolation.cgroups import (
-    CgroupError,
-    Cgroups,
-    CgroupStats,
-    SampleCgroup,
-)
-from sandbox.isolation.protocol import read_frame, write_frame
-from sandbox.isolation.runs import BecomeRunner, Runs
+from sandbox.isolation.cgroups import CgroupError, Cgroups, CgroupStats, SampleCgroup
+from sandbox.isolation.protocol import ProtocolError, read_frame, write_frame
+from sandbox.isolation.runs import Runs
 from sandbox.isolation.skeleton import (
     SANDBOX_USER,
     WORK,
     SetupError,
-    build_skeleton,
     enter_namespaces,
     interpreter_paths,
     mountpoint,
 )
+
+PYTEST_SERVER_START_S = 120  # importing pytest on a loaded machine can take a while
+PROBE = "probe"  # the front's own depth probe, a sample run through the very path of a sample
+
+
+class PytestServerGone(RuntimeError):
+    pass
+
+
+class PytestClient:
+    """The front's end of the pipes to the pytest fork server."""
+
+    def __init__(self, requests: int, replies: int) -> None:
+        self.requests = requests
+        self.replies = replies
+
+    def receive(self, timeout_s: float) -> dict[str, Any]:
+        ready, _, _ = select.select([self.replies], [], [], timeout_s)
+        if not ready:
+            raise PytestServerGone(f"the pytest fork server did not answer in {timeout_s:.0f} s")
+        try:
+            return read_frame(self.replies)
+        except (EOFError, ProtocolError, ValueError) as exc:
+            raise PytestServerGone(f"the pytest fork server died: {exc}") from exc
+
+    def run(self, spec: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
+        try:
+            write_frame(self.requests, {"spec": spec, "limits": limits})
+        except OSError as exc:
+            raise PytestServerGone(f"the pytest fork server is gone: {exc}") from exc
+        reply = self.receive(limits["timeout_s"] + 60)
+        if "error" in reply:
+            raise PytestServerGone(reply["error"])
+        return reply
 
 
 class Worker(Runs):
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config["isolation"])
         self.cgroup_name = config["cgroup_name"]
-        self.network_clean = b""  # the fingerprint of a fresh network namespace (linux.py)
+        self.pytest_server: PytestClient | None = None
+        self.ready = False  # full mode: the fast path is calibrated and the pytest server is up
 
     # Start-up -----------------------------------------------------------------------------------
     def setup(self, proto: tuple[int, int]) -> None:
+        """Returns in the process that serves the verifier: the front, in full mode."""
         try:
             self.cgroups = Cgroups(self.cgroup_name)
         except (CgroupError, OSError) as exc:
@@ -77,64 +110,141 @@ class Worker(Runs):
                 ) from exc
         if self.mode == "full" and self.cgroups is not None:
             self.slot = self.cgroups.slot()
-        self._warm_up()
         if self.mode == "full":
             self.under_tmp = [p for p in interpreter_paths() if p.startswith("/tmp/")]
             root = mountpoint()
             enter_namespaces(self.rootless)
-            become_init(proto)
-            build_skeleton(self.inner_uid if self.rootless else self.uid, root)
+            self._start_servers(proto, root)
+            self.build_skeleton(root)
+            self.role = "fast"
+            assert self.pytest_server is not None
+            try:
+                reply = self.pytest_server.receive(PYTEST_SERVER_START_S)
+            except PytestServerGone as exc:
+                raise SetupError(str(exc)) from exc
+            if not reply.get("ready"):
+                raise SetupError(f"the pytest fork server failed to start: {reply.get('error')}")
+            self.pytest_depth = reply.get("depth")
         else:
+            from sandbox.isolation import pytest_server
+
+            tmp = tempfile.mkdtemp(prefix="assay-warm-")
+            try:
+                pytest_server.warm_up(tmp)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            gc.collect()
+            gc.freeze()
             self.weak_base = tempfile.mkdtemp(prefix="assay-weak-")
             if not self.rootless:
                 os.chmod(self.weak_base, 0o755)
 
-    def _warm_up(self) -> None:
-        """Import pytest and run one trusted session, so each sample's fork starts warm."""
-        import pytest  # noqa: F401
-
-        tmp = tempfile.mkdtemp(prefix="assay-warm-")
+    def _start_servers(self, proto: tuple[int, int], root: str) -> None:
+        """Fork the two servers, each pid 1 of a new pid namespace, and return in the front. This
+        process, the starter, stays behind (`_wait_for_servers`)."""
         try:
-            with open(os.path.join(tmp, "solution.py"), "w") as fh:
-                fh.write("def f(x):\n    return x\n")
-            with open(os.path.join(tmp, "test_solution.py"), "w") as fh:
-                fh.write(
-                    "import pytest\nfrom solution import f\n\n"
-                    "@pytest.mark.parametrize('x', [1, 2])\ndef test_f(x, tmp_path):\n"
-                    "    assert f(x) == x\n\n"
-                    "def test_raises():\n    with pytest.raises(ZeroDivisionError):\n"
-                    "        1 / 0\n"
-                )
-            r, w = os.pipe()
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            saved = os.dup(1)
-            os.dup2(devnull, 1)
+            linux.unshare(linux.CLONE_NEWNET | linux.CLONE_NEWUTS)
+            linux.sethostname("sandbox")
+        except OSError as exc:
+            raise SetupError(
+                f"cannot isolate samples: {exc}. Fix: run assay as root or with user namespaces "
+                "enabled; or --isolation weak"
+            ) from exc
+        requests_r, requests_w = os.pipe()  # front -> pytest server
+        replies_r, replies_w = os.pipe()  # pytest server -> front
+        waiter = os.fork()
+        if waiter == 0:
+            # The pytest server's parent, which only waits: a second pid namespace can only be
+            # made for a process's children, and the starter's next child is the front. It stays
+            # in the mount namespace entered above, which the starter and the front leave.
             try:
-                runner.run_pytest(
-                    os.path.join(tmp, "test_solution.py"),
-                    tmp,
-                    runner.Channel(w, b"warm"),
-                    exit_when_done=False,
-                )
-            finally:
-                os.dup2(saved, 1)
-                for fd in (saved, devnull, r, w):
-                    os.close(fd)
-            for name in ("solution", "test_solution"):
-                sys.modules.pop(name, None)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        # Move everything alive now out of the collector's sight: children then neither scan these
-        # objects nor copy their pages when a collection touches them.
+                linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+                _let_go(proto, requests_w, replies_r)
+                linux.unshare(linux.CLONE_NEWPID)
+                pid = os.fork()
+                if pid == 0:
+                    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+                    from sandbox.isolation import pytest_server
+
+                    pytest_server.main(self, (requests_r, replies_w), root)
+                _let_go((), requests_r, replies_w)
+                _, status = os.waitpid(pid, 0)
+                os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+            except BaseException:
+                traceback.print_exc()
+                os._exit(70)
+        os.close(requests_r)
+        os.close(replies_w)
+        try:
+            linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWPID)  # the front's own mounts
+        except OSError as exc:
+            raise SetupError(
+                f"cannot isolate samples: {exc}. Fix: run assay as root or with user namespaces "
+                "enabled; or --isolation weak"
+            ) from exc
+        front = os.fork()
+        if front == 0:
+            linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+            self.pytest_server = PytestClient(requests_w, replies_r)
+            return
+        _let_go(proto, requests_w, replies_r)
+        self._wait_for_servers(front, waiter)
+
+    def _wait_for_servers(self, front: int, waiter: int) -> None:
+        """The starter: when either server ends, end the other; then remove the cgroups."""
+        pid, status = os.wait()
+        other = waiter if pid == front else front
+        try:
+            os.kill(other, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(other, 0)
+        if self.slot is not None:
+            self.slot.destroy()  # waits until the servers' last runners are gone
+        self.close()
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF if pid == front else 70)
+
+    def calibrate(self, result: dict[str, Any]) -> None:
+        """The front's depth probe ran (`serve`): offset the fast path's recursion limit so that
+        tests get exactly the depth they would get under the pytest server's session."""
+        fastpath.offset = None
+        raw = result.get("stdout", "").strip()
+        if self.pytest_depth is not None and raw.isdigit():
+            fastpath.offset = self.pytest_depth - int(raw)
+        # What every runner would otherwise do for itself, done once: runners inherit it.
+        runner.settle_state(WORK, "/tmp", SANDBOX_USER)
+        fastpath.prepare()
+        self.become_fork_server()
         gc.collect()
         gc.freeze()
+        self.ready = True
+
+    def probe_request(self) -> dict[str, Any]:
+        """A sample whose one test prints how deep it sits, run on the fast path (offset 0)."""
+        fastpath.offset = 0
+        tests = fastpath.probe_module(1)
+        limits = {
+            "timeout_s": 60,
+            "cpu_s": 60,
+            "memory_mb": 512,
+            "processes": 16,
+            "disk_mb": 8,
+            "inodes": 100,
+            "open_files": 64,
+            "file_size_mb": 1,
+            "output_bytes": 1 << 16,
+            "keep_output_bytes": 1 << 16,
+        }
+        files = {"solution.py": "", runner.TESTS_FILE: tests}
+        return {"op": PROBE, "files": files, "test_file": runner.TESTS_FILE, "fast": True,
+                "outcomes_only": True, "limits": limits}  # fmt: skip
 
     # One sample ---------------------------------------------------------------------------------
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
         limits = request["limits"]
         cg: SampleCgroup | None = None
         if self.slot is not None:
-            if not self.slot.joined:  # joined late: the warm-up's pages stay charged elsewhere
+            if not self.slot.joined:
                 self.slot.join()
             self.slot.arm(limits["memory_mb"], limits["processes"])
             cg = self.slot
@@ -154,20 +264,6 @@ class Worker(Runs):
         result["isolation"] = self.mode
         return result
 
-    def become_fork_server(self) -> None:
-        """Full mode, before the first sample: the state every runner inherits from the worker.
-        A fresh IPC namespace (the worker moves to another after each run); no_new_privs, for good
-        (the worker never executes a program); whether the uid change alone clears a runner's
-        capabilities (root, with no inheritable or ambient ones); whether forks may skip Python's
-        fork hooks (no other thread)."""
-        linux.unshare(linux.CLONE_NEWIPC)
-        linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
-        caps = linux.capabilities()
-        self.setuid_clears_caps = (
-            not self.rootless and caps.get("CapInh", 1) == 0 and caps.get("CapAmb", 1) == 0
-        )
-        self.fork_server = linux.is_single_threaded()
-
     def _cgroup_done(self, cg: SampleCgroup | None) -> CgroupStats | None:
         if cg is None:
             return None
@@ -178,160 +274,77 @@ class Worker(Runs):
 
     def _runs(self, request: dict[str, Any], cg: SampleCgroup | None) -> dict[str, Any]:
         """A sample's runs (`runner.run_phases`): the fast path and the strength check's run in
-        the same worker need full isolation (a fresh tmpfs per run)."""
+        the same runner need full isolation (a fresh tmpfs per run). The front runs the fast
+        path; runs under pytest go to the pytest server."""
         if self.mode != "full":
             request = {k: v for k, v in request.items() if k != "then"}
-        fast = (
-            self.mode == "full"
-            and self.session_ready
-            and bool(request.get("fast"))
-            and fastpath.offset is not None
-        )
-        if self.mode == "full" and linux.network_fingerprint() != self.network_clean:
-            # A fresh network namespace (loopback only) for the sample: the worker moves into it,
-            # and runners forked from now on start in it. The previous sample's is kept only if
-            # it left no trace there: its runs are all gone, so a socket that never carried a
-            # packet has gone with them, and its counters and socket table are as they started.
-            linux.unshare(linux.CLONE_NEWNET)
-            linux.loopback_up()
-            self.network_clean = linux.network_fingerprint()
+        full = self.mode == "full"
+        fast = full and bool(request.get("fast")) and fastpath.offset is not None
+        if full:
+            self.fresh_network_if_used()
 
         def run_one(spec: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
-            result = self._run_one(spec, request["limits"], cg)
+            if full and not spec.get("fast"):
+                assert self.pytest_server is not None
+                result = self.pytest_server.run(spec, request["limits"])
+            else:
+                result = self._run_one(spec, request["limits"], cg)
             return result, None if result["channel_problem"] else result["messages"]
 
         return runner.run_phases(request, run_one, fast)
 
     def close(self) -> None:
         if self.slot is not None:
-            self.slot.leave()
+            if self.slot.joined:
+                self.slot.leave()
             self.slot = None
         if self.cgroups is not None:
             self.cgroups.destroy()
+            self.cgroups = None
         if self.weak_base:
             shutil.rmtree(self.weak_base, ignore_errors=True)
 
 
-class ForkServer:
-    """The zygote's pytest plugin: the session is configured once, then waits at collection; each
-    sample's runner process returns from here and collects that sample's tests."""
-
-    def __init__(self, worker: Worker, reporter: runner.Reporter, proto: tuple[int, int]) -> None:
-        self.worker = worker
-        self.reporter = reporter
-        self.proto = proto
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_collection(self, session: Any) -> None:
-        try:
-            self.worker.session_ready = True
-            fastpath.calibrate(self._measure_depth())
-            # What every runner would otherwise do for itself, done once: runners inherit it.
-            runner.settle_state(WORK, "/tmp", SANDBOX_USER)
-            fastpath.prepare()
-            self.worker.become_fork_server()
-            gc.collect()
-            gc.freeze()
-            serve(self.worker, *self.proto)
-        except BecomeRunner as turn:
-            self.reporter.channel = turn.channel
-            if turn.outcomes_only or turn.fast:
-                # Plain asserts: rewriting them for introspection costs more than running a typical
-                # test module, and neither the pass-or-fail of the strength check nor the fast path
-                # (which leaves every failure to a pytest run) reports it.
-                sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, RewritingHook)]
-            if turn.outcomes_only:
-                session.config.option.tbstyle = "no"
-            turn.channel.send({"t": "start"})
-            if turn.fast:
-                fastpath.run(
-                    os.path.join(WORK, runner.TESTS_FILE),
-                    turn.channel,
-                    turn.outcomes_only,
-                    turn.chain,
-                )
-            return None  # pytest goes on to collect /sandbox/work/test_solution.py
-        self.worker.close()
-        os._exit(0)
-
-    def _measure_depth(self) -> int | None:
-        """The recursion depth a test function has under this session (for the fast path): a
-        child runs a trusted probe test through the session, exactly as a sample's tests run."""
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(r)
-            try:
-                linux.unshare(linux.CLONE_NEWNS)
-                linux.mount("tmpfs", "/sandbox", "tmpfs", linux.MS_NOSUID, "size=1m")
-                os.mkdir(WORK)
-                quiet = fastpath.enter_probe(WORK, w)
-            except BaseException:
-                os._exit(1)
-            raise BecomeRunner(runner.Channel(quiet, b"probe"))
-        os.close(w)
-        raw = _read_all(r, deadline=time.monotonic() + 60) or b""
-        os.close(r)
-        os.waitpid(pid, 0)
-        return int(raw) if raw.isdigit() else None
+def _let_go(proto: tuple[int, int], *pipes: int) -> None:
+    """In a process that neither serves the verifier nor talks to the other server: the pipes
+    close, and the protocol's descriptors become /dev/null, so that the verifier sees the worker
+    end when the front ends."""
+    for fd in pipes:
+        os.close(fd)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in proto:
+        os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def serve(worker: Worker, proto_in: int, proto_out: int) -> None:
-    """Answer requests until told to stop or the verifier goes away."""
+    """Answer requests until told to stop or the verifier goes away. In full mode the first
+    request is the front's own depth probe, taken through this very call, so that its test sits
+    exactly as deep as every sample's."""
+    pending = [worker.probe_request()] if worker.mode == "full" else []
     while True:
         try:
-            request = read_frame(proto_in)
+            request = pending.pop() if pending else read_frame(proto_in)
         except EOFError:
             return
         if request.get("op") == "stop":
             return
         try:
             response = worker.run(request)
-        except BecomeRunner:
-            raise
         except Exception:
             response = {"error": traceback.format_exc(limit=6)}
+        if request.get("op") == PROBE:
+            worker.calibrate(response)
+            try:
+                write_frame(proto_out, {"ready": True, "isolation": worker.mode})
+            except BrokenPipeError:
+                return
+            continue
         response["id"] = request.get("id")
         try:
             write_frame(proto_out, response)
         except BrokenPipeError:
             return
-
-
-def _read_all(fd: int, deadline: float) -> bytes | None:
-    chunks = []
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return None
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if ready:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
-
-
-def become_init(proto: tuple[int, int]) -> None:
-    """Full isolation: continue as pid 1 of a new pid namespace (and in empty network and UTS
-    namespaces). As pid 1 the worker ends everything a run left with one kill(-1), and nothing a
-    sample starts can outlive its run. The original process only waits, and exits with it."""
-    try:
-        linux.unshare(linux.CLONE_NEWPID | linux.CLONE_NEWNET | linux.CLONE_NEWUTS)
-    except OSError as exc:
-        raise SetupError(
-            f"cannot isolate samples: {exc}. Fix: run assay as root or with user namespaces "
-            "enabled; or --isolation weak"
-        ) from exc
-    pid = os.fork()
-    if pid:
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in proto:  # the verifier sees the worker end when pid 1 ends, not later
-            os.dup2(devnull, fd)
-        _, status = os.waitpid(pid, 0)
-        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
-    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-    linux.sethostname("sandbox")
 
 
 def main() -> None:
@@ -352,18 +365,15 @@ def main() -> None:
     except Exception:
         write_frame(proto_out, {"ready": False, "error": traceback.format_exc(limit=6)})
         return
-    write_frame(proto_out, {"ready": True, "isolation": worker.mode})
     try:
-        if worker.mode == "full":
-            reporter = runner.Reporter(None)
-            args = runner.pytest_args(os.path.join(WORK, runner.TESTS_FILE), WORK)
-            pytest.main(
-                args, plugins=[reporter, ForkServer(worker, reporter, (proto_in, proto_out))]
-            )
-        else:
-            serve(worker, proto_in, proto_out)
+        if worker.mode != "full":
+            write_frame(proto_out, {"ready": True, "isolation": worker.mode})
+        serve(worker, proto_in, proto_out)
     finally:
-        worker.close()
+        if worker.mode != "full":
+            worker.close()
+    if worker.mode == "full":
+        os._exit(0)  # the front: the starter removes the cgroups once both servers are gone
 
 
 if __name__ == "__main__":
