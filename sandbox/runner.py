@@ -16,7 +16,6 @@ import json
 import os
 import resource
 import sys
-import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -117,7 +116,9 @@ def settle_state(workdir: str, tmpdir: str, user: str) -> None:
     """`settle_in` but the work dir: what a fork server does once for all its runners."""
     os.environ.clear()
     os.environ.update(sample_environment(workdir, tmpdir, user))
-    tempfile.tempdir = None
+    tempfile = sys.modules.get("tempfile")  # a cached choice of directory is the caller's
+    if tempfile is not None:
+        tempfile.tempdir = None
     sys.dont_write_bytecode = True
     sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 ROOT = "/sys/fs/cgroup"
 
@@ -61,8 +61,7 @@ def _keyed(text: str, key: str) -> int:
     return 0
 
 
-@dataclass
-class CgroupStats:
+class CgroupStats(NamedTuple):
     peak_mb: float | None
     oom_kills: int
 
@@ -193,8 +192,7 @@ class SlotCgroup(SampleCgroup):
     def stats(self) -> CgroupStats:
         stats = super().stats()
         raw = os.pread(self.peak_fd, 64, 0).decode().strip() if self.peak_resets else ""
-        stats.peak_mb = round(int(raw) / 2**20, 1) if raw.isdigit() else None
-        return stats
+        return stats._replace(peak_mb=round(int(raw) / 2**20, 1) if raw.isdigit() else None)
 
     def leave(self) -> None:
         """Back to the worker's original cgroup, so that the subtree can be removed."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import fcntl
 import os
@@ -11,9 +10,10 @@ import socket
 import struct
 import sys
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-# The same library, called with the GIL held: fork(2) must not run while another thread holds it.
-_libc_gil = ctypes.PyDLL(ctypes.util.find_library("c") or None, use_errno=True)
+# The C library through the interpreter's own symbols (no ctypes.util: it imports subprocess).
+_libc = ctypes.CDLL(None, use_errno=True)
+# The same, called with the GIL held: fork(2) must not run while another thread holds it.
+_libc_gil = ctypes.PyDLL(None, use_errno=True)
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000

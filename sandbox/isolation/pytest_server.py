@@ -7,8 +7,10 @@ loaded costs ~1 ms more. This one has pytest imported, one throwaway session run
 configured for the paths samples see and parked at collection; the front sends it the runs that
 need pytest (a sample that fails, or whose tests use pytest's features) over a pipe, and it forks
 a runner for each, which returns from the parked session's collection hook and collects that
-sample's tests. It is pid 1 of its own pid namespace, beside the front's, so each fork server
-ends what its runs left with one kill(-1) without touching the other.
+sample's tests. A sample whose files name pytest has all its runs here, the fast path's too:
+importing pytest in a runner forked from the front would cost far more than the fork saves. It is
+pid 1 of its own pid namespace, beside the front's, so each fork server ends what its runs left
+with one kill(-1) without touching the other.
 """
 
 from __future__ import annotations
@@ -79,7 +81,11 @@ class PytestServer:
     def pytest_collection(self, session: Any) -> None:
         try:
             depth = self._measure_depth()
+            # The fast path runs here too, for samples that import pytest (`worker.py`), called
+            # from this frame: calibrate it here.
+            fastpath.calibrate(depth)
             runner.settle_state(WORK, "/tmp", SANDBOX_USER)  # runners inherit it
+            fastpath.prepare()
             self.runs.become_fork_server()
             gc.collect()
             gc.freeze()
@@ -87,12 +93,17 @@ class PytestServer:
             self._serve()
         except BecomeRunner as turn:
             self.reporter.channel = turn.channel
-            if turn.outcomes_only:
-                # Plain asserts, no tracebacks: the strength check needs pass or fail only, and
-                # rewriting asserts for introspection costs more than running a typical module.
+            if turn.outcomes_only or turn.fast:
+                # Plain asserts: rewriting them for introspection costs more than running a typical
+                # test module, and neither the pass-or-fail of the strength check nor the fast path
+                # (which leaves every failure to a pytest run) reports it.
                 sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, RewritingHook)]
+            if turn.outcomes_only:
                 session.config.option.tbstyle = "no"
             turn.channel.send({"t": "start"})
+            if turn.fast:
+                test_file = os.path.join(WORK, runner.TESTS_FILE)
+                fastpath.run(test_file, turn.channel, turn.outcomes_only, turn.chain)
             return None  # pytest goes on to collect /sandbox/work/test_solution.py
         os._exit(0)
 

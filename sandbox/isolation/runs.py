@@ -21,7 +21,6 @@ import resource
 import shutil
 import signal
 import sys
-import tempfile
 import traceback
 from typing import Any
 
@@ -36,8 +35,11 @@ class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an
     pytest session, which then collects and runs the sample's tests."""
 
     def __init__(self, channel: runner.Channel, request: dict[str, Any] | None = None) -> None:
+        request = request or {}
         self.channel = channel
-        self.outcomes_only = bool((request or {}).get("outcomes_only"))
+        self.outcomes_only = bool(request.get("outcomes_only"))
+        self.fast = bool(request.get("fast"))
+        self.chain: dict[str, str] | None = request.get("chain")  # the next phase's files
 
 
 class Runs:
@@ -58,7 +60,8 @@ class Runs:
         self.fork_server = False
         self.setuid_clears_caps = False  # the uid change alone empties every capability set
         # What a runner becomes once it is the sample: "fast" runs the fast path, "session"
-        # returns into the fork server's parked pytest session, "plain" runs a pytest session.
+        # returns into the fork server's parked pytest session (which runs the fast path too, for
+        # a fast run), "plain" runs a pytest session.
         self.role = "plain"
         self.network_clean = b""  # the fingerprint of a fresh network namespace (linux.py)
 
@@ -102,7 +105,7 @@ class Runs:
         key = os.urandom(32)
         sandbox_dir = self._prepare_sandbox(spec["files"], limits)
         workdir = os.path.join(sandbox_dir, "work")
-        if self.role == "fast" and spec.get("fast"):
+        if self.mode == "full" and spec.get("fast"):
             chain = spec.get("chain")
             fastpath.precompile(WORK, [spec["files"], *([chain] if chain else [])])
         cg_fds = cg.procs_fds() if cg is not None and cg is not self.slot else []
@@ -204,6 +207,8 @@ class Runs:
                 f"size={limits['disk_mb']}m,nr_inodes={limits['inodes']},mode=0755{owner}",
             )
         else:
+            import tempfile  # weak isolation only: the fast path's fork server never needs it
+
             sandbox_dir = tempfile.mkdtemp(dir=self.weak_base)
             os.chmod(sandbox_dir, 0o755)
         workdir = os.path.join(sandbox_dir, "work")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 
 from sandbox.isolation import linux
 
@@ -56,7 +55,7 @@ def mountpoint() -> str:
     only ever serves as a mount point leaves nothing behind. Call it before entering a user
     namespace: inside, every user is uid 0.
     """
-    path = os.path.join(tempfile.gettempdir(), f".assay-mnt-{os.geteuid()}")
+    path = os.path.join(os.environ.get("TMPDIR") or "/tmp", f".assay-mnt-{os.geteuid()}")
     try:
         os.mkdir(path, 0o700)
     except FileExistsError:

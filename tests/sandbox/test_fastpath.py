@@ -209,6 +209,24 @@ SAMPLES = {
     },
 }
 
+# A sample that names pytest has all its runs on the worker's pytest server, the fast path's too
+# (sandbox/isolation/worker.py): the same verdicts there, at the same depths.
+SAMPLES.update(
+    {
+        f"with_pytest_{name}": (SAMPLES[name][0], "import pytest  # noqa\n" + SAMPLES[name][1])
+        for name in (
+            "passes",
+            "fails",
+            "weak_tests",
+            "recursion_950",
+            "recursion_990",
+            "own_limit_test_2990",
+            "leaves_a_builtin",
+            "leaves_a_file_in_tmp",
+        )
+    }
+)
+
 
 def outcome(verdict) -> tuple:
     cases = [(c.name, c.outcome) for c in verdict.tests.cases] if verdict.tests else None
