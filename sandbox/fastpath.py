@@ -27,10 +27,13 @@ once how deep a test function sits in its pytest session (`probe_module`) and ho
 
 from __future__ import annotations
 
+import base64
 import builtins
+import hashlib
 import importlib
 import importlib.machinery
 import linecache
+import marshal
 import os
 import sys
 import time
@@ -273,23 +276,31 @@ PRECOMPILE_MAX = 256 << 10  # larger files (rare) are compiled where they are im
 _compiled: list[dict[str, tuple[bytes, types.CodeType]]] = []  # a table per phase
 
 
-def precompile(workdir: str, phases: list[dict[str, str]]) -> None:
-    """In the fork server, before it forks a fast-path run: the code of each phase's Python files
-    (the sample's own, so the source is hostile: compile only parses it, and the verifier has
-    compiled the same text already). A file that does not compile is left to the import."""
+def precompile(workdir: str, phases: list[tuple[dict[str, str], dict[str, str]]]) -> None:
+    """In the fork server, before it forks a fast-path run: the code of each phase's Python files,
+    given as (files, code): the code the verifier compiled them to (marshalled, base64), or
+    compiled here. The source is the sample's, so hostile: compile only parses it, and the
+    verifier has compiled the same text already. A file that does not compile is left to the
+    import, which reports it."""
     global _compiled
     _compiled = []
-    for files in phases:
+    for files, shipped in phases:
         table = {}
         for name, text in files.items():
             data = text.encode("utf-8", "surrogatepass")
             if not name.endswith(".py") or len(data) > PRECOMPILE_MAX:
                 continue
             path = os.path.join(workdir, name)
+            digest, _, marshalled = shipped.get(name, "").partition(" ")
             try:
-                table[path] = (data, compile(data, path, "exec", dont_inherit=True))
+                if marshalled and digest == hashlib.sha256(data).hexdigest():
+                    code = marshal.loads(base64.b64decode(marshalled))
+                else:
+                    code = compile(data, path, "exec", dont_inherit=True)
             except Exception:  # SyntaxError, ValueError, RecursionError, MemoryError
                 continue
+            if isinstance(code, types.CodeType) and code.co_filename == path:
+                table[path] = (data, code)
         _compiled.append(table)
 
 

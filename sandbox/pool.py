@@ -129,7 +129,9 @@ class Verifier:
         finally:
             self._release(backend)
 
-    def _test(self, sample: Sample, pre: Verdict | None, lint: list) -> Verdict:
+    def _test(
+        self, sample: Sample, pre: Verdict | None, lint: list, code: dict[str, str] | None = None
+    ) -> Verdict:
         started = time.monotonic()
         stubbed = None
         if pre is None and self.options.strength_check:
@@ -143,12 +145,19 @@ class Verifier:
             verdict = pre
         else:
             limits = self.options.limits
-            request = py.test_request(sample, limits)
+            request = py.test_request(sample, limits, code=code)
             request["fast"] = self.options.fast_path
             if stubbed is not None:
                 # Backends that can run the strength check in the same sandbox instance, right
                 # after a clean pass, return it as `next`; others ignore it and get a second run.
-                request["then"] = py.test_request(sample, limits, stubbed, outcomes_only=True)
+                stub_code = None
+                if code:
+                    stub_code = {py.TESTS_FILE: code[py.TESTS_FILE]}
+                    if (shipped := py.compiled(stubbed, py.SOLUTION_FILE)) is not None:
+                        stub_code[py.SOLUTION_FILE] = shipped
+                request["then"] = py.test_request(
+                    sample, limits, stubbed, outcomes_only=True, code=stub_code
+                )
                 del request["then"]["limits"], request["then"]["test_file"]
             verdict, result = self._execute(request)
             verdict.lint = lint
@@ -189,19 +198,22 @@ class Verifier:
             verdict.reason = "every test passes against a solution whose functions return None"
         return verdict
 
-    def _precheck(self, chunk: list[Sample]) -> list[tuple[Verdict | None, list]]:
-        out: list[tuple[Verdict | None, list]] = []
+    def _precheck(self, chunk: list[Sample]) -> list[tuple[Verdict | None, list, dict]]:
+        """Syntax and lint for a chunk: (verdict or None, lint messages, the files' code)."""
+        out: list[tuple[Verdict | None, list, dict]] = []
         parsed: list[int] = []
+        ship = self.options.sandbox == "process"  # only the process backend imports shipped code
         for i, sample in enumerate(chunk):
-            verdict = py.syntax_error(sample, self.options.max_source_bytes)
+            code: dict[str, str] = {}
+            verdict = py.syntax_error(sample, self.options.max_source_bytes, code if ship else None)
             if sample.language != "python":
                 verdict = Verdict(False, "error", f"language {sample.language!r} is not supported")
-            out.append((verdict, []))
+            out.append((verdict, [], code))
             if verdict is None:
                 parsed.append(i)
         lints = py.lint([chunk[i] for i in parsed], self.options)
         for i, messages in zip(parsed, lints, strict=True):
-            out[i] = (py.lint_verdict(messages), messages)
+            out[i] = (py.lint_verdict(messages), messages, out[i][2])
         return out
 
     def verify(self, samples: Iterable[Sample], chunk_size: int | None = None) -> Iterator[Verdict]:
@@ -212,11 +224,11 @@ class Verifier:
         chunk: list[Sample] = []
 
         def flush() -> None:
-            for sample, (pre, lint) in zip(chunk, self._precheck(chunk), strict=True):
+            for sample, (pre, lint, code) in zip(chunk, self._precheck(chunk), strict=True):
                 if self._executor is None:  # the sequential path: run when taken
-                    pending.append(lambda s=sample, p=pre, li=lint: self._test(s, p, li))
+                    pending.append(lambda s=sample, p=pre, li=lint, c=code: self._test(s, p, li, c))
                 else:
-                    pending.append(self._executor.submit(self._test, sample, pre, lint))
+                    pending.append(self._executor.submit(self._test, sample, pre, lint, code))
             chunk.clear()
 
         def ready() -> bool:
@@ -277,8 +289,8 @@ class Verifier:
                 for _, future in items:
                     future.set_exception(exc)
                 continue
-            for (sample, future), (pre, lint) in zip(items, prechecks, strict=True):
-                inner = self._executor.submit(self._test, sample, pre, lint)
+            for (sample, future), (pre, lint, code) in zip(items, prechecks, strict=True):
+                inner = self._executor.submit(self._test, sample, pre, lint, code)
                 inner.add_done_callback(lambda f, out=future: _chain(f, out))
 
     def close(self) -> None:

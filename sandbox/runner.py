@@ -170,13 +170,14 @@ def run_phases(
     finish does it run again, in a fresh runner."""
     phases = [request]
     if request.get("then"):
-        phases.append({**request, **request["then"]})
+        phases.append({**request, **request["then"], "code": request["then"].get("code")})
     results: list[dict[str, Any]] = []
     phase, under_pytest, fast_failed = 0, not fast, False
     while True:
         spec = {**phases[phase], "fast": not under_pytest}
         if spec["fast"] and phase + 1 < len(phases):
             spec["chain"] = phases[phase + 1]["files"]
+            spec["chain_code"] = phases[phase + 1].get("code")
         result, messages = run_one(spec)
         result, messages, chained = _split_chain(result, messages)
         # Stopped: it timed out or flooded. Final: no run may follow in this sandbox instance.

@@ -8,7 +8,11 @@ messages plus what the supervisor saw from outside (exit status, signals, limits
 from __future__ import annotations
 
 import ast
+import base64
+import functools
+import hashlib
 import json
+import marshal
 import os
 import re
 import signal
@@ -20,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from sandbox.isolation.skeleton import WORK as SANDBOX_WORK
 from sandbox.options import Limits, VerifyOptions
 from sandbox.records import LintMessage, Sample, TestCase, TestSummary, Verdict
 
@@ -29,12 +34,18 @@ FEEDBACK_LIMIT = 4000
 
 
 # Syntax -----------------------------------------------------------------------------------------
-def syntax_error(sample: Sample, max_bytes: int) -> Verdict | None:
+def syntax_error(
+    sample: Sample, max_bytes: int, codes: dict[str, str] | None = None
+) -> Verdict | None:
+    """Whether the solution and the tests compile, as the sandbox's import system would compile
+    their files (the UTF-8 bytes, a coding cookie honoured). With `codes`, the code of each, for
+    the sandbox to import instead of compiling it again (`compiled`)."""
     for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests)):
-        if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        data = text.encode("utf-8", "surrogatepass")
+        if len(data) > max_bytes:
             return _rejected("syntax", f"{name} is larger than {max_bytes} bytes")
         try:
-            compile(text, name, "exec", dont_inherit=True)
+            code = compile(data, os.path.join(SANDBOX_WORK, name), "exec", dont_inherit=True)
         except SyntaxError as exc:
             where = f"{name}:{exc.lineno or 0}:{exc.offset or 0}"
             reason = f"{type(exc).__name__}: {exc.msg} at {where}"
@@ -49,7 +60,28 @@ def syntax_error(sample: Sample, max_bytes: int) -> Verdict | None:
             verdict = _rejected("syntax", f"{name}: {type(exc).__name__}: {exc}")
             verdict.feedback = f"The code does not parse: {name}: {type(exc).__name__}: {exc}"
             return verdict
+        if codes is not None:
+            codes[name] = _ship(code, data)
     return None
+
+
+def compiled(text: str, name: str) -> str | None:
+    """The code of a file the verifier made (the stubbed solution), for the sandbox to import;
+    None if it does not compile (the sandbox's import then reports it)."""
+    data = text.encode("utf-8", "surrogatepass")
+    try:
+        code = compile(data, os.path.join(SANDBOX_WORK, name), "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return None
+    return _ship(code, data)
+
+
+def _ship(code: Any, source: bytes) -> str:
+    """Code as a request carries it: the SHA-256 of the bytes it was compiled from (the sandbox
+    takes it for those bytes only), a space, the code marshalled in base64. Only the process
+    backend reads it, on the very interpreter that made it."""
+    digest = hashlib.sha256(source).hexdigest()
+    return digest + " " + base64.b64encode(marshal.dumps(code)).decode("ascii")
 
 
 def _rejected(stage: str, reason: str) -> Verdict:
@@ -200,20 +232,34 @@ def _outermost_functions(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunct
 
 
 # Running tests ----------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=16)
+def _limits_dict(limits: Limits) -> dict[str, Any]:
+    """A request's limits, shared by every request (never changed: limits are frozen)."""
+    return asdict(limits)
+
+
 def test_request(
-    sample: Sample, limits: Limits, solution: str | None = None, outcomes_only: bool = False
+    sample: Sample,
+    limits: Limits,
+    solution: str | None = None,
+    outcomes_only: bool = False,
+    code: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """A backend request. `outcomes_only` skips formatting failure tracebacks (the strength check
-    needs pass or fail, and formatting a failure costs more than running a test)."""
-    return {
+    needs pass or fail, and formatting a failure costs more than running a test); `code`, the
+    files' code (`syntax_error`, `compiled`), spares the sandbox compiling them."""
+    request = {
         "outcomes_only": outcomes_only,
         "files": {
             SOLUTION_FILE: sample.solution if solution is None else solution,
             TESTS_FILE: sample.tests,
         },
         "test_file": TESTS_FILE,
-        "limits": asdict(limits),
+        "limits": _limits_dict(limits),
     }
+    if code:
+        request["code"] = code
+    return request
 
 
 _EXC_AT_END = re.compile(r":\d+: ([A-Za-z_][\w.]*)\s*$")

@@ -106,8 +106,10 @@ class Runs:
         sandbox_dir = self._prepare_sandbox(spec["files"], limits)
         workdir = os.path.join(sandbox_dir, "work")
         if self.mode == "full" and spec.get("fast"):
-            chain = spec.get("chain")
-            fastpath.precompile(WORK, [spec["files"], *([chain] if chain else [])])
+            phases = [(spec["files"], spec.get("code") or {})]
+            if spec.get("chain"):
+                phases.append((spec["chain"], spec.get("chain_code") or {}))
+            fastpath.precompile(WORK, phases)
         cg_fds = cg.procs_fds() if cg is not None and cg is not self.slot else []
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()

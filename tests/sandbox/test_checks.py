@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 import signal
 import time
@@ -370,6 +371,12 @@ def test_python_api_verify_returns_verdicts_in_order():
         ("syntax", "syntax"),
     ]
     assert Verdict.from_dict(verdicts[1].to_dict()) == verdicts[1]
+    for verdict in verdicts:  # to_dict is asdict, built faster: the same dict, sharing nothing
+        data = verdict.to_dict()
+        assert data == dataclasses.asdict(verdict)
+        if verdict.tests is not None:
+            data["tests"]["cases"].clear()
+            assert verdict.tests.cases
 
 
 def test_every_worker_starts_up_front_and_one_that_fails_to_is_started_again_later():

@@ -289,3 +289,24 @@ def test_a_dicts_version_tag_changes_with_it_and_only_with_it():
         change()
         assert fastpath._version(table) != before
         before = fastpath._version(table)
+
+
+def test_the_verifiers_code_is_taken_only_for_the_bytes_it_was_compiled_from():
+    from sandbox.checks import python as py
+
+    sample = Sample(solution=ADD, tests=SAMPLES["passes"][1])
+    shipped: dict[str, str] = {}
+    assert py.syntax_error(sample, 1 << 20, shipped) is None
+    files = {"solution.py": sample.solution, "test_solution.py": sample.tests}
+    fastpath.precompile("/sandbox/work", [(files, shipped)])
+    taken = fastpath._compiled[0]["/sandbox/work/solution.py"][1]
+    assert taken.co_filename == "/sandbox/work/solution.py"
+    # Another text under the same name (the stub phase's solution, say) never gets that code.
+    fastpath.precompile(
+        "/sandbox/work", [({**files, "solution.py": "def add(a, b):\n    return None\n"}, shipped)]
+    )
+    stub = fastpath._compiled[0]["/sandbox/work/solution.py"]
+    namespace: dict = {}
+    exec(stub[1], namespace)  # trusted: this file's own source
+    assert namespace["add"](2, 3) is None
+    fastpath._compiled.clear()
