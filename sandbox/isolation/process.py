@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import subprocess
@@ -14,6 +15,51 @@ from sandbox.isolation.protocol import ProtocolError, read_frame, write_frame
 
 _counter = 0
 _counter_lock = threading.Lock()
+
+# How deep a test sits under a worker's pytest session, by fingerprint (`worker.depth_fingerprint`):
+# measured by the first worker that starts its pytest server, then given to every later worker
+# (so that those start serving the fast path at once, and start pytest only if a sample needs
+# it), and kept across runs in the user's cache directory.
+_depths: dict[str, int] = {}
+_depths_loaded = False
+_depths_lock = threading.Lock()
+
+
+def depth_cache_path() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "assay", "pytest-depth.json")
+
+
+def _known_depths() -> dict[str, int]:
+    global _depths_loaded
+    with _depths_lock:
+        if not _depths_loaded:
+            _depths_loaded = True
+            try:
+                with open(depth_cache_path()) as fh:
+                    stored = json.load(fh)
+                _depths.update(
+                    {k: v for k, v in stored.items() if isinstance(k, str) and type(v) is int}
+                )
+            except (OSError, ValueError, AttributeError):
+                pass  # no cache yet, or an unreadable one: workers measure
+        return dict(_depths)
+
+
+def _learn_depth(news: Any) -> None:
+    if not isinstance(news, dict):
+        return
+    with _depths_lock:
+        _depths.update({k: v for k, v in news.items() if isinstance(k, str) and type(v) is int})
+        path = depth_cache_path()
+        try:  # best effort: a read-only home only means measuring again next time
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "w") as fh:
+                json.dump(_depths, fh)
+            os.replace(tmp, path)
+        except OSError:
+            pass
 
 
 def _worker_env() -> dict[str, str]:
@@ -49,11 +95,19 @@ class ProcessBackend:
         )
         self._in = self.proc.stdin.fileno()
         self._out = self.proc.stdout.fileno()
-        write_frame(self._in, {"isolation": isolation, "slot": slot, "cgroup_name": name})
+        config = {
+            "isolation": isolation,
+            "slot": slot,
+            "cgroup_name": name,
+            "pytest_depths": _known_depths(),
+        }
+        write_frame(self._in, config)
         ready = self._receive(start_timeout_s)
         if not ready.get("ready"):
             self.close()
             raise SetupRefused(ready.get("error", "the sandbox worker failed to start"))
+        if "pytest_depth" in ready:
+            _learn_depth(ready["pytest_depth"])
 
     def _receive(self, timeout_s: float) -> dict[str, Any]:
         ready, _, _ = select.select([self._out], [], [], timeout_s)
@@ -72,6 +126,8 @@ class ProcessBackend:
         result = self._receive(request["limits"]["timeout_s"] + 60)
         if "error" in result:
             raise BackendError(result["error"])
+        if "pytest_depth" in result:
+            _learn_depth(result.pop("pytest_depth"))
         return result
 
     def close(self) -> None:

@@ -35,6 +35,7 @@ import os
 import select
 import shutil
 import signal
+import sys
 import traceback
 from typing import Any
 
@@ -64,11 +65,30 @@ class PytestServerGone(RuntimeError):
 
 
 class PytestClient:
-    """The front's end of the pipes to the pytest fork server."""
+    """The front's end of the pipes to the pytest fork server, which starts when first needed:
+    a sample that fails, or needs pytest. Inputs that pass on the fast path (most of a good
+    corpus) never pay for pytest's start-up."""
 
-    def __init__(self, requests: int, replies: int) -> None:
+    def __init__(self, requests: int, replies: int, go: int) -> None:
         self.requests = requests
         self.replies = replies
+        self.go = go
+        self.started = False
+        self.depth: int | None = None  # as the server measured it
+
+    def start(self) -> int | None:
+        """Start the server, if not yet; the depth of a test under its session."""
+        if not self.started:
+            self.started = True
+            try:
+                os.write(self.go, b"1")
+            except OSError as exc:
+                raise PytestServerGone(f"the pytest fork server cannot start: {exc}") from exc
+            reply = self.receive(PYTEST_SERVER_START_S)
+            if not reply.get("ready"):
+                raise PytestServerGone(f"the pytest fork server failed: {reply.get('error')}")
+            self.depth = reply.get("depth")
+        return self.depth
 
     def receive(self, timeout_s: float) -> dict[str, Any]:
         ready, _, _ = select.select([self.replies], [], [], timeout_s)
@@ -80,6 +100,7 @@ class PytestClient:
             raise PytestServerGone(f"the pytest fork server died: {exc}") from exc
 
     def run(self, spec: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
+        self.start()
         try:
             write_frame(self.requests, {"spec": spec, "limits": limits})
         except OSError as exc:
@@ -95,7 +116,14 @@ class Worker(Runs):
         super().__init__(config["isolation"])
         self.cgroup_name = config["cgroup_name"]
         self.pytest_server: PytestClient | None = None
-        self.ready = False  # full mode: the fast path is calibrated and the pytest server is up
+        # The depth of a test under the pytest server's session, which the fast path matches:
+        # known from an earlier worker (the verifier keeps what workers measured, by a
+        # fingerprint of everything that decides it), or measured by starting the server now.
+        self.fingerprint = ""
+        self.known_depths: dict[str, int] = config.get("pytest_depths") or {}
+        self.pytest_depth: int | None = None
+        self.measured = False  # the depth was measured by this worker's server (and is news)
+        self.probe_depth: int | None = None  # the fast path's own, measured by `serve`
 
     # Start-up -----------------------------------------------------------------------------------
     def setup(self, proto: tuple[int, int]) -> None:
@@ -114,6 +142,7 @@ class Worker(Runs):
             self.slot = self.cgroups.slot()
         if self.mode == "full":
             self.under_tmp = [p for p in interpreter_paths() if p.startswith("/tmp/")]
+            self.fingerprint = depth_fingerprint()
             root = mountpoint()
             enter_namespaces(self.rootless)
             self._start_servers(proto, root)
@@ -121,14 +150,14 @@ class Worker(Runs):
                 __import__(name)
             self.build_skeleton(root)
             self.role = "fast"
-            assert self.pytest_server is not None
-            try:
-                reply = self.pytest_server.receive(PYTEST_SERVER_START_S)
-            except PytestServerGone as exc:
-                raise SetupError(str(exc)) from exc
-            if not reply.get("ready"):
-                raise SetupError(f"the pytest fork server failed to start: {reply.get('error')}")
-            self.pytest_depth = reply.get("depth")
+            if self.fingerprint in self.known_depths:
+                self.pytest_depth = self.known_depths[self.fingerprint]
+            else:
+                try:
+                    self.pytest_depth = self._pytest_server().start()
+                except PytestServerGone as exc:
+                    raise SetupError(str(exc)) from exc
+                self.measured = True
         else:
             import tempfile
 
@@ -158,14 +187,19 @@ class Worker(Runs):
             ) from exc
         requests_r, requests_w = os.pipe()  # front -> pytest server
         replies_r, replies_w = os.pipe()  # pytest server -> front
+        go_r, go_w = os.pipe()  # front -> waiter: start the pytest server
         waiter = os.fork()
         if waiter == 0:
             # The pytest server's parent, which only waits: a second pid namespace can only be
             # made for a process's children, and the starter's next child is the front. It stays
-            # in the mount namespace entered above, which the starter and the front leave.
+            # in the mount namespace entered above, which the starter and the front leave, and
+            # starts the server when the front first asks for it.
             try:
                 linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-                _let_go(proto, requests_w, replies_r)
+                _let_go(proto, requests_w, replies_r, go_w)
+                if not os.read(go_r, 1):
+                    os._exit(0)  # the front ended without needing it
+                os.close(go_r)
                 linux.unshare(linux.CLONE_NEWPID)
                 pid = os.fork()
                 if pid == 0:
@@ -181,6 +215,7 @@ class Worker(Runs):
                 os._exit(70)
         os.close(requests_r)
         os.close(replies_w)
+        os.close(go_r)
         try:
             linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWPID)  # the front's own mounts
         except OSError as exc:
@@ -191,9 +226,9 @@ class Worker(Runs):
         front = os.fork()
         if front == 0:
             linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-            self.pytest_server = PytestClient(requests_w, replies_r)
+            self.pytest_server = PytestClient(requests_w, replies_r, go_w)
             return
-        _let_go(proto, requests_w, replies_r)
+        _let_go(proto, requests_w, replies_r, go_w)
         self._wait_for_servers(front, waiter)
 
     def _wait_for_servers(self, front: int, waiter: int) -> None:
@@ -210,20 +245,43 @@ class Worker(Runs):
         self.close()
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF if pid == front else 70)
 
+    def depth_news(self) -> dict[str, Any]:
+        """The pytest depth this worker measured, once, for the verifier to keep (`process.py`)."""
+        if not self.measured or self.pytest_depth is None:
+            return {}
+        self.measured = False
+        return {"pytest_depth": {self.fingerprint: self.pytest_depth}}
+
+    def _pytest_server(self) -> PytestClient:
+        assert self.pytest_server is not None
+        return self.pytest_server
+
     def calibrate(self, result: dict[str, Any]) -> None:
         """The front's depth probe ran (`serve`): offset the fast path's recursion limit so that
-        tests get exactly the depth they would get under the pytest server's session."""
-        fastpath.offset = None
+        tests get exactly the depth they would get under the pytest server's session; then take
+        on what every runner would otherwise do for itself (runners inherit it)."""
         raw = result.get("stdout", "").strip()
-        if self.pytest_depth is not None and raw.isdigit():
-            fastpath.offset = self.pytest_depth - int(raw)
-        # What every runner would otherwise do for itself, done once: runners inherit it.
+        self.probe_depth = int(raw) if raw.isdigit() else None
+        self._set_offset()
         runner.settle_state(WORK, "/tmp", SANDBOX_USER)
         fastpath.prepare()
         self.become_fork_server()
         gc.collect()
         gc.freeze()
-        self.ready = True
+
+    def _set_offset(self) -> None:
+        fastpath.offset = None
+        if self.pytest_depth is not None and self.probe_depth is not None:
+            fastpath.offset = self.pytest_depth - self.probe_depth
+
+    def _ask_pytest_server(self, spec: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
+        server = self._pytest_server()
+        if not server.started:
+            depth = server.start()
+            if depth != self.pytest_depth:  # a depth known from elsewhere was wrong: this one
+                self.pytest_depth, self.measured = depth, True
+                self._set_offset()
+        return server.run(spec, limits)
 
     def probe_request(self) -> dict[str, Any]:
         """A sample whose one test prints how deep it sits, run on the fast path (offset 0)."""
@@ -296,8 +354,7 @@ class Worker(Runs):
 
         def run_one(spec: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
             if full and (with_pytest or not spec.get("fast")):
-                assert self.pytest_server is not None
-                result = self.pytest_server.run(spec, request["limits"])
+                result = self._ask_pytest_server(spec, request["limits"])
             else:
                 result = self._run_one(spec, request["limits"], cg)
             return result, None if result["channel_problem"] else result["messages"]
@@ -314,6 +371,34 @@ class Worker(Runs):
             self.cgroups = None
         if self.weak_base:
             shutil.rmtree(self.weak_base, ignore_errors=True)
+
+
+def depth_fingerprint() -> str:
+    """What decides how deep a test sits under the pytest server's session: the interpreter,
+    pytest's and pluggy's versions, and the sandbox code on the way. Read from the files, without
+    importing them (the front must stay without pytest)."""
+    import hashlib
+    import importlib.util
+
+    digest = hashlib.sha256(sys.version.encode())
+    for name, file in (
+        ("_pytest", "_version.py"),
+        ("pluggy", "_version.py"),
+        ("sandbox", "runner.py"),
+        ("sandbox", "fastpath.py"),
+        ("sandbox.isolation", "pytest_server.py"),
+        ("sandbox.isolation", "runs.py"),
+    ):
+        spec = importlib.util.find_spec(name)
+        locations = list(spec.submodule_search_locations or []) if spec else []
+        for directory in locations[:1]:
+            try:
+                with open(os.path.join(directory, file), "rb") as fh:
+                    digest.update(fh.read())
+            except OSError:
+                digest.update(b"-")
+        digest.update(b"\0")
+    return digest.hexdigest()[:32]
 
 
 def _let_go(proto: tuple[int, int], *pipes: int) -> None:
@@ -346,11 +431,13 @@ def serve(worker: Worker, proto_in: int, proto_out: int) -> None:
             response = {"error": traceback.format_exc(limit=6)}
         if request.get("op") == PROBE:
             worker.calibrate(response)
+            ready = {"ready": True, "isolation": worker.mode, **worker.depth_news()}
             try:
-                write_frame(proto_out, {"ready": True, "isolation": worker.mode})
+                write_frame(proto_out, ready)
             except BrokenPipeError:
                 return
             continue
+        response.update(worker.depth_news())
         response["id"] = request.get("id")
         try:
             write_frame(proto_out, response)

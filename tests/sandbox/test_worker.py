@@ -1,0 +1,99 @@
+"""The process backend's worker: two fork servers, the pytest one started only when a sample needs
+it, and the depth the fast path matches known from an earlier worker or measured afresh."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from sandbox import Limits, Sample, Verifier, VerifyOptions
+from sandbox.isolation import process
+
+ADD = "def add(a, b):\n    return a + b\n"
+PASSES = "from solution import add\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+FAILS = "from solution import add\n\ndef test_add():\n    assert add(2, 3) == 6\n"
+DEPTH = "def depth(n):\n    return 0 if n == 0 else 1 + depth(n - 1)\n"
+OPTIONS = VerifyOptions(jobs=1, limits=Limits(timeout_s=10))
+
+
+def _descendants() -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [os.getpid()]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def fork_servers() -> int:
+    """This test process's descendants that are pid 1 of their pid namespace: the workers' fork
+    servers (the front, and the pytest server once started)."""
+    count = 0
+    for pid in _descendants():
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                nspid = next(line.split()[1:] for line in fh if line.startswith("NSpid:"))
+        except (OSError, StopIteration):
+            continue
+        count += len(nspid) == 2 and nspid[-1] == "1"
+    return count
+
+
+@pytest.fixture
+def depth_cache(tmp_path, monkeypatch):
+    """An empty cache of pytest depths, on disk and in this process."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(process, "_depths", {})
+    monkeypatch.setattr(process, "_depths_loaded", False)
+    return tmp_path / "assay" / "pytest-depth.json"
+
+
+def test_a_worker_measures_the_depth_once_and_later_workers_reuse_it(depth_cache):
+    with Verifier(OPTIONS) as verifier:
+        assert [v.passed for v in verifier.verify([Sample(solution=ADD, tests=PASSES)])] == [True]
+        assert fork_servers() == 2  # no depth known: the pytest server started to measure it
+    stored = json.loads(depth_cache.read_text())
+    assert len(stored) == 1 and all(isinstance(v, int) and v > 0 for v in stored.values())
+
+    process._depths_loaded = False
+    process._depths.clear()  # a new verifier process: only the file knows
+    with Verifier(OPTIONS) as verifier:
+        assert [v.passed for v in verifier.verify([Sample(solution=ADD, tests=PASSES)] * 3)] == [
+            True
+        ] * 3
+        assert fork_servers() == 1  # samples that pass on the fast path never need pytest
+        (failed,) = verifier.verify([Sample(solution=ADD, tests=FAILS)])
+        assert failed.stage == "tests" and "assert 5 == 6" in failed.feedback  # pytest's report
+        assert fork_servers() == 2  # started for the failure
+    assert json.loads(depth_cache.read_text()) == stored
+
+
+def test_a_wrong_depth_from_the_cache_is_corrected_when_the_server_starts(depth_cache):
+    with Verifier(OPTIONS) as verifier:  # measure the true one
+        list(verifier.verify([Sample(solution=ADD, tests=PASSES)]))
+    ((fingerprint, true_depth),) = json.loads(depth_cache.read_text()).items()
+    depth_cache.write_text(json.dumps({fingerprint: true_depth + 7}))
+    process._depths_loaded = False
+    process._depths.clear()
+    near = true_depth  # recursion that fits under pytest by a frame or two, not with 7 more
+    tests = f"from solution import depth\n\ndef test_d():\n    assert depth({995 - near})\n"
+    with Verifier(OPTIONS) as verifier:
+        list(verifier.verify([Sample(solution=ADD, tests=FAILS)]))  # starts the server
+        assert json.loads(depth_cache.read_text()) == {fingerprint: true_depth}
+        (fast,) = verifier.verify([Sample(solution=DEPTH, tests=tests)])
+    with Verifier(VerifyOptions(jobs=1, fast_path=False)) as verifier:
+        (slow,) = verifier.verify([Sample(solution=DEPTH, tests=tests)])
+    assert slow.passed, slow.feedback  # fits under pytest...
+    assert fast.passed, fast.feedback  # ...and so on the fast path, with the corrected depth
