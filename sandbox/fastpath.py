@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import base64
 import builtins
-import hashlib
 import importlib
 import importlib.machinery
 import linecache
@@ -274,6 +273,13 @@ def _run(test_file: str, channel: Channel, outcomes_only: bool, phase: int = 0) 
 # compiles the file's bytes (coding cookie and all), with the same flags.
 PRECOMPILE_MAX = 256 << 10  # larger files (rare) are compiled where they are imported
 _compiled: list[dict[str, tuple[bytes, types.CodeType]]] = []  # a table per phase
+try:  # the builtin SHA-256 (no OpenSSL in the fork server: see runner.py)
+    from _sha256 import sha256 as _sha256
+except ImportError:
+    try:
+        from _sha2 import sha256 as _sha256  # Python 3.12
+    except ImportError:
+        from hashlib import sha256 as _sha256
 
 
 def precompile(workdir: str, phases: list[tuple[dict[str, str], dict[str, str]]]) -> None:
@@ -293,7 +299,7 @@ def precompile(workdir: str, phases: list[tuple[dict[str, str], dict[str, str]]]
             path = os.path.join(workdir, name)
             digest, _, marshalled = shipped.get(name, "").partition(" ")
             try:
-                if marshalled and digest == hashlib.sha256(data).hexdigest():
+                if marshalled and digest == _sha256(data).hexdigest():
                     code = marshal.loads(base64.b64decode(marshalled))
                 else:
                     code = compile(data, path, "exec", dont_inherit=True)

@@ -21,6 +21,7 @@ from sandbox.options import VerifyOptions
 from sandbox.records import Sample, Verdict
 
 VERIFIER_VERSION = "assay-verifier/1"
+CHUNK_FIRST, CHUNK_MAX = 16, 128  # samples a ruff call checks (`Verifier.verify`)
 
 
 def make_backend(options: VerifyOptions, slot: int) -> Backend:
@@ -218,8 +219,12 @@ class Verifier:
 
     def verify(self, samples: Iterable[Sample], chunk_size: int | None = None) -> Iterator[Verdict]:
         """Verdicts for `samples`, in input order, each yielded as soon as it and all before it
-        are done (so a caller that writes them out loses only what is in flight)."""
-        size = chunk_size or max(32, 16 * self.options.jobs)
+        are done (so a caller that writes them out loses only what is in flight). Samples are
+        checked in chunks, one ruff call each: the first small, so that workers start at once, the
+        next ones twice as large up to `CHUNK_MAX` (a ruff call has a fixed cost: 0.7 ms a sample
+        in chunks of 32, 0.3 in chunks of 128)."""
+        size = chunk_size or CHUNK_FIRST
+        largest = chunk_size or max(CHUNK_MAX, 32 * self.options.jobs)
         pending: deque[Future[Verdict] | Callable[[], Verdict]] = deque()
         chunk: list[Sample] = []
 
@@ -243,6 +248,7 @@ class Verifier:
             chunk.append(sample)
             if len(chunk) >= size:
                 flush()
+                size = min(2 * size, largest)
             while pending and (len(pending) > size or ready()):
                 yield take()
         flush()

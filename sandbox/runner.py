@@ -10,14 +10,20 @@ memory to forge the stream, which is out of reach of accidental reward hacking (
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import resource
 import sys
 from collections.abc import Callable
 from typing import Any
+
+# Python's own BLAKE2 and constant-time comparison, not hashlib's and hmac's: those load OpenSSL,
+# half a megabyte more in every fork server (and so in every fork of it).
+try:
+    from _blake2 import blake2b
+except ImportError:  # an interpreter built without it
+    from hashlib import blake2b
+from _operator import _compare_digest as compare_digest
 
 TESTS_FILE = "test_solution.py"
 MAX_FIELD = 2000  # characters kept of a failure message or traceback
@@ -34,7 +40,7 @@ def mac(key: bytes, body: bytes) -> bytes:
     """The message authentication code: keyed BLAKE2b (a MAC by design), in hex. Python's own
     implementation, not OpenSSL's HMAC, whose first use in a freshly forked runner touches (and so
     copies) ~150 pages of OpenSSL's state: 0.7 ms a run."""
-    return hashlib.blake2b(body, key=key, digest_size=32).hexdigest().encode()
+    return blake2b(body, key=key, digest_size=32).hexdigest().encode()
 
 
 class Channel:
@@ -64,7 +70,7 @@ def read_channel(raw: bytes, key: bytes) -> tuple[list[dict[str, Any]], str | No
             continue
         signature, _, body = line.partition(b" ")
         expected = mac(key, body)
-        if not hmac.compare_digest(expected, signature):
+        if not compare_digest(expected, signature):
             if len(signature) != len(expected) or not body:
                 return messages, "the result channel carried bytes that are not a result message"
             return messages, "a result message failed authentication"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import _socket  # not socket.py: what it adds (enum, selectors) would only grow the fork servers
 import ctypes
 import errno
 import fcntl
 import os
-import socket
 import struct
 import sys
 
@@ -128,10 +128,13 @@ def sethostname(name: str) -> None:
 def loopback_up() -> None:
     """Bring `lo` up in a fresh network namespace, so code can talk to itself and nothing else."""
     SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+    try:
         ifreq = struct.pack("16sH14s", b"lo", 0, b"")
         flags = struct.unpack("16sH14s", fcntl.ioctl(sock, SIOCGIFFLAGS, ifreq))[1]
         fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14s", b"lo", flags | IFF_UP, b""))
+    finally:
+        sock.close()
 
 
 NETWORK_STATE = ("/proc/net/snmp", "/proc/net/snmp6", "/proc/net/unix")

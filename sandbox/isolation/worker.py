@@ -377,10 +377,11 @@ def depth_fingerprint() -> str:
     """What decides how deep a test sits under the pytest server's session: the interpreter,
     pytest's and pluggy's versions, and the sandbox code on the way. Read from the files, without
     importing them (the front must stay without pytest)."""
-    import hashlib
     import importlib.util
 
-    digest = hashlib.sha256(sys.version.encode())
+    from sandbox.fastpath import _sha256
+
+    digest = _sha256(sys.version.encode())
     for name, file in (
         ("_pytest", "_version.py"),
         ("pluggy", "_version.py"),

@@ -18,7 +18,7 @@ DEPTH = "def depth(n):\n    return 0 if n == 0 else 1 + depth(n - 1)\n"
 OPTIONS = VerifyOptions(jobs=1, limits=Limits(timeout_s=10))
 
 
-def _descendants() -> list[int]:
+def _descendants(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -29,7 +29,7 @@ def _descendants() -> list[int]:
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [os.getpid()]
+    found, todo = [], [root]
     while todo:
         for child in children.get(todo.pop(), []):
             found.append(child)
@@ -37,11 +37,12 @@ def _descendants() -> list[int]:
     return found
 
 
-def fork_servers() -> int:
-    """This test process's descendants that are pid 1 of their pid namespace: the workers' fork
-    servers (the front, and the pytest server once started)."""
+def fork_servers(verifier: Verifier) -> int:
+    """The processes of `verifier`'s workers that are pid 1 of their pid namespace: the fork
+    servers (each worker's front, and its pytest server once started)."""
     count = 0
-    for pid in _descendants():
+    workers = [backend.proc.pid for backend in verifier._all]
+    for pid in [p for worker in workers for p in _descendants(worker)]:
         try:
             with open(f"/proc/{pid}/status") as fh:
                 nspid = next(line.split()[1:] for line in fh if line.startswith("NSpid:"))
@@ -63,7 +64,9 @@ def depth_cache(tmp_path, monkeypatch):
 def test_a_worker_measures_the_depth_once_and_later_workers_reuse_it(depth_cache):
     with Verifier(OPTIONS) as verifier:
         assert [v.passed for v in verifier.verify([Sample(solution=ADD, tests=PASSES)])] == [True]
-        assert fork_servers() == 2  # no depth known: the pytest server started to measure it
+        assert (
+            fork_servers(verifier) == 2
+        )  # no depth known: the pytest server started to measure it
     stored = json.loads(depth_cache.read_text())
     assert len(stored) == 1 and all(isinstance(v, int) and v > 0 for v in stored.values())
 
@@ -73,10 +76,10 @@ def test_a_worker_measures_the_depth_once_and_later_workers_reuse_it(depth_cache
         assert [v.passed for v in verifier.verify([Sample(solution=ADD, tests=PASSES)] * 3)] == [
             True
         ] * 3
-        assert fork_servers() == 1  # samples that pass on the fast path never need pytest
+        assert fork_servers(verifier) == 1  # samples that pass on the fast path never need pytest
         (failed,) = verifier.verify([Sample(solution=ADD, tests=FAILS)])
         assert failed.stage == "tests" and "assert 5 == 6" in failed.feedback  # pytest's report
-        assert fork_servers() == 2  # started for the failure
+        assert fork_servers(verifier) == 2  # started for the failure
     assert json.loads(depth_cache.read_text()) == stored
 
 
