@@ -288,8 +288,11 @@ def precompile(workdir: str, phases: list[tuple[dict[str, str], dict[str, str]]]
     compiled here. The source is the sample's, so hostile: compile only parses it, and the
     verifier has compiled the same text already. A file that does not compile is left to the
     import, which reports it."""
-    global _compiled
+    global _compiled, _expected_places
     _compiled = []
+    # The fork server made the run's places just now and sees them as the runner will: list them
+    # here, where it costs no copied pages.
+    _expected_places = _places(workdir)
     for files, shipped in phases:
         table = {}
         for name, text in files.items():
@@ -432,11 +435,15 @@ def _unchanged(name: str, before: dict[str, Any]) -> bool:
     return _same_items(current, before[name])
 
 
+_expected_places: dict[str, Any] | None = None  # `precompile`'s listing, for the run it prepares
+
+
 def _snapshot(workdir: str) -> dict[str, Any]:
     """The runner's state before the sample's code first runs (trusted): `prepare`'s, if the fork
     server took it (the runner changed none of it since), and the listings of the run's places."""
     state = _state() if _prepared is None else _prepared
-    return {**state, "workdir": workdir, "places": _places(workdir)}
+    places = _expected_places if _expected_places is not None else _places(workdir)
+    return {**state, "workdir": workdir, "places": places}
 
 
 def _places(workdir: str) -> dict[str, list[str] | None]:

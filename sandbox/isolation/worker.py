@@ -54,8 +54,10 @@ from sandbox.isolation.skeleton import (
 )
 
 PYTEST_SERVER_START_S = 120  # importing pytest on a loaded machine can take a while
-# Modules generated code often imports, small enough to load in the front for every runner.
-PRELOAD = ("bisect", "collections", "copy", "functools", "heapq", "itertools", "math", "random",
+# Modules generated code often imports, small enough to load in the front for every runner. Not
+# `random`: loaded, it would be reseeded in every runner (`linux.fork_single_threaded`); a sample
+# that imports it gets a fresh seed anyway.
+PRELOAD = ("bisect", "collections", "copy", "functools", "heapq", "itertools", "math",
            "re", "string", "typing")  # fmt: skip
 PROBE = "probe"  # the front's own depth probe, a sample run through the very path of a sample
 
