@@ -230,7 +230,9 @@ def _run(test_file: str, channel: Channel, outcomes_only: bool, phase: int = 0) 
     sys.path.insert(0, workdir)  # as pytest's default import mode (prepend) does
     if phase < len(_compiled) and _compiled[phase]:
         _PrecompiledLoader.codes = _compiled[phase]
-        sys.path_importer_cache[workdir] = importlib.machinery.FileFinder(workdir, *_LOADERS)
+        finder = sys.path_importer_cache.get(workdir)
+        if not (isinstance(finder, importlib.machinery.FileFinder) and finder in _finders):
+            sys.path_importer_cache[workdir] = _finder(workdir)
     try:
         module = importlib.import_module(os.path.splitext(filename)[0])
     except BaseException as exc:  # collection errors are pytest's to report
@@ -331,6 +333,15 @@ class _PrecompiledLoader(importlib.machinery.SourceFileLoader):
         return super().get_code(fullname)
 
 
+def _finder(workdir: str) -> importlib.machinery.FileFinder:
+    """The work dir's finder, with the precompiled loader for source files. A fork server makes
+    it once (`prepare`); it lists the directory afresh in each runner, as the directory is new."""
+    finder = importlib.machinery.FileFinder(workdir, *_LOADERS)
+    _finders.append(finder)
+    return finder
+
+
+_finders: list[importlib.machinery.FileFinder] = []
 _LOADERS = (
     (importlib.machinery.ExtensionFileLoader, importlib.machinery.EXTENSION_SUFFIXES),
     (_PrecompiledLoader, importlib.machinery.SOURCE_SUFFIXES),
@@ -360,15 +371,18 @@ SYSV_IPC = ("/proc/sysvipc/shm", "/proc/sysvipc/sem", "/proc/sysvipc/msg")
 _prepared: dict[str, Any] | None = None
 
 
-def prepare() -> None:
+def prepare(workdir: str | None = None) -> None:
     """In a fork server, before its first runner: the part of `_snapshot` that is the same for
     every runner it forks, taken once, so that no runner takes it again. A forked runner copies
     each page it writes to, and taking a snapshot writes to every object in it (a reference
     count): every module name and builtin. For the same reason the names in `sys.modules` are
     made anew here, one after the other, so that the runner's one pass over them (which modules
-    the sample imported) touches a dozen pages instead of a few hundred."""
+    the sample imported) touches a dozen pages instead of a few hundred. With `workdir`, the
+    finder the runs' imports from it use (`_finder`) is made here too."""
     global _prepared
     _prepared = None
+    if workdir is not None:
+        sys.path_importer_cache[workdir] = _finder(workdir)
     modules = list(sys.modules.items())
     sys.modules.clear()
     sys.modules.update((name.encode().decode(), module) for name, module in modules)

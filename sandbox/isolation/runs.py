@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import resource
-import shutil
 import signal
 import sys
 import traceback
@@ -246,6 +245,8 @@ class Runs:
             linux.umount2(sandbox_dir, linux.MNT_DETACH)
             linux.unshare(linux.CLONE_NEWIPC)
         else:
+            import shutil  # weak isolation only (it loads zlib, bz2, lzma: not for the front)
+
             shutil.rmtree(sandbox_dir, ignore_errors=True)
 
     def _runner(

@@ -33,7 +33,6 @@ from __future__ import annotations
 import gc
 import os
 import select
-import shutil
 import signal
 import sys
 import traceback
@@ -169,6 +168,8 @@ class Worker(Runs):
             try:
                 pytest_server.warm_up(tmp)
             finally:
+                import shutil  # weak isolation only (it loads zlib, bz2, lzma: not for the front)
+
                 shutil.rmtree(tmp, ignore_errors=True)
             gc.collect()
             gc.freeze()
@@ -266,7 +267,7 @@ class Worker(Runs):
         self.probe_depth = int(raw) if raw.isdigit() else None
         self._set_offset()
         runner.settle_state(WORK, "/tmp", SANDBOX_USER)
-        fastpath.prepare()
+        fastpath.prepare(WORK)
         self.become_fork_server()
         gc.collect()
         gc.freeze()
@@ -372,6 +373,8 @@ class Worker(Runs):
             self.cgroups.destroy()
             self.cgroups = None
         if self.weak_base:
+            import shutil  # weak isolation only (it loads zlib, bz2, lzma: not for the front)
+
             shutil.rmtree(self.weak_base, ignore_errors=True)
 
 
