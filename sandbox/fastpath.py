@@ -209,6 +209,7 @@ def run(
     sway the strength check of the sample itself, which its own tests decide anyway. A second
     phase that is undecided (leftovers included) or does not finish runs again in a fresh runner
     (`runner.run_phases`)."""
+    channel.buffered = True
     before = None if chain is None else _snapshot(os.path.dirname(test_file))
     try:
         if offset is None:
@@ -221,13 +222,14 @@ def run(
             _next_phase(test_file, channel, chain, before)
     except Undecided as why:
         channel.send({"t": "undecided", "why": _clip(str(why), 200), "failed": why.failed})
-    _leave()
+    _leave(channel)
 
 
 def _run(test_file: str, channel: Channel, outcomes_only: bool, phase: int = 0) -> bool:
     """One phase; whether every test passed."""
     workdir, filename = os.path.split(test_file)
     sys.path.insert(0, workdir)  # as pytest's default import mode (prepend) does
+    channel.flush()  # the sample's code runs from here on
     if phase < len(_compiled) and _compiled[phase]:
         _PrecompiledLoader.codes = _compiled[phase]
         finder = sys.path_importer_cache.get(workdir)
@@ -243,6 +245,7 @@ def _run(test_file: str, channel: Channel, outcomes_only: bool, phase: int = 0) 
     failed = False
     for nodeid, (name, function) in zip(ids, tests, strict=True):
         channel.send({"t": "begin", "id": nodeid})
+        channel.flush()
         started = time.perf_counter()
         message = ""
         try:
@@ -517,6 +520,7 @@ def _next_phase(
     except BaseException:  # the sample replaced or broke them
         pass
     channel.send({"t": "next"})
+    channel.flush()  # the first phase's report is whole on the pipe before the second begins
     try:
         left = _leftovers(before)
     except BaseException as exc:  # /proc unreadable, say: nothing can be ruled out
@@ -586,8 +590,9 @@ def _describe(exc: Exception) -> str:
         return type(exc).__name__
 
 
-def _leave() -> None:
+def _leave(channel: Channel) -> None:
     try:
+        channel.flush()
         sys.stdout.flush()
         sys.stderr.flush()
     finally:
