@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import subprocess
 import sys
 import threading
 from typing import Any
 
 from sandbox.isolation.base import BackendError, SetupRefused
-from sandbox.isolation.protocol import ProtocolError, read_frame, write_frame
+from sandbox.isolation.protocol import receive, write_frame
 
 _counter = 0
 _counter_lock = threading.Lock()
@@ -110,13 +109,7 @@ class ProcessBackend:
             _learn_depth(ready["pytest_depth"])
 
     def _receive(self, timeout_s: float) -> dict[str, Any]:
-        ready, _, _ = select.select([self._out], [], [], timeout_s)
-        if not ready:
-            raise BackendError(f"the sandbox worker did not answer within {timeout_s:.0f} s")
-        try:
-            return read_frame(self._out)
-        except (EOFError, ProtocolError, ValueError) as exc:
-            raise BackendError(f"the sandbox worker died: {exc}") from exc
+        return receive(self._out, timeout_s, BackendError, "the sandbox worker")
 
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import struct
 from typing import Any
 
@@ -32,6 +33,17 @@ def _read_exact(fd: int, size: int) -> bytes:
         chunks.append(chunk)
         size -= len(chunk)
     return b"".join(chunks)
+
+
+def receive(fd: int, timeout_s: float, error: type[Exception], who: str) -> dict[str, Any]:
+    """The next frame from `who`, within `timeout_s`; `error` (naming `who`) if none comes."""
+    ready, _, _ = select.select([fd], [], [], timeout_s)
+    if not ready:
+        raise error(f"{who} did not answer within {timeout_s:.0f} s")
+    try:
+        return read_frame(fd)
+    except (EOFError, ProtocolError, ValueError) as exc:
+        raise error(f"{who} died: {exc}") from exc
 
 
 def read_frame(fd: int) -> dict[str, Any]:

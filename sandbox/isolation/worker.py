@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import gc
 import os
-import select
 import signal
 import sys
 import traceback
@@ -41,7 +40,7 @@ from typing import Any
 from sandbox import fastpath, runner
 from sandbox.isolation import linux
 from sandbox.isolation.cgroups import CgroupError, Cgroups, CgroupStats, SampleCgroup
-from sandbox.isolation.protocol import ProtocolError, read_frame, write_frame
+from sandbox.isolation.protocol import read_frame, receive, write_frame
 from sandbox.isolation.runs import Runs
 from sandbox.isolation.skeleton import (
     SANDBOX_USER,
@@ -92,13 +91,7 @@ class PytestClient:
         return self.depth
 
     def receive(self, timeout_s: float) -> dict[str, Any]:
-        ready, _, _ = select.select([self.replies], [], [], timeout_s)
-        if not ready:
-            raise PytestServerGone(f"the pytest fork server did not answer in {timeout_s:.0f} s")
-        try:
-            return read_frame(self.replies)
-        except (EOFError, ProtocolError, ValueError) as exc:
-            raise PytestServerGone(f"the pytest fork server died: {exc}") from exc
+        return receive(self.replies, timeout_s, PytestServerGone, "the pytest fork server")
 
     def run(self, spec: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
         self.start()
