@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 
@@ -100,3 +101,47 @@ def test_a_wrong_depth_from_the_cache_is_corrected_when_the_server_starts(depth_
         (slow,) = verifier.verify([Sample(solution=DEPTH, tests=tests)])
     assert slow.passed, slow.feedback  # fits under pytest...
     assert fast.passed, fast.feedback  # ...and so on the fast path, with the corrected depth
+
+
+def _fork_server_pids(verifier: Verifier) -> list[int]:
+    found = []
+    for worker in [backend.proc.pid for backend in verifier._all]:
+        for pid in _descendants(worker):
+            try:
+                with open(f"/proc/{pid}/status") as fh:
+                    nspid = next(line.split()[1:] for line in fh if line.startswith("NSpid:"))
+            except (OSError, StopIteration):
+                continue
+            if len(nspid) == 2 and nspid[-1] == "1":
+                found.append(pid)
+    return found
+
+
+@pytest.mark.parametrize("which", ["front", "pytest server"])
+def test_a_fork_server_killed_outright_costs_no_verdict(which):
+    """A worker whose front or pytest server dies (an OOM kill, a bug) is replaced, and the sample
+    it was given is judged on the new one, as if nothing happened."""
+    with Verifier(OPTIONS) as verifier:
+        (failed,) = verifier.verify([Sample(solution=ADD, tests=FAILS)])  # both servers up
+        assert failed.stage == "tests"
+        (victim,) = [backend.proc.pid for backend in verifier._all]
+        front, server = sorted(_fork_server_pids(verifier))  # the front starts first
+        victims = [victim, *_descendants(victim)]
+        os.kill(front if which == "front" else server, 9)
+        verdicts = list(verifier.verify([Sample(solution=ADD, tests=t) for t in (FAILS, PASSES)]))
+        assert [v.stage for v in verdicts] == ["tests", "passed"], [v.reason for v in verdicts]
+        assert "assert 5 == 6" in verdicts[0].feedback
+        # The killed worker's processes are all gone (the starter, the waiter, the other server,
+        # runners), within moments: the kernel ends a pid namespace when its pid 1 dies.
+        deadline = time.monotonic() + 5
+        while (left := [p for p in victims if _alive(p)]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not left
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
