@@ -63,8 +63,11 @@ def verify_files(
     strict: bool = False,
     on_input_error: Callable[[Record], None] | None = None,
     on_verdict: Callable[[VerifyStats], None] | None = None,
+    verifier: Verifier | None = None,
 ) -> dict[str, Any]:
-    """Verify every sample of `inputs`; write DIR/passed.jsonl, rejected.jsonl, summary.json."""
+    """Verify every sample of `inputs`; write DIR/passed.jsonl, rejected.jsonl, summary.json.
+    `verifier` (made with `options`; closed here, as the caller should on its own errors) may have
+    been started earlier, to boot its workers while the caller sets up."""
     for path in inputs:
         if not os.path.isfile(path):
             raise FileNotFoundError(f"input file not found: {path}")
@@ -95,7 +98,7 @@ def verify_files(
                 yield sample
 
     try:
-        with Verifier(options) as verifier:
+        with verifier or Verifier(options) as verifier:
             for verdict in verifier.verify(samples()):
                 data = pending.pop(verdict.id)
                 out = {**data, "id": verdict.id, "verdict": verdict.to_dict()}

@@ -44,6 +44,7 @@ class Verifier:
         self,
         options: VerifyOptions | None = None,
         backend_factory: Callable[[VerifyOptions, int], Backend] = make_backend,
+        wait: bool = True,
     ) -> None:
         self.options = options or VerifyOptions()
         self.options.validate()
@@ -61,19 +62,24 @@ class Verifier:
         self._batcher: threading.Thread | None = None
         # All workers start now, side by side, so that they are warm when samples arrive; the
         # constructor waits for the first, so a machine that refuses isolation fails before any
-        # work. A worker that fails to start in the background is started again when needed.
+        # work. With `wait=False` it does not (the caller's own start-up overlaps the workers'),
+        # and the first sample meets such a failure instead. A worker that fails to start in the
+        # background is started again when needed.
         self._started = self.options.jobs
+        first = 0 if wait else None
         self._starters = [
             threading.Thread(target=self._prestart, args=(slot,), daemon=True)
-            for slot in range(1, self.options.jobs)
+            for slot in range(self.options.jobs)
+            if slot != first
         ]
         for starter in self._starters:
             starter.start()
-        try:
-            self._backends.put(self._new_backend(0))
-        except BaseException:
-            self.close()
-            raise
+        if first is not None:
+            try:
+                self._backends.put(self._new_backend(first))
+            except BaseException:
+                self.close()
+                raise
 
     def _new_backend(self, slot: int) -> Backend:
         backend = self._factory(self.options, slot)
@@ -91,14 +97,18 @@ class Verifier:
         self._backends.put(backend)
 
     def _acquire(self) -> Backend:
-        with self._lock:
-            grow = self._backends.empty() and self._started < self.options.jobs
+        while True:
+            with self._lock:
+                grow = self._backends.empty() and self._started < self.options.jobs
+                if grow:
+                    self._started += 1
+                    slot = self._started - 1
             if grow:
-                self._started += 1
-                slot = self._started - 1
-        if grow:
-            return self._new_backend(slot)
-        return self._backends.get()
+                return self._new_backend(slot)  # raises what keeps workers from starting
+            try:
+                return self._backends.get(timeout=0.05)
+            except queue.Empty:
+                continue  # one still starting, or one that failed to: start it here instead
 
     def _release(self, backend: Backend) -> None:
         self._backends.put(backend)

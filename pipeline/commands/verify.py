@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from pipeline.commands.common import add_verifier_arguments, fail, verifier_options
 from pipeline.importers import FORMATS, Record
 from pipeline.verifying import StrictInputError, verify_files
-from sandbox import OptionsError, SetupRefused
+from sandbox import OptionsError, SetupRefused, Verifier
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def register(sub: Any) -> None:
@@ -34,6 +33,8 @@ def register(sub: Any) -> None:
 
 
 def print_summary(summary: dict[str, Any], console: Console) -> None:
+    from rich.table import Table
+
     table = Table(title=f"assay verify: {summary['total']} samples", show_footer=False)
     table.add_column("stage")
     table.add_column("samples", justify="right")
@@ -65,12 +66,22 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    err = Console(stderr=True)
     try:
         options = verifier_options(args)
         options.validate()
     except OptionsError as exc:
         return fail(str(exc))
+    # The workers boot while the terminal output is set up and the first samples are read and
+    # linted; one that cannot start fails the first sample, with the same message.
+    with Verifier(options, wait=False) as verifier:
+        return _verify(args, options, verifier)
+
+
+def _verify(args: argparse.Namespace, options: Any, verifier: Verifier) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    err = Console(stderr=True)
 
     def on_input_error(record: Record) -> None:
         print(f"{record.path}:{record.line}: {record.error}", file=sys.stderr, flush=True)
@@ -98,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
                 on_verdict=lambda s: progress.update(
                     task, completed=s.total, passed=s.passed, rejected=s.rejected
                 ),
+                verifier=verifier,
             )
         except FileNotFoundError as exc:
             return fail(str(exc))

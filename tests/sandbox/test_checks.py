@@ -404,6 +404,20 @@ def test_every_worker_starts_up_front_and_one_that_fails_to_is_started_again_lat
     assert calls.count(1) == 2  # the failed one was started again when work needed it
 
 
+def test_a_verifier_that_does_not_wait_for_its_workers_reports_their_failure_at_first_use():
+    from sandbox import SetupRefused
+
+    def refused(options: VerifyOptions, slot: int):
+        time.sleep(0.05)
+        raise SetupRefused("cannot isolate samples: test")
+
+    started = time.monotonic()
+    verifier = Verifier(VerifyOptions(jobs=2), backend_factory=refused, wait=False)
+    assert time.monotonic() - started < 0.05  # returned at once: the workers start meanwhile
+    with verifier, pytest.raises(SetupRefused, match="cannot isolate samples"):
+        list(verifier.verify([Sample(solution="def add(a, b):\n    return a + b\n", tests=TESTS)]))
+
+
 def test_a_stub_run_that_times_out_in_the_same_runner_leaves_the_pass_alone(backend_name):
     # The tests pass; against stubs, test_b never ends. The stub run rides in the runner that ran
     # the tests, so the timeout hits there first, and then again in a fresh runner.
