@@ -170,19 +170,14 @@ def main(runs: Runs, fds: tuple[int, int], root: str) -> None:
     try:
         runs.role = "session"
         runs.build_skeleton(root)
-        # The warm-up's session runs where samples will: a throwaway tmpfs at /sandbox, its tmp
-        # bound on /tmp.
-        linux.mount("tmpfs", SANDBOX, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=16m")
-        tmp = os.path.join(SANDBOX, "tmp")
-        os.mkdir(WORK)
-        os.mkdir(tmp)
-        linux.mount(tmp, "/tmp", None, linux.MS_BIND)
+        # The warm-up's session runs where samples will, in a run's sandbox (an interpreter that
+        # lives under /tmp, as a checkout there has it, stays in view).
+        sandbox_dir = runs._prepare_sandbox({}, {"disk_mb": 16, "inodes": 1000})
         try:
             warm_up(WORK)
         finally:
             os.chdir("/")
-            linux.umount2("/tmp", linux.MNT_DETACH)
-            linux.umount2(SANDBOX, linux.MNT_DETACH)
+            runs._remove_sandbox(sandbox_dir)
         os.chdir(WORK)  # the skeleton's (read-only) work dir, under each run's tmpfs
         if runs.slot is not None:
             runs.slot.join()
