@@ -6,12 +6,14 @@ cgroup, each with its own read-only skeleton root (the interpreter, the installe
 minimal /etc and /dev, nothing else of the host):
 
     starter ──┬─► front (pid 1): serves the verifier; runs the fast path's runs itself
-              └─► (waits) ──► pytest server (pid 1, `pytest_server.py`): pytest imported, a
-                              session parked at collection; runs the runs that need pytest
+              └─► waiter ──► pytest server (pid 1, `pytest_server.py`): pytest imported, a
+                             session parked at collection; runs the runs that need pytest
 
 The front never imports pytest: a runner is a fork, and a fork and its exit cost by the page, so
 the fast path (`sandbox/fastpath.py`), which runs most samples, forks from the smallest
-interpreter that can run it. Per run a fork server forks once:
+interpreter that can run it. The waiter starts the pytest server when the front first needs it
+(a sample that fails or needs pytest, or a depth to measure: `PytestClient`). Per run a fork
+server forks once:
 
     fork server: a fresh size- and inode-capped tmpfs holding the run's files (also /tmp and
                  /dev/shm), a fresh IPC namespace, a network namespace (loopback only) new for
