@@ -389,6 +389,7 @@ def depth_fingerprint() -> str:
         ("sandbox", "fastpath.py"),
         ("sandbox.isolation", "pytest_server.py"),
         ("sandbox.isolation", "runs.py"),
+        ("sandbox.isolation", "worker.py"),  # the pytest server's stack starts here
     ):
         spec = importlib.util.find_spec(name)
         locations = list(spec.submodule_search_locations or []) if spec else []
