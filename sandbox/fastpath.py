@@ -20,9 +20,11 @@ In an `outcomes_only` run (the strength check) a test that raises an `Exception`
 A run whose tests all pass goes on, in the same process, to the strength check (`run`'s `chain`),
 when it left nothing behind that could reach into it; that saves a passing sample its second fork.
 
-Tests get the recursion depth they would get under pytest, no more and no less: the worker measures
-once how deep a test function sits in its pytest session (`probe_module`) and how deep one sits here
-(`calibrate`), and the recursion limit, as the sample sees and sets it, is offset by the difference.
+Tests get the recursion depth they would get under pytest, no more and no less: a worker measures
+once how deep a test function sits in its pytest session (`probe_module`) and how deep one sits on
+the fast path (the process backend's front runs `probe_module` as a sample through the fast path
+itself; a server that runs the fast path from its collection hook, `calibrate`), and the recursion
+limit, as the sample sees and sets it, is offset by the difference.
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ def _depth() -> int:  # called where a test function is called, as test_depth is
 
 
 def calibrate(pytest_depth: int | None) -> None:
-    """Called by the worker from the frame that later calls `run` (its collection hook), with how
+    """Called by a fork server from the frame that later calls `run` (its collection hook), with how
     deep `probe_module`'s test sat under pytest: this frame stands for `run`, the next for `_run`,
     from which tests are called."""
     global offset

@@ -93,7 +93,7 @@ class Runs:
             self.network_clean = linux.network_fingerprint()
 
     def run_spec(self, spec: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
-        """One run for the worker's front (in the pytest fork server)."""
+        """In the pytest fork server: a run the front asked for."""
         self.fresh_network_if_used()
         return self._run_one(spec, limits, self.slot)
 
@@ -134,8 +134,8 @@ class Runs:
     def _end_run(self, runner_pid: int, cg: SampleCgroup | None) -> tuple[int | None, Any]:
         """Kill everything a run left and reap it; the runner's status if it is reaped here.
 
-        Full isolation: the worker is pid 1 of its pid namespace, so kill(-1) reaches every other
-        process in it, and nothing else; kill(-1) walks the task list under the lock fork takes,
+        Full isolation: the fork server is pid 1 of its pid namespace, so kill(-1) reaches every
+        other process in it, and nothing else; kill(-1) walks the task list under the lock fork takes,
         and a fork with SIGKILL pending fails, so nothing escapes it. Weak: the runner's process
         group, then its cgroup."""
         status = usage = None
@@ -269,7 +269,7 @@ class Runs:
                 resource.setrlimit(which, value)
             self._drop_privileges()
             if self.mode == "full":
-                os.chdir(workdir)  # the rest of `settle_in` the worker did once (`settle_zygote`)
+                os.chdir(workdir)  # the rest of `settle_in` the server did once (`settle_state`)
             else:
                 runner.settle_in(workdir, os.path.join(workdir, "..", "tmp"), SANDBOX_USER)
             channel = runner.Channel(runner.RESULT_FD, key)
