@@ -234,9 +234,8 @@ def _run(test_file: str, channel: Channel, outcomes_only: bool, phase: int = 0) 
     channel.flush()  # the sample's code runs from here on
     if phase < len(_compiled) and _compiled[phase]:
         _PrecompiledLoader.codes = _compiled[phase]
-        finder = sys.path_importer_cache.get(workdir)
-        if not (isinstance(finder, importlib.machinery.FileFinder) and finder in _finders):
-            sys.path_importer_cache[workdir] = _finder(workdir)
+        if not isinstance(sys.path_importer_cache.get(workdir), _WorkFinder):
+            sys.path_importer_cache[workdir] = _WorkFinder(workdir, *_LOADERS)
     try:
         module = importlib.import_module(os.path.splitext(filename)[0])
     except BaseException as exc:  # collection errors are pytest's to report
@@ -275,7 +274,7 @@ def _run(test_file: str, channel: Channel, outcomes_only: bool, phase: int = 0) 
 
 # Compiling a module is most of importing it, and in a freshly forked runner it is slower still:
 # the compiler's memory is new pages. So the fork server compiles the run's files before it forks
-# (`precompile`), and the runner's import system takes that code for a file that still holds the
+# (`prepare_run`), and the runner's import system takes that code for a file that still holds the
 # bytes it was compiled from: the same code a compile of the file would give, as a source loader
 # compiles the file's bytes (coding cookie and all), with the same flags.
 PRECOMPILE_MAX = 256 << 10  # larger files (rare) are compiled where they are imported
@@ -289,8 +288,9 @@ except ImportError:
         from hashlib import sha256 as _sha256
 
 
-def precompile(workdir: str, phases: list[tuple[dict[str, str], dict[str, str]]]) -> None:
-    """In the fork server, before it forks a fast-path run: the code of each phase's Python files,
+def prepare_run(workdir: str, phases: list[tuple[dict[str, str], dict[str, str]]]) -> None:
+    """In the fork server, before it forks a fast-path run: the listing of the run's places (for
+    the snapshot), and the code of each phase's Python files,
     given as (files, code): the code the verifier compiled them to (marshalled, base64), or
     compiled here. The source is the sample's, so hostile: compile only parses it, and the
     verifier has compiled the same text already. A file that does not compile is left to the
@@ -338,15 +338,11 @@ class _PrecompiledLoader(importlib.machinery.SourceFileLoader):
         return super().get_code(fullname)
 
 
-def _finder(workdir: str) -> importlib.machinery.FileFinder:
+class _WorkFinder(importlib.machinery.FileFinder):
     """The work dir's finder, with the precompiled loader for source files. A fork server makes
     it once (`prepare`); it lists the directory afresh in each runner, as the directory is new."""
-    finder = importlib.machinery.FileFinder(workdir, *_LOADERS)
-    _finders.append(finder)
-    return finder
 
 
-_finders: list[importlib.machinery.FileFinder] = []
 _LOADERS = (
     (importlib.machinery.ExtensionFileLoader, importlib.machinery.EXTENSION_SUFFIXES),
     (_PrecompiledLoader, importlib.machinery.SOURCE_SUFFIXES),
@@ -383,11 +379,11 @@ def prepare(workdir: str | None = None) -> None:
     count): every module name and builtin. For the same reason the names in `sys.modules` are
     made anew here, one after the other, so that the runner's one pass over them (which modules
     the sample imported) touches a dozen pages instead of a few hundred. With `workdir`, the
-    finder the runs' imports from it use (`_finder`) is made here too."""
+    finder the runs' imports from it use (`_WorkFinder`) is made here too."""
     global _prepared
     _prepared = None
     if workdir is not None:
-        sys.path_importer_cache[workdir] = _finder(workdir)
+        sys.path_importer_cache[workdir] = _WorkFinder(workdir, *_LOADERS)
     modules = list(sys.modules.items())
     sys.modules.clear()
     sys.modules.update((name.encode().decode(), module) for name, module in modules)
@@ -454,7 +450,7 @@ def _unchanged(name: str, before: dict[str, Any]) -> bool:
     return _same_items(current, before[name])
 
 
-_expected_places: dict[str, Any] | None = None  # `precompile`'s listing, for the run it prepares
+_expected_places: dict[str, Any] | None = None  # `prepare_run`'s listing, for the run it prepares
 
 
 def _snapshot(workdir: str) -> dict[str, Any]:
@@ -488,15 +484,9 @@ def _leftovers(before: dict[str, Any]) -> str | None:
         return f"something in {changed}"
     for path in SYSV_IPC:  # a run starts with none: a fresh IPC namespace, or a wiped container
         try:
-            fd = os.open(path, os.O_RDONLY)
+            listing = _read(path, 1 << 20)
         except FileNotFoundError:
             continue
-        try:
-            listing = b""
-            while chunk := os.read(fd, 4096):
-                listing += chunk
-        finally:
-            os.close(fd)
         if len(listing.splitlines()) > 1:  # a header line, then one line an object
             return "a System V IPC object"
     return None

@@ -4,8 +4,9 @@ It runs pytest in-process (the interpreter was warmed up before the sample arriv
 authenticated message per event over a pipe that only the supervisor reads. The supervisor trusts
 nothing else: not the exit code, not stdout, not files. A message is accepted only with a valid MAC
 (keyed BLAKE2b) and the next sequence number, so junk written blindly to every descriptor, printed
-pass lines or forged report files are worthless; what remains is code that deliberately introspects this module's
-memory to forge the stream, which is out of reach of accidental reward hacking (noted in README).
+pass lines or forged report files are worthless; what remains is code that deliberately
+introspects this module's memory to forge the stream, which is out of reach of accidental reward
+hacking (noted in README).
 """
 
 from __future__ import annotations

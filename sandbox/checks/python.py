@@ -45,7 +45,7 @@ def syntax_error(
         if len(data) > max_bytes:
             return _rejected("syntax", f"{name} is larger than {max_bytes} bytes")
         try:
-            code = compile(data, os.path.join(SANDBOX_WORK, name), "exec", dont_inherit=True)
+            code = _compile(data, name)
         except SyntaxError as exc:
             where = f"{name}:{exc.lineno or 0}:{exc.offset or 0}"
             reason = f"{type(exc).__name__}: {exc.msg} at {where}"
@@ -70,10 +70,15 @@ def compiled(text: str, name: str) -> str | None:
     None if it does not compile (the sandbox's import then reports it)."""
     data = text.encode("utf-8", "surrogatepass")
     try:
-        code = compile(data, os.path.join(SANDBOX_WORK, name), "exec", dont_inherit=True)
+        code = _compile(data, name)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return None
     return _ship(code, data)
+
+
+def _compile(data: bytes, name: str) -> Any:
+    """As the sandbox's import compiles the file `name` holding `data`."""
+    return compile(data, os.path.join(SANDBOX_WORK, name), "exec", dont_inherit=True)
 
 
 def _ship(code: Any, source: bytes) -> str:

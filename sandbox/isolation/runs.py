@@ -1,17 +1,16 @@
-"""The per-run half of a sandbox worker: prepare a run's files, fork a runner, read its streams,
-end it.
+"""The per-run half of a fork server (`worker.py`'s front, `pytest_server.py`, or a weak-isolation
+worker): prepare a run's files, fork a runner, read its streams, end it.
 
-`worker.py` holds the other half (start-up, the parked pytest session, the request loop). In full
-isolation the worker, before it forks, mounts a fresh size- and inode-capped tmpfs at /sandbox for
-the run (a work dir with the run's files, and a tmp dir bound on /tmp, where /dev/shm leads) in its
-own mount namespace, where nothing else is writable, and unmounts both when the run has ended; it
-also moves to a fresh IPC namespace for each run, which the runner is forked into. The runner is
-forked from the warm worker and, while still trusted, sets rlimits, drops to an unprivileged uid
-with no privileges left, and raises `BecomeRunner`, which unwinds into the warm pytest session (or
-the fast path) to run the sample's tests. What a runner needs that does not change from run to run
-(its environment, `sys.path`, no_new_privs, the fast path's picture of a clean runner) the worker
-set up once, before the first sample: a forked runner pays for each page it writes (a copy of the
-worker's), so it does as little as it can.
+In full isolation the server, before it forks, mounts a fresh size- and inode-capped tmpfs at
+/sandbox for the run (a work dir with the run's files, and a tmp dir bound on /tmp, where /dev/shm
+leads) in its own mount namespace, where nothing else is writable, and unmounts both when the run
+has ended; it then moves to a fresh IPC namespace, which the next runner is forked into. The runner,
+while still trusted, sets rlimits and drops to an unprivileged uid with no privileges left; then,
+by the server's `role`, it runs the fast path (the front), raises `BecomeRunner` to unwind into the
+parked pytest session (the pytest server), or runs a pytest session (weak isolation). What a runner
+needs that does not change from run to run (its environment, `sys.path`, no_new_privs, the fast
+path's picture of a clean runner) the server set up once, before the first run: a forked runner
+pays for each page it writes (a copy of the server's), so it does as little as it can.
 """
 
 from __future__ import annotations
@@ -54,9 +53,10 @@ class Runs:
         self.slot: SlotCgroup | None = None  # full mode: the worker's own cgroup, joined once
         self.under_tmp: list[str] = []  # interpreter paths under /tmp, bound into the sample's /tmp
         self.weak_base = ""
-        # Full mode, once serving: the worker is single-threaded (so forks skip Python's fork
-        # hooks), is in the IPC namespace its next runner gets, and set no_new_privs on itself.
+        # Full mode, once serving (`become_fork_server`): the server is single-threaded, so forks
+        # skip Python's fork hooks.
         self.fork_server = False
+        self.no_new_privs = False  # set on the server itself, so every runner inherits it
         self.setuid_clears_caps = False  # the uid change alone empties every capability set
         # What a runner becomes once it is the sample: "fast" runs the fast path, "session"
         # returns into the fork server's parked pytest session (which runs the fast path too, for
@@ -75,6 +75,7 @@ class Runs:
         Python's fork hooks (no other thread)."""
         linux.unshare(linux.CLONE_NEWIPC)
         linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+        self.no_new_privs = True
         caps = linux.capabilities()
         self.setuid_clears_caps = (
             not self.rootless and caps.get("CapInh", 1) == 0 and caps.get("CapAmb", 1) == 0
@@ -108,7 +109,7 @@ class Runs:
             phases = [(spec["files"], spec.get("code") or {})]
             if spec.get("chain"):
                 phases.append((spec["chain"], spec.get("chain_code") or {}))
-            fastpath.precompile(WORK, phases)
+            fastpath.prepare_run(WORK, phases)
         cg_fds = cg.procs_fds() if cg is not None and cg is not self.slot else []
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -171,7 +172,7 @@ class Runs:
         workdir: str,
     ) -> None:
         """The forked runner, still trusted: `_runner` drops every privilege. Never returns. In
-        full isolation the runner needs no death signal: when the worker, pid 1 of their pid
+        full isolation the runner needs no death signal: when its fork server, pid 1 of their pid
         namespace, dies, the kernel kills everything in it."""
         try:
             if self.mode == "full":
@@ -303,7 +304,7 @@ class Runs:
             os.setresuid(self.uid, self.uid, self.uid)
         if not self.setuid_clears_caps:
             linux.drop_capabilities()
-        if not self.fork_server:  # else inherited: the worker set it on itself, for good
+        if not self.no_new_privs:  # else inherited from the server, which set it for good
             linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
 
 

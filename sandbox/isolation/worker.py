@@ -179,10 +179,7 @@ class Worker(Runs):
             linux.unshare(linux.CLONE_NEWNET | linux.CLONE_NEWUTS)
             linux.sethostname("sandbox")
         except OSError as exc:
-            raise SetupError(
-                f"cannot isolate samples: {exc}. Fix: run assay as root or with user namespaces "
-                "enabled; or --isolation weak"
-            ) from exc
+            raise _refused(exc) from exc
         requests_r, requests_w = os.pipe()  # front -> pytest server
         replies_r, replies_w = os.pipe()  # pytest server -> front
         go_r, go_w = os.pipe()  # front -> waiter: start the pytest server
@@ -217,10 +214,7 @@ class Worker(Runs):
         try:
             linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWPID)  # the front's own mounts
         except OSError as exc:
-            raise SetupError(
-                f"cannot isolate samples: {exc}. Fix: run assay as root or with user namespaces "
-                "enabled; or --isolation weak"
-            ) from exc
+            raise _refused(exc) from exc
         front = os.fork()
         if front == 0:
             linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -401,6 +395,13 @@ def depth_fingerprint() -> str:
                 digest.update(b"-")
         digest.update(b"\0")
     return digest.hexdigest()[:32]
+
+
+def _refused(exc: OSError) -> SetupError:
+    return SetupError(
+        f"cannot isolate samples: {exc}. Fix: run assay as root or with user namespaces "
+        "enabled; or --isolation weak"
+    )
 
 
 def _let_go(proto: tuple[int, int], *pipes: int) -> None:

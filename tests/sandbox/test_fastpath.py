@@ -298,11 +298,11 @@ def test_the_verifiers_code_is_taken_only_for_the_bytes_it_was_compiled_from():
     shipped: dict[str, str] = {}
     assert py.syntax_error(sample, 1 << 20, shipped) is None
     files = {"solution.py": sample.solution, "test_solution.py": sample.tests}
-    fastpath.precompile("/sandbox/work", [(files, shipped)])
+    fastpath.prepare_run("/sandbox/work", [(files, shipped)])
     taken = fastpath._compiled[0]["/sandbox/work/solution.py"][1]
     assert taken.co_filename == "/sandbox/work/solution.py"
     # Another text under the same name (the stub phase's solution, say) never gets that code.
-    fastpath.precompile(
+    fastpath.prepare_run(
         "/sandbox/work", [({**files, "solution.py": "def add(a, b):\n    return None\n"}, shipped)]
     )
     stub = fastpath._compiled[0]["/sandbox/work/solution.py"]
@@ -310,3 +310,14 @@ def test_the_verifiers_code_is_taken_only_for_the_bytes_it_was_compiled_from():
     exec(stub[1], namespace)  # trusted: this file's own source
     assert namespace["add"](2, 3) is None
     fastpath._compiled.clear()
+
+
+def test_the_code_flags_left_to_pytest_are_inspects():
+    import inspect
+
+    flags = ("CO_VARARGS", "CO_VARKEYWORDS", "CO_GENERATOR", "CO_COROUTINE", "CO_ITERABLE_COROUTINE",
+             "CO_ASYNC_GENERATOR")  # fmt: skip
+    expected = 0
+    for name in flags:
+        expected |= getattr(inspect, name)
+    assert fastpath.UNSUPPORTED_FLAGS == expected

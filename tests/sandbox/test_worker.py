@@ -145,3 +145,65 @@ def _alive(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+NETNS = "import os\n\ndef test_ns():\n    print(os.readlink('/proc/self/ns/net'))\n"
+TALKS = """
+import socket
+
+def test_talk():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    client = socket.create_connection(server.getsockname())
+    conn, _ = server.accept()
+    conn.close()  # the server's end closes first: its port lingers in TIME_WAIT
+    client.close()
+    server.close()
+"""
+FRESH_COUNTERS = """
+def test_counters():
+    rows = [line.split() for line in open("/proc/net/snmp") if line.startswith("Tcp:")]
+    assert dict(zip(rows[0], rows[1]))["ActiveOpens"] == "0", rows
+"""
+
+
+def test_a_network_namespace_is_kept_only_while_no_sample_used_it():
+    with Verifier(VerifyOptions(jobs=1, strength_check=False)) as verifier:
+        quiet = [Sample(solution=ADD, tests=NETNS, id=f"q{i}") for i in range(2)]
+        talk = Sample(solution=ADD, tests=TALKS, id="talk")
+        after = Sample(solution=ADD, tests=NETNS, id="after")
+        counters = Sample(solution=ADD, tests=FRESH_COUNTERS, id="counters")
+        verdicts = list(verifier.verify([*quiet, talk, after]))
+        assert all(v.passed for v in verdicts), [v.feedback for v in verdicts]
+        namespaces = [v.stdout.strip() for v in verdicts]
+        assert namespaces[0] == namespaces[1]  # nothing used it: kept
+        assert namespaces[3] != namespaces[1]  # a sample sent packets in it: a fresh one after
+        (talked, fresh) = verifier.verify([talk, counters])
+        assert talked.passed and fresh.passed, fresh.feedback  # no counter of the talk is seen
+
+
+def test_ipc_objects_do_not_outlive_their_run():
+    make = (
+        "import ctypes\n\ndef test_make():\n"
+        "    assert ctypes.CDLL(None).shmget(0x5A17, 4096, 0o1666) >= 0\n"
+    )
+    find = (
+        "import ctypes\n\ndef test_find():\n"
+        "    assert ctypes.CDLL(None).shmget(0x5A17, 0, 0) == -1\n"
+    )
+    with Verifier(VerifyOptions(jobs=1, strength_check=False)) as verifier:
+        made, found = verifier.verify([Sample(solution=ADD, tests=t) for t in (make, find)])
+    assert made.passed and found.passed, found.feedback
+
+
+@pytest.mark.parametrize("server", ["front", "pytest server"])
+def test_each_run_has_its_own_random_seed(server):
+    """Runners are forked without Python's fork hooks; the one a sample could notice, `random`'s
+    reseed, still happens (on the pytest server `random` is loaded before the fork)."""
+    tests = "import random\n\ndef test_draw():\n    print(random.random())\n"
+    if server == "pytest server":
+        tests = "import pytest  # noqa\n" + tests
+    with Verifier(VerifyOptions(jobs=1, strength_check=False)) as verifier:
+        draws = [v.stdout for v in verifier.verify([Sample(solution=ADD, tests=tests)] * 3)]
+    assert all(draws) and len(set(draws)) == 3, draws
