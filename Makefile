@@ -10,6 +10,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# An editable install gets no bytecode from pip (a wheel install does); without it every
+	# start of `assay` compiles its own modules, where PYTHONDONTWRITEBYTECODE is set.
+	$(BIN)/python -m compileall -q pipeline sandbox prompts >/dev/null
 	touch $(STAMP)
 
 lint: $(STAMP)

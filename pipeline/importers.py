@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -98,9 +99,21 @@ def _open(path: str):
 
 
 def read_records(path: str, fmt: str = "auto") -> Iterator[Record]:
-    """Every non-blank line of `path` as a Record: a Sample, or the error that names the line."""
+    """Every non-blank line of `path` as a Record: a Sample, or the error that names the line. A
+    file that cannot be read to its end (a gzip stream cut off or corrupt, an I/O error) ends with
+    one error record, for the line that could not be read; the lines before it stand."""
     with _open(path) as fh:
-        for number, raw in enumerate(fh, start=1):
+        number = 0
+        while True:
+            try:
+                raw = fh.readline()
+            except (EOFError, OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+                what = "the gzip stream is cut off" if isinstance(exc, EOFError) else str(exc)
+                yield Record(path, number + 1, None, f"cannot read the file from here on: {what}")
+                return
+            if not raw:
+                return
+            number += 1
             if not raw.strip():
                 continue
             try:

@@ -22,6 +22,10 @@ from sandbox.records import Sample, Verdict
 
 VERIFIER_VERSION = "assay-verifier/1"
 CHUNK_FIRST, CHUNK_MAX = 16, 128  # samples a ruff call checks (`Verifier.verify`)
+# Requests a worker may hold at once, where its backend takes more than one (`Backend.depth`): the
+# next sample waits in the worker's pipe while the current one runs, so that the worker never
+# idles while the verifier judges a result or prepares the next request.
+MAX_DEPTH = int(__import__("os").environ.get("ASSAY_DEPTH", "2"))
 
 
 def make_backend(options: VerifyOptions, slot: int) -> Backend:
@@ -49,12 +53,14 @@ class Verifier:
         self.options = options or VerifyOptions()
         self.options.validate()
         self._factory = backend_factory
+        # Free places on the workers: each worker is in the queue once per request it may hold.
         self._backends: queue.Queue[Backend] = queue.Queue()
         self._all: list[Backend] = []
+        self._successors: dict[Backend, Future[Backend]] = {}  # replaced workers
         self._lock = threading.Lock()
         self._closed = False
         self._executor = (
-            ThreadPoolExecutor(self.options.jobs, thread_name_prefix="assay-verify")
+            ThreadPoolExecutor(self.options.jobs * MAX_DEPTH, thread_name_prefix="assay-verify")
             if self.options.jobs > 1
             else None
         )
@@ -76,7 +82,7 @@ class Verifier:
             starter.start()
         if first is not None:
             try:
-                self._backends.put(self._new_backend(first))
+                self._offer(self._new_backend(first))
             except BaseException:
                 self.close()
                 raise
@@ -94,7 +100,11 @@ class Verifier:
             with self._lock:
                 self._started -= 1
             return
-        self._backends.put(backend)
+        self._offer(backend)
+
+    def _offer(self, backend: Backend) -> None:
+        for _ in range(min(getattr(backend, "depth", 1), MAX_DEPTH)):
+            self._backends.put(backend)
 
     def _acquire(self) -> Backend:
         while True:
@@ -104,23 +114,54 @@ class Verifier:
                     self._started += 1
                     slot = self._started - 1
             if grow:
-                return self._new_backend(slot)  # raises what keeps workers from starting
+                try:
+                    return self._new_backend(slot)  # raises what keeps workers from starting
+                except BaseException:
+                    with self._lock:  # the slot is free again: a later sample tries anew
+                        self._started -= 1
+                    raise
             try:
-                return self._backends.get(timeout=0.05)
+                backend = self._backends.get(timeout=0.05)
             except queue.Empty:
                 continue  # one still starting, or one that failed to: start it here instead
+            return self._current(backend)
 
     def _release(self, backend: Backend) -> None:
         self._backends.put(backend)
 
-    def _replace(self, backend: Backend) -> Backend:
-        try:
-            backend.close()
-        finally:
+    def _current(self, backend: Backend) -> Backend:
+        """The worker that stands for `backend` now: itself, or what replaced it (a place on a
+        worker that another request found broken is a place on its replacement)."""
+        while True:
             with self._lock:
-                if backend in self._all:
-                    self._all.remove(backend)
-        return self._new_backend(0)
+                successor = self._successors.get(backend)
+            if successor is None:
+                return backend
+            backend = successor.result()  # raises what kept the replacement from starting
+
+    def _replace(self, backend: Backend) -> Backend:
+        """A fresh worker for one that failed. Requests that were in it at once all fail; the
+        first to get here replaces it, the others take that replacement."""
+        with self._lock:
+            successor = self._successors.get(backend)
+            mine = successor is None
+            if mine:
+                successor = self._successors[backend] = Future()
+        if not mine:
+            return self._current(backend)
+        try:
+            try:
+                backend.close()
+            finally:
+                with self._lock:
+                    if backend in self._all:
+                        self._all.remove(backend)
+            new = self._new_backend(0)
+        except BaseException as exc:
+            successor.set_exception(exc)
+            raise
+        successor.set_result(new)
+        return new
 
     # Running ------------------------------------------------------------------------------------
     def _execute(self, request: dict[str, Any]) -> tuple[Verdict, dict[str, Any]]:
@@ -322,17 +363,25 @@ class Verifier:
             starter.join()
         with self._lock:
             backends, self._all = list(self._all), []
-        for backend in backends:
-            try:
-                backend.close()
-            except Exception:
-                pass
+        # Side by side: each waits for its worker to end and clean up after itself.
+        closers = [threading.Thread(target=_close_quietly, args=(b,)) for b in backends]
+        for closer in closers:
+            closer.start()
+        for closer in closers:
+            closer.join()
 
     def __enter__(self) -> Verifier:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _close_quietly(backend: Backend) -> None:
+    try:
+        backend.close()
+    except Exception:
+        pass
 
 
 def _chain(inner: Future[Verdict], outer: Future[Verdict]) -> None:

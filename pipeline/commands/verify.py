@@ -1,4 +1,9 @@
-"""`assay verify INPUT... --out DIR`."""
+"""`assay verify INPUT... --out DIR`.
+
+Start-up is part of what a user waits for: the sandbox workers (an interpreter each, ~50 ms to
+boot) are started before anything else is imported, so that they boot while the verifier loads
+the rest of itself, reads its input and lints the first samples.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,13 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from pipeline.commands.common import add_verifier_arguments, fail, verifier_options
-from pipeline.importers import FORMATS, Record
-from pipeline.verifying import StrictInputError, verify_files
-from sandbox import OptionsError, SetupRefused, Verifier
+from pipeline.importers import FORMATS
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from pipeline.importers import Record
+    from sandbox import Verifier
 
 
 def register(sub: Any) -> None:
@@ -66,13 +72,18 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sandbox.options import OptionsError
+
     try:
         options = verifier_options(args)
         options.validate()
     except OptionsError as exc:
         return fail(str(exc))
-    # The workers boot while the terminal output is set up and the first samples are read and
-    # linted; one that cannot start fails the first sample, with the same message.
+    from sandbox.pool import Verifier
+
+    # The workers boot while the rest is imported, the terminal output is set up and the first
+    # samples are read and linted; one that cannot start fails the first sample, with the same
+    # message.
     with Verifier(options, wait=False) as verifier:
         return _verify(args, options, verifier)
 
@@ -80,6 +91,9 @@ def run(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace, options: Any, verifier: Verifier) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pipeline.verifying import StrictInputError, verify_files
+    from sandbox import SetupRefused
 
     err = Console(stderr=True)
 

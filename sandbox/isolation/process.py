@@ -76,6 +76,11 @@ def _worker_env() -> dict[str, str]:
 
 
 class ProcessBackend:
+    """One worker. It takes a request while it still runs the one before (`depth`): requests
+    are answered in the order they were sent, and each caller reads its own answer in turn."""
+
+    depth = 2
+
     def __init__(
         self, isolation: str = "full", slot: int = 0, start_timeout_s: float = 120
     ) -> None:
@@ -94,6 +99,11 @@ class ProcessBackend:
         )
         self._in = self.proc.stdin.fileno()
         self._out = self.proc.stdout.fileno()
+        self._sending = threading.Lock()
+        self._turns = threading.Condition()
+        self._sent = self._answered = 0  # requests written, and answers read
+        self._broken: str | None = None  # why the worker takes no more requests
+        self._reading = False  # a caller is reading its answer
         config = {
             "isolation": isolation,
             "slot": slot,
@@ -112,21 +122,52 @@ class ProcessBackend:
         return receive(self._out, timeout_s, BackendError, "the sandbox worker")
 
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
+        with self._sending:
+            if self._broken is not None:
+                raise BackendError(self._broken)
+            try:
+                write_frame(self._in, request)
+            except OSError as exc:
+                self._broken = f"the sandbox worker is gone: {exc}"
+                raise BackendError(self._broken) from exc
+            turn = self._sent
+            self._sent += 1
+        with self._turns:
+            while self._answered != turn and self._broken is None:
+                self._turns.wait()
+            if self._broken is not None:  # an earlier request found the worker unusable
+                self._answered += 1
+                self._turns.notify_all()
+                raise BackendError(self._broken)
+            self._reading = True
         try:
-            write_frame(self._in, request)
-        except OSError as exc:
-            raise BackendError(f"the sandbox worker is gone: {exc}") from exc
-        result = self._receive(request["limits"]["timeout_s"] + 60)
-        if "error" in result:
-            raise BackendError(result["error"])
+            result = self._receive(request["limits"]["timeout_s"] + 60)
+            if "error" in result:
+                raise BackendError(result["error"])
+        except BackendError as exc:
+            # The verifier replaces a worker that failed a request: those sent after it are
+            # answered by the replacement.
+            self._broken = self._broken or str(exc)
+            raise
+        finally:
+            with self._turns:
+                self._reading = False
+                self._answered += 1
+                self._turns.notify_all()
         if "pytest_depth" in result:
             _learn_depth(result.pop("pytest_depth"))
         return result
 
     def close(self) -> None:
+        with self._turns:  # callers still waiting for their answer get an error instead
+            self._broken = self._broken or "the sandbox worker was closed"
+            self._turns.notify_all()
+            while self._reading:  # one reading its answer finishes first
+                self._turns.wait()
         if self.proc.poll() is None:
             try:
-                write_frame(self._in, {"op": "stop"})
+                with self._sending:
+                    write_frame(self._in, {"op": "stop"})
                 self.proc.stdin.close()
                 self.proc.wait(timeout=10)
             except (OSError, subprocess.TimeoutExpired):

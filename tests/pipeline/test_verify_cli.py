@@ -101,6 +101,23 @@ def test_gzipped_humaneval_input_is_detected(tmp_path):
     assert [r["id"] for r in read_jsonl(out / "passed.jsonl")] == [p["task_id"] for p in problems]
 
 
+def test_a_cut_off_gzip_input_is_named_and_what_was_read_is_verified(tmp_path):
+    whole = gzip.compress(
+        "".join(json.dumps({**GOOD, "id": f"g{i}"}) + "\n" for i in range(3)).encode()
+    )
+    src = tmp_path / "in.jsonl.gz"
+    src.write_bytes(whole[: len(whole) - 12])  # the trailer and some data are missing
+    out = tmp_path / "out"
+    proc = assay("verify", str(src), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"{src}:" in proc.stderr and "gzip stream is cut off" in proc.stderr
+    read = [r["id"] for r in read_jsonl(out / "passed.jsonl")]
+    assert read and read == [f"g{i}" for i in range(len(read))]  # the lines before it stand
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["input_errors"] == 1
+
+
 def test_missing_input_and_bad_options_fail_clearly(tmp_path):
     proc = assay("verify", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "o"))
     assert proc.returncode == 2 and "input file not found" in proc.stderr

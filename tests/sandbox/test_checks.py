@@ -6,6 +6,7 @@ import ast
 import dataclasses
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -416,6 +417,33 @@ def test_a_verifier_that_does_not_wait_for_its_workers_reports_their_failure_at_
     assert time.monotonic() - started < 0.05  # returned at once: the workers start meanwhile
     with verifier, pytest.raises(SetupRefused, match="cannot isolate samples"):
         list(verifier.verify([Sample(solution="def add(a, b):\n    return a + b\n", tests=TESTS)]))
+
+
+def test_workers_that_cannot_start_fail_every_thread_and_the_verifier_closes():
+    # Several pool threads meet the failure at once; each must give its slot back, or a thread
+    # waits forever for a worker that nobody starts, and closing the verifier hangs on it.
+    from sandbox import SetupRefused
+
+    def refused(options: VerifyOptions, slot: int):
+        time.sleep(0.02)
+        raise SetupRefused("cannot isolate samples: test")
+
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        samples = [Sample(solution="def add(a, b):\n    return a + b\n", tests=TESTS)] * 8
+        try:
+            with Verifier(VerifyOptions(jobs=2), backend_factory=refused, wait=False) as verifier:
+                list(verifier.verify(samples))
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), "the verifier hung after its workers failed to start"
+    assert isinstance(outcome[0], SetupRefused)
 
 
 def test_a_stub_run_that_times_out_in_the_same_runner_leaves_the_pass_alone(backend_name):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 
 import pytest
@@ -207,3 +208,95 @@ def test_each_run_has_its_own_random_seed(server):
     with Verifier(VerifyOptions(jobs=1, strength_check=False)) as verifier:
         draws = [v.stdout for v in verifier.verify([Sample(solution=ADD, tests=tests)] * 3)]
     assert all(draws) and len(set(draws)) == 3, draws
+
+
+def _request(tests: str, timeout_s: float = 10) -> dict:
+    from sandbox.checks import python as py
+
+    return py.test_request(Sample(solution=ADD, tests=tests), Limits(timeout_s=timeout_s))
+
+
+def _printing(word: str, sleep: float = 0.0) -> str:
+    return (
+        "import time\nfrom solution import add\n\ndef test_add():\n"
+        f"    time.sleep({sleep})\n    print({word!r})\n    assert add(2, 3) == 5\n"
+    )
+
+
+def test_a_worker_holds_two_requests_and_each_caller_reads_its_own_answer():
+    """Requests wait in the worker's pipe while the one before runs (`ProcessBackend.depth`); the
+    answers come back in order, each to the caller that sent it."""
+    backend = process.ProcessBackend()
+    try:
+        words = [f"word{i}" for i in range(6)]
+        answers: dict[str, str] = {}
+
+        def ask(word: str) -> None:
+            result = backend.run(_request(_printing(word, 0.05)))
+            answers[word] = result["stdout"]
+
+        threads = [threading.Thread(target=ask, args=(w,)) for w in words]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert {w: a.strip() for w, a in answers.items()} == {w: w for w in words}
+    finally:
+        backend.close()
+
+
+def test_a_worker_that_dies_with_two_requests_in_it_fails_both_and_no_other():
+    backend = process.ProcessBackend()
+    errors: list[BaseException] = []
+    try:
+
+        def ask(tests: str) -> None:
+            try:
+                backend.run(_request(tests))
+            except BaseException as exc:  # noqa: BLE001 - what each caller got
+                errors.append(exc)
+
+        slow = threading.Thread(target=ask, args=(_printing("slow", 2.0),))
+        slow.start()
+        time.sleep(0.3)  # the slow one runs; the next waits in the pipe
+        queued = threading.Thread(target=ask, args=(_printing("queued"),))
+        queued.start()
+        time.sleep(0.2)
+        front = next(
+            pid
+            for pid in _descendants(backend.proc.pid)
+            if open(f"/proc/{pid}/status").read().split("NSpid:")[1].split("\n")[0].split()[-1]
+            == "1"
+        )
+        os.kill(front, 9)
+        slow.join(30)
+        queued.join(30)
+        assert len(errors) == 2
+        assert all(type(e).__name__ == "BackendError" for e in errors), errors
+        with pytest.raises(process.BackendError):  # and no request is taken any more
+            backend.run(_request(PASSES))
+    finally:
+        backend.close()
+
+
+def test_requests_in_a_killed_worker_are_judged_on_its_replacement():
+    """With `--jobs 2`, each worker holds two samples at once: both are given to the worker that
+    replaces a dead one, and judged as if nothing happened."""
+    samples = [Sample(solution=ADD, tests=_printing(f"w{i}", 0.3), id=str(i)) for i in range(8)]
+    with Verifier(VerifyOptions(jobs=2, limits=Limits(timeout_s=10))) as verifier:
+        deadline = time.monotonic() + 20
+        while len(verifier._all) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        victim = verifier._all[0].proc.pid
+        killer = threading.Timer(
+            0.5,
+            lambda: [
+                os.kill(p, 9) for p in _fork_server_pids(verifier) if p in _descendants(victim)
+            ],
+        )
+        killer.start()
+        verdicts = list(verifier.verify(samples))
+        killer.join()
+    assert [(v.id, v.stage) for v in verdicts] == [(str(i), "passed") for i in range(8)], [
+        v.reason for v in verdicts
+    ]
