@@ -25,7 +25,7 @@ CHUNK_FIRST, CHUNK_MAX = 16, 128  # samples a ruff call checks (`Verifier.verify
 # Requests a worker may hold at once, where its backend takes more than one (`Backend.depth`): the
 # next sample waits in the worker's pipe while the current one runs, so that the worker never
 # idles while the verifier judges a result or prepares the next request.
-MAX_DEPTH = int(__import__("os").environ.get("ASSAY_DEPTH", "2"))
+MAX_DEPTH = 2
 
 
 def make_backend(options: VerifyOptions, slot: int) -> Backend:
