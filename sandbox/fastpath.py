@@ -36,12 +36,15 @@ import importlib.machinery
 import linecache
 import marshal
 import os
+import re
 import sys
 import time
 import types
 from typing import Any
 
 from sandbox.runner import MAX_CASES, TESTS_FILE, Channel, _clip
+
+SOLUTION_FILE = "solution.py"
 
 # Names that make pytest do more than call functions: xunit fixtures, collection control, plugins.
 BLOCKERS = frozenset(
@@ -232,12 +235,17 @@ def _run(test_file: str, channel: Channel, outcomes_only: bool, phase: int = 0) 
     workdir, filename = os.path.split(test_file)
     sys.path.insert(0, workdir)  # as pytest's default import mode (prepend) does
     channel.flush()  # the sample's code runs from here on
+    direct = None
     if phase < len(_compiled) and _compiled[phase]:
         _PrecompiledLoader.codes = _compiled[phase]
         if not isinstance(sys.path_importer_cache.get(workdir), _WorkFinder):
             sys.path_importer_cache[workdir] = _WorkFinder(workdir, *_LOADERS)
+        direct = _direct[phase]
     try:
-        module = importlib.import_module(os.path.splitext(filename)[0])
+        if direct is not None:
+            module = _import_directly(*direct)
+        else:
+            module = importlib.import_module(os.path.splitext(filename)[0])
     except BaseException as exc:  # collection errors are pytest's to report
         raise Undecided(f"import failed: {type(exc).__name__}") from None
     tests = plain_tests(module)
@@ -279,6 +287,12 @@ def _run(test_file: str, channel: Channel, outcomes_only: bool, phase: int = 0) 
 # compiles the file's bytes (coding cookie and all), with the same flags.
 PRECOMPILE_MAX = 256 << 10  # larger files (rare) are compiled where they are imported
 _compiled: list[dict[str, tuple[bytes, types.CodeType]]] = []  # a table per phase
+# Per phase, where the tests can be imported without the import system (`_import_directly`): the
+# specs and code of the tests module and of the solution.
+_direct: list[tuple[tuple[Any, types.CodeType], tuple[Any, types.CodeType]] | None] = []
+# A first statement that imports the solution module, and nothing before it but blank lines and
+# comments (a docstring, say, and the module is imported the usual way).
+_SOLUTION_FIRST = re.compile(r"(?:from\s+solution\s+import\b|import\s+solution\s*(?:$|[,;#]|as\b))")
 try:  # the builtin SHA-256 (no OpenSSL in the fork server: see runner.py)
     from _sha256 import sha256 as _sha256
 except ImportError:
@@ -295,8 +309,8 @@ def prepare_run(workdir: str, phases: list[tuple[dict[str, str], dict[str, str]]
     compiled here. The source is the sample's, so hostile: compile only parses it, and the
     verifier has compiled the same text already. A file that does not compile is left to the
     import, which reports it."""
-    global _compiled, _expected_places
-    _compiled = []
+    global _compiled, _direct, _expected_places
+    _compiled, _direct = [], []
     # The fork server made the run's places just now and sees them as the runner will: list them
     # here, where it costs no copied pages.
     _expected_places = _places(workdir)
@@ -318,6 +332,81 @@ def prepare_run(workdir: str, phases: list[tuple[dict[str, str], dict[str, str]]
             if isinstance(code, types.CodeType) and code.co_filename == path:
                 table[path] = (data, code)
         _compiled.append(table)
+        _direct.append(_directly(workdir, files, table))
+
+
+def _directly(
+    workdir: str, files: dict[str, str], table: dict[str, tuple[bytes, types.CodeType]]
+) -> tuple[tuple[Any, types.CodeType], tuple[Any, types.CodeType]] | None:
+    """What `_import_directly` needs for a phase, when it can take the import system's place:
+    both files compiled here, and the tests' first statement imports the solution."""
+    tests, solution = os.path.join(workdir, TESTS_FILE), os.path.join(workdir, SOLUTION_FILE)
+    if tests not in table or solution not in table:
+        return None
+    first = next((line for line in files[TESTS_FILE].split("\n") if _is_code(line)), "")
+    if not _SOLUTION_FIRST.match(first):
+        return None
+    return (_spec(tests), table[tests][1]), (_spec(solution), table[solution][1])
+
+
+def _is_code(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def _spec(path: str) -> Any:
+    """The spec the import system would give the work dir's file at `path`."""
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.machinery.ModuleSpec(name, _PrecompiledLoader(name, path), origin=path)
+    spec.has_location = True
+    spec.cached = importlib._bootstrap_external.cache_from_source(path)  # type: ignore[attr-defined]
+    spec._initializing = False  # as importlib leaves it, once the module has run
+    return spec
+
+
+def _import_directly(
+    tests: tuple[Any, types.CodeType], solution: tuple[Any, types.CodeType]
+) -> types.ModuleType:
+    """Import the tests module as pytest does (its module in `sys.modules`, then its code), where
+    its first statement imports the solution: that import is done first, in the same way, so
+    that the tests' `from solution import ...` finds it loaded. The import system's own Python
+    code (finders, specs, loaders) is most of an import in a freshly forked runner, in pages
+    written for the first time; what runs, in what order, with what modules in `sys.modules`,
+    is the same: the tests module is in it, empty, while the solution runs."""
+    (tests_spec, tests_code), (solution_spec, solution_code) = tests, solution
+    module = _new_module(tests_spec)
+    module.__builtins__ = builtins.__dict__  # what its `exec` adds first, before any statement
+    sys.modules[tests_spec.name] = module
+    try:
+        _exec_module(_new_module(solution_spec), solution_code)
+        exec(tests_code, module.__dict__)
+    except BaseException:
+        sys.modules.pop(tests_spec.name, None)
+        raise
+    sys.modules[tests_spec.name] = module = sys.modules.pop(tests_spec.name)  # as importlib
+    return module
+
+
+def _new_module(spec: Any) -> types.ModuleType:
+    """A module with the attributes the import system sets before running its code."""
+    module = types.ModuleType(spec.name)
+    module.__loader__ = spec.loader
+    module.__package__ = spec.parent
+    module.__spec__ = spec
+    module.__file__ = spec.origin
+    module.__cached__ = spec.cached
+    return module
+
+
+def _exec_module(module: types.ModuleType, code: types.CodeType) -> None:
+    name = module.__name__
+    sys.modules[name] = module
+    try:
+        exec(code, module.__dict__)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    sys.modules[name] = sys.modules.pop(name)  # last, as importlib leaves it
 
 
 class _PrecompiledLoader(importlib.machinery.SourceFileLoader):

@@ -125,6 +125,42 @@ SAMPLES = {
         "raise ValueError('boom')\n",
         "import solution\n\ndef test_a():\n    pass\n",
     ),
+    # Tests whose first statement imports the solution are imported without the import system
+    # (`fastpath._import_directly`): the same modules, attributes and order as pytest's import.
+    "solution_sees_the_tests_module_as_the_import_system_leaves_it": (
+        "import sys\nSEEN = list(vars(sys.modules['test_solution']))\n",
+        # (then pytest's assertion rewriting adds its own names, which the fast path does not)
+        "from solution import SEEN\n\ndef test_a():\n    assert SEEN[:8] == ['__name__', '__doc__', "
+        "'__package__', '__loader__', '__spec__', '__file__', '__cached__', '__builtins__']\n",
+    ),
+    "module_attributes": (
+        ADD,
+        "import solution as s\nimport os\n\ndef test_a():\n    assert s.__spec__.name == 'solution'\n"
+        "    assert s.__spec__.origin == s.__file__ == os.path.abspath('solution.py')\n"
+        "    assert s.__cached__ == s.__spec__.cached and s.__cached__.endswith('.pyc')\n"
+        "    assert s.__package__ == s.__spec__.parent == ''\n"
+        "    assert 'return a + b' in s.__loader__.get_source('solution')\n"
+        "    assert not s.__spec__._initializing\n",
+    ),
+    "solution_replaces_itself_in_sys_modules": (
+        "import sys, types\nsys.modules[__name__] = types.SimpleNamespace(add=lambda a, b: a - b)\n",
+        "from solution import add\n\ndef test_add():\n    assert add(2, 3) == -1\n",
+    ),
+    "reload_and_getsource": (
+        ADD,
+        "from solution import add\nimport importlib, inspect, solution\n\ndef test_a():\n"
+        "    assert importlib.reload(solution).add(1, 2) == 3\n"
+        "    assert 'return a + b' in inspect.getsource(add)\n",
+    ),
+    "solution_imported_after_a_docstring": (
+        ADD,
+        '"""The tests."""\nfrom solution import add\n\ndef test_add():\n    assert add(2, 3) == 5\n',
+    ),
+    "solution_imported_inside_the_test": (
+        "import sys\nIMPORTED_BY = sys._getframe(1).f_code.co_name\n",
+        "import sys\n\ndef test_a():\n    assert 'solution' not in sys.modules\n"
+        "    import solution\n    assert solution.IMPORTED_BY\n",
+    ),
     "prints": (ADD, "def test_add():\n    print('hello')\n"),
     "raises_checked": (
         ADD,
