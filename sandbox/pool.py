@@ -35,7 +35,7 @@ def make_backend(options: VerifyOptions, slot: int) -> Backend:
         return DockerBackend(slot=slot, options=options)
     from sandbox.isolation.process import ProcessBackend
 
-    return ProcessBackend(isolation=options.isolation, slot=slot)
+    return ProcessBackend.adopt(isolation=options.isolation, slot=slot)
 
 
 class Verifier:

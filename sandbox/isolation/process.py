@@ -20,6 +20,9 @@ _counter_lock = threading.Lock()
 # (so that those start serving the fast path at once, and start pytest only if a sample needs
 # it), and kept across runs in the user's cache directory.
 _depths: dict[str, int] = {}
+# Workers started ahead of need (`ProcessBackend.spawn`), not yet taken over.
+_spawned: list[ProcessBackend] = []
+_spawned_lock = threading.Lock()
 _depths_loaded = False
 _depths_lock = threading.Lock()
 
@@ -77,18 +80,60 @@ def _worker_env() -> dict[str, str]:
 
 class ProcessBackend:
     """One worker. It takes a request while it still runs the one before (`depth`): requests
-    are answered in the order they were sent, and each caller reads its own answer in turn."""
+    are answered in the order they were sent, and each caller reads its own answer in turn.
+
+    `ProcessBackend(...)` starts a worker and waits until it is ready; `spawn` starts one
+    without waiting, so that it boots while its caller does other work, and `adopt` then takes
+    it over (or starts one, if none was spawned) and waits."""
 
     depth = 2
 
     def __init__(
         self, isolation: str = "full", slot: int = 0, start_timeout_s: float = 120
     ) -> None:
+        self._spawn(isolation, slot)
+        self._wait_ready(start_timeout_s)
+
+    @classmethod
+    def spawn(cls, isolation: str = "full", slot: int = 0) -> ProcessBackend:
+        """Start a worker and give it its configuration, without waiting for it to be ready:
+        the caller keeps it (`adopt`) or closes it."""
+        backend = cls.__new__(cls)
+        backend._spawn(isolation, slot)
+        with _spawned_lock:
+            _spawned.append(backend)
+        return backend
+
+    @classmethod
+    def adopt(
+        cls, isolation: str = "full", slot: int = 0, start_timeout_s: float = 120
+    ) -> ProcessBackend:
+        """A worker spawned earlier for this slot and isolation, once ready; else a new one."""
+        with _spawned_lock:
+            found = next((b for b in _spawned if b.isolation == isolation and b.slot == slot), None)
+            if found is not None:
+                _spawned.remove(found)
+        if found is None:
+            return cls(isolation, slot, start_timeout_s)
+        found._wait_ready(start_timeout_s)
+        return found
+
+    @staticmethod
+    def close_spawned() -> None:
+        """Close the workers spawned and never taken over."""
+        with _spawned_lock:
+            left = list(_spawned)
+            _spawned.clear()
+        for backend in left:
+            backend.close()
+
+    def _spawn(self, isolation: str, slot: int) -> None:
         global _counter
         with _counter_lock:
             _counter += 1
             name = f"assay-{os.getpid()}-{_counter}"
         self.isolation = isolation
+        self.slot = slot
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-m", "sandbox.isolation.worker"],
             stdin=subprocess.PIPE,
@@ -111,7 +156,13 @@ class ProcessBackend:
             "pytest_depths": _known_depths(),
         }
         write_frame(self._in, config)
-        ready = self._receive(start_timeout_s)
+
+    def _wait_ready(self, start_timeout_s: float) -> None:
+        try:
+            ready = self._receive(start_timeout_s)
+        except BaseException:
+            self.close()
+            raise
         if not ready.get("ready"):
             self.close()
             raise SetupRefused(ready.get("error", "the sandbox worker failed to start"))

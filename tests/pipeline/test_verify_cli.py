@@ -265,3 +265,34 @@ def test_no_fast_path_runs_everything_under_pytest(tmp_path):
     assert fast["good"] == slow["good"] == ("passed", "")
     assert fast["bad"] == slow["bad"]
     assert fast["detects-pytest"][1].startswith("flaky") and slow["detects-pytest"][0] == "passed"
+
+
+def test_on_a_terminal_a_progress_bar_and_a_table(tmp_path):
+    """On a terminal (here a pseudo-terminal) the summary is a rich table and a progress bar
+    runs; piped, the summary is plain text (the other tests)."""
+    import pty
+
+    src = write_jsonl(tmp_path / "in.jsonl", [GOOD, BAD])
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "verify", src, "--out", str(tmp_path / "out")],
+        stdin=subprocess.DEVNULL,
+        stdout=secondary,
+        stderr=secondary,
+    )
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the terminal closed: the process is gone
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=60) == 0
+    os.close(primary)
+    text = seen.decode("utf-8", "replace")
+    assert "assay verify: 2 samples" in text
+    assert "┃" in text or "│" in text  # a drawn table
+    assert "top rejection reasons" in text

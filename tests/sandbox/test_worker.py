@@ -300,3 +300,29 @@ def test_requests_in_a_killed_worker_are_judged_on_its_replacement():
     assert [(v.id, v.stage) for v in verdicts] == [(str(i), "passed") for i in range(8)], [
         v.reason for v in verdicts
     ]
+
+
+def test_a_worker_spawned_ahead_boots_meanwhile_and_is_taken_over_once():
+    spawned = process.ProcessBackend.spawn("full", slot=5)
+    try:
+        assert spawned.proc.poll() is None
+        adopted = process.ProcessBackend.adopt("full", slot=5)
+        assert adopted is spawned  # the same worker, now ready
+        assert adopted.run(_request(PASSES))["runner"]["status"] == 0
+        other = process.ProcessBackend.adopt("full", slot=5)  # none left: a new one
+        assert other is not spawned
+        other.close()
+    finally:
+        spawned.close()
+
+
+def test_workers_spawned_and_never_taken_over_are_closed():
+    spawned = [process.ProcessBackend.spawn("full", slot=s) for s in (7, 8)]
+    process.ProcessBackend.close_spawned()
+    for backend in spawned:
+        assert backend.proc.wait(timeout=10) is not None
+    fresh = process.ProcessBackend.adopt("full", slot=7)
+    try:
+        assert fresh not in spawned
+    finally:
+        fresh.close()
