@@ -313,7 +313,7 @@ def prepare_run(workdir: str, phases: list[tuple[dict[str, str], dict[str, str]]
     _compiled, _direct = [], []
     # The fork server made the run's places just now and sees them as the runner will: list them
     # here, where it costs no copied pages.
-    _expected_places = _places(workdir)
+    _expected_places = _places(workdir, _distinct_places(workdir))
     for files, shipped in phases:
         table = {}
         for name, text in files.items():
@@ -550,14 +550,25 @@ def _snapshot(workdir: str) -> dict[str, Any]:
     return {**state, "workdir": workdir, "places": places}
 
 
-def _places(workdir: str) -> dict[str, list[str] | None]:
+def _places(workdir: str, paths: Any = None) -> dict[str, list[str] | None]:
     seen: dict[str, list[str] | None] = {}
-    for path in (workdir, *SCRATCH):
+    for path in (workdir, *SCRATCH) if paths is None else paths:
         try:
             seen[path] = sorted(os.listdir(path))
         except OSError:
             seen[path] = None
     return seen
+
+
+def _distinct_places(workdir: str) -> list[str]:
+    """The run's places as a fork server with a read-only skeleton sees them: each directory once
+    (its /dev/shm leads to /tmp), and none that is missing (no sample can make one in its /dev)."""
+    found: dict[str, str] = {}
+    for path in (workdir, *SCRATCH):
+        real = os.path.realpath(path)
+        if real not in found and os.path.isdir(real):
+            found[real] = path
+    return list(found.values())
 
 
 def _leftovers(before: dict[str, Any]) -> str | None:
@@ -567,7 +578,7 @@ def _leftovers(before: dict[str, Any]) -> str | None:
     me = os.getpid()
     if any(p.isdigit() and int(p) not in (1, me) for p in os.listdir("/proc")):
         return "a process running"
-    places = _places(before["workdir"])
+    places = _places(before["workdir"], before["places"])
     changed = next((p for p, seen in places.items() if seen != before["places"][p]), None)
     if changed is not None:
         return f"something in {changed}"

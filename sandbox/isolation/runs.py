@@ -20,7 +20,7 @@ import resource
 import signal
 import sys
 import traceback
-from typing import Any
+from typing import Any, NamedTuple
 
 from sandbox import fastpath, runner
 from sandbox.isolation import linux, skeleton, streams
@@ -38,6 +38,14 @@ class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an
         self.outcomes_only = bool(request.get("outcomes_only"))
         self.fast = bool(request.get("fast"))
         self.chain: dict[str, str] | None = request.get("chain")  # the next phase's files
+
+
+class _RunnerState(NamedTuple):
+    channel: runner.Channel  # the run's result channel (the fast path's first message in it)
+    fast: bool  # the runner runs the fast path
+    rlimits: list[tuple[int, tuple[int, int]]]
+    workdir: str  # as the runner sees it
+    test_file: str
 
 
 class Runs:
@@ -111,6 +119,7 @@ class Runs:
                 phases.append((spec["chain"], spec.get("chain_code") or {}))
             fastpath.prepare_run(WORK, phases)
         cg_fds = cg.procs_fds() if cg is not None and cg is not self.slot else []
+        run = self._runner_state(spec, limits, key, workdir)
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -118,7 +127,7 @@ class Runs:
         if pid == 0:
             for fd in (res_r, out_r, err_r):
                 os.close(fd)
-            self._child(spec, limits, (res_w, out_w, err_w), key, cg_fds, workdir)
+            self._child(spec, run, (res_w, out_w, err_w), cg_fds)
         for fd in (res_w, out_w, err_w, *cg_fds):
             os.close(fd)
         try:
@@ -162,22 +171,38 @@ class Runs:
                 if pid == runner_pid:
                     status, usage = code, rusage
 
+    def _runner_state(
+        self, spec: dict[str, Any], limits: dict[str, Any], key: bytes, workdir: str
+    ) -> _RunnerState:
+        """What the runner needs, made before the fork: a forked runner pays for every page it
+        writes, and for every Python function it runs for the first time."""
+        workdir = WORK if self.mode == "full" else workdir
+        channel = runner.Channel(runner.RESULT_FD, key)
+        fast = self.role == "fast" and bool(spec.get("fast"))
+        if fast:
+            # Sent with the first flush, just before any of the sample's code runs.
+            channel.buffered = True
+            channel.send({"t": "start"})
+        rlimits = runner.sample_rlimits(limits)
+        rlimits.append((resource.RLIMIT_NPROC, (limits["processes"], limits["processes"])))
+        if self.mode == "weak" and self.cgroups is None:
+            memory = limits["memory_mb"] << 20
+            rlimits.append((resource.RLIMIT_AS, (memory, memory)))
+        test_file = os.path.join(workdir, spec["test_file"])
+        return _RunnerState(channel, fast, rlimits, workdir, test_file)
+
     def _child(
         self,
         spec: dict[str, Any],
-        limits: dict[str, Any],
+        run: _RunnerState,
         fds: tuple[int, int, int],
-        key: bytes,
         cg_fds: list[int],
-        workdir: str,
     ) -> None:
         """The forked runner, still trusted: `_runner` drops every privilege. Never returns. In
         full isolation the runner needs no death signal: when its fork server, pid 1 of their pid
         namespace, dies, the kernel kills everything in it."""
         try:
-            if self.mode == "full":
-                workdir = WORK
-            else:
+            if self.mode != "full":
                 linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)  # the sample dies with us
             for fd in cg_fds:  # weak isolation: a cgroup per run
                 os.write(fd, b"0")
@@ -192,7 +217,7 @@ class Runs:
                 pass
         except BaseException:
             _die(71)
-        self._runner(fds, key, limits, workdir, spec)
+        self._runner(fds, run, spec)
 
     def _prepare_sandbox(self, files: dict[str, str], limits: dict[str, Any]) -> str:
         """The run's writable directories with its files, made before the fork; returns the
@@ -251,38 +276,30 @@ class Runs:
             shutil.rmtree(sandbox_dir, ignore_errors=True)
 
     def _runner(
-        self,
-        fds: tuple[int, int, int],
-        key: bytes,
-        limits: dict[str, Any],
-        workdir: str,
-        request: dict[str, Any],
+        self, fds: tuple[int, int, int], run: _RunnerState, request: dict[str, Any]
     ) -> None:
         """Drop every privilege and become the sample. Never returns."""
         try:
             runner.attach_streams(*fds)
-            rlimits = runner.sample_rlimits(limits)
-            rlimits.append((resource.RLIMIT_NPROC, (limits["processes"], limits["processes"])))
-            if self.mode == "weak" and self.cgroups is None:
-                memory = limits["memory_mb"] << 20
-                rlimits.append((resource.RLIMIT_AS, (memory, memory)))
-            for which, value in rlimits:
+            for which, value in run.rlimits:
                 resource.setrlimit(which, value)
             self._drop_privileges()
             if self.mode == "full":
-                os.chdir(workdir)  # the rest of `settle_in` the server did once (`settle_state`)
+                os.chdir(
+                    run.workdir
+                )  # the rest of `settle_in` the server did once (`settle_state`)
             else:
-                runner.settle_in(workdir, os.path.join(workdir, "..", "tmp"), SANDBOX_USER)
-            channel = runner.Channel(runner.RESULT_FD, key)
-            test_file = os.path.join(workdir, request["test_file"])
-            if self.role == "fast" and request.get("fast"):
-                channel.send({"t": "start"})
+                runner.settle_in(run.workdir, os.path.join(run.workdir, "..", "tmp"), SANDBOX_USER)
+            if run.fast:
                 fastpath.run(
-                    test_file, channel, bool(request.get("outcomes_only")), request.get("chain")
+                    run.test_file,
+                    run.channel,
+                    bool(request.get("outcomes_only")),
+                    request.get("chain"),
                 )
             if self.role == "session" and request["test_file"] == runner.TESTS_FILE:
-                raise BecomeRunner(channel, request)
-            runner.run_pytest(test_file, workdir, channel)
+                raise BecomeRunner(run.channel, request)
+            runner.run_pytest(run.test_file, run.workdir, run.channel)
             os._exit(0)  # not reached: the fast path and the reporter end the process
         except BecomeRunner:
             raise
