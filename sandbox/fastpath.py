@@ -313,14 +313,20 @@ def prepare_run(workdir: str, phases: list[tuple[dict[str, str], dict[str, str]]
     _compiled, _direct = [], []
     # The fork server made the run's places just now and sees them as the runner will: list them
     # here, where it costs no copied pages.
-    _expected_places = _places(workdir, _distinct_places(workdir))
+    if workdir not in _place_paths:
+        _place_paths[workdir] = _distinct_places(workdir)
+    _expected_places = _places(workdir, _place_paths[workdir])
+    made: dict[tuple[str, str], tuple[bytes, types.CodeType]] = {}  # a file both phases hold
     for files, shipped in phases:
         table = {}
         for name, text in files.items():
+            path = os.path.join(workdir, name)
+            if (path, text) in made:
+                table[path] = made[path, text]
+                continue
             data = text.encode("utf-8", "surrogatepass")
             if not name.endswith(".py") or len(data) > PRECOMPILE_MAX:
                 continue
-            path = os.path.join(workdir, name)
             digest, _, marshalled = shipped.get(name, "").partition(" ")
             try:
                 if marshalled and digest == _sha256(data).hexdigest():
@@ -330,13 +336,13 @@ def prepare_run(workdir: str, phases: list[tuple[dict[str, str], dict[str, str]]
             except Exception:  # SyntaxError, ValueError, RecursionError, MemoryError
                 continue
             if isinstance(code, types.CodeType) and code.co_filename == path:
-                table[path] = (data, code)
+                table[path] = made[path, text] = (data, code)
         _compiled.append(table)
-        _direct.append(_directly(workdir, files, table))
+        _direct.append(_directly(workdir, files, table, len(_direct)))
 
 
 def _directly(
-    workdir: str, files: dict[str, str], table: dict[str, tuple[bytes, types.CodeType]]
+    workdir: str, files: dict[str, str], table: dict[str, tuple[bytes, types.CodeType]], phase: int
 ) -> tuple[tuple[Any, types.CodeType], tuple[Any, types.CodeType]] | None:
     """What `_import_directly` needs for a phase, when it can take the import system's place:
     both files compiled here, and the tests' first statement imports the solution."""
@@ -346,7 +352,7 @@ def _directly(
     first = next((line for line in files[TESTS_FILE].split("\n") if _is_code(line)), "")
     if not _SOLUTION_FIRST.match(first):
         return None
-    return (_spec(tests), table[tests][1]), (_spec(solution), table[solution][1])
+    return (_spec(tests, phase), table[tests][1]), (_spec(solution, phase), table[solution][1])
 
 
 def _is_code(line: str) -> bool:
@@ -354,8 +360,20 @@ def _is_code(line: str) -> bool:
     return bool(stripped) and not stripped.startswith("#")
 
 
-def _spec(path: str) -> Any:
-    """The spec the import system would give the work dir's file at `path`."""
+def _spec(path: str, phase: int) -> Any:
+    """The spec the import system would give the work dir's file at `path`: made once for every
+    run (a runner that changes it changes its own copy), and once a phase (the stub phase's
+    modules share nothing with the first's)."""
+    if (path, phase) not in _specs:
+        _specs[path, phase] = _new_spec(path)
+    return _specs[path, phase]
+
+
+_specs: dict[tuple[str, int], Any] = {}
+_place_paths: dict[str, list[str]] = {}  # `_distinct_places`, by work dir
+
+
+def _new_spec(path: str) -> Any:
     name = os.path.splitext(os.path.basename(path))[0]
     spec = importlib.machinery.ModuleSpec(name, _PrecompiledLoader(name, path), origin=path)
     spec.has_location = True

@@ -222,6 +222,13 @@ SAMPLES = {
             "an_ipc_object": ("len(open('/proc/sysvipc/msg').readlines()) > 1", "msgget()"),
         }.items()
     },
+    # The same, for tests imported without the import system (the solution imported first).
+    "leaves_a_changed_module_spec": (
+        ADD,
+        "from solution import add\nimport sys\n\ndef test_add():\n"
+        "    spec = sys.modules['solution'].__spec__\n    if getattr(spec, 'seen', False):\n"
+        "        return\n    spec.seen = True\n    assert add(2, 3) == 5\n",
+    ),
     # Near the recursion limit: pytest's frames sit below the test; the fast path's do not.
     **{
         f"recursion_{n}": (
