@@ -177,7 +177,7 @@ def main(runs: Runs, fds: tuple[int, int], root: str) -> None:
             warm_up(WORK)
         finally:
             os.chdir("/")
-            runs._remove_sandbox(sandbox_dir)
+            runs._remove_sandbox(sandbox_dir, keep=False)  # the session parks in the skeleton
         os.chdir(WORK)  # the skeleton's (read-only) work dir, under each run's tmpfs
         if runs.slot is not None:
             runs.slot.join()

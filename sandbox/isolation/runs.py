@@ -40,6 +40,9 @@ class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an
         self.chain: dict[str, str] | None = request.get("chain")  # the next phase's files
 
 
+EMPTY_MAX = 64  # entries a run may leave in its work dir or /tmp before its tmpfs is replaced
+
+
 class _RunnerState(NamedTuple):
     channel: runner.Channel  # the run's result channel (the fast path's first message in it)
     fast: bool  # the runner runs the fast path
@@ -71,6 +74,8 @@ class Runs:
         # a fast run), "plain" runs a pytest session.
         self.role = "plain"
         self.network_clean = b""  # the fingerprint of a fresh network namespace (linux.py)
+        # Full mode: the (size, inodes) of the tmpfs mounted at /sandbox, while one is.
+        self.mounted: tuple[int, int] | None = None
 
     def build_skeleton(self, root: str) -> None:
         skeleton.build_skeleton(self.inner_uid if self.rootless else self.uid, root)
@@ -221,23 +226,20 @@ class Runs:
 
     def _prepare_sandbox(self, files: dict[str, str], limits: dict[str, Any]) -> str:
         """The run's writable directories with its files, made before the fork; returns the
-        sandbox directory. In full mode: a fresh size- and inode-capped tmpfs at /sandbox (its `tmp`
-        is bound on /tmp, where the skeleton's /dev/shm leads)."""
+        sandbox directory. In full mode: a fresh work dir on the worker's size- and inode-capped
+        tmpfs at /sandbox (whose `tmp` is bound on /tmp, where the skeleton's /dev/shm leads),
+        which `_remove_sandbox` empties after each run, or replaces."""
         if self.mode == "full":
             sandbox_dir = SANDBOX
-            owner = "" if self.rootless else f",uid={self.uid},gid={self.gid}"
-            linux.mount(
-                "tmpfs",
-                sandbox_dir,
-                "tmpfs",
-                linux.MS_NOSUID | linux.MS_NODEV,
-                f"size={limits['disk_mb']}m,nr_inodes={limits['inodes']},mode=0755{owner}",
-            )
+            self._mount_sandbox(limits["disk_mb"], limits["inodes"])
         else:
             import tempfile  # weak isolation only: the fast path's fork server never needs it
 
             sandbox_dir = tempfile.mkdtemp(dir=self.weak_base)
             os.chmod(sandbox_dir, 0o755)
+            tmp = os.path.join(sandbox_dir, "tmp")
+            os.mkdir(tmp)
+            os.chmod(tmp, 0o1777)
         workdir = os.path.join(sandbox_dir, "work")
         os.mkdir(workdir, 0o755)
         for name, text in files.items():
@@ -245,35 +247,80 @@ class Runs:
                 os.path.join(workdir, name), "w", encoding="utf-8", errors="surrogatepass"
             ) as fh:
                 fh.write(text)
-        tmp = os.path.join(sandbox_dir, "tmp")
-        os.mkdir(tmp)
-        os.chmod(tmp, 0o1777)
         if not self.rootless:
             for path in [workdir, *(os.path.join(workdir, n) for n in files)]:
                 os.chown(path, self.uid, self.gid)
-        if self.mode == "full":
-            # The interpreter may live under /tmp (a checkout there): its read-only binds go
-            # inside the run's tmp, at the same paths, before that covers /tmp.
-            for path in self.under_tmp:
-                target = os.path.join(tmp, os.path.relpath(path, "/tmp"))
-                os.makedirs(target, exist_ok=True)
-                linux.mount(path, target, None, linux.MS_BIND | linux.MS_REC)
-            linux.mount(tmp, "/tmp", None, linux.MS_BIND | linux.MS_REC)
         return sandbox_dir
 
-    def _remove_sandbox(self, sandbox_dir: str) -> None:
-        """After a run, whose processes are all gone: its tmpfs and binds go (the skeleton's
-        /dev/shm leads to /tmp), and the worker moves on to a fresh IPC namespace, for the next
-        run: the run's, and the System V objects and message queues in it, go with its last
-        process."""
+    def _mount_sandbox(self, size_mb: int, inodes: int) -> None:
+        """A tmpfs at /sandbox of this size, with its `tmp` (sticky, root's) bound on /tmp; kept
+        from the last run if it has the same size. Its root is root's too: a sample can write only
+        in the run's work dir (its own, made afresh each run) and in tmp."""
+        if self.mounted == (size_mb, inodes):
+            return
+        if self.mounted is not None:
+            self._unmount_sandbox()
+        linux.mount(
+            "tmpfs",
+            SANDBOX,
+            "tmpfs",
+            linux.MS_NOSUID | linux.MS_NODEV,
+            f"size={size_mb}m,nr_inodes={inodes},mode=0755",
+        )
+        self.mounted = (size_mb, inodes)
+        tmp = os.path.join(SANDBOX, "tmp")
+        os.mkdir(tmp)
+        os.chmod(tmp, 0o1777)
+        # The interpreter may live under /tmp (a checkout there): its read-only binds go inside
+        # the tmpfs's tmp, at the same paths, before that covers /tmp.
+        for path in self.under_tmp:
+            target = os.path.join(tmp, os.path.relpath(path, "/tmp"))
+            os.makedirs(target, exist_ok=True)
+            linux.mount(path, target, None, linux.MS_BIND | linux.MS_REC)
+        linux.mount(tmp, "/tmp", None, linux.MS_BIND | linux.MS_REC)
+
+    def _unmount_sandbox(self) -> None:
+        linux.umount2("/tmp", linux.MNT_DETACH)
+        linux.umount2(SANDBOX, linux.MNT_DETACH)
+        self.mounted = None
+
+    def _remove_sandbox(self, sandbox_dir: str, keep: bool = True) -> None:
+        """After a run, whose processes are all gone: its work dir and what it left in /tmp go
+        (the skeleton's /dev/shm leads to /tmp), or, where it left anything but files there (a
+        directory, say) or too many of them, the whole tmpfs, for a fresh one; and the worker
+        moves on to a fresh IPC namespace, for the next run: the run's, and the System V objects
+        and message queues in it, go with its last process. With `keep` false, the tmpfs goes in
+        any case."""
         if self.mode == "full":
-            linux.umount2("/tmp", linux.MNT_DETACH)
-            linux.umount2(sandbox_dir, linux.MNT_DETACH)
+            # Without root, a sample has its server's uid (in a user namespace of its own) and
+            # so owns the tmpfs's root and tmp: what it could change there, a fresh tmpfs resets.
+            if not (keep and not self.rootless and self._empty_sandbox()):
+                self._unmount_sandbox()
             linux.unshare(linux.CLONE_NEWIPC)
         else:
             import shutil  # weak isolation only (it loads zlib, bz2, lzma: not for the front)
 
             shutil.rmtree(sandbox_dir, ignore_errors=True)
+
+    def _empty_sandbox(self) -> bool:
+        """Empty the tmpfs for the next run, as the server made it; False if it cannot be said
+        to be so: an entry where the sample cannot write, a directory or over `EMPTY_MAX` entries
+        where it can (removing a tree costs more than a fresh tmpfs), or an error."""
+        kept = {os.path.relpath(p, "/tmp").split(os.sep)[0] for p in self.under_tmp}
+        try:
+            if sorted(os.listdir(SANDBOX)) != ["tmp", "work"]:
+                return False
+            for directory, keep in ((os.path.join(SANDBOX, "work"), ()), ("/tmp", kept)):
+                with os.scandir(directory) as entries:
+                    left = [e for e in entries if e.name not in keep]
+                if len(left) > EMPTY_MAX or any(e.is_dir(follow_symlinks=False) for e in left):
+                    return False
+                for entry in left:
+                    os.unlink(entry.path)
+            os.rmdir(os.path.join(SANDBOX, "work"))
+        except OSError:
+            return False
+        return True
 
     def _runner(
         self, fds: tuple[int, int, int], run: _RunnerState, request: dict[str, Any]

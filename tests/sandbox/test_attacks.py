@@ -381,6 +381,64 @@ def test_samples_do_not_see_each_other(verifier):
     assert not os.path.exists(f"/tmp/shared-{token}")
 
 
+LEAVES_BEHIND = {
+    "files": d("""
+        import os
+        def test_leave():
+            with open("/tmp/big", "wb") as fh:
+                fh.write(b"0" * (12 << 20))
+            with open("data", "wb") as fh:
+                fh.write(b"1" * (12 << 20))
+            os.link("/tmp/big", "/tmp/hard")  # one inode, two names
+            os.symlink("/etc/passwd", "/tmp/sym")
+            os.mkfifo("/tmp/fifo")
+            os.chmod(".", 0o500)
+        """),
+    "a_tree": d("""
+        import os
+        def test_leave():
+            os.makedirs("/tmp/d/e/f")
+            open("/tmp/d/e/f/g", "w").close()
+            os.makedirs("nested/dir")
+        """),
+    "many_files": d("""
+        def test_leave():
+            for i in range(500):
+                open(f"/tmp/f{i}", "w").close()
+        """),
+}
+CLEAN_START = d("""
+    import os
+    def test_clean():
+        assert os.listdir("/tmp") == []
+        assert sorted(os.listdir(".")) == ["solution.py", "test_solution.py"]
+        assert os.stat(".").st_mode & 0o777 == 0o755
+        with open("/tmp/room", "wb") as fh:  # the whole size cap is there again
+            fh.write(b"0" * (28 << 20))
+        try:
+            open("/sandbox/outside", "w").close()
+        except PermissionError:
+            pass
+        else:
+            raise AssertionError("a sample could write beside its work dir")
+    """)
+
+
+@pytest.mark.parametrize("what", sorted(LEAVES_BEHIND))
+def test_what_a_run_leaves_is_gone_for_the_next_on_the_same_worker(backend_name, what):
+    """The process backend keeps a worker's tmpfs from run to run and empties it after each (or
+    replaces it, where a run left a tree or too much): the next run starts as on a fresh one."""
+    if backend_name != "process":
+        pytest.skip("the Docker backend wipes its containers its own way (test_docker.py)")
+    options = VerifyOptions(jobs=1, limits=ATTACK_LIMITS, strength_check=False)
+    with Verifier(options) as verifier:
+        assert run_one(verifier, ADD_OK, LEAVES_BEHIND[what]).passed
+        (worker,) = verifier._all
+        verdict = run_one(verifier, ADD_OK, CLEAN_START)
+        assert verdict.passed, verdict.feedback
+        assert verifier._all == [worker]  # on that same worker, not a replacement
+
+
 def test_the_strength_check_run_starts_clean(backend_name):
     """The stub run follows the real run (in the same sandbox instance, on the process backend):
     nothing the real run left behind may reach it. These tests pass against the stubs only if they
