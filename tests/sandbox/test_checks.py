@@ -475,3 +475,21 @@ def test_a_stub_that_cannot_be_built_is_an_error_verdict_not_a_crash(monkeypatch
         (verdict,) = verifier.verify([ok])
     assert (verdict.id, verdict.stage) == ("ok", "error")
     assert "could not stub" in verdict.reason and "SystemError" in verdict.reason
+
+
+def test_a_report_larger_than_its_pipe_is_read_while_the_runner_runs(backend_name):
+    """The server reads the result channel only now and then while the runner lives: a run that
+    reports more than the pipe holds (here ~2 MB: 500 failures with long messages) waits a moment
+    for it, and every case arrives."""
+    tests = "from solution import add\n\n" + "".join(
+        f"def test_{i}():\n    assert add(1, {i}) == -1, 'x' * 3000\n\n" for i in range(300)
+    )
+    options = VerifyOptions(sandbox=backend_name, limits=Limits(timeout_s=60))
+    started = time.monotonic()
+    with Verifier(options) as verifier:
+        (verdict,) = verifier.verify(
+            [Sample(solution="def add(a, b):\n    return a + b\n", tests=tests)]
+        )
+    assert verdict.stage == "tests", verdict.reason
+    assert verdict.tests.collected == 300 and verdict.tests.failed == 300
+    assert time.monotonic() - started < 30
