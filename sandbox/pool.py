@@ -53,11 +53,13 @@ class Verifier:
         self.options = options or VerifyOptions()
         self.options.validate()
         self._factory = backend_factory
-        # Free places on the workers: each worker is in the queue once per request it may hold.
-        self._backends: queue.Queue[Backend] = queue.Queue()
         self._all: list[Backend] = []
         self._successors: dict[Backend, Future[Backend]] = {}  # replaced workers
         self._lock = threading.Lock()
+        # The requests in each worker that takes them; a request goes to the least loaded one
+        # with room, so that requests wait in a worker's pipe only when every worker is busy.
+        self._load: dict[Backend, int] = {}
+        self._changed = threading.Condition(self._lock)
         self._closed = False
         self._executor = (
             ThreadPoolExecutor(self.options.jobs * MAX_DEPTH, thread_name_prefix="assay-verify")
@@ -102,53 +104,56 @@ class Verifier:
             return
         self._offer(backend)
 
-    def _offer(self, backend: Backend) -> None:
-        for _ in range(min(getattr(backend, "depth", 1), MAX_DEPTH)):
-            self._backends.put(backend)
+    def _offer(self, backend: Backend, load: int = 0) -> None:
+        with self._changed:
+            self._load[backend] = self._load.get(backend, 0) + load
+            self._changed.notify_all()
 
     def _acquire(self) -> Backend:
-        while True:
-            with self._lock:
-                grow = self._backends.empty() and self._started < self.options.jobs
-                if grow:
+        """A place on a worker for one request: on the least loaded worker with room; else on a
+        worker started here, if fewer than `jobs` are running or starting; else the next free."""
+        with self._changed:
+            while True:
+                free = [b for b, n in self._load.items() if n < _depth(b)]
+                if free:
+                    backend = min(free, key=self._load.__getitem__)
+                    self._load[backend] += 1
+                    return backend
+                if self._started < self.options.jobs:
                     self._started += 1
                     slot = self._started - 1
-            if grow:
-                try:
-                    return self._new_backend(slot)  # raises what keeps workers from starting
-                except BaseException:
-                    with self._lock:  # the slot is free again: a later sample tries anew
-                        self._started -= 1
-                    raise
-            try:
-                backend = self._backends.get(timeout=0.05)
-            except queue.Empty:
-                continue  # one still starting, or one that failed to: start it here instead
-            return self._current(backend)
+                    break
+                # One still starting, or one that failed to: then it is started here instead.
+                self._changed.wait(0.05)
+        try:
+            backend = self._new_backend(slot)  # raises what keeps workers from starting
+        except BaseException:
+            with self._lock:  # the slot is free again: a later sample tries anew
+                self._started -= 1
+            raise
+        self._offer(backend, load=1)
+        return backend
 
     def _release(self, backend: Backend) -> None:
-        self._backends.put(backend)
-
-    def _current(self, backend: Backend) -> Backend:
-        """The worker that stands for `backend` now: itself, or what replaced it (a place on a
-        worker that another request found broken is a place on its replacement)."""
-        while True:
-            with self._lock:
-                successor = self._successors.get(backend)
-            if successor is None:
-                return backend
-            backend = successor.result()  # raises what kept the replacement from starting
+        with self._changed:
+            if backend in self._load:  # not if it was replaced meanwhile
+                self._load[backend] -= 1
+                self._changed.notify_all()
 
     def _replace(self, backend: Backend) -> Backend:
-        """A fresh worker for one that failed. Requests that were in it at once all fail; the
-        first to get here replaces it, the others take that replacement."""
-        with self._lock:
+        """A fresh worker for one that failed, with the caller's request in it. Requests that were
+        in the failed one at once all fail; the first to get here replaces it, and the others
+        move to that replacement too."""
+        with self._changed:
+            self._load.pop(backend, None)  # no request goes to it any more
             successor = self._successors.get(backend)
             mine = successor is None
             if mine:
                 successor = self._successors[backend] = Future()
         if not mine:
-            return self._current(backend)
+            new = successor.result()  # raises what kept the replacement from starting
+            self._offer(new, load=1)
+            return new
         try:
             try:
                 backend.close()
@@ -160,6 +165,7 @@ class Verifier:
         except BaseException as exc:
             successor.set_exception(exc)
             raise
+        self._offer(new, load=1)
         successor.set_result(new)
         return new
 
@@ -375,6 +381,10 @@ class Verifier:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _depth(backend: Backend) -> int:
+    return min(getattr(backend, "depth", 1), MAX_DEPTH)
 
 
 def _close_quietly(backend: Backend) -> None:

@@ -326,3 +326,16 @@ def test_workers_spawned_and_never_taken_over_are_closed():
         assert fresh not in spawned
     finally:
         fresh.close()
+
+
+def test_a_request_waits_in_a_workers_pipe_only_when_every_worker_is_busy():
+    slow = [Sample(solution=ADD, tests=_printing(f"s{i}", 1.0), id=str(i)) for i in range(2)]
+    options = VerifyOptions(jobs=2, limits=Limits(timeout_s=10), strength_check=False)
+    with Verifier(options) as verifier:
+        deadline = time.monotonic() + 20
+        while len(verifier._all) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        started = time.monotonic()
+        assert all(v.passed for v in verifier.verify(slow))
+        elapsed = time.monotonic() - started
+    assert elapsed < 1.8, f"the two ran one after the other ({elapsed:.2f} s): on one worker"
