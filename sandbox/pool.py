@@ -6,6 +6,7 @@ chunk, and at most a few chunks are in memory at once, so a million-line input k
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 import time
@@ -188,9 +189,20 @@ class Verifier:
             self._release(backend)
 
     def _test(
-        self, sample: Sample, pre: Verdict | None, lint: list, code: dict[str, str] | None = None
+        self,
+        sample: Sample,
+        pre: Verdict | None,
+        lint: list | Callable[[], tuple[Verdict | None, list]],
+        code: dict[str, str] | None = None,
     ) -> Verdict:
+        """A sample's verdict; `pre` is its syntax or lint rejection, if any. `lint` is its lint
+        messages, or (the first chunk's, whose tests start before ruff is done) a call that
+        waits for its lint verdict and messages: a lint rejection then stands, as the first check
+        that failed, and the tests' result is dropped."""
         started = time.monotonic()
+        lint_later = lint if callable(lint) else None
+        if lint_later is not None:
+            lint = []
         stubbed = None
         if pre is None and self.options.strength_check:
             try:
@@ -223,6 +235,11 @@ class Verifier:
             if verdict.passed and stubbed is not None:
                 verdict = self._strength(sample, verdict, stubbed, result.get("next"))
             verdict.feedback = py.feedback(verdict, details)
+        if lint_later is not None:
+            rejected, lint = lint_later()
+            if rejected is not None:  # the first check that failed (the stub's is later)
+                verdict = rejected
+            verdict.lint = lint
         if not verdict.feedback and not verdict.passed:
             verdict.feedback = py.feedback(verdict)
         verdict.id = sample.id
@@ -256,9 +273,11 @@ class Verifier:
             verdict.reason = "every test passes against a solution whose functions return None"
         return verdict
 
-    def _precheck(self, chunk: list[Sample]) -> list[tuple[Verdict | None, list, dict]]:
-        """Syntax and lint for a chunk: (verdict or None, lint messages, the files' code)."""
-        out: list[tuple[Verdict | None, list, dict]] = []
+    def _precheck(self, chunk: list[Sample], lint_later: bool = False) -> list[tuple[Any, ...]]:
+        """Syntax and lint for a chunk: (verdict or None, lint messages, the files' code). With
+        `lint_later`, ruff runs in the background, and each sample's lint messages are a call that
+        waits for them (`_test`)."""
+        out: list[tuple[Any, ...]] = []
         parsed: list[int] = []
         ship = self.options.sandbox == "process"  # only the process backend imports shipped code
         for i, sample in enumerate(chunk):
@@ -269,8 +288,16 @@ class Verifier:
             out.append((verdict, [], code))
             if verdict is None:
                 parsed.append(i)
-        lints = py.lint([chunk[i] for i in parsed], self.options)
-        for i, messages in zip(parsed, lints, strict=True):
+        linted = [chunk[i] for i in parsed]
+        if lint_later and linted:
+            lints: Future[list] = Future()
+            threading.Thread(
+                target=_run_into, args=(lints, py.lint, linted, self.options), daemon=True
+            ).start()
+            for n, i in enumerate(parsed):
+                out[i] = (None, functools.partial(_lint_of, lints, n), out[i][2])
+            return out
+        for i, messages in zip(parsed, py.lint(linted, self.options), strict=True):
             out[i] = (py.lint_verdict(messages), messages, out[i][2])
         return out
 
@@ -284,9 +311,13 @@ class Verifier:
         largest = chunk_size or max(CHUNK_MAX, 32 * self.options.jobs)
         pending: deque[Future[Verdict] | Callable[[], Verdict]] = deque()
         chunk: list[Sample] = []
+        first = [self._executor is not None]
 
         def flush() -> None:
-            for sample, (pre, lint, code) in zip(chunk, self._precheck(chunk), strict=True):
+            # The first chunk's tests start before its ruff call is done: workers that are ready
+            # do not wait for it (a sample that lint rejects then ran its tests for nothing).
+            prechecked = self._precheck(chunk, lint_later=first.pop() if first else False)
+            for sample, (pre, lint, code) in zip(chunk, prechecked, strict=True):
                 if self._executor is None:  # the sequential path: run when taken
                     pending.append(lambda s=sample, p=pre, li=lint, c=code: self._test(s, p, li, c))
                 else:
@@ -381,6 +412,18 @@ class Verifier:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _run_into(future: Future[Any], function: Callable[..., Any], *args: Any) -> None:
+    try:
+        future.set_result(function(*args))
+    except BaseException as exc:
+        future.set_exception(exc)
+
+
+def _lint_of(lints: Future[list], index: int) -> tuple[Verdict | None, list]:
+    messages = lints.result()[index]
+    return py.lint_verdict(messages), messages
 
 
 def _depth(backend: Backend) -> int:

@@ -20,6 +20,7 @@ _counter_lock = threading.Lock()
 # (so that those start serving the fast path at once, and start pytest only if a sample needs
 # it), and kept across runs in the user's cache directory.
 _depths: dict[str, int] = {}
+DEPTHS_KEPT = 32
 # Workers started ahead of need (`ProcessBackend.spawn`), not yet taken over.
 _spawned: list[ProcessBackend] = []
 _spawned_lock = threading.Lock()
@@ -52,7 +53,12 @@ def _learn_depth(news: Any) -> None:
     if not isinstance(news, dict):
         return
     with _depths_lock:
-        _depths.update({k: v for k, v in news.items() if isinstance(k, str) and type(v) is int})
+        for key, value in news.items():
+            if isinstance(key, str) and type(value) is int:
+                _depths.pop(key, None)
+                _depths[key] = value  # the newest last: the oldest go first
+        for key in list(_depths)[:-DEPTHS_KEPT]:
+            del _depths[key]  # depths of code and interpreters since replaced
         path = depth_cache_path()
         try:  # best effort: a read-only home only means measuring again next time
             os.makedirs(os.path.dirname(path), exist_ok=True)

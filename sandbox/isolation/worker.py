@@ -60,6 +60,7 @@ PYTEST_SERVER_START_S = 120  # importing pytest on a loaded machine can take a w
 PRELOAD = ("bisect", "collections", "copy", "functools", "heapq", "itertools", "math",
            "re", "string", "typing")  # fmt: skip
 PROBE = "probe"  # the front's own depth probe, a sample run through the very path of a sample
+FAST = "/fast"  # the key of the front's own depth, beside the pytest session's, in the cache
 
 
 class PytestServerGone(RuntimeError):
@@ -120,6 +121,7 @@ class Worker(Runs):
         self.pytest_depth: int | None = None
         self.measured = False  # the depth was measured by this worker's server (and is news)
         self.probe_depth: int | None = None  # the fast path's own, measured by `serve`
+        self.probe_measured = False  # by this worker (and not yet reported)
 
     # Start-up -----------------------------------------------------------------------------------
     def setup(self, proto: tuple[int, int]) -> None:
@@ -238,22 +240,26 @@ class Worker(Runs):
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF if pid == front else 70)
 
     def depth_news(self) -> dict[str, Any]:
-        """The pytest depth this worker measured, once, for the verifier to keep (`process.py`)."""
-        if not self.measured or self.pytest_depth is None:
-            return {}
-        self.measured = False
-        return {"pytest_depth": {self.fingerprint: self.pytest_depth}}
+        """The depths this worker measured, once, for the verifier to keep (`process.py`): a
+        test's under the pytest session, and under the front's fast path."""
+        news = {}
+        if self.measured and self.pytest_depth is not None:
+            news[self.fingerprint] = self.pytest_depth
+        if self.probe_measured and self.probe_depth is not None:
+            news[self.fingerprint + FAST] = self.probe_depth
+        self.measured = self.probe_measured = False
+        return {"pytest_depth": news} if news else {}
 
     def _pytest_server(self) -> PytestClient:
         assert self.pytest_server is not None
         return self.pytest_server
 
-    def calibrate(self, result: dict[str, Any]) -> None:
-        """The front's depth probe ran (`serve`): offset the fast path's recursion limit so that
-        tests get exactly the depth they would get under the pytest server's session; then take
-        on what every runner would otherwise do for itself (runners inherit it)."""
-        raw = result.get("stdout", "").strip()
-        self.probe_depth = int(raw) if raw.isdigit() else None
+    def calibrate(self, probe_depth: int | None) -> None:
+        """The front's own depth is known (its probe ran, `serve`, or an earlier worker's did):
+        offset the fast path's recursion limit so that tests get exactly the depth they would get
+        under the pytest server's session; then take on what every runner would otherwise do for
+        itself (runners inherit it)."""
+        self.probe_depth = probe_depth
         self._set_offset()
         runner.settle_state(WORK, "/tmp", SANDBOX_USER)
         fastpath.prepare(WORK)
@@ -419,8 +425,19 @@ def _let_go(proto: tuple[int, int], *pipes: int) -> None:
 def serve(worker: Worker, proto_in: int, proto_out: int) -> None:
     """Answer requests until told to stop or the verifier goes away. In full mode the first
     request is the front's own depth probe, taken through this very call, so that its test sits
-    exactly as deep as every sample's."""
-    pending = [worker.probe_request()] if worker.mode == "full" else []
+    exactly as deep as every sample's; unless an earlier worker with the same code and
+    interpreter measured it (`depth_fingerprint`), as it is the same then."""
+    pending = []
+    if worker.mode == "full":
+        known = worker.known_depths.get(worker.fingerprint + FAST)
+        if known is None:
+            pending.append(worker.probe_request())
+        else:
+            worker.calibrate(known)
+            try:
+                write_frame(proto_out, {"ready": True, "isolation": worker.mode})
+            except BrokenPipeError:
+                return
     while True:
         try:
             request = pending.pop() if pending else read_frame(proto_in)
@@ -433,7 +450,9 @@ def serve(worker: Worker, proto_in: int, proto_out: int) -> None:
         except Exception:
             response = {"error": traceback.format_exc(limit=6)}
         if request.get("op") == PROBE:
-            worker.calibrate(response)
+            raw = response.get("stdout", "").strip()
+            worker.calibrate(int(raw) if raw.isdigit() else None)
+            worker.probe_measured = True
             ready = {"ready": True, "isolation": worker.mode, **worker.depth_news()}
             try:
                 write_frame(proto_out, ready)

@@ -493,3 +493,27 @@ def test_a_report_larger_than_its_pipe_is_read_while_the_runner_runs(backend_nam
     assert verdict.stage == "tests", verdict.reason
     assert verdict.tests.collected == 300 and verdict.tests.failed == 300
     assert time.monotonic() - started < 30
+
+
+def test_the_first_chunk_tests_before_its_lint_is_done_and_gets_the_same_verdicts():
+    """The first chunk's tests start while ruff still runs (workers need not wait for it); a
+    sample that lint rejects still gets the lint verdict, as the first check that failed."""
+    lint_bad = "def add(a, b):\n    return a + b\n\ndef unused():\n    return VOWELS\n"
+    samples = [
+        Sample(solution=lint_bad, tests=TESTS, id="lint"),
+        Sample(solution="def add(a, b):\n    return a + b\n", tests=TESTS, id="ok"),
+        Sample(solution="def add(a, b):\n    return a - b\n", tests=TESTS, id="wrong"),
+        Sample(solution="def add(a, b)\n", tests=TESTS, id="syntax"),
+    ]
+    with Verifier(VerifyOptions(jobs=2)) as verifier:
+        early = list(verifier.verify(samples))
+    with Verifier(VerifyOptions(jobs=1)) as verifier:
+        sequential = list(verifier.verify(samples))
+    assert [(v.id, v.stage) for v in early] == [
+        ("lint", "lint"),
+        ("ok", "passed"),
+        ("wrong", "tests"),
+        ("syntax", "syntax"),
+    ]
+    for a, b in zip(early, sequential, strict=True):
+        assert (a.stage, a.reason, a.lint, a.feedback) == (b.stage, b.reason, b.lint, b.feedback)

@@ -70,7 +70,9 @@ def test_a_worker_measures_the_depth_once_and_later_workers_reuse_it(depth_cache
             fork_servers(verifier) == 2
         )  # no depth known: the pytest server started to measure it
     stored = json.loads(depth_cache.read_text())
-    assert len(stored) == 1 and all(isinstance(v, int) and v > 0 for v in stored.values())
+    # A test's depth under the pytest session, and under the front's fast path (`/fast`).
+    assert len(stored) == 2 and all(isinstance(v, int) and v > 0 for v in stored.values())
+    assert sum(k.endswith("/fast") for k in stored) == 1
 
     process._depths_loaded = False
     process._depths.clear()  # a new verifier process: only the file knows
@@ -88,20 +90,42 @@ def test_a_worker_measures_the_depth_once_and_later_workers_reuse_it(depth_cache
 def test_a_wrong_depth_from_the_cache_is_corrected_when_the_server_starts(depth_cache):
     with Verifier(OPTIONS) as verifier:  # measure the true one
         list(verifier.verify([Sample(solution=ADD, tests=PASSES)]))
-    ((fingerprint, true_depth),) = json.loads(depth_cache.read_text()).items()
-    depth_cache.write_text(json.dumps({fingerprint: true_depth + 7}))
+    stored = json.loads(depth_cache.read_text())
+    fingerprint = next(k for k in stored if not k.endswith("/fast"))
+    true_depth = stored[fingerprint]
+    depth_cache.write_text(json.dumps({**stored, fingerprint: true_depth + 7}))
     process._depths_loaded = False
     process._depths.clear()
     near = true_depth  # recursion that fits under pytest by a frame or two, not with 7 more
     tests = f"from solution import depth\n\ndef test_d():\n    assert depth({995 - near})\n"
     with Verifier(OPTIONS) as verifier:
         list(verifier.verify([Sample(solution=ADD, tests=FAILS)]))  # starts the server
-        assert json.loads(depth_cache.read_text()) == {fingerprint: true_depth}
+        assert json.loads(depth_cache.read_text()) == stored
         (fast,) = verifier.verify([Sample(solution=DEPTH, tests=tests)])
     with Verifier(VerifyOptions(jobs=1, fast_path=False)) as verifier:
         (slow,) = verifier.verify([Sample(solution=DEPTH, tests=tests)])
     assert slow.passed, slow.feedback  # fits under pytest...
     assert fast.passed, fast.feedback  # ...and so on the fast path, with the corrected depth
+
+
+def test_the_fronts_own_depth_is_measured_once_and_then_taken_from_the_cache(depth_cache):
+    """The front's probe runs in the first worker only; later workers with the same code take
+    its depth from the cache. A depth taken from there is used as it is: here one 60 frames
+    too deep leaves a recursion that fits under pytest no room on the fast path, which fails it
+    and then sees pytest pass it (flaky); the true one passes it."""
+    tests = "from solution import depth\n\ndef test_d():\n    assert depth(900)\n"
+    sample = Sample(solution=DEPTH, tests=tests)
+    with Verifier(OPTIONS) as verifier:
+        (measured,) = verifier.verify([sample])
+    stored = json.loads(depth_cache.read_text())
+    fast_key = next(k for k in stored if k.endswith("/fast"))
+    depth_cache.write_text(json.dumps({**stored, fast_key: stored[fast_key] - 60}))
+    process._depths_loaded = False
+    process._depths.clear()
+    with Verifier(OPTIONS) as verifier:
+        (cached,) = verifier.verify([sample])
+    assert measured.passed, measured.feedback
+    assert not cached.passed and cached.reason.startswith("flaky"), cached.reason
 
 
 def _fork_server_pids(verifier: Verifier) -> list[int]:
@@ -339,3 +363,12 @@ def test_a_request_waits_in_a_workers_pipe_only_when_every_worker_is_busy():
         assert all(v.passed for v in verifier.verify(slow))
         elapsed = time.monotonic() - started
     assert elapsed < 1.8, f"the two ran one after the other ({elapsed:.2f} s): on one worker"
+
+
+def test_the_depth_cache_keeps_the_newest_entries_only(depth_cache):
+    for n in range(process.DEPTHS_KEPT + 8):
+        process._learn_depth({f"fingerprint-{n}": n + 1})
+    stored = json.loads(depth_cache.read_text())
+    assert list(stored) == [f"fingerprint-{n}" for n in range(8, process.DEPTHS_KEPT + 8)]
+    process._learn_depth({"fingerprint-8": 99})  # learnt again: the newest now
+    assert list(json.loads(depth_cache.read_text()))[-1] == "fingerprint-8"
