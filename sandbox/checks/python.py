@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import base64
 import functools
-import hashlib
 import json
 import marshal
 import os
@@ -26,7 +25,7 @@ from typing import Any
 
 from sandbox.isolation.skeleton import WORK as SANDBOX_WORK
 from sandbox.options import Limits, VerifyOptions
-from sandbox.records import LintMessage, Sample, TestCase, TestSummary, Verdict
+from sandbox.records import LintMessage, Sample, TestCase, TestSummary, Verdict, sha256
 
 SOLUTION_FILE = "solution.py"
 TESTS_FILE = "test_solution.py"
@@ -85,7 +84,7 @@ def _ship(code: Any, source: bytes) -> str:
     """Code as a request carries it: the SHA-256 of the bytes it was compiled from (the sandbox
     takes it for those bytes only), a space, the code marshalled in base64. Only the process
     backend reads it, on the very interpreter that made it."""
-    digest = hashlib.sha256(source).hexdigest()
+    digest = sha256(source).hexdigest()
     return digest + " " + base64.b64encode(marshal.dumps(code)).decode("ascii")
 
 
@@ -94,6 +93,7 @@ def _rejected(stage: str, reason: str) -> Verdict:
 
 
 # Lint -------------------------------------------------------------------------------------------
+@functools.cache
 def ruff_binary() -> str:
     try:
         from ruff.__main__ import find_ruff_bin

@@ -161,6 +161,12 @@ class SlotCgroup(SampleCgroup):
         peak = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"
         self.peak_fd = os.open(self._file(peak), os.O_RDWR | os.O_CLOEXEC, dir_fd=self._mem_fd())
         self.peak_resets = True
+        # Read before and after every sample: kept open (a worker reads it twice a sample).
+        events = "memory.events" if self.version == 2 else "memory.oom_control"
+        self.events_fd = os.open(
+            self._file(events), os.O_RDONLY | os.O_CLOEXEC, dir_fd=self._mem_fd()
+        )
+        self._oom_before = self._oom_kills()
         self.joined = False
 
     def join(self) -> None:
@@ -189,10 +195,21 @@ class SlotCgroup(SampleCgroup):
             self.peak_resets = False
         self._oom_before = self._oom_kills()
 
+    def _oom_kills(self) -> int:
+        if not hasattr(self, "events_fd"):  # the base class's first read, before it is open
+            return 0
+        return _keyed(os.pread(self.events_fd, 4096, 0).decode(), "oom_kill")
+
     def stats(self) -> CgroupStats:
-        stats = super().stats()
+        events = os.pread(self.events_fd, 4096, 0).decode()
+        oom = _keyed(events, "oom_kill") - self._oom_before
+        if self.version == 1 and oom == 0 and "oom_kill " not in events:
+            # Kernels before 4.13 lack the counter: a hit limit is the best evidence there is.
+            oom = int(_read(self._file("memory.failcnt"), self._mem_fd()).strip() or 0) > 0
+        # A kernel that cannot reset the peak: none (the worker then takes the runner's own).
         raw = os.pread(self.peak_fd, 64, 0).decode().strip() if self.peak_resets else ""
-        return stats._replace(peak_mb=round(int(raw) / 2**20, 1) if raw.isdigit() else None)
+        peak = round(int(raw) / 2**20, 1) if raw.isdigit() else None
+        return CgroupStats(peak_mb=peak, oom_kills=int(oom))
 
     def leave(self) -> None:
         """Back to the worker's original cgroup, so that the subtree can be removed."""
@@ -203,6 +220,7 @@ class SlotCgroup(SampleCgroup):
                 pass
             os.close(fd)
         os.close(self.peak_fd)
+        os.close(self.events_fd)
         self.home_fds = {}
 
 

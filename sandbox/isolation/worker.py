@@ -1,4 +1,4 @@
-"""A warm sandbox worker: `python -m sandbox.isolation.worker`, one per job slot.
+"""A warm sandbox worker, one per job slot (`process.py` starts it: its `main`).
 
 The worker is trusted code that never runs a sample itself. With full isolation it is two fork
 servers, each pid 1 of its own pid namespace, in the worker's network and UTS namespaces and its
