@@ -136,10 +136,15 @@ def _calibrate_run() -> int:  # stands for `_run`
 
 
 def _offset_recursion_limit(offset: int) -> None:
-    """Make the limit, as the sample reads and sets it, leave as much depth as under pytest."""
-    global _real_limit
-    real_get, real_set = sys.getrecursionlimit, sys.setrecursionlimit
-    _real_limit = real_get, real_set
+    """Make the limit, as the sample reads and sets it, leave as much depth as under pytest. Over
+    an offset this module put in place, the offset is replaced, not added."""
+    global _real_limit, _installed
+    if _offset_in_place(None):
+        real_get, real_set = _real_limit
+        real_set(real_get() + _installed[2])  # the limit as it was before that offset
+    else:
+        real_get, real_set = sys.getrecursionlimit, sys.setrecursionlimit
+        _real_limit = real_get, real_set
 
     def getrecursionlimit() -> int:
         return real_get() + offset
@@ -148,11 +153,35 @@ def _offset_recursion_limit(offset: int) -> None:
         real_set(max(limit - offset, 50))
 
     sys.getrecursionlimit, sys.setrecursionlimit = getrecursionlimit, setrecursionlimit
+    _installed = getrecursionlimit, setrecursionlimit, offset
     setrecursionlimit(real_get())
+
+
+_installed: tuple[Any, Any, int] | None = None  # the offset functions in `sys`, and the offset
+
+
+def _offset_in_place(wanted: int | None) -> bool:
+    """Whether this module's offset functions are `sys`'s (with the offset `wanted`, if given)."""
+    return (
+        _installed is not None
+        and sys.getrecursionlimit is _installed[0]
+        and sys.setrecursionlimit is _installed[1]
+        and (wanted is None or _installed[2] == wanted)
+    )
+
+
+def install_offset() -> None:
+    """In a fork server whose runners all take the fast path (the process backend's front), once
+    `offset` is known: the offset in place for good, so that no runner puts it there again (a
+    runner pays for each page it writes, and `sys` is many)."""
+    if offset is not None:
+        _offset_recursion_limit(offset)
 
 
 def _reset_recursion_limit(limit: int) -> None:
     """Back to the limit a run starts with (`limit`, before the offset), offset as before."""
+    if _offset_in_place(offset or 0) and _real_limit[0]() == max(limit - (offset or 0), 50):
+        return  # as it was: nothing to write
     real_get, real_set = _real_limit
     sys.getrecursionlimit, sys.setrecursionlimit = real_get, real_set
     real_set(limit)
@@ -219,9 +248,10 @@ def run(
     try:
         if offset is None:
             raise Undecided("the worker could not measure pytest's stack")
-        _offset_recursion_limit(offset)
-        if before is not None:  # the offset changed `sys`: what the sample finds is this
-            before["versions"] = {**before["versions"], "sys": _version(vars(sys))}
+        if not _offset_in_place(offset):  # else the fork server put it there (`install_offset`)
+            _offset_recursion_limit(offset)
+            if before is not None:  # the offset changed `sys`: what the sample finds is this
+                before["versions"] = {**before["versions"], "sys": _version(vars(sys))}
         passed = _run(test_file, channel, outcomes_only)
         if before is not None and chain is not None and passed:
             _next_phase(test_file, channel, chain, before)
@@ -494,6 +524,9 @@ def prepare(workdir: str | None = None) -> None:
     modules = list(sys.modules.items())
     sys.modules.clear()
     sys.modules.update((name.encode().decode(), module) for name, module in modules)
+    if _read_version is not None:
+        for table in _watched().values():
+            _read_version.keep(table)
     _prepared = _state()
 
 
@@ -529,16 +562,28 @@ def _version_reader() -> Any:
     offset = 2 * ctypes.sizeof(ctypes.c_void_p) + ctypes.sizeof(ctypes.c_ssize_t)
 
     def read(table: dict[Any, Any]) -> int:
-        return ctypes.c_uint64.from_address(id(table) + offset).value
+        probe = _tag_probes.get(id(table))
+        if probe is None:
+            probe = ctypes.c_uint64.from_address(id(table) + offset)
+        return probe.value
+
+    def keep(table: dict[Any, Any]) -> None:
+        _tag_probes[id(table)] = ctypes.c_uint64.from_address(id(table) + offset)
 
     probe: dict[Any, Any] = {}
     tags = [read(probe)]
     for change in (lambda: probe.update(a=1), lambda: probe.update(a=2), probe.clear):
         change()
         tags.append(read(probe))
-    return read if len(set(tags)) == len(tags) and all(tags) else None
+    if len(set(tags)) != len(tags) or not all(tags):
+        return None
+    read.keep = keep  # type: ignore[attr-defined]
+    return read
 
 
+# Readers of the version tags of dicts that live as long as the process (`_watched`), made once by
+# `prepare`: a runner that made them anew would run ctypes's machinery, and write its pages.
+_tag_probes: dict[int, Any] = {}
 _read_version = _version_reader()
 
 
@@ -660,10 +705,10 @@ def _next_phase(
             for name, value in before["environ"].items():
                 os.putenv(name, value)
                 environ[name] = value
-        _reset_recursion_limit(before["limit"])
         if not _unchanged("sys", before):
             for name in vars(sys).keys() - before["sys"]:
                 delattr(sys, name)
+        _reset_recursion_limit(before["limit"])
         table = vars(builtins)
         if not _unchanged("builtins", before):
             for name in table.keys() - before["builtins"].keys():

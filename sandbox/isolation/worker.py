@@ -268,9 +268,12 @@ class Worker(Runs):
         gc.freeze()
 
     def _set_offset(self) -> None:
+        """The fast path's offset; the front's runners all take the fast path, so it puts the
+        offset in place itself (`fastpath.install_offset`)."""
         fastpath.offset = None
         if self.pytest_depth is not None and self.probe_depth is not None:
             fastpath.offset = self.pytest_depth - self.probe_depth
+        fastpath.install_offset()
 
     def _ask_pytest_server(self, spec: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
         server = self._pytest_server()
@@ -279,6 +282,7 @@ class Worker(Runs):
             if depth != self.pytest_depth:  # a depth known from elsewhere was wrong: this one
                 self.pytest_depth, self.measured = depth, True
                 self._set_offset()
+                fastpath.prepare(WORK)  # what a runner starts from changed (`sys`)
         return server.run(spec, limits)
 
     def probe_request(self) -> dict[str, Any]:
