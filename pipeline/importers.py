@@ -10,10 +10,10 @@ import gzip
 import json
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sandbox.records import Sample
+if TYPE_CHECKING:
+    from sandbox.records import Sample
 
 FORMATS = ("auto", "assay", "humaneval")
 HUMANEVAL_FIELDS = ("task_id", "prompt", "test", "entry_point")
@@ -23,8 +23,7 @@ class InputError(ValueError):
     """A bad input line; the message names the file and line."""
 
 
-@dataclass
-class Record:
+class Record(NamedTuple):
     path: str
     line: int
     data: dict[str, Any] | None  # None when the line is bad
@@ -39,6 +38,8 @@ def detect_format(data: dict[str, Any]) -> str:
 
 
 def humaneval_sample(data: dict[str, Any]) -> Sample:
+    from sandbox.records import Sample  # not at import: `assay verify` starts its workers first
+
     body = data.get("completion")
     if body is None:
         body = data.get("canonical_solution")
@@ -61,6 +62,8 @@ def humaneval_sample(data: dict[str, Any]) -> Sample:
 
 
 def assay_sample(data: dict[str, Any]) -> Sample:
+    from sandbox.records import Sample
+
     for name in ("solution", "tests"):
         if name not in data:
             raise InputError(f"missing field '{name}'")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from sandbox import Limits, VerifyOptions
+if TYPE_CHECKING:
+    from sandbox import VerifyOptions
 
 
 def add_verifier_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +68,8 @@ def _codes(text: str) -> tuple[str, ...]:
 
 def verifier_options(args: argparse.Namespace, base: VerifyOptions | None = None) -> VerifyOptions:
     """Options from flags, each flag overriding `base` only when given."""
+    from sandbox import Limits, VerifyOptions  # not at import: see `assay verify`'s start-up
+
     base = base or VerifyOptions()
     limits = base.limits
     if args.timeout is not None or args.memory is not None:

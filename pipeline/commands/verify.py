@@ -106,30 +106,46 @@ def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
     ]
 
 
+# What `VerifyOptions` defaults to, for the workers started before the options are built (a test
+# checks that they agree; where they did not, a worker would be started for nothing).
+EARLY_DEFAULTS = {"sandbox": "process", "isolation": "full", "jobs": 1}
+
+
 def run(args: argparse.Namespace) -> int:
-    from sandbox.options import OptionsError
-
+    # The workers (an interpreter each, ~40 ms to boot) start first, from the flags alone, and
+    # boot while the verifier loads the rest of itself, reads its input and lints the first
+    # samples; one that cannot start fails the first sample, with the same message.
+    early = _spawn_workers(args)
     try:
-        options = verifier_options(args)
-        options.validate()
-    except OptionsError as exc:
-        return fail(str(exc))
-    # The workers boot while the rest is imported, the terminal output is set up and the first
-    # samples are read and linted; one that cannot start fails the first sample, with the same
-    # message.
-    if options.sandbox == "process":
-        from sandbox.isolation.process import ProcessBackend
+        from sandbox.options import OptionsError
 
-        for slot in range(options.jobs):
-            ProcessBackend.spawn(options.isolation, slot)
-    try:
+        try:
+            options = verifier_options(args)
+            options.validate()
+        except OptionsError as exc:
+            return fail(str(exc))
         from sandbox.pool import Verifier
 
         with Verifier(options, wait=False) as verifier:
             return _verify(args, options, verifier)
     finally:
-        if options.sandbox == "process":
-            ProcessBackend.close_spawned()
+        if early:
+            from sandbox.isolation.process import ProcessBackend
+
+            ProcessBackend.close_spawned()  # any the verifier did not take over
+
+
+def _spawn_workers(args: argparse.Namespace) -> bool:
+    """Start the process backend's workers for the flags given; the verifier takes them over."""
+    sandbox = args.sandbox or EARLY_DEFAULTS["sandbox"]
+    jobs = args.jobs or EARLY_DEFAULTS["jobs"]
+    if sandbox != "process" or jobs < 1:
+        return False
+    from sandbox.isolation.process import ProcessBackend
+
+    for slot in range(jobs):
+        ProcessBackend.spawn(args.isolation or EARLY_DEFAULTS["isolation"], slot)
+    return True
 
 
 def _verify(args: argparse.Namespace, options: Any, verifier: Verifier) -> int:

@@ -296,3 +296,17 @@ def test_on_a_terminal_a_progress_bar_and_a_table(tmp_path):
     assert "assay verify: 2 samples" in text
     assert "┃" in text or "│" in text  # a drawn table
     assert "top rejection reasons" in text
+
+
+def test_the_workers_started_before_the_options_are_built_are_the_defaults():
+    """`assay verify` starts its workers from the flags alone, before it builds its options (and
+    loads what they need): the defaults it assumes are the options' own."""
+    from pipeline.commands.verify import EARLY_DEFAULTS
+    from sandbox import VerifyOptions
+
+    defaults = VerifyOptions()
+    assert EARLY_DEFAULTS == {
+        "sandbox": defaults.sandbox,
+        "isolation": defaults.isolation,
+        "jobs": defaults.jobs,
+    }
