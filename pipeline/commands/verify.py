@@ -143,8 +143,7 @@ def _spawn_workers(args: argparse.Namespace) -> bool:
         return False
     from sandbox.isolation.process import ProcessBackend
 
-    for slot in range(jobs):
-        ProcessBackend.spawn(args.isolation or EARLY_DEFAULTS["isolation"], slot)
+    ProcessBackend.spawn(args.isolation or EARLY_DEFAULTS["isolation"], list(range(jobs)))
     return True
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import signal
 import subprocess
 import sys
 import threading
+import time
 from typing import Any
 
 from sandbox.isolation.base import BackendError, SetupRefused
@@ -97,18 +100,20 @@ class ProcessBackend:
     def __init__(
         self, isolation: str = "full", slot: int = 0, start_timeout_s: float = 120
     ) -> None:
-        self._spawn(isolation, slot)
+        self._start([self], isolation, [slot])
         self._wait_ready(start_timeout_s)
 
     @classmethod
-    def spawn(cls, isolation: str = "full", slot: int = 0) -> ProcessBackend:
-        """Start a worker and give it its configuration, without waiting for it to be ready:
-        the caller keeps it (`adopt`) or closes it."""
-        backend = cls.__new__(cls)
-        backend._spawn(isolation, slot)
+    def spawn(cls, isolation: str = "full", slots: list[int] | None = None) -> list[ProcessBackend]:
+        """Start workers for `slots` (default: slot 0) and give them their configuration, without
+        waiting for them to be ready: the caller takes them over (`adopt`) or closes them. They
+        share one interpreter's start-up: it starts, loads the worker's modules, and forks a
+        process of its own for each slot but the first (~40 ms of CPU less a worker)."""
+        backends = [cls.__new__(cls) for _ in slots or [0]]
+        cls._start(backends, isolation, slots or [0])
         with _spawned_lock:
-            _spawned.append(backend)
-        return backend
+            _spawned.extend(backends)
+        return backends
 
     @classmethod
     def adopt(
@@ -133,36 +138,57 @@ class ProcessBackend:
         for backend in left:
             backend.close()
 
-    def _spawn(self, isolation: str, slot: int) -> None:
+    @staticmethod
+    def _start(backends: list[ProcessBackend], isolation: str, slots: list[int]) -> None:
+        """One worker process for the first slot, which forks one for each other slot; each gets
+        its own pair of pipes (the first its stdin and stdout, the others descriptors named on
+        its command line) and its configuration on them."""
         global _counter
-        with _counter_lock:
-            _counter += 1
-            name = f"assay-{os.getpid()}-{_counter}"
-        self.isolation = isolation
-        self.slot = slot
-        self.proc = subprocess.Popen(
-            # -c, not -m: runpy would cost every worker ~3 ms of start-up
-            [sys.executable, "-I", "-c", "from sandbox.isolation.worker import main; main()"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=None,
-            env=_worker_env(),
-            cwd="/",
-        )
-        self._in = self.proc.stdin.fileno()
-        self._out = self.proc.stdout.fileno()
-        self._sending = threading.Lock()
-        self._turns = threading.Condition()
-        self._sent = self._answered = 0  # requests written, and answers read
-        self._broken: str | None = None  # why the worker takes no more requests
-        self._reading = False  # a caller is reading its answer
-        config = {
-            "isolation": isolation,
-            "slot": slot,
-            "cgroup_name": name,
-            "pytest_depths": _known_depths(),
-        }
-        write_frame(self._in, config)
+        pipes = [(os.pipe(), os.pipe()) for _ in slots]  # (to the worker, from the worker)
+        others = [f"{to[0]},{back[1]}" for to, back in pipes[1:]]
+        try:
+            proc = subprocess.Popen(
+                # -c, not -m: runpy would cost every worker ~3 ms of start-up
+                [
+                    sys.executable,
+                    "-I",
+                    "-c",
+                    "from sandbox.isolation.worker import main; main()",
+                    *others,
+                ],  # fmt: skip
+                stdin=pipes[0][0][0],
+                stdout=pipes[0][1][1],
+                stderr=None,
+                pass_fds=[fd for to, back in pipes[1:] for fd in (to[0], back[1])],
+                env=_worker_env(),
+                cwd="/",
+            )
+        finally:
+            for to, back in pipes:  # the worker's ends
+                os.close(to[0])
+                os.close(back[1])
+        for i, (backend, slot, (to, back)) in enumerate(zip(backends, slots, pipes, strict=True)):
+            with _counter_lock:
+                _counter += 1
+                name = f"assay-{os.getpid()}-{_counter}"
+            backend.isolation = isolation
+            backend.slot = slot
+            backend.proc = proc if i == 0 else None  # the others are not this process's children
+            backend.pid = proc.pid if i == 0 else None  # theirs arrives with their readiness
+            backend._in, backend._out = to[1], back[0]
+            backend._closed = False
+            backend._sending = threading.Lock()
+            backend._turns = threading.Condition()
+            backend._sent = backend._answered = 0  # requests written, and answers read
+            backend._broken = None  # why the worker takes no more requests
+            backend._reading = False  # a caller is reading its answer
+            config = {
+                "isolation": isolation,
+                "slot": slot,
+                "cgroup_name": name,
+                "pytest_depths": _known_depths(),
+            }
+            write_frame(backend._in, config)
 
     def _wait_ready(self, start_timeout_s: float) -> None:
         try:
@@ -173,6 +199,8 @@ class ProcessBackend:
         if not ready.get("ready"):
             self.close()
             raise SetupRefused(ready.get("error", "the sandbox worker failed to start"))
+        if self.pid is None:
+            self.pid = ready.get("pid")
         if "pytest_depth" in ready:
             _learn_depth(ready["pytest_depth"])
 
@@ -217,22 +245,47 @@ class ProcessBackend:
         return result
 
     def close(self) -> None:
+        """Stop the worker and wait until it has ended and cleaned up after itself (its end of
+        the pipe closes last: `worker._start_servers`)."""
         with self._turns:  # callers still waiting for their answer get an error instead
             self._broken = self._broken or "the sandbox worker was closed"
             self._turns.notify_all()
             while self._reading:  # one reading its answer finishes first
                 self._turns.wait()
-        if self.proc.poll() is None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            with self._sending:
+                write_frame(self._in, {"op": "stop"})
+        except OSError:
+            pass
+        os.close(self._in)
+        if not _wait_for_end(self._out, 10):
+            self._kill()
+        os.close(self._out)
+        if self.proc is not None:
             try:
-                with self._sending:
-                    write_frame(self._in, {"op": "stop"})
-                self.proc.stdin.close()
                 self.proc.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
+            except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout):
+
+    def _kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+        elif self.pid is not None:
             try:
-                stream.close()
-            except OSError:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
                 pass
+
+
+def _wait_for_end(fd: int, timeout_s: float) -> bool:
+    """Read `fd` to its end (a worker's answers nobody waits for any more); False on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready and not os.read(fd, 1 << 16):
+            return True
+    return False

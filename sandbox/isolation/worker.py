@@ -122,6 +122,7 @@ class Worker(Runs):
         self.measured = False  # the depth was measured by this worker's server (and is news)
         self.probe_depth: int | None = None  # the fast path's own, measured by `serve`
         self.probe_measured = False  # by this worker (and not yet reported)
+        self.starter = os.getpid()  # the worker's process as the verifier sees it
 
     # Start-up -----------------------------------------------------------------------------------
     def setup(self, proto: tuple[int, int]) -> None:
@@ -222,7 +223,9 @@ class Worker(Runs):
             linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
             self.pytest_server = PytestClient(requests_w, replies_r, go_w)
             return
-        _let_go(proto, requests_w, replies_r, go_w)
+        # The starter keeps the pipe to the verifier (it never writes to it) until it has cleaned
+        # up: the verifier sees the worker end when all of it has ended.
+        _let_go(proto[:1], requests_w, replies_r, go_w)
         self._wait_for_servers(front, waiter)
 
     def _wait_for_servers(self, front: int, waiter: int) -> None:
@@ -414,10 +417,9 @@ def _refused(exc: OSError) -> SetupError:
     )
 
 
-def _let_go(proto: tuple[int, int], *pipes: int) -> None:
+def _let_go(proto: tuple[int, ...], *pipes: int) -> None:
     """In a process that neither serves the verifier nor talks to the other server: the pipes
-    close, and the protocol's descriptors become /dev/null, so that the verifier sees the worker
-    end when the front ends."""
+    close, and the protocol's descriptors given become /dev/null."""
     for fd in pipes:
         os.close(fd)
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -439,7 +441,9 @@ def serve(worker: Worker, proto_in: int, proto_out: int) -> None:
         else:
             worker.calibrate(known)
             try:
-                write_frame(proto_out, {"ready": True, "isolation": worker.mode})
+                write_frame(
+                    proto_out, {"ready": True, "isolation": worker.mode, "pid": worker.starter}
+                )
             except BrokenPipeError:
                 return
     while True:
@@ -457,7 +461,12 @@ def serve(worker: Worker, proto_in: int, proto_out: int) -> None:
             raw = response.get("stdout", "").strip()
             worker.calibrate(int(raw) if raw.isdigit() else None)
             worker.probe_measured = True
-            ready = {"ready": True, "isolation": worker.mode, **worker.depth_news()}
+            ready = {
+                "ready": True,
+                "isolation": worker.mode,
+                "pid": worker.starter,
+                **worker.depth_news(),
+            }
             try:
                 write_frame(proto_out, ready)
             except BrokenPipeError:
@@ -473,10 +482,40 @@ def serve(worker: Worker, proto_in: int, proto_out: int) -> None:
 
 def main() -> None:
     # Frames travel on the original stdin/stdout; anything printed goes to stderr instead.
-    proto_in, proto_out = os.dup(0), os.dup(1)
+    proto = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(2, 1)
+    os.close(devnull)
+    # Other slots started with this one (`process.ProcessBackend.spawn`), each on a pair of
+    # descriptors named on the command line: a process of their own, forked now that the
+    # interpreter is up and the worker's modules are loaded.
+    others = [tuple(int(fd) for fd in arg.split(",")) for arg in sys.argv[1:]]
+    for i, pair in enumerate(others):
+        if _fork_apart() == 0:
+            for fd in (*proto, *(fd for j, p in enumerate(others) if j != i for fd in p)):
+                os.close(fd)
+            proto = pair
+            break
+    else:
+        for fd in (fd for pair in others for fd in pair):
+            os.close(fd)
+    _serve_slot(*proto)
+
+
+def _fork_apart() -> int:
+    """fork(2) twice: 0 in a new process that is not this one's child (this one waits for its own
+    servers only, `_wait_for_servers`), that process's pid here. Its parent is gone at once."""
+    child = os.fork()
+    if child == 0:
+        if os.fork() != 0:
+            os._exit(0)
+        return 0
+    os.waitpid(child, 0)
+    return child
+
+
+def _serve_slot(proto_in: int, proto_out: int) -> None:
     # No PR_SET_PDEATHSIG here: it fires when the *thread* that started us exits, and the verifier
     # starts workers from pool threads. A dead verifier closes our stdin instead, and we clean up.
     config = read_frame(proto_in)
@@ -491,7 +530,7 @@ def main() -> None:
         return
     try:
         if worker.mode != "full":
-            write_frame(proto_out, {"ready": True, "isolation": worker.mode})
+            write_frame(proto_out, {"ready": True, "isolation": worker.mode, "pid": os.getpid()})
         serve(worker, proto_in, proto_out)
     finally:
         if worker.mode != "full":

@@ -43,7 +43,7 @@ def fork_servers(verifier: Verifier) -> int:
     """The processes of `verifier`'s workers that are pid 1 of their pid namespace: the fork
     servers (each worker's front, and its pytest server once started)."""
     count = 0
-    workers = [backend.proc.pid for backend in verifier._all]
+    workers = [backend.pid for backend in verifier._all]
     for pid in [p for worker in workers for p in _descendants(worker)]:
         try:
             with open(f"/proc/{pid}/status") as fh:
@@ -130,7 +130,7 @@ def test_the_fronts_own_depth_is_measured_once_and_then_taken_from_the_cache(dep
 
 def _fork_server_pids(verifier: Verifier) -> list[int]:
     found = []
-    for worker in [backend.proc.pid for backend in verifier._all]:
+    for worker in [backend.pid for backend in verifier._all]:
         for pid in _descendants(worker):
             try:
                 with open(f"/proc/{pid}/status") as fh:
@@ -149,7 +149,7 @@ def test_a_fork_server_killed_outright_costs_no_verdict(which):
     with Verifier(OPTIONS) as verifier:
         (failed,) = verifier.verify([Sample(solution=ADD, tests=FAILS)])  # both servers up
         assert failed.stage == "tests"
-        (victim,) = [backend.proc.pid for backend in verifier._all]
+        (victim,) = [backend.pid for backend in verifier._all]
         front, server = sorted(_fork_server_pids(verifier))  # the front starts first
         victims = [victim, *_descendants(victim)]
         os.kill(front if which == "front" else server, 9)
@@ -288,7 +288,7 @@ def test_a_worker_that_dies_with_two_requests_in_it_fails_both_and_no_other():
         time.sleep(0.2)
         front = next(
             pid
-            for pid in _descendants(backend.proc.pid)
+            for pid in _descendants(backend.pid)
             if open(f"/proc/{pid}/status").read().split("NSpid:")[1].split("\n")[0].split()[-1]
             == "1"
         )
@@ -311,7 +311,7 @@ def test_requests_in_a_killed_worker_are_judged_on_its_replacement():
         deadline = time.monotonic() + 20
         while len(verifier._all) < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
-        victim = verifier._all[0].proc.pid
+        victim = verifier._all[0].pid
         killer = threading.Timer(
             0.5,
             lambda: [
@@ -326,25 +326,35 @@ def test_requests_in_a_killed_worker_are_judged_on_its_replacement():
     ]
 
 
-def test_a_worker_spawned_ahead_boots_meanwhile_and_is_taken_over_once():
-    spawned = process.ProcessBackend.spawn("full", slot=5)
+def test_workers_spawned_ahead_share_a_start_up_and_are_taken_over_once():
+    spawned = process.ProcessBackend.spawn("full", [5, 6])
     try:
-        assert spawned.proc.poll() is None
-        adopted = process.ProcessBackend.adopt("full", slot=5)
-        assert adopted is spawned  # the same worker, now ready
-        assert adopted.run(_request(PASSES))["runner"]["status"] == 0
+        assert spawned[0].proc.poll() is None and spawned[1].proc is None  # forked by the first
+        adopted = [process.ProcessBackend.adopt("full", slot=s) for s in (6, 5)]
+        assert adopted == spawned[::-1]  # the same workers, now ready
+        for backend in adopted:
+            assert backend.run(_request(PASSES))["runner"]["status"] == 0
+            assert backend.pid and os.path.exists(f"/proc/{backend.pid}")
+        assert spawned[0].pid not in _descendants(spawned[1].pid)
+        assert spawned[1].pid not in _descendants(spawned[0].pid)  # apart: each ends on its own
         other = process.ProcessBackend.adopt("full", slot=5)  # none left: a new one
-        assert other is not spawned
+        assert other not in spawned
         other.close()
     finally:
-        spawned.close()
+        for backend in spawned:
+            backend.close()
+    # Closing waits until each has cleaned up and closed its end (the process is gone moments
+    # later: its pipe closes as it exits).
+    deadline = time.monotonic() + 2
+    while any(_alive(b.pid) for b in spawned) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not any(_alive(b.pid) for b in spawned)
 
 
 def test_workers_spawned_and_never_taken_over_are_closed():
-    spawned = [process.ProcessBackend.spawn("full", slot=s) for s in (7, 8)]
+    spawned = process.ProcessBackend.spawn("full", [7, 8])
     process.ProcessBackend.close_spawned()
-    for backend in spawned:
-        assert backend.proc.wait(timeout=10) is not None
+    assert spawned[0].proc.wait(timeout=10) is not None
     fresh = process.ProcessBackend.adopt("full", slot=7)
     try:
         assert fresh not in spawned
