@@ -93,8 +93,21 @@ def _rejected(stage: str, reason: str) -> Verdict:
 
 
 # Lint -------------------------------------------------------------------------------------------
-@functools.cache
+_RUFF: list[str] = []
+_RUFF_LOCK = threading.Lock()
+
+
 def ruff_binary() -> str:
+    """ruff's path, found once. Under a lock: ruff's finder reads `sysconfig`, whose first read
+    is not thread-safe (another thread can see its variables half made: EXE is None), and two
+    chunks can be linted at once (the first chunk's ruff call runs beside the verifier)."""
+    with _RUFF_LOCK:
+        if not _RUFF:
+            _RUFF.append(_find_ruff())
+        return _RUFF[0]
+
+
+def _find_ruff() -> str:
     try:
         from ruff.__main__ import find_ruff_bin
 

@@ -517,3 +517,28 @@ def test_the_first_chunk_tests_before_its_lint_is_done_and_gets_the_same_verdict
     ]
     for a, b in zip(early, sequential, strict=True):
         assert (a.stage, a.reason, a.lint, a.feedback) == (b.stage, b.reason, b.lint, b.feedback)
+
+
+def test_ruffs_path_is_found_once_even_by_threads_that_ask_at_once(monkeypatch):
+    """Two chunks can be linted at once; ruff's finder reads `sysconfig`, whose first read is not
+    thread-safe (a thread can see EXE as None): the path is found once, under a lock."""
+    import sysconfig
+
+    monkeypatch.setattr(py, "_RUFF", [])
+    monkeypatch.setattr(sysconfig, "_CONFIG_VARS", None)
+    found: list[object] = []
+    start = threading.Barrier(8)
+
+    def ask() -> None:
+        start.wait()
+        try:
+            found.append(py.ruff_binary())
+        except Exception as exc:  # noqa: BLE001 - what the thread got
+            found.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(map(str, found))) == 1 and os.path.exists(str(found[0])), found
