@@ -29,7 +29,6 @@ limit, as the sample sees and sets it, is offset by the difference.
 
 from __future__ import annotations
 
-import base64
 import builtins
 import importlib
 import importlib.machinery
@@ -332,10 +331,12 @@ except ImportError:
         from hashlib import sha256 as _sha256
 
 
-def prepare_run(workdir: str, phases: list[tuple[dict[str, str], dict[str, str]]]) -> None:
+def prepare_run(
+    workdir: str, phases: list[tuple[dict[str, str], dict[str, tuple[str, bytes]]]]
+) -> None:
     """In the fork server, before it forks a fast-path run: the listing of the run's places (for
     the snapshot), and the code of each phase's Python files,
-    given as (files, code): the code the verifier compiled them to (marshalled, base64), or
+    given as (files, code): the code the verifier compiled them to (its digest, marshalled), or
     compiled here. The source is the sample's, so hostile: compile only parses it, and the
     verifier has compiled the same text already. A file that does not compile is left to the
     import, which reports it."""
@@ -357,10 +358,10 @@ def prepare_run(workdir: str, phases: list[tuple[dict[str, str], dict[str, str]]
             data = text.encode("utf-8", "surrogatepass")
             if not name.endswith(".py") or len(data) > PRECOMPILE_MAX:
                 continue
-            digest, _, marshalled = shipped.get(name, "").partition(" ")
+            digest, marshalled = shipped.get(name) or ("", b"")
             try:
                 if marshalled and digest == _sha256(data).hexdigest():
-                    code = marshal.loads(base64.b64decode(marshalled))
+                    code = marshal.loads(marshalled)
                 else:
                     code = compile(data, path, "exec", dont_inherit=True)
             except Exception:  # SyntaxError, ValueError, RecursionError, MemoryError

@@ -193,7 +193,7 @@ class Verifier:
         sample: Sample,
         pre: Verdict | None,
         lint: list | Callable[[], tuple[Verdict | None, list]],
-        code: dict[str, str] | None = None,
+        code: dict[str, tuple[str, bytes]] | None = None,
     ) -> Verdict:
         """A sample's verdict; `pre` is its syntax or lint rejection, if any. `lint` is its lint
         messages, or (the first chunk's, whose tests start before ruff is done) a call that
@@ -281,7 +281,7 @@ class Verifier:
         parsed: list[int] = []
         ship = self.options.sandbox == "process"  # only the process backend imports shipped code
         for i, sample in enumerate(chunk):
-            code: dict[str, str] = {}
+            code: dict[str, tuple[str, bytes]] = {}
             verdict = py.syntax_error(sample, self.options.max_source_bytes, code if ship else None)
             if sample.language != "python":
                 verdict = Verdict(False, "error", f"language {sample.language!r} is not supported")

@@ -8,7 +8,6 @@ messages plus what the supervisor saw from outside (exit status, signals, limits
 from __future__ import annotations
 
 import ast
-import base64
 import functools
 import json
 import marshal
@@ -34,7 +33,7 @@ FEEDBACK_LIMIT = 4000
 
 # Syntax -----------------------------------------------------------------------------------------
 def syntax_error(
-    sample: Sample, max_bytes: int, codes: dict[str, str] | None = None
+    sample: Sample, max_bytes: int, codes: dict[str, tuple[str, bytes]] | None = None
 ) -> Verdict | None:
     """Whether the solution and the tests compile, as the sandbox's import system would compile
     their files (the UTF-8 bytes, a coding cookie honoured). With `codes`, the code of each, for
@@ -64,7 +63,7 @@ def syntax_error(
     return None
 
 
-def compiled(text: str, name: str) -> str | None:
+def compiled(text: str, name: str) -> tuple[str, bytes] | None:
     """The code of a file the verifier made (the stubbed solution), for the sandbox to import;
     None if it does not compile (the sandbox's import then reports it)."""
     data = text.encode("utf-8", "surrogatepass")
@@ -80,12 +79,12 @@ def _compile(data: bytes, name: str) -> Any:
     return compile(data, os.path.join(SANDBOX_WORK, name), "exec", dont_inherit=True)
 
 
-def _ship(code: Any, source: bytes) -> str:
+def _ship(code: Any, source: bytes) -> tuple[str, bytes]:
     """Code as a request carries it: the SHA-256 of the bytes it was compiled from (the sandbox
-    takes it for those bytes only), a space, the code marshalled in base64. Only the process
-    backend reads it, on the very interpreter that made it."""
+    takes it for those bytes only), and the code, marshalled. Only the process backend reads it,
+    on the very interpreter that made it."""
     digest = sha256(source).hexdigest()
-    return digest + " " + base64.b64encode(marshal.dumps(code)).decode("ascii")
+    return digest, marshal.dumps(code)
 
 
 def _rejected(stage: str, reason: str) -> Verdict:
@@ -261,7 +260,7 @@ def test_request(
     limits: Limits,
     solution: str | None = None,
     outcomes_only: bool = False,
-    code: dict[str, str] | None = None,
+    code: dict[str, tuple[str, bytes]] | None = None,
 ) -> dict[str, Any]:
     """A backend request. `outcomes_only` skips formatting failure tracebacks (the strength check
     needs pass or fail, and formatting a failure costs more than running a test); `code`, the

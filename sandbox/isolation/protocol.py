@@ -1,8 +1,11 @@
-"""Length-prefixed JSON frames between the verifier and its workers (both trusted)."""
+"""Length-prefixed frames between the verifier and its workers: `marshal`, not JSON (~5x faster
+either way, and bytes go as they are). Both ends are trusted code on the same interpreter (a worker
+runs the verifier's `sys.executable`), and no sample can write to these pipes (a runner closes every
+descriptor of its server's before the sample's code runs)."""
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import select
 import struct
@@ -16,7 +19,7 @@ class ProtocolError(RuntimeError):
 
 
 def write_frame(fd: int, message: dict[str, Any]) -> None:
-    body = json.dumps(message).encode()
+    body = marshal.dumps(message)
     data = struct.pack(">I", len(body)) + body
     view = memoryview(data)
     while view:
@@ -50,4 +53,4 @@ def read_frame(fd: int) -> dict[str, Any]:
     (size,) = struct.unpack(">I", _read_exact(fd, 4))
     if size > MAX_FRAME:
         raise ProtocolError(f"frame of {size} bytes is larger than {MAX_FRAME}")
-    return json.loads(_read_exact(fd, size))
+    return marshal.loads(_read_exact(fd, size))
