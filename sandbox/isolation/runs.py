@@ -76,6 +76,7 @@ class Runs:
         self.network_clean = b""  # the fingerprint of a fresh network namespace (linux.py)
         # Full mode: the (size, inodes) of the tmpfs mounted at /sandbox, while one is.
         self.mounted: tuple[int, int] | None = None
+        self.kept_in_tmp: set[str] | None = None
 
     def build_skeleton(self, root: str) -> None:
         skeleton.build_skeleton(self.inner_uid if self.rootless else self.uid, root)
@@ -306,18 +307,19 @@ class Runs:
         """Empty the tmpfs for the next run, as the server made it; False if it cannot be said
         to be so: an entry where the sample cannot write, a directory or over `EMPTY_MAX` entries
         where it can (removing a tree costs more than a fresh tmpfs), or an error."""
-        kept = {os.path.relpath(p, "/tmp").split(os.sep)[0] for p in self.under_tmp}
+        if self.kept_in_tmp is None:  # the interpreter's binds, where it lives under /tmp
+            self.kept_in_tmp = {os.path.relpath(p, "/tmp").split(os.sep)[0] for p in self.under_tmp}
         try:
             if sorted(os.listdir(SANDBOX)) != ["tmp", "work"]:
                 return False
-            for directory, keep in ((os.path.join(SANDBOX, "work"), ()), ("/tmp", kept)):
+            for directory, keep in ((WORK, ()), ("/tmp", self.kept_in_tmp)):
                 with os.scandir(directory) as entries:
                     left = [e for e in entries if e.name not in keep]
                 if len(left) > EMPTY_MAX or any(e.is_dir(follow_symlinks=False) for e in left):
                     return False
                 for entry in left:
                     os.unlink(entry.path)
-            os.rmdir(os.path.join(SANDBOX, "work"))
+            os.rmdir(WORK)
         except OSError:
             return False
         return True

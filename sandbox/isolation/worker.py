@@ -32,6 +32,7 @@ isolation the worker is one process that forks a pytest session per run.
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import signal
@@ -380,6 +381,7 @@ class Worker(Runs):
             shutil.rmtree(self.weak_base, ignore_errors=True)
 
 
+@functools.cache
 def depth_fingerprint() -> str:
     """What decides how deep a test sits under the pytest server's session: the interpreter,
     pytest's and pluggy's versions, and the sandbox code on the way. Read from the files, without
@@ -491,6 +493,8 @@ def main() -> None:
     # descriptors named on the command line: a process of their own, forked now that the
     # interpreter is up and the worker's modules are loaded.
     others = [tuple(int(fd) for fd in arg.split(",")) for arg in sys.argv[1:]]
+    if others:
+        depth_fingerprint()  # once, for all of them (each slot's process inherits it)
     for i, pair in enumerate(others):
         if _fork_apart() == 0:
             for fd in (*proto, *(fd for j, p in enumerate(others) if j != i for fd in p)):
