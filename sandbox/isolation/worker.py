@@ -146,8 +146,6 @@ class Worker(Runs):
             root = mountpoint()
             enter_namespaces(self.rootless)
             self._start_servers(proto, root)
-            for name in PRELOAD:  # imports a sample is likely to make cost a runner no pages then
-                __import__(name)
             self.build_skeleton(root)
             self.role = "fast"
             if self.fingerprint in self.known_depths:
@@ -493,6 +491,8 @@ def main() -> None:
     # descriptors named on the command line: a process of their own, forked now that the
     # interpreter is up and the worker's modules are loaded.
     others = [tuple(int(fd) for fd in arg.split(",")) for arg in sys.argv[1:]]
+    for name in PRELOAD:  # imports a sample is likely to make cost a runner no pages then
+        __import__(name)
     if others:
         depth_fingerprint()  # once, for all of them (each slot's process inherits it)
     for i, pair in enumerate(others):
