@@ -169,13 +169,20 @@ class SlotCgroup(SampleCgroup):
         self._oom_before = self._oom_kills()
         self.joined = False
 
-    def join(self) -> None:
-        self.joined = True
+    def join(self, pid: int = 0) -> None:
+        """Move the calling process (or `pid`, as the caller's pid namespace numbers it) into
+        the slot; the calling process is then exempt from the OOM killer."""
         for fd in self.procs_fds():
             try:
-                os.write(fd, b"0")  # "0": the writer (a pid would be read in its pid namespace)
+                os.write(fd, str(pid).encode())  # 0: the writer
             finally:
                 os.close(fd)
+        if pid == 0:
+            self.joined = True
+            self.exempt_from_oom()
+
+    @staticmethod
+    def exempt_from_oom() -> None:
         try:
             with open("/proc/self/oom_score_adj", "w") as fh:
                 fh.write("-1000")

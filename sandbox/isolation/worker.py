@@ -124,6 +124,9 @@ class Worker(Runs):
         self.probe_depth: int | None = None  # the fast path's own, measured by `serve`
         self.probe_measured = False  # by this worker (and not yet reported)
         self.starter = os.getpid()  # the worker's process as the verifier sees it
+        self.moved: int | None = (
+            None  # the front: where the starter says it moved it (`_join_slot`)
+        )
 
     # Start-up -----------------------------------------------------------------------------------
     def setup(self, proto: tuple[int, int]) -> None:
@@ -217,14 +220,27 @@ class Worker(Runs):
             linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWPID)  # the front's own mounts
         except OSError as exc:
             raise _refused(exc) from exc
+        moved_r, moved_w = os.pipe()  # starter -> front: the front is in its slot's cgroup
         front = os.fork()
         if front == 0:
             linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+            os.close(moved_w)
+            self.moved = moved_r
             self.pytest_server = PytestClient(requests_w, replies_r, go_w)
             return
+        os.close(moved_r)
         # The starter keeps the pipe to the verifier (it never writes to it) until it has cleaned
         # up: the verifier sees the worker end when all of it has ended.
         _let_go(proto[:1], requests_w, replies_r, go_w)
+        # The front into its slot's cgroup, from here, while the front sets itself up: a move
+        # waits for an RCU grace period or two (~10 ms), which its first run would wait for else.
+        try:
+            if self.slot is not None:
+                self.slot.join(front)
+                os.write(moved_w, b"1")
+        except OSError:
+            pass  # the front joins it itself
+        os.close(moved_w)
         self._wait_for_servers(front, waiter)
 
     def _wait_for_servers(self, front: int, waiter: int) -> None:
@@ -251,6 +267,19 @@ class Worker(Runs):
             news[self.fingerprint + FAST] = self.probe_depth
         self.measured = self.probe_measured = False
         return {"pytest_depth": news} if news else {}
+
+    def _join_slot(self) -> None:
+        """Before the front's first run: in its slot's cgroup, moved there by the starter (once
+        it says so) or by itself."""
+        moved = self.moved is not None and os.read(self.moved, 1) == b"1"
+        if self.moved is not None:
+            os.close(self.moved)
+            self.moved = None
+        if moved:
+            self.slot.joined = True
+            self.slot.exempt_from_oom()
+        else:
+            self.slot.join()
 
     def _pytest_server(self) -> PytestClient:
         assert self.pytest_server is not None
@@ -313,7 +342,7 @@ class Worker(Runs):
         cg: SampleCgroup | None = None
         if self.slot is not None:
             if not self.slot.joined:
-                self.slot.join()
+                self._join_slot()
             self.slot.arm(limits["memory_mb"], limits["processes"])
             cg = self.slot
         elif self.cgroups is not None:
