@@ -79,7 +79,7 @@ def precompile() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", default="bench/results/verify_throughput.json")
     args = parser.parse_args()
