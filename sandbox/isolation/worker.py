@@ -1,4 +1,6 @@
-"""A warm sandbox worker, one per job slot (`process.py` starts it: its `main`).
+"""A warm sandbox worker, one per job slot (`process.py` starts it: its `main`). Workers started
+together share one interpreter's start-up: the process loads this module and its imports, then
+forks a process of its own (not its child) for each further slot, on that slot's pipes.
 
 The worker is trusted code that never runs a sample itself. With full isolation it is two fork
 servers, each pid 1 of its own pid namespace, in the worker's network and UTS namespaces and its
