@@ -146,16 +146,11 @@ class ProcessBackend:
         global _counter
         pipes = [(os.pipe(), os.pipe()) for _ in slots]  # (to the worker, from the worker)
         others = [f"{to[0]},{back[1]}" for to, back in pipes[1:]]
+        # -c, not -m: runpy would cost every worker ~3 ms of start-up
+        command = [sys.executable, "-I", "-c", "from sandbox.isolation.worker import main; main()"]
         try:
             proc = subprocess.Popen(
-                # -c, not -m: runpy would cost every worker ~3 ms of start-up
-                [
-                    sys.executable,
-                    "-I",
-                    "-c",
-                    "from sandbox.isolation.worker import main; main()",
-                    *others,
-                ],  # fmt: skip
+                [*command, *others],
                 stdin=pipes[0][0][0],
                 stdout=pipes[0][1][1],
                 stderr=None,
@@ -163,6 +158,11 @@ class ProcessBackend:
                 env=_worker_env(),
                 cwd="/",
             )
+        except BaseException:
+            for to, back in pipes:  # ours too: there is no worker
+                os.close(to[1])
+                os.close(back[0])
+            raise
         finally:
             for to, back in pipes:  # the worker's ends
                 os.close(to[0])
@@ -188,7 +188,10 @@ class ProcessBackend:
                 "cgroup_name": name,
                 "pytest_depths": _known_depths(),
             }
-            write_frame(backend._in, config)
+            try:
+                write_frame(backend._in, config)
+            except OSError as exc:  # it died at once: `_wait_ready` reports it
+                backend._broken = f"the sandbox worker is gone: {exc}"
 
     def _wait_ready(self, start_timeout_s: float) -> None:
         try:
