@@ -4,11 +4,11 @@ Side by side in one script, interleaved, so machine noise hits both: the referen
 `check_correctness` over the 164 canonical solutions with 2 threads (its own recipe); assay is the
 `assay verify --format humaneval` command (full isolation, lint, strength check) at --jobs 1 and 2,
 timed as a user sees it, start-up included. Each is timed on the 164 solutions once, and on the same
-solutions `--repeat` times over (unique ids) in one input, where start-up (about 0.5 s for assay:
-the interpreter, the worker's warm-up) weighs less, as it does on a real corpus. Prints Markdown
-tables and writes a JSON file.
+solutions `--repeat` times over (unique ids) in one input, where start-up (~0.12 s before assay's
+first verdict) weighs less, as it does on a real corpus. Prints Markdown tables and writes a JSON
+file.
 
-    .venv/bin/python bench/verify_throughput.py [--rounds 3] [--repeat 5] [--out bench/results/verify.json]
+    .venv/bin/python bench/verify_throughput.py [--rounds 9] [--repeat 5] [--out bench/results/verify.json]
 """
 
 from __future__ import annotations

@@ -41,9 +41,7 @@ import time
 import types
 from typing import Any
 
-from sandbox.runner import MAX_CASES, TESTS_FILE, Channel, _clip
-
-SOLUTION_FILE = "solution.py"
+from sandbox.runner import MAX_CASES, SOLUTION_FILE, TESTS_FILE, Channel, _clip, sha256
 
 # Names that make pytest do more than call functions: xunit fixtures, collection control, plugins.
 BLOCKERS = frozenset(
@@ -322,13 +320,6 @@ _direct: list[tuple[tuple[Any, types.CodeType], tuple[Any, types.CodeType]] | No
 # A first statement that imports the solution module, and nothing before it but blank lines and
 # comments (a docstring, say, and the module is imported the usual way).
 _SOLUTION_FIRST = re.compile(r"(?:from\s+solution\s+import\b|import\s+solution\s*(?:$|[,;#]|as\b))")
-try:  # the builtin SHA-256 (no OpenSSL in the fork server: see runner.py)
-    from _sha256 import sha256 as _sha256
-except ImportError:
-    try:
-        from _sha2 import sha256 as _sha256  # Python 3.12
-    except ImportError:
-        from hashlib import sha256 as _sha256
 
 
 def prepare_run(
@@ -360,7 +351,7 @@ def prepare_run(
                 continue
             digest, marshalled = shipped.get(name) or ("", b"")
             try:
-                if marshalled and digest == _sha256(data).hexdigest():
+                if marshalled and digest == sha256(data).hexdigest():
                     code = marshal.loads(marshalled)
                 else:
                     code = compile(data, path, "exec", dont_inherit=True)

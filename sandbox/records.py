@@ -6,15 +6,10 @@ Everything here is plain data: it serialises to the JSON of DESIGN.md with `to_d
 
 from __future__ import annotations
 
-try:  # Python's own SHA-256: hashlib's loads OpenSSL, ~3 ms of every `assay verify` start-up
-    from _sha256 import sha256
-except ImportError:
-    try:
-        from _sha2 import sha256  # Python 3.12
-    except ImportError:
-        from hashlib import sha256
 from dataclasses import dataclass, field
 from typing import Any
+
+from sandbox.runner import sha256  # Python's own: hashlib's loads OpenSSL (~3 ms of start-up)
 
 # Stages in the order the checks run; `passed` when every check passed.
 STAGES = (

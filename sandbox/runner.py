@@ -26,6 +26,15 @@ except ImportError:  # an interpreter built without it
     from hashlib import blake2b
 from _operator import _compare_digest as compare_digest
 
+try:  # the same for SHA-256 (the verifier's shipped code, the depth fingerprint, sample ids)
+    from _sha256 import sha256
+except ImportError:
+    try:
+        from _sha2 import sha256  # Python 3.12
+    except ImportError:
+        from hashlib import sha256  # noqa: F401 (re-exported)
+
+SOLUTION_FILE = "solution.py"
 TESTS_FILE = "test_solution.py"
 MAX_FIELD = 2000  # characters kept of a failure message or traceback
 MAX_CASES = 1000  # tests beyond this many are a protocol error

@@ -1,8 +1,9 @@
 """`assay verify INPUT... --out DIR`.
 
-Start-up is part of what a user waits for: the sandbox workers (an interpreter each, ~50 ms to
-boot) are started before anything else is imported, so that they boot while the verifier loads
-the rest of itself, reads its input and lints the first samples.
+Start-up is part of what a user waits for: the sandbox workers (~40 ms of CPU to boot) are started
+from the flags alone, before the options and the verifier are imported, so that they boot while the
+verifier loads the rest of itself, reads its input and lints the first samples; one that cannot
+start fails the first sample, with the same message.
 """
 
 from __future__ import annotations
@@ -112,10 +113,7 @@ EARLY_DEFAULTS = {"sandbox": "process", "isolation": "full", "jobs": 1}
 
 
 def run(args: argparse.Namespace) -> int:
-    # The workers (an interpreter each, ~40 ms to boot) start first, from the flags alone, and
-    # boot while the verifier loads the rest of itself, reads its input and lints the first
-    # samples; one that cannot start fails the first sample, with the same message.
-    early = _spawn_workers(args)
+    early = _spawn_workers(args)  # first: see the module's docstring
     try:
         from sandbox.options import OptionsError
 

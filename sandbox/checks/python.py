@@ -24,10 +24,9 @@ from typing import Any
 
 from sandbox.isolation.skeleton import WORK as SANDBOX_WORK
 from sandbox.options import Limits, VerifyOptions
-from sandbox.records import LintMessage, Sample, TestCase, TestSummary, Verdict, sha256
+from sandbox.records import LintMessage, Sample, TestCase, TestSummary, Verdict
+from sandbox.runner import SOLUTION_FILE, TESTS_FILE, sha256
 
-SOLUTION_FILE = "solution.py"
-TESTS_FILE = "test_solution.py"
 FEEDBACK_LIMIT = 4000
 
 

@@ -152,6 +152,7 @@ class SlotCgroup(SampleCgroup):
     were charged where it allocated them, before it joined."""
 
     LEAF = "slot"
+    events_fd: int | None = None  # the OOM counter's file, kept open (`__init__`)
 
     def __init__(self, cgroups: Cgroups, home_fds: dict[str, int]) -> None:
         super().__init__(cgroups.fds, self.LEAF, cgroups.version)
@@ -203,8 +204,8 @@ class SlotCgroup(SampleCgroup):
         self._oom_before = self._oom_kills()
 
     def _oom_kills(self) -> int:
-        if not hasattr(self, "events_fd"):  # the base class's first read, before it is open
-            return 0
+        if self.events_fd is None:  # the base class's first read, before it is open
+            return super()._oom_kills()
         return _keyed(os.pread(self.events_fd, 4096, 0).decode(), "oom_kill")
 
     def stats(self) -> CgroupStats:

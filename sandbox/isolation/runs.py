@@ -1,10 +1,11 @@
 """The per-run half of a fork server (`worker.py`'s front, `pytest_server.py`, or a weak-isolation
 worker): prepare a run's files, fork a runner, read its streams, end it.
 
-In full isolation the server, before it forks, mounts a fresh size- and inode-capped tmpfs at
-/sandbox for the run (a work dir with the run's files, and a tmp dir bound on /tmp, where /dev/shm
-leads) in its own mount namespace, where nothing else is writable, and unmounts both when the run
-has ended; it then moves to a fresh IPC namespace, which the next runner is forked into. The runner,
+In full isolation the server, before it forks, writes the run's files into a fresh work dir on its
+size- and inode-capped tmpfs at /sandbox (whose tmp is bound on /tmp, where /dev/shm leads), in its
+own mount namespace, where nothing else is writable; when the run has ended it empties the tmpfs, or
+replaces it where the run left more than files (`_remove_sandbox`), and moves to a fresh IPC
+namespace, which the next runner is forked into. The runner,
 while still trusted, sets rlimits and drops to an unprivileged uid with no privileges left; then,
 by the server's `role`, it runs the fast path (the front), raises `BecomeRunner` to unwind into the
 parked pytest session (the pytest server), or runs a pytest session (weak isolation). What a runner
@@ -334,9 +335,8 @@ class Runs:
                 resource.setrlimit(which, value)
             self._drop_privileges()
             if self.mode == "full":
-                os.chdir(
-                    run.workdir
-                )  # the rest of `settle_in` the server did once (`settle_state`)
+                # The rest of `settle_in` the server did once (`settle_state`).
+                os.chdir(run.workdir)
             else:
                 runner.settle_in(run.workdir, os.path.join(run.workdir, "..", "tmp"), SANDBOX_USER)
             if run.fast:

@@ -126,9 +126,8 @@ class Worker(Runs):
         self.probe_depth: int | None = None  # the fast path's own, measured by `serve`
         self.probe_measured = False  # by this worker (and not yet reported)
         self.starter = os.getpid()  # the worker's process as the verifier sees it
-        self.moved: int | None = (
-            None  # the front: where the starter says it moved it (`_join_slot`)
-        )
+        # The front: where the starter says it moved it into its slot's cgroup (`_join_slot`).
+        self.moved: int | None = None
 
     # Start-up -----------------------------------------------------------------------------------
     def setup(self, proto: tuple[int, int]) -> None:
@@ -258,6 +257,11 @@ class Worker(Runs):
             self.slot.destroy()  # waits until the servers' last runners are gone
         self.close()
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF if pid == front else 70)
+
+    def ready(self) -> dict[str, Any]:
+        """The frame that tells the verifier this worker is ready (and its process, and what it
+        measured)."""
+        return {"ready": True, "isolation": self.mode, "pid": self.starter, **self.depth_news()}
 
     def depth_news(self) -> dict[str, Any]:
         """The depths this worker measured, once, for the verifier to keep (`process.py`): a
@@ -417,9 +421,7 @@ def depth_fingerprint() -> str:
     importing them (the front must stay without pytest)."""
     import importlib.util
 
-    from sandbox.fastpath import _sha256
-
-    digest = _sha256(sys.version.encode())
+    digest = runner.sha256(sys.version.encode())
     for name, file in (
         ("_pytest", "_version.py"),
         ("pluggy", "_version.py"),
@@ -472,9 +474,7 @@ def serve(worker: Worker, proto_in: int, proto_out: int) -> None:
         else:
             worker.calibrate(known)
             try:
-                write_frame(
-                    proto_out, {"ready": True, "isolation": worker.mode, "pid": worker.starter}
-                )
+                write_frame(proto_out, worker.ready())
             except BrokenPipeError:
                 return
     while True:
@@ -492,14 +492,8 @@ def serve(worker: Worker, proto_in: int, proto_out: int) -> None:
             raw = response.get("stdout", "").strip()
             worker.calibrate(int(raw) if raw.isdigit() else None)
             worker.probe_measured = True
-            ready = {
-                "ready": True,
-                "isolation": worker.mode,
-                "pid": worker.starter,
-                **worker.depth_news(),
-            }
             try:
-                write_frame(proto_out, ready)
+                write_frame(proto_out, worker.ready())
             except BrokenPipeError:
                 return
             continue
@@ -565,7 +559,7 @@ def _serve_slot(proto_in: int, proto_out: int) -> None:
         return
     try:
         if worker.mode != "full":
-            write_frame(proto_out, {"ready": True, "isolation": worker.mode, "pid": os.getpid()})
+            write_frame(proto_out, worker.ready())
         serve(worker, proto_in, proto_out)
     finally:
         if worker.mode != "full":
