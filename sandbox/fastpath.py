@@ -326,11 +326,10 @@ def prepare_run(
     workdir: str, phases: list[tuple[dict[str, str], dict[str, tuple[str, bytes]]]]
 ) -> None:
     """In the fork server, before it forks a fast-path run: the listing of the run's places (for
-    the snapshot), and the code of each phase's Python files,
-    given as (files, code): the code the verifier compiled them to (its digest, marshalled), or
-    compiled here. The source is the sample's, so hostile: compile only parses it, and the
-    verifier has compiled the same text already. A file that does not compile is left to the
-    import, which reports it."""
+    the snapshot), and the code of each phase's Python files, given as (files, code): the code
+    the verifier compiled them to (its digest, marshalled), or compiled here. The source is the
+    sample's, so hostile: compile only parses it, and the verifier has compiled the same text
+    already. A file that does not compile is left to the import, which reports it."""
     global _compiled, _direct, _expected_places
     _compiled, _direct = [], []
     # The fork server made the run's places just now and sees them as the runner will: list them

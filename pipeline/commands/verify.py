@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from pipeline.importers import Record
-    from sandbox import Verifier
+    from sandbox import Verifier, VerifyOptions
 
 
 def register(sub: Any) -> None:
@@ -145,7 +145,7 @@ def _spawn_workers(args: argparse.Namespace) -> bool:
     return True
 
 
-def _verify(args: argparse.Namespace, options: Any, verifier: Verifier) -> int:
+def _verify(args: argparse.Namespace, options: VerifyOptions, verifier: Verifier) -> int:
     from pipeline.verifying import StrictInputError, verify_files
     from sandbox import SetupRefused
 

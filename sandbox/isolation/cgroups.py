@@ -91,20 +91,29 @@ class SampleCgroup:
     def _mem_fd(self) -> int:
         return self.bases["" if self.version == 2 else "memory"]
 
+    def _events_file(self) -> str:
+        return self._file("memory.events" if self.version == 2 else "memory.oom_control")
+
+    def _peak_file(self) -> str:
+        return self._file("memory.peak" if self.version == 2 else "memory.max_usage_in_bytes")
+
+    def _events(self) -> str:
+        return _read(self._events_file(), self._mem_fd())
+
+    def _peak(self) -> str:
+        return _read(self._peak_file(), self._mem_fd()).strip()
+
     def _oom_kills(self) -> int:
-        name = "memory.events" if self.version == 2 else "memory.oom_control"
-        return _keyed(_read(self._file(name), self._mem_fd()), "oom_kill")
+        return _keyed(self._events(), "oom_kill")
 
     def stats(self) -> CgroupStats:
-        mem = self._mem_fd()
-        peak_file = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"
-        raw = _read(self._file(peak_file), mem).strip()
-        peak = round(int(raw) / 2**20, 1) if raw.isdigit() else None
-        oom = self._oom_kills() - self._oom_before
-        control = _read(self._file("memory.oom_control"), mem)
-        if self.version == 1 and oom == 0 and "oom_kill " not in control:
+        events = self._events()
+        oom = _keyed(events, "oom_kill") - self._oom_before
+        if self.version == 1 and oom == 0 and "oom_kill " not in events:
             # Kernels before 4.13 lack the counter: a hit limit is the best evidence there is.
-            oom = int(_read(self._file("memory.failcnt"), mem).strip() or 0) > 0
+            oom = int(_read(self._file("memory.failcnt"), self._mem_fd()).strip() or 0) > 0
+        raw = self._peak()
+        peak = round(int(raw) / 2**20, 1) if raw.isdigit() else None
         return CgroupStats(peak_mb=peak, oom_kills=int(oom))
 
     def pids(self) -> set[int]:
@@ -159,13 +168,11 @@ class SlotCgroup(SampleCgroup):
         self.cgroups = cgroups
         self.home_fds = home_fds
         self.limits: tuple[int, int] | None = None
-        peak = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"
-        self.peak_fd = os.open(self._file(peak), os.O_RDWR | os.O_CLOEXEC, dir_fd=self._mem_fd())
+        self.peak_fd = os.open(self._peak_file(), os.O_RDWR | os.O_CLOEXEC, dir_fd=self._mem_fd())
         self.peak_resets = True
         # Read before and after every sample: kept open (a worker reads it twice a sample).
-        events = "memory.events" if self.version == 2 else "memory.oom_control"
         self.events_fd = os.open(
-            self._file(events), os.O_RDONLY | os.O_CLOEXEC, dir_fd=self._mem_fd()
+            self._events_file(), os.O_RDONLY | os.O_CLOEXEC, dir_fd=self._mem_fd()
         )
         self._oom_before = self._oom_kills()
         self.joined = False
@@ -203,21 +210,14 @@ class SlotCgroup(SampleCgroup):
             self.peak_resets = False
         self._oom_before = self._oom_kills()
 
-    def _oom_kills(self) -> int:
+    def _events(self) -> str:
         if self.events_fd is None:  # the base class's first read, before it is open
-            return super()._oom_kills()
-        return _keyed(os.pread(self.events_fd, 4096, 0).decode(), "oom_kill")
+            return super()._events()
+        return os.pread(self.events_fd, 4096, 0).decode()
 
-    def stats(self) -> CgroupStats:
-        events = os.pread(self.events_fd, 4096, 0).decode()
-        oom = _keyed(events, "oom_kill") - self._oom_before
-        if self.version == 1 and oom == 0 and "oom_kill " not in events:
-            # Kernels before 4.13 lack the counter: a hit limit is the best evidence there is.
-            oom = int(_read(self._file("memory.failcnt"), self._mem_fd()).strip() or 0) > 0
+    def _peak(self) -> str:
         # A kernel that cannot reset the peak: none (the worker then takes the runner's own).
-        raw = os.pread(self.peak_fd, 64, 0).decode().strip() if self.peak_resets else ""
-        peak = round(int(raw) / 2**20, 1) if raw.isdigit() else None
-        return CgroupStats(peak_mb=peak, oom_kills=int(oom))
+        return os.pread(self.peak_fd, 64, 0).decode().strip() if self.peak_resets else ""
 
     def leave(self) -> None:
         """Back to the worker's original cgroup, so that the subtree can be removed."""

@@ -24,11 +24,12 @@ _counter_lock = threading.Lock()
 # it), and kept across runs in the user's cache directory.
 _depths: dict[str, int] = {}
 DEPTHS_KEPT = 32
+_depths_loaded = False
+_depths_lock = threading.Lock()
+
 # Workers started ahead of need (`ProcessBackend.spawn`), not yet taken over.
 _spawned: list[ProcessBackend] = []
 _spawned_lock = threading.Lock()
-_depths_loaded = False
-_depths_lock = threading.Lock()
 
 
 def depth_cache_path() -> str:

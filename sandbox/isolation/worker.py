@@ -521,7 +521,7 @@ def main() -> None:
     if others:
         depth_fingerprint()  # once, for all of them (each slot's process inherits it)
     for i, pair in enumerate(others):
-        if _fork_apart() == 0:
+        if _fork_apart():
             for fd in (*proto, *(fd for j, p in enumerate(others) if j != i for fd in p)):
                 os.close(fd)
             proto = pair
@@ -532,16 +532,16 @@ def main() -> None:
     _serve_slot(*proto)
 
 
-def _fork_apart() -> int:
-    """fork(2) twice: 0 in a new process that is not this one's child (this one waits for its own
-    servers only, `_wait_for_servers`), that process's pid here. Its parent is gone at once."""
+def _fork_apart() -> bool:
+    """fork(2) twice: True in a new process that is not this one's child (this one waits for its
+    own servers only, `_wait_for_servers`), False here. Its parent is gone at once."""
     child = os.fork()
     if child == 0:
         if os.fork() != 0:
             os._exit(0)
-        return 0
+        return True
     os.waitpid(child, 0)
-    return child
+    return False
 
 
 def _serve_slot(proto_in: int, proto_out: int) -> None:
