@@ -134,16 +134,21 @@ def read_channel(raw: bytes, key: bytes) -> tuple[list[dict[str, Any]], str | No
 RESULT_FD = 3  # where a runner writes its authenticated messages
 
 
-def attach_streams(result_w: int, out_w: int, err_w: int) -> None:
+def attach_streams(result_w: int, out_w: int, err_w: int, keep: tuple[int, ...] = ()) -> None:
     """In a forked runner: its own session, stdin from /dev/null, stdout and stderr and the result
-    channel on the pipes the server reads, and no other descriptor of the server's."""
+    channel on the pipes the server reads, and no other descriptor of the server's but `keep`
+    (above the result channel's)."""
     os.setsid()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(out_w, 1)
     os.dup2(err_w, 2)
     os.dup2(result_w, RESULT_FD)
-    os.closerange(RESULT_FD + 1, 65536)
+    low = RESULT_FD + 1
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 65536)
 
 
 def sample_rlimits(limits: dict[str, Any]) -> list[tuple[int, tuple[int, int]]]:
@@ -158,11 +163,16 @@ def sample_rlimits(limits: dict[str, Any]) -> list[tuple[int, tuple[int, int]]]:
     ]
 
 
-def settle_in(workdir: str, tmpdir: str, user: str) -> None:
+def settle_in(workdir: str, tmpdir: str, user: str, import_paths: list[str] | None = None) -> None:
     """In a runner about to become the sample: its work dir, its environment and nothing of the
-    caller's, no bytecode written, only absolute existing paths on sys.path."""
+    caller's, no bytecode written; on sys.path the work dir first (where pytest's default import
+    mode puts a test's rootdir, and where pytest 9 looks for it), then `import_paths`, or the
+    absolute existing paths of sys.path."""
     os.chdir(workdir)
     settle_state(workdir, tmpdir, user)
+    if import_paths is not None:
+        sys.path[:] = import_paths
+    sys.path.insert(0, workdir)
 
 
 def settle_state(workdir: str, tmpdir: str, user: str) -> None:

@@ -78,6 +78,52 @@ class Runs:
         # Full mode: the (size, inodes) of the tmpfs mounted at /sandbox, while one is.
         self.mounted: tuple[int, int] | None = None
         self.kept_in_tmp: set[str] | None = None
+        # Weak mode: sys.path as a sample sees it, and the descriptors behind it (`reach_paths`).
+        self.import_paths: list[str] | None = None
+        self.path_fds: tuple[int, ...] = ()
+
+    def reach_paths(self) -> None:
+        """Weak mode, as root: the sample runs as an unprivileged uid on the host's file system,
+        where the Python installation may sit in a private directory (pyenv under /root, mode
+        700) that uid cannot search. Each sys.path entry it cannot reach is kept open as a
+        directory descriptor (O_PATH) that the runner inherits, and put on its sys.path as
+        /proc/self/fd/N: the sample reads that directory and what lies below it, as full
+        isolation's read-only binds let it, and nothing of the private directories above."""
+        paths = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
+        if self.rootless:  # the sample keeps our uid: it reaches what we reach
+            self.import_paths = paths
+            return
+        reachable = self._reachable_as_sample(paths)
+        fds = []
+        self.import_paths = []
+        for path, ok in zip(paths, reachable, strict=True):
+            if not ok:
+                fd = os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+                fds.append(fd)
+                path = f"/proc/self/fd/{fd}"
+            self.import_paths.append(path)
+        self.path_fds = tuple(fds)
+
+    def _reachable_as_sample(self, paths: list[str]) -> list[bool]:
+        """Which of `paths` the sample's uid can list, asked of a child with that uid."""
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(r)
+                os.setgroups([])
+                os.setresgid(self.gid, self.gid, self.gid)
+                os.setresuid(self.uid, self.uid, self.uid)
+                os.write(w, bytes(os.access(p, os.R_OK | os.X_OK) for p in paths))
+            finally:
+                os._exit(0)
+        os.close(w)
+        try:
+            answer = os.read(r, len(paths) + 1)
+        finally:
+            os.close(r)
+            os.waitpid(pid, 0)
+        return [bool(b) for b in answer.ljust(len(paths), b"\0")]
 
     def build_skeleton(self, root: str) -> None:
         skeleton.build_skeleton(self.inner_uid if self.rootless else self.uid, root)
@@ -330,7 +376,7 @@ class Runs:
     ) -> None:
         """Drop every privilege and become the sample. Never returns."""
         try:
-            runner.attach_streams(*fds)
+            runner.attach_streams(*fds, keep=self.path_fds)
             for which, value in run.rlimits:
                 resource.setrlimit(which, value)
             self._drop_privileges()
@@ -338,7 +384,8 @@ class Runs:
                 # The rest of `settle_in` the server did once (`settle_state`).
                 os.chdir(run.workdir)
             else:
-                runner.settle_in(run.workdir, os.path.join(run.workdir, "..", "tmp"), SANDBOX_USER)
+                tmp = os.path.join(run.workdir, "..", "tmp")
+                runner.settle_in(run.workdir, tmp, SANDBOX_USER, self.import_paths)
             if run.fast:
                 fastpath.run(
                     run.test_file,

@@ -172,6 +172,7 @@ class Worker(Runs):
                 import shutil  # weak isolation only (it loads zlib, bz2, lzma: not for the front)
 
                 shutil.rmtree(tmp, ignore_errors=True)
+            self.reach_paths()
             gc.collect()
             gc.freeze()
             self.weak_base = tempfile.mkdtemp(prefix="assay-weak-")
