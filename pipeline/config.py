@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sandbox import Limits, VerifyOptions
+from sandbox.options import default_jobs
 
 CONFIG_FILE = "config.toml"
 
@@ -83,7 +84,7 @@ class SamplingConfig(_Section):
 class VerifierConfig(_Section):
     sandbox: Literal["process", "docker"] = "process"
     isolation: Literal["full", "weak"] = "full"
-    jobs: int = Field(1, ge=1)
+    jobs: int = Field(default_factory=default_jobs, ge=1, description="default: the usable CPUs")
     timeout: float = Field(10.0, gt=0)
     memory: int = Field(1024, ge=32)
     lint_select: list[str] | None = None

@@ -40,13 +40,15 @@ FUNNEL = (
 
 
 def base_options(run: RunData) -> VerifyOptions:
-    """The verifier options the run itself used (its config.toml), or the defaults."""
+    """The checks the run itself used (its config.toml), or the defaults; the workers are this
+    machine's (`--jobs` defaults to its CPUs, not to what the run had where it ran)."""
     section = (run.config or {}).get("verifier")
     if not isinstance(section, dict):
         return VerifyOptions()
     from pipeline.config import VerifierConfig
 
     try:
+        section = {k: v for k, v in section.items() if k != "jobs"}
         return VerifierConfig.model_validate(section).options()
     except ValueError:
         return VerifyOptions()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 # Rules that reject a sample: real bugs, not style. Prefixes as ruff takes them.
@@ -21,6 +22,15 @@ DEFAULT_LINT_REJECT = (
 )
 # Rules reported to the teacher without rejecting.
 DEFAULT_LINT_WARN = ("E4", "E7", "F", "B")
+
+
+def default_jobs() -> int:
+    """Sandbox workers by default: one per CPU this process may run on (its affinity, which a
+    container's cpuset or `taskset` narrows), not the machine's count."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 class OptionsError(ValueError):
@@ -55,7 +65,7 @@ class Limits:
 class VerifyOptions:
     sandbox: str = "process"  # process | docker
     isolation: str = "full"  # full | weak (asked for by name only)
-    jobs: int = 1
+    jobs: int = field(default_factory=default_jobs)
     limits: Limits = field(default_factory=Limits)
     lint_select: tuple[str, ...] = DEFAULT_LINT_REJECT
     lint_warn: tuple[str, ...] = DEFAULT_LINT_WARN

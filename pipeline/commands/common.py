@@ -25,7 +25,13 @@ def add_verifier_arguments(parser: argparse.ArgumentParser) -> None:
         help="'weak' runs without namespaces where the kernel refuses them; "
         "every verdict then says so",
     )
-    group.add_argument("--jobs", "-j", type=int, default=None, help="sandbox workers (default: 1)")
+    group.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        help="sandbox workers (default: the CPUs this process may use)",
+    )
     group.add_argument(
         "--timeout", type=float, default=None, help="wall-clock seconds per test run (default: 10)"
     )

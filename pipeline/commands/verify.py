@@ -1,10 +1,5 @@
-"""`assay verify INPUT... --out DIR`.
-
-Start-up is part of what a user waits for: the sandbox workers (~40 ms of CPU to boot) are started
-from the flags alone, before the options and the verifier are imported, so that they boot while the
-verifier loads the rest of itself, reads its input and lints the first samples; one that cannot
-start fails the first sample, with the same message.
-"""
+"""`assay verify INPUT... --out DIR`. The sandbox workers boot while the verifier reads its input
+and lints the first samples; one that cannot start fails the first sample, with its message."""
 
 from __future__ import annotations
 
@@ -107,42 +102,19 @@ def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
     ]
 
 
-# What `VerifyOptions` defaults to, for the workers started before the options are built (a test
-# checks that they agree; where they did not, a worker would be started for nothing).
-EARLY_DEFAULTS = {"sandbox": "process", "isolation": "full", "jobs": 1}
-
-
 def run(args: argparse.Namespace) -> int:
-    early = _spawn_workers(args)  # first: see the module's docstring
+    from sandbox.options import OptionsError
+
     try:
-        from sandbox.options import OptionsError
+        options = verifier_options(args)
+        options.validate()
+    except OptionsError as exc:
+        return fail(str(exc))
+    from sandbox.pool import Verifier
 
-        try:
-            options = verifier_options(args)
-            options.validate()
-        except OptionsError as exc:
-            return fail(str(exc))
-        from sandbox.pool import Verifier
-
-        with Verifier(options, wait=False) as verifier:
-            return _verify(args, options, verifier)
-    finally:
-        if early:
-            from sandbox.isolation.process import ProcessBackend
-
-            ProcessBackend.close_spawned()  # any the verifier did not take over
-
-
-def _spawn_workers(args: argparse.Namespace) -> bool:
-    """Start the process backend's workers for the flags given; the verifier takes them over."""
-    sandbox = args.sandbox or EARLY_DEFAULTS["sandbox"]
-    jobs = args.jobs or EARLY_DEFAULTS["jobs"]
-    if sandbox != "process" or jobs < 1:
-        return False
-    from sandbox.isolation.process import ProcessBackend
-
-    ProcessBackend.spawn(args.isolation or EARLY_DEFAULTS["isolation"], list(range(jobs)))
-    return True
+    # Not waiting for the workers: they boot while the input is read and the first samples linted.
+    with Verifier(options, wait=False) as verifier:
+        return _verify(args, options, verifier)
 
 
 def _verify(args: argparse.Namespace, options: VerifyOptions, verifier: Verifier) -> int:

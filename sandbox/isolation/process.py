@@ -27,10 +27,6 @@ DEPTHS_KEPT = 32
 _depths_loaded = False
 _depths_lock = threading.Lock()
 
-# Workers started ahead of need (`ProcessBackend.spawn`), not yet taken over.
-_spawned: list[ProcessBackend] = []
-_spawned_lock = threading.Lock()
-
 
 def depth_cache_path() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -92,9 +88,9 @@ class ProcessBackend:
     """One worker. It takes a request while it still runs the one before (`depth`): requests
     are answered in the order they were sent, and each caller reads its own answer in turn.
 
-    `ProcessBackend(...)` starts a worker and waits until it is ready; `spawn` starts one
-    without waiting, so that it boots while its caller does other work, and `adopt` then takes
-    it over (or starts one, if none was spawned) and waits."""
+    `ProcessBackend(...)` starts a worker and waits until it is ready; `spawn` starts several
+    without waiting, so that they boot while their caller does other work, and `wait_ready`
+    then waits for each."""
 
     depth = 2
 
@@ -102,42 +98,17 @@ class ProcessBackend:
         self, isolation: str = "full", slot: int = 0, start_timeout_s: float = 120
     ) -> None:
         self._start([self], isolation, [slot])
-        self._wait_ready(start_timeout_s)
+        self.wait_ready(start_timeout_s)
 
     @classmethod
     def spawn(cls, isolation: str = "full", slots: list[int] | None = None) -> list[ProcessBackend]:
         """Start workers for `slots` (default: slot 0) and give them their configuration, without
-        waiting for them to be ready: the caller takes them over (`adopt`) or closes them. They
-        share one interpreter's start-up: it starts, loads the worker's modules, and forks a
-        process of its own for each slot but the first (~40 ms of CPU less a worker)."""
+        waiting for them to be ready (`wait_ready`). They share one interpreter's start-up: it
+        starts, loads the worker's modules, and forks a process of its own for each slot but the
+        first (~40 ms of CPU less a worker)."""
         backends = [cls.__new__(cls) for _ in slots or [0]]
         cls._start(backends, isolation, slots or [0])
-        with _spawned_lock:
-            _spawned.extend(backends)
         return backends
-
-    @classmethod
-    def adopt(
-        cls, isolation: str = "full", slot: int = 0, start_timeout_s: float = 120
-    ) -> ProcessBackend:
-        """A worker spawned earlier for this slot and isolation, once ready; else a new one."""
-        with _spawned_lock:
-            found = next((b for b in _spawned if b.isolation == isolation and b.slot == slot), None)
-            if found is not None:
-                _spawned.remove(found)
-        if found is None:
-            return cls(isolation, slot, start_timeout_s)
-        found._wait_ready(start_timeout_s)
-        return found
-
-    @staticmethod
-    def close_spawned() -> None:
-        """Close the workers spawned and never taken over."""
-        with _spawned_lock:
-            left = list(_spawned)
-            _spawned.clear()
-        for backend in left:
-            backend.close()
 
     @staticmethod
     def _start(backends: list[ProcessBackend], isolation: str, slots: list[int]) -> None:
@@ -191,10 +162,10 @@ class ProcessBackend:
             }
             try:
                 write_frame(backend._in, config)
-            except OSError as exc:  # it died at once: `_wait_ready` reports it
+            except OSError as exc:  # it died at once: `wait_ready` reports it
                 backend._broken = f"the sandbox worker is gone: {exc}"
 
-    def _wait_ready(self, start_timeout_s: float) -> None:
+    def wait_ready(self, start_timeout_s: float = 120) -> None:
         try:
             ready = self._receive(start_timeout_s)
         except BaseException:

@@ -298,15 +298,21 @@ def test_on_a_terminal_a_progress_bar_and_a_table(tmp_path):
     assert "top rejection reasons" in text
 
 
-def test_the_workers_started_before_the_options_are_built_are_the_defaults():
-    """`assay verify` starts its workers from the flags alone, before it builds its options (and
-    loads what they need): the defaults it assumes are the options' own."""
-    from pipeline.commands.verify import EARLY_DEFAULTS
+def test_jobs_default_to_the_cpus_this_process_may_use(tmp_path):
+    """Every command's default (verify, run, rejudge) is the options' own: one worker per CPU in
+    the process's affinity, which `taskset` narrows."""
+    from pipeline.config import RunConfig
     from sandbox import VerifyOptions
 
-    defaults = VerifyOptions()
-    assert EARLY_DEFAULTS == {
-        "sandbox": defaults.sandbox,
-        "isolation": defaults.isolation,
-        "jobs": defaults.jobs,
-    }
+    usable = len(os.sched_getaffinity(0))
+    assert VerifyOptions().jobs == usable
+    assert RunConfig().verifier.options().jobs == usable
+    one_cpu = sorted(os.sched_getaffinity(0))[:1]
+    code = "from sandbox import VerifyOptions; print(VerifyOptions().jobs)"
+    proc = subprocess.run(
+        ["taskset", "-c", str(one_cpu[0]), sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout.strip() == "1"

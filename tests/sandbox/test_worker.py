@@ -12,6 +12,7 @@ import pytest
 
 from sandbox import Limits, Sample, Verifier, VerifyOptions
 from sandbox.isolation import process
+from tests.sandbox.conftest import processes_with
 
 ADD = "def add(a, b):\n    return a + b\n"
 PASSES = "from solution import add\n\ndef test_add():\n    assert add(2, 3) == 5\n"
@@ -326,20 +327,16 @@ def test_requests_in_a_killed_worker_are_judged_on_its_replacement():
     ]
 
 
-def test_workers_spawned_ahead_share_a_start_up_and_are_taken_over_once():
+def test_workers_spawned_together_share_a_start_up_and_end_apart():
     spawned = process.ProcessBackend.spawn("full", [5, 6])
     try:
         assert spawned[0].proc.poll() is None and spawned[1].proc is None  # forked by the first
-        adopted = [process.ProcessBackend.adopt("full", slot=s) for s in (6, 5)]
-        assert adopted == spawned[::-1]  # the same workers, now ready
-        for backend in adopted:
+        for backend in spawned[::-1]:
+            backend.wait_ready()
             assert backend.run(_request(PASSES))["runner"]["status"] == 0
             assert backend.pid and os.path.exists(f"/proc/{backend.pid}")
         assert spawned[0].pid not in _descendants(spawned[1].pid)
         assert spawned[1].pid not in _descendants(spawned[0].pid)  # apart: each ends on its own
-        other = process.ProcessBackend.adopt("full", slot=5)  # none left: a new one
-        assert other not in spawned
-        other.close()
     finally:
         for backend in spawned:
             backend.close()
@@ -351,15 +348,16 @@ def test_workers_spawned_ahead_share_a_start_up_and_are_taken_over_once():
     assert not any(_alive(b.pid) for b in spawned)
 
 
-def test_workers_spawned_and_never_taken_over_are_closed():
-    spawned = process.ProcessBackend.spawn("full", [7, 8])
-    process.ProcessBackend.close_spawned()
-    assert spawned[0].proc.wait(timeout=10) is not None
-    fresh = process.ProcessBackend.adopt("full", slot=7)
-    try:
-        assert fresh not in spawned
-    finally:
-        fresh.close()
+def test_a_verifier_closed_while_its_workers_boot_leaves_none_behind():
+    marker = "from sandbox.isolation.worker import main"
+    before = set(processes_with(marker))
+    verifier = Verifier(VerifyOptions(jobs=2), wait=False)
+    verifier.close()
+    deadline = time.monotonic() + 5
+    while set(processes_with(marker)) - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not set(processes_with(marker)) - before
+    assert verifier._spawned == {} and verifier._all == []
 
 
 def test_a_request_waits_in_a_workers_pipe_only_when_every_worker_is_busy():
