@@ -3,17 +3,58 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The test environment, pinned (`make lock` writes it). torch is PyTorch's CPU build: pip finds it
+# in a local wheel directory (PIP_FIND_LINKS) or on PyTorch's CPU index
+# (PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu).
+LOCK := requirements/dev.txt
+UV_VERSION := 0.13.9
 
-.PHONY: test run verify-humaneval lint bench sandbox-image clean
+.PHONY: test test-latest test-lowest lock run verify-humaneval lint bench sandbox-image clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	# An editable install gets no bytecode from pip (a wheel install does); without it every
 	# start of `assay` compiles its own modules, where PYTHONDONTWRITEBYTECODE is set.
 	$(BIN)/python -m compileall -q pipeline sandbox prompts >/dev/null
 	touch $(STAMP)
+
+# Where uv finds torch's CPU build when it resolves: the local wheels pip is told of, or PyTorch's
+# CPU index.
+TORCH_SOURCE ?= $(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS),--extra-index-url https://download.pytorch.org/whl/cpu --index-strategy unsafe-best-match)
+UV := .venv-uv/bin/uv
+$(UV):
+	$(PYTHON) -m venv .venv-uv
+	.venv-uv/bin/pip install --quiet uv==$(UV_VERSION)
+
+# Resolve pyproject's `dev` extra to the newest versions it allows, pinned, for Linux x86_64 and
+# Python 3.11 (what CI runs). Run it after changing a dependency; commit requirements/dev.txt.
+lock: $(UV)
+	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 $(TORCH_SOURCE) --upgrade -o $(LOCK)
+
+# The same tests on the newest releases pyproject allows, ignoring the lock: upstream breakage
+# shows up here on purpose, not in `make test` by accident.
+test-latest:
+	rm -rf .venv-latest
+	$(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/pip install --quiet --upgrade -e '.[dev]'
+	.venv-latest/bin/ruff check .
+	.venv-latest/bin/pytest -q -p no:cacheprovider
+
+# The same tests on the oldest releases pyproject allows (each direct dependency at its lower
+# bound): the bounds are versions that pass.
+test-lowest: $(UV)
+	rm -rf .venv-lowest
+	$(PYTHON) -m venv .venv-lowest
+	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 $(TORCH_SOURCE) --resolution lowest-direct \
+		--no-header -o .venv-lowest/requirements.txt
+	.venv-lowest/bin/pip install --quiet -r .venv-lowest/requirements.txt
+	.venv-lowest/bin/pip install --quiet --no-deps --no-build-isolation -e .
+	.venv-lowest/bin/pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -44,4 +85,4 @@ sandbox-image: $(STAMP)
 	$(BIN)/python -m sandbox.isolation.docker_image
 
 clean:
-	rm -rf $(VENV) runs
+	rm -rf $(VENV) .venv-uv .venv-latest .venv-lowest runs

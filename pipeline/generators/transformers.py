@@ -78,7 +78,9 @@ class TransformersGenerator(Generator):
             tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in chats
         ]
         batch = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-        batch = {k: v.to(self.device) for k, v in batch.items()}
+        # Only what a decoder's generate takes: tokenizers of BERT-like lineage add
+        # token_type_ids, which transformers 4.x's generate refuses.
+        batch = {k: batch[k].to(self.device) for k in ("input_ids", "attention_mask")}
         kwargs: dict[str, Any] = {"max_new_tokens": s.max_tokens, "pad_token_id": tok.pad_token_id}
         if s.temperature > 0:
             kwargs.update(do_sample=True, temperature=s.temperature, top_p=s.top_p)
