@@ -9,6 +9,7 @@ import logging
 import math
 import os
 import time
+import warnings
 from typing import Any
 
 from pipeline.train import (
@@ -90,6 +91,7 @@ def run_sft(options: TrainOptions, resume_from: str | None, log: Log) -> dict[st
     lr = options.learning_rate or (2e-4 if options.lora else 1e-5)
     steps_per_epoch = math.ceil(len(train_rows) / (options.batch_size * options.grad_accum))
     evaluating = test_rows is not None and len(test_rows) > 0
+    warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
     args = SFTConfig(
         output_dir=os.path.join(options.out, CHECKPOINTS),
         num_train_epochs=options.epochs,
@@ -112,6 +114,8 @@ def run_sft(options: TrainOptions, resume_from: str | None, log: Log) -> dict[st
         use_cpu=not cuda,
         bf16=bf16,
         dataloader_num_workers=0,
+        # Checkpointing activations saves GPU memory; on a CPU it only costs time.
+        gradient_checkpointing=cuda,
     )
     peft_config = None
     if options.lora:
