@@ -63,7 +63,7 @@ def print_rounds(rounds: dict[str, Any], console: Console) -> None:
         table.add_column(name, justify="left" if name == "arm" else "right")
     pct = lambda v: "–" if v is None else f"{100 * v:.1f}%"  # noqa: E731
     for arm, data in sorted(rounds["arms"].items()):
-        label = arm if data["execution_feedback"] else f"{arm} (no execution feedback)"
+        label = arm if data["execution_feedback"] else f"{arm} *"
         for r in data["rounds"]:
             scores = " ".join(f"{k} {pct(v)}" for k, v in (r["pass_at_k"] or {}).items())
             table.add_row(
@@ -76,6 +76,9 @@ def print_rounds(rounds: dict[str, Any], console: Console) -> None:
                 scores or "–",
             )
     console.print(table)
+    for arm, data in sorted(rounds["arms"].items()):
+        mark = "" if data["execution_feedback"] else " *"
+        console.print(f"{arm}{mark}: {data['note']}", highlight=False, soft_wrap=True)
     if rounds["base_pass_at_k"]:
         base = " ".join(f"{k} {pct(v)}" for k, v in rounds["base_pass_at_k"].items())
         console.print(f"base model: {base}", highlight=False)
