@@ -274,6 +274,8 @@ def _by_round(data: dict[str, Any], title: str, ylabel: str, value, percent: boo
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if percent:
             ax.set_ylim(-2, 102)
+        else:
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         if drawn:
             ax.legend(frameon=False, fontsize=7)
         else:
