@@ -22,8 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.config import SamplingConfig, TeacherConfig, VerifierConfig
-from pipeline.eval.benchmarks import CHAT, COMPLETION, Benchmark, BenchmarkError, Task
-from pipeline.eval.benchmarks import load_benchmark as load_benchmark
+from pipeline.eval.benchmarks import (
+    CHAT,
+    COMPLETION,
+    Benchmark,
+    BenchmarkError,
+    Task,
+    load_benchmark,
+)
 from pipeline.eval.passk import mean_pass_at_k, pass_at_k
 from pipeline.generators import Completion, Generator, create
 from pipeline.jsonl import AppendLog, iter_jsonl
