@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("verify", "run", "report", "export", "rejudge")
+COMMANDS = ("verify", "run", "report", "export", "rejudge", "eval", "train", "rounds")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

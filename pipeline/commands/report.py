@@ -40,21 +40,68 @@ def register(sub: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def _gather(paths: list[str]):
+    """The report of run dirs; an `assay rounds` dir adds its rounds and reports every round's run."""
+    from pipeline.report.rounds import gather_rounds, is_rounds_dir, round_run_dirs
+
+    if len(paths) != 1 or not is_rounds_dir(paths[0]):
+        return gather(paths), None
+    named = round_run_dirs(paths[0])
+    if not named:
+        raise ReportError(f"{paths[0]}: no round has generated anything yet")
+    report = gather([path for _, path in named])
+    for run, (name, _) in zip(report.runs, named, strict=True):
+        run.name = name
+    return report, gather_rounds(paths[0])
+
+
+def print_rounds(rounds: dict[str, Any], console: Console) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"assay rounds: {rounds['dir']} (base {rounds['base_model']})")
+    for name in ("arm", "round", "accepted", "acceptance", "self-corrected", "rows", "pass@k"):
+        table.add_column(name, justify="left" if name == "arm" else "right")
+    pct = lambda v: "–" if v is None else f"{100 * v:.1f}%"  # noqa: E731
+    for arm, data in sorted(rounds["arms"].items()):
+        label = arm if data["execution_feedback"] else f"{arm} *"
+        for r in data["rounds"]:
+            scores = " ".join(f"{k} {pct(v)}" for k, v in (r["pass_at_k"] or {}).items())
+            table.add_row(
+                label,
+                str(r["round"]),
+                f"{r['accepted']}/{r['problems']}",
+                pct(r["acceptance_rate"]),
+                pct(r["self_correction_rate"]),
+                str(r["training_rows"] if r["training_rows"] is not None else "–"),
+                scores or "–",
+            )
+    console.print(table)
+    for arm, data in sorted(rounds["arms"].items()):
+        mark = "" if data["execution_feedback"] else " *"
+        console.print(f"{arm}{mark}: {data['note']}", highlight=False, soft_wrap=True)
+    if rounds["base_pass_at_k"]:
+        base = " ".join(f"{k} {pct(v)}" for k, v in rounds["base_pass_at_k"].items())
+        console.print(f"base model: {base}", highlight=False)
+
+
 def run(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     try:
-        report = gather(args.run_dirs)
+        report, rounds = _gather(args.run_dirs)
     except ReportError as exc:
         return fail(str(exc))
     for warning in report.warnings:
         err.print(f"[yellow]note:[/yellow] {warning}", highlight=False, soft_wrap=True)
     if args.json:
-        print(json.dumps(report.to_json(), indent=2))
+        numbers = report.to_json()
+        print(json.dumps({"rounds": rounds, **numbers} if rounds else numbers, indent=2))
         if args.out is None:
             return 0
     else:
         from pipeline.report.terminal import print_report
 
+        if rounds:
+            print_rounds(rounds, Console())
         print_report(report, Console())
     if args.no_html:
         return 0
@@ -67,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.report import html
 
     try:
-        html.write(report, path, max_trails=args.max_trails)
+        html.write(report, path, max_trails=args.max_trails, rounds=rounds)
     except OSError as exc:
         return fail(f"cannot write {path}: {exc.strerror}; choose another place with --out PATH")
     err.print(f"wrote {path}", highlight=False, soft_wrap=True)

@@ -8,6 +8,7 @@ from pipeline.generators.base import (
     RequestRefused,
     available,
     create,
+    cut_at_stop,
     lookup,
     register,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "RequestRefused",
     "available",
     "create",
+    "cut_at_stop",
     "lookup",
     "register",
 ]

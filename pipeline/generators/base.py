@@ -1,6 +1,7 @@
 """The teacher interface: a batch of chat conversations in, answers with token counts out.
 
-Every backend (openai, vllm, transformers, scripted) is one small class registered by name; the
+`complete` is the second, optional mode: plain prompts that a base model continues (benchmarks
+such as HumanEval), cut at the first stop sequence. Every backend (openai, vllm, transformers, scripted) is one small class registered by name; the
 engine picks one with `create(config)` and never asks which it got (STYLE 9). Retries, batching
 and concurrency limits live in the backend that needs them.
 """
@@ -56,8 +57,30 @@ class Generator:
     async def generate(self, chats: Sequence[Chat]) -> list[Completion]:
         raise NotImplementedError
 
+    async def complete(self, prompts: Sequence[str], stop: Sequence[str] = ()) -> list[Completion]:
+        """Continue each prompt as plain text (a base model's mode); each answer is cut before
+        the first of `stop`. Backends without this mode say so."""
+        raise GeneratorError(
+            f"the {self.name} generator has no completion mode: use a chat prompt "
+            "(--prompt-style chat) or another generator"
+        )
+
+    def has_chat_template(self) -> bool | None:
+        """Whether the model brings a chat format of its own (None: cannot tell). Known after
+        `start`; `assay eval --prompt-style auto` picks chat or completion prompts by it."""
+        return None
+
     async def close(self) -> None:
         """Release connections, threads, GPU memory."""
+
+
+def cut_at_stop(completion: Completion, stop: Sequence[str]) -> Completion:
+    """The completion up to (not including) the earliest stop sequence; a cut answer stopped."""
+    found = [i for i in (completion.text.find(s) for s in stop if s) if i >= 0]
+    if found:
+        completion.text = completion.text[: min(found)]
+        completion.finish_reason = "stop"
+    return completion
 
 
 _REGISTRY: dict[str, type[Generator]] = {}

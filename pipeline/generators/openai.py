@@ -1,7 +1,8 @@
 """Any OpenAI-compatible chat-completions server: `vllm serve`, SGLang, llama.cpp, Ollama, OpenAI.
 
 Many requests in flight (`concurrency`), each retried with exponential backoff and full jitter on
-429, 5xx and connection errors, honouring Retry-After. Not handled: streaming, tool calls, n > 1.
+429, 5xx and connection errors, honouring Retry-After. `complete` uses /v1/completions (a base
+model continues the prompt). Not handled: streaming, tool calls, n > 1.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pipeline.generators.base import (
     Generator,
     GeneratorError,
     RequestRefused,
+    cut_at_stop,
     register,
 )
 
@@ -92,11 +94,11 @@ class OpenAIGenerator(Generator):
                 f"{', '.join(map(str, served[:10]))}: pass one of those with --model"
             )
 
-    def _payload(self, chat: Chat) -> dict[str, Any]:
+    def _payload(self, chat: Chat | None = None, prompt: str | None = None) -> dict[str, Any]:
         s = self.sampling
         payload: dict[str, Any] = {
             "model": self.teacher.model,
-            "messages": chat,
+            **({"messages": chat} if prompt is None else {"prompt": prompt}),
             "temperature": s.temperature,
             "top_p": s.top_p,
             "max_tokens": s.max_tokens,
@@ -106,17 +108,26 @@ class OpenAIGenerator(Generator):
         return payload
 
     async def generate(self, chats: Sequence[Chat]) -> list[Completion]:
-        return list(await asyncio.gather(*(self._one(chat) for chat in chats)))
+        return list(await asyncio.gather(*(self._one(self._payload(chat)) for chat in chats)))
 
-    async def _one(self, chat: Chat) -> Completion:
+    async def complete(self, prompts: Sequence[str], stop: Sequence[str] = ()) -> list[Completion]:
+        payloads = [self._payload(prompt=p) for p in prompts]
+        for payload in payloads:
+            if stop:  # the server stops early; the cut below also covers servers that ignore it
+                payload["stop"] = list(stop)
+        answers = await asyncio.gather(*(self._one(p, "/completions") for p in payloads))
+        return [cut_at_stop(answer, stop) for answer in answers]
+
+    async def _one(
+        self, payload: dict[str, Any], endpoint: str = "/chat/completions"
+    ) -> Completion:
         if self._client is None:
             raise GeneratorError("the openai generator was not started")
-        payload = self._payload(chat)
         attempt = 0
         async with self._limit:
             started = time.monotonic()
             while True:
-                problem, retry_after = await self._post(payload)
+                problem, retry_after = await self._post(payload, endpoint)
                 if isinstance(problem, Completion):
                     problem.seconds = time.monotonic() - started
                     return problem
@@ -131,12 +142,14 @@ class OpenAIGenerator(Generator):
                 self.retries += 1
                 await asyncio.sleep(delay)
 
-    async def _post(self, payload: dict[str, Any]) -> tuple[Completion | str, float | None]:
+    async def _post(
+        self, payload: dict[str, Any], endpoint: str
+    ) -> tuple[Completion | str, float | None]:
         """One try: a completion, or a retryable problem and the server's Retry-After."""
         self.requests += 1
         try:
             async with asyncio.timeout(self.teacher.request_timeout):
-                response = await self._client.post("/chat/completions", json=payload)
+                response = await self._client.post(endpoint, json=payload)
         except (httpx.TransportError, TimeoutError) as exc:
             return f"{type(exc).__name__}: {exc}", None
         if response.status_code in RETRY_STATUS:
@@ -151,7 +164,10 @@ class OpenAIGenerator(Generator):
         try:
             body = response.json()
             choice = body["choices"][0]
-            text = choice["message"].get("content") or ""
+            if "messages" in payload:
+                text = choice["message"].get("content") or ""
+            else:
+                text = choice.get("text") or ""
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             return f"malformed response: {response.text[:200]}", None
         usage = body.get("usage") or {}

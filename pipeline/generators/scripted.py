@@ -2,7 +2,8 @@
 
 `--generator scripted --model MODULE:FUNCTION` (or `path/to/file.py:FUNCTION`). The function takes
 the chat (a list of {role, content}) and returns the answer text, or a dict with `content` and
-optionally `finish_reason` and `delay` (seconds to wait, to mimic a slow teacher).
+optionally `finish_reason` and `delay` (seconds to wait, to mimic a slow teacher). In completion
+mode (`complete`) it gets the prompt text (a str) instead and returns its continuation.
 """
 
 from __future__ import annotations
@@ -15,9 +16,16 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pipeline.generators.base import Chat, Completion, Generator, GeneratorError, register
+from pipeline.generators.base import (
+    Chat,
+    Completion,
+    Generator,
+    GeneratorError,
+    cut_at_stop,
+    register,
+)
 
-Script = Callable[[Chat], "str | dict[str, Any]"]
+Script = Callable[["Chat | str"], "str | dict[str, Any]"]
 
 
 def load_script(spec: str) -> Script:
@@ -39,11 +47,12 @@ def load_script(spec: str) -> Script:
         raise GeneratorError(f"cannot load scripted teacher {spec!r}: {exc}") from None
 
 
-def to_completion(result: str | dict[str, Any], chat: Chat) -> Completion:
+def to_completion(result: str | dict[str, Any], chat: Chat | str) -> Completion:
     if isinstance(result, str):
         result = {"content": result}
     text = result.get("content") or ""
-    prompt_words = sum(len(m["content"].split()) for m in chat)
+    texts = [chat] if isinstance(chat, str) else [m["content"] for m in chat]
+    prompt_words = sum(len(t.split()) for t in texts)
     return Completion(
         text=text,
         finish_reason=result.get("finish_reason", "stop"),
@@ -63,7 +72,11 @@ class ScriptedGenerator(Generator):
     async def generate(self, chats: Sequence[Chat]) -> list[Completion]:
         return list(await asyncio.gather(*(self._one(chat) for chat in chats)))
 
-    async def _one(self, chat: Chat) -> Completion:
+    async def complete(self, prompts: Sequence[str], stop: Sequence[str] = ()) -> list[Completion]:
+        answers = await asyncio.gather(*(self._one(prompt) for prompt in prompts))
+        return [cut_at_stop(answer, stop) for answer in answers]
+
+    async def _one(self, chat: Chat | str) -> Completion:
         async with self._limit:
             started = time.monotonic()
             result = self.script(chat)

@@ -1,7 +1,7 @@
 """A local or hub model run in-process with Hugging Face transformers, for CPU and small GPUs.
 
-Prompts are gathered into batches (`batch_size`) and rendered with the model's chat template;
-`generate` runs in a worker thread so verification goes on meanwhile. Extra `assay[transformers]`.
+Prompts are gathered into batches (`batch_size`) and rendered with the model's chat template
+(`complete` feeds plain prompts to a base model, with stop strings); `generate` runs in a worker thread so verification goes on meanwhile. Extra `assay[transformers]`.
 Not handled: multi-GPU sharding, quantisation (use the vllm backends for scale).
 """
 
@@ -13,7 +13,14 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from pipeline.generators.base import Chat, Completion, Generator, GeneratorError, register
+from pipeline.generators.base import (
+    Chat,
+    Completion,
+    Generator,
+    GeneratorError,
+    cut_at_stop,
+    register,
+)
 
 # Used when a model has no chat template of its own (base models).
 FALLBACK_TEMPLATE = (
@@ -63,7 +70,8 @@ class TransformersGenerator(Generator):
         tokenizer.padding_side = "left"  # decoder-only models continue from the right edge
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        if not getattr(tokenizer, "chat_template", None):
+        self._native_template = bool(getattr(tokenizer, "chat_template", None))
+        if not self._native_template:
             tokenizer.chat_template = FALLBACK_TEMPLATE
         self.tokenizer = tokenizer
         self._lock = threading.Lock()
@@ -71,17 +79,31 @@ class TransformersGenerator(Generator):
     async def generate(self, chats: Sequence[Chat]) -> list[Completion]:
         return await asyncio.to_thread(self._generate, list(chats))
 
+    async def complete(self, prompts: Sequence[str], stop: Sequence[str] = ()) -> list[Completion]:
+        answers = await asyncio.to_thread(self._run, list(prompts), True, list(stop))
+        return [cut_at_stop(answer, stop) for answer in answers]
+
+    def has_chat_template(self) -> bool | None:
+        return getattr(self, "_native_template", None)
+
     def _generate(self, chats: list[Chat]) -> list[Completion]:
-        started = time.monotonic()
-        tok, torch, s = self.tokenizer, self.torch, self.sampling
+        tok = self.tokenizer
         texts = [
             tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in chats
         ]
-        batch = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        return self._run(texts, False, [])
+
+    def _run(self, texts: list[str], special: bool, stop: list[str]) -> list[Completion]:
+        """Generate from rendered texts; `special` adds the tokenizer's BOS (plain prompts)."""
+        started = time.monotonic()
+        tok, torch, s = self.tokenizer, self.torch, self.sampling
+        batch = tok(texts, return_tensors="pt", padding=True, add_special_tokens=special)
         # Only what a decoder's generate takes: tokenizers of BERT-like lineage add
         # token_type_ids, which transformers 4.x's generate refuses.
         batch = {k: batch[k].to(self.device) for k in ("input_ids", "attention_mask")}
         kwargs: dict[str, Any] = {"max_new_tokens": s.max_tokens, "pad_token_id": tok.pad_token_id}
+        if stop:  # generation ends once every row has produced one of them
+            kwargs.update(stop_strings=stop, tokenizer=tok)
         if s.temperature > 0:
             kwargs.update(do_sample=True, temperature=s.temperature, top_p=s.top_p)
         else:

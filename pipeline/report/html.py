@@ -108,18 +108,22 @@ def _num(value: Any, digits: int = 0) -> str:
     return f"{value:,}"
 
 
-def render(report: Report, max_trails: int = 1000) -> str:
+def render(report: Report, max_trails: int = 1000, rounds: dict[str, Any] | None = None) -> str:
+    """The page; `rounds` (report/rounds.py) adds the teacher -> student section on top."""
     runs_json = [report.run_json(i) for i in range(len(report.runs))]
     total = runs_json[0] if len(runs_json) == 1 else report.to_json()["total"]
     figures = plots.all_plots([(r["name"], r) for r in runs_json], total)
     rows, row_total = trail_rows(report, max_trails)
     stages = sorted({s for row in rows for s in row["stages"]})
+    if rounds is not None:
+        rounds = {**rounds, "plots": plots.rounds_plots(rounds)}
     template = resources.files("pipeline.report").joinpath("report.html.jinja").read_text("utf-8")
     return (
         _environment()
         .from_string(template)
         .render(
             runs=runs_json,
+            rounds=rounds,
             total=total,
             plots=figures,
             rows=rows,
@@ -137,9 +141,11 @@ def render(report: Report, max_trails: int = 1000) -> str:
     )
 
 
-def write(report: Report, path: str, max_trails: int = 1000) -> str:
+def write(
+    report: Report, path: str, max_trails: int = 1000, rounds: dict[str, Any] | None = None
+) -> str:
     """Write the page atomically (a reader never sees half of it); returns the path."""
-    html = render(report, max_trails)
+    html = render(report, max_trails, rounds)
     tmp = f"{path}.tmp-{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(html)

@@ -241,3 +241,101 @@ def all_plots(runs: Runs, total: dict[str, Any]) -> dict[str, str]:
         "fix_rates": fix_rates(total),
         "seed_sources": seed_sources(total),
     }
+
+
+# --- `assay rounds`: one line per arm, by round ------------------------------------------------
+
+
+def _arm_label(name: str, arm: dict[str, Any]) -> str:
+    return name if arm["execution_feedback"] else f"{name} (without execution feedback)"
+
+
+def _by_round(data: dict[str, Any], title: str, ylabel: str, value, percent: bool = False) -> str:
+    with plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(6.4, 3.2))
+        drawn = False
+        for k, (name, arm) in enumerate(sorted(data["arms"].items())):
+            points = [(r["round"], value(r)) for r in arm["rounds"]]
+            points = [(x, 100 * y if percent else y) for x, y in points if y is not None]
+            if not points:
+                continue
+            drawn = True
+            ax.plot(
+                [x for x, _ in points],
+                [y for _, y in points],
+                marker="o",
+                linestyle="-" if arm["execution_feedback"] else "--",
+                color=PALETTE[k % len(PALETTE)],
+                label=_arm_label(name, arm),
+            )
+        ax.set_title(title)
+        ax.set_xlabel("round")
+        ax.set_ylabel(ylabel)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if percent:
+            ax.set_ylim(-2, 102)
+        else:
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        if drawn:
+            ax.legend(frameon=False, fontsize=7)
+        else:
+            _empty(ax)
+        return _uri(fig)
+
+
+def pass_at_k_by_round(data: dict[str, Any]) -> str:
+    """pass@k of each arm's student by round; the base model as a dotted line."""
+    ks = sorted(
+        {k for arm in data["arms"].values() for r in arm["rounds"] for k in (r["pass_at_k"] or {})},
+        key=lambda k: int(k.split("@")[1]),
+    )
+    with plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(6.4, 3.4))
+        for k, (name, arm) in enumerate(sorted(data["arms"].items())):
+            for j, metric in enumerate(ks):
+                points = [
+                    (r["round"], 100 * r["pass_at_k"][metric])
+                    for r in arm["rounds"]
+                    if r["pass_at_k"] and r["pass_at_k"].get(metric) is not None
+                ]
+                if points:
+                    ax.plot(
+                        [x for x, _ in points],
+                        [y for _, y in points],
+                        marker="os^v"[j % 4],
+                        linestyle="-" if arm["execution_feedback"] else "--",
+                        color=PALETTE[k % len(PALETTE)],
+                        label=f"{_arm_label(name, arm)}: {metric}",
+                    )
+        for metric, value in sorted((data.get("base_pass_at_k") or {}).items()):
+            if value is not None:
+                ax.axhline(100 * value, color="#64748b", linestyle=":", linewidth=1)
+                ax.annotate(f"base {metric}", (0, 100 * value), fontsize=7, color="#64748b")
+        ax.set_title(f"pass@k on {data.get('benchmark') or 'the benchmark'} by round")
+        ax.set_xlabel("round")
+        ax.set_ylabel("% of problems")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylim(-2, 102)
+        if ks:
+            ax.legend(frameon=False, fontsize=7)
+        else:
+            _empty(ax, "no evaluation yet")
+        return _uri(fig)
+
+
+def rounds_plots(data: dict[str, Any]) -> dict[str, str]:
+    return {
+        "pass_at_k": pass_at_k_by_round(data),
+        "corpus": _by_round(
+            data, "Training corpus by round", "rows the student trained on",
+            lambda r: r["training_rows"],
+        ),
+        "acceptance": _by_round(
+            data, "Acceptance rate of each round's generation", "% of finished problems",
+            lambda r: r["acceptance_rate"], percent=True,
+        ),
+        "self_correction": _by_round(
+            data, "Self-correction rate by round", "% of accepted, after revision",
+            lambda r: r["self_correction_rate"], percent=True,
+        ),
+    }  # fmt: skip

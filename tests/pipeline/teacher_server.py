@@ -5,6 +5,7 @@
     server.requests  # every chat-completions request received, in order
 
 `faults` are HTTP statuses returned, in order, to the first POSTs (without calling the script).
+`/v1/completions` (a base model's mode) calls the script with the prompt text.
 `delay` makes every answer take that many seconds; `in_flight_max` is the most requests the server
 held at once.
 """
@@ -109,6 +110,9 @@ class TeacherServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                if self.path.rstrip("/") == "/v1/completions":
+                    self._complete(body)
+                    return
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
                     return
@@ -157,5 +161,28 @@ class TeacherServer:
                 finally:
                     with server.lock:
                         server.in_flight -= 1
+
+            def _complete(self, body: dict[str, Any]) -> None:
+                """/v1/completions: the script gets the prompt text; `stop` is honoured (as vLLM
+                does: the text ends before the first stop sequence)."""
+                prompt = body.get("prompt", "")
+                with server.lock:
+                    server.requests.append(
+                        Request([{"role": "prompt", "content": prompt}], 200, body)
+                    )
+                result = server.script(prompt)
+                content = result if isinstance(result, str) else result.get("content") or ""
+                cuts = [i for i in (content.find(s) for s in body.get("stop") or []) if i >= 0]
+                text = content[: min(cuts)] if cuts else content
+                self._send(
+                    200,
+                    {
+                        "id": "cmpl-test",
+                        "object": "text_completion",
+                        "model": body.get("model"),
+                        "choices": [{"index": 0, "text": text, "finish_reason": "stop"}],
+                        "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": 1},
+                    },
+                )
 
         return Handler
