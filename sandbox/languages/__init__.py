@@ -1,0 +1,197 @@
+"""The language seam: a language is a folder under sandbox/languages/, registered by name.
+
+A language says everything the rest of assay needs to know about it, and nothing else knows:
+
+- its file layout (`solution_file`, `tests_file`) and how the teacher fences its code (`fences`);
+- its toolchain (`Toolchain`: the programs it needs, with the fix when one is missing, and the
+  Debian packages the Docker image installs); the process backend's skeleton already shows the
+  host's /usr read-only, so a toolchain installed from Debian packages is visible to samples;
+- its static checks (`precheck`): parse and lint on the trusted side, batched, which diagnostics
+  reject and which are only reported;
+- the run in the box (`request`): the files and the steps, such as compile then test, each with
+  its limits; compilers run inside the box like the tests;
+- how its tests report (every language's harness speaks the same authenticated protocol, read by
+  `sandbox.isolation.channel`, so the judge is the same for all) and what a compile failure says
+  (`compile_diagnostics`);
+- its strength-check stub (`stub`): every function of the solution replaced by one that returns a
+  default or throws;
+- its conventions (`conventions`), the text the prompts put before the teacher.
+
+Languages register with `@register`; a plugin package can add one through the entry point group
+`assay.languages` (each entry point names a module that registers on import). Code that runs in
+the box beside the sample lives in a language's `box/` folder, apart from its trusted module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from sandbox.options import VerifyOptions
+    from sandbox.records import LintMessage, Sample, Verdict
+    from sandbox.requests import RunRequest, RunResult
+
+
+class LanguageError(ValueError):
+    """An unknown or unusable language; the message names the fix."""
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    """What a language needs installed. `programs` are looked up on PATH (the first name of each
+    tuple that is found is used); `debian` are the packages that provide them, which .ci/run
+    and the Docker image install; `npm` are packages installed under the worker's npm prefix."""
+
+    programs: tuple[tuple[str, ...], ...] = ()
+    debian: tuple[str, ...] = ()
+    npm: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()  # further files or directories that must exist
+
+    def missing(self) -> list[str]:
+        gone = [" or ".join(names) for names in self.programs if not _which(names)]
+        gone += [path for path in self.paths if not os.path.exists(path)]
+        return gone
+
+    def find(self, *names: str) -> str:
+        found = _which(names)
+        if found is None:
+            raise LanguageError(f"{' or '.join(names)} is not installed")
+        return found
+
+
+def _which(names: Sequence[str]) -> str | None:
+    for name in names:
+        path = shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/local/bin:/usr/bin")
+        if path:
+            return path
+    return None
+
+
+@dataclass
+class Prechecked:
+    """A sample after the trusted-side checks: its rejection (`verdict`), if one check failed,
+    the diagnostics that are only reported (`lint`), and what the run needs from the checks
+    (`prepared`, e.g. Python's compiled code)."""
+
+    verdict: Verdict | None = None
+    lint: list[LintMessage] = field(default_factory=list)
+    prepared: dict[str, Any] = field(default_factory=dict)
+
+
+class Language:
+    """One language's conventions and checks. Subclasses set the class attributes and override
+    the methods; one instance per verifier."""
+
+    name: ClassVar[str] = ""
+    fences: ClassVar[tuple[str, ...]] = ()  # markdown fence tags, the first the canonical one
+    extensions: ClassVar[tuple[str, ...]] = ()  # source files the seeds are taken from
+    solution_file: ClassVar[str] = ""
+    tests_file: ClassVar[str] = ""
+    toolchain: ClassVar[Toolchain] = Toolchain()
+    # Whether an answer's block is the tests (the other block is the solution).
+    tests_pattern: ClassVar[str] = ""
+    # The teacher's instructions (prompts/*.jinja show them): layout, test framework, libraries.
+    conventions: ClassVar[str] = ""
+
+    def __init__(self, options: VerifyOptions) -> None:
+        self.options = options
+
+    def unavailable(self) -> str | None:
+        """Why this language cannot be verified here, with the fix; None when it can."""
+        missing = self.toolchain.missing()
+        if not missing:
+            return None
+        fix = ""
+        if self.toolchain.debian:
+            fix = f" Fix: apt-get install {' '.join(self.toolchain.debian)}"
+        if self.toolchain.npm:
+            fix += f"{';' if fix else ' Fix:'} npm install -g {' '.join(self.toolchain.npm)}"
+        return f"{self.name}: {', '.join(missing)} not found.{fix}"
+
+    def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
+        """The trusted-side checks of many samples at once (one linter call for all)."""
+        raise NotImplementedError
+
+    def request(self, sample: Sample, prechecked: Prechecked) -> RunRequest:
+        """The sandboxed run of a sample that passed its prechecks: its files, its steps, and the
+        strength check's phase when that is on."""
+        raise NotImplementedError
+
+    def stub(self, solution: str) -> str | None:
+        """The solution with every function's body replaced by a default return or a throw;
+        None when it has no function to stub."""
+        raise NotImplementedError
+
+    def compile_diagnostics(self, stderr: str) -> list[LintMessage]:
+        """The compiler's errors and warnings, with file:line:col, from its output."""
+        return []
+
+    def details(self, result: RunResult) -> dict[str, str]:
+        """Each failing test's longer detail (a traceback, a sanitizer report), by test name, for
+        the feedback."""
+        return {}
+
+
+_REGISTRY: dict[str, type[Language]] = {}
+# Built in, imported on first use: a verifier of Python samples never imports a C++ checker.
+_BUILTIN = {
+    "python": "sandbox.languages.python",
+    "javascript": "sandbox.languages.javascript",
+    "cpp": "sandbox.languages.cpp",
+}
+_ALIASES = {"py": "python", "js": "javascript", "node": "javascript", "c++": "cpp"}
+_plugins_loaded = False
+
+
+def register(cls: type[Language]) -> type[Language]:
+    """Class decorator: make `cls` the language of its `name`."""
+    if not cls.name:
+        raise LanguageError(f"{cls.__qualname__} has no name")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def _load_plugins() -> None:
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="assay.languages"):
+        entry.load()
+
+
+def names() -> list[str]:
+    """Every language assay knows: built in, registered, and from plugins."""
+    _load_plugins()
+    return sorted(set(_BUILTIN) | set(_REGISTRY))
+
+
+def canonical(name: str) -> str:
+    key = name.strip().lower()
+    return _ALIASES.get(key, key)
+
+
+def lookup(name: str) -> type[Language]:
+    key = canonical(name)
+    if key not in _REGISTRY and key in _BUILTIN:
+        importlib.import_module(_BUILTIN[key])
+    if key not in _REGISTRY:
+        _load_plugins()
+    try:
+        return _REGISTRY[key]
+    except KeyError:
+        raise LanguageError(
+            f"unknown language {name!r}: use one of {', '.join(names())}"
+        ) from None
+
+
+Factory = Callable[["VerifyOptions"], Language]
+
+__all__ = ["Language", "LanguageError", "Prechecked", "Toolchain", "lookup", "names", "register"]
