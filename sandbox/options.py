@@ -52,6 +52,13 @@ class Limits:
     output_bytes: int = 1 << 20  # per stream; more is an `output` rejection
     keep_output_bytes: int = 4096  # how much of each stream a verdict keeps
 
+    def to_wire(self) -> dict[str, object]:
+        return dict(vars(self))
+
+    @classmethod
+    def from_wire(cls, data: dict[str, object]) -> Limits:
+        return cls(**data)  # type: ignore[arg-type]
+
     def validate(self) -> None:
         if self.timeout_s <= 0:
             raise OptionsError(f"--timeout must be positive, got {self.timeout_s}")

@@ -6,7 +6,6 @@ chunk, and at most a few chunks are in memory at once, so a million-line input k
 
 from __future__ import annotations
 
-import functools
 import queue
 import threading
 import time
@@ -16,10 +15,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from sandbox.checks import python as py
+from sandbox import languages
 from sandbox.isolation.base import Backend, BackendError, SetupRefused
+from sandbox.judge import SandboxFailure, feedback, judge
+from sandbox.languages import Language, Prechecked
 from sandbox.options import VerifyOptions
 from sandbox.records import Sample, Verdict
+from sandbox.requests import RunRequest, RunResult
 
 VERIFIER_VERSION = "assay-verifier/1"
 CHUNK_FIRST, CHUNK_MAX = 16, 128  # samples a ruff call checks (`Verifier.verify`)
@@ -78,6 +80,7 @@ class Verifier:
             if self.options.jobs > 1
             else None
         )
+        self._languages: dict[str, Language | Verdict] = {}
         self._inbox: queue.Queue[tuple[Sample, Future[Verdict]] | None] = queue.Queue()
         self._batcher: threading.Thread | None = None
         # Started together where the backend can (the default factory only): taken by slot.
@@ -190,98 +193,96 @@ class Verifier:
         return new
 
     # Running ------------------------------------------------------------------------------------
-    def _execute(self, request: dict[str, Any]) -> tuple[Verdict, dict[str, Any]]:
+    def _language(self, name: str) -> Language | Verdict:
+        """The language of a sample, made once per verifier; a rejection naming the fix where it is
+        unknown or its toolchain is missing."""
+        with self._lock:
+            found = self._languages.get(name)
+        if found is None:
+            try:
+                cls = languages.lookup(name)
+                found = cls(self.options)
+                why = found.unavailable()
+            except languages.LanguageError as exc:
+                why = str(exc)
+            if why is not None:
+                found = Verdict(passed=False, stage="error", reason=why[:500])
+            with self._lock:
+                self._languages[name] = found
+        return found
+
+    def _execute(self, request: RunRequest, phase: int = 0) -> tuple[Verdict, RunResult]:
         """Run a request on a worker; a sandbox failure replaces the worker and retries once."""
         backend = self._acquire()
         try:
             for attempt in (1, 2):
                 try:
                     result = backend.run(request)
-                    return py.judge_run(result, self.options.limits), result
-                except (BackendError, py.SandboxFailure) as exc:
+                    return judge(result, self.options.limits, phase), result
+                except (BackendError, SandboxFailure) as exc:
                     backend = self._replace(backend)
                     if attempt == 2:
                         verdict = Verdict(passed=False, stage="error", reason=str(exc)[:500])
-                        return verdict, {}
+                        return verdict, RunResult()
             raise AssertionError("unreachable")
         finally:
             self._release(backend)
 
-    def _test(
-        self,
-        sample: Sample,
-        pre: Verdict | None,
-        lint: list | Callable[[], tuple[Verdict | None, list]],
-        code: dict[str, tuple[str, bytes]] | None = None,
-    ) -> Verdict:
-        """A sample's verdict; `pre` is its syntax or lint rejection, if any. `lint` is its lint
-        messages, or (the first chunk's, whose tests start before ruff is done) a call that
-        waits for its lint verdict and messages: a lint rejection then stands, as the first check
-        that failed, and the tests' result is dropped."""
+    def _test(self, sample: Sample, pre: Prechecked) -> Verdict:
+        """A sample's verdict, given its prechecks (a rejection there is its verdict)."""
         started = time.monotonic()
-        lint_later = lint if callable(lint) else None
-        if lint_later is not None:
-            lint = []
-        stubbed = None
-        if pre is None and self.options.strength_check:
-            try:
-                stubbed = py.stub_solution(sample.solution)
-            except Exception as exc:  # on code that compiled: the parser's fault, not the sample's
-                reason = f"the strength check could not stub the solution: {type(exc).__name__}"
-                pre = Verdict(passed=False, stage="error", reason=f"{reason}: {exc}"[:500])
-                pre.lint = lint
-        if pre is not None:
-            verdict = pre
-        else:
-            limits = self.options.limits
-            request = py.test_request(sample, limits, code=code)
-            request["fast"] = self.options.fast_path
-            if stubbed is not None:
-                # Backends that can run the strength check in the same sandbox instance, right
-                # after a clean pass, return it as `next`; others ignore it and get a second run.
-                stub_code = None
-                if code:
-                    stub_code = {py.TESTS_FILE: code[py.TESTS_FILE]}
-                    if (shipped := py.compiled(stubbed, py.SOLUTION_FILE)) is not None:
-                        stub_code[py.SOLUTION_FILE] = shipped
-                request["then"] = py.test_request(
-                    sample, limits, stubbed, outcomes_only=True, code=stub_code
-                )
-                del request["then"]["limits"], request["then"]["test_file"]
+        language = self._language(sample.language)
+        verdict = pre.verdict
+        stub = None
+        if verdict is None and isinstance(language, Language):
+            if self.options.strength_check:
+                try:
+                    stub = language.stub(sample.solution)
+                except (
+                    Exception
+                ) as exc:  # on code that parsed: the stubber's fault, not the sample's
+                    reason = f"the strength check could not stub the solution: {type(exc).__name__}"
+                    verdict = Verdict(passed=False, stage="error", reason=f"{reason}: {exc}"[:500])
+        if verdict is None and isinstance(language, Language):
+            request = language.request(sample, pre, stub)
             verdict, result = self._execute(request)
-            verdict.lint = lint
-            details = py.case_details(result)
-            if verdict.passed and stubbed is not None:
-                verdict = self._strength(sample, verdict, stubbed, result.get("next"))
-            verdict.feedback = py.feedback(verdict, details)
-        if lint_later is not None:
-            rejected, lint = lint_later()
-            if rejected is not None:  # the first check that failed (the stub's is later)
-                verdict = rejected
-            verdict.lint = lint
+            verdict.lint = [*pre.lint, *language.diagnostics(result)]
+            if verdict.passed and stub is not None:
+                verdict = self._strength(verdict, request, result)
+            verdict.feedback = feedback(verdict, language.details(result))
+        elif verdict is None:
+            verdict = replace(language)
+        if not verdict.lint:
+            verdict.lint = pre.lint
         if not verdict.feedback and not verdict.passed:
-            verdict.feedback = py.feedback(verdict)
+            verdict.feedback = feedback(verdict)
         verdict.id = sample.id
         if verdict.isolation == "full" and self.options.isolation == "weak":
             verdict.isolation = "weak"
         verdict.duration_s = round(time.monotonic() - started, 4)
         return verdict
 
-    def _strength(
-        self, sample: Sample, verdict: Verdict, stubbed: str, done: dict[str, Any] | None
-    ) -> Verdict:
+    def _strength(self, verdict: Verdict, request: RunRequest, done: RunResult) -> Verdict:
+        """The strength check: the stub's run, done by the worker right after the clean pass where
+        it could, else on its own."""
         stub_verdict = None
-        if done is not None:
+        if len(done.phases) > 1:
             try:
-                stub_verdict = py.judge_run(done, self.options.limits)
-            except py.SandboxFailure:
+                stub_verdict = judge(done, self.options.limits, phase=1)
+            except SandboxFailure:
                 stub_verdict = None  # the sandbox failed on the stub phase: run it on its own
         if stub_verdict is None:
-            stub_verdict, _ = self._execute(
-                py.test_request(sample, self.options.limits, stubbed, outcomes_only=True)
+            alone = RunRequest(
+                language=request.language,
+                phases=request.phases[1:],
+                limits=request.limits,
+                fast=request.fast,
             )
+            stub_verdict, _ = self._execute(alone)
         if stub_verdict.stage == "error":
             return replace(verdict, passed=False, stage="error", reason=stub_verdict.reason)
+        if stub_verdict.stage == "compile":
+            return verdict  # a stub that does not compile kills no test: nothing to learn
         tests = stub_verdict.tests
         if tests is None:
             return verdict
@@ -289,58 +290,42 @@ class Verifier:
         verdict.weak_tests = weak
         if stub_verdict.passed:
             verdict.passed, verdict.stage = False, "weak_tests"
-            verdict.reason = "every test passes against a solution whose functions return None"
+            verdict.reason = "every test passes against a solution whose functions are stubs"
         return verdict
 
-    def _precheck(self, chunk: list[Sample], lint_later: bool = False) -> list[tuple[Any, ...]]:
-        """Syntax and lint for a chunk: (verdict or None, lint messages, the files' code). With
-        `lint_later`, ruff runs in the background, and each sample's lint messages are a call that
-        waits for them (`_test`)."""
-        out: list[tuple[Any, ...]] = []
-        parsed: list[int] = []
-        ship = self.options.sandbox == "process"  # only the process backend imports shipped code
+    def _precheck(self, chunk: list[Sample]) -> list[Prechecked]:
+        """The trusted-side checks of a chunk, one batch per language (one linter call each)."""
+        out: list[Prechecked | None] = [None] * len(chunk)
+        by_language: dict[str, list[int]] = {}
         for i, sample in enumerate(chunk):
-            code: dict[str, tuple[str, bytes]] = {}
-            verdict = py.syntax_error(sample, self.options.max_source_bytes, code if ship else None)
-            if sample.language != "python":
-                verdict = Verdict(False, "error", f"language {sample.language!r} is not supported")
-            out.append((verdict, [], code))
-            if verdict is None:
-                parsed.append(i)
-        linted = [chunk[i] for i in parsed]
-        if lint_later and linted:
-            lints: Future[list] = Future()
-            threading.Thread(
-                target=_run_into, args=(lints, py.lint, linted, self.options), daemon=True
-            ).start()
-            for n, i in enumerate(parsed):
-                out[i] = (None, functools.partial(_lint_of, lints, n), out[i][2])
-            return out
-        for i, messages in zip(parsed, py.lint(linted, self.options), strict=True):
-            out[i] = (py.lint_verdict(messages), messages, out[i][2])
-        return out
+            by_language.setdefault(sample.language, []).append(i)
+        for name, indexes in by_language.items():
+            language = self._language(name)
+            if not isinstance(language, Language):
+                for i in indexes:
+                    out[i] = Prechecked(verdict=replace(language))
+                continue
+            for i, pre in zip(indexes, language.precheck([chunk[i] for i in indexes]), strict=True):
+                out[i] = pre
+        return out  # type: ignore[return-value]
 
     def verify(self, samples: Iterable[Sample], chunk_size: int | None = None) -> Iterator[Verdict]:
         """Verdicts for `samples`, in input order, each yielded as soon as it and all before it
         are done (so a caller that writes them out loses only what is in flight). Samples are
-        checked in chunks, one ruff call each: the first small, so that workers start at once, the
-        next ones twice as large up to `CHUNK_MAX` (a ruff call has a fixed cost: 0.7 ms a sample
-        in chunks of 32, 0.3 in chunks of 128)."""
+        checked in chunks, one linter call each: the first small, so that workers start at once,
+        the next ones twice as large up to `CHUNK_MAX` (a ruff call has a fixed cost: 0.7 ms a
+        sample in chunks of 32, 0.3 in chunks of 128)."""
         size = chunk_size or CHUNK_FIRST
         largest = chunk_size or max(CHUNK_MAX, 32 * self.options.jobs)
         pending: deque[Future[Verdict] | Callable[[], Verdict]] = deque()
         chunk: list[Sample] = []
-        first = [self._executor is not None]
 
         def flush() -> None:
-            # The first chunk's tests start before its ruff call is done: workers that are ready
-            # do not wait for it (a sample that lint rejects then ran its tests for nothing).
-            prechecked = self._precheck(chunk, lint_later=first.pop() if first else False)
-            for sample, (pre, lint, code) in zip(chunk, prechecked, strict=True):
+            for sample, pre in zip(chunk, self._precheck(chunk), strict=True):
                 if self._executor is None:  # the sequential path: run when taken
-                    pending.append(lambda s=sample, p=pre, li=lint, c=code: self._test(s, p, li, c))
+                    pending.append(lambda s=sample, p=pre: self._test(s, p))
                 else:
-                    pending.append(self._executor.submit(self._test, sample, pre, lint, code))
+                    pending.append(self._executor.submit(self._test, sample, pre))
             chunk.clear()
 
         def ready() -> bool:
@@ -402,8 +387,8 @@ class Verifier:
                 for _, future in items:
                     future.set_exception(exc)
                 continue
-            for (sample, future), (pre, lint, code) in zip(items, prechecks, strict=True):
-                inner = self._executor.submit(self._test, sample, pre, lint, code)
+            for (sample, future), pre in zip(items, prechecks, strict=True):
+                inner = self._executor.submit(self._test, sample, pre)
                 inner.add_done_callback(lambda f, out=future: _chain(f, out))
 
     def close(self) -> None:
@@ -433,18 +418,6 @@ class Verifier:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _run_into(future: Future[Any], function: Callable[..., Any], *args: Any) -> None:
-    try:
-        future.set_result(function(*args))
-    except BaseException as exc:
-        future.set_exception(exc)
-
-
-def _lint_of(lints: Future[list], index: int) -> tuple[Verdict | None, list]:
-    messages = lints.result()[index]
-    return py.lint_verdict(messages), messages
 
 
 def _depth(backend: Backend) -> int:

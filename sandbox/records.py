@@ -14,6 +14,7 @@ from sandbox.runner import sha256  # Python's own: hashlib's loads OpenSSL (~3 m
 # Stages in the order the checks run; `passed` when every check passed.
 STAGES = (
     "syntax",
+    "compile",
     "lint",
     "tests",
     "no_tests",

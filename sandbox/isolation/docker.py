@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from sandbox import runner
-from sandbox.isolation.base import BackendError, SetupRefused
+from sandbox.isolation.base import BackendError, SetupRefused, legacy_request, typed_result
 from sandbox.isolation.docker_container import (
     SANDBOX_UID,
     START_TIMEOUT_S,
@@ -27,6 +27,7 @@ from sandbox.isolation.docker_container import (
 )
 from sandbox.isolation.docker_image import IMAGE, ImageError, ensure_image
 from sandbox.options import VerifyOptions
+from sandbox.requests import RunRequest, RunResult
 
 
 # Connecting -------------------------------------------------------------------------------------
@@ -164,7 +165,10 @@ class DockerBackend:
         if replace and self._next is None:
             self._prepare_next()
 
-    def run(self, request: dict[str, Any]) -> dict[str, Any]:
+    def run(self, request: RunRequest) -> RunResult:
+        return typed_result(self.run_raw(legacy_request(request)))
+
+    def run_raw(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
             container = self._current()
         except BackendError:

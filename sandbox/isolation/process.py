@@ -12,8 +12,9 @@ import threading
 import time
 from typing import Any
 
-from sandbox.isolation.base import BackendError, SetupRefused
+from sandbox.isolation.base import BackendError, SetupRefused, legacy_request, typed_result
 from sandbox.isolation.protocol import receive, write_frame
+from sandbox.requests import RunRequest, RunResult
 
 _counter = 0
 _counter_lock = threading.Lock()
@@ -182,7 +183,10 @@ class ProcessBackend:
     def _receive(self, timeout_s: float) -> dict[str, Any]:
         return receive(self._out, timeout_s, BackendError, "the sandbox worker")
 
-    def run(self, request: dict[str, Any]) -> dict[str, Any]:
+    def run(self, request: RunRequest) -> RunResult:
+        return typed_result(self.run_raw(legacy_request(request)))
+
+    def run_raw(self, request: dict[str, Any]) -> dict[str, Any]:
         with self._sending:
             if self._broken is not None:
                 raise BackendError(self._broken)

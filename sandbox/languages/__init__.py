@@ -11,8 +11,8 @@ A language says everything the rest of assay needs to know about it, and nothing
 - the run in the box (`request`): the files and the steps, such as compile then test, each with
   its limits; compilers run inside the box like the tests;
 - how its tests report (every language's harness speaks the same authenticated protocol, read by
-  `sandbox.isolation.channel`, so the judge is the same for all) and what a compile failure says
-  (`compile_diagnostics`);
+  `sandbox.isolation.channel`, so the judge is the same for all) and what its compiler said
+  (`diagnostics`);
 - its strength-check stub (`stub`): every function of the solution replaced by one that returns a
   default or throws;
 - its conventions (`conventions`), the text the prompts put before the teacher.
@@ -117,9 +117,9 @@ class Language:
         """The trusted-side checks of many samples at once (one linter call for all)."""
         raise NotImplementedError
 
-    def request(self, sample: Sample, prechecked: Prechecked) -> RunRequest:
-        """The sandboxed run of a sample that passed its prechecks: its files, its steps, and the
-        strength check's phase when that is on."""
+    def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
+        """The sandboxed run of a sample that passed its prechecks: its files and its steps, then,
+        with `stub` (the strength check's solution), the same run of the stub."""
         raise NotImplementedError
 
     def stub(self, solution: str) -> str | None:
@@ -127,8 +127,9 @@ class Language:
         None when it has no function to stub."""
         raise NotImplementedError
 
-    def compile_diagnostics(self, stderr: str) -> list[LintMessage]:
-        """The compiler's errors and warnings, with file:line:col, from its output."""
+    def diagnostics(self, result: RunResult) -> list[LintMessage]:
+        """The compiler's or type checker's messages from a run, with file:line:col: those of a
+        failed compile reject (its verdict's stage is `compile`), warnings are reported."""
         return []
 
     def details(self, result: RunResult) -> dict[str, str]:
@@ -187,9 +188,7 @@ def lookup(name: str) -> type[Language]:
     try:
         return _REGISTRY[key]
     except KeyError:
-        raise LanguageError(
-            f"unknown language {name!r}: use one of {', '.join(names())}"
-        ) from None
+        raise LanguageError(f"unknown language {name!r}: use one of {', '.join(names())}") from None
 
 
 Factory = Callable[["VerifyOptions"], Language]

@@ -8,6 +8,8 @@ import time
 import pytest
 
 from sandbox import Limits, Sample, Verdict, Verifier, VerifyOptions
+from sandbox.languages import Prechecked
+from sandbox.requests import RunRequest
 
 # A value only the caller's environment holds: no sample may ever see it.
 CANARY_SECRET = "assay-canary-7f3c9e1d"
@@ -55,3 +57,13 @@ def wait_until_gone(marker: str, seconds: float = 3.0) -> list[int]:
     while (pids := processes_with(marker)) and time.monotonic() < end:
         time.sleep(0.05)
     return pids
+
+
+def python_request(
+    sample: Sample, limits: Limits, stub: str | None = None, fast: bool = True
+) -> RunRequest:
+    """The run the verifier asks for a Python sample (the stub's phase after it, if given)."""
+    from sandbox.languages.python import Python
+
+    language = Python(VerifyOptions(limits=limits, fast_path=fast))
+    return language.request(sample, Prechecked(), stub)

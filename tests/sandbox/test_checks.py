@@ -12,8 +12,11 @@ import time
 import pytest
 
 from sandbox import Limits, Sample, Verdict, Verifier, VerifyOptions
-from sandbox.checks import python as py
-from sandbox.records import LintMessage, TestSummary
+from sandbox.isolation.base import typed_result
+from sandbox.judge import SandboxFailure, case_details, feedback, judge
+from sandbox.languages.python import checks as py
+from sandbox.records import LintMessage, TestCase, TestSummary
+from tests.sandbox.conftest import python_request
 
 TESTS = "from solution import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
 
@@ -169,35 +172,27 @@ def test_the_stub_run_follows_a_clean_pass_in_the_same_sandbox(backend_name):
     limits = Limits(timeout_s=5)
     tests = TESTS + "\n\ndef test_runs():\n    add(1, 2)\n"
 
-    def request(solution: str) -> dict:
+    def request(solution: str, fast: bool = False):
         sample = Sample(solution=solution, tests=tests)
-        req = py.test_request(sample, limits)
-        req["then"] = {
-            "files": {"solution.py": py.stub_solution(solution), "test_solution.py": tests},
-            "outcomes_only": True,
-        }
-        return req
+        return python_request(sample, limits, stub=py.stub_solution(solution), fast=fast)
 
     backend = make_backend(VerifyOptions(sandbox=backend_name, limits=limits), 0)
     try:
         result = backend.run(request("def add(a, b):\n    return a + b\n"))
-        assert py.judge_run(result, limits).passed
-        stub = py.judge_run(result["next"], limits)
+        assert judge(result, limits).passed
+        stub = judge(result, limits, phase=1)
         outcomes = {c.name: c.outcome for c in stub.tests.cases}
         assert outcomes == {"test_add": "failed", "test_runs": "passed"}
         # Outcomes only: neither a traceback nor assertion introspection for the stub run.
-        assert py.case_details(result["next"]) == {"test_add": "E   AssertionError"}
+        assert case_details(result, phase=1) == {"test_add": "E   AssertionError"}
         # A failing first run is not worth a second one.
         result = backend.run(request("def add(a, b):\n    return a - b\n"))
-        assert "assert -1 == 5" in py.judge_run(result, limits).tests.cases[0].message
-        assert "next" not in result
-        # On the fast path the stub run goes on in the same runner ("part": its share of the
-        # runner's messages), with the same outcomes.
-        fast = request("def add(a, b):\n    return a + b\n") | {"fast": True}
-        result = backend.run(fast)
-        assert py.judge_run(result, limits).passed
-        assert result["next"]["part"][0] == result["part"][1] + 1
-        stub = py.judge_run(result["next"], limits)
+        assert "assert -1 == 5" in judge(result, limits).tests.cases[0].message
+        assert len(result.phases) == 1
+        # On the fast path the stub run goes on in the same runner, with the same outcomes.
+        result = backend.run(request("def add(a, b):\n    return a + b\n", fast=True))
+        assert judge(result, limits).passed
+        stub = judge(result, limits, phase=1)
         assert {c.name: c.outcome for c in stub.tests.cases} == outcomes
     finally:
         backend.close()
@@ -288,7 +283,7 @@ END = {"t": "end", "exitstatus": 0}
     ],
 )
 def test_judge_run(raw, stage, reason_part):
-    verdict = py.judge_run(raw, LIMITS)
+    verdict = judge(typed_result(raw), LIMITS)
     assert verdict.stage == stage
     assert reason_part in verdict.reason
     assert verdict.passed == (stage == "passed")
@@ -297,13 +292,13 @@ def test_judge_run(raw, stage, reason_part):
 def test_exit_codes_are_reported():
     raw = result([START, collected("a")], status=os.EX_OK << 8 | 0)
     raw["runner"]["status"] = 3 << 8
-    verdict = py.judge_run(raw, LIMITS)
+    verdict = judge(typed_result(raw), LIMITS)
     assert verdict.exit_code == 3 and verdict.stage == "tests"
 
 
 def test_a_runner_that_never_started_is_the_sandboxs_fault():
-    with pytest.raises(py.SandboxFailure):
-        py.judge_run(result([], status=70 << 8), LIMITS)
+    with pytest.raises(SandboxFailure):
+        judge(typed_result(result([], status=70 << 8)), LIMITS)
 
 
 # Feedback ---------------------------------------------------------------------------------------
@@ -322,10 +317,10 @@ def test_feedback_names_stage_lint_tests_values_and_streams():
         stderr="warning on stderr",
     )
     verdict.tests.cases = [
-        py.TestCase("test_ok", "passed"),
-        py.TestCase("test_bad", "failed", "AssertionError: assert [3] == [1, 3]"),
+        TestCase("test_ok", "passed"),
+        TestCase("test_bad", "failed", "AssertionError: assert [3] == [1, 3]"),
     ]
-    text = py.feedback(
+    text = feedback(
         verdict,
         {"test_bad": "def test_bad():\n>   assert f([1, 2]) == [1, 3]\nE   assert [3] == [1, 3]"},
     )
@@ -338,7 +333,7 @@ def test_feedback_names_stage_lint_tests_values_and_streams():
         "Return code: 1",
         "hello from stdout",
         "warning on stderr",
-        "traceback",
+        "details (last lines)",
     ):
         assert part in text, part
     assert "test_ok" not in text

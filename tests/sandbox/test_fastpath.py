@@ -335,7 +335,7 @@ def test_a_dicts_version_tag_changes_with_it_and_only_with_it():
 
 
 def test_the_verifiers_code_is_taken_only_for_the_bytes_it_was_compiled_from():
-    from sandbox.checks import python as py
+    from sandbox.languages.python import checks as py
 
     sample = Sample(solution=ADD, tests=SAMPLES["passes"][1])
     shipped: dict[str, str] = {}

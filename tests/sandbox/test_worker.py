@@ -12,7 +12,8 @@ import pytest
 
 from sandbox import Limits, Sample, Verifier, VerifyOptions
 from sandbox.isolation import process
-from tests.sandbox.conftest import processes_with
+from sandbox.requests import RunRequest
+from tests.sandbox.conftest import processes_with, python_request
 
 ADD = "def add(a, b):\n    return a + b\n"
 PASSES = "from solution import add\n\ndef test_add():\n    assert add(2, 3) == 5\n"
@@ -235,10 +236,8 @@ def test_each_run_has_its_own_random_seed(server):
     assert all(draws) and len(set(draws)) == 3, draws
 
 
-def _request(tests: str, timeout_s: float = 10) -> dict:
-    from sandbox.checks import python as py
-
-    return py.test_request(Sample(solution=ADD, tests=tests), Limits(timeout_s=timeout_s))
+def _request(tests: str, timeout_s: float = 10) -> RunRequest:
+    return python_request(Sample(solution=ADD, tests=tests), Limits(timeout_s=timeout_s))
 
 
 def _printing(word: str, sleep: float = 0.0) -> str:
@@ -258,7 +257,7 @@ def test_a_worker_holds_two_requests_and_each_caller_reads_its_own_answer():
 
         def ask(word: str) -> None:
             result = backend.run(_request(_printing(word, 0.05)))
-            answers[word] = result["stdout"]
+            answers[word] = result.phases[0].last.stdout
 
         threads = [threading.Thread(target=ask, args=(w,)) for w in words]
         for thread in threads:
@@ -333,7 +332,7 @@ def test_workers_spawned_together_share_a_start_up_and_end_apart():
         assert spawned[0].proc.poll() is None and spawned[1].proc is None  # forked by the first
         for backend in spawned[::-1]:
             backend.wait_ready()
-            assert backend.run(_request(PASSES))["runner"]["status"] == 0
+            assert backend.run(_request(PASSES)).phases[0].last.status == 0
             assert backend.pid and os.path.exists(f"/proc/{backend.pid}")
         assert spawned[0].pid not in _descendants(spawned[1].pid)
         assert spawned[1].pid not in _descendants(spawned[0].pid)  # apart: each ends on its own

@@ -1,0 +1,198 @@
+"""What crosses from the verifier to a sandbox worker and back: a run request and its facts.
+
+The protocol, in one place:
+
+    verifier ──RunRequest──► worker (process backend: a frame on a pipe; Docker: on the
+                             container's stdin) ──RunResult──► verifier
+
+- A `RunRequest` is a sample's files and what to do with them: `phases`, each a set of files
+  written into a fresh work dir and `steps` run there one after the other (compile, then test),
+  each a fresh process under the request's `limits` (a step may ask for a longer timeout or more
+  memory). A phase runs only if the one before passed cleanly; the second phase is the strength
+  check's stubbed solution.
+- A step either executes a program (`argv`, run in the work dir with the sample's empty
+  environment) or, with no `argv`, runs the language's in-process runner (Python: the fast path
+  or a parked pytest session). A step that `reports` writes its tests' outcomes as authenticated
+  lines on descriptor 3 (`sandbox.isolation.channel`), given its token on descriptor 4.
+- A `RunResult` holds facts only, one `StepResult` per step that ran: exit status, limits hit,
+  the streams (capped), the authenticated messages. The judge (`sandbox.judge`) turns them into a
+  verdict; nothing in a result is trusted that the sample could have written, except through the
+  authenticated channel.
+
+On the wire each record is a plain dict of its fields (`to_wire`, `from_wire`), which `marshal`
+(between processes of the same interpreter) and JSON (into a container) both carry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from sandbox.options import Limits
+
+COMPILE, TEST = "compile", "test"  # the step names the judge knows
+
+
+@dataclass(frozen=True)
+class Step:
+    """One process of a phase: a compiler, or the tests."""
+
+    name: str = TEST  # COMPILE: its failure is a compile failure (stage `compile`)
+    argv: tuple[str, ...] = ()  # empty: the language's in-process runner
+    reports: bool = True  # speaks the report protocol (fd 3, its token on fd 4)
+    timeout_s: float | None = None  # instead of the request's
+    memory_mb: int | None = None
+    env: tuple[tuple[str, str], ...] = ()  # added to the sample's environment
+
+    def to_wire(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Step:
+        data = dict(data)
+        data["argv"] = tuple(data.get("argv", ()))
+        data["env"] = tuple(tuple(pair) for pair in data.get("env", ()))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Files written into a fresh work dir, then steps run there."""
+
+    files: dict[str, str]
+    steps: tuple[Step, ...] = (Step(),)
+    outcomes_only: bool = False  # pass or fail per test; no tracebacks (the strength check)
+    # Python: each file's code, compiled by the verifier (SHA-256 of the source, marshalled code).
+    code: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "steps": [s.to_wire() for s in self.steps],
+            "outcomes_only": self.outcomes_only,
+            "code": self.code,
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Phase:
+        return cls(
+            files=dict(data["files"]),
+            steps=tuple(Step.from_wire(s) for s in data["steps"]),
+            outcomes_only=bool(data.get("outcomes_only")),
+            code={k: (v[0], v[1]) for k, v in (data.get("code") or {}).items()},
+        )
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    language: str
+    phases: tuple[Phase, ...]
+    limits: Limits = field(default_factory=Limits)
+    fast: bool = True  # Python: plain test modules on the fast path
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "language": self.language,
+            "phases": [p.to_wire() for p in self.phases],
+            "limits": self.limits.to_wire(),
+            "fast": self.fast,
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> RunRequest:
+        return cls(
+            language=data["language"],
+            phases=tuple(Phase.from_wire(p) for p in data["phases"]),
+            limits=Limits.from_wire(data["limits"]),
+            fast=bool(data.get("fast", True)),
+        )
+
+
+@dataclass
+class StepResult:
+    """What one step did, as seen from outside it, plus its authenticated report."""
+
+    name: str = TEST
+    status: int | None = None  # the wait status; None if it never ran to an end we saw
+    timed_out: bool = False
+    output_exceeded: bool = False
+    stdout: str = ""
+    stderr: str = ""
+    stdout_bytes: int = 0
+    stderr_bytes: int = 0
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    channel_problem: str | None = None  # a forged, out-of-order or flooding report
+    duration_s: float = 0.0
+    maxrss_kb: int = 0
+
+    @property
+    def exit_code(self) -> int | None:
+        import os
+
+        if self.status is not None and os.WIFEXITED(self.status):
+            return os.WEXITSTATUS(self.status)
+        return None
+
+    @property
+    def signal(self) -> int | None:
+        import os
+
+        if self.status is not None and os.WIFSIGNALED(self.status):
+            return os.WTERMSIG(self.status)
+        return None
+
+    def to_wire(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> StepResult:
+        return cls(**data)
+
+
+@dataclass
+class PhaseResult:
+    steps: list[StepResult] = field(default_factory=list)
+    # Python: a test failed on the fast path and every test passed under pytest (flaky).
+    fast_failed: bool = False
+
+    @property
+    def last(self) -> StepResult:
+        return self.steps[-1]
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"steps": [s.to_wire() for s in self.steps], "fast_failed": self.fast_failed}
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> PhaseResult:
+        return cls(
+            steps=[StepResult.from_wire(s) for s in data["steps"]],
+            fast_failed=bool(data.get("fast_failed")),
+        )
+
+
+@dataclass
+class RunResult:
+    phases: list[PhaseResult] = field(default_factory=list)
+    isolation: str = "full"
+    oom_kills: int = 0  # over the whole request (the worker's cgroup is armed per request)
+    peak_mb: float | None = None
+    error: str | None = None  # the sandbox failed (not the sample): retried, then `error`
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "phases": [p.to_wire() for p in self.phases],
+            "isolation": self.isolation,
+            "oom_kills": self.oom_kills,
+            "peak_mb": self.peak_mb,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> RunResult:
+        return cls(
+            phases=[PhaseResult.from_wire(p) for p in data.get("phases", ())],
+            isolation=data.get("isolation", "full"),
+            oom_kills=int(data.get("oom_kills") or 0),
+            peak_mb=data.get("peak_mb"),
+            error=data.get("error"),
+        )
