@@ -14,6 +14,7 @@ import re
 import signal
 from typing import Any
 
+from sandbox.isolation.channel import CANNOT_EXECUTE, EXEC_FAILED
 from sandbox.options import Limits
 from sandbox.records import LintMessage, TestCase, TestSummary, Verdict
 from sandbox.requests import COMPILE, PhaseResult, RunResult, StepResult
@@ -32,6 +33,9 @@ def judge(result: RunResult, limits: Limits, phase: int = 0) -> Verdict:
     if phase >= len(result.phases) or not result.phases[phase].steps:
         raise SandboxFailure("the sandbox returned no result for the run")
     ran = result.phases[phase]
+    for step in ran.steps:
+        if step.exit_code == EXEC_FAILED and step.stderr.startswith(CANNOT_EXECUTE):
+            raise SandboxFailure(step.stderr.strip()[:500])
     for step in ran.steps:
         if step.name == COMPILE:
             rejected = _judge_compile(step, limits)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from sandbox.limits import Limits, OptionsError
+
 # Rules that reject a sample: real bugs, not style. Prefixes as ruff takes them.
 DEFAULT_LINT_REJECT = (
     "F821",  # undefined name
@@ -31,41 +33,6 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # not Linux
         return max(1, os.cpu_count() or 1)
-
-
-class OptionsError(ValueError):
-    """A verifier option has a value that cannot work; the message says how to fix it."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits of one sandboxed run."""
-
-    timeout_s: float = 10.0
-    cpu_s: float | None = None  # default: the wall timeout
-    memory_mb: int = 1024
-    processes: int = 128  # processes and threads together
-    open_files: int = 256
-    file_size_mb: int = 64
-    disk_mb: int = 128  # size of the work directory (tmpfs), /tmp included
-    inodes: int = 4096
-    output_bytes: int = 1 << 20  # per stream; more is an `output` rejection
-    keep_output_bytes: int = 4096  # how much of each stream a verdict keeps
-
-    def to_wire(self) -> dict[str, object]:
-        return dict(vars(self))
-
-    @classmethod
-    def from_wire(cls, data: dict[str, object]) -> Limits:
-        return cls(**data)  # type: ignore[arg-type]
-
-    def validate(self) -> None:
-        if self.timeout_s <= 0:
-            raise OptionsError(f"--timeout must be positive, got {self.timeout_s}")
-        if self.memory_mb < 32:
-            raise OptionsError(f"--memory must be at least 32 MB, got {self.memory_mb}")
-        if self.processes < 4:
-            raise OptionsError(f"--max-processes must be at least 4, got {self.processes}")
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,7 @@ The protocol, in one place:
 
 - A `RunRequest` is a sample's files and what to do with them: `phases`, each a set of files
   written into a fresh work dir and `steps` run there one after the other (compile, then test),
-  each a fresh process under the request's `limits` (a step may ask for a longer timeout or more
-  memory). A phase runs only if the one before passed cleanly; the second phase is the strength
+  each a fresh process under the request's `limits` (a step may ask for a longer timeout). A phase runs only if the one before passed cleanly; the second phase is the strength
   check's stubbed solution.
 - A step either executes a program (`argv`, run in the work dir with the sample's empty
   environment) or, with no `argv`, runs the language's in-process runner (Python: the fast path
@@ -20,32 +19,31 @@ The protocol, in one place:
   authenticated channel.
 
 On the wire each record is a plain dict of its fields (`to_wire`, `from_wire`), which `marshal`
-(between processes of the same interpreter) and JSON (into a container) both carry.
+(between processes of the same interpreter) and JSON (into a container) both carry. The records
+are NamedTuples: a sandbox worker loads this module, and a fork server stays as small as it can.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from typing import Any
+import os
+from typing import Any, NamedTuple
 
-from sandbox.options import Limits
+from sandbox.limits import Limits
 
 COMPILE, TEST = "compile", "test"  # the step names the judge knows
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One process of a phase: a compiler, or the tests."""
 
     name: str = TEST  # COMPILE: its failure is a compile failure (stage `compile`)
     argv: tuple[str, ...] = ()  # empty: the language's in-process runner
     reports: bool = True  # speaks the report protocol (fd 3, its token on fd 4)
     timeout_s: float | None = None  # instead of the request's
-    memory_mb: int | None = None
     env: tuple[tuple[str, str], ...] = ()  # added to the sample's environment
 
     def to_wire(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return self._asdict()
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Step:
@@ -55,22 +53,21 @@ class Step:
         return cls(**data)
 
 
-@dataclass(frozen=True)
-class Phase:
+class Phase(NamedTuple):
     """Files written into a fresh work dir, then steps run there."""
 
     files: dict[str, str]
     steps: tuple[Step, ...] = (Step(),)
     outcomes_only: bool = False  # pass or fail per test; no tracebacks (the strength check)
     # Python: each file's code, compiled by the verifier (SHA-256 of the source, marshalled code).
-    code: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    code: dict[str, tuple[str, bytes]] | None = None
 
     def to_wire(self) -> dict[str, Any]:
         return {
             "files": self.files,
             "steps": [s.to_wire() for s in self.steps],
             "outcomes_only": self.outcomes_only,
-            "code": self.code,
+            "code": self.code or {},
         }
 
     @classmethod
@@ -83,11 +80,10 @@ class Phase:
         )
 
 
-@dataclass(frozen=True)
-class RunRequest:
+class RunRequest(NamedTuple):
     language: str
     phases: tuple[Phase, ...]
-    limits: Limits = field(default_factory=Limits)
+    limits: Limits = Limits()
     fast: bool = True  # Python: plain test modules on the fast path
 
     def to_wire(self) -> dict[str, Any]:
@@ -108,8 +104,7 @@ class RunRequest:
         )
 
 
-@dataclass
-class StepResult:
+class StepResult(NamedTuple):
     """What one step did, as seen from outside it, plus its authenticated report."""
 
     name: str = TEST
@@ -120,38 +115,33 @@ class StepResult:
     stderr: str = ""
     stdout_bytes: int = 0
     stderr_bytes: int = 0
-    messages: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] | tuple[()] = ()
     channel_problem: str | None = None  # a forged, out-of-order or flooding report
     duration_s: float = 0.0
     maxrss_kb: int = 0
 
     @property
     def exit_code(self) -> int | None:
-        import os
-
         if self.status is not None and os.WIFEXITED(self.status):
             return os.WEXITSTATUS(self.status)
         return None
 
     @property
     def signal(self) -> int | None:
-        import os
-
         if self.status is not None and os.WIFSIGNALED(self.status):
             return os.WTERMSIG(self.status)
         return None
 
     def to_wire(self) -> dict[str, Any]:
-        return dict(vars(self))
+        return self._asdict()
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> StepResult:
         return cls(**data)
 
 
-@dataclass
-class PhaseResult:
-    steps: list[StepResult] = field(default_factory=list)
+class PhaseResult(NamedTuple):
+    steps: list[StepResult]
     # Python: a test failed on the fast path and every test passed under pytest (flaky).
     fast_failed: bool = False
 
@@ -170,9 +160,8 @@ class PhaseResult:
         )
 
 
-@dataclass
-class RunResult:
-    phases: list[PhaseResult] = field(default_factory=list)
+class RunResult(NamedTuple):
+    phases: list[PhaseResult] | tuple[()] = ()
     isolation: str = "full"
     oom_kills: int = 0  # over the whole request (the worker's cgroup is armed per request)
     peak_mb: float | None = None

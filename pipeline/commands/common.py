@@ -81,7 +81,7 @@ def verifier_options(args: argparse.Namespace, base: VerifyOptions | None = None
     if args.timeout is not None or args.memory is not None:
         limits = Limits(
             **{
-                **limits.__dict__,
+                **limits._asdict(),
                 **({"timeout_s": args.timeout} if args.timeout is not None else {}),
                 **({"memory_mb": args.memory} if args.memory is not None else {}),
             }

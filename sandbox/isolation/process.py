@@ -184,9 +184,14 @@ class ProcessBackend:
         return receive(self._out, timeout_s, BackendError, "the sandbox worker")
 
     def run(self, request: RunRequest) -> RunResult:
-        return typed_result(self.run_raw(legacy_request(request)))
+        if request.language == "python":
+            return typed_result(self.run_raw(legacy_request(request)))
+        frame = {"op": "steps", "request": request.to_wire()}
+        steps = [s.timeout_s or request.limits.timeout_s for p in request.phases for s in p.steps]
+        reply = self.run_raw(frame, timeout_s=sum(steps))
+        return RunResult.from_wire(reply["result"])
 
-    def run_raw(self, request: dict[str, Any]) -> dict[str, Any]:
+    def run_raw(self, request: dict[str, Any], timeout_s: float | None = None) -> dict[str, Any]:
         with self._sending:
             if self._broken is not None:
                 raise BackendError(self._broken)
@@ -206,7 +211,7 @@ class ProcessBackend:
                 raise BackendError(self._broken)
             self._reading = True
         try:
-            result = self._receive(request["limits"]["timeout_s"] + 60)
+            result = self._receive((timeout_s or request["limits"]["timeout_s"]) + 60)
             if "error" in result:
                 raise BackendError(result["error"])
         except BackendError as exc:

@@ -255,22 +255,28 @@ class Runs:
         full isolation the runner needs no death signal: when its fork server, pid 1 of their pid
         namespace, dies, the kernel kills everything in it."""
         try:
-            if self.mode != "full":
-                linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)  # the sample dies with us
-            for fd in cg_fds:  # weak isolation: a cgroup per run
-                os.write(fd, b"0")
-                os.close(fd)
-            try:
-                fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
-                try:
-                    os.write(fd, b"1000")  # the OOM killer takes the sample, never the worker
-                finally:
-                    os.close(fd)
-            except OSError:
-                pass
+            self.enter_runner(cg_fds)
         except BaseException:
             _die(71)
         self._runner(fds, run, spec)
+
+    def enter_runner(self, cg_fds: list[int]) -> None:
+        """In a forked runner, first: it dies with a weak worker (a full one's pid namespace ends
+        with its server), joins its run's cgroup (weak isolation: one per run), and is the OOM
+        killer's first choice."""
+        if self.mode != "full":
+            linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+        for fd in cg_fds:
+            os.write(fd, b"0")
+            os.close(fd)
+        try:
+            fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+            try:
+                os.write(fd, b"1000")  # the OOM killer takes the sample, never the worker
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
 
     def _prepare_sandbox(self, files: dict[str, str], limits: dict[str, Any]) -> str:
         """The run's writable directories with its files, made before the fork; returns the

@@ -43,7 +43,7 @@ import traceback
 from typing import Any
 
 from sandbox import fastpath, runner
-from sandbox.isolation import linux
+from sandbox.isolation import linux, steps
 from sandbox.isolation.cgroups import CgroupError, Cgroups, CgroupStats, SampleCgroup
 from sandbox.isolation.protocol import read_frame, receive, write_frame
 from sandbox.isolation.runs import Runs
@@ -55,6 +55,7 @@ from sandbox.isolation.skeleton import (
     interpreter_paths,
     mountpoint,
 )
+from sandbox.requests import RunRequest, RunResult
 
 PYTEST_SERVER_START_S = 120  # importing pytest on a loaded machine can take a while
 # Modules generated code often imports, small enough to load in the front for every runner. Not
@@ -64,6 +65,7 @@ PRELOAD = ("bisect", "collections", "copy", "functools", "heapq", "itertools", "
            "re", "string", "typing")  # fmt: skip
 PROBE = "probe"  # the front's own depth probe, a sample run through the very path of a sample
 FAST = "/fast"  # the key of the front's own depth, beside the pytest session's, in the cache
+STEPS = "steps"  # a request whose steps execute programs (`sandbox.requests.RunRequest`)
 
 
 class PytestServerGone(RuntimeError):
@@ -345,15 +347,10 @@ class Worker(Runs):
 
     # One sample ---------------------------------------------------------------------------------
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
+        if request.get("op") == STEPS:
+            return self.run_steps(request["request"])
         limits = request["limits"]
-        cg: SampleCgroup | None = None
-        if self.slot is not None:
-            if not self.slot.joined:
-                self._join_slot()
-            self.slot.arm(limits["memory_mb"], limits["processes"])
-            cg = self.slot
-        elif self.cgroups is not None:
-            cg = self.cgroups.create(limits["memory_mb"], limits["processes"])
+        cg = self._sample_cgroup(limits["memory_mb"], limits["processes"])
         try:
             result = self._runs(request, cg)
         except Exception:
@@ -367,6 +364,36 @@ class Worker(Runs):
             result["peak_mb"] = peak
         result["isolation"] = self.mode
         return result
+
+    def run_steps(self, wire: dict[str, Any]) -> dict[str, Any]:
+        """A request whose steps execute programs (`steps.py`)."""
+        request = RunRequest.from_wire(wire)
+        limits = request.limits
+        cg = self._sample_cgroup(limits.memory_mb, limits.processes)
+        try:
+            result = steps.run_request(self, request, cg)
+        except Exception:
+            result = RunResult(error=traceback.format_exc(limit=8), isolation=self.mode)
+        stats = self._cgroup_done(cg)
+        if stats is not None and result.error is None:
+            peak = stats.peak_mb
+            if peak is None:  # a kernel that cannot reset the cgroup's peak: the runners' own
+                rss = max((s.maxrss_kb for p in result.phases for s in p.steps), default=0)
+                peak = round(rss / 1024, 1) or None
+            result = result._replace(oom_kills=stats.oom_kills, peak_mb=peak)
+        return {"result": result.to_wire()}
+
+    def _sample_cgroup(self, memory_mb: int, processes: int) -> SampleCgroup | None:
+        """The cgroup a sample's runs go in: the worker's slot, armed with the sample's limits
+        (full isolation), or one made for the sample (weak, where cgroups are usable)."""
+        if self.slot is not None:
+            if not self.slot.joined:
+                self._join_slot()
+            self.slot.arm(memory_mb, processes)
+            return self.slot
+        if self.cgroups is not None:
+            return self.cgroups.create(memory_mb, processes)
+        return None
 
     def _cgroup_done(self, cg: SampleCgroup | None) -> CgroupStats | None:
         if cg is None:
