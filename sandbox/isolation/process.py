@@ -14,6 +14,7 @@ from typing import Any
 
 from sandbox.isolation.base import BackendError, SetupRefused, legacy_request, typed_result
 from sandbox.isolation.protocol import receive, write_frame
+from sandbox.languages import box_cache_dir
 from sandbox.requests import RunRequest, RunResult
 
 _counter = 0
@@ -160,6 +161,7 @@ class ProcessBackend:
                 "slot": slot,
                 "cgroup_name": name,
                 "pytest_depths": _known_depths(),
+                "box_cache": box_cache_dir(),
             }
             try:
                 write_frame(backend._in, config)

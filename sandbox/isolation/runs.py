@@ -64,6 +64,7 @@ class Runs:
         self.cgroups: Cgroups | None = None
         self.slot: SlotCgroup | None = None  # full mode: the worker's own cgroup, joined once
         self.under_tmp: list[str] = []  # interpreter paths under /tmp, bound into the sample's /tmp
+        self.box_cache: str | None = None  # the host's directory samples see at /opt/assay
         self.weak_base = ""
         # Full mode, once serving (`become_fork_server`): the server is single-threaded, so forks
         # skip Python's fork hooks.
@@ -126,7 +127,8 @@ class Runs:
         return [bool(b) for b in answer.ljust(len(paths), b"\0")]
 
     def build_skeleton(self, root: str) -> None:
-        skeleton.build_skeleton(self.inner_uid if self.rootless else self.uid, root)
+        uid = self.inner_uid if self.rootless else self.uid
+        skeleton.build_skeleton(uid, root, self.box_cache)
 
     def become_fork_server(self) -> None:
         """Full mode, before the first run: the state every runner inherits from its fork server.

@@ -14,6 +14,9 @@ from sandbox.isolation import linux
 SANDBOX = "/sandbox"  # a run's tmpfs (`runs.py`)
 WORK = "/sandbox/work"  # the sample's directory as the sample sees it
 SANDBOX_USER = "sandbox"
+# Where samples see the box cache: what languages build once for every sample (a precompiled
+# header, a test framework's compiled main), read-only (`sandbox.languages.box_cache`).
+BOX_CACHE = "/opt/assay"
 
 # Host files the skeleton shows read-only under /etc: what the dynamic linker, time zones and TLS need.
 ETC_FILES = (
@@ -90,7 +93,7 @@ def enter_namespaces(userns: bool) -> None:
         ) from exc
 
 
-def build_skeleton(uid: int, root: str) -> None:
+def build_skeleton(uid: int, root: str, box_cache: str | None = None) -> None:
     """Build the read-only root every sample sees and move the worker into it (pivot_root).
 
     `uid` is the sample's uid as /etc/passwd inside should name it. The skeleton's /proc is that of
@@ -104,6 +107,10 @@ def build_skeleton(uid: int, root: str) -> None:
             continue
         os.makedirs(target, exist_ok=True)
         linux.bind_readonly(path, target)
+    if box_cache and os.path.isdir(box_cache):
+        target = root + BOX_CACHE
+        os.makedirs(target, exist_ok=True)
+        linux.bind_readonly(box_cache, target)
     for name in ("proc", "dev", "tmp", "sandbox", ".old", "etc"):
         os.makedirs(os.path.join(root, name), exist_ok=True)
     flags = linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC

@@ -117,6 +117,7 @@ class Worker(Runs):
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config["isolation"])
         self.cgroup_name = config["cgroup_name"]
+        self.box_cache = config.get("box_cache")
         self.pytest_server: PytestClient | None = None
         # The depth of a test under the pytest server's session, which the fast path matches:
         # known from an earlier worker (the verifier keeps what workers measured, by a

@@ -37,6 +37,16 @@ if TYPE_CHECKING:
     from sandbox.requests import RunRequest, RunResult
 
 
+def box_cache_dir() -> str:
+    """The host's directory for what languages build once for every sample (precompiled headers,
+    a test framework's compiled main): trusted code writes it, samples see it read-only at
+    `sandbox.isolation.skeleton.BOX_CACHE` (full isolation) or here (weak isolation)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(base, "assay", "box")
+    os.makedirs(path, mode=0o755, exist_ok=True)
+    return path
+
+
 class LanguageError(ValueError):
     """An unknown or unusable language; the message names the fix."""
 
