@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from sandbox.records import Sample
 
-FORMATS = ("auto", "assay", "humaneval")
+FORMATS = ("auto", "assay", "humaneval", "humaneval-x")
 HUMANEVAL_FIELDS = ("task_id", "prompt", "test", "entry_point")
 
 
@@ -32,6 +32,10 @@ class Record(NamedTuple):
 
 
 def detect_format(data: dict[str, Any]) -> str:
+    from pipeline.humaneval_x import is_humaneval_x
+
+    if is_humaneval_x(data):
+        return "humaneval-x"
     if all(k in data for k in HUMANEVAL_FIELDS):
         return "humaneval"
     return "assay"
@@ -85,6 +89,16 @@ def assay_sample(data: dict[str, Any]) -> Sample:
 def to_sample(data: dict[str, Any], fmt: str) -> Sample:
     if fmt == "auto":
         fmt = detect_format(data)
+    if fmt == "humaneval-x":
+        from pipeline import humaneval_x
+
+        missing = [k for k in humaneval_x.FIELDS if k not in data]
+        if missing:
+            raise InputError(f"missing field '{missing[0]}' (HumanEval-X format)")
+        try:
+            return humaneval_x.to_sample(data)
+        except humaneval_x.ConversionError as exc:
+            raise InputError(str(exc)) from None
     if fmt == "humaneval":
         missing = [k for k in HUMANEVAL_FIELDS if k not in data]
         if missing:
