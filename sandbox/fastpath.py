@@ -20,11 +20,10 @@ In an `outcomes_only` run (the strength check) a test that raises an `Exception`
 A run whose tests all pass goes on, in the same process, to the strength check (`run`'s `chain`),
 when it left nothing behind that could reach into it; that saves a passing sample its second fork.
 
-Tests get the recursion depth they would get under pytest, no more and no less: a worker measures
-once how deep a test function sits in its pytest session (`probe_module`) and how deep one sits on
-the fast path (the process backend's front runs `probe_module` as a sample through the fast path
-itself; a server that runs the fast path from its collection hook, `calibrate`), and the recursion
-limit, as the sample sees and sets it, is offset by the difference.
+Tests get no more recursion depth than they would under pytest: the limit, as the sample reads and
+sets it, is offset by `OFFSET`, more than pytest's frames below a test (~30 in pytest 9; a test in
+tests/sandbox/test_fastpath.py measures it). A test that still runs out of depth is undecided, and
+pytest decides it.
 """
 
 from __future__ import annotations
@@ -65,71 +64,15 @@ BLOCKERS = frozenset(
 # CO_ASYNC_GENERATOR (CPython's code flags; `inspect` itself is not imported, to keep the fast
 # path's fork server small).
 UNSUPPORTED_FLAGS = 0x04 | 0x08 | 0x20 | 0x80 | 0x100 | 0x200
-# How much deeper (in recursion-limit units) a test function sits under the worker's pytest session
-# than here, measured before the worker serves samples; without it the fast path decides nothing.
-offset: int | None = None
+# How much less depth a test gets here than under pytest, whose frames sit below a test function.
+OFFSET = 50
 _real_limit: tuple[Any, Any] = (sys.getrecursionlimit, sys.setrecursionlimit)
-PROBE_LIMIT = 1000
 
 
 class Undecided(Exception):  # noqa: N818 - an outcome, not an error
     def __init__(self, why: str, failed: bool = False) -> None:
         super().__init__(why)
         self.failed = failed  # a test failed (pytest's run then says how)
-
-
-def available_depth() -> int:
-    """How many more nested calls fit below the caller's frame."""
-
-    def down(n: int) -> int:
-        try:
-            return down(n + 1)
-        except RecursionError:
-            return n
-
-    return down(0)
-
-
-def probe_module(fd: int) -> str:
-    """A test module whose one test reports on `fd` how deep it sits (the pytest side)."""
-    return (
-        "import os\nimport sys\nfrom sandbox.fastpath import PROBE_LIMIT, available_depth\n\n\n"
-        "def test_depth():\n    sys.setrecursionlimit(PROBE_LIMIT)\n"
-        f"    os.write({fd}, str(PROBE_LIMIT - available_depth()).encode())\n"
-    )
-
-
-def enter_probe(workdir: str, fd: int) -> int:
-    """In the child that probes a pytest session (trusted): `workdir` (made, empty) holds the
-    probe as the tests file and is the cwd; stdout goes nowhere. Returns that quiet descriptor,
-    for the probe run's channel."""
-    os.chdir(workdir)
-    with open(os.path.join(workdir, TESTS_FILE), "w") as fh:
-        fh.write(probe_module(fd))
-    quiet = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(quiet, 1)
-    return quiet
-
-
-def _depth() -> int:  # called where a test function is called, as test_depth is under pytest
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(PROBE_LIMIT)
-    try:
-        return PROBE_LIMIT - available_depth()
-    finally:
-        sys.setrecursionlimit(limit)
-
-
-def calibrate(pytest_depth: int | None) -> None:
-    """Called by a fork server from the frame that later calls `run` (its collection hook), with how
-    deep `probe_module`'s test sat under pytest: this frame stands for `run`, the next for `_run`,
-    from which tests are called."""
-    global offset
-    offset = None if pytest_depth is None else pytest_depth - _calibrate_run()
-
-
-def _calibrate_run() -> int:  # stands for `_run`
-    return _depth()
 
 
 def _offset_recursion_limit(offset: int) -> None:
@@ -168,21 +111,20 @@ def _offset_in_place(wanted: int | None) -> bool:
 
 
 def install_offset() -> None:
-    """In a fork server whose runners all take the fast path (the process backend's front), once
-    `offset` is known: the offset in place for good, so that no runner puts it there again (a
-    runner pays for each page it writes, and `sys` is many)."""
-    if offset is not None:
-        _offset_recursion_limit(offset)
+    """In a fork server whose runners all take the fast path (the process backend's front): the
+    offset in place for good, so that no runner puts it there again (a runner pays for each page
+    it writes, and `sys` is many)."""
+    _offset_recursion_limit(OFFSET)
 
 
 def _reset_recursion_limit(limit: int) -> None:
     """Back to the limit a run starts with (`limit`, before the offset), offset as before."""
-    if _offset_in_place(offset or 0) and _real_limit[0]() == max(limit - (offset or 0), 50):
+    if _offset_in_place(OFFSET) and _real_limit[0]() == max(limit - OFFSET, 50):
         return  # as it was: nothing to write
     real_get, real_set = _real_limit
     sys.getrecursionlimit, sys.setrecursionlimit = real_get, real_set
     real_set(limit)
-    _offset_recursion_limit(offset or 0)
+    _offset_recursion_limit(OFFSET)
 
 
 def plain_tests(module: types.ModuleType) -> list[tuple[str, types.FunctionType]]:
@@ -243,12 +185,10 @@ def run(
     channel.buffered = True
     before = None if chain is None else _snapshot(os.path.dirname(test_file))
     try:
-        if offset is None:
-            raise Undecided("the worker could not measure pytest's stack")
-        if not _offset_in_place(offset):  # else the fork server put it there (`install_offset`)
-            _offset_recursion_limit(offset)
+        if not _offset_in_place(OFFSET):  # else the fork server put it there (`install_offset`)
+            _offset_recursion_limit(OFFSET)
             if before is not None:  # the offset changed `sys`: what the sample finds is this
-                before["versions"] = {**before["versions"], "sys": _version(vars(sys))}
+                before["sys"] = frozenset(vars(sys))
         passed = _run(test_file, channel, outcomes_only)
         if before is not None and chain is not None and passed:
             _next_phase(test_file, channel, chain, before)
@@ -286,6 +226,8 @@ def _run(test_file: str, channel: Channel, outcomes_only: bool, phase: int = 0) 
         message = ""
         try:
             value = function()
+        except RecursionError:
+            raise Undecided(f"{name} ran out of depth") from None  # pytest has more of it
         except Exception as exc:
             if not outcomes_only:
                 raise Undecided(f"{name} failed", failed=True) from None
@@ -502,22 +444,14 @@ _prepared: dict[str, Any] | None = None
 
 def prepare(workdir: str | None = None) -> None:
     """In a fork server, before its first runner: the part of `_snapshot` that is the same for
-    every runner it forks, taken once, so that no runner takes it again. A forked runner copies
-    each page it writes to, and taking a snapshot writes to every object in it (a reference
-    count): every module name and builtin. For the same reason the names in `sys.modules` are
-    made anew here, one after the other, so that the runner's one pass over them (which modules
-    the sample imported) touches a dozen pages instead of a few hundred. With `workdir`, the
-    finder the runs' imports from it use (`_WorkFinder`) is made here too."""
+    every runner it forks, taken once, so that no runner takes it again (a forked runner copies
+    each page it writes to, and taking a snapshot writes to every object in it: a reference
+    count). With `workdir`, the finder the runs' imports from it use (`_WorkFinder`) is made here
+    too."""
     global _prepared
     _prepared = None
     if workdir is not None:
         sys.path_importer_cache[workdir] = _WorkFinder(workdir, *_LOADERS)
-    modules = list(sys.modules.items())
-    sys.modules.clear()
-    sys.modules.update((name.encode().decode(), module) for name, module in modules)
-    if _read_version is not None:
-        for table in _watched().values():
-            _read_version.keep(table)
     _prepared = _state()
 
 
@@ -529,7 +463,6 @@ def _state() -> dict[str, Any]:
         "modules": frozenset(sys.modules),
         "builtins": dict(vars(builtins)),
         "sys": frozenset(vars(sys)),
-        "versions": {name: _version(table) for name, table in _watched().items()},
     }
 
 
@@ -541,55 +474,12 @@ def _watched() -> dict[str, dict[Any, Any]]:
     }
 
 
-def _version_reader() -> Any:
-    """A reader of a dict's version tag (PEP 509: CPython gives every change of a dict a new
-    tag), or None where it is not where CPython 3.11 and 3.12 keep it. Reading the tag tells
-    whether a dict changed without touching its keys and values; comparing them would write to
-    each (a reference count), and so copy the page it lies on."""
-    if sys.implementation.name != "cpython" or sys.version_info[:2] not in ((3, 11), (3, 12)):
-        return None
-    import ctypes
-
-    offset = 2 * ctypes.sizeof(ctypes.c_void_p) + ctypes.sizeof(ctypes.c_ssize_t)
-
-    def read(table: dict[Any, Any]) -> int:
-        probe = _tag_probes.get(id(table))
-        if probe is None:
-            probe = ctypes.c_uint64.from_address(id(table) + offset)
-        return probe.value
-
-    def keep(table: dict[Any, Any]) -> None:
-        _tag_probes[id(table)] = ctypes.c_uint64.from_address(id(table) + offset)
-
-    probe: dict[Any, Any] = {}
-    tags = [read(probe)]
-    for change in (lambda: probe.update(a=1), lambda: probe.update(a=2), probe.clear):
-        change()
-        tags.append(read(probe))
-    if len(set(tags)) != len(tags) or not all(tags):
-        return None
-    read.keep = keep  # type: ignore[attr-defined]
-    return read
-
-
-# Readers of the version tags of dicts that live as long as the process (`_watched`), made once by
-# `prepare`: a runner that made them anew would run ctypes's machinery, and write its pages.
-_tag_probes: dict[int, Any] = {}
-_read_version = _version_reader()
-
-
-def _version(table: dict[Any, Any]) -> int | None:
-    return None if _read_version is None else _read_version(table)
-
-
 def _unchanged(name: str, before: dict[str, Any]) -> bool:
-    """Whether the watched dict `name` is as in `before`: by its version tag where there is one
-    (only untouched dicts keep theirs), else key by key, by identity (a sample's objects may lie
-    about equality)."""
+    """Whether the watched dict `name` is as in `before`: key by key, by identity (a sample's
+    objects may lie about equality)."""
     current = _watched()[name]
-    version = before["versions"][name]
-    if version is not None:
-        return _version(current) == version
+    if name == "sys":
+        return current.keys() == before["sys"]
     return _same_items(current, before[name])
 
 

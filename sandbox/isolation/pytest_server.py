@@ -17,20 +17,18 @@ from __future__ import annotations
 
 import gc
 import os
-import select
 import sys
-import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from _pytest.assertion.rewrite import AssertionRewritingHook as RewritingHook
 
 from sandbox import fastpath, runner
-from sandbox.isolation import linux
+from sandbox.isolation.boxes import build_skeleton
+from sandbox.isolation.forkserver import BecomeRunner, ForkServer
 from sandbox.isolation.protocol import read_frame, write_frame
-from sandbox.isolation.runs import BecomeRunner, Runs
-from sandbox.isolation.skeleton import SANDBOX, SANDBOX_USER, WORK
+from sandbox.isolation.skeleton import WORK
 
 WARM_SOLUTION = "def f(x):\n    return x\n"
 WARM_TESTS = (
@@ -68,36 +66,37 @@ def warm_up(directory: str) -> None:
         sys.modules.pop(name, None)
 
 
-class PytestServer:
-    """The parked session's plugin and the request loop: `runs` forks the runners; each returns
-    from `pytest_collection` here, and pytest goes on to collect its sample's tests."""
+class ParkedSession:
+    """A pytest plugin: the session is configured once for the paths samples see, then waits at
+    collection while `serve` answers requests; each runner forked meanwhile returns from
+    `pytest_collection` here, and pytest goes on to collect that sample's tests. The process
+    backend's pytest server and the Docker backend's container server both park one."""
 
-    def __init__(self, runs: Runs, reporter: runner.Reporter, fds: tuple[int, int]) -> None:
-        self.runs = runs
-        self.reporter = reporter
-        self.requests, self.replies = fds
+    def __init__(self, server: ForkServer, serve: Callable[[], None]) -> None:
+        self.server = server
+        self.serve = serve
+        self.reporter = runner.Reporter(None)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection(self, session: Any) -> None:
         try:
-            depth = self._measure_depth()
-            # The fast path runs here too, for samples that import pytest (`worker.py`), called
-            # from this frame: calibrate it here.
-            fastpath.calibrate(depth)
-            runner.settle_state(WORK, "/tmp", SANDBOX_USER)  # runners inherit it
+            self.server.settle_once()  # runners inherit it
             fastpath.prepare()
-            self.runs.become_fork_server()
+            self.server.box.become_server()
             gc.collect()
             gc.freeze()
-            write_frame(self.replies, {"ready": True, "depth": depth})
-            self._serve()
+            self.serve()
         except BecomeRunner as turn:
             self.reporter.channel = turn.channel
             if turn.outcomes_only or turn.fast:
                 # Plain asserts: rewriting them for introspection costs more than running a typical
                 # test module, and neither the pass-or-fail of the strength check nor the fast path
                 # (which leaves every failure to a pytest run) reports it.
-                sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, RewritingHook)]
+                from _pytest.assertion.rewrite import AssertionRewritingHook
+
+                sys.meta_path[:] = [
+                    f for f in sys.meta_path if not isinstance(f, AssertionRewritingHook)
+                ]
             if turn.outcomes_only:
                 session.config.option.tbstyle = "no"
             turn.channel.send({"t": "start"})
@@ -107,83 +106,51 @@ class PytestServer:
             return None  # pytest goes on to collect /sandbox/work/test_solution.py
         os._exit(0)
 
-    def _serve(self) -> None:
-        """Run the front's requests ({spec, limits}) until it goes away."""
+    def park(self) -> None:
+        """Start the session in the work dir; returns only in a runner (never in the server)."""
+        args = runner.pytest_args(os.path.join(WORK, runner.TESTS_FILE), WORK)
+        pytest.main(args, plugins=[self.reporter, self])
+
+
+def main(server: ForkServer, fds: tuple[int, int], root: str) -> None:
+    """In the pytest fork server's own process (pid 1 of its pid namespace, in its own mount
+    namespace): build the skeleton, warm up, park a session, serve the front. Never returns."""
+    requests, replies = fds
+
+    def serve() -> None:
+        write_frame(replies, {"ready": True})
         while True:
             try:
-                request = read_frame(self.requests)
+                request = read_frame(requests)
             except EOFError:
                 return
             try:
-                reply = self.runs.run_spec(request["spec"], request["limits"])
+                server.box.fresh_network()
+                reply = server.run_python(request["spec"], request["limits"], server.slot)
             except BecomeRunner:
                 raise
             except Exception:
                 reply = {"error": traceback.format_exc(limit=8)}
             try:
-                write_frame(self.replies, reply)
+                write_frame(replies, reply)
             except BrokenPipeError:
                 return
 
-    def _measure_depth(self) -> int | None:
-        """The recursion depth a test function has under this session (the front offsets the
-        fast path's by the difference): a child runs a trusted probe test through the session,
-        exactly as a sample's tests run."""
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(r)
-            try:
-                linux.unshare(linux.CLONE_NEWNS)
-                linux.mount("tmpfs", SANDBOX, "tmpfs", linux.MS_NOSUID, "size=1m")
-                os.mkdir(WORK)
-                quiet = fastpath.enter_probe(WORK, w)
-            except BaseException:
-                os._exit(1)
-            raise BecomeRunner(runner.Channel(quiet, b"probe"))
-        os.close(w)
-        raw = read_all(r, deadline=time.monotonic() + 60) or b""
-        os.close(r)
-        os.waitpid(pid, 0)
-        return int(raw) if raw.isdigit() else None
-
-
-def read_all(fd: int, deadline: float) -> bytes | None:
-    """Everything until EOF, or None if the deadline passes first."""
-    chunks = []
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return None
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if ready:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
-
-
-def main(runs: Runs, fds: tuple[int, int], root: str) -> None:
-    """In the pytest fork server's own process (pid 1 of its pid namespace, in its own mount
-    namespace): build the skeleton, warm up, park a session, serve. Never returns."""
-    requests, replies = fds
     try:
-        runs.role = "session"
-        runs.build_skeleton(root)
+        server.role = "session"
+        build_skeleton(server.box, root, getattr(server, "box_cache", None))
         # The warm-up's session runs where samples will, in a run's sandbox (an interpreter that
         # lives under /tmp, as a checkout there has it, stays in view).
-        sandbox_dir = runs._prepare_sandbox({}, {"disk_mb": 16, "inodes": 1000})
+        server.box.prepare({}, {"disk_mb": 16, "inodes": 1000})
         try:
             warm_up(WORK)
         finally:
             os.chdir("/")
-            runs._remove_sandbox(sandbox_dir, keep=False)  # the session parks in the skeleton
+            server.box.clean(keep=False)  # the session parks in the skeleton
         os.chdir(WORK)  # the skeleton's (read-only) work dir, under each run's tmpfs
-        if runs.slot is not None:
-            runs.slot.join()
-        reporter = runner.Reporter(None)
-        args = runner.pytest_args(os.path.join(WORK, runner.TESTS_FILE), WORK)
-        pytest.main(args, plugins=[reporter, PytestServer(runs, reporter, fds)])
+        if server.slot is not None:
+            server.slot.join()
+        ParkedSession(server, serve).park()
     except BecomeRunner:
         raise
     except BaseException:

@@ -319,21 +319,6 @@ def test_a_test_that_passes_only_under_pytest_is_rejected_as_flaky(both):
     assert slow.passed
 
 
-def test_a_dicts_version_tag_changes_with_it_and_only_with_it():
-    """The strength check's reset trusts the tag to say whether builtins, `sys` or the environment
-    changed; where it cannot be read, it compares them key by key."""
-    if fastpath._read_version is None:
-        pytest.skip("no readable dict version tag on this interpreter: compared key by key")
-    table = {"a": 1}
-    before = fastpath._version(table)
-    table["a"] = 1  # the same object again: no change
-    assert fastpath._version(table) == before
-    for change in (lambda: table.update(a=2), lambda: table.pop("a"), lambda: table.update(b=3)):
-        change()
-        assert fastpath._version(table) != before
-        before = fastpath._version(table)
-
-
 def test_the_verifiers_code_is_taken_only_for_the_bytes_it_was_compiled_from():
     from sandbox.languages.python import checks as py
 
