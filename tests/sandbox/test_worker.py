@@ -12,7 +12,7 @@ import pytest
 from sandbox import Limits, Sample, Verifier, VerifyOptions
 from sandbox.isolation import process
 from sandbox.requests import RunRequest
-from tests.sandbox.conftest import processes_with, python_request
+from tests.sandbox.conftest import python_request
 
 ADD = "def add(a, b):\n    return a + b\n"
 PASSES = "from solution import add\n\ndef test_add():\n    assert add(2, 3) == 5\n"
@@ -303,15 +303,22 @@ def test_workers_spawned_together_share_a_start_up_and_end_apart():
     assert not any(_alive(b.pid) for b in spawned)
 
 
-def test_a_verifier_closed_while_its_workers_boot_leaves_none_behind():
-    marker = "from sandbox.isolation.worker import main"
-    before = set(processes_with(marker))
+def test_a_verifier_closed_while_its_workers_boot_leaves_none_behind(monkeypatch):
+    spawned: list = []
+    real_spawn = process.ProcessBackend.spawn
+
+    def spawn(*args, **kwargs):
+        spawned.extend(real_spawn(*args, **kwargs))
+        return spawned
+
+    monkeypatch.setattr(process.ProcessBackend, "spawn", spawn)
     verifier = Verifier(VerifyOptions(jobs=2), wait=False)
     verifier.close()
+    assert len(spawned) == 2 and all(b.pid for b in spawned)  # taken over, then closed
     deadline = time.monotonic() + 20
-    while set(processes_with(marker)) - before and time.monotonic() < deadline:
+    while any(_alive(b.pid) for b in spawned) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not set(processes_with(marker)) - before
+    assert not any(_alive(b.pid) for b in spawned)
     assert verifier._spawned == {} and verifier._all == []
 
 
