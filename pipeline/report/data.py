@@ -98,6 +98,7 @@ class RunStats:
     sandbox_s: float = 0.0  # time inside the sandbox (verdict duration)
     wall_s: float = 0.0
     seeds: dict[str, Counter] = field(default_factory=dict)
+    languages: dict[str, Counter] = field(default_factory=dict)  # counts and stages per language
     teachers: Counter = field(default_factory=Counter)
     corpus_files: int = 0
     corpus_records: int = 0
@@ -108,7 +109,7 @@ class RunStats:
         out = RunStats()
         for name in self.__dataclass_fields__:
             a, b = getattr(self, name), getattr(other, name)
-            if name == "seeds":
+            if name in ("seeds", "languages"):
                 merged = {k: Counter(v) for k, v in a.items()}
                 for key, counts in b.items():
                     merged.setdefault(key, Counter()).update(counts)
@@ -251,6 +252,10 @@ class RunStats:
                 }
                 for source, c in sorted(self.seeds.items(), key=lambda kv: -kv[1]["problems"])
             },
+            "by_language": {
+                name: _language_json(c)
+                for name, c in sorted(self.languages.items(), key=lambda kv: -kv[1]["problems"])
+            },
             "teachers": _sorted(self.teachers),
             "corpus": {
                 "files": self.corpus_files,
@@ -259,6 +264,29 @@ class RunStats:
                 "bad_lines": self.corpus_bad_lines,
             },
         }
+
+
+def _language_json(c: Counter) -> dict[str, Any]:
+    finished = c[ACCEPTED] + c[REJECTED] + c[DUPLICATE]
+    return {
+        "problems": c["problems"],
+        "attempts": c["attempts"],
+        "accepted": c[ACCEPTED],
+        "rejected": c[REJECTED],
+        "duplicates": c[DUPLICATE],
+        "in_progress": c[PENDING] + c[SOLVING],
+        "accepted_first_try": c["first_try"],
+        "accepted_after_revision": c[ACCEPTED] - c["first_try"],
+        "acceptance_rate": _ratio(c[ACCEPTED], finished),
+        "rejections_by_stage": {
+            "first_attempt": _sorted(_prefixed(c, "first:")),
+            "final": _sorted(_prefixed(c, "final:")),
+        },
+    }
+
+
+def _prefixed(counter: Counter, prefix: str) -> Counter:
+    return Counter({k[len(prefix) :]: v for k, v in counter.items() if k.startswith(prefix)})
 
 
 def _ratio(a: float, b: float, digits: int = 4) -> float | None:
@@ -291,6 +319,8 @@ def problem_stats(problem: ProblemRow) -> RunStats:
     seed[problem.status] += 1
     final = problem.status in (ACCEPTED, REJECTED, DUPLICATE)
     trail = problem.trail
+    lang = Counter(problems=1, attempts=len(trail))
+    lang[problem.status] += 1
     for i, attempt in enumerate(trail):
         s.attempts += 1
         s.attempt_tokens_in += attempt.tokens_in or 0
@@ -316,6 +346,7 @@ def problem_stats(problem: ProblemRow) -> RunStats:
         elif first.passed is False:
             s.first_stage[first.stage or UNKNOWN] += 1
             s.first_cause[cause(first)] += 1
+            lang[f"first:{first.stage or UNKNOWN}"] += 1
             if final:
                 s.first_failed_final[first.stage or UNKNOWN] += 1
                 if problem.status == ACCEPTED:
@@ -328,13 +359,16 @@ def problem_stats(problem: ProblemRow) -> RunStats:
         s.accepted_by_round[r if r is not None else len(trail) - 1] += 1
         if r == 0:
             seed["first_try"] += 1
+            lang["first_try"] += 1
     elif problem.status == REJECTED:
         s.rejected_by_attempts[len(trail)] += 1
         last = final_attempt(problem)
         stage = problem.reason or (last.stage if last else None) or NO_PROBLEM
         s.final_stage[stage] += 1
         s.final_cause[cause(last) if last and last.stage == stage else stage] += 1
+        lang[f"final:{stage}"] += 1
     s.seeds[seed_group(problem.seed_source)] = seed
+    s.languages[problem.language] = lang
     return s
 
 
