@@ -20,7 +20,7 @@ import os
 import tomllib
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from pipeline.languages import DEFAULT, Mix, conventions_digest
@@ -123,9 +123,7 @@ class RunConfig(_Section):
     seed: int = 0
     progress: bool = True
     language: str | dict[str, float] = Field(
-        DEFAULT,
-        validation_alias=AliasChoices("language", "languages"),
-        description="a language, or a weighted mix: python=2,javascript=1 or a table",
+        DEFAULT, description="a language, or a weighted mix: python=2,javascript=1 or a table"
     )
     seeds: SeedsConfig = Field(default_factory=SeedsConfig)
     teacher: TeacherConfig = Field(default_factory=TeacherConfig)
@@ -221,6 +219,13 @@ def resolve(config_path: str | None, overrides: dict[str, Any]) -> RunConfig:
     """Defaults, then the TOML file, then `overrides` (nested dicts, from flags)."""
     data: dict[str, Any] = load_toml(config_path) if config_path else {}
     origin = config_path or "the flags"
+    if "languages" in data:  # a [languages] table is the same option as `language`
+        if "language" in data:
+            raise ConfigError(
+                f"{origin} sets both `language` and [languages]: keep one (a name, or the table "
+                "of weights)"
+            )
+        data["language"] = data.pop("languages")
     try:
         RunConfig.model_validate(data)
     except ValidationError as exc:

@@ -14,6 +14,7 @@ that run `assay` in a subprocess.
 
 from __future__ import annotations
 
+import functools
 import sys
 
 from sandbox.languages import Language, lookup, register
@@ -67,6 +68,21 @@ def snake() -> type[Language]:
         "__doc__": "Python under another name: a second language for the pipeline's tests.",
     }
     return register(type("Snake", (base,), attrs))
+
+
+@functools.cache
+def verified_by_the_sandbox(name: str) -> bool:
+    """Whether the verifier checks samples of `name` by their language (a passing sample passes),
+    rather than refusing every language but Python."""
+    from sandbox import Sample, Verifier, VerifyOptions
+
+    sample = Sample(
+        solution="def f():\n    return 1\n",
+        tests="from solution import f\n\n\ndef test_f():\n    assert f() == 1\n",
+        language=name,
+    )
+    with Verifier(VerifyOptions(jobs=1)) as verifier:
+        return next(iter(verifier.verify([sample]))).passed
 
 
 def install() -> None:

@@ -95,7 +95,9 @@ def test_feedback_names_the_languages_fence_and_files():
     verdict = unverifiable(Completion("No code today."), answer, max_tokens=100)
     snake = lookup("snake")
     assert "no ```snake code block" in verdict.feedback
-    assert "two ```snake code blocks" in verdict.feedback and snake.solution_file in verdict.feedback
+    assert (
+        "two ```snake code blocks" in verdict.feedback and snake.solution_file in verdict.feedback
+    )
     assert "```python" not in verdict.feedback
     only_solution = parse_answer(fenced(SOL, "snake"), "snake")
     verdict = unverifiable(Completion(""), only_solution, max_tokens=100)

@@ -29,7 +29,14 @@ def test_templates_render_their_slots():
 def test_another_language_fills_the_same_templates(name):
     slots = prompt_slots("snake")
     text = Prompts().render(
-        name, source="s.snk", snippet="x", problem="P", solution="S", tests="T", feedback="F", **slots
+        name,
+        source="s.snk",
+        snippet="x",
+        problem="P",
+        solution="S",
+        tests="T",
+        feedback="F",
+        **slots,
     )
     assert "snake" in text and "Python" not in text and "python" not in text
     if name != "revise":
