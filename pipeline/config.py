@@ -20,7 +20,14 @@ import os
 import tomllib
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from pipeline.languages import DEFAULT, Mix, conventions_digest
@@ -130,6 +137,21 @@ class RunConfig(_Section):
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
     verifier: VerifierConfig = Field(default_factory=VerifierConfig)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _languages_table(cls, data: Any) -> Any:
+        """A [languages] table of weights is the same option as `language`."""
+        if isinstance(data, dict) and "languages" in data:
+            if "language" in data:
+                raise PydanticCustomError(
+                    "language",
+                    "`language` and [languages] are both set: keep one (a name, or the table "
+                    "of weights)",
+                )
+            data = {**data, "language": data["languages"]}
+            del data["languages"]
+        return data
+
     @field_validator("language", mode="before")
     @classmethod
     def _language(cls, value: Any) -> str | dict[str, float]:
@@ -219,13 +241,8 @@ def resolve(config_path: str | None, overrides: dict[str, Any]) -> RunConfig:
     """Defaults, then the TOML file, then `overrides` (nested dicts, from flags)."""
     data: dict[str, Any] = load_toml(config_path) if config_path else {}
     origin = config_path or "the flags"
-    if "languages" in data:  # a [languages] table is the same option as `language`
-        if "language" in data:
-            raise ConfigError(
-                f"{origin} sets both `language` and [languages]: keep one (a name, or the table "
-                "of weights)"
-            )
-        data["language"] = data.pop("languages")
+    if "language" in overrides:  # --language wins over the file's [languages] table too
+        data.pop("languages", None)
     try:
         RunConfig.model_validate(data)
     except ValidationError as exc:

@@ -16,7 +16,8 @@ import jinja2
 
 from pipeline.languages import files
 from pipeline.report import plots
-from pipeline.report.data import Report, accepted_round, cause, seed_group
+from pipeline.report.data import accepted_round, cause, seed_group
+from pipeline.report.summary import Report
 from pipeline.store import ACCEPTED, ProblemRow
 
 CODE_LIMIT = 6000

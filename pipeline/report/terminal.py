@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.report.data import Report
+from pipeline.report.summary import Report
 
 
 def _pct(value: float | None) -> str:

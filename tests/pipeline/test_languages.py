@@ -88,10 +88,12 @@ def test_a_mix_as_a_toml_table_reads_back_equal(tmp_path):
     saved.write_text(to_toml(mixed))
     assert "[language]" in saved.read_text()
     assert resolve(str(saved), {}) == mixed
+    # Any RunConfig reads the table (e.g. `run.languages` of a rounds config).
+    assert RunConfig.model_validate({"languages": {"snake": 1}}).language == "snake"
     # A flag overrides the table; the table and `language` in one file are one too many.
     assert resolve(str(tmp_path / "run.toml"), {"language": "snake"}).language == "snake"
     (tmp_path / "both.toml").write_text('language = "python"\n' + text)
-    with pytest.raises(ConfigError, match="sets both `language` and \\[languages\\]"):
+    with pytest.raises(ConfigError, match="`language` and \\[languages\\] are both set"):
         resolve(str(tmp_path / "both.toml"), {})
 
 
