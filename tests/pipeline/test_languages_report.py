@@ -12,6 +12,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.jsonl import iter_jsonl
 from tests.pipeline import runfixtures as rf
+from tests.pipeline.chromium import Chromium, chromium_binary
 from tests.pipeline.languages import snake, verified_by_the_sandbox
 
 PLANS = [
@@ -99,6 +100,28 @@ def test_terminal_and_html_show_each_language(run_dir, capsys):
     assert 'id="by-language"' in html and '<tr data-language="snake">' in html
     assert 'id="f-language"' in html and 'data-language="python"' in html
     assert "problem · snake" in html
+
+
+def test_the_drill_down_filters_by_language_in_chromium(run_dir, capsys):
+    binary = chromium_binary()
+    if binary is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium; .ci/run does it)")
+    assert main(["report", run_dir]) == 0
+    with Chromium(binary) as browser:
+        browser.open("file://" + os.path.abspath(os.path.join(run_dir, "report.html")))
+        count = "document.getElementById('count').textContent"
+        assert browser.evaluate(count) == "3 of 3 shown"  # 1 and 2 (snake), 4 (python)
+        browser.evaluate(
+            "var s = document.getElementById('f-language'); s.value = 'snake';"
+            "s.dispatchEvent(new Event('change'))"
+        )
+        assert browser.evaluate(count) == "2 of 3 shown"
+        opened = browser.evaluate(
+            "var row = document.querySelector('#trails tr.row:not([hidden])'); row.click();"
+            "row.nextElementSibling.innerText"
+        )
+        assert "problem · snake" in opened.lower()  # the label is shown upper-case
+        assert browser.errors == []
 
 
 def test_export_keeps_the_language_and_fences_by_it(run_dir, tmp_path, capsys):
