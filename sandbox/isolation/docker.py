@@ -171,7 +171,7 @@ class DockerBackend:
             raise
         except Exception as exc:
             raise BackendError(f"cannot start a sandbox container: {exc}") from exc
-        if request.language == "python":
+        if request.in_process:
             frame = {"op": "python", "request": legacy_request(request)}
         else:
             frame = {"op": "steps", "request": request.to_wire()}

@@ -131,7 +131,7 @@ class ProcessBackend:
         return receive(self._out, timeout_s, BackendError, "the sandbox worker")
 
     def run(self, request: RunRequest) -> RunResult:
-        if request.language == "python":
+        if request.in_process:
             return typed_result(self.run_raw(legacy_request(request)))
         frame = {"op": "steps", "request": request.to_wire()}
         steps = [s.timeout_s or request.limits.timeout_s for p in request.phases for s in p.steps]

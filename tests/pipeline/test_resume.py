@@ -24,7 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def start(server: TeacherServer, seeds: str, run_dir: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.pipeline.languages", "run", "--model", server.model,
+        [sys.executable, "-m", "pipeline.cli", "run", "--model", server.model,
          "--base-url", server.base_url, "--seeds", seeds, "--problems", str(len(NAMES)),
          "--max-revisions", "1", "--concurrency", "3", "--run-dir", run_dir, "--no-progress"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

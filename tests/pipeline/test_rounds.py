@@ -171,7 +171,7 @@ def test_kill_during_generation_and_training_resumes(tiny_student, tmp_path, cap
         eval_base=False,
     )
     root = tmp_path / "rounds"
-    command = [sys.executable, "-m", "tests.pipeline.languages", "rounds", "--config", str(config)]
+    command = [sys.executable, "-m", "pipeline.cli", "rounds", "--config", str(config)]
 
     def start() -> subprocess.Popen:
         return subprocess.Popen(

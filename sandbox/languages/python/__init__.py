@@ -17,14 +17,10 @@ from sandbox.records import Sample
 from sandbox.requests import Phase, RunRequest, RunResult, Step
 
 CONVENTIONS = """\
-- Use only the standard library.
-- The solution is saved as the module `solution` (file `solution.py`); write clean, idiomatic code
-  with type hints and docstrings.
-- Write pytest tests in a separate module (file `test_solution.py`) that imports from `solution`
-  (for example `from solution import my_function`). Test the examples, edge cases and error
-  cases; every test function's name starts with `test_`, and each test asserts on concrete
-  expected values.
-- Answer with exactly two ```python code blocks: first the solution, then the tests."""
+- The solution is the module `solution` (file `solution.py`), with type hints and docstrings.
+- The tests are a pytest module (file `test_solution.py`) that imports from `solution` (for example
+  `from solution import my_function`); every test function's name starts with `test_`.
+- Only the standard library (and pytest in the tests); no network."""
 
 
 @register
