@@ -40,6 +40,7 @@ import time
 import types
 from typing import Any
 
+from sandbox import solution_guard
 from sandbox.runner import MAX_CASES, SOLUTION_FILE, TESTS_FILE, Channel, _clip, sha256
 
 # Names that make pytest do more than call functions: xunit fixtures, collection control, plugins.
@@ -360,6 +361,7 @@ def _import_directly(
     sys.modules[tests_spec.name] = module
     try:
         _exec_module(_new_module(solution_spec), solution_code)
+        solution_guard.guard(sys.modules[solution_spec.name])
         exec(tests_code, module.__dict__)
     except BaseException:
         sys.modules.pop(tests_spec.name, None)

@@ -23,7 +23,7 @@ from sandbox.options import VerifyOptions
 from sandbox.records import Sample, Verdict
 from sandbox.requests import RunRequest, RunResult
 
-VERIFIER_VERSION = "assay-verifier/1"
+VERIFIER_VERSION = "assay-verifier/2"
 CHUNK_FIRST, CHUNK_MAX = 16, 128  # samples a ruff call checks (`Verifier.verify`)
 # Requests a worker may hold at once, where its backend takes more than one (`Backend.depth`): the
 # next sample waits in the worker's pipe while the current one runs, so that the worker never

@@ -184,6 +184,9 @@ def settle_state(workdir: str, tmpdir: str, user: str) -> None:
         tempfile.tempdir = None
     sys.dont_write_bytecode = True
     sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)]
+    from sandbox import solution_guard
+
+    solution_guard.install()
 
 
 def sample_environment(home: str, tmpdir: str, user: str) -> dict[str, str]:

@@ -30,6 +30,7 @@ MODULES = (
     "sandbox/requests.py",
     "sandbox/runner.py",
     "sandbox/fastpath.py",
+    "sandbox/solution_guard.py",
     "sandbox/isolation/__init__.py",
     "sandbox/isolation/linux.py",
     "sandbox/isolation/skeleton.py",
