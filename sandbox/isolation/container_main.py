@@ -28,9 +28,17 @@ MODULES = (
     "sandbox/__init__.py",
     "sandbox/limits.py",
     "sandbox/requests.py",
-    "sandbox/runner.py",
-    "sandbox/fastpath.py",
-    "sandbox/solution_guard.py",
+    "sandbox/languages/__init__.py",
+    "sandbox/languages/python/__init__.py",
+    "sandbox/languages/python/phases.py",
+    "sandbox/languages/python/box/__init__.py",
+    "sandbox/languages/python/box/report.py",
+    "sandbox/languages/python/box/depth.py",
+    "sandbox/languages/python/box/fastimport.py",
+    "sandbox/languages/python/box/fastreset.py",
+    "sandbox/languages/python/box/fastpath.py",
+    "sandbox/languages/python/box/solution_guard.py",
+    "sandbox/languages/python/box/session.py",
     "sandbox/isolation/__init__.py",
     "sandbox/isolation/linux.py",
     "sandbox/isolation/skeleton.py",
@@ -41,7 +49,7 @@ MODULES = (
     "sandbox/isolation/container_box.py",
     "sandbox/isolation/forkserver.py",
     "sandbox/isolation/steps.py",
-    "sandbox/isolation/pytest_server.py",
+    "sandbox/isolation/runner_setup.py",
 )
 PR_SET_DUMPABLE = 4
 
@@ -145,14 +153,14 @@ def serve(server: Any) -> None:
 
 
 def _python(server: Any, request: dict[str, Any]) -> dict[str, Any]:
-    """A Python sample's runs (`runner.run_phases`), every one forked into the parked session."""
-    from sandbox import runner
+    """A Python sample's runs (`phases.run_phases`), every one forked into the parked session."""
+    from sandbox.languages.python import phases
 
     def run_one(spec: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         result = server.run_python(spec, request["limits"], None)
         return result, None if result["channel_problem"] else result["messages"]
 
-    return runner.run_phases(request, run_one, bool(request.get("fast")))
+    return phases.run_phases(request, run_one, bool(request.get("fast")))
 
 
 def main() -> None:
@@ -174,16 +182,16 @@ def _start() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
         sys.meta_path.insert(0, SourceFinder(read_frame()["modules"]))
         _pytest_compat()
-        from sandbox.isolation import pytest_server
         from sandbox.isolation.container_box import ContainerBox
         from sandbox.isolation.forkserver import ForkServer
         from sandbox.isolation.skeleton import SANDBOX, WORK
+        from sandbox.languages.python.box import session
 
         server = ForkServer(ContainerBox())
         server.role = "session"
         os.chdir(SANDBOX)
         server.box.prepare({}, {})
-        pytest_server.warm_up(WORK)
+        session.warm_up(WORK)
         os.chdir(SANDBOX)
         problems = server.box.clean()
         if problems:
@@ -196,4 +204,4 @@ def _start() -> None:
     import pytest
 
     write_frame({"ready": True, "python": sys.version.split()[0], "pytest": pytest.__version__})
-    pytest_server.ParkedSession(server, lambda: serve(server)).park()
+    session.ParkedSession(server, lambda: serve(server)).park()

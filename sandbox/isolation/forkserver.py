@@ -22,17 +22,19 @@ import traceback
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from sandbox import fastpath, runner
-from sandbox.isolation import linux, streams
+from sandbox.isolation import linux, runner_setup, streams
 from sandbox.isolation.boxes import Box
 from sandbox.isolation.skeleton import SANDBOX_USER
+from sandbox.languages.python import phases
+from sandbox.languages.python.box import fastimport, fastpath, fastreset
+from sandbox.languages.python.box.report import RESULT_FD, TESTS_FILE, Channel, run_pytest
 
 
 class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an error
     """Raised in a forked runner to unwind, through the server's frames, back into the warm
     pytest session, which then collects and runs the sample's tests."""
 
-    def __init__(self, channel: runner.Channel, spec: dict[str, Any] | None = None) -> None:
+    def __init__(self, channel: Channel, spec: dict[str, Any] | None = None) -> None:
         spec = spec or {}
         self.channel = channel
         self.outcomes_only = bool(spec.get("outcomes_only"))
@@ -41,7 +43,7 @@ class BecomeRunner(BaseException):  # noqa: N818 - a control-flow signal, not an
 
 
 class _PythonRun(NamedTuple):
-    channel: runner.Channel  # the run's result channel (the fast path's first message in it)
+    channel: Channel  # the run's result channel (the fast path's first message in it)
     fast: bool  # the runner runs the fast path from this server
     test_file: str
 
@@ -92,7 +94,7 @@ class ForkServer:
                 os.close(fd)
             try:
                 self.box.enter(cg_fds)
-                runner.attach_streams(res_w, out_w, err_w, keep=keep_fds)
+                runner_setup.attach_streams(res_w, out_w, err_w, keep=keep_fds)
                 for which, value in rlimits:
                     resource.setrlimit(which, value)
                 self.box.drop()
@@ -139,9 +141,9 @@ class ForkServer:
                         run.test_file, run.channel, bool(spec.get("outcomes_only")),
                         spec.get("chain"),
                     )  # fmt: skip
-                if self.role == "session" and spec["test_file"] == runner.TESTS_FILE:
+                if self.role == "session" and spec["test_file"] == TESTS_FILE:
                     raise BecomeRunner(run.channel, spec)
-                runner.run_pytest(run.test_file, self.box.workdir, run.channel)
+                run_pytest(run.test_file, self.box.workdir, run.channel)
             except BecomeRunner:
                 raise
             except BaseException:
@@ -152,7 +154,7 @@ class ForkServer:
             watched = self.watch(*forked, limits, cg)
         finally:
             problems = self.box.clean()
-        messages, problem = runner.read_channel(watched.pop("channel"), key)
+        messages, problem = phases.read_channel(watched.pop("channel"), key)
         flooded = watched.pop("channel_exceeded")
         if flooded:
             problem = "the result channel carried more than the runner ever writes"
@@ -168,13 +170,14 @@ class ForkServer:
     def _python_run(self, spec: dict[str, Any], key: bytes) -> _PythonRun:
         """What the runner needs, made before the fork: a forked runner pays for every page it
         writes, and for every Python function it runs for the first time."""
-        channel = runner.Channel(runner.RESULT_FD, key)
+        channel = Channel(RESULT_FD, key)
         fast = self.role == "fast" and bool(spec.get("fast"))
         if fast:
-            phases = [(spec["files"], spec.get("code") or {})]
+            files = [(spec["files"], spec.get("code") or {})]
             if spec.get("chain"):
-                phases.append((spec["chain"], spec.get("chain_code") or {}))
-            fastpath.prepare_run(self.box.workdir, phases)
+                files.append((spec["chain"], spec.get("chain_code") or {}))
+            fastimport.prepare_run(self.box.workdir, files)
+            fastreset.expect_places(self.box.workdir)
             # Sent with the first flush, just before any of the sample's code runs.
             channel.buffered = True
             channel.send({"t": "start"})
@@ -186,14 +189,14 @@ class ForkServer:
         run has a directory of its own."""
         if self.box.isolation == "weak":
             box = self.box
-            runner.settle_in(box.workdir, box.tmpdir, SANDBOX_USER, box.import_paths)
+            runner_setup.settle_in(box.workdir, box.tmpdir, SANDBOX_USER, box.import_paths)
         else:
             os.chdir(self.box.workdir)
 
     def settle_once(self) -> None:
         """In a server whose runs all have the same work dir: what every runner would otherwise
         do for itself (its environment, sys.path), done once; runners inherit it."""
-        runner.settle_state(self.box.workdir, self.box.tmpdir, SANDBOX_USER)
+        runner_setup.settle_state(self.box.workdir, self.box.tmpdir, SANDBOX_USER)
 
 
 def _die(code: int) -> None:

@@ -1,7 +1,7 @@
 """The pytest fork server of a full-isolation worker: runs the sample runs that need pytest.
 
 A worker (`worker.py`) is two fork servers. Its front serves the verifier and runs fast-path runs
-(`sandbox/fastpath.py`) from a small interpreter that never imports pytest, because a fork, and
+(`sandbox/languages/python/box/fastpath.py`) from a small interpreter that never imports pytest, because a fork, and
 the exit of what it forks, cost by the page: a runner forked from an interpreter with pytest
 loaded costs ~1 ms more. This one has pytest imported, one throwaway session run, and a session
 configured for the paths samples see and parked at collection; the front sends it the runs that
@@ -15,106 +15,61 @@ with one kill(-1) without touching the other.
 
 from __future__ import annotations
 
-import gc
 import os
-import sys
 import traceback
-from collections.abc import Callable
 from typing import Any
 
-import pytest
-
-from sandbox import fastpath, runner
 from sandbox.isolation.boxes import build_skeleton
 from sandbox.isolation.forkserver import BecomeRunner, ForkServer
-from sandbox.isolation.protocol import read_frame, write_frame
+from sandbox.isolation.protocol import read_frame, receive, write_frame
 from sandbox.isolation.skeleton import WORK
 
-WARM_SOLUTION = "def f(x):\n    return x\n"
-WARM_TESTS = (
-    "import pytest\nfrom solution import f\n\n"
-    "@pytest.mark.parametrize('x', [1, 2])\ndef test_f(x, tmp_path):\n"
-    "    assert f(x) == x\n\n"
-    "def test_raises():\n    with pytest.raises(ZeroDivisionError):\n"
-    "        1 / 0\n"
-)
+PYTEST_SERVER_START_S = 120  # importing pytest on a loaded machine can take a while
 
 
-def warm_up(directory: str) -> None:
-    """Run one trusted session in `directory` (writable, empty), so each later fork starts warm:
-    pytest's lazy imports and caches are done once, in the fork server."""
-    with open(os.path.join(directory, "solution.py"), "w") as fh:
-        fh.write(WARM_SOLUTION)
-    with open(os.path.join(directory, runner.TESTS_FILE), "w") as fh:
-        fh.write(WARM_TESTS)
-    r, w = os.pipe()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    saved = os.dup(1)
-    os.dup2(devnull, 1)
-    try:
-        runner.run_pytest(
-            os.path.join(directory, runner.TESTS_FILE),
-            directory,
-            runner.Channel(w, b"warm"),
-            exit_when_done=False,
-        )
-    finally:
-        os.dup2(saved, 1)
-        for fd in (saved, devnull, r, w):
-            os.close(fd)
-    for name in ("solution", "test_solution"):
-        sys.modules.pop(name, None)
+class PytestServerGone(RuntimeError):
+    pass
 
 
-class ParkedSession:
-    """A pytest plugin: the session is configured once for the paths samples see, then waits at
-    collection while `serve` answers requests; each runner forked meanwhile returns from
-    `pytest_collection` here, and pytest goes on to collect that sample's tests. The process
-    backend's pytest server and the Docker backend's container server both park one."""
+class PytestClient:
+    """The front's end of the pipes to the pytest fork server, which starts when first needed:
+    a sample that fails, or needs pytest. Inputs that pass on the fast path (most of a good
+    corpus) never pay for pytest's start-up."""
 
-    def __init__(self, server: ForkServer, serve: Callable[[], None]) -> None:
-        self.server = server
-        self.serve = serve
-        self.reporter = runner.Reporter(None)
+    def __init__(self, requests: int, replies: int, go: int) -> None:
+        self.requests = requests
+        self.replies = replies
+        self.go = go
+        self.started = False
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_collection(self, session: Any) -> None:
+    def run(self, spec: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
+        if not self.started:
+            self.started = True
+            try:
+                os.write(self.go, b"1")
+            except OSError as exc:
+                raise PytestServerGone(f"the pytest fork server cannot start: {exc}") from exc
+            reply = self._receive(PYTEST_SERVER_START_S)
+            if not reply.get("ready"):
+                raise PytestServerGone(f"the pytest fork server failed: {reply.get('error')}")
         try:
-            self.server.settle_once()  # runners inherit it
-            fastpath.prepare()
-            self.server.box.become_server()
-            gc.collect()
-            gc.freeze()
-            self.serve()
-        except BecomeRunner as turn:
-            self.reporter.channel = turn.channel
-            if turn.outcomes_only or turn.fast:
-                # Plain asserts: rewriting them for introspection costs more than running a typical
-                # test module, and neither the pass-or-fail of the strength check nor the fast path
-                # (which leaves every failure to a pytest run) reports it.
-                from _pytest.assertion.rewrite import AssertionRewritingHook
+            write_frame(self.requests, {"spec": spec, "limits": limits})
+        except OSError as exc:
+            raise PytestServerGone(f"the pytest fork server is gone: {exc}") from exc
+        reply = self._receive(limits["timeout_s"] + 60)
+        if "error" in reply:
+            raise PytestServerGone(reply["error"])
+        return reply
 
-                sys.meta_path[:] = [
-                    f for f in sys.meta_path if not isinstance(f, AssertionRewritingHook)
-                ]
-            if turn.outcomes_only:
-                session.config.option.tbstyle = "no"
-            turn.channel.send({"t": "start"})
-            if turn.fast:
-                test_file = os.path.join(WORK, runner.TESTS_FILE)
-                fastpath.run(test_file, turn.channel, turn.outcomes_only, turn.chain)
-            return None  # pytest goes on to collect /sandbox/work/test_solution.py
-        os._exit(0)
-
-    def park(self) -> None:
-        """Start the session in the work dir; returns only in a runner (never in the server)."""
-        args = runner.pytest_args(os.path.join(WORK, runner.TESTS_FILE), WORK)
-        pytest.main(args, plugins=[self.reporter, self])
+    def _receive(self, timeout_s: float) -> dict[str, Any]:
+        return receive(self.replies, timeout_s, PytestServerGone, "the pytest fork server")
 
 
 def main(server: ForkServer, fds: tuple[int, int], root: str) -> None:
     """In the pytest fork server's own process (pid 1 of its pid namespace, in its own mount
     namespace): build the skeleton, warm up, park a session, serve the front. Never returns."""
+    from sandbox.languages.python.box.session import ParkedSession, warm_up  # imports pytest
+
     requests, replies = fds
 
     def serve() -> None:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sandbox import runner
-from sandbox.isolation import channel
+from sandbox.isolation import channel, runner_setup
 from sandbox.isolation.forkserver import ForkServer
 from sandbox.isolation.skeleton import SANDBOX_USER
+from sandbox.languages.python import phases
 from sandbox.requests import PhaseResult, RunRequest, RunResult, Step, StepResult
 
 
@@ -52,7 +52,7 @@ def clean_pass(phase: PhaseResult) -> bool:
     if not phase.steps or any(s.exit_code != 0 for s in phase.steps):
         return False
     last = phase.last
-    return last.channel_problem is None and runner.clean_pass(last.messages, last.status)
+    return last.channel_problem is None and phases.clean_pass(last.messages, last.status)
 
 
 def run_step(server: ForkServer, step: Step, limits: dict[str, Any], cg: Any) -> StepResult:
@@ -61,7 +61,10 @@ def run_step(server: ForkServer, step: Step, limits: dict[str, Any], cg: Any) ->
         limits = {**limits, "timeout_s": step.timeout_s, "cpu_s": step.timeout_s}
     box = server.box
     token = channel.new_token()
-    env = {**runner.sample_environment(box.workdir, box.tmpdir, SANDBOX_USER), **dict(step.env)}
+    env = {
+        **runner_setup.sample_environment(box.workdir, box.tmpdir, SANDBOX_USER),
+        **dict(step.env),
+    }
     argv = list(step.argv)
     token_r, token_w = os.pipe()
     os.write(token_w, token)  # a pipe holds it until the harness reads it

@@ -13,7 +13,7 @@ root (the interpreter, the installed libraries, a minimal /etc and /dev, nothing
                              session parked at collection; runs the Python runs that need pytest
 
 The front never imports pytest: a runner is a fork, and a fork and its exit cost by the page, so
-the fast path (`sandbox/fastpath.py`), which runs most Python samples, forks from the smallest
+the fast path (`languages/python/box/fastpath.py`), which runs most Python samples, forks from the smallest
 interpreter that can run it. The waiter starts the pytest server when the front first needs it.
 The starter waits; when either server ends it ends the other and removes the worker's cgroups.
 With weak isolation the worker is one fork server in a `boxes.HostBox`.
@@ -28,12 +28,12 @@ import sys
 import traceback
 from typing import Any
 
-from sandbox import fastpath, runner
-from sandbox.isolation import linux, steps
+from sandbox.isolation import linux, runner_setup, steps
 from sandbox.isolation.boxes import HostBox, NamespaceBox, build_skeleton
 from sandbox.isolation.cgroups import CgroupError, Cgroups, CgroupStats
 from sandbox.isolation.forkserver import ForkServer
-from sandbox.isolation.protocol import read_frame, receive, write_frame
+from sandbox.isolation.protocol import read_frame, write_frame
+from sandbox.isolation.pytest_server import PytestClient
 from sandbox.isolation.skeleton import (
     WORK,
     SetupError,
@@ -41,53 +41,16 @@ from sandbox.isolation.skeleton import (
     interpreter_paths,
     mountpoint,
 )
+from sandbox.languages.python import phases
+from sandbox.languages.python.box import depth, fastreset
 from sandbox.requests import RunRequest, RunResult
 
-PYTEST_SERVER_START_S = 120  # importing pytest on a loaded machine can take a while
 # Modules generated code often imports, small enough to load in the front for every runner. Not
 # `random`: loaded, it would be reseeded in every runner (`linux.fork_single_threaded`); a sample
 # that imports it gets a fresh seed anyway.
 PRELOAD = ("bisect", "collections", "copy", "functools", "heapq", "itertools", "math",
            "re", "string", "typing")  # fmt: skip
 STEPS = "steps"  # a request whose steps execute programs (`sandbox.requests.RunRequest`)
-
-
-class PytestServerGone(RuntimeError):
-    pass
-
-
-class PytestClient:
-    """The front's end of the pipes to the pytest fork server, which starts when first needed:
-    a sample that fails, or needs pytest. Inputs that pass on the fast path (most of a good
-    corpus) never pay for pytest's start-up."""
-
-    def __init__(self, requests: int, replies: int, go: int) -> None:
-        self.requests = requests
-        self.replies = replies
-        self.go = go
-        self.started = False
-
-    def run(self, spec: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
-        if not self.started:
-            self.started = True
-            try:
-                os.write(self.go, b"1")
-            except OSError as exc:
-                raise PytestServerGone(f"the pytest fork server cannot start: {exc}") from exc
-            reply = self._receive(PYTEST_SERVER_START_S)
-            if not reply.get("ready"):
-                raise PytestServerGone(f"the pytest fork server failed: {reply.get('error')}")
-        try:
-            write_frame(self.requests, {"spec": spec, "limits": limits})
-        except OSError as exc:
-            raise PytestServerGone(f"the pytest fork server is gone: {exc}") from exc
-        reply = self._receive(limits["timeout_s"] + 60)
-        if "error" in reply:
-            raise PytestServerGone(reply["error"])
-        return reply
-
-    def _receive(self, timeout_s: float) -> dict[str, Any]:
-        return receive(self.replies, timeout_s, PytestServerGone, "the pytest fork server")
 
 
 class Worker(ForkServer):
@@ -124,9 +87,9 @@ class Worker(ForkServer):
             self._start_servers(proto, root)
             build_skeleton(self.box, root, self.box_cache)
             self.role = "fast"
-            runner.settle_state(WORK, "/tmp", "sandbox")
-            fastpath.install_offset()
-            fastpath.prepare(WORK)
+            runner_setup.settle_state(WORK, "/tmp", "sandbox")
+            depth.install()
+            fastreset.prepare(WORK)
             self.box.become_server()
             self.single_threaded = linux.is_single_threaded()
             gc.collect()
@@ -138,11 +101,11 @@ class Worker(ForkServer):
         import shutil
         import tempfile
 
-        from sandbox.isolation import pytest_server
+        from sandbox.languages.python.box.session import warm_up
 
         tmp = tempfile.mkdtemp(prefix="assay-warm-")
         try:
-            pytest_server.warm_up(tmp)
+            warm_up(tmp)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         base = tempfile.mkdtemp(prefix="assay-weak-")
@@ -311,7 +274,7 @@ class Worker(ForkServer):
         return stats
 
     def _python(self, request: dict[str, Any], cg: Any) -> dict[str, Any]:
-        """A Python sample's runs (`runner.run_phases`): the front runs the fast path; runs under
+        """A Python sample's runs (`phases.run_phases`): the front runs the fast path; runs under
         pytest go to the pytest server. A sample that names pytest runs there entirely: importing
         pytest in a runner of the front would cost more than the fork saves (where, not how: the
         fast path decides the same in either server)."""
@@ -331,7 +294,7 @@ class Worker(ForkServer):
                 result = self.run_python(spec, request["limits"], cg)
             return result, None if result["channel_problem"] else result["messages"]
 
-        return runner.run_phases(request, run_one, fast)
+        return phases.run_phases(request, run_one, fast)
 
     def close(self) -> None:
         if self.slot is not None:

@@ -5,8 +5,6 @@
   export by language) is tested on a language that is not the default. Its code is Python under
   another name (it subclasses the Python language), so the real verifier can check it wherever the
   verifier dispatches by language.
-- A stand-in for the built-in Python language, registered only when `sandbox.languages.python`
-  cannot be imported (before the sandbox's own Python language exists); a no-op afterwards.
 
 `python -m tests.pipeline.languages ARGS...` is the assay CLI with these registered, for tests
 that run `assay` in a subprocess.
@@ -19,26 +17,6 @@ import sys
 
 from sandbox.languages import Language, lookup, register
 
-PYTHON_TESTS = r"^\s*(?:async\s+)?def\s+test\w*\s*\(|^\s*class\s+Test\w*"
-
-
-class PythonStandIn(Language):
-    """The Python conventions the loop used before languages were a seam."""
-
-    name = "python"
-    fences = ("python", "py", "python3", "py3")
-    extensions = (".py",)
-    solution_file = "solution.py"
-    tests_file = "test_solution.py"
-    tests_pattern = PYTHON_TESTS
-    conventions = (
-        "- The solution is the module `solution` (file `solution.py`): clean, idiomatic Python "
-        "with type hints and docstrings, standard library only.\n"
-        "- The tests are a pytest module that imports from `solution` (for example `from solution "
-        "import my_function`); every test function's name starts with `test_`."
-    )
-
-
 SNAKE_CONVENTIONS = (
     "- SNAKE-CONVENTIONS: the solution is the module `solution`; the tests are pytest tests "
     "named `test_*` that import from `solution`."
@@ -46,11 +24,8 @@ SNAKE_CONVENTIONS = (
 
 
 def python() -> type[Language]:
-    """The Python language: the sandbox's own, or the stand-in while there is none."""
-    try:
-        return lookup("python")
-    except ImportError:
-        return register(PythonStandIn)
+    """The sandbox's Python language."""
+    return lookup("python")
 
 
 def snake() -> type[Language]:

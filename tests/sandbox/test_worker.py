@@ -67,7 +67,7 @@ def test_the_pytest_server_starts_only_when_a_sample_needs_it():
 
 def test_the_fast_path_and_pytest_agree_at_every_depth_near_the_limit():
     """Near the recursion limit the fast path must not pass what pytest fails: its offset
-    (`fastpath.OFFSET`) leaves a test less depth than pytest's frames do, and a recursion that
+    (`depth.OFFSET`) leaves a test less depth than pytest's frames do, and a recursion that
     runs out of it on the fast path is pytest's to decide. Every depth around pytest's own limit
     gets the same verdict both ways, and the boundary lies inside the range looked at."""
 
