@@ -1,0 +1,324 @@
+"""The Ray executor, driver side: verifier actors on every node, samples to the one with room.
+
+Each alive node whose Ray CPU resource is not 0 gets one `VerifierActor` (ray_actors.py), pinned
+there by node affinity, holding a warm `sandbox.Verifier` with full isolation and one worker per
+CPU of that node (`[executor] node_jobs` overrides). A sample goes to the actor with the lowest
+load per worker among those with room (at most DEPTH requests per worker), so a big node takes more
+and no node idles while another queues. The driver keeps the revision loop, the run store and the
+corpus (the engine); only samples and verdicts cross the network.
+
+Failures: a call whose actor is lost (its node died, its process was killed) is sent again to
+another actor. That is safe because the engine records a verdict only once it has one, and never
+asks again for a verdict it has recorded. A watcher places actors on nodes that join, and replaces
+a lost actor on a node that is still alive. When no node is left for WAIT_FOR_NODES_S, the run
+stops with a message; a rerun resumes as after any interruption.
+
+Not handled: the number of problems open at once is sized from the nodes present at start (the
+engine's workers), so nodes that join later share the load but do not raise that number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from pipeline.executors import Executor, ExecutorError
+from sandbox import SetupRefused
+
+if TYPE_CHECKING:
+    from pipeline.config import SamplingConfig, TeacherConfig
+    from pipeline.generators import Generator
+    from sandbox import Sample, Verdict, VerifyOptions
+
+DEPTH = 2  # requests per sandbox worker of a node at once (one running, one waiting in its pipe)
+WATCH_S = 5.0  # how often the cluster is checked for nodes that joined
+START_TIMEOUT_S = 120.0  # for a verifier actor to start (a process, then warm sandbox workers)
+WAIT_FOR_NODES_S = 120.0  # how long to wait for a node when every verifier is lost
+MAX_LOSSES_PER_NODE = 3  # a node whose actor keeps dying gets no more
+LOCAL_OBJECT_STORE = 256 << 20  # `ray.init()` on this machine: samples and verdicts are small
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ExecutorError(
+            "--executor ray needs Ray: pip install 'assay[ray]' (on every node of the cluster)"
+        ) from None
+    return ray
+
+
+def lost_errors() -> tuple[type[BaseException], ...]:
+    """Ray's errors for a call that never got an answer because its actor or node is gone."""
+    from ray import exceptions as rx
+
+    return (
+        rx.RayActorError,
+        rx.ActorUnschedulableError,
+        rx.NodeDiedError,
+        rx.ObjectLostError,
+        rx.WorkerCrashedError,
+        rx.LocalRayletDiedError,
+    )
+
+
+def unwrap(exc: BaseException) -> BaseException:
+    """The exception an actor raised (SetupRefused, GeneratorError...), not Ray's wrapper."""
+    cause = getattr(exc, "cause", None)
+    return cause if isinstance(cause, BaseException) else exc
+
+
+@dataclass
+class NodeVerifier:
+    """The verifier actor of one node and what the driver knows of it."""
+
+    node_id: str
+    ip: str
+    jobs: int
+    handle: Any
+    load: int = 0  # calls in flight
+    verified: int = 0
+    lost: bool = False
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "node_id": self.node_id,
+            "ip": self.ip,
+            "jobs": self.jobs,
+            "verified": self.verified,
+            "lost": self.lost,
+        }
+
+
+class RayExecutor(Executor):
+    name = "ray"
+
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        self.ray: Any = None
+        self.owns_ray = False  # True when this executor started or joined Ray (and leaves it)
+        self.nodes: dict[str, NodeVerifier] = {}  # node id -> its live verifier
+        self.history: list[NodeVerifier] = []  # every verifier placed, lost ones too
+        self.refused: dict[str, str] = {}  # node id -> why it gets no verifier
+        self.losses: dict[str, int] = {}
+        self.resubmitted = 0
+        self.teacher: Generator | None = None
+        self._changed: asyncio.Event | None = None  # set when a verifier has room or joined
+        self._wake: asyncio.Event | None = None
+        self._watcher: asyncio.Task | None = None
+        self._starting: dict[str, asyncio.Task] = {}  # node id -> its verifier starting
+        self._slots = 0
+
+    # Start-up ---------------------------------------------------------------------------------
+    async def start(self, options: VerifyOptions) -> None:
+        self.ray = import_ray()
+        self.options = options
+        self._connect()
+        self._changed = asyncio.Event()
+        self._wake = asyncio.Event()
+        await self._place(first=True)
+        if not self.nodes:
+            raise ExecutorError(
+                f"no node of the Ray cluster at {self.address} has a CPU for the sandbox (nodes "
+                "started with --num-cpus 0 get no verifier): start workers with `ray start "
+                "--address HEAD:6379`, or give a node CPUs"
+            )
+        self._slots = sum(n.jobs for n in self.nodes.values())
+        self._watcher = asyncio.create_task(self._watch())
+
+    @property
+    def address(self) -> str:
+        return self.config.address or "this machine"
+
+    def _connect(self) -> None:
+        ray = self.ray
+        if ray.is_initialized():  # an embedding program (or a test) connected already
+            return
+        common = {"log_to_driver": False, "logging_level": logging.WARNING}
+        try:
+            if self.config.address:
+                ray.init(address=self.config.address, **common)
+            else:
+                ray.init(include_dashboard=False, object_store_memory=LOCAL_OBJECT_STORE, **common)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise ExecutorError(
+                f"cannot join the Ray cluster at {self.address}: {exc}. Start one with "
+                "`ray start --head`, or pass its address: --ray-address HOST:6379 (or auto, or "
+                "ray://HOST:10001)"
+            ) from None
+        self.owns_ray = True
+
+    async def _place(self, first: bool = False) -> None:
+        """Start a verifier actor on each alive node with CPUs that has none, nor one starting.
+        `first`: wait for them, and stop at a node that refuses the sandbox (as on one machine,
+        before any work); later, such a node is left out with a warning."""
+        tasks = []
+        for node in await asyncio.to_thread(self.ray.nodes):
+            node_id = node["NodeID"]
+            cpus = int(node.get("Resources", {}).get("CPU", 0))
+            if not node.get("Alive") or cpus < 1:
+                continue
+            if node_id in self.nodes or node_id in self.refused or node_id in self._starting:
+                continue
+            ip = node.get("NodeManagerAddress", "")
+            task = asyncio.create_task(
+                self._start_on(node_id, ip, self.config.node_jobs or cpus, first)
+            )
+            self._starting[node_id] = task
+            task.add_done_callback(lambda _, node_id=node_id: self._starting.pop(node_id, None))
+            tasks.append(task)
+        if first:
+            await asyncio.gather(*tasks)
+
+    async def _start_on(self, node_id: str, ip: str, jobs: int, first: bool) -> None:
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        from pipeline.executors.ray_actors import VerifierActor
+
+        handle = VerifierActor.options(
+            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
+            num_cpus=0,  # placed whatever else holds the node's CPUs; its workers use them
+        ).remote()
+        try:
+            ready = handle.start.remote(replace(self.options, jobs=jobs))
+            await asyncio.wait_for(ready, START_TIMEOUT_S)
+        except (TimeoutError, *lost_errors()):
+            self._kill(handle)  # the node went away, or gave the actor no process: next round
+            return
+        except BaseException as exc:
+            self._kill(handle)
+            if not isinstance(exc, Exception):
+                raise  # cancelled
+            cause = unwrap(exc)
+            why = f"Ray node {ip} ({node_id[:8]}): {cause}"
+            self.refused[node_id] = why
+            if first:
+                error = SetupRefused if isinstance(cause, SetupRefused) else ExecutorError
+                raise error(why) from None
+            logging.getLogger("assay").warning("no verifier on %s; it gets no samples", why)
+            return
+        verifier = NodeVerifier(node_id, ip, jobs, handle)
+        self.nodes[node_id] = verifier
+        self.history.append(verifier)
+        assert self._changed is not None
+        self._changed.set()
+
+    async def _watch(self) -> None:
+        """Place verifiers on nodes that joined, and anew on alive nodes whose actor was lost."""
+        assert self._wake is not None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), WATCH_S)
+            self._wake.clear()
+            try:
+                await self._place()
+            except Exception as exc:  # the GCS briefly unreachable: try again at the next round
+                logging.getLogger("assay").warning(
+                    "could not list the Ray cluster's nodes: %s", exc
+                )
+
+    # The teacher --------------------------------------------------------------------------------
+    def generator(self, teacher: TeacherConfig, sampling: SamplingConfig) -> Generator:
+        from pipeline.executors.ray_teacher import RayTeacher, placement
+
+        replicas, gpus = placement(self.config, teacher, self.ray.cluster_resources())
+        if replicas == 0:
+            return super().generator(teacher, sampling)
+        self.teacher = RayTeacher(teacher, sampling, replicas, gpus)
+        return self.teacher
+
+    # Verification -------------------------------------------------------------------------------
+    @property
+    def slots(self) -> int:
+        return self._slots
+
+    async def verify(self, sample: Sample) -> Verdict:
+        while True:
+            verifier = await self._acquire()
+            try:
+                verdict = await verifier.handle.verify.remote(sample)
+            except lost_errors():
+                self._lose(verifier)
+                self.resubmitted += 1
+                continue
+            except Exception as exc:
+                raise unwrap(exc) from None
+            finally:
+                verifier.load -= 1
+                self._changed.set()
+            verifier.verified += 1
+            return verdict
+
+    async def _acquire(self) -> NodeVerifier:
+        """A place on the node verifier with the lowest load per worker that has room."""
+        assert self._changed is not None, "start() first"
+        deadline = time.monotonic() + WAIT_FOR_NODES_S
+        while True:  # no await between looking and taking: one event loop, no lock needed
+            free = [v for v in self.nodes.values() if v.load < DEPTH * v.jobs]
+            if free:
+                verifier = min(free, key=lambda v: v.load / v.jobs)
+                verifier.load += 1
+                return verifier
+            if self.nodes:
+                deadline = time.monotonic() + WAIT_FOR_NODES_S
+            elif time.monotonic() > deadline:
+                raise ExecutorError(
+                    f"no node of the Ray cluster at {self.address} is left to verify on "
+                    f"(waited {WAIT_FOR_NODES_S:.0f} s for one to join): add nodes, then rerun "
+                    "the same command to resume"
+                )
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), 1.0)
+
+    def _lose(self, verifier: NodeVerifier) -> None:
+        """Its calls go elsewhere; the watcher looks for a node to put a new actor on."""
+        if self.nodes.get(verifier.node_id) is verifier:
+            del self.nodes[verifier.node_id]
+            verifier.lost = True
+            self.losses[verifier.node_id] = self.losses.get(verifier.node_id, 0) + 1
+            if self.losses[verifier.node_id] >= MAX_LOSSES_PER_NODE:
+                self.refused[verifier.node_id] = "its verifier was lost too often"
+            self._kill(verifier.handle)
+            assert self._wake is not None
+            self._wake.set()
+
+    def _kill(self, handle: Any) -> None:
+        with contextlib.suppress(Exception):
+            self.ray.kill(handle, no_restart=True)
+
+    # Shutdown -----------------------------------------------------------------------------------
+    async def close(self) -> None:
+        pending = [t for t in (self._watcher, *self._starting.values()) if t is not None]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if self.ray is None or not self.ray.is_initialized():
+            return
+        live = list(self.nodes.values())
+        self.nodes.clear()
+        # Workers closed cleanly (their cgroups removed), then the actors ended.
+        stops = [v.handle.stop.remote() for v in live]
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.gather(*stops, return_exceptions=True), 30)
+        for verifier in live:
+            self._kill(verifier.handle)
+        if self.owns_ray:
+            self.ray.shutdown()
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": self.name,
+            "address": self.config.address or "local",
+            "nodes": [v.describe() for v in self.history],
+            "resubmitted": self.resubmitted,
+        }
+        if self.refused:
+            out["refused"] = dict(self.refused)
+        if self.teacher is not None:
+            out["teacher"] = self.teacher.describe()
+        return out
