@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ WATCH_S = 5.0  # how often the cluster is checked for nodes that joined
 START_TIMEOUT_S = 120.0  # for a verifier actor to start (a process, then warm sandbox workers)
 WAIT_FOR_NODES_S = 120.0  # how long to wait for a node when every verifier is lost
 MAX_LOSSES_PER_NODE = 3  # a node whose actor keeps dying gets no more
+PROBE_TIMEOUT_S = 5.0  # to reach the head's port before Ray itself is asked to connect
 LOCAL_OBJECT_STORE = 256 << 20  # `ray.init()` on this machine: samples and verdicts are small
 
 
@@ -50,6 +52,25 @@ def import_ray() -> Any:
             "--executor ray needs Ray: pip install 'assay[ray]' (on every node of the cluster)"
         ) from None
     return ray
+
+
+def probe(address: str) -> None:
+    """Fail in seconds where nothing listens at `address` (ray.init would retry for minutes)."""
+    if address in ("", "auto"):
+        return  # Ray on this machine: found (or refused) at once
+    host, colon, port = address.removeprefix("ray://").rpartition(":")
+    if not colon or not port.isdigit() or not host:
+        raise ExecutorError(
+            f"--ray-address {address!r}: give HOST:PORT (the head's GCS, 6379 by default), "
+            "ray://HOST:PORT (Ray Client, 10001 by default) or auto"
+        )
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_TIMEOUT_S).close()
+    except OSError as exc:
+        raise ExecutorError(
+            f"nothing answers at the Ray address {address} ({exc}): start the head there with "
+            "`ray start --head`, or fix --ray-address"
+        ) from None
 
 
 def lost_errors() -> tuple[type[BaseException], ...]:
@@ -139,6 +160,7 @@ class RayExecutor(Executor):
         if ray.is_initialized():  # an embedding program (or a test) connected already
             return
         common = {"log_to_driver": False, "logging_level": logging.WARNING}
+        probe(self.config.address)
         try:
             if self.config.address:
                 ray.init(address=self.config.address, **common)
@@ -146,9 +168,9 @@ class RayExecutor(Executor):
                 ray.init(include_dashboard=False, object_store_memory=LOCAL_OBJECT_STORE, **common)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise ExecutorError(
-                f"cannot join the Ray cluster at {self.address}: {exc}. Start one with "
-                "`ray start --head`, or pass its address: --ray-address HOST:6379 (or auto, or "
-                "ray://HOST:10001)"
+                f"cannot join the Ray cluster at {self.address}: {str(exc).rstrip('.')}. Start "
+                "one with `ray start --head`, or pass its address: --ray-address HOST:6379 (or "
+                "auto, or ray://HOST:10001)"
             ) from None
         self.owns_ray = True
 

@@ -149,9 +149,7 @@ async def until(condition, timeout: float = 60, what: str = "") -> None:
         await asyncio.sleep(0.02)
 
 
-def test_worker_node_killed_mid_run_loses_nothing(
-    cluster, seeds, reference, tmp_path, monkeypatch
-):
+def test_worker_node_killed_mid_run_loses_nothing(cluster, seeds, reference, tmp_path, monkeypatch):
     """SIGKILL a worker node (its raylet and its verifier actor) while a sample is being verified
     there; then a new node joins. The run completes with the local corpus, the lost sample
     verified on another node, the new node taking work."""
