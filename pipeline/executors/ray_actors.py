@@ -10,6 +10,7 @@ calls elsewhere (ray_cluster.py). Nothing here writes the run store or the corpu
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,12 @@ if TYPE_CHECKING:
     from sandbox import Sample, Verdict, VerifyOptions
 
 
+# A batch waits up to LINGER_S for more samples (verdicts) only while the node holds at least
+# BUSY samples per worker, so batching never starves a worker nor delays the last verdicts.
+LINGER_S = 0.05
+BUSY = 2
+
+
 def _where() -> dict[str, Any]:
     context = ray.get_runtime_context()
     return {"node_id": context.get_node_id(), "pid": os.getpid()}
@@ -28,21 +35,48 @@ def _where() -> dict[str, Any]:
 
 @ray.remote(max_restarts=0, max_task_retries=0)
 class VerifierActor:
-    """One node's `sandbox.Verifier`: full isolation, `options.jobs` warm workers."""
+    """One node's `sandbox.Verifier`: full isolation, `options.jobs` warm workers. Samples come in
+    batches (`submit`) and verdicts leave in batches (`collect`), each tagged with the driver's
+    ticket: one Ray call per batch, not per sample (ray_nodes.py)."""
 
     def __init__(self) -> None:
         self.verifier = None
+        self.finished: list[tuple[int, Verdict | None, BaseException | None]] = []
+        self.ready = asyncio.Event()
+        self.pending = 0  # submitted, not finished
+        self.jobs = 1
 
     async def start(self, options: VerifyOptions) -> dict[str, Any]:
         """Start the workers; raises the sandbox's own SetupRefused where the node refuses."""
         from sandbox import Verifier
 
         self.verifier = Verifier(options)  # waits for the first worker: refusals come out here
+        self.jobs = options.jobs
         return {**_where(), "jobs": options.jobs}
 
-    async def verify(self, sample: Sample) -> Verdict:
+    async def submit(self, batch: list[tuple[int, Sample]]) -> None:
         assert self.verifier is not None, "start() first"
-        return await asyncio.wrap_future(self.verifier.submit(sample))
+        self.pending += len(batch)
+        for ticket, sample in batch:
+            future = asyncio.wrap_future(self.verifier.submit(sample))
+            future.add_done_callback(functools.partial(self._finish, ticket))
+
+    def _finish(self, ticket: int, future: asyncio.Future) -> None:
+        self.pending -= 1
+        if future.cancelled():
+            return
+        error = future.exception()
+        self.finished.append((ticket, None if error else future.result(), error))
+        self.ready.set()
+
+    async def collect(self) -> list[tuple[int, Verdict | None, BaseException | None]]:
+        """Every verdict finished since the last call; waits for one if there is none."""
+        await self.ready.wait()
+        if self.pending >= BUSY * self.jobs:  # the workers have plenty: gather more per call
+            await asyncio.sleep(LINGER_S)
+        self.ready.clear()
+        finished, self.finished = self.finished, []
+        return finished
 
     async def stop(self) -> None:
         if self.verifier is not None:

@@ -2,13 +2,14 @@
 
 Each alive node whose Ray CPU resource is not 0 gets one `VerifierActor` (ray_actors.py), pinned
 there by node affinity, holding a warm `sandbox.Verifier` with full isolation and one worker per
-CPU of that node (`[executor] node_jobs` overrides). A sample goes to the actor with the lowest
-load per worker among those with room (at most DEPTH requests per worker), so a big node takes more
-and no node idles while another queues. The driver keeps the revision loop, the run store and the
-corpus (the engine); only samples and verdicts cross the network.
+CPU of that node (`[executor] node_jobs` overrides). A sample goes to the node with the lowest
+load per worker among those with room (at most DEPTH samples per worker), so a big node takes more
+and no node idles while another queues; samples and verdicts travel in batches (ray_nodes.py).
+The driver keeps the revision loop, the run store and the corpus (the engine); only samples and
+verdicts cross the network.
 
-Failures: a call whose actor is lost (its node died, its process was killed) is sent again to
-another actor. That is safe because the engine records a verdict only once it has one, and never
+Failures: the samples a lost node held (its node died, its actor's process was killed) are sent
+again to other nodes. That is safe because the engine records a verdict only once it has one, and never
 asks again for a verdict it has recorded. A watcher places actors on nodes that join, and replaces
 a lost actor on a node that is still alive. When no node is left for WAIT_FOR_NODES_S, the run
 stops with a message; a rerun resumes as after any interruption.
@@ -24,10 +25,13 @@ import contextlib
 import logging
 import socket
 import time
-from dataclasses import dataclass, replace
+from collections import deque
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pipeline.executors import Executor, ExecutorError
+from pipeline.executors.ray_errors import import_ray, lost_errors, unwrap
+from pipeline.executors.ray_nodes import NodeVerifier
 from sandbox import SetupRefused
 
 if TYPE_CHECKING:
@@ -35,23 +39,13 @@ if TYPE_CHECKING:
     from pipeline.generators import Generator
     from sandbox import Sample, Verdict, VerifyOptions
 
-DEPTH = 2  # requests per sandbox worker of a node at once (one running, one waiting in its pipe)
+DEPTH = 32  # samples per sandbox worker a node holds at once (its verifier batches ruff over them)
 WATCH_S = 5.0  # how often the cluster is checked for nodes that joined
 START_TIMEOUT_S = 120.0  # for a verifier actor to start (a process, then warm sandbox workers)
 WAIT_FOR_NODES_S = 120.0  # how long to wait for a node when every verifier is lost
 MAX_LOSSES_PER_NODE = 3  # a node whose actor keeps dying gets no more
 PROBE_TIMEOUT_S = 5.0  # to reach the head's port before Ray itself is asked to connect
 LOCAL_OBJECT_STORE = 256 << 20  # `ray.init()` on this machine: samples and verdicts are small
-
-
-def import_ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise ExecutorError(
-            "--executor ray needs Ray: pip install 'assay[ray]' (on every node of the cluster)"
-        ) from None
-    return ray
 
 
 def probe(address: str) -> None:
@@ -73,48 +67,6 @@ def probe(address: str) -> None:
         ) from None
 
 
-def lost_errors() -> tuple[type[BaseException], ...]:
-    """Ray's errors for a call that never got an answer because its actor or node is gone."""
-    from ray import exceptions as rx
-
-    return (
-        rx.RayActorError,
-        rx.ActorUnschedulableError,
-        rx.NodeDiedError,
-        rx.ObjectLostError,
-        rx.WorkerCrashedError,
-        rx.LocalRayletDiedError,
-    )
-
-
-def unwrap(exc: BaseException) -> BaseException:
-    """The exception an actor raised (SetupRefused, GeneratorError...), not Ray's wrapper."""
-    cause = getattr(exc, "cause", None)
-    return cause if isinstance(cause, BaseException) else exc
-
-
-@dataclass
-class NodeVerifier:
-    """The verifier actor of one node and what the driver knows of it."""
-
-    node_id: str
-    ip: str
-    jobs: int
-    handle: Any
-    load: int = 0  # calls in flight
-    verified: int = 0
-    lost: bool = False
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "node_id": self.node_id,
-            "ip": self.ip,
-            "jobs": self.jobs,
-            "verified": self.verified,
-            "lost": self.lost,
-        }
-
-
 class RayExecutor(Executor):
     name = "ray"
 
@@ -128,7 +80,9 @@ class RayExecutor(Executor):
         self.losses: dict[str, int] = {}
         self.resubmitted = 0
         self.teacher: Generator | None = None
-        self._changed: asyncio.Event | None = None  # set when a verifier has room or joined
+        self.backlog: deque[tuple[Sample, asyncio.Future[Verdict]]] = deque()  # for a node
+        self._ticket = 0
+        self._no_nodes_since: float | None = None
         self._wake: asyncio.Event | None = None
         self._watcher: asyncio.Task | None = None
         self._starting: dict[str, asyncio.Task] = {}  # node id -> its verifier starting
@@ -139,7 +93,6 @@ class RayExecutor(Executor):
         self.ray = import_ray()
         self.options = options
         self._connect()
-        self._changed = asyncio.Event()
         self._wake = asyncio.Event()
         await self._place(first=True)
         if not self.nodes:
@@ -223,11 +176,11 @@ class RayExecutor(Executor):
                 raise error(why) from None
             logging.getLogger("assay").warning("no verifier on %s; it gets no samples", why)
             return
-        verifier = NodeVerifier(node_id, ip, jobs, handle)
+        verifier = NodeVerifier(node_id, ip, jobs, handle, self._dispatch, self._lose)
+        verifier.start()
         self.nodes[node_id] = verifier
         self.history.append(verifier)
-        assert self._changed is not None
-        self._changed.set()
+        self._dispatch()
 
     async def _watch(self) -> None:
         """Place verifiers on nodes that joined, and anew on alive nodes whose actor was lost."""
@@ -236,6 +189,7 @@ class RayExecutor(Executor):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), WATCH_S)
             self._wake.clear()
+            self._give_up_without_nodes()
             try:
                 await self._place()
             except Exception as exc:  # the GCS briefly unreachable: try again at the next round
@@ -259,55 +213,58 @@ class RayExecutor(Executor):
         return self._slots
 
     async def verify(self, sample: Sample) -> Verdict:
-        while True:
-            verifier = await self._acquire()
-            try:
-                verdict = await verifier.handle.verify.remote(sample)
-            except lost_errors():
-                self._lose(verifier)
-                self.resubmitted += 1
-                continue
-            except Exception as exc:
-                raise unwrap(exc) from None
-            finally:
-                verifier.load -= 1
-                self._changed.set()
-            verifier.verified += 1
-            return verdict
+        future: asyncio.Future[Verdict] = asyncio.get_running_loop().create_future()
+        self.backlog.append((sample, future))
+        self._dispatch()
+        return await future
 
-    async def _acquire(self) -> NodeVerifier:
-        """A place on the node verifier with the lowest load per worker that has room."""
-        assert self._changed is not None, "start() first"
-        deadline = time.monotonic() + WAIT_FOR_NODES_S
-        while True:  # no await between looking and taking: one event loop, no lock needed
+    def _dispatch(self) -> None:
+        """Samples from the backlog to the nodes with room, the least loaded per worker first.
+        Synchronous: nothing else runs in the event loop meanwhile, so no lock is needed."""
+        while self.backlog:
             free = [v for v in self.nodes.values() if v.load < DEPTH * v.jobs]
-            if free:
-                verifier = min(free, key=lambda v: v.load / v.jobs)
-                verifier.load += 1
-                return verifier
-            if self.nodes:
-                deadline = time.monotonic() + WAIT_FOR_NODES_S
-            elif time.monotonic() > deadline:
-                raise ExecutorError(
-                    f"no node of the Ray cluster at {self.address} is left to verify on "
-                    f"(waited {WAIT_FOR_NODES_S:.0f} s for one to join): add nodes, then rerun "
-                    "the same command to resume"
-                )
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), 1.0)
+            if not free:
+                return
+            node = min(free, key=lambda v: v.load / v.jobs)
+            sample, future = self.backlog.popleft()
+            if not future.done():  # not cancelled meanwhile
+                self._ticket += 1
+                node.send(self._ticket, sample, future)
 
     def _lose(self, verifier: NodeVerifier) -> None:
-        """Its calls go elsewhere; the watcher looks for a node to put a new actor on."""
+        """Its samples go to other nodes; the watcher looks for a node for a new actor."""
         if self.nodes.get(verifier.node_id) is verifier:
             del self.nodes[verifier.node_id]
-            verifier.lost = True
-            self.losses[verifier.node_id] = self.losses.get(verifier.node_id, 0) + 1
-            if self.losses[verifier.node_id] >= MAX_LOSSES_PER_NODE:
-                self.refused[verifier.node_id] = "its verifier was lost too often"
-            self._kill(verifier.handle)
-            assert self._wake is not None
-            self._wake.set()
+        self.losses[verifier.node_id] = self.losses.get(verifier.node_id, 0) + 1
+        if self.losses[verifier.node_id] >= MAX_LOSSES_PER_NODE:
+            self.refused[verifier.node_id] = "its verifier was lost too often"
+        back = verifier.take_back()
+        self.resubmitted += len(back)
+        self.backlog.extendleft(reversed(back))
+        asyncio.get_running_loop().create_task(verifier.stop())
+        self._kill(verifier.handle)
+        assert self._wake is not None
+        self._wake.set()
+        self._dispatch()
+
+    def _give_up_without_nodes(self) -> None:
+        """With no node left for WAIT_FOR_NODES_S, waiting samples fail: the run stops."""
+        if self.nodes or not self.backlog:
+            self._no_nodes_since = None
+            return
+        now = time.monotonic()
+        if self._no_nodes_since is None:
+            self._no_nodes_since = now
+        elif now - self._no_nodes_since > WAIT_FOR_NODES_S:
+            error = ExecutorError(
+                f"no node of the Ray cluster at {self.address} is left to verify on (waited "
+                f"{WAIT_FOR_NODES_S:.0f} s for one to join): add nodes, then rerun the same "
+                "command to resume"
+            )
+            while self.backlog:
+                _, future = self.backlog.popleft()
+                if not future.done():
+                    future.set_exception(error)
 
     def _kill(self, handle: Any) -> None:
         with contextlib.suppress(Exception):
@@ -323,10 +280,7 @@ class RayExecutor(Executor):
             return
         live = list(self.nodes.values())
         self.nodes.clear()
-        # Workers closed cleanly (their cgroups removed), then the actors ended.
-        stops = [v.handle.stop.remote() for v in live]
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(asyncio.gather(*stops, return_exceptions=True), 30)
+        await asyncio.gather(*(v.stop() for v in live), return_exceptions=True)
         for verifier in live:
             self._kill(verifier.handle)
         if self.owns_ray:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pipeline.executors import ExecutorError
-from pipeline.executors.ray_cluster import import_ray, lost_errors, unwrap
+from pipeline.executors.ray_errors import import_ray, lost_errors, unwrap
 from pipeline.generators import Chat, Completion, Generator, GeneratorError, lookup
 
 if TYPE_CHECKING:
