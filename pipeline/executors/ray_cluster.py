@@ -118,7 +118,13 @@ class RayExecutor(Executor):
             if self.config.address:
                 ray.init(address=self.config.address, **common)
             else:
-                ray.init(include_dashboard=False, object_store_memory=LOCAL_OBJECT_STORE, **common)
+                # "local": a new instance for this run, even where one runs already (`auto`).
+                ray.init(
+                    address="local",
+                    include_dashboard=False,
+                    object_store_memory=LOCAL_OBJECT_STORE,
+                    **common,
+                )
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise ExecutorError(
                 f"cannot join the Ray cluster at {self.address}: {str(exc).rstrip('.')}. Start "
