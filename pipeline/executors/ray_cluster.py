@@ -35,7 +35,7 @@ from pipeline.executors.ray_nodes import NodeVerifier
 from sandbox import SetupRefused
 
 if TYPE_CHECKING:
-    from pipeline.config import SamplingConfig, TeacherConfig
+    from pipeline.config import ExecutorConfig, SamplingConfig, TeacherConfig
     from pipeline.generators import Generator
     from sandbox import Sample, Verdict, VerifyOptions
 
@@ -70,7 +70,7 @@ def probe(address: str) -> None:
 class RayExecutor(Executor):
     name = "ray"
 
-    def __init__(self, config) -> None:
+    def __init__(self, config: ExecutorConfig) -> None:
         super().__init__(config)
         self.ray: Any = None
         self.owns_ray = False  # True when this executor started or joined Ray (and leaves it)
@@ -94,12 +94,18 @@ class RayExecutor(Executor):
         self.options = options
         self._connect()
         self._wake = asyncio.Event()
-        await self._place(first=True)
-        if not self.nodes:
+        tried = await self._place(first=True)
+        if not tried:
             raise ExecutorError(
                 f"no node of the Ray cluster at {self.address} has a CPU for the sandbox (nodes "
                 "started with --num-cpus 0 get no verifier): start workers with `ray start "
                 "--address HEAD:6379`, or give a node CPUs"
+            )
+        if not self.nodes:
+            raise ExecutorError(
+                f"no verifier started on the {tried} node(s) of the Ray cluster at "
+                f"{self.address} within {START_TIMEOUT_S:.0f} s: see the nodes' logs "
+                "(/tmp/ray/session_latest/logs), then rerun"
             )
         self._slots = sum(n.jobs for n in self.nodes.values())
         self._watcher = asyncio.create_task(self._watch())
@@ -133,10 +139,11 @@ class RayExecutor(Executor):
             ) from None
         self.owns_ray = True
 
-    async def _place(self, first: bool = False) -> None:
+    async def _place(self, first: bool = False) -> int:
         """Start a verifier actor on each alive node with CPUs that has none, nor one starting.
         `first`: wait for them, and stop at a node that refuses the sandbox (as on one machine,
-        before any work); later, such a node is left out with a warning."""
+        before any work); later, such a node is left out with a warning. Returns how many nodes
+        got an actor to start."""
         tasks = []
         for node in await asyncio.to_thread(self.ray.nodes):
             node_id = node["NodeID"]
@@ -154,6 +161,7 @@ class RayExecutor(Executor):
             tasks.append(task)
         if first:
             await asyncio.gather(*tasks)
+        return len(tasks)
 
     async def _start_on(self, node_id: str, ip: str, jobs: int, first: bool) -> None:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy

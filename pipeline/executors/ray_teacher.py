@@ -29,6 +29,8 @@ from pipeline.generators import Chat, Completion, Generator, GeneratorError, loo
 if TYPE_CHECKING:
     from pipeline.config import ExecutorConfig, SamplingConfig, TeacherConfig
 
+REPLICA_START_TIMEOUT_S = 1800.0  # a big model's weights load for minutes
+
 
 def placement(
     config: ExecutorConfig, teacher: TeacherConfig, resources: dict[str, float]
@@ -65,6 +67,7 @@ def placement(
 class Replica:
     handle: Any
     node_id: str = ""
+    pid: int = 0
     load: int = 0
     answered: int = 0
     lost: bool = False
@@ -118,14 +121,21 @@ class RayTeacher(Generator):
         ).remote()
         replica = Replica(handle)
         try:
-            info = await handle.start.remote(self.teacher, self.sampling)
+            ready = handle.start.remote(self.teacher, self.sampling)
+            info = await asyncio.wait_for(ready, REPLICA_START_TIMEOUT_S)
+        except TimeoutError:
+            self._kill(replica)
+            raise GeneratorError(
+                f"a teacher replica on Ray did not start within {REPLICA_START_TIMEOUT_S:.0f} s "
+                f"(it needs {self.gpus:g} GPUs on one node; `ray status` shows what is free)"
+            ) from None
         except Exception as exc:
             self._kill(replica)
             cause = unwrap(exc)
             if isinstance(cause, GeneratorError):
                 raise GeneratorError(f"a teacher replica on Ray: {cause}") from None
             raise GeneratorError(f"a teacher replica on Ray could not start: {cause}") from None
-        replica.node_id = info["node_id"]
+        replica.node_id, replica.pid = info["node_id"], info["pid"]
         self.pool.live.append(replica)
         self.pool.every.append(replica)
         assert self._changed is not None

@@ -205,6 +205,43 @@ def test_worker_node_killed_mid_run_loses_nothing(cluster, seeds, reference, tmp
     assert all(a.status == "verified" for p in problems for a in p.trail)
 
 
+def slow_teacher(messages):
+    """The scenarios' teacher taking 0.2 s an answer: calls are in flight when a replica dies."""
+    answer = scenarios.teacher(messages)
+    return {**({"content": answer} if isinstance(answer, str) else answer), "delay": 0.2}
+
+
+def test_teacher_replica_killed_mid_run_is_replaced(cluster, seeds, reference, tmp_path):
+    """SIGKILL one of two teacher replicas while it answers: its unanswered chats go to the other,
+    a new replica starts, and the run gives the local corpus."""
+    config = RunConfig.model_validate(
+        {"run_dir": str(tmp_path / "run"), "problems": len(NAMES), "max_revisions": K,
+         "progress": False, "seeds": {"path": seeds},
+         "teacher": {"generator": "scripted", "model": f"{os.path.abspath(__file__)}:slow_teacher"},
+         "verifier": {"timeout": 2},
+         "executor": {"kind": "ray", "address": cluster.address, "teacher_replicas": 2}}
+    )  # fmt: skip
+    engine = Engine(config)
+
+    async def choreography() -> None:
+        run = asyncio.create_task(engine.run())
+        await until(lambda: engine.executor.teacher is not None, what="the teacher")
+        teacher = engine.executor.teacher
+        await until(
+            lambda: len(teacher.pool.live) == 2 and all(r.load for r in teacher.pool.live),
+            what="both replicas answering",
+        )
+        os.kill(teacher.pool.live[0].pid, signal.SIGKILL)
+        await run
+
+    asyncio.run(choreography())
+    assert by_id(config.run_dir) == reference
+    teacher = engine.executor.teacher
+    assert teacher.relaunched >= 1 and sum(r.lost for r in teacher.pool.every) == 1
+    assert len(teacher.pool.every) == 3  # two at start, one in the lost one's place
+    assert sum(r.answered for r in teacher.pool.every) == engine.stats.teacher_calls
+
+
 def start_driver(server: TeacherServer, seeds: str, run_dir: str, address: str):
     args = run_args(seeds, run_dir, "--generator", "openai", "--model", server.model,
                     "--base-url", server.base_url, "--concurrency", "3", "--json",
