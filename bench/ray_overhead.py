@@ -14,7 +14,7 @@ CPU its daemons use while idle (during the local rounds). Per round:
                steadier than wall time on a machine others use too
     steady_cpu_s   the same from the executor ready to the end
 
-Run: .venv/bin/python bench/ray_overhead.py [--problems 120] [--rounds 5]
+Run: .venv/bin/python bench/ray_overhead.py [--problems 600] [--rounds 5] [--out FILE.json]
 """
 
 from __future__ import annotations
@@ -139,15 +139,8 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--problems", type=int, default=120)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--out", default=None, help="write the JSON result here too")
-    args = parser.parse_args()
-    jobs = len(os.sched_getaffinity(0))
-    meter = CpuMeter()
-
+def interleaved(problems: int, rounds: int, jobs: int, meter: CpuMeter) -> dict:
+    """Ray started once, then local and Ray runs in turns (which goes first alternates)."""
     import ray
 
     began = time.perf_counter()
@@ -158,29 +151,48 @@ def main() -> None:
         log_to_driver=False,
         logging_level=logging.WARNING,
     )
-    ray_start = time.perf_counter() - began
-    node = ray._private.worker._global_node
-    daemons = [p.process.pid for infos in node.all_processes.values() for p in infos]
+    try:
+        ray_start = time.perf_counter() - began
+        node = ray._private.worker._global_node
+        daemons = [p.process.pid for infos in node.all_processes.values() for p in infos]
+        runs: list[dict] = []
+        idle_cpu = idle_wall = 0.0
+        with tempfile.TemporaryDirectory() as root:
+            seeds = write_seeds(os.path.join(root, "seeds.jsonl"), problems)
+            one_run("local", seeds, os.path.join(root, "warm-local"), 10, jobs, meter)  # caches
+            one_run("ray", seeds, os.path.join(root, "warm-ray"), 10, jobs, meter)
+            for i in range(rounds):
+                for kind in ("local", "ray") if i % 2 == 0 else ("ray", "local"):
+                    cpu0 = cpu_seconds(daemons)
+                    run_dir = os.path.join(root, f"{kind}-{i}")
+                    result = one_run(kind, seeds, run_dir, problems, jobs, meter)
+                    if kind == "local":
+                        idle_cpu += cpu_seconds(daemons) - cpu0
+                        idle_wall += result["wall_s"]
+                    runs.append({"round": i, **result})
+                    print(json.dumps(runs[-1]), flush=True)
+    finally:
+        ray.shutdown()
+    return {
+        "ray_init_s": round(ray_start, 2),
+        "ray_daemons_idle_cpu_share": round(idle_cpu / idle_wall, 4) if idle_wall else None,
+        "runs": runs,
+    }
 
-    rounds: list[dict] = []
-    idle_cpu = idle_wall = 0.0
-    with tempfile.TemporaryDirectory() as root:
-        seeds = write_seeds(os.path.join(root, "seeds.jsonl"), args.problems)
-        one_run("local", seeds, os.path.join(root, "warm-local"), 10, jobs, meter)  # caches
-        one_run("ray", seeds, os.path.join(root, "warm-ray"), 10, jobs, meter)
-        for i in range(args.rounds):
-            order = ("local", "ray") if i % 2 == 0 else ("ray", "local")
-            for kind in order:
-                cpu0 = cpu_seconds(daemons)
-                run_dir = os.path.join(root, f"{kind}-{i}")
-                result = one_run(kind, seeds, run_dir, args.problems, jobs, meter)
-                if kind == "local":
-                    idle_cpu += cpu_seconds(daemons) - cpu0
-                    idle_wall += result["wall_s"]
-                rounds.append({"round": i, **result})
-                print(json.dumps(rounds[-1]), flush=True)
-    ray.shutdown()
-    meter.close()
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--problems", type=int, default=600)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--out", default=None, help="write the JSON result here too")
+    args = parser.parse_args()
+    jobs = len(os.sched_getaffinity(0))
+    meter = CpuMeter()
+    try:
+        measured = interleaved(args.problems, args.rounds, jobs, meter)
+    finally:
+        meter.close()
+    rounds = measured["runs"]
 
     def median(kind: str, key: str) -> float:
         return statistics.median(r[key] for r in rounds if r["executor"] == kind)
@@ -197,8 +209,8 @@ def main() -> None:
         "problems": args.problems,
         "jobs": jobs,
         "rounds": args.rounds,
-        "ray_init_s": round(ray_start, 2),
-        "ray_daemons_idle_cpu_share": round(idle_cpu / idle_wall, 4) if idle_wall else None,
+        "ray_init_s": measured["ray_init_s"],
+        "ray_daemons_idle_cpu_share": measured["ray_daemons_idle_cpu_share"],
         "median_wall_s": {k: median(k, "wall_s") for k in ("local", "ray")},
         "median_steady_s": {k: median(k, "steady_s") for k in ("local", "ray")},
         # The median of each round's ratio: a round's two runs saw the same load of the machine.
