@@ -45,6 +45,7 @@ class VLLMGenerator(Generator):
     async def start(self) -> None:
         try:
             from vllm import AsyncEngineArgs, SamplingParams
+            from vllm.sampling_params import RequestOutputKind
             from vllm.renderers import ChatParams
             from vllm.v1.engine.async_llm import AsyncLLM
         except ImportError:
@@ -71,8 +72,14 @@ class VLLMGenerator(Generator):
         # As `vllm serve` does: the chat template writes the special tokens, the tokenizer adds
         # none, and a prompt longer than the context is refused instead of cut.
         self.tok_params = renderer.default_chat_tok_params
+        # FINAL_ONLY, as `vllm serve` asks for a non-streamed answer: one output per request,
+        # not one per token (each a copy of the text so far) for this process to build and drop.
         self.params = SamplingParams(
-            temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens, seed=s.seed
+            temperature=s.temperature,
+            top_p=s.top_p,
+            max_tokens=s.max_tokens,
+            seed=s.seed,
+            output_kind=RequestOutputKind.FINAL_ONLY,
         )
 
     async def generate(self, chats: Sequence[Chat]) -> list[Completion]:
@@ -89,7 +96,7 @@ class VLLMGenerator(Generator):
                 [chat], self.chat_params, self.tok_params
             )
             async for output in self.engine.generate(prompt, self.params, uuid.uuid4().hex):
-                final = output  # RequestOutput; the last one holds the whole text
+                final = output  # RequestOutput, the finished one (FINAL_ONLY)
         except VLLMClientError as exc:  # the request, not the engine: e.g. over the context
             raise RequestRefused(f"vLLM refused the prompt: {exc}") from None
         except EngineDeadError as exc:

@@ -23,6 +23,7 @@ def assert_recorded_in_full(run_dir: Path, model: str, teacher: str, refused: in
     assert len(solved) + len(rejected) == len(problems)
     for p in rejected:  # refused before any answer: nothing else recorded for it
         assert p.reason.startswith("teacher_refused:") and str(MAX_MODEL_LEN) in p.reason, p.reason
+        assert '{"error"' not in p.reason  # the engine's own words, not its JSON
         assert p.raw is None and p.trail == []
     for p in solved:
         task = TASK_OF_STATEMENT.get(p.problem)

@@ -90,15 +90,16 @@ def free_port() -> int:
 
 @contextmanager
 def vllm_server(
-    model: str, log: Path, timeout: float = 300
+    model: str, log: Path, timeout: float = 300, eager: bool = True
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`vllm serve` on a free loopback port: (base_url, process); ended with its processes."""
+    """`vllm serve` on a free loopback port: (base_url, process); ended with its processes.
+    `eager` skips the compile warm-up: a faster start, slower decoding."""
     port = free_port()
     args = [
         sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", model,
         "--served-model-name", SERVED_NAME, "--host", "127.0.0.1", "--port", str(port),
-        "--max-model-len", str(MAX_MODEL_LEN), "--enforce-eager", "--seed", "0",
-        "--disable-log-stats",
+        "--max-model-len", str(MAX_MODEL_LEN), "--seed", "0", "--disable-log-stats",
+        *(["--enforce-eager"] if eager else []),
     ]  # fmt: skip
     with open(log, "w") as out:
         proc = subprocess.Popen(
