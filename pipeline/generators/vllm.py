@@ -45,8 +45,8 @@ class VLLMGenerator(Generator):
     async def start(self) -> None:
         try:
             from vllm import AsyncEngineArgs, SamplingParams
-            from vllm.sampling_params import RequestOutputKind
             from vllm.renderers import ChatParams
+            from vllm.sampling_params import RequestOutputKind
             from vllm.v1.engine.async_llm import AsyncLLM
         except ImportError:
             raise GeneratorError(
