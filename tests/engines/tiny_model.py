@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from pipeline.prompts import Prompts
-from tests.engines.tiny_problems import TASKS, Task
+from tests.engines.tiny_problems import TASKS
 
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}<|end|>{% endfor %}"
@@ -267,10 +267,6 @@ def _user(content: str) -> dict[str, str]:
 
 def _assistant(content: str) -> dict[str, str]:
     return {"role": "assistant", "content": content}
-
-
-def task_for(name: str) -> Task:
-    return next(t for t in TASKS if t.name == name)
 
 
 if __name__ == "__main__":
