@@ -34,6 +34,7 @@ FALLBACK_TEMPLATE = (
     "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
 )
 SHUTDOWN_S = 30.0
+INTERRUPT_GRACE_S = 1.0
 
 
 @register("vllm")
@@ -100,6 +101,15 @@ class VLLMGenerator(Generator):
         except VLLMClientError as exc:  # the request, not the engine: e.g. over the context
             raise RequestRefused(f"vLLM refused the prompt: {exc}") from None
         except EngineDeadError as exc:
+            # Ctrl-C reaches vLLM's processes too (the terminal signals the whole foreground
+            # group), and the engine core shuts itself down: then this is an interruption, not
+            # a failure. Our own SIGINT cancels this task, possibly a moment after the engine's
+            # death is seen: wait for that moment before calling the death a failure.
+            task = asyncio.current_task()
+            if task is not None and not task.cancelling():
+                await asyncio.sleep(INTERRUPT_GRACE_S)
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError from None
             raise GeneratorError(f"the vLLM engine died: {exc}; see its log above") from None
         if final is None or not final.outputs:
             raise GeneratorError("vLLM returned no output for a request")
