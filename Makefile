@@ -38,7 +38,7 @@ $(ENGINES_STAMP): requirements/engines.txt pyproject.toml
 	touch $(ENGINES_STAMP)
 
 test-engines: $(ENGINES_STAMP)
-	VLLM_CPU_KVCACHE_SPACE=1 $(ENGINES_VENV)/bin/pytest -q -o addopts=-ra tests/engines
+	VLLM_CPU_KVCACHE_SPACE=1 $(ENGINES_VENV)/bin/pytest -q -o addopts=-ra --durations=0 tests/engines
 
 # The main job: grow a verified corpus with a small in-process code model (fetched from the hub on
 # first use; MODEL= takes another id or a local path), seeded from assay's own source files.
