@@ -24,6 +24,12 @@ from tests.engines.engines import (
 from tests.engines.tiny_problems import TASKS
 
 
+def _sigint_as_in_a_terminal() -> None:
+    """A shell ignores SIGINT for its background jobs, and children inherit that: undo it, so
+    that the run meets Ctrl-C as it does in a terminal whatever started these tests."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_in_process_engine_grows_a_verified_corpus(tiny_coder, tmp_path):
     """As a user runs it (compiled, the engine's defaults), with one prompt over the context:
     that problem is refused with the reason, the others are solved, revisions included."""
@@ -51,7 +57,7 @@ def test_ctrl_c_exits_cleanly_and_the_rerun_resumes(tiny_coder, run_dir):
     with open(run_dir / "first.log", "w") as err:
         proc = subprocess.Popen(
             args, cwd=run_dir, env=env(), stdout=subprocess.DEVNULL, stderr=err,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=_sigint_as_in_a_terminal,
         )  # fmt: skip
     try:
         wait_for_answers(run_dir / "run", 4, proc)
