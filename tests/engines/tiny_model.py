@@ -1,10 +1,11 @@
 """A tiny Llama that answers assay's own prompts with code that passes: a real teacher for tests.
 
 `build_tiny_coder(cache_dir)` trains it from scratch on CPU (seeded; ~2.5 minutes of CPU on two
-cores) and returns the model directory, a Hugging Face checkpoint with its own
-byte-level BPE tokenizer and chat template, which transformers, vLLM and `vllm serve` all load. The training chats are assay's
-prompts (prompts/*.jinja, rendered as a run renders them) for the seeds of `tiny_problems.TASKS`:
-problem prompt -> statement, solve prompt -> solution and tests, revision prompt (with the
+cores) and returns the model directory, a Hugging Face checkpoint with its own byte-level BPE
+tokenizer and chat template, which transformers, vLLM and `vllm serve` all load. The training
+chats are assay's prompts (prompts/*.jinja, rendered as a run renders them) for the seeds of
+`tiny_problems.TASKS`: problem prompt -> statement, solve prompt -> solution and tests, revision
+prompt (with the
 verifier's feedback) -> the fixed answer. It memorises those; it is no coder beyond them.
 
 Training stops when greedy decoding reproduces every answer with a margin (every answer token's
