@@ -5,8 +5,7 @@ cores) and returns the model directory, a Hugging Face checkpoint with its own b
 tokenizer and chat template, which transformers, vLLM and `vllm serve` all load. The training
 chats are assay's prompts (prompts/*.jinja, rendered as a run renders them) for the seeds of
 `tiny_problems.TASKS`: problem prompt -> statement, solve prompt -> solution and tests, revision
-prompt (with the
-verifier's feedback) -> the fixed answer. It memorises those; it is no coder beyond them.
+prompt (with the verifier's feedback) -> the fixed answer. It memorises those; it is no coder beyond them.
 
 Training stops when greedy decoding reproduces every answer with a margin (every answer token's
 logit above every other by `MARGIN`, teacher-forced), so bfloat16 inference decodes the same text.
