@@ -111,20 +111,14 @@ class Cpp(Language):
         if stub is not None:
             stub_files = {SOLUTION_FILE: stub, TESTS_FILE: sample.tests}
             phases.append(Phase(files=stub_files, steps=steps, outcomes_only=True))
-        if self._shared_in_box() is None:  # the harness compiled from source, in the box
-            for phase in phases:
-                phase.files.update(_box_sources())
         return RunRequest(language=self.name, phases=tuple(phases), limits=self.options.limits)
 
     def _steps(self) -> tuple[Step, ...]:
         gxx = self.toolchain.find("g++")
         shared = self._shared_in_box()
         argv = [gxx, *build.FLAGS, *compiler.WARNINGS, *compiler.DIAGNOSTIC_FORMAT, "-pipe"]
-        if shared is not None:
-            argv += ["-include", f"{shared}/prelude.hpp", *build.linker_flags(gxx), TESTS_FILE]
-            argv += [f"{shared}/main.o", f"{shared}/{build.HARNESS_LIB}", f"-Wl,-rpath,{shared}"]
-        else:
-            argv += [TESTS_FILE, "harness.cpp", "main.cpp"]
+        argv += ["-include", f"{shared}/prelude.hpp", *build.linker_flags(gxx), TESTS_FILE]
+        argv += [f"{shared}/main.o", f"{shared}/{build.HARNESS_LIB}", f"-Wl,-rpath,{shared}"]
         argv += ["-o", BINARY]
         timeout = max(COMPILE_MIN_S, 2 * self.options.limits.timeout_s)
         return (
@@ -132,15 +126,17 @@ class Cpp(Language):
             Step(argv=(f"./{BINARY}",)),
         )
 
-    def _shared_in_box(self) -> str | None:
-        """Where a sample sees the shared parts: the box cache under full isolation, the host's
-        directory under weak isolation if any user may read it; else None (built in the box)."""
+    def _shared_in_box(self) -> str:
+        """Where a sample sees the shared parts: in the box cache under full isolation; under
+        weak isolation on the host, where its user can read them."""
         from sandbox.isolation.skeleton import BOX_CACHE
 
         host = getattr(self, "_shared", None) or build.shared_dir(self.toolchain.find("g++"))
         if self.options.isolation == "full" or self.options.sandbox == "docker":
             return f"{BOX_CACHE}/cpp/{os.path.basename(host)}"
-        return host if os.geteuid() != 0 or _world_readable(host) else None
+        if os.geteuid() != 0:  # the sample keeps this user's uid
+            return host
+        return build.readable_copy(host)
 
     def stub(self, solution: str) -> str | None:
         from sandbox.languages.cpp.stub import stub_solution
@@ -169,26 +165,3 @@ class Cpp(Language):
                 lines = [line for line in detail.splitlines() if line.strip()]
                 out[str(message.get("id", ""))] = "\n".join(lines[:DETAIL_LINES])
         return out
-
-
-def _box_sources() -> dict[str, str]:
-    out = {}
-    for name in ("prelude.hpp", "harness.cpp", "main.cpp"):
-        with open(os.path.join(build.BOX_SOURCES, name), encoding="utf-8") as fh:
-            out[name] = fh.read()
-    return out
-
-
-def _world_readable(path: str) -> bool:
-    """Whether every directory up to `path` lets any user through (a sample runs as another)."""
-    path = os.path.abspath(path)
-    while True:
-        try:
-            if not os.stat(path).st_mode & 0o001:
-                return False
-        except OSError:
-            return False
-        parent = os.path.dirname(path)
-        if parent == path:
-            return True
-        path = parent

@@ -138,8 +138,10 @@ std::string report_headline(const std::string& text) {
     std::string summary, error;
     std::istringstream lines(text);
     for (std::string line; std::getline(lines, line);) {
-        if (line.find("runtime error: ") != std::string::npos)
-            return "UndefinedBehaviorSanitizer: " + line;
+        size_t error_at = line.find(": runtime error: ");
+        if (error_at != std::string::npos)  // "file:line:col: runtime error: what"
+            return "UndefinedBehaviorSanitizer: " + line.substr(error_at + 17) + " at " +
+                   line.substr(0, error_at);
         size_t at = line.find("SUMMARY: ");
         if (at != std::string::npos && summary.empty()) summary = line.substr(at + 9);
         at = line.find("ERROR: ");
@@ -155,10 +157,10 @@ std::string report_headline(const std::string& text) {
 // What kind of failure a report is: "AddressSanitizer: heap-buffer-overflow",
 // "UndefinedBehaviorSanitizer: signed integer overflow", "LeakSanitizer: memory leak".
 std::string report_kind(const std::string& headline) {
-    size_t at = headline.find("runtime error: ");
-    if (at != std::string::npos) {
-        std::string what = headline.substr(at + 15);
-        return "UndefinedBehaviorSanitizer: " + what.substr(0, what.find(':'));
+    const std::string ubsan = "UndefinedBehaviorSanitizer: ";
+    if (headline.rfind(ubsan, 0) == 0) {
+        std::string what = headline.substr(ubsan.size());
+        return ubsan + what.substr(0, std::min(what.find(':'), what.rfind(" at ")));
     }
     if (headline.rfind("LeakSanitizer", 0) == 0) return "LeakSanitizer: memory leak";
     size_t space = headline.find(' ', headline.find(": ") + 2);
