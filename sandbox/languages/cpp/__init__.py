@@ -114,6 +114,13 @@ class Cpp(Language):
         return RunRequest(language=self.name, phases=tuple(phases), limits=self.options.limits)
 
     def _steps(self) -> tuple[Step, ...]:
+        """The compile step, then the test binary's run: the same for every sample."""
+        steps = getattr(self, "_steps_made", None)
+        if steps is None:
+            steps = self._steps_made = self._make_steps()
+        return steps
+
+    def _make_steps(self) -> tuple[Step, ...]:
         gxx = self.toolchain.find("g++")
         shared = self._shared_in_box()
         argv = [gxx, *build.FLAGS, *compiler.WARNINGS, *compiler.DIAGNOSTIC_FORMAT, "-pipe"]
