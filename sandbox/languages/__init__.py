@@ -160,8 +160,16 @@ _REGISTRY: dict[str, type[Language]] = {}
 _BUILTIN = {
     "python": "sandbox.languages.python.language",
     "cpp": "sandbox.languages.cpp",
+    "go": "sandbox.languages.go.language",
 }
-_ALIASES = {"py": "python", "js": "javascript", "node": "javascript", "c++": "cpp"}
+_ALIASES = {
+    "py": "python",
+    "js": "javascript",
+    "node": "javascript",
+    "c++": "cpp",
+    "golang": "go",
+    "rs": "rust",
+}
 _plugins_loaded = False
 
 
