@@ -107,6 +107,8 @@ class Verifier(Workers):
             request = language.request(sample, pre, stub)
             verdict, result = self._execute(request)
             verdict.lint = [*pre.lint, *language.diagnostics(result)]
+            if verdict.stage == "compile":
+                verdict.reason = language.compile_reason(verdict.lint) or verdict.reason
             if verdict.passed and stub is not None:
                 verdict = self._strength(verdict, request, result)
             verdict.feedback = feedback(verdict, language.details(result))

@@ -149,6 +149,11 @@ class Language:
         failed compile reject (its verdict's stage is `compile`), warnings are reported."""
         return []
 
+    def compile_reason(self, messages: list[LintMessage]) -> str | None:
+        """The reason of a compile rejection, where the language can say more than `compile
+        error` from its messages (Rust: `no such crate`); None keeps the judge's."""
+        return None
+
     def details(self, result: RunResult) -> dict[str, str]:
         """Each failing test's longer detail (a traceback, a sanitizer report), by test name, for
         the feedback."""
@@ -161,6 +166,7 @@ _BUILTIN = {
     "python": "sandbox.languages.python.language",
     "cpp": "sandbox.languages.cpp",
     "go": "sandbox.languages.go.language",
+    "rust": "sandbox.languages.rust.language",
 }
 _ALIASES = {
     "py": "python",
