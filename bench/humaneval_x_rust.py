@@ -70,7 +70,11 @@ class Reference:
     """CodeGeeX's Rust harness: a cargo crate, each sample a binary of it; a crate per worker."""
 
     def __init__(self, base: str, workers: int = 2) -> None:
-        self.env = {"PATH": "/usr/bin:/bin", "HOME": base, "CARGO_HOME": os.path.join(base, "cargo")}
+        self.env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": base,
+            "CARGO_HOME": os.path.join(base, "cargo"),
+        }
         self.crates: queue.Queue[str] = queue.Queue()
         self.counter = itertools.count()
         for index in range(workers):

@@ -224,7 +224,7 @@ def test_an_unused_import_is_a_compile_error(go_verifier):
 def test_vet_findings_that_name_bugs_reject(go_verifier):
     tests = TEST_ADD.replace('"Add(2, 3) = %d, want 5", got', '"Add(2, 3) = %d, want 5", "five"')
     verdict = verify_one(go_verifier, ADD, tests)
-    assert verdict.stage == "compile"
+    assert verdict.stage == "compile" and verdict.reason == "go vet: printf"
     (finding,) = [m for m in verdict.lint if m.rejects]
     assert finding.code == "vet:printf" and finding.file == "solution_test.go"
     assert "wrong type string" in finding.message

@@ -154,6 +154,13 @@ class Go(Language):
                 return parse_diagnostics(step.stderr)
         return []
 
+    def compile_reason(self, messages: list[LintMessage]) -> str | None:
+        """`go vet: <analyzer>` where vet, not the compiler, rejected."""
+        rejecting = [m for m in messages if m.rejects]
+        if rejecting and all(m.code.startswith("vet:") for m in rejecting):
+            return f"go vet: {rejecting[0].code.removeprefix('vet:')}"
+        return None
+
     def details(self, result: RunResult) -> dict[str, str]:
         """A failing test's log or a panic's stack, where it says more than the message."""
         if not result.phases or not result.phases[0].steps:
