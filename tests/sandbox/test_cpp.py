@@ -239,6 +239,9 @@ def test_sanitizer_reports_are_the_tests_verdict(cpp_verifier, name):
     assert cases["fine"].outcome == "passed"
     assert cases[name].outcome in ("failed", "error")
     assert cases[name].message.startswith(kind), cases[name].message
+    if name != "leak":  # a leak fails its test; the others end the process there
+        assert verdict.reason.startswith(kind), verdict.reason
+        assert verdict.reason.endswith(f"(the process ended in {name})"), verdict.reason
     assert f"{name} " in verdict.feedback and kind in verdict.feedback
     assert "solution.hpp:" in verdict.feedback, verdict.feedback
 
