@@ -106,7 +106,9 @@ class JavaScript(Language):
             if solution in self._stubs:
                 return self._stubs.pop(solution)
         # Not prechecked here (or pushed out of the cache): ESLint on this solution alone.
-        (result,) = checks.check([Sample(solution=solution, tests="")], self._find_eslint(), 1 << 30)
+        (result,) = checks.check(
+            [Sample(solution=solution, tests="")], self._find_eslint(), 1 << 30
+        )
         if result.verdict is not None and result.verdict.stage == "syntax":
             return None
         return checks.stub_solution(solution, result.functions)

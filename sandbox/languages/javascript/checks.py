@@ -77,7 +77,9 @@ def check(samples: Sequence[Sample], eslint: str, max_bytes: int) -> list[Checke
             try:
                 results += _eslint([samples[i]], eslint)
             except ESLintError as exc:
-                results.append(Checked(verdict=_rejected("lint", f"ESLint failed on the code: {exc}")))
+                results.append(
+                    Checked(verdict=_rejected("lint", f"ESLint failed on the code: {exc}"))
+                )
     for i, checked in zip(todo, results, strict=True):
         out[i] = checked
     return out

@@ -120,7 +120,7 @@ function frames(value) {
 
 // A failure record of assay_node_test.js: {thrown}, {message} or {prefix, cause}.
 function failureText(failure) {
-  if (failure.prefix !== undefined) return `${failure.prefix}: ${failureText(failure.cause)}`;
+  if (failure.prefix !== undefined) return `${failureText(failure.cause)}\n(${failure.prefix})`;
   if (failure.message !== undefined) return failure.message;
   return describe(failure.thrown);
 }
@@ -315,7 +315,7 @@ function report(t, id, started) {
   let message = "";
   let detail = "";
   if (t.error !== null) {
-    outcome = /hook failed$/.test(`${t.error.prefix}`) ? "error" : "failed";
+    outcome = / hook$/.test(`${t.error.prefix}`) ? "error" : "failed";
     if (!outcomesOnly) {
       message = failureText(t.error).split(workdir).join("");
       detail = failureDetail(t.error);

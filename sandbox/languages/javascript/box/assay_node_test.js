@@ -161,7 +161,7 @@ module.exports = function create(P, host) {
     };
     pending.push(end);
     if (timeout !== Infinity) {
-      timer = setTimer(() => end({ message: `timed out after ${timeout} ms` }), timeout);
+      timer = setTimer(() => end({ message: `the test timed out after ${timeout} ms` }), timeout);
     }
     try {
       if (fn.length >= 2) {
@@ -233,7 +233,7 @@ module.exports = function create(P, host) {
     const sub = t.queue.shift();
     runTest(sub, null, () => {
       if (sub.error !== null && t.error === null) {
-        t.error = { prefix: `subtest "${sub.name}" failed`, cause: sub.error };
+        t.error = { prefix: `in subtest "${sub.name}"`, cause: sub.error };
       }
       t.subRunning = false;
       sub.settle();
@@ -253,7 +253,7 @@ module.exports = function create(P, host) {
   function runHooks(list, ctx, done, i = 0) {
     if (i >= list.length) return done(null);
     invoke(list[i].fn, undefined, ctx, list[i].timeout, (err) => {
-      if (err !== null) return done({ prefix: `${list[i].kind} hook failed`, cause: err });
+      if (err !== null) return done({ prefix: `in the ${list[i].kind} hook`, cause: err });
       runHooks(list, ctx, done, i + 1);
     });
   }
@@ -347,7 +347,7 @@ module.exports = function create(P, host) {
     },
     // The event loop ran dry while a test waited: what it waits for can never come.
     neverSettled() {
-      if (pending.length) pending[pending.length - 1]({ message: "its promise never settled (nothing was left to run)" });
+      if (pending.length) pending[pending.length - 1]({ message: "the test's promise never settled (nothing was left to run)" });
     },
     // An error nothing caught, while `running` ran: it fails the function that runs now.
     uncaught(failure) {
