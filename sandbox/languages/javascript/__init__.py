@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sandbox.languages import Language, Prechecked, Toolchain, register
-from sandbox.languages.javascript import checks
+from sandbox.languages.javascript import checks, eslint
 from sandbox.records import Sample
 from sandbox.requests import Phase, RunRequest, RunResult, Step
 
@@ -73,13 +74,13 @@ class JavaScript(Language):
         self._box = _box_files()
         self._stubs: OrderedDict[str, str | None] = OrderedDict()
         self._lock = threading.Lock()
-        self._eslint: str | None = None
+        self._eslint: eslint.ESLint | None = None
 
     def unavailable(self) -> str | None:
         missing = super().unavailable()
         if missing is not None:
             return missing
-        version = checks.eslint_version(self.toolchain.find("eslint"))
+        version = eslint.version(self.toolchain.find("eslint"))
         if version is None or version.split(".")[0] != str(checks.ESLINT_MAJOR):
             return (
                 f"javascript: eslint {checks.ESLINT_MAJOR} is needed, found {version or 'unknown'}."
@@ -89,7 +90,7 @@ class JavaScript(Language):
 
     def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
         """Parse and lint every sample in one ESLint call; the stubs of those that passed."""
-        results = checks.check(samples, self._find_eslint(), self.options.max_source_bytes)
+        results = checks.check(samples, self._linter(), self.options.max_source_bytes)
         out = []
         for sample, result in zip(samples, results, strict=True):
             out.append(Prechecked(verdict=result.verdict, lint=result.lint))
@@ -106,9 +107,7 @@ class JavaScript(Language):
             if solution in self._stubs:
                 return self._stubs.pop(solution)
         # Not prechecked here (or pushed out of the cache): ESLint on this solution alone.
-        (result,) = checks.check(
-            [Sample(solution=solution, tests="")], self._find_eslint(), 1 << 30
-        )
+        (result,) = checks.check([Sample(solution=solution, tests="")], self._linter(), 1 << 30)
         if result.verdict is not None and result.verdict.stage == "syntax":
             return None
         return checks.stub_solution(solution, result.functions)
@@ -137,10 +136,15 @@ class JavaScript(Language):
 
         return case_details(result)
 
-    def _find_eslint(self) -> str:
-        if self._eslint is None:
-            self._eslint = self.toolchain.find("eslint")
-        return self._eslint
+    def _linter(self) -> eslint.ESLint:
+        """The warm ESLint of this verifier's prechecks, started on first use; it ends with this
+        language object (or the interpreter)."""
+        with self._lock:
+            if self._eslint is None:
+                node = self.toolchain.find("node", "nodejs")
+                self._eslint = eslint.ESLint(node, self.toolchain.find("eslint"))
+                weakref.finalize(self, self._eslint.close)
+            return self._eslint
 
 
 __all__ = ["JavaScript"]

@@ -1,5 +1,5 @@
-"""JavaScript's trusted-side checks: one ESLint call per chunk (parse, lint, where the functions lie)
-and the strength check's stub.
+"""JavaScript's trusted-side checks: ESLint over a chunk at once (parse, lint, where the functions
+lie) and the strength check's stub.
 
 Nothing here executes sample code: ESLint parses and reads the files. The configuration
 (eslint.config.cjs) decides what rejects (rules at "error") and what is only reported ("warn"); its
@@ -9,24 +9,15 @@ Nothing here executes sample code: ESLint parses and reads the files. The config
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from sandbox.languages.javascript.eslint import ESLint, ESLintError
 from sandbox.records import LintMessage, Sample, Verdict
 
 SOLUTION_FILE, TESTS_FILE = "solution.js", "solution.test.js"
-CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "eslint.config.cjs")
 ESLINT_MAJOR = 9  # the version the configuration is written for and tested with
 FUNCTIONS_RULE = "assay/functions"
-ESLINT_TIMEOUT_S = 600
-
-
-class ESLintError(RuntimeError):
-    """ESLint itself failed (not a sample's lint): the message says how."""
 
 
 @dataclass
@@ -39,23 +30,9 @@ class Checked:
     functions: list[tuple[int, int, str]] = field(default_factory=list)
 
 
-def eslint_version(eslint: str) -> str | None:
-    """The version of the ESLint package behind the `eslint` program, read from its package.json."""
-    here = os.path.dirname(os.path.realpath(eslint))
-    for candidate in (os.path.join(here, "..", "package.json"), os.path.join(here, "package.json")):
-        try:
-            with open(candidate, encoding="utf-8") as fh:
-                data = json.load(fh)
-        except (OSError, ValueError):
-            continue
-        if data.get("name") == "eslint":
-            return str(data.get("version", ""))
-    return None
-
-
-def check(samples: Sequence[Sample], eslint: str, max_bytes: int) -> list[Checked]:
-    """ESLint over every sample's two files at once; where that call fails, each sample alone, and
-    a sample ESLint fails on is a lint rejection."""
+def check(samples: Sequence[Sample], eslint: ESLint, max_bytes: int) -> list[Checked]:
+    """ESLint over every sample's two files in one request; where that fails, each sample alone,
+    and a sample ESLint fails on is a lint rejection."""
     out = [Checked() for _ in samples]
     todo = []
     for i, sample in enumerate(samples):
@@ -69,56 +46,36 @@ def check(samples: Sequence[Sample], eslint: str, max_bytes: int) -> list[Checke
         return out
     try:
         results = _eslint([samples[i] for i in todo], eslint)
-    except ESLintError:
+    except ESLintError as exc:
         if len(todo) == 1:
             raise
+        first = exc
         results = []
         for i in todo:  # one sample that breaks ESLint does not take the chunk with it
             try:
                 results += _eslint([samples[i]], eslint)
             except ESLintError as exc:
-                results.append(
-                    Checked(verdict=_rejected("lint", f"ESLint failed on the code: {exc}"))
-                )
+                verdict = _rejected("lint", f"ESLint failed on the code: {exc}")
+                results.append(Checked(verdict=verdict))
+        failed = [r for r in results if r.verdict and r.verdict.reason.startswith("ESLint failed")]
+        if len(failed) == len(results):
+            raise first from None  # ESLint is broken, not the samples
     for i, checked in zip(todo, results, strict=True):
         out[i] = checked
     return out
 
 
-def _eslint(samples: Sequence[Sample], eslint: str) -> list[Checked]:
-    # In memory where there is a tmpfs: many small files per chunk.
-    shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-    with tempfile.TemporaryDirectory(prefix="assay-eslint-", dir=shm) as tmp:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-        for i, sample in enumerate(samples):
-            os.mkdir(os.path.join(tmp, str(i)))
-            for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests)):
-                fd = os.open(os.path.join(tmp, str(i), name), flags, 0o600)
-                try:
-                    data = memoryview(text.encode("utf-8", "surrogatepass"))
-                    while data:
-                        data = data[os.write(fd, data) :]
-                finally:
-                    os.close(fd)
-        cmd = [eslint, "--config", CONFIG, "--format", "json", "--no-warn-ignored", "."]
-        try:
-            proc = subprocess.run(
-                cmd, cwd=tmp, capture_output=True, text=True, timeout=ESLINT_TIMEOUT_S
-            )
-        except subprocess.TimeoutExpired:
-            raise ESLintError(f"ESLint took more than {ESLINT_TIMEOUT_S} s") from None
-        if proc.returncode not in (0, 1):
-            first = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[:3]
-            raise ESLintError(f"eslint exited with {proc.returncode}: {' '.join(first)[:500]}")
-        try:
-            reports = json.loads(proc.stdout)
-        except ValueError:
-            raise ESLintError(f"eslint wrote no report: {proc.stdout[:200]!r}") from None
+def _eslint(samples: Sequence[Sample], eslint: ESLint) -> list[Checked]:
+    files = []
+    for i, sample in enumerate(samples):
+        files += [(f"{i}/{SOLUTION_FILE}", sample.solution), (f"{i}/{TESTS_FILE}", sample.tests)]
+    answers = eslint.lint(files)
     results = [Checked() for _ in samples]
-    for report in reports:
-        rel = os.path.relpath(report["filePath"], tmp)
-        index, _, name = rel.partition(os.sep)
-        _read(report.get("messages", []), name, samples[int(index)], results[int(index)])
+    for (path, _), messages in zip(files, answers, strict=True):
+        index, _, name = path.partition("/")
+        if isinstance(messages, dict):
+            raise ESLintError(str(messages.get("error", "ESLint failed")).splitlines()[0][:500])
+        _read(messages, name, samples[int(index)], results[int(index)])
     for result in results:
         result.lint.sort(key=lambda m: (m.file != SOLUTION_FILE, m.line, m.column))
         if result.verdict is None:
