@@ -1,19 +1,21 @@
 # The sandbox image generated code runs in (`--sandbox docker`): Debian's python3, pytest and numpy,
-# and an unprivileged user. Nothing of assay is baked in: the backend sends its trusted server and
-# the test runner to each container when it starts, so the image never goes stale.
+# every built-in language's toolchain (PACKAGES: node, g++, ...), and an unprivileged user. Nothing
+# of assay is baked in: the backend sends its trusted server and the sandbox's modules to each
+# container when it starts, so the image never goes stale.
 #
 # Build it with `make sandbox-image` (python -m sandbox.isolation.docker_image), which picks BASE:
 # debian:bookworm-slim where Docker Hub answers, else a minimal Debian made by debootstrap from the
-# configured apt mirror (python3, python3-pytest and python3-numpy already inside), imported as
-# assay-sandbox-base:latest.
+# configured apt mirror (PACKAGES already inside), imported as assay-sandbox-base:<packages digest>.
 ARG BASE=debian:bookworm-slim
 FROM ${BASE}
+ARG PACKAGES="python3 python3-pytest python3-numpy"
 
 RUN set -eu; \
-    if ! python3 -c 'import pytest, numpy' 2>/dev/null; then \
+    missing=""; \
+    for p in $PACKAGES; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"; done; \
+    if [ -n "$missing" ]; then \
         apt-get update; \
-        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-            python3 python3-pytest python3-numpy; \
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing; \
     fi; \
     rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb; \
     getent passwd sandbox >/dev/null || \

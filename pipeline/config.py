@@ -5,6 +5,7 @@ configuration is written to RUN_DIR/config.toml. A rerun on the same RUN_DIR mus
 options that give recorded work its meaning (`identity()`): otherwise it is refused unless --force.
 
     run_dir = "runs/demo"          problems = 100        max_revisions = 3      seed = 0
+    language = "python"            (or "python=2,javascript=1", or a [language] table of weights)
     [seeds]    path = "pipeline/"  extensions = [".py"]  window_lines = 60
     [teacher]  generator = "openai"  model = "..."  base_url = "http://127.0.0.1:8000/v1"
     [sampling] temperature = 0.7  top_p = 0.95  max_tokens = 2048
@@ -19,9 +20,19 @@ import os
 import tomllib
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from pipeline.languages import DEFAULT, Mix, conventions_digest
 from sandbox import Limits, VerifyOptions
+from sandbox.languages import LanguageError
 from sandbox.options import default_jobs
 
 CONFIG_FILE = "config.toml"
@@ -39,14 +50,18 @@ class SeedsConfig(_Section):
     path: str = Field(
         "", description="directory, JSONL file, local dataset, or hf:NAME[:split][:column]"
     )
-    extensions: list[str] = Field(default_factory=lambda: [".py"])
+    extensions: list[str] | None = Field(
+        None, description="source files of a seeds directory (default: the language's own)"
+    )
     column: str = Field("", description="dataset column of the code (default: code/content/text)")
     window_lines: int = Field(60, ge=5, description="long files are cut into windows of this size")
     max_chars: int = Field(4000, ge=200, description="a snippet is clipped to this many characters")
 
     @field_validator("extensions")
     @classmethod
-    def _dotted(cls, value: list[str]) -> list[str]:
+    def _dotted(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
         return [e if e.startswith(".") else f".{e}" for e in value]
 
 
@@ -114,14 +129,47 @@ class RunConfig(_Section):
     max_revisions: int = Field(3, ge=0)
     seed: int = 0
     progress: bool = True
+    language: str | dict[str, float] = Field(
+        DEFAULT, description="a language, or a weighted mix: python=2,javascript=1 or a table"
+    )
     seeds: SeedsConfig = Field(default_factory=SeedsConfig)
     teacher: TeacherConfig = Field(default_factory=TeacherConfig)
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
     verifier: VerifierConfig = Field(default_factory=VerifierConfig)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _languages_table(cls, data: Any) -> Any:
+        """A [languages] table of weights is the same option as `language`."""
+        if isinstance(data, dict) and "languages" in data:
+            if "language" in data:
+                raise PydanticCustomError(
+                    "language",
+                    "`language` and [languages] are both set: keep one (a name, or the table "
+                    "of weights)",
+                )
+            data = {**data, "language": data["languages"]}
+            del data["languages"]
+        return data
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, value: Any) -> str | dict[str, float]:
+        try:
+            return Mix.parse(value).config_value()
+        except LanguageError as exc:
+            raise PydanticCustomError("language", str(exc)) from None
+
+    @property
+    def mix(self) -> Mix:
+        """The run's languages and their weights."""
+        return Mix.parse(self.language)
+
     def identity(self, prompts_digest: str) -> dict[str, Any]:
         """The options a rerun must keep: changing them would change what recorded work means."""
+        mix = self.mix
         return {
+            "language": mix.spec(),
             "seeds": self.seeds.model_dump(),
             "seed": self.seed,
             "max_revisions": self.max_revisions,
@@ -136,6 +184,7 @@ class RunConfig(_Section):
                 "strength_check": self.verifier.strength_check,
             },
             "prompts": prompts_digest,
+            "conventions": conventions_digest(mix.names),
         }
 
 
@@ -192,6 +241,8 @@ def resolve(config_path: str | None, overrides: dict[str, Any]) -> RunConfig:
     """Defaults, then the TOML file, then `overrides` (nested dicts, from flags)."""
     data: dict[str, Any] = load_toml(config_path) if config_path else {}
     origin = config_path or "the flags"
+    if "language" in overrides:  # --language wins over the file's [languages] table too
+        data.pop("languages", None)
     try:
         RunConfig.model_validate(data)
     except ValidationError as exc:
@@ -275,9 +326,23 @@ def save(config: RunConfig, run_dir: str) -> str:
     return path
 
 
+def upgraded_identity(stored: dict[str, Any]) -> dict[str, Any]:
+    """An identity recorded before runs had a language is a Python run whose seed extensions
+    defaulted to Python's: said so in today's terms, so only real changes are named."""
+    if "language" in stored:
+        return stored
+    seeds = stored.get("seeds")
+    if isinstance(seeds, dict) and seeds.get("extensions") == [".py"]:
+        seeds = {**seeds, "extensions": None}
+    return {**stored, "language": DEFAULT, "seeds": seeds}
+
+
 def check_compatible(stored: dict[str, Any] | None, current: dict[str, Any], force: bool) -> None:
     """Refuse to resume a run dir whose recorded work was made under other options."""
-    if stored is None or stored == current or force:
+    if stored is None or force:
+        return
+    stored = upgraded_identity(stored)
+    if stored == current:
         return
     changed = []
     for key in sorted(set(stored) | set(current)):

@@ -1,8 +1,9 @@
 """The corpus: RUN_DIR/corpus/part-*.jsonl, verified samples only, append-only and fsynced.
 
-A sample whose normalised problem or normalised solution is already in the corpus is not added
-again. Normalising is deliberately plain (case and whitespace for problems; blank lines, trailing
-spaces and indentation depth for code): it catches exact repeats, not paraphrases.
+A sample whose normalised problem or normalised solution is already in the corpus in the same
+language is not added again (one problem solved in two languages is two samples). Normalising is
+deliberately plain (case and whitespace for problems; blank lines, trailing spaces and indentation
+depth for code): it catches exact repeats, not paraphrases.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from pipeline.jsonl import AppendLog, iter_jsonl
+from pipeline.languages import DEFAULT, code_answer
 from sandbox import Sample
 
 if TYPE_CHECKING:
@@ -29,17 +31,17 @@ ADDED, PRESENT, DUPLICATE_PROBLEM, DUPLICATE_SOLUTION = (
 )
 
 
-def problem_key(problem: str) -> str:
-    return _digest(" ".join(problem.casefold().split()))
+def problem_key(problem: str, language: str = DEFAULT) -> str:
+    return _digest(" ".join(problem.casefold().split()), language)
 
 
-def solution_key(solution: str) -> str:
+def solution_key(solution: str, language: str = DEFAULT) -> str:
     lines = [line.rstrip() for line in textwrap.dedent(solution).splitlines()]
-    return _digest("\n".join(line for line in lines if line))
+    return _digest("\n".join(line for line in lines if line), language)
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+def _digest(text: str, language: str) -> str:
+    return hashlib.sha256(f"{language}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Corpus:
@@ -64,8 +66,9 @@ class Corpus:
 
     def _remember(self, record: dict[str, Any]) -> None:
         self.ids[record["id"]] = record.get("meta", {}).get("problem_index")
-        self.problems.setdefault(problem_key(record.get("problem", "")), record["id"])
-        self.solutions.setdefault(solution_key(record.get("solution", "")), record["id"])
+        language = record.get("language") or DEFAULT
+        self.problems.setdefault(problem_key(record.get("problem", ""), language), record["id"])
+        self.solutions.setdefault(solution_key(record.get("solution", ""), language), record["id"])
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -76,9 +79,10 @@ class Corpus:
             # The same slot again (a rerun after a kill) is already in; another slot is a duplicate.
             slot = record.get("meta", {}).get("problem_index")
             return (PRESENT if self.ids[record["id"]] == slot else DUPLICATE_PROBLEM), record["id"]
-        if (found := self.problems.get(problem_key(record["problem"]))) is not None:
+        language = record.get("language") or DEFAULT
+        if (found := self.problems.get(problem_key(record["problem"], language))) is not None:
             return DUPLICATE_PROBLEM, found
-        if (found := self.solutions.get(solution_key(record["solution"]))) is not None:
+        if (found := self.solutions.get(solution_key(record["solution"], language))) is not None:
             return DUPLICATE_SOLUTION, found
         return ADDED, record["id"]
 
@@ -105,9 +109,10 @@ class Corpus:
             self._log = None
 
 
-def final_answer(solution: str, tests: str) -> str:
-    """The assistant turn of the SFT record: the verified code, without the teacher's asides."""
-    return f"```python\n{solution.rstrip()}\n```\n\n```python\n{tests.rstrip()}\n```\n"
+def final_answer(solution: str, tests: str, language: str = DEFAULT) -> str:
+    """The assistant turn of the SFT record: the verified code, without the teacher's asides,
+    fenced with the language's canonical tag."""
+    return code_answer(solution, tests, language)
 
 
 def make_record(
@@ -117,7 +122,9 @@ def make_record(
     final = outcome.final
     assert outcome.accepted and final is not None and outcome.problem is not None
     solution, tests = final.answer.solution or "", final.answer.tests or ""
-    sample = Sample(solution=solution, tests=tests, problem=outcome.problem)
+    sample = Sample(
+        solution=solution, tests=tests, problem=outcome.problem, language=outcome.language
+    )
     trail = [
         {
             "round": a.round,
@@ -135,13 +142,13 @@ def make_record(
     ]
     return {
         "id": sample.id,
-        "language": "python",
+        "language": outcome.language,
         "problem": outcome.problem,
         "solution": solution,
         "tests": tests,
         "messages": [
             {"role": "user", "content": outcome.problem},
-            {"role": "assistant", "content": final_answer(solution, tests)},
+            {"role": "assistant", "content": final_answer(solution, tests, outcome.language)},
         ],
         "meta": {
             "source": outcome.seed.source,

@@ -29,7 +29,7 @@ from pipeline.corpus import ADDED, PRESENT, Corpus, make_record
 from pipeline.generators import Chat, Completion, Generator, RequestRefused, create
 from pipeline.loop import Outcome, solve_seed
 from pipeline.prompts import Prompts
-from pipeline.seeds import Seed, SeedPool
+from pipeline.seeds import Seed, SlotSeeds
 from pipeline.store import (
     ACCEPTED,
     DUPLICATE,
@@ -146,7 +146,7 @@ class Engine:
             if self.store.has_work():
                 stored = self.store.get_meta("config_identity")
                 cfg.check_compatible(json.loads(stored) if stored else None, identity, self.force)
-            self.seeds = SeedPool(config.seeds, config.seed)
+            self.seeds = SlotSeeds(config.seeds, config.seed, config.mix)
         except Exception:
             self.store.close()
             raise
@@ -216,11 +216,17 @@ class Engine:
         store, config = self.store, self.config
         row = store.problem(slot)
         if row is None:
-            seed = self.seeds.pick(slot)
+            language, seed = self.seeds.pick(slot)
             row = store.ensure_problem(
-                slot, seed.source, seed.text, config.teacher.label, config.sampling.model_dump()
+                slot,
+                seed.source,
+                seed.text,
+                config.teacher.label,
+                config.sampling.model_dump(),
+                language=language,
             )
         seed = Seed(row.seed_source or "", row.seed_text or "")
+        language = row.language
         recorded: dict[int, AttemptRow] = {a.round: a for a in row.trail}
         revising = False
 
@@ -255,7 +261,7 @@ class Engine:
                     done.raw, done.finish_reason, done.tokens_in, done.tokens_out, done.teacher_s
                 )
             completion = await self._call_teacher(chat)
-            answer = parse_answer(completion.text)
+            answer = parse_answer(completion.text, language)
             store.record_answer(
                 slot,
                 step,
@@ -280,7 +286,9 @@ class Engine:
             started = time.monotonic()
             verdict = unverifiable(completion, answer, config.sampling.max_tokens)
             if verdict is None:
-                sample = Sample(solution=answer.solution, tests=answer.tests)
+                sample = Sample(
+                    solution=answer.solution, tests=answer.tests, language=answer.language
+                )
                 # Shielded: cancelling (Ctrl-C) must not cancel the verifier's own future, whose
                 # completion callback would then fail; verifier.close() lets it finish.
                 future = asyncio.wrap_future(self.verifier.submit(sample))
@@ -290,7 +298,9 @@ class Engine:
             return verdict
 
         try:
-            outcome = await solve_seed(seed, ask, judge, self.prompts, config.max_revisions)
+            outcome = await solve_seed(
+                seed, ask, judge, self.prompts, config.max_revisions, language
+            )
         except RequestRefused as exc:
             outcome = Outcome(seed, accepted=False, reason=f"teacher_refused: {exc}")
         finally:
@@ -330,6 +340,7 @@ class Engine:
         """Totals of the whole run directory (this process and earlier ones)."""
         with RunStore.open_readonly(self.config.run_dir) as store:
             counts = store.counts()
+            by_language = store.counts_by_language()
             reasons: Counter = Counter()
             for reason, n in store.reasons(REJECTED).items():
                 reasons[reason.split(":")[0]] += n
@@ -337,6 +348,7 @@ class Engine:
             "run_dir": self.config.run_dir,
             "counts": counts,
             "rejected_by_stage": dict(reasons.most_common()),
+            "by_language": by_language,
             "corpus": len(self.corpus),
             "this_run": {
                 **{f.name: getattr(self.stats, f.name) for f in fields(self.stats)},

@@ -8,7 +8,8 @@
 Styles: `messages` (problem -> final answer, the chat format TRL's SFTTrainer takes),
 `multi-turn` (problem, each faulty answer, its feedback, ..., the fixed answer: one dialog, from
 the revision trail in the corpus record's meta), `raw` (problem/solution/tests columns).
-Every row has a `source` column: `assay:<run name>` or the mixed dataset's own.
+Every row has a `source` column (`assay:<run name>` or the mixed dataset's own) and a `language`
+column; code in `messages` is fenced with its language's tag (```python, ```javascript, ...).
 """
 
 from __future__ import annotations
@@ -117,7 +118,13 @@ def columns(row: Row, style: str) -> dict[str, Any]:
             "meta": meta,
         }
     messages = (row.dialog or row.messages) if style == "multi-turn" else row.messages
-    return {"id": row.id, "source": row.source, "messages": messages, "meta": meta}
+    return {
+        "id": row.id,
+        "source": row.source,
+        "language": row.language,
+        "messages": messages,
+        "meta": meta,
+    }
 
 
 def export(run_dirs: list[str], options: ExportOptions) -> dict[str, Any]:
@@ -211,6 +218,7 @@ def export(run_dirs: list[str], options: ExportOptions) -> dict[str, Any]:
         },
         "rows_out": len(kept),
         "by_source": dict(Counter(r.source for r in kept)),
+        "by_language": dict(Counter(r.language for r in kept).most_common()),
         "multi_turn_dialogs": sum(1 for r in kept if r.dialog and len(r.dialog) > 2),
         "splits": {name: len(part) for name, part in splits.items()},
     }
@@ -268,13 +276,14 @@ def dataset_card(summary: dict[str, Any], files: dict[str, str]) -> str:
     lines += [
         "# Verified code samples (assay)",
         "",
-        "Every sample passed `assay verify`: it parses, lints clean of real bugs, and its pytest "
+        "Every sample passed `assay verify`: it parses, lints clean of real bugs, and its unit "
         "tests pass in a sandbox and fail against stubs.",
         "",
         "- files: " + (", ".join(files.values()) or "saved with `save_to_disk`"),
         f"- style: `{summary['style']}`; splits: "
         + ", ".join(f"{k} {v}" for k, v in summary["splits"].items()),
         "- sources: " + ", ".join(f"{k} ({v})" for k, v in summary["by_source"].items()),
+        "- languages: " + ", ".join(f"{k} ({v})" for k, v in summary["by_language"].items()),
         f"- dropped as contaminated ({', '.join(summary['decontamination']['benchmarks']) or 'off'}, "
         f"{summary['decontamination']['ngram']}-gram overlap): "
         f"{summary['decontamination']['dropped']}",

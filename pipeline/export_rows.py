@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.jsonl import iter_jsonl
+from pipeline.languages import DEFAULT, code_answer
 from pipeline.report.rundir import ReportError, check_run_dir, corpus_files, scan_corpus
 
 # The user turn of a multi-turn dialog after a faulty answer: the verifier's feedback.
@@ -35,7 +36,7 @@ class Row:
     tests: str = ""
     messages: list[dict[str, str]] = field(default_factory=list)
     dialog: list[dict[str, str]] | None = None  # multi-turn, when the trail is known
-    language: str = "python"
+    language: str = DEFAULT
     meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -43,11 +44,9 @@ def _chat(role: str, content: str) -> dict[str, str]:
     return {"role": role, "content": content}
 
 
-def _code_answer(solution: str, tests: str) -> str:
-    return f"```python\n{solution.rstrip()}\n```\n\n```python\n{tests.rstrip()}\n```\n"
-
-
-def _dialog(record: dict[str, Any], messages: list[dict[str, str]]) -> list[dict[str, str]] | None:
+def _dialog(
+    record: dict[str, Any], messages: list[dict[str, str]], language: str
+) -> list[dict[str, str]] | None:
     trail = (record.get("meta") or {}).get("trail")
     if not isinstance(trail, list) or not trail or not messages:
         return None
@@ -56,7 +55,7 @@ def _dialog(record: dict[str, Any], messages: list[dict[str, str]]) -> list[dict
         if not isinstance(step, dict):
             return None
         if step.get("solution") and step.get("tests"):
-            answer = _code_answer(step["solution"], step["tests"])
+            answer = code_answer(step["solution"], step["tests"], language)
         else:
             answer = step.get("answer") or ""
         feedback = step.get("feedback") or step.get("reason") or step.get("stage") or "failed"
@@ -81,9 +80,13 @@ def run_rows(run_dir: str) -> tuple[list[Row], dict[str, int]]:
         for record in iter_jsonl(path):
             problem, solution = record.get("problem") or "", record.get("solution") or ""
             tests = record.get("tests") or ""
+            language = str(record.get("language") or DEFAULT)
             messages = [
                 _chat(m["role"], m["content"]) for m in record.get("messages") or [] if "role" in m
-            ] or [_chat("user", problem), _chat("assistant", _code_answer(solution, tests))]
+            ] or [
+                _chat("user", problem),
+                _chat("assistant", code_answer(solution, tests, language)),
+            ]
             rows.append(
                 Row(
                     id=str(record.get("id") or _digest(problem, solution)),
@@ -92,8 +95,8 @@ def run_rows(run_dir: str) -> tuple[list[Row], dict[str, int]]:
                     solution=solution,
                     tests=tests,
                     messages=messages,
-                    dialog=_dialog(record, messages),
-                    language=record.get("language") or "python",
+                    dialog=_dialog(record, messages, language),
+                    language=language,
                     meta=record.get("meta") or {},
                 )
             )
@@ -160,6 +163,9 @@ def mix_rows(spec: str) -> list[Row]:
             r.get("solution") or r.get("completion") or r.get("output") or r.get("answer") or ""
         )
         tests = r.get("tests") if isinstance(r.get("tests"), str) else ""
+        language = (
+            r["language"] if isinstance(r.get("language"), str) and r["language"] else DEFAULT
+        )
         messages = r.get("messages")
         if isinstance(messages, list) and messages:
             messages = [_chat(m["role"], m["content"]) for m in messages]
@@ -168,12 +174,14 @@ def mix_rows(spec: str) -> list[Row]:
                 m["content"] for m in messages if m["role"] == "assistant"
             )
         elif isinstance(problem, str) and isinstance(solution, str) and solution:
-            answer = _code_answer(solution, tests) if tests else solution
+            answer = code_answer(solution, tests, language) if tests else solution
             messages = [_chat("user", problem), _chat("assistant", answer)]
         else:
             raise ExportError(
                 f"--mix {spec}: row {i} has neither `messages` nor problem/solution (or "
                 f"prompt/completion) columns; it has {', '.join(sorted(r)) or 'none'}"
             )
-        rows.append(Row(rid, source, problem or "", solution, tests or "", messages))
+        rows.append(
+            Row(rid, source, problem or "", solution, tests or "", messages, language=language)
+        )
     return rows

@@ -76,14 +76,27 @@ def assay_sample(data: dict[str, Any]) -> Sample:
     meta = data.get("meta") or {}
     if not isinstance(meta, dict):
         raise InputError("field 'meta' must be an object")
+    language = data.get("language") or "python"
+    if not isinstance(language, str):
+        raise InputError(f"field 'language' must be a string, got {type(language).__name__}")
     return Sample(
         solution=data["solution"],
         tests=data["tests"],
         problem=str(data.get("problem", "")),
         id=str(data.get("id") or ""),
-        language=str(data.get("language", "python")),
+        language=_language(language),
         meta=meta,
     )
+
+
+def _language(name: str) -> str:
+    """The canonical name of a sample's language; an unknown one is a bad input line."""
+    from sandbox.languages import canonical, names
+
+    key = canonical(name)
+    if key != "python" and key not in names():  # the plugin scan only for other languages
+        raise InputError(f"unknown language {name!r}: use one of {', '.join(names())}")
+    return key
 
 
 def to_sample(data: dict[str, Any], fmt: str) -> Sample:

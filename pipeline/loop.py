@@ -3,6 +3,9 @@
 seed -> problem -> solution + tests -> verify -> accepted, or revise with the verifier's feedback,
 up to `max_revisions` times (K + 1 attempts in all) -> rejected with the last failure's stage.
 
+The language (a name from sandbox.languages) fills the prompts' language slots and says which
+fences the answers are read from; the loop itself is the same for every language.
+
 The loop knows nothing of concurrency, storage or resume: it is handed `ask` (the teacher) and
 `judge` (the verifier). The engine makes both remember their results in the run store, so running
 this function again on a half-done problem replays the recorded steps without calling anyone.
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 
 from pipeline.answers import NO_PROBLEM, Answer, parse_answer, parse_problem
 from pipeline.generators import Chat, Completion
+from pipeline.languages import DEFAULT, prompt_slots
 from pipeline.prompts import Prompts
 from pipeline.seeds import Seed
 from sandbox import Verdict
@@ -45,6 +49,7 @@ class Outcome:
     reason: str = ""  # the stage of the last failure when rejected
     problem: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
+    language: str = DEFAULT
 
     @property
     def final(self) -> Attempt | None:
@@ -60,34 +65,40 @@ def assistant(content: str) -> dict[str, str]:
 
 
 async def solve_seed(
-    seed: Seed, ask: Ask, judge: Judge, prompts: Prompts, max_revisions: int
+    seed: Seed,
+    ask: Ask,
+    judge: Judge,
+    prompts: Prompts,
+    max_revisions: int,
+    language: str = DEFAULT,
 ) -> Outcome:
+    slots = prompt_slots(language)
     # 1. The teacher turns the snippet into a self-contained problem.
-    problem_chat = [user(prompts.render("problem", source=seed.source, snippet=seed.text))]
+    problem_chat = [user(prompts.render("problem", source=seed.source, snippet=seed.text, **slots))]
     problem = parse_problem(await ask("problem", problem_chat))
     if problem is None:
-        return Outcome(seed, accepted=False, reason=NO_PROBLEM)
+        return Outcome(seed, accepted=False, reason=NO_PROBLEM, language=language)
 
     # 2. It answers with a solution and tests; 3. the verifier judges; 4. on failure the teacher
     # sees the verdict's feedback in the same dialog and revises, up to max_revisions times.
-    chat = [user(prompts.render("solve", problem=problem))]
+    chat = [user(prompts.render("solve", problem=problem, **slots))]
     attempts: list[Attempt] = []
     for round in range(max_revisions + 1):
         completion = await ask(round, chat)
-        answer = parse_answer(completion.text)
+        answer = parse_answer(completion.text, language)
         verdict = await judge(round, completion, answer)
         attempts.append(Attempt(round, chat, completion, answer, verdict))
         if verdict.passed:
-            return Outcome(seed, accepted=True, problem=problem, attempts=attempts)
+            return Outcome(seed, True, problem=problem, attempts=attempts, language=language)
         revise = prompts.render(
             "revise",
             problem=problem,
-            solution=(answer.solution or "# (no solution block)").rstrip("\n"),
-            tests=(answer.tests or "# (no tests block)").rstrip("\n"),
+            solution=(answer.solution or "(no solution block)").rstrip("\n"),
+            tests=(answer.tests or "(no tests block)").rstrip("\n"),
             feedback=verdict.feedback.strip() or verdict.reason,
+            **slots,
         )
         chat = [*chat, assistant(completion.text), user(revise)]
 
-    return Outcome(
-        seed, accepted=False, reason=attempts[-1].verdict.stage, problem=problem, attempts=attempts
-    )
+    reason = attempts[-1].verdict.stage
+    return Outcome(seed, False, reason, problem=problem, attempts=attempts, language=language)

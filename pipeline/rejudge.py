@@ -77,7 +77,15 @@ def reverify(
 ) -> Rejudged:
     """New verdicts for every re-verifiable attempt, in one stream through warm workers."""
     todo = [
-        (a, Sample(solution=a.solution or "", tests=a.tests or "", problem=p.problem or ""))
+        (
+            a,
+            Sample(
+                solution=a.solution or "",
+                tests=a.tests or "",
+                problem=p.problem or "",
+                language=p.language,
+            ),
+        )
         for p in run.problems
         for a in p.trail
         if reverifiable(a)

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pipeline.config import ConfigError, SamplingConfig, TeacherConfig, check_ready
+from pipeline.languages import code_answer
 from pipeline.rounds_config import ARM_NOTES, ARMS, RoundsConfig
 from pipeline.store import RunStore
 
@@ -66,11 +67,12 @@ def unverified_rows(run_dir: str, label: str) -> list[dict[str, Any]]:
                 continue
             if first.finish_reason == "length":
                 continue  # cut off: not a complete answer
-            answer = f"```python\n{first.solution.rstrip()}\n```\n\n```python\n{first.tests.rstrip()}\n```\n"
+            answer = code_answer(first.solution, first.tests, problem.language)
             rows.append(
                 {
                     "id": f"{label}#{problem.id}",
                     "source": f"unverified:{label}",
+                    "language": problem.language,
                     "problem": problem.problem,
                     "solution": first.solution,
                     "tests": first.tests,

@@ -12,6 +12,11 @@ seed is used once before any is reused, and a rerun maps each slot to the same s
                       one seed per row, through `datasets` (column: `column`, or the first of
                       code/content/text)
 JSONL and dataset rows are clipped to their first `window_lines` lines.
+
+The extensions of a directory are `[seeds] extensions` when given, else the language's own (its
+`extensions`), so a JavaScript run is seeded from .js files. In a run of several languages
+(`SlotSeeds`), each language draws from the pool of its own extensions, without replacement within
+that pool; sources that are not read by extension (JSONL, datasets) are one pool for all.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.config import SeedsConfig
+from pipeline.languages import DEFAULT, Mix, language
 
 FIELDS = ("code", "content", "text")
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "__pycache__", "node_modules", ".tox", "build", "dist"}
@@ -43,16 +49,20 @@ class Seed:
 class SeedPool:
     """Seeds addressable by index; `pick(slot)` draws without replacement under `seed`."""
 
-    def __init__(self, config: SeedsConfig, seed: int) -> None:
+    def __init__(self, config: SeedsConfig, seed: int, lang: str = DEFAULT) -> None:
         self.config = config
         self.seed = seed
+        self.extensions = tuple(config.extensions or language(lang).extensions)
+        self.by_extension = False  # whether the extensions chose the seeds
         path = config.path
         if path.startswith("hf:"):
             self._open_dataset(path)
         elif os.path.isdir(path) and not _is_saved_dataset(path):
             self._index_directory(path)
-        elif os.path.isfile(path) and path.endswith(tuple(config.extensions)):
+            self.by_extension = True
+        elif os.path.isfile(path) and path.endswith(self.extensions):
             self._index_files([path])
+            self.by_extension = True
         elif path.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
             self._index_jsonl(path)
         else:
@@ -61,8 +71,8 @@ class SeedPool:
             raise SeedError(
                 f"no seeds in {path}: "
                 + (
-                    f"no non-empty files with extensions {', '.join(config.extensions)} "
-                    "(set [seeds] extensions)"
+                    f"no non-empty files with extensions {', '.join(self.extensions)} "
+                    f"(the {lang} seeds; set [seeds] extensions or --extensions)"
                     if os.path.isdir(path)
                     else "no rows with text"
                 )
@@ -95,7 +105,7 @@ class SeedPool:
             paths += [
                 os.path.join(directory, name)
                 for name in sorted(files)
-                if name.endswith(tuple(self.config.extensions))
+                if name.endswith(self.extensions)
             ]
         self._index_files(paths)
 
@@ -196,6 +206,48 @@ class SeedPool:
     def _get_dataset_row(self, index: int) -> Seed:
         text = self._dataset[index][self._column] or ""
         return Seed(f"{self._label}:{self._column}#{index}", self._clip(str(text)))
+
+
+class SlotSeeds:
+    """Each problem slot's language (from the run's mix) and its seed (from that language's pool).
+
+    With one pool (one language, or a source not read by extension) slot k takes the pool's k-th
+    draw. With several, slot k takes its pool's r-th draw, r being how many earlier slots drew
+    from the same pool, so each pool is used up once before any of its seeds is reused.
+    """
+
+    def __init__(self, config: SeedsConfig, seed: int, mix: Mix) -> None:
+        self.mix = mix
+        self.seed = seed
+        self.pools: dict[str, SeedPool] = {}  # language -> its pool (shared when equal)
+        by_extensions: dict[tuple[str, ...], SeedPool] = {}
+        for name in mix.names:
+            first = next(iter(by_extensions.values()), None)
+            if first is not None and not first.by_extension:
+                self.pools[name] = first  # JSONL or a dataset: the same seeds for every language
+                continue
+            extensions = tuple(config.extensions or language(name).extensions)
+            if extensions not in by_extensions:
+                by_extensions[extensions] = SeedPool(config, seed, name)
+            self.pools[name] = by_extensions[extensions]
+        self._shared = len(by_extensions) == 1
+        self._draws: list[int] = []  # slot -> its pool's draw number, filled in slot order
+        self._counts: dict[int, int] = {}  # id(pool) -> draws so far
+
+    def language_of(self, slot: int) -> str:
+        return self.mix.language_of(slot, self.seed)
+
+    def pick(self, slot: int) -> tuple[str, Seed]:
+        name = self.language_of(slot)
+        pool = self.pools[name]
+        return name, pool.pick(slot if self._shared else self._draw(slot))
+
+    def _draw(self, slot: int) -> int:
+        while len(self._draws) <= slot:
+            key = id(self.pools[self.language_of(len(self._draws))])
+            self._draws.append(self._counts.get(key, 0))
+            self._counts[key] = self._draws[-1] + 1
+        return self._draws[slot]
 
 
 def _text_field(data: dict[str, Any]) -> str | None:

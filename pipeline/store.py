@@ -4,10 +4,11 @@ It is the run's memory. Every teacher answer is written here *before* it is veri
 (after kill -9, Ctrl-C or a crash) replays recorded answers instead of calling the teacher again.
 WAL journal, `synchronous=NORMAL`: a committed row survives the process being killed.
 
-Schema (version 1; later versions only add tables or columns, never rename or drop):
+Schema (version 2; later versions only add tables or columns, never rename or drop; a writer
+migrates an older file in place, and readers of an older file see the defaults of what it lacks):
 
     meta(key TEXT PRIMARY KEY, value TEXT)
-        schema_version   "1"
+        schema_version   "2" (version 1 had no `language` column: every problem was Python)
         created_at       unix time of the first open
         config_digest    digest of the options that must not change between reruns (see config.py)
         config_identity  JSON of those options, to name what changed when a rerun is refused
@@ -25,6 +26,8 @@ Schema (version 1; later versions only add tables or columns, never rename or dr
         seed_source    TEXT    where the seed came from: "path/to/file.py:1-80", "data.jsonl:17",
                                "hf:name:split:column#row"
         seed_text      TEXT    the snippet itself
+        language       TEXT    the language the problem is solved in ("python", "javascript", ...),
+                               drawn from the run's mix when the slot is created; its attempts share it
         teacher        TEXT    "generator:model", e.g. "openai:Qwen/Qwen2.5-Coder-7B-Instruct"
         sampling       TEXT    JSON of the sampling parameters (temperature, top_p, max_tokens, seed)
         prompt         TEXT    the rendered problem prompt (prompts/problem.jinja)
@@ -66,7 +69,7 @@ Schema (version 1; later versions only add tables or columns, never rename or dr
 
 Read helpers for other commands (`assay report`, `export`, `rejudge`): `RunStore.open_readonly`,
 `iter_problems()` (each `ProblemRow` with its `AttemptRow`s), `iter_attempts()`, `counts()`,
-`reasons()`, `finished_ids()`,
+`counts_by_language()`, `reasons()`, `finished_ids()`,
 `get_meta()`. Writers are the engine's; nothing else should write problems or attempts.
 """
 
@@ -80,7 +83,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STORE_FILE = "run.sqlite"
 
 # Problem statuses; the last three are final.
@@ -103,6 +106,7 @@ CREATE TABLE IF NOT EXISTS problems (
     reason TEXT,
     seed_source TEXT,
     seed_text TEXT,
+    language TEXT NOT NULL DEFAULT 'python',
     teacher TEXT,
     sampling TEXT,
     prompt TEXT,
@@ -201,6 +205,7 @@ class ProblemRow:
     reason: str | None = None
     seed_source: str | None = None
     seed_text: str | None = None
+    language: str = "python"  # a store of schema 1 has no column: its problems are Python
     teacher: str | None = None
     sampling: dict[str, Any] | None = None
     prompt: str | None = None
@@ -251,9 +256,24 @@ class RunStore:
         self.db.row_factory = sqlite3.Row
         version = self.get_meta("schema_version")
         if version is not None and int(version) > SCHEMA_VERSION:
+            self.db.close()
             raise StoreError(
                 f"{path} was written by a newer assay (schema {version}); upgrade assay to read it"
             )
+        if not readonly and version is not None and int(version) < SCHEMA_VERSION:
+            self._migrate(int(version))
+
+    def _migrate(self, version: int) -> None:
+        """Bring an older store up to SCHEMA_VERSION in place, in one transaction."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(problems)")}
+            if version < 2 and "language" not in columns:
+                # Version 1 stores were made before runs had a language: they are Python.
+                self.db.execute(
+                    "ALTER TABLE problems ADD COLUMN language TEXT NOT NULL DEFAULT 'python'"
+                )
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
 
     @classmethod
     def open_readonly(cls, run_dir: str) -> RunStore:
@@ -334,6 +354,18 @@ class RunStore:
         out["tokens_out"] = row[2] + prow[1]
         return out
 
+    def counts_by_language(self) -> dict[str, dict[str, int]]:
+        """Problems per language and status (a store of schema 1 holds only Python)."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(problems)")}
+        language = "language" if "language" in columns else "'python'"
+        out: dict[str, dict[str, int]] = {}
+        rows = self.db.execute(
+            f"SELECT {language}, status, COUNT(*) FROM problems GROUP BY 1, 2 ORDER BY 1"
+        )
+        for name, status, n in rows:
+            out.setdefault(name, {})[status] = n
+        return out
+
     def finished_ids(self) -> set[int]:
         """Slots whose problem reached a final status."""
         marks = ",".join("?" * len(FINAL_STATUSES))
@@ -356,14 +388,31 @@ class RunStore:
     # --- writing (the engine) -----------------------------------------------------------------
 
     def ensure_problem(
-        self, problem_id: int, seed_source: str, seed_text: str, teacher: str, sampling: dict
+        self,
+        problem_id: int,
+        seed_source: str,
+        seed_text: str,
+        teacher: str,
+        sampling: dict,
+        language: str = "python",
     ) -> ProblemRow:
-        """The row of slot `problem_id`, created as pending when new."""
+        """The row of slot `problem_id`, created as pending when new (an existing row, with its
+        language, is kept as it is)."""
         now = time.time()
         self.db.execute(
-            "INSERT OR IGNORE INTO problems(id, status, seed_source, seed_text, teacher, sampling,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (problem_id, PENDING, seed_source, seed_text, teacher, json.dumps(sampling), now, now),
+            "INSERT OR IGNORE INTO problems(id, status, seed_source, seed_text, language, teacher,"
+            " sampling, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                problem_id,
+                PENDING,
+                seed_source,
+                seed_text,
+                language,
+                teacher,
+                json.dumps(sampling),
+                now,
+                now,
+            ),
         )
         problem = self.problem(problem_id)
         assert problem is not None

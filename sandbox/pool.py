@@ -13,7 +13,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
 
 from sandbox import languages
 from sandbox.isolation.base import Backend, BackendError, SetupRefused
@@ -22,37 +21,13 @@ from sandbox.languages import Language, Prechecked
 from sandbox.options import VerifyOptions
 from sandbox.records import Sample, Verdict
 from sandbox.requests import RunRequest, RunResult
+from sandbox.workers import MAX_DEPTH, Workers, make_backend
 
-VERIFIER_VERSION = "assay-verifier/1"
+VERIFIER_VERSION = "assay-verifier/2"
 CHUNK_FIRST, CHUNK_MAX = 16, 128  # samples a ruff call checks (`Verifier.verify`)
-# Requests a worker may hold at once, where its backend takes more than one (`Backend.depth`): the
-# next sample waits in the worker's pipe while the current one runs, so that the worker never
-# idles while the verifier judges a result or prepares the next request.
-MAX_DEPTH = 2
 
 
-def make_backend(options: VerifyOptions, slot: int) -> Backend:
-    if options.sandbox == "docker":
-        from sandbox.isolation.docker import DockerBackend
-
-        return DockerBackend(slot=slot, options=options)
-    from sandbox.isolation.process import ProcessBackend
-
-    return ProcessBackend(isolation=options.isolation, slot=slot)
-
-
-def spawn_backends(options: VerifyOptions) -> dict[int, Any]:
-    """Workers for every slot, started at once and not waited for: the process backend's share
-    one interpreter's start-up (-4.6% wall on HumanEval at --jobs 2). Others start per slot."""
-    if options.sandbox != "process":
-        return {}
-    from sandbox.isolation.process import ProcessBackend
-
-    slots = list(range(options.jobs))
-    return dict(zip(slots, ProcessBackend.spawn(options.isolation, slots), strict=True))
-
-
-class Verifier:
+class Verifier(Workers):
     """Long-lived verifier: `verify(samples)` streams verdicts in input order; `close()` ends it.
 
     With `jobs == 1` everything but the worker runs in the caller's thread (the sequential path for
@@ -64,133 +39,18 @@ class Verifier:
         backend_factory: Callable[[VerifyOptions, int], Backend] = make_backend,
         wait: bool = True,
     ) -> None:
-        self.options = options or VerifyOptions()
-        self.options.validate()
-        self._factory = backend_factory
-        self._all: list[Backend] = []
-        self._successors: dict[Backend, Future[Backend]] = {}  # replaced workers
-        self._lock = threading.Lock()
-        # The requests in each worker that takes them; a request goes to the least loaded one
-        # with room, so that requests wait in a worker's pipe only when every worker is busy.
-        self._load: dict[Backend, int] = {}
-        self._changed = threading.Condition(self._lock)
+        options = options or VerifyOptions()
+        options.validate()
         self._closed = False
         self._executor = (
-            ThreadPoolExecutor(self.options.jobs * MAX_DEPTH, thread_name_prefix="assay-verify")
-            if self.options.jobs > 1
+            ThreadPoolExecutor(options.jobs * MAX_DEPTH, thread_name_prefix="assay-verify")
+            if options.jobs > 1
             else None
         )
         self._languages: dict[str, Language | Verdict] = {}
         self._inbox: queue.Queue[tuple[Sample, Future[Verdict]] | None] = queue.Queue()
         self._batcher: threading.Thread | None = None
-        # Started together where the backend can (the default factory only): taken by slot.
-        self._spawned = spawn_backends(self.options) if backend_factory is make_backend else {}
-        # All workers start now, side by side, so that they are warm when samples arrive; the
-        # constructor waits for the first, so a machine that refuses isolation fails before any
-        # work. With `wait=False` it does not (the caller's own start-up overlaps the workers'),
-        # and the first sample meets such a failure instead. A worker that fails to start in the
-        # background is started again when needed.
-        self._started = self.options.jobs
-        first = 0 if wait else None
-        self._starters = [
-            threading.Thread(target=self._prestart, args=(slot,), daemon=True)
-            for slot in range(self.options.jobs)
-            if slot != first
-        ]
-        for starter in self._starters:
-            starter.start()
-        if first is not None:
-            try:
-                self._offer(self._new_backend(first))
-            except BaseException:
-                self.close()
-                raise
-
-    def _new_backend(self, slot: int) -> Backend:
-        with self._lock:
-            spawned = self._spawned.pop(slot, None)
-        if spawned is not None:
-            spawned.wait_ready()  # closes it and raises if it could not start
-            backend = spawned
-        else:
-            backend = self._factory(self.options, slot)
-        with self._lock:
-            self._all.append(backend)
-        return backend
-
-    def _prestart(self, slot: int) -> None:
-        try:
-            backend = self._new_backend(slot)
-        except Exception:
-            with self._lock:
-                self._started -= 1
-            return
-        self._offer(backend)
-
-    def _offer(self, backend: Backend, load: int = 0) -> None:
-        with self._changed:
-            self._load[backend] = self._load.get(backend, 0) + load
-            self._changed.notify_all()
-
-    def _acquire(self) -> Backend:
-        """A place on a worker for one request: on the least loaded worker with room; else on a
-        worker started here, if fewer than `jobs` are running or starting; else the next free."""
-        with self._changed:
-            while True:
-                free = [b for b, n in self._load.items() if n < _depth(b)]
-                if free:
-                    backend = min(free, key=self._load.__getitem__)
-                    self._load[backend] += 1
-                    return backend
-                if self._started < self.options.jobs:
-                    self._started += 1
-                    slot = self._started - 1
-                    break
-                # One still starting, or one that failed to: then it is started here instead.
-                self._changed.wait(0.05)
-        try:
-            backend = self._new_backend(slot)  # raises what keeps workers from starting
-        except BaseException:
-            with self._lock:  # the slot is free again: a later sample tries anew
-                self._started -= 1
-            raise
-        self._offer(backend, load=1)
-        return backend
-
-    def _release(self, backend: Backend) -> None:
-        with self._changed:
-            if backend in self._load:  # not if it was replaced meanwhile
-                self._load[backend] -= 1
-                self._changed.notify_all()
-
-    def _replace(self, backend: Backend) -> Backend:
-        """A fresh worker for one that failed, with the caller's request in it. Requests that were
-        in the failed one at once all fail; the first to get here replaces it, and the others
-        move to that replacement too."""
-        with self._changed:
-            self._load.pop(backend, None)  # no request goes to it any more
-            successor = self._successors.get(backend)
-            mine = successor is None
-            if mine:
-                successor = self._successors[backend] = Future()
-        if not mine:
-            new = successor.result()  # raises what kept the replacement from starting
-            self._offer(new, load=1)
-            return new
-        try:
-            try:
-                backend.close()
-            finally:
-                with self._lock:
-                    if backend in self._all:
-                        self._all.remove(backend)
-            new = self._new_backend(0)
-        except BaseException as exc:
-            successor.set_exception(exc)
-            raise
-        self._offer(new, load=1)
-        successor.set_result(new)
-        return new
+        super().__init__(options, backend_factory, wait)
 
     # Running ------------------------------------------------------------------------------------
     def _language(self, name: str) -> Language | Verdict:
@@ -213,20 +73,20 @@ class Verifier:
 
     def _execute(self, request: RunRequest, phase: int = 0) -> tuple[Verdict, RunResult]:
         """Run a request on a worker; a sandbox failure replaces the worker and retries once."""
-        backend = self._acquire()
+        backend = self.acquire()
         try:
             for attempt in (1, 2):
                 try:
                     result = backend.run(request)
                     return judge(result, self.options.limits, phase), result
                 except (BackendError, SandboxFailure) as exc:
-                    backend = self._replace(backend)
+                    backend = self.replace(backend)
                     if attempt == 2:
                         verdict = Verdict(passed=False, stage="error", reason=str(exc)[:500])
                         return verdict, RunResult()
             raise AssertionError("unreachable")
         finally:
-            self._release(backend)
+            self.release(backend)
 
     def _test(self, sample: Sample, pre: Prechecked) -> Verdict:
         """A sample's verdict, given its prechecks (a rejection there is its verdict)."""
@@ -400,35 +260,13 @@ class Verifier:
             self._batcher.join()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
-        for starter in self._starters:
-            starter.join()
-        with self._lock:
-            backends, self._all = list(self._all), []
-            backends += self._spawned.values()  # started, never taken
-            self._spawned.clear()
-        # Side by side: each waits for its worker to end and clean up after itself.
-        closers = [threading.Thread(target=_close_quietly, args=(b,)) for b in backends]
-        for closer in closers:
-            closer.start()
-        for closer in closers:
-            closer.join()
+        self.close_workers()
 
     def __enter__(self) -> Verifier:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _depth(backend: Backend) -> int:
-    return min(getattr(backend, "depth", 1), MAX_DEPTH)
-
-
-def _close_quietly(backend: Backend) -> None:
-    try:
-        backend.close()
-    except Exception:
-        pass
 
 
 def _chain(inner: Future[Verdict], outer: Future[Verdict]) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.runner import sha256  # Python's own: hashlib's loads OpenSSL (~3 ms of start-up)
+from sandbox.languages.python.box.report import (
+    sha256,  # Python's own: hashlib's loads OpenSSL (~3 ms of start-up)
+)
 
 # Stages in the order the checks run; `passed` when every check passed.
 STAGES = (

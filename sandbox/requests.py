@@ -86,6 +86,11 @@ class RunRequest(NamedTuple):
     limits: Limits = Limits()
     fast: bool = True  # Python: plain test modules on the fast path
 
+    @property
+    def in_process(self) -> bool:
+        """Whether its steps are the in-process runner's (Python's), not programs."""
+        return not any(step.argv for phase in self.phases for step in phase.steps)
+
     def to_wire(self) -> dict[str, Any]:
         return {
             "language": self.language,

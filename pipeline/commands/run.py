@@ -30,6 +30,7 @@ FLAGS: dict[str, tuple[str | None, str]] = {
     "max_revisions": (None, "max_revisions"),
     "seed": (None, "seed"),
     "progress": (None, "progress"),
+    "language": (None, "language"),
     "seeds": ("seeds", "path"),
     "extensions": ("seeds", "extensions"),
     "window_lines": ("seeds", "window_lines"),
@@ -89,6 +90,12 @@ def register(sub: Any) -> None:
         help="revision rounds after the first attempt (K + 1 attempts in all)",
     )
     run.add_argument("--seed", type=int, help="seed of the seed sampling")
+    run.add_argument(
+        "--language",
+        metavar="L",
+        help="the language of the problems (default python), or a weighted mix such as "
+        "python=2,javascript=1",
+    )
     run.add_argument("--no-progress", dest="progress", action="store_false", default=None)
     seeds = p.add_argument_group("seeds")
     seeds.add_argument(
@@ -171,6 +178,11 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
             table.add_row(name, str(counts[name]), style="green" if name == "accepted" else None)
     for stage, n in summary["rejected_by_stage"].items():
         table.add_row(f"  rejected: {stage}", str(n))
+    languages = summary.get("by_language") or {}
+    if len(languages) > 1:
+        for name, by_status in languages.items():
+            done = sum(by_status.get(s, 0) for s in ("accepted", "rejected", "duplicate"))
+            table.add_row(f"{name}: accepted", f"{by_status.get('accepted', 0)} of {done}")
     console.print(table)
     console.print(
         f"corpus: {summary['corpus']} samples in {summary['run_dir']}/corpus; "

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +97,7 @@ class RunStats:
     sandbox_s: float = 0.0  # time inside the sandbox (verdict duration)
     wall_s: float = 0.0
     seeds: dict[str, Counter] = field(default_factory=dict)
+    languages: dict[str, Counter] = field(default_factory=dict)  # counts and stages per language
     teachers: Counter = field(default_factory=Counter)
     corpus_files: int = 0
     corpus_records: int = 0
@@ -108,7 +108,7 @@ class RunStats:
         out = RunStats()
         for name in self.__dataclass_fields__:
             a, b = getattr(self, name), getattr(other, name)
-            if name == "seeds":
+            if name in ("seeds", "languages"):
                 merged = {k: Counter(v) for k, v in a.items()}
                 for key, counts in b.items():
                     merged.setdefault(key, Counter()).update(counts)
@@ -251,6 +251,10 @@ class RunStats:
                 }
                 for source, c in sorted(self.seeds.items(), key=lambda kv: -kv[1]["problems"])
             },
+            "by_language": {
+                name: _language_json(c)
+                for name, c in sorted(self.languages.items(), key=lambda kv: -kv[1]["problems"])
+            },
             "teachers": _sorted(self.teachers),
             "corpus": {
                 "files": self.corpus_files,
@@ -259,6 +263,29 @@ class RunStats:
                 "bad_lines": self.corpus_bad_lines,
             },
         }
+
+
+def _language_json(c: Counter) -> dict[str, Any]:
+    finished = c[ACCEPTED] + c[REJECTED] + c[DUPLICATE]
+    return {
+        "problems": c["problems"],
+        "attempts": c["attempts"],
+        "accepted": c[ACCEPTED],
+        "rejected": c[REJECTED],
+        "duplicates": c[DUPLICATE],
+        "in_progress": c[PENDING] + c[SOLVING],
+        "accepted_first_try": c["first_try"],
+        "accepted_after_revision": c[ACCEPTED] - c["first_try"],
+        "acceptance_rate": _ratio(c[ACCEPTED], finished),
+        "rejections_by_stage": {
+            "first_attempt": _sorted(_prefixed(c, "first:")),
+            "final": _sorted(_prefixed(c, "final:")),
+        },
+    }
+
+
+def _prefixed(counter: Counter, prefix: str) -> Counter:
+    return Counter({k[len(prefix) :]: v for k, v in counter.items() if k.startswith(prefix)})
 
 
 def _ratio(a: float, b: float, digits: int = 4) -> float | None:
@@ -291,6 +318,8 @@ def problem_stats(problem: ProblemRow) -> RunStats:
     seed[problem.status] += 1
     final = problem.status in (ACCEPTED, REJECTED, DUPLICATE)
     trail = problem.trail
+    lang = Counter(problems=1, attempts=len(trail))
+    lang[problem.status] += 1
     for i, attempt in enumerate(trail):
         s.attempts += 1
         s.attempt_tokens_in += attempt.tokens_in or 0
@@ -316,6 +345,7 @@ def problem_stats(problem: ProblemRow) -> RunStats:
         elif first.passed is False:
             s.first_stage[first.stage or UNKNOWN] += 1
             s.first_cause[cause(first)] += 1
+            lang[f"first:{first.stage or UNKNOWN}"] += 1
             if final:
                 s.first_failed_final[first.stage or UNKNOWN] += 1
                 if problem.status == ACCEPTED:
@@ -328,13 +358,16 @@ def problem_stats(problem: ProblemRow) -> RunStats:
         s.accepted_by_round[r if r is not None else len(trail) - 1] += 1
         if r == 0:
             seed["first_try"] += 1
+            lang["first_try"] += 1
     elif problem.status == REJECTED:
         s.rejected_by_attempts[len(trail)] += 1
         last = final_attempt(problem)
         stage = problem.reason or (last.stage if last else None) or NO_PROBLEM
         s.final_stage[stage] += 1
         s.final_cause[cause(last) if last and last.stage == stage else stage] += 1
+        lang[f"final:{stage}"] += 1
     s.seeds[seed_group(problem.seed_source)] = seed
+    s.languages[problem.language] = lang
     return s
 
 
@@ -349,84 +382,3 @@ def run_stats(run: RunData) -> RunStats:
     stats.corpus_torn_lines = run.corpus.torn_lines
     stats.corpus_bad_lines = run.corpus.bad_lines
     return stats
-
-
-def run_status(stats: RunStats) -> str:
-    if stats.problems == 0:
-        return "empty"
-    if stats.in_progress or stats.attempts_verified < stats.attempts:
-        return "unfinished"
-    return "complete"
-
-
-def warnings(run: RunData, stats: RunStats) -> list[str]:
-    """Things a reader of the numbers should know: partial data, a corpus out of step."""
-    out = []
-    if stats.problems == 0:
-        out.append(f"{run.path}: the run has no problems yet (nothing recorded)")
-    if stats.in_progress:
-        out.append(
-            f"{run.path}: {stats.in_progress} of {stats.problems} problems are not finished "
-            "(the run is in progress or was interrupted; rerun `assay run` to resume)"
-        )
-    if run.corpus.torn_lines:
-        out.append(
-            f"{run.path}: {run.corpus.torn_lines} corpus line(s) cut off mid-write "
-            "(a killed writer); skipped"
-        )
-    if run.corpus.bad_lines:
-        out.append(f"{run.path}: {run.corpus.bad_lines} corpus line(s) are not JSON; skipped")
-    if run.corpus.records != stats.accepted:
-        out.append(
-            f"{run.path}: the corpus holds {run.corpus.records} records but the store has "
-            f"{stats.accepted} accepted problems"
-        )
-    return out
-
-
-@dataclass
-class Report:
-    """Everything every renderer needs, computed once."""
-
-    runs: list[RunData]
-    stats: list[RunStats]
-    total: RunStats
-    warnings: list[str]
-
-    def run_json(self, i: int) -> dict[str, Any]:
-        run, stats = self.runs[i], self.stats[i]
-        return {
-            "run_dir": run.path,
-            "name": run.name,
-            "status": run_status(stats),
-            "created_at": _float(run.meta.get("created_at")),
-            "verifier_version": run.meta.get("verifier_version"),
-            "max_revisions": run.max_revisions,
-            **stats.to_json(),
-            "warnings": [w for w in self.warnings if w.startswith(f"{run.path}:")],
-        }
-
-    def to_json(self) -> dict[str, Any]:
-        """One run: its numbers. Several: `runs` side by side and their `total`."""
-        if len(self.runs) == 1:
-            return self.run_json(0)
-        return {
-            "runs": [self.run_json(i) for i in range(len(self.runs))],
-            "total": {"status": None, **self.total.to_json()},
-            "warnings": self.warnings,
-        }
-
-
-def _float(text: str | None) -> float | None:
-    try:
-        return float(text) if text is not None else None
-    except ValueError:
-        return None
-
-
-def gather(run_dirs: Iterable[str]) -> Report:
-    """Read and count every run directory; raises ReportError on the first unreadable one."""
-    runs = [load_run(path) for path in run_dirs]
-    stats = [run_stats(run) for run in runs]
-    notes = [w for run, s in zip(runs, stats, strict=True) for w in warnings(run, s)]
-    return Report(runs=runs, stats=stats, total=sum(stats, RunStats()), warnings=notes)

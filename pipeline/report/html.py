@@ -14,8 +14,10 @@ from typing import Any
 
 import jinja2
 
+from pipeline.languages import files
 from pipeline.report import plots
-from pipeline.report.data import Report, accepted_round, cause, seed_group
+from pipeline.report.data import accepted_round, cause, seed_group
+from pipeline.report.summary import Report
 from pipeline.store import ACCEPTED, ProblemRow
 
 CODE_LIMIT = 6000
@@ -47,10 +49,14 @@ def trail_rows(report: Report, max_trails: int) -> tuple[list[dict[str, Any]], i
             stages = [a.stage or "unverified" for a in problem.trail]
             first = problem.trail[0] if problem.trail else None
             r = accepted_round(problem)
+            solution_file, tests_file = files(problem.language)
             rows.append(
                 {
                     "run": run.name,
                     "id": problem.id,
+                    "language": problem.language,
+                    "solution_file": solution_file,
+                    "tests_file": tests_file,
                     "status": problem.status,
                     "reason": problem.reason or "",
                     "rounds": len(problem.trail),
@@ -130,6 +136,7 @@ def render(report: Report, max_trails: int = 1000, rounds: dict[str, Any] | None
             row_total=row_total,
             stages=stages,
             statuses=sorted({row["status"] for row in rows}),
+            languages=list(total["by_language"]),
             warnings=report.warnings,
             generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
             created={

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.report.data import Report
+from pipeline.report.summary import Report
 
 
 def _pct(value: float | None) -> str:
@@ -104,6 +104,23 @@ def print_report(report: Report, console: Console) -> None:
     ):
         cost.add_row(label, *(get(d) for d in data))
     console.print(cost)
+
+    languages = total["by_language"]
+    if languages:
+        table = Table(title="By language", title_justify="left", title_style="bold")
+        for col in ("language", "problems", "accepted", "rejected", "rate", "rejected at"):
+            table.add_column(col, justify="left" if col in ("language", "rejected at") else "right")
+        for name, v in languages.items():
+            final = v["rejections_by_stage"]["final"]
+            table.add_row(
+                name,
+                _n(v["problems"]),
+                _n(v["accepted"]),
+                _n(v["rejected"]),
+                _pct(v["acceptance_rate"]),
+                ", ".join(f"{stage} {n}" for stage, n in final.items()) or "–",
+            )
+        console.print(table)
 
     seeds = total["by_seed_source"]
     if len(seeds) > 1 or (seeds and "(unknown)" not in seeds):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from sandbox.languages.python.box.report import TESTS_FILE
 from sandbox.requests import TEST, PhaseResult, RunRequest, RunResult, StepResult
-from sandbox.runner import TESTS_FILE
 
 
 class BackendError(RuntimeError):

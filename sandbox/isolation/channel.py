@@ -10,7 +10,7 @@ each message as one line on descriptor 3:
     <token> {"seq": 3, "t": "case", "id": "add works", "outcome": "passed", "message": "", "detail": ""}
     <token> {"seq": 4, "t": "end", "exitstatus": 0}
 
-The same messages as Python's runner (`sandbox.runner`), so one judge reads every language. A
+The same messages as Python's runner (`sandbox/languages/python/box/report.py`), so one judge reads every language. A
 line is taken only with the token and the next sequence number: output the sample prints, lines
 it writes to every descriptor, or a report it forges without the token are worthless. As for
 Python's key, what remains is code that deliberately reads the token out of its own process (or

@@ -1,15 +1,15 @@
 """The Docker backend (`--sandbox docker`): warm, hardened containers driven through the Docker SDK.
 
-Each job slot keeps one container (`docker_container.py`) running for many samples. Its pid 1, a
-trusted fork server (`container_server.py`), forks a fresh runner per sample into an empty work dir
-and afterwards kills every other process in the container and wipes what the sample could write.
+Each job slot keeps one container (`docker_container.py`) running for many samples. Its pid 1 is
+the same fork server as the process backend's (`container_main.py`), in a container box: it forks
+a fresh runner per run into an empty work dir and afterwards kills every other process in the
+container and wipes what the sample could write.
 A container whose sample timed out, flooded its output, hit the memory or process limit, or left
 something the wipe could not remove is replaced by a fresh one, started in the background.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
 import os
 import threading
@@ -17,7 +17,6 @@ import time
 from concurrent.futures import Future
 from typing import Any
 
-from sandbox import runner
 from sandbox.isolation.base import BackendError, SetupRefused, legacy_request, typed_result
 from sandbox.isolation.docker_container import (
     SANDBOX_UID,
@@ -166,56 +165,38 @@ class DockerBackend:
             self._prepare_next()
 
     def run(self, request: RunRequest) -> RunResult:
-        return typed_result(self.run_raw(legacy_request(request)))
-
-    def run_raw(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
             container = self._current()
         except BackendError:
             raise
         except Exception as exc:
             raise BackendError(f"cannot start a sandbox container: {exc}") from exc
-        key = os.urandom(32)
-        limits = request["limits"]
+        if request.in_process:
+            frame = {"op": "python", "request": legacy_request(request)}
+        else:
+            frame = {"op": "steps", "request": request.to_wire()}
+        seconds = sum(
+            s.timeout_s or request.limits.timeout_s for p in request.phases for s in p.steps
+        )
         try:
-            container.send({**request, "key": key.hex()})
-            reply = container.receive(time.monotonic() + limits["timeout_s"] + 30)
+            container.send(frame)
+            reply = container.receive(time.monotonic() + seconds + 30)
         except (OSError, ValueError, BackendError) as exc:
             self._discard(container, replace=False)
             raise BackendError(f"the sandbox container failed: {exc}") from exc
         if "error" in reply:
             self._discard(container, replace=False)
             raise BackendError(reply["error"])
-        result = self._result(reply, key, container)
-        if "next" in reply:  # the strength check ran in the same container, right after
-            result["next"] = self._result(reply["next"], key, container)
-        if reply.get("dirty") or result["oom_kills"] or result.get("next", {}).get("oom_kills"):
+        if reply.get("oom_kills") is None:  # no cgroup counter inside: ask the daemon
+            reply["oom_kills"] = int(container.oom_killed())
+        if "result" in reply:
+            result = RunResult.from_wire(reply["result"])
+            result = result._replace(isolation=self.isolation, oom_kills=reply["oom_kills"])
+        else:
+            result = typed_result({**reply, "isolation": self.isolation})
+        if reply.get("dirty") or result.oom_kills:
             self._discard(container)
         return result
-
-    def _result(self, reply: dict[str, Any], key: bytes, container: Any) -> dict[str, Any]:
-        """One run's reply from the container server, as the verifier reads results."""
-        raw = base64.b64decode(reply.get("channel", ""))
-        messages, problem = runner.read_channel(raw, key)
-        if "part" in reply and problem is None:  # one of two phases that shared a runner
-            messages = messages[slice(*reply["part"])]
-        if reply.get("channel_exceeded", False):
-            problem = "the result channel carried more than the runner ever writes"
-        oom = reply.get("oom_kills")
-        status = reply.get("runner", {}).get("status")
-        if oom is None:  # no cgroup counter inside: ask the daemon after an unexplained SIGKILL
-            killed = status is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == 9
-            oom = int(killed and not reply["timed_out"] and container.oom_killed())
-        maxrss = reply.get("runner", {}).get("maxrss_kb")
-        skip = ("channel", "channel_exceeded", "oom_kills", "dirty", "next")
-        return {
-            **{k: v for k, v in reply.items() if k not in skip},
-            "messages": messages,
-            "channel_problem": problem,
-            "peak_mb": round(maxrss / 1024, 1) if maxrss else None,
-            "oom_kills": oom,
-            "isolation": self.isolation,
-        }
 
     @property
     def container_ids(self) -> list[str]:

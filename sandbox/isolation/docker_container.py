@@ -1,7 +1,7 @@
 """One sandbox container: how it is hardened, the attach stream to its server, and its removal.
 
-The container's pid 1 is the trusted fork server (`container_server.py`), sent over stdin when the
-container starts, with the test runner. The host speaks to it over the attach stream (stdin and
+The container's pid 1 is the trusted fork server (`container_main.py`), sent over stdin when the
+container starts, with the sandbox modules it imports. The host speaks to it over the attach stream (stdin and
 stdout of pid 1, multiplexed by Docker); nothing else connects the container to the host: no
 network, no mounts but tmpfs, no Docker socket.
 
@@ -28,8 +28,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sandbox import fastpath, runner
-from sandbox.isolation import streams
 from sandbox.isolation.base import BackendError
 from sandbox.isolation.docker_image import IMAGE
 from sandbox.options import Limits
@@ -40,7 +38,7 @@ SERVER_MB = 64  # memory for the server itself on top of the sample's limit
 SERVER_PIDS = 4
 START_TIMEOUT_S = 60.0
 MAX_FRAME = 64 << 20
-SERVER_SOURCE = Path(__file__).with_name("container_server.py")
+SERVER_SOURCE = Path(__file__).with_name("container_main.py")
 # pid 1's first act: read the server's source from stdin (length-prefixed) and run it.
 BOOT = (
     "import os,struct\n"
@@ -55,6 +53,15 @@ BOOT = (
     "exec(compile(r(struct.unpack('>I',r(4))[0]),'/assay/server.py','exec'),g)\n"
     "g['main']()\n"
 )
+
+
+def _module_sources() -> dict[str, str]:
+    """The sandbox modules the container's server imports, by path (`container_main.MODULES`)."""
+    from sandbox.isolation.container_main import MODULES
+
+    root = Path(__file__).resolve().parents[2]
+    return {path: (root / path).read_text() for path in MODULES}
+
 
 _live: dict[str, Any] = {}  # container id -> client, for the exit-time sweep
 _live_lock = threading.Lock()
@@ -123,13 +130,7 @@ class Container:
             api.start(self.id)
             server = SERVER_SOURCE.read_bytes()
             self.sock.sendall(struct.pack(">I", len(server)) + server)
-            self.send(
-                {
-                    "runner": Path(runner.__file__).read_text(),
-                    "streams": Path(streams.__file__).read_text(),
-                    "fastpath": Path(fastpath.__file__).read_text(),
-                }
-            )
+            self.send({"modules": _module_sources()})
             ready = self.receive(time.monotonic() + START_TIMEOUT_S)
         except BaseException:
             self.remove()

@@ -33,7 +33,7 @@ IMAGE = "assay-sandbox:latest"
 HUB_BASE = "debian:bookworm-slim"
 LOCAL_BASE = "assay-sandbox-base:latest"
 SUITE = "bookworm"
-PACKAGES = ("python3", "python3-pytest", "python3-numpy")
+PACKAGES = ("python3", "python3-pytest", "python3-numpy")  # Python's; each language adds its own
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 SOURCES = (
     "/etc/apt/sources.list",
@@ -122,10 +122,34 @@ def _image(client: Any, name: str) -> Any:
         return None
 
 
+def packages() -> list[str]:
+    """The Debian packages the image holds: Python's, and every built-in language's toolchain
+    (`sandbox.languages`: `Toolchain.debian`)."""
+    from sandbox.languages import _BUILTIN, lookup
+
+    found = set(PACKAGES)
+    for name in _BUILTIN:
+        found.update(lookup(name).toolchain.debian)
+    return sorted(found)
+
+
+def packages_digest() -> str:
+    return hashlib.sha256(" ".join(packages()).encode()).hexdigest()[:12]
+
+
+def local_base() -> str:
+    """The debootstrapped base's name: one per package list, so a new language's toolchain makes
+    a new base."""
+    return f"{LOCAL_BASE.partition(':')[0]}:{packages_digest()}"
+
+
 def dockerfile_digest() -> str | None:
-    """A short hash of the Dockerfile, kept as a label, so that an edited Dockerfile is rebuilt."""
+    """A short hash of the Dockerfile and the package list, kept as a label, so that an edited
+    Dockerfile or a new language's toolchain is built again."""
     source = dockerfile()
-    return hashlib.sha256(source.read_bytes()).hexdigest()[:16] if source else None
+    if source is None:
+        return None
+    return hashlib.sha256(source.read_bytes() + packages_digest().encode()).hexdigest()[:16]
 
 
 def image_current(client: Any) -> bool:
@@ -170,7 +194,7 @@ def debootstrap_base(client: Any, log: Log, mirror: str | None = None) -> str:
         command = [
             "debootstrap",
             "--variant=minbase",
-            "--include=" + ",".join(PACKAGES),
+            "--include=" + ",".join(packages()),
             SUITE,
             root,
             mirror,
@@ -190,17 +214,18 @@ def debootstrap_base(client: Any, log: Log, mirror: str | None = None) -> str:
         archive = os.path.join(tmp, "rootfs.tar")
         subprocess.run(["tar", "--numeric-owner", "-C", root, "-cf", archive, "."], check=True)
         shutil.rmtree(root, ignore_errors=True)
-        log("importing the rootfs as " + LOCAL_BASE)
-        repository, _, tag = LOCAL_BASE.partition(":")
+        name = local_base()
+        log("importing the rootfs as " + name)
+        repository, _, tag = name.partition(":")
         client.api.import_image_from_file(archive, repository=repository, tag=tag)
     log(f"base image made in {time.monotonic() - started:.0f} s")
-    return LOCAL_BASE
+    return name
 
 
 def choose_base(client: Any, how: str, log: Log) -> str:
     """A base image that exists locally after this call: the hub's, or one made here."""
     if how in ("auto", "hub"):
-        for name in (HUB_BASE, LOCAL_BASE) if how == "auto" else (HUB_BASE,):
+        for name in (HUB_BASE, local_base()) if how == "auto" else (HUB_BASE,):
             if image_exists(client, name):
                 return name
         if _try_pull(client, HUB_BASE, log):
@@ -228,7 +253,7 @@ def build(client: Any, base: str, log: Log) -> None:
         fileobj=context,
         custom_context=True,
         tag=IMAGE,
-        buildargs={"BASE": base},
+        buildargs={"BASE": base, "PACKAGES": " ".join(packages())},
         labels={DIGEST_LABEL: dockerfile_digest() or ""},
         rm=True,
         forcerm=True,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import signal
@@ -19,57 +18,6 @@ from sandbox.requests import RunRequest, RunResult
 
 _counter = 0
 _counter_lock = threading.Lock()
-
-# How deep a test sits under a worker's pytest session, by fingerprint (`worker.depth_fingerprint`):
-# measured by the first worker that starts its pytest server, then given to every later worker
-# (so that those start serving the fast path at once, and start pytest only if a sample needs
-# it), and kept across runs in the user's cache directory.
-_depths: dict[str, int] = {}
-DEPTHS_KEPT = 32
-_depths_loaded = False
-_depths_lock = threading.Lock()
-
-
-def depth_cache_path() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "assay", "pytest-depth.json")
-
-
-def _known_depths() -> dict[str, int]:
-    global _depths_loaded
-    with _depths_lock:
-        if not _depths_loaded:
-            _depths_loaded = True
-            try:
-                with open(depth_cache_path()) as fh:
-                    stored = json.load(fh)
-                _depths.update(
-                    {k: v for k, v in stored.items() if isinstance(k, str) and type(v) is int}
-                )
-            except (OSError, ValueError, AttributeError):
-                pass  # no cache yet, or an unreadable one: workers measure
-        return dict(_depths)
-
-
-def _learn_depth(news: Any) -> None:
-    if not isinstance(news, dict):
-        return
-    with _depths_lock:
-        for key, value in news.items():
-            if isinstance(key, str) and type(value) is int:
-                _depths.pop(key, None)
-                _depths[key] = value  # the newest last: the oldest go first
-        for key in list(_depths)[:-DEPTHS_KEPT]:
-            del _depths[key]  # depths of code and interpreters since replaced
-        path = depth_cache_path()
-        try:  # best effort: a read-only home only means measuring again next time
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            tmp = f"{path}.{os.getpid()}.tmp"
-            with open(tmp, "w") as fh:
-                json.dump(_depths, fh)
-            os.replace(tmp, path)
-        except OSError:
-            pass
 
 
 def _worker_env() -> dict[str, str]:
@@ -160,7 +108,6 @@ class ProcessBackend:
                 "isolation": isolation,
                 "slot": slot,
                 "cgroup_name": name,
-                "pytest_depths": _known_depths(),
                 "box_cache": box_cache_dir(),
             }
             try:
@@ -179,14 +126,12 @@ class ProcessBackend:
             raise SetupRefused(ready.get("error", "the sandbox worker failed to start"))
         if self.pid is None:
             self.pid = ready.get("pid")
-        if "pytest_depth" in ready:
-            _learn_depth(ready["pytest_depth"])
 
     def _receive(self, timeout_s: float) -> dict[str, Any]:
         return receive(self._out, timeout_s, BackendError, "the sandbox worker")
 
     def run(self, request: RunRequest) -> RunResult:
-        if request.language == "python":
+        if request.in_process:
             return typed_result(self.run_raw(legacy_request(request)))
         frame = {"op": "steps", "request": request.to_wire()}
         steps = [s.timeout_s or request.limits.timeout_s for p in request.phases for s in p.steps]
@@ -226,8 +171,6 @@ class ProcessBackend:
                 self._reading = False
                 self._answered += 1
                 self._turns.notify_all()
-        if "pytest_depth" in result:
-            _learn_depth(result.pop("pytest_depth"))
         return result
 
     def close(self) -> None:

@@ -1,7 +1,7 @@
 """The pytest fork server of a full-isolation worker: runs the sample runs that need pytest.
 
 A worker (`worker.py`) is two fork servers. Its front serves the verifier and runs fast-path runs
-(`sandbox/fastpath.py`) from a small interpreter that never imports pytest, because a fork, and
+(`sandbox/languages/python/box/fastpath.py`) from a small interpreter that never imports pytest, because a fork, and
 the exit of what it forks, cost by the page: a runner forked from an interpreter with pytest
 loaded costs ~1 ms more. This one has pytest imported, one throwaway session run, and a session
 configured for the paths samples see and parked at collection; the front sends it the runs that
@@ -15,175 +15,97 @@ with one kill(-1) without touching the other.
 
 from __future__ import annotations
 
-import gc
 import os
-import select
-import sys
-import time
 import traceback
 from typing import Any
 
-import pytest
-from _pytest.assertion.rewrite import AssertionRewritingHook as RewritingHook
+from sandbox.isolation.boxes import build_skeleton
+from sandbox.isolation.forkserver import BecomeRunner, ForkServer
+from sandbox.isolation.protocol import read_frame, receive, write_frame
+from sandbox.isolation.skeleton import WORK
 
-from sandbox import fastpath, runner
-from sandbox.isolation import linux
-from sandbox.isolation.protocol import read_frame, write_frame
-from sandbox.isolation.runs import BecomeRunner, Runs
-from sandbox.isolation.skeleton import SANDBOX, SANDBOX_USER, WORK
-
-WARM_SOLUTION = "def f(x):\n    return x\n"
-WARM_TESTS = (
-    "import pytest\nfrom solution import f\n\n"
-    "@pytest.mark.parametrize('x', [1, 2])\ndef test_f(x, tmp_path):\n"
-    "    assert f(x) == x\n\n"
-    "def test_raises():\n    with pytest.raises(ZeroDivisionError):\n"
-    "        1 / 0\n"
-)
+PYTEST_SERVER_START_S = 120  # importing pytest on a loaded machine can take a while
 
 
-def warm_up(directory: str) -> None:
-    """Run one trusted session in `directory` (writable, empty), so each later fork starts warm:
-    pytest's lazy imports and caches are done once, in the fork server."""
-    with open(os.path.join(directory, "solution.py"), "w") as fh:
-        fh.write(WARM_SOLUTION)
-    with open(os.path.join(directory, runner.TESTS_FILE), "w") as fh:
-        fh.write(WARM_TESTS)
-    r, w = os.pipe()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    saved = os.dup(1)
-    os.dup2(devnull, 1)
-    try:
-        runner.run_pytest(
-            os.path.join(directory, runner.TESTS_FILE),
-            directory,
-            runner.Channel(w, b"warm"),
-            exit_when_done=False,
-        )
-    finally:
-        os.dup2(saved, 1)
-        for fd in (saved, devnull, r, w):
-            os.close(fd)
-    for name in ("solution", "test_solution"):
-        sys.modules.pop(name, None)
+class PytestServerGone(RuntimeError):
+    pass
 
 
-class PytestServer:
-    """The parked session's plugin and the request loop: `runs` forks the runners; each returns
-    from `pytest_collection` here, and pytest goes on to collect its sample's tests."""
+class PytestClient:
+    """The front's end of the pipes to the pytest fork server, which starts when first needed:
+    a sample that fails, or needs pytest. Inputs that pass on the fast path (most of a good
+    corpus) never pay for pytest's start-up."""
 
-    def __init__(self, runs: Runs, reporter: runner.Reporter, fds: tuple[int, int]) -> None:
-        self.runs = runs
-        self.reporter = reporter
-        self.requests, self.replies = fds
+    def __init__(self, requests: int, replies: int, go: int) -> None:
+        self.requests = requests
+        self.replies = replies
+        self.go = go
+        self.started = False
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_collection(self, session: Any) -> None:
+    def run(self, spec: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
+        if not self.started:
+            self.started = True
+            try:
+                os.write(self.go, b"1")
+            except OSError as exc:
+                raise PytestServerGone(f"the pytest fork server cannot start: {exc}") from exc
+            reply = self._receive(PYTEST_SERVER_START_S)
+            if not reply.get("ready"):
+                raise PytestServerGone(f"the pytest fork server failed: {reply.get('error')}")
         try:
-            depth = self._measure_depth()
-            # The fast path runs here too, for samples that import pytest (`worker.py`), called
-            # from this frame: calibrate it here.
-            fastpath.calibrate(depth)
-            runner.settle_state(WORK, "/tmp", SANDBOX_USER)  # runners inherit it
-            fastpath.prepare()
-            self.runs.become_fork_server()
-            gc.collect()
-            gc.freeze()
-            write_frame(self.replies, {"ready": True, "depth": depth})
-            self._serve()
-        except BecomeRunner as turn:
-            self.reporter.channel = turn.channel
-            if turn.outcomes_only or turn.fast:
-                # Plain asserts: rewriting them for introspection costs more than running a typical
-                # test module, and neither the pass-or-fail of the strength check nor the fast path
-                # (which leaves every failure to a pytest run) reports it.
-                sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, RewritingHook)]
-            if turn.outcomes_only:
-                session.config.option.tbstyle = "no"
-            turn.channel.send({"t": "start"})
-            if turn.fast:
-                test_file = os.path.join(WORK, runner.TESTS_FILE)
-                fastpath.run(test_file, turn.channel, turn.outcomes_only, turn.chain)
-            return None  # pytest goes on to collect /sandbox/work/test_solution.py
-        os._exit(0)
+            write_frame(self.requests, {"spec": spec, "limits": limits})
+        except OSError as exc:
+            raise PytestServerGone(f"the pytest fork server is gone: {exc}") from exc
+        reply = self._receive(limits["timeout_s"] + 60)
+        if "error" in reply:
+            raise PytestServerGone(reply["error"])
+        return reply
 
-    def _serve(self) -> None:
-        """Run the front's requests ({spec, limits}) until it goes away."""
+    def _receive(self, timeout_s: float) -> dict[str, Any]:
+        return receive(self.replies, timeout_s, PytestServerGone, "the pytest fork server")
+
+
+def main(server: ForkServer, fds: tuple[int, int], root: str) -> None:
+    """In the pytest fork server's own process (pid 1 of its pid namespace, in its own mount
+    namespace): build the skeleton, warm up, park a session, serve the front. Never returns."""
+    from sandbox.languages.python.box.session import ParkedSession, warm_up  # imports pytest
+
+    requests, replies = fds
+
+    def serve() -> None:
+        write_frame(replies, {"ready": True})
         while True:
             try:
-                request = read_frame(self.requests)
+                request = read_frame(requests)
             except EOFError:
                 return
             try:
-                reply = self.runs.run_spec(request["spec"], request["limits"])
+                server.box.fresh_network()
+                reply = server.run_python(request["spec"], request["limits"], server.slot)
             except BecomeRunner:
                 raise
             except Exception:
                 reply = {"error": traceback.format_exc(limit=8)}
             try:
-                write_frame(self.replies, reply)
+                write_frame(replies, reply)
             except BrokenPipeError:
                 return
 
-    def _measure_depth(self) -> int | None:
-        """The recursion depth a test function has under this session (the front offsets the
-        fast path's by the difference): a child runs a trusted probe test through the session,
-        exactly as a sample's tests run."""
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(r)
-            try:
-                linux.unshare(linux.CLONE_NEWNS)
-                linux.mount("tmpfs", SANDBOX, "tmpfs", linux.MS_NOSUID, "size=1m")
-                os.mkdir(WORK)
-                quiet = fastpath.enter_probe(WORK, w)
-            except BaseException:
-                os._exit(1)
-            raise BecomeRunner(runner.Channel(quiet, b"probe"))
-        os.close(w)
-        raw = read_all(r, deadline=time.monotonic() + 60) or b""
-        os.close(r)
-        os.waitpid(pid, 0)
-        return int(raw) if raw.isdigit() else None
-
-
-def read_all(fd: int, deadline: float) -> bytes | None:
-    """Everything until EOF, or None if the deadline passes first."""
-    chunks = []
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return None
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if ready:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
-
-
-def main(runs: Runs, fds: tuple[int, int], root: str) -> None:
-    """In the pytest fork server's own process (pid 1 of its pid namespace, in its own mount
-    namespace): build the skeleton, warm up, park a session, serve. Never returns."""
-    requests, replies = fds
     try:
-        runs.role = "session"
-        runs.build_skeleton(root)
+        server.role = "session"
+        build_skeleton(server.box, root, getattr(server, "box_cache", None))
         # The warm-up's session runs where samples will, in a run's sandbox (an interpreter that
         # lives under /tmp, as a checkout there has it, stays in view).
-        sandbox_dir = runs._prepare_sandbox({}, {"disk_mb": 16, "inodes": 1000})
+        server.box.prepare({}, {"disk_mb": 16, "inodes": 1000})
         try:
             warm_up(WORK)
         finally:
             os.chdir("/")
-            runs._remove_sandbox(sandbox_dir, keep=False)  # the session parks in the skeleton
+            server.box.clean(keep=False)  # the session parks in the skeleton
         os.chdir(WORK)  # the skeleton's (read-only) work dir, under each run's tmpfs
-        if runs.slot is not None:
-            runs.slot.join()
-        reporter = runner.Reporter(None)
-        args = runner.pytest_args(os.path.join(WORK, runner.TESTS_FILE), WORK)
-        pytest.main(args, plugins=[reporter, PytestServer(runs, reporter, fds)])
+        if server.slot is not None:
+            server.slot.join()
+        ParkedSession(server, serve).park()
     except BecomeRunner:
         raise
     except BaseException:

@@ -1,6 +1,6 @@
 """Running a request's steps as programs (a compiler, node, a test binary), in a fork server.
 
-The fork server (`runs.Runs`: the worker's front, or a weak-isolation worker) writes each phase's
+The fork server (`forkserver.ForkServer`, in any box) writes each phase's
 files into a fresh work dir and runs the phase's steps there one after the other, each a fresh
 process that sets its rlimits, drops every privilege, and executes the step's program with the
 sample's empty environment. A step that reports gets its run's token on descriptor 4 and writes
@@ -13,37 +13,36 @@ after a clean pass.
 from __future__ import annotations
 
 import os
-import resource
 from typing import Any
 
-from sandbox import runner
-from sandbox.isolation import channel, streams
-from sandbox.isolation.cgroups import SampleCgroup
-from sandbox.isolation.skeleton import SANDBOX_USER, WORK
+from sandbox.isolation import channel, runner_setup
+from sandbox.isolation.forkserver import ForkServer
+from sandbox.isolation.skeleton import SANDBOX_USER
+from sandbox.languages.python import phases
 from sandbox.requests import PhaseResult, RunRequest, RunResult, Step, StepResult
 
 
-def run_request(runs: Any, request: RunRequest, cg: SampleCgroup | None) -> RunResult:
+def run_request(server: ForkServer, request: RunRequest, cg: Any) -> RunResult:
     """Every phase of `request` whose turn comes, in fresh work dirs."""
     limits = request.limits.to_wire()
-    result = RunResult(phases=[], isolation=runs.mode)
-    if runs.mode == "full":
-        runs.fresh_network_if_used()
+    box = server.box
+    result = RunResult(phases=[], isolation=box.isolation)
     for index, phase in enumerate(request.phases):
         if index and not clean_pass(result.phases[-1]):
             break
         done = PhaseResult(steps=[])
-        sandbox_dir = runs._prepare_sandbox(phase.files, limits)
+        box.prepare(phase.files, limits)
         try:
-            workdir = WORK if runs.mode == "full" else os.path.join(sandbox_dir, "work")
             for step in phase.steps:
-                ran = run_step(runs, step, limits, workdir, cg)
+                ran = run_step(server, step, limits, cg)
                 done.steps.append(ran)
                 if ran.exit_code != 0 or ran.timed_out or ran.output_exceeded:
                     break
         finally:
-            runs._remove_sandbox(sandbox_dir)
+            problems = box.clean()
         result.phases.append(done)
+        if problems:  # the box could not be cleaned: no further run in it
+            break
     return result
 
 
@@ -53,36 +52,41 @@ def clean_pass(phase: PhaseResult) -> bool:
     if not phase.steps or any(s.exit_code != 0 for s in phase.steps):
         return False
     last = phase.last
-    return last.channel_problem is None and runner.clean_pass(last.messages, last.status)
+    return last.channel_problem is None and phases.clean_pass(last.messages, last.status)
 
 
-def run_step(
-    runs: Any, step: Step, limits: dict[str, Any], workdir: str, cg: SampleCgroup | None
-) -> StepResult:
-    """Fork a runner for one step, read its streams, end everything it started."""
+def run_step(server: ForkServer, step: Step, limits: dict[str, Any], cg: Any) -> StepResult:
+    """Fork a runner for one step in the prepared box, read its streams, end what it started."""
     if step.timeout_s is not None:
         limits = {**limits, "timeout_s": step.timeout_s, "cpu_s": step.timeout_s}
+    box = server.box
     token = channel.new_token()
-    cg_fds = cg.procs_fds() if cg is not None and cg is not runs.slot else []
-    rlimits = runner.sample_rlimits(limits)
-    rlimits.append((resource.RLIMIT_NPROC, (limits["processes"], limits["processes"])))
-    tmpdir = "/tmp" if runs.mode == "full" else os.path.join(workdir, "..", "tmp")
-    env = {**runner.sample_environment(workdir, tmpdir, SANDBOX_USER), **dict(step.env)}
+    env = {
+        **runner_setup.sample_environment(box.workdir, box.tmpdir, SANDBOX_USER),
+        **dict(step.env),
+    }
     argv = list(step.argv)
-    res_r, res_w = os.pipe()
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
     token_r, token_w = os.pipe()
     os.write(token_w, token)  # a pipe holds it until the harness reads it
     os.close(token_w)
-    pid = os.fork()
-    if pid == 0:
-        for fd in (res_r, out_r, err_r):
-            os.close(fd)
-        _child(runs, argv, env, workdir, rlimits, (res_w, out_w, err_w), token_r, cg_fds)
-    for fd in (res_w, out_w, err_w, token_r, *cg_fds):
-        os.close(fd)
-    watched = streams.watch(pid, res_r, out_r, err_r, limits, lambda: runs._end_run(pid, cg))
+
+    def become() -> None:
+        try:
+            if token_r != channel.TOKEN_FD:
+                os.dup2(token_r, channel.TOKEN_FD)
+                os.close(token_r)
+            os.chdir(box.workdir)
+            os.execve(argv[0], argv, env)
+        except BaseException as exc:
+            try:
+                os.write(2, f"{channel.CANNOT_EXECUTE} {argv[:1]}: {exc!r}\n".encode())
+            finally:
+                os._exit(channel.EXEC_FAILED)
+
+    try:
+        watched = server.fork_and_watch(become, limits, cg, keep_fds=(token_r,))
+    finally:
+        os.close(token_r)
     report = watched["runner"]
     messages, problem = channel.read_lines(watched["channel"], token)
     if watched["channel_exceeded"]:
@@ -101,30 +105,3 @@ def run_step(
         duration_s=watched["duration_s"],
         maxrss_kb=int(report.get("maxrss_kb", 0) or 0),
     )
-
-
-def _child(
-    runs: Any,
-    argv: list[str],
-    env: dict[str, str],
-    workdir: str,
-    rlimits: list[tuple[int, tuple[int, int]]],
-    fds: tuple[int, int, int],
-    token_r: int,
-    cg_fds: list[int],
-) -> None:
-    """The runner of a step, still trusted until it executes the program. Never returns."""
-    try:
-        runs.enter_runner(cg_fds)
-        os.dup2(token_r, channel.TOKEN_FD)
-        runner.attach_streams(*fds, keep=(channel.TOKEN_FD,))
-        for which, value in rlimits:
-            resource.setrlimit(which, value)
-        runs._drop_privileges()
-        os.chdir(workdir)
-        os.execve(argv[0], argv, env)
-    except BaseException as exc:
-        try:
-            os.write(2, f"{channel.CANNOT_EXECUTE} {argv[:1]}: {exc!r}\n".encode())
-        finally:
-            os._exit(channel.EXEC_FAILED)

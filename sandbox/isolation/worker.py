@@ -1,40 +1,26 @@
-"""A warm sandbox worker, one per job slot (`process.py` starts it: its `main`). Workers started
-together share one interpreter's start-up: the process loads this module and its imports, then
-forks a process of its own (not its child) for each further slot, on that slot's pipes.
+"""A warm sandbox worker of the process backend, one per job slot (`process.py` starts it: its
+`main`). Workers started together share one interpreter's start-up: the process loads this module
+and its imports, then forks a process of its own (not its child) for each further slot.
 
 The worker is trusted code that never runs a sample itself. With full isolation it is two fork
-servers, each pid 1 of its own pid namespace, in the worker's network and UTS namespaces and its
-cgroup, each with its own read-only skeleton root (the interpreter, the installed libraries, a
-minimal /etc and /dev, nothing else of the host):
+servers (`forkserver.ForkServer` in a `boxes.NamespaceBox`), each pid 1 of its own pid namespace,
+in the worker's network and UTS namespaces and its cgroup, each with its own read-only skeleton
+root (the interpreter, the installed libraries, a minimal /etc and /dev, nothing else of the host):
 
-    starter ──┬─► front (pid 1): serves the verifier; runs the fast path's runs itself
+    starter ──┬─► front (pid 1): serves the verifier; runs Python's fast path and every program
+              │                  step (a compiler, node, a test binary) itself
               └─► waiter ──► pytest server (pid 1, `pytest_server.py`): pytest imported, a
-                             session parked at collection; runs the runs that need pytest
+                             session parked at collection; runs the Python runs that need pytest
 
 The front never imports pytest: a runner is a fork, and a fork and its exit cost by the page, so
-the fast path (`sandbox/fastpath.py`), which runs most samples, forks from the smallest
-interpreter that can run it. The waiter starts the pytest server when the front first needs it
-(a sample that fails or needs pytest, or a depth to measure: `PytestClient`). Per run a fork
-server forks once:
-
-    fork server: a fresh size- and inode-capped tmpfs holding the run's files (also /tmp and
-                 /dev/shm), a fresh IPC namespace, a network namespace (loopback only) new for
-                 each sample that used the last one
-      └─fork──► runner: rlimits, an unprivileged uid with no privileges left, an empty
-                        environment; then the fast path, or back into the parked session, which
-                        collects and runs the sample's tests
-
-When the runner ends, times out or floods its output, its fork server's kill(-1, SIGKILL) ends
-every other process of its pid namespace, daemons that double-forked and called setsid too, and
-reaps them; then it unmounts the run's tmpfs and leaves its IPC namespace to die with its objects.
-A fast-path run that passes goes on to the strength check itself (`fastpath.run`). The starter
-waits; when either server ends it ends the other and removes the worker's cgroups. With weak
-isolation the worker is one process that forks a pytest session per run.
+the fast path (`languages/python/box/fastpath.py`), which runs most Python samples, forks from the smallest
+interpreter that can run it. The waiter starts the pytest server when the front first needs it.
+The starter waits; when either server ends it ends the other and removes the worker's cgroups.
+With weak isolation the worker is one fork server in a `boxes.HostBox`.
 """
 
 from __future__ import annotations
 
-import functools
 import gc
 import os
 import signal
@@ -42,92 +28,39 @@ import sys
 import traceback
 from typing import Any
 
-from sandbox import fastpath, runner
-from sandbox.isolation import linux, steps
-from sandbox.isolation.cgroups import CgroupError, Cgroups, CgroupStats, SampleCgroup
-from sandbox.isolation.protocol import read_frame, receive, write_frame
-from sandbox.isolation.runs import Runs
+from sandbox.isolation import linux, runner_setup, steps
+from sandbox.isolation.boxes import HostBox, NamespaceBox, build_skeleton
+from sandbox.isolation.cgroups import CgroupError, Cgroups, CgroupStats
+from sandbox.isolation.forkserver import ForkServer
+from sandbox.isolation.protocol import read_frame, write_frame
+from sandbox.isolation.pytest_server import PytestClient
 from sandbox.isolation.skeleton import (
-    SANDBOX_USER,
     WORK,
     SetupError,
     enter_namespaces,
     interpreter_paths,
     mountpoint,
 )
+from sandbox.languages.python import phases
+from sandbox.languages.python.box import depth, fastreset
 from sandbox.requests import RunRequest, RunResult
 
-PYTEST_SERVER_START_S = 120  # importing pytest on a loaded machine can take a while
 # Modules generated code often imports, small enough to load in the front for every runner. Not
 # `random`: loaded, it would be reseeded in every runner (`linux.fork_single_threaded`); a sample
 # that imports it gets a fresh seed anyway.
 PRELOAD = ("bisect", "collections", "copy", "functools", "heapq", "itertools", "math",
            "re", "string", "typing")  # fmt: skip
-PROBE = "probe"  # the front's own depth probe, a sample run through the very path of a sample
-FAST = "/fast"  # the key of the front's own depth, beside the pytest session's, in the cache
 STEPS = "steps"  # a request whose steps execute programs (`sandbox.requests.RunRequest`)
 
 
-class PytestServerGone(RuntimeError):
-    pass
-
-
-class PytestClient:
-    """The front's end of the pipes to the pytest fork server, which starts when first needed:
-    a sample that fails, or needs pytest. Inputs that pass on the fast path (most of a good
-    corpus) never pay for pytest's start-up."""
-
-    def __init__(self, requests: int, replies: int, go: int) -> None:
-        self.requests = requests
-        self.replies = replies
-        self.go = go
-        self.started = False
-        self.depth: int | None = None  # as the server measured it
-
-    def start(self) -> int | None:
-        """Start the server, if not yet; the depth of a test under its session."""
-        if not self.started:
-            self.started = True
-            try:
-                os.write(self.go, b"1")
-            except OSError as exc:
-                raise PytestServerGone(f"the pytest fork server cannot start: {exc}") from exc
-            reply = self.receive(PYTEST_SERVER_START_S)
-            if not reply.get("ready"):
-                raise PytestServerGone(f"the pytest fork server failed: {reply.get('error')}")
-            self.depth = reply.get("depth")
-        return self.depth
-
-    def receive(self, timeout_s: float) -> dict[str, Any]:
-        return receive(self.replies, timeout_s, PytestServerGone, "the pytest fork server")
-
-    def run(self, spec: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
-        self.start()
-        try:
-            write_frame(self.requests, {"spec": spec, "limits": limits})
-        except OSError as exc:
-            raise PytestServerGone(f"the pytest fork server is gone: {exc}") from exc
-        reply = self.receive(limits["timeout_s"] + 60)
-        if "error" in reply:
-            raise PytestServerGone(reply["error"])
-        return reply
-
-
-class Worker(Runs):
+class Worker(ForkServer):
     def __init__(self, config: dict[str, Any]) -> None:
-        super().__init__(config["isolation"])
+        self.mode = config["isolation"]
+        box = NamespaceBox() if self.mode == "full" else HostBox("", memory_rlimit=False)
+        super().__init__(box)
         self.cgroup_name = config["cgroup_name"]
         self.box_cache = config.get("box_cache")
         self.pytest_server: PytestClient | None = None
-        # The depth of a test under the pytest server's session, which the fast path matches:
-        # known from an earlier worker (the verifier keeps what workers measured, by a
-        # fingerprint of everything that decides it), or measured by starting the server now.
-        self.fingerprint = ""
-        self.known_depths: dict[str, int] = config.get("pytest_depths") or {}
-        self.pytest_depth: int | None = None
-        self.measured = False  # the depth was measured by this worker's server (and is news)
-        self.probe_depth: int | None = None  # the fast path's own, measured by `serve`
-        self.probe_measured = False  # by this worker (and not yet reported)
         self.starter = os.getpid()  # the worker's process as the verifier sees it
         # The front: where the starter says it moved it into its slot's cgroup (`_join_slot`).
         self.moved: int | None = None
@@ -145,42 +78,43 @@ class Worker(Runs):
                     "(systemd-run --user --scope -p Delegate=yes assay ...); "
                     "or accept weaker limits with --isolation weak"
                 ) from exc
-        if self.mode == "full" and self.cgroups is not None:
-            self.slot = self.cgroups.slot()
         if self.mode == "full":
-            self.under_tmp = [p for p in interpreter_paths() if p.startswith("/tmp/")]
-            self.fingerprint = depth_fingerprint()
+            if self.cgroups is not None:
+                self.slot = self.cgroups.slot()
+            self.box.under_tmp = [p for p in interpreter_paths() if p.startswith("/tmp/")]
             root = mountpoint()
-            enter_namespaces(self.rootless)
+            enter_namespaces(self.box.rootless)
             self._start_servers(proto, root)
-            self.build_skeleton(root)
+            build_skeleton(self.box, root, self.box_cache)
             self.role = "fast"
-            if self.fingerprint in self.known_depths:
-                self.pytest_depth = self.known_depths[self.fingerprint]
-            else:
-                try:
-                    self.pytest_depth = self._pytest_server().start()
-                except PytestServerGone as exc:
-                    raise SetupError(str(exc)) from exc
-                self.measured = True
-        else:
-            import tempfile
-
-            from sandbox.isolation import pytest_server
-
-            tmp = tempfile.mkdtemp(prefix="assay-warm-")
-            try:
-                pytest_server.warm_up(tmp)
-            finally:
-                import shutil  # weak isolation only (it loads zlib, bz2, lzma: not for the front)
-
-                shutil.rmtree(tmp, ignore_errors=True)
-            self.reach_paths()
+            runner_setup.settle_state(WORK, "/tmp", "sandbox")
+            depth.install()
+            fastreset.prepare(WORK)
+            self.box.become_server()
+            self.single_threaded = linux.is_single_threaded()
             gc.collect()
             gc.freeze()
-            self.weak_base = tempfile.mkdtemp(prefix="assay-weak-")
-            if not self.rootless:
-                os.chmod(self.weak_base, 0o755)
+        else:
+            self._setup_weak()
+
+    def _setup_weak(self) -> None:
+        import shutil
+        import tempfile
+
+        from sandbox.languages.python.box.session import warm_up
+
+        tmp = tempfile.mkdtemp(prefix="assay-warm-")
+        try:
+            warm_up(tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        base = tempfile.mkdtemp(prefix="assay-weak-")
+        self.box = HostBox(base, memory_rlimit=self.cgroups is None)
+        if not self.box.rootless:
+            os.chmod(base, 0o755)
+        self.box.reach_paths()
+        gc.collect()
+        gc.freeze()
 
     def _start_servers(self, proto: tuple[int, int], root: str) -> None:
         """Fork the two servers, each pid 1 of a new pid namespace, and return in the front. This
@@ -263,20 +197,8 @@ class Worker(Runs):
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF if pid == front else 70)
 
     def ready(self) -> dict[str, Any]:
-        """The frame that tells the verifier this worker is ready (and its process, and what it
-        measured)."""
-        return {"ready": True, "isolation": self.mode, "pid": self.starter, **self.depth_news()}
-
-    def depth_news(self) -> dict[str, Any]:
-        """The depths this worker measured, once, for the verifier to keep (`process.py`): a
-        test's under the pytest session, and under the front's fast path."""
-        news = {}
-        if self.measured and self.pytest_depth is not None:
-            news[self.fingerprint] = self.pytest_depth
-        if self.probe_measured and self.probe_depth is not None:
-            news[self.fingerprint + FAST] = self.probe_depth
-        self.measured = self.probe_measured = False
-        return {"pytest_depth": news} if news else {}
+        """The frame that tells the verifier this worker is ready, and its process."""
+        return {"ready": True, "isolation": self.mode, "pid": self.starter}
 
     def _join_slot(self) -> None:
         """Before the front's first run: in its slot's cgroup, moved there by the starter (once
@@ -291,61 +213,6 @@ class Worker(Runs):
         else:
             self.slot.join()
 
-    def _pytest_server(self) -> PytestClient:
-        assert self.pytest_server is not None
-        return self.pytest_server
-
-    def calibrate(self, probe_depth: int | None) -> None:
-        """The front's own depth is known (its probe ran, `serve`, or an earlier worker's did):
-        offset the fast path's recursion limit so that tests get exactly the depth they would get
-        under the pytest server's session; then take on what every runner would otherwise do for
-        itself (runners inherit it)."""
-        self.probe_depth = probe_depth
-        self._set_offset()
-        runner.settle_state(WORK, "/tmp", SANDBOX_USER)
-        fastpath.prepare(WORK)
-        self.become_fork_server()
-        gc.collect()
-        gc.freeze()
-
-    def _set_offset(self) -> None:
-        """The fast path's offset; the front's runners all take the fast path, so it puts the
-        offset in place itself (`fastpath.install_offset`)."""
-        fastpath.offset = None
-        if self.pytest_depth is not None and self.probe_depth is not None:
-            fastpath.offset = self.pytest_depth - self.probe_depth
-        fastpath.install_offset()
-
-    def _ask_pytest_server(self, spec: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
-        server = self._pytest_server()
-        if not server.started:
-            depth = server.start()
-            if depth != self.pytest_depth:  # a depth known from elsewhere was wrong: this one
-                self.pytest_depth, self.measured = depth, True
-                self._set_offset()
-                fastpath.prepare(WORK)  # what a runner starts from changed (`sys`)
-        return server.run(spec, limits)
-
-    def probe_request(self) -> dict[str, Any]:
-        """A sample whose one test prints how deep it sits, run on the fast path (offset 0)."""
-        fastpath.offset = 0
-        tests = fastpath.probe_module(1)
-        limits = {
-            "timeout_s": 60,
-            "cpu_s": 60,
-            "memory_mb": 512,
-            "processes": 16,
-            "disk_mb": 8,
-            "inodes": 100,
-            "open_files": 64,
-            "file_size_mb": 1,
-            "output_bytes": 1 << 16,
-            "keep_output_bytes": 1 << 16,
-        }
-        files = {"solution.py": "", runner.TESTS_FILE: tests}
-        return {"op": PROBE, "files": files, "test_file": runner.TESTS_FILE, "fast": True,
-                "outcomes_only": True, "limits": limits}  # fmt: skip
-
     # One sample ---------------------------------------------------------------------------------
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
         if request.get("op") == STEPS:
@@ -353,7 +220,7 @@ class Worker(Runs):
         limits = request["limits"]
         cg = self._sample_cgroup(limits["memory_mb"], limits["processes"])
         try:
-            result = self._runs(request, cg)
+            result = self._python(request, cg)
         except Exception:
             result = {"error": traceback.format_exc(limit=8)}
         stats = self._cgroup_done(cg)
@@ -372,6 +239,8 @@ class Worker(Runs):
         limits = request.limits
         cg = self._sample_cgroup(limits.memory_mb, limits.processes)
         try:
+            if self.mode == "full":
+                self.box.fresh_network()
             result = steps.run_request(self, request, cg)
         except Exception:
             result = RunResult(error=traceback.format_exc(limit=8), isolation=self.mode)
@@ -384,7 +253,7 @@ class Worker(Runs):
             result = result._replace(oom_kills=stats.oom_kills, peak_mb=peak)
         return {"result": result.to_wire()}
 
-    def _sample_cgroup(self, memory_mb: int, processes: int) -> SampleCgroup | None:
+    def _sample_cgroup(self, memory_mb: int, processes: int) -> Any:
         """The cgroup a sample's runs go in: the worker's slot, armed with the sample's limits
         (full isolation), or one made for the sample (weak, where cgroups are usable)."""
         if self.slot is not None:
@@ -396,7 +265,7 @@ class Worker(Runs):
             return self.cgroups.create(memory_mb, processes)
         return None
 
-    def _cgroup_done(self, cg: SampleCgroup | None) -> CgroupStats | None:
+    def _cgroup_done(self, cg: Any) -> CgroupStats | None:
         if cg is None:
             return None
         stats = cg.stats()
@@ -404,30 +273,28 @@ class Worker(Runs):
             cg.destroy()
         return stats
 
-    def _runs(self, request: dict[str, Any], cg: SampleCgroup | None) -> dict[str, Any]:
-        """A sample's runs (`runner.run_phases`): the fast path and the strength check's run in
-        the same runner need full isolation (a fresh tmpfs per run). The front runs the fast
-        path; runs under pytest go to the pytest server."""
+    def _python(self, request: dict[str, Any], cg: Any) -> dict[str, Any]:
+        """A Python sample's runs (`phases.run_phases`): the front runs the fast path; runs under
+        pytest go to the pytest server. A sample that names pytest runs there entirely: importing
+        pytest in a runner of the front would cost more than the fork saves (where, not how: the
+        fast path decides the same in either server)."""
         if self.mode != "full":
             request = {k: v for k, v in request.items() if k != "then"}
         full = self.mode == "full"
-        fast = full and bool(request.get("fast")) and fastpath.offset is not None
-        # A sample that imports pytest runs where pytest is loaded. Only where, not how: the fast
-        # path decides the same in either server, so a test that hides the name merely runs here
-        # and pays for the import.
+        fast = full and bool(request.get("fast"))
         files = [request["files"], request.get("then", {}).get("files", {})]
         with_pytest = full and any("pytest" in text for f in files for text in f.values())
         if full:
-            self.fresh_network_if_used()
+            self.box.fresh_network()
 
         def run_one(spec: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
             if full and (with_pytest or not spec.get("fast")):
-                result = self._ask_pytest_server(spec, request["limits"])
+                result = self.pytest_server.run(spec, request["limits"])
             else:
-                result = self._run_one(spec, request["limits"], cg)
+                result = self.run_python(spec, request["limits"], cg)
             return result, None if result["channel_problem"] else result["messages"]
 
-        return runner.run_phases(request, run_one, fast)
+        return phases.run_phases(request, run_one, fast)
 
     def close(self) -> None:
         if self.slot is not None:
@@ -437,39 +304,10 @@ class Worker(Runs):
         if self.cgroups is not None:
             self.cgroups.destroy()
             self.cgroups = None
-        if self.weak_base:
-            import shutil  # weak isolation only (it loads zlib, bz2, lzma: not for the front)
+        if isinstance(self.box, HostBox) and self.box.base:
+            import shutil
 
-            shutil.rmtree(self.weak_base, ignore_errors=True)
-
-
-@functools.cache
-def depth_fingerprint() -> str:
-    """What decides how deep a test sits under the pytest server's session: the interpreter,
-    pytest's and pluggy's versions, and the sandbox code on the way. Read from the files, without
-    importing them (the front must stay without pytest)."""
-    import importlib.util
-
-    digest = runner.sha256(sys.version.encode())
-    for name, file in (
-        ("_pytest", "_version.py"),
-        ("pluggy", "_version.py"),
-        ("sandbox", "runner.py"),
-        ("sandbox", "fastpath.py"),
-        ("sandbox.isolation", "pytest_server.py"),
-        ("sandbox.isolation", "runs.py"),
-        ("sandbox.isolation", "worker.py"),  # the pytest server's stack starts here
-    ):
-        spec = importlib.util.find_spec(name)
-        locations = list(spec.submodule_search_locations or []) if spec else []
-        for directory in locations[:1]:
-            try:
-                with open(os.path.join(directory, file), "rb") as fh:
-                    digest.update(fh.read())
-            except OSError:
-                digest.update(b"-")
-        digest.update(b"\0")
-    return digest.hexdigest()[:32]
+            shutil.rmtree(self.box.base, ignore_errors=True)
 
 
 def _refused(exc: OSError) -> SetupError:
@@ -491,24 +329,10 @@ def _let_go(proto: tuple[int, ...], *pipes: int) -> None:
 
 
 def serve(worker: Worker, proto_in: int, proto_out: int) -> None:
-    """Answer requests until told to stop or the verifier goes away. In full mode the first
-    request is the front's own depth probe, taken through this very call, so that its test sits
-    exactly as deep as every sample's; unless an earlier worker with the same code and
-    interpreter measured it (`depth_fingerprint`), as it is the same then."""
-    pending = []
-    if worker.mode == "full":
-        known = worker.known_depths.get(worker.fingerprint + FAST)
-        if known is None:
-            pending.append(worker.probe_request())
-        else:
-            worker.calibrate(known)
-            try:
-                write_frame(proto_out, worker.ready())
-            except BrokenPipeError:
-                return
+    """Answer requests until told to stop or the verifier goes away."""
     while True:
         try:
-            request = pending.pop() if pending else read_frame(proto_in)
+            request = read_frame(proto_in)
         except EOFError:
             return
         if request.get("op") == "stop":
@@ -517,17 +341,6 @@ def serve(worker: Worker, proto_in: int, proto_out: int) -> None:
             response = worker.run(request)
         except Exception:
             response = {"error": traceback.format_exc(limit=6)}
-        if request.get("op") == PROBE:
-            raw = response.get("stdout", "").strip()
-            worker.calibrate(int(raw) if raw.isdigit() else None)
-            worker.probe_measured = True
-            try:
-                write_frame(proto_out, worker.ready())
-            except BrokenPipeError:
-                return
-            continue
-        response.update(worker.depth_news())
-        response["id"] = request.get("id")
         try:
             write_frame(proto_out, response)
         except BrokenPipeError:
@@ -547,8 +360,6 @@ def main() -> None:
     others = [tuple(int(fd) for fd in arg.split(",")) for arg in sys.argv[1:]]
     for name in PRELOAD:  # imports a sample is likely to make cost a runner no pages then
         __import__(name)
-    if others:
-        depth_fingerprint()  # once, for all of them (each slot's process inherits it)
     for i, pair in enumerate(others):
         if _fork_apart():
             for fd in (*proto, *(fd for j, p in enumerate(others) if j != i for fd in p)):
@@ -587,8 +398,7 @@ def _serve_slot(proto_in: int, proto_out: int) -> None:
         write_frame(proto_out, {"ready": False, "error": traceback.format_exc(limit=6)})
         return
     try:
-        if worker.mode != "full":
-            write_frame(proto_out, worker.ready())
+        write_frame(proto_out, worker.ready())
         serve(worker, proto_in, proto_out)
     finally:
         if worker.mode != "full":

@@ -20,16 +20,15 @@ A language says everything the rest of assay needs to know about it, and nothing
 Languages register with `@register`; a plugin package can add one through the entry point group
 `assay.languages` (each entry point names a module that registers on import). Code that runs in
 the box beside the sample lives in a language's `box/` folder, apart from its trusted module.
+This module stays light: sandbox workers import their languages' box code through it.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 if TYPE_CHECKING:
     from sandbox.options import VerifyOptions
@@ -51,8 +50,7 @@ class LanguageError(ValueError):
     """An unknown or unusable language; the message names the fix."""
 
 
-@dataclass(frozen=True)
-class Toolchain:
+class Toolchain(NamedTuple):
     """What a language needs installed. `programs` are looked up on PATH (the first name of each
     tuple that is found is used); `debian` are the packages that provide them, which .ci/run
     and the Docker image install; `npm` are packages installed under the worker's npm prefix."""
@@ -75,6 +73,8 @@ class Toolchain:
 
 
 def _which(names: Sequence[str]) -> str | None:
+    import shutil
+
     for name in names:
         path = shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/local/bin:/usr/bin")
         if path:
@@ -82,15 +82,22 @@ def _which(names: Sequence[str]) -> str | None:
     return None
 
 
-@dataclass
 class Prechecked:
     """A sample after the trusted-side checks: its rejection (`verdict`), if one check failed,
     the diagnostics that are only reported (`lint`), and what the run needs from the checks
     (`prepared`, e.g. Python's compiled code)."""
 
-    verdict: Verdict | None = None
-    lint: list[LintMessage] = field(default_factory=list)
-    prepared: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("verdict", "lint", "prepared")
+
+    def __init__(
+        self,
+        verdict: Verdict | None = None,
+        lint: list[LintMessage] | None = None,
+        prepared: dict[str, Any] | None = None,
+    ) -> None:
+        self.verdict = verdict
+        self.lint = lint if lint is not None else []
+        self.prepared = prepared if prepared is not None else {}
 
 
 class Language:
@@ -151,8 +158,8 @@ class Language:
 _REGISTRY: dict[str, type[Language]] = {}
 # Built in, imported on first use: a verifier of Python samples never imports a C++ checker.
 _BUILTIN = {
-    "python": "sandbox.languages.python",
-    "javascript": "sandbox.languages.javascript",
+    "python": "sandbox.languages.python.language",
+    "javascript": "sandbox.languages.javascript.language",
 }
 _ALIASES = {"py": "python", "js": "javascript", "node": "javascript", "c++": "cpp"}
 _plugins_loaded = False

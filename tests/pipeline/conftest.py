@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.pipeline import languages
+
+# The test language `snake` (and Python's stand-in while the sandbox has no Python language module).
+languages.install()
+
 
 @pytest.fixture(scope="session")
 def tiny_student(tmp_path_factory) -> str:

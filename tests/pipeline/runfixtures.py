@@ -78,6 +78,8 @@ class Plan:
     answers: list[Answer] = field(default_factory=list)
     finish: bool = True  # False: the run stops before this slot is decided
     verify_last: bool = True  # False: the last answer is stored but not yet verified
+    # The test language `snake` is Python under another name: its code is verified as Python here.
+    language: str = "python"
 
 
 # --- code the teacher "wrote" -------------------------------------------------------------------
@@ -332,7 +334,9 @@ def build_run(
     corpus = AppendLog(os.path.join(run_dir, "corpus", "part-00000.jsonl"))
     try:
         for i, plan in enumerate(plans):
-            store.ensure_problem(i, plan.seed_source, f"# seed {i}\n", TEACHER, SAMPLING)
+            store.ensure_problem(
+                i, plan.seed_source, f"# seed {i}\n", TEACHER, SAMPLING, language=plan.language
+            )
             if plan.problem == "":
                 outcome[i] = "pending"
                 continue
@@ -426,13 +430,16 @@ def trail_step(round: int, answer: Answer, verdict: Verdict) -> dict:
 def corpus_record(sample: Sample, plan: Plan, trail: list[dict]) -> dict:
     return {
         "id": sample.id,
-        "language": "python",
+        "language": plan.language,
         "problem": sample.problem,
         "solution": sample.solution,
         "tests": sample.tests,
         "messages": [
             {"role": "user", "content": sample.problem},
-            {"role": "assistant", "content": final_answer(sample.solution, sample.tests)},
+            {
+                "role": "assistant",
+                "content": final_answer(sample.solution, sample.tests, plan.language),
+            },
         ],
         "meta": {
             "source": plan.seed_source,

@@ -81,7 +81,8 @@ def test_load_dataset_opens_every_format(runs, tmp_path, fmt):
     }
     assert summary["splits"] == {"train": kept - n_test, "test": n_test}
     row = loaded["train"][0]
-    assert set(row) == {"id", "source", "messages", "meta"}
+    assert set(row) == {"id", "source", "language", "messages", "meta"}
+    assert row["language"] == "python"
     assert [m["role"] for m in row["messages"]] == ["user", "assistant"]
     assert row["messages"][1]["content"].startswith("```python\n")
     assert json.loads(row["meta"])["teacher"] == rf.TEACHER

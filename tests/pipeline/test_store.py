@@ -56,7 +56,7 @@ def test_store_round_trip_and_helpers(tmp_path):
         assert (counts["accepted"], counts["rejected"], counts["attempts"]) == (1, 1, 2)
         assert (counts["tokens_in"], counts["tokens_out"]) == (50, 17)
         assert store.reasons() == {"no_problem": 1}
-        assert store.get_meta("schema_version") == "1"
+        assert store.get_meta("schema_version") == "2"
         with pytest.raises(sqlite3.OperationalError):
             store.set_meta("x", "y")  # read-only
 

@@ -63,7 +63,7 @@ def python_request(
     sample: Sample, limits: Limits, stub: str | None = None, fast: bool = True
 ) -> RunRequest:
     """The run the verifier asks for a Python sample (the stub's phase after it, if given)."""
-    from sandbox.languages.python import Python
+    from sandbox.languages.python.language import Python
 
     language = Python(VerifyOptions(limits=limits, fast_path=fast))
     return language.request(sample, Prechecked(), stub)

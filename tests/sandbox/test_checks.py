@@ -167,7 +167,7 @@ def test_strength_check_can_be_turned_off():
 
 
 def test_the_stub_run_follows_a_clean_pass_in_the_same_sandbox(backend_name):
-    from sandbox.pool import make_backend
+    from sandbox.workers import make_backend
 
     limits = Limits(timeout_s=5)
     tests = TESTS + "\n\ndef test_runs():\n    add(1, 2)\n"
@@ -376,7 +376,7 @@ def test_python_api_verify_returns_verdicts_in_order():
 
 
 def test_every_worker_starts_up_front_and_one_that_fails_to_is_started_again_later():
-    from sandbox.pool import make_backend
+    from sandbox.workers import make_backend
 
     calls: list[int] = []
 

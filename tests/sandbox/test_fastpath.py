@@ -1,4 +1,4 @@
-"""The fast path (sandbox/fastpath.py) concludes only what pytest concludes.
+"""The fast path (sandbox/languages/python/box/fastpath.py) concludes only what pytest concludes.
 
 Which modules it takes is checked on trusted modules in this process; that its verdicts equal
 pytest's is checked in the real sandbox, with the fast path on and off, on samples chosen to probe
@@ -11,8 +11,9 @@ import types
 
 import pytest
 
-from sandbox import Limits, Sample, Verifier, VerifyOptions, fastpath
-from sandbox.fastpath import Undecided, plain_tests
+from sandbox import Limits, Sample, Verifier, VerifyOptions
+from sandbox.languages.python.box import fastimport, fastpath
+from sandbox.languages.python.box.fastpath import Undecided, plain_tests
 
 LIMITS = Limits(timeout_s=5)
 
@@ -126,7 +127,7 @@ SAMPLES = {
         "import solution\n\ndef test_a():\n    pass\n",
     ),
     # Tests whose first statement imports the solution are imported without the import system
-    # (`fastpath._import_directly`): the same modules, attributes and order as pytest's import.
+    # (`fastimport.import_directly`): the same modules, attributes and order as pytest's import.
     "solution_sees_the_tests_module_as_the_import_system_leaves_it": (
         "import sys\nSEEN = list(vars(sys.modules['test_solution']))\n",
         # (then pytest's assertion rewriting adds its own names, which the fast path does not)
@@ -319,21 +320,6 @@ def test_a_test_that_passes_only_under_pytest_is_rejected_as_flaky(both):
     assert slow.passed
 
 
-def test_a_dicts_version_tag_changes_with_it_and_only_with_it():
-    """The strength check's reset trusts the tag to say whether builtins, `sys` or the environment
-    changed; where it cannot be read, it compares them key by key."""
-    if fastpath._read_version is None:
-        pytest.skip("no readable dict version tag on this interpreter: compared key by key")
-    table = {"a": 1}
-    before = fastpath._version(table)
-    table["a"] = 1  # the same object again: no change
-    assert fastpath._version(table) == before
-    for change in (lambda: table.update(a=2), lambda: table.pop("a"), lambda: table.update(b=3)):
-        change()
-        assert fastpath._version(table) != before
-        before = fastpath._version(table)
-
-
 def test_the_verifiers_code_is_taken_only_for_the_bytes_it_was_compiled_from():
     from sandbox.languages.python import checks as py
 
@@ -341,18 +327,18 @@ def test_the_verifiers_code_is_taken_only_for_the_bytes_it_was_compiled_from():
     shipped: dict[str, str] = {}
     assert py.syntax_error(sample, 1 << 20, shipped) is None
     files = {"solution.py": sample.solution, "test_solution.py": sample.tests}
-    fastpath.prepare_run("/sandbox/work", [(files, shipped)])
-    taken = fastpath._compiled[0]["/sandbox/work/solution.py"][1]
+    fastimport.prepare_run("/sandbox/work", [(files, shipped)])
+    taken = fastimport.compiled[0]["/sandbox/work/solution.py"][1]
     assert taken.co_filename == "/sandbox/work/solution.py"
     # Another text under the same name (the stub phase's solution, say) never gets that code.
-    fastpath.prepare_run(
+    fastimport.prepare_run(
         "/sandbox/work", [({**files, "solution.py": "def add(a, b):\n    return None\n"}, shipped)]
     )
-    stub = fastpath._compiled[0]["/sandbox/work/solution.py"]
+    stub = fastimport.compiled[0]["/sandbox/work/solution.py"]
     namespace: dict = {}
     exec(stub[1], namespace)  # trusted: this file's own source
     assert namespace["add"](2, 3) is None
-    fastpath._compiled.clear()
+    fastimport.compiled.clear()
 
 
 def test_the_code_flags_left_to_pytest_are_inspects():

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sandbox.isolation.skeleton import WORK as SANDBOX_WORK
+from sandbox.languages.python.box.report import SOLUTION_FILE, TESTS_FILE, sha256
 from sandbox.options import VerifyOptions
 from sandbox.records import LintMessage, Sample, Verdict
-from sandbox.runner import SOLUTION_FILE, TESTS_FILE, sha256
 
 
 # Syntax -----------------------------------------------------------------------------------------

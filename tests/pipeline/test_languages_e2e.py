@@ -1,0 +1,266 @@
+"""`assay run --language javascript` and `--language cpp` end to end with the scripted teacher: a
+right answer is accepted first try; a wrong one is fixed after the verifier's feedback (a failing
+test, a compile error, an undefined name) and accepted in round 1. Skipped with "language not
+available" where the language or its toolchain is missing.
+
+The answers follow the conventions the sandbox teaches:
+- JavaScript: `solution.js`, a CommonJS module (`module.exports = {...}`); tests `solution.test.js`
+  with `node:test` and `node:assert/strict`, importing `require("./solution.js")`.
+- C++: `solution.hpp` with the functions; tests `test_solution.cpp` with doctest (`TEST_CASE`,
+  `CHECK`), including `<doctest/doctest.h>` and `"solution.hpp"`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.jsonl import iter_jsonl
+from pipeline.store import RunStore
+from sandbox import VerifyOptions
+from sandbox.languages import lookup
+from tests.pipeline import scenarios
+
+
+def answer(fence: str, solution: str, tests: str, prose: str = "Here is my answer.") -> str:
+    return f"{prose}\n\n```{fence}\n{solution.strip()}\n```\n\n```{fence}\n{tests.strip()}\n```\n"
+
+
+# --- JavaScript ----------------------------------------------------------------------------------
+
+JS_ADD = """
+// Numbers add directly; no coercion is needed for number inputs.
+function add(a, b) {
+  return a + b;
+}
+
+module.exports = { add };
+"""
+JS_ADD_TESTS = """
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const { add } = require("./solution.js");
+
+test("adds two numbers", () => {
+  assert.equal(add(2, 3), 5);
+  assert.equal(add(-1, 1), 0);
+});
+"""
+JS_RUNNING_SUM_WRONG = """
+// Prefix sums of xs.
+function runningSum(xs) {
+  let total = 1; // off by one: the bug the test feedback must show
+  return xs.map((x) => (total += x));
+}
+
+module.exports = { runningSum };
+"""
+JS_RUNNING_SUM = JS_RUNNING_SUM_WRONG.replace("let total = 1; // off by one: the bug the test feedback must show", "let total = 0;")  # fmt: skip
+JS_RUNNING_SUM_TESTS = """
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const { runningSum } = require("./solution.js");
+
+test("prefix sums", () => {
+  assert.deepEqual(runningSum([1, 2, 3]), [1, 3, 6]);
+  assert.deepEqual(runningSum([]), []);
+});
+"""
+JS_VOWELS_UNDEFINED = """
+// Counts the vowels of text.
+function countVowels(text) {
+  return [...text.toLowerCase()].filter((ch) => VOWELS.has(ch)).length;
+}
+
+module.exports = { countVowels };
+"""
+JS_VOWELS = 'const VOWELS = new Set("aeiou");\n' + JS_VOWELS_UNDEFINED
+JS_VOWELS_TESTS = """
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const { countVowels } = require("./solution.js");
+
+test("counts vowels", () => {
+  assert.equal(countVowels("banana"), 3);
+  assert.equal(countVowels("xyz"), 0);
+});
+"""
+
+# --- C++ -----------------------------------------------------------------------------------------
+
+CPP_ADD = """
+#pragma once
+
+// Integer addition; the tests stay far from overflow.
+inline int add(int a, int b) { return a + b; }
+"""
+CPP_ADD_TESTS = """
+#include <doctest/doctest.h>
+
+#include "solution.hpp"
+
+TEST_CASE("adds two numbers") {
+    CHECK(add(2, 3) == 5);
+    CHECK(add(-1, 1) == 0);
+}
+"""
+CPP_RUNNING_SUM_WRONG = """
+#pragma once
+#include <vector>
+
+// Prefix sums of xs.
+inline std::vector<int> running_sum(const std::vector<int>& xs) {
+    std::vector<int> out;
+    int total = 1;  // off by one: the bug the test feedback must show
+    for (int x : xs) {
+        total += x;
+        out.push_back(total);
+    }
+    return out;
+}
+"""
+CPP_RUNNING_SUM = CPP_RUNNING_SUM_WRONG.replace("int total = 1;  // off by one: the bug the test feedback must show", "int total = 0;")  # fmt: skip
+CPP_RUNNING_SUM_TESTS = """
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "solution.hpp"
+
+TEST_CASE("prefix sums") {
+    CHECK(running_sum({1, 2, 3}) == std::vector<int>{1, 3, 6});
+    CHECK(running_sum({}).empty());
+}
+"""
+CPP_GCD_NO_COMPILE = """
+#pragma once
+
+// Greatest common divisor (Euclid).
+inline int gcd(int a, int b) {
+    while (b != 0) {
+        int r = a % b;
+        a = b;
+        b = leftover;  // not declared: the compiler's error must reach the teacher
+    }
+    return a < 0 ? -a : a;
+}
+"""
+CPP_GCD = CPP_GCD_NO_COMPILE.replace("b = leftover;  // not declared: the compiler's error must reach the teacher", "b = r;")  # fmt: skip
+CPP_GCD_TESTS = """
+#include <doctest/doctest.h>
+
+#include "solution.hpp"
+
+TEST_CASE("gcd") {
+    CHECK(gcd(12, 18) == 6);
+    CHECK(gcd(7, 0) == 7);
+}
+"""
+
+# scenario -> the solution and tests of each round
+SCENARIOS: dict[str, list[tuple[str, str]]] = {
+    "js_right": [(JS_ADD, JS_ADD_TESTS)],
+    "js_wrong_value": [
+        (JS_RUNNING_SUM_WRONG, JS_RUNNING_SUM_TESTS),
+        (JS_RUNNING_SUM, JS_RUNNING_SUM_TESTS),
+    ],  # fmt: skip
+    "js_undefined_name": [(JS_VOWELS_UNDEFINED, JS_VOWELS_TESTS), (JS_VOWELS, JS_VOWELS_TESTS)],
+    "cpp_right": [(CPP_ADD, CPP_ADD_TESTS)],
+    "cpp_wrong_value": [
+        (CPP_RUNNING_SUM_WRONG, CPP_RUNNING_SUM_TESTS),
+        (CPP_RUNNING_SUM, CPP_RUNNING_SUM_TESTS),
+    ],  # fmt: skip
+    "cpp_compile_error": [(CPP_GCD_NO_COMPILE, CPP_GCD_TESTS), (CPP_GCD, CPP_GCD_TESTS)],
+}
+# language -> (scenario, the stage of its first attempt)
+RUNS = {
+    "javascript": [
+        ("js_right", "passed"),
+        ("js_wrong_value", "tests"),
+        ("js_undefined_name", {"lint", "syntax", "compile"}),
+    ],
+    "cpp": [
+        ("cpp_right", "passed"),
+        ("cpp_wrong_value", "tests"),
+        ("cpp_compile_error", {"compile", "syntax"}),
+    ],
+}
+
+
+def teacher(messages: list[dict[str, str]]) -> str:
+    """The problem for a problem prompt; else this scenario's answer for the round, in the fence
+    the solve prompt asks for."""
+    first = messages[0]["content"]
+    name = scenarios.MARKER.search(first).group(1)
+    if "programming problem inspired by this snippet" in first:
+        return scenarios.problem_text(name)
+    fence = re.search(r"two ```([\w+#-]+) code blocks", first).group(1)
+    rounds = SCENARIOS[name]
+    done = sum(1 for m in messages if m["role"] == "assistant")
+    return answer(fence, *rounds[min(done, len(rounds) - 1)])
+
+
+def unavailable(language: str) -> str | None:
+    try:
+        cls = lookup(language)
+    except Exception as exc:  # unknown, or its module is not there yet
+        return f"language not available: {exc}"
+    missing = cls(VerifyOptions()).unavailable()
+    return f"language not available: {missing}" if missing else None
+
+
+@pytest.fixture(scope="module", params=list(RUNS))
+def finished(request, tmp_path_factory):
+    language = request.param
+    reason = unavailable(language)
+    if reason:
+        pytest.skip(reason)
+    root = tmp_path_factory.mktemp(language)
+    names = [name for name, _ in RUNS[language]]
+    seeds = scenarios.write_seeds(str(root / "seeds.jsonl"), names)
+    run_dir = str(root / "run")
+    status = main(
+        ["run", "--language", language, "--generator", "scripted", "--model", f"{__name__}:teacher",
+         "--seeds", seeds, "--problems", str(len(names)), "--max-revisions", "1",
+         "--run-dir", run_dir, "--no-progress", "--json", "--jobs", "2", "--timeout", "20"]
+    )  # fmt: skip
+    assert status == 0
+    with RunStore.open_readonly(run_dir) as store:
+        problems = {p.problem.split("]")[0].removeprefix("[scenario "): p for p in store.iter_problems()}  # fmt: skip
+    corpus = [r for p in sorted(os.listdir(f"{run_dir}/corpus")) for r in iter_jsonl(f"{run_dir}/corpus/{p}")]  # fmt: skip
+    return {"language": language, "run_dir": run_dir, "problems": problems, "corpus": corpus}
+
+
+def test_right_answers_pass_and_wrong_ones_are_fixed_after_feedback(finished):
+    for name, first_stage in RUNS[finished["language"]]:
+        problem = finished["problems"][name]
+        assert problem.language == finished["language"]
+        assert problem.status == "accepted", (name, [(a.stage, a.reason) for a in problem.trail])
+        stages = [a.stage for a in problem.trail]
+        if first_stage == "passed":
+            assert stages == ["passed"]
+            continue
+        assert stages[1:] == ["passed"]
+        expected = first_stage if isinstance(first_stage, set) else {first_stage}
+        assert stages[0] in expected, (name, problem.trail[0].reason)
+        # The revision prompt quoted the verifier's feedback, whole.
+        feedback = problem.trail[0].feedback.strip()
+        assert feedback and feedback in problem.trail[1].prompt
+
+
+def test_corpus_and_report_carry_the_language(finished, capsys):
+    language = finished["language"]
+    fence = lookup(language).fences[0]
+    assert len(finished["corpus"]) == len(RUNS[language])
+    for record in finished["corpus"]:
+        assert record["language"] == language
+        assert record["messages"][1]["content"].startswith(f"```{fence}\n")
+    capsys.readouterr()
+    assert main(["report", finished["run_dir"], "--json"]) == 0
+    by_language = json.loads(capsys.readouterr().out)["by_language"]
+    assert list(by_language) == [language]
+    assert by_language[language]["accepted"] == len(RUNS[language])
