@@ -119,7 +119,8 @@ def breakdown(node: str, n: int = 30) -> dict[str, float]:
     """CPU ms of the parts of one sample's cost, outside the box."""
     sys.path.insert(0, str(ROOT))
     from pipeline.humaneval_x import to_sample
-    from sandbox.languages.javascript import BOX, HARNESS, NODE_FLAGS, checks, eslint
+    from sandbox.languages.javascript import checks, eslint
+    from sandbox.languages.javascript.language import BOX, HARNESS, NODE_FLAGS
 
     record = records(1)[0]
     sample = to_sample(record)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox import Limits, Sample, Verifier, VerifyOptions, languages
-from sandbox.languages.javascript import JavaScript
+from sandbox.languages.javascript.language import JavaScript
 from tests.sandbox.js_helpers import (
     ADD_OK,
     ADD_WRONG,
@@ -184,9 +184,10 @@ def test_a_solution_without_functions_has_no_stub(js):
 def test_the_stub_made_during_prechecks_is_the_one_used(js):
     solution = "const twice = (x) => 2 * x;\nmodule.exports = { twice };\n"
     precheck(js, solution)
-    assert solution in js._stubs  # made with the chunk's one ESLint call, taken once
-    assert js.stub(solution) == "const twice = (x) => undefined;\nmodule.exports = { twice };\n"
-    assert solution not in js._stubs
+    assert solution in js._stubs  # made with the chunk's one ESLint request
+    expected = "const twice = (x) => undefined;\nmodule.exports = { twice };\n"
+    assert js.stub(solution) == expected
+    assert js.stub(solution) == expected  # a repeated solution finds it too
 
 
 # Runs in the box --------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """JavaScript: a CommonJS module `solution.js` and `node:test` tests in `solution.test.js`.
 
-Static checks on the trusted side: one ESLint call per chunk parses every file (a parse error is the
-`syntax` stage, with file:line:col) and lints it; bug rules reject, style rules are reported
-(eslint.config.cjs). In the box, each run is a fresh `node` process started on assay's harness
+Static checks on the trusted side: a warm ESLint parses every file of a chunk in one request (a
+parse error is the `syntax` stage, with file:line:col) and lints it; bug rules reject, style rules
+are reported (eslint.config.cjs); the same request says where the solution's functions lie, from
+which the strength check's stub is made. In the box, each run is a fresh `node` process started on assay's harness
 (box/assay_harness.js), which reads the run's token before any of the sample's code loads, serves
 `node:test` itself (box/assay_node_test.js) and reports every test on the authenticated channel.
 """
@@ -42,7 +43,9 @@ HARNESS = "assay_harness.js"
 # Node's own flags for every run: an unhandled rejection is an error (node:test's behaviour too,
 # and not a listener's to swallow).
 NODE_FLAGS = ("--unhandled-rejections=strict",)
-STUB_CACHE = 4096  # stubs made during prechecks, waiting for their sample's run
+# Stubs made during prechecks, by solution, for the runs that follow: the newest kept, within
+# these bounds (a chunk or two in flight need far less).
+STUB_CACHE_ENTRIES, STUB_CACHE_CHARS = 4096, 32 << 20
 
 
 def _box_files() -> dict[str, str]:
@@ -73,8 +76,10 @@ class JavaScript(Language):
         super().__init__(options)
         self._box = _box_files()
         self._stubs: OrderedDict[str, str | None] = OrderedDict()
+        self._stub_chars = 0
         self._lock = threading.Lock()
         self._eslint: eslint.ESLint | None = None
+        self._node: str | None = None
 
     def unavailable(self) -> str | None:
         missing = super().unavailable()
@@ -95,17 +100,26 @@ class JavaScript(Language):
         for sample, result in zip(samples, results, strict=True):
             out.append(Prechecked(verdict=result.verdict, lint=result.lint))
             if result.verdict is None and self.options.strength_check:
-                stub = checks.stub_solution(sample.solution, result.functions)
-                with self._lock:
-                    self._stubs[sample.solution] = stub
-                    while len(self._stubs) > STUB_CACHE:
-                        self._stubs.popitem(last=False)
+                self._keep_stub(
+                    sample.solution, checks.stub_solution(sample.solution, result.functions)
+                )
         return out
+
+    def _keep_stub(self, solution: str, stub: str | None) -> None:
+        with self._lock:
+            if solution in self._stubs:
+                self._stubs.move_to_end(solution)
+                return
+            self._stubs[solution] = stub
+            self._stub_chars += len(solution) + len(stub or "")
+            while len(self._stubs) > STUB_CACHE_ENTRIES or self._stub_chars > STUB_CACHE_CHARS:
+                old, old_stub = self._stubs.popitem(last=False)
+                self._stub_chars -= len(old) + len(old_stub or "")
 
     def stub(self, solution: str) -> str | None:
         with self._lock:
-            if solution in self._stubs:
-                return self._stubs.pop(solution)
+            if solution in self._stubs:  # kept: the same solution may come again
+                return self._stubs[solution]
         # Not prechecked here (or pushed out of the cache): ESLint on this solution alone.
         (result,) = checks.check([Sample(solution=solution, tests="")], self._linter(), 1 << 30)
         if result.verdict is not None and result.verdict.stage == "syntax":
@@ -113,7 +127,9 @@ class JavaScript(Language):
         return checks.stub_solution(solution, result.functions)
 
     def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
-        node = self.toolchain.find("node", "nodejs")
+        if self._node is None:
+            self._node = self.toolchain.find("node", "nodejs")
+        node = self._node
         # V8's heap may grow to the memory limit: past it the kernel's limit stops the run
         # (a `memory` verdict), not V8's own out-of-memory abort (a crash).
         heap = f"--max-old-space-size={self.options.limits.memory_mb}"
