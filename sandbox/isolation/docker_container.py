@@ -29,9 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.isolation.base import BackendError
+<<<<<<< HEAD
 from sandbox.isolation.docker_image import IMAGE
 from sandbox.isolation.skeleton import BOX_CACHE
 from sandbox.languages import box_cache_dir
+=======
+from sandbox.isolation.docker_image import image
+>>>>>>> main
 from sandbox.options import Limits
 
 LABEL = "assay"
@@ -105,7 +109,7 @@ class Container:
             log_config={"Type": "none", "Config": {}},
         )
         created = api.create_container(
-            IMAGE,
+            image(),
             command=["python3", "-I", "-c", BOOT],
             user=f"{SANDBOX_UID}:{SANDBOX_UID}",
             working_dir="/sandbox",
