@@ -29,13 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.isolation.base import BackendError
-<<<<<<< HEAD
-from sandbox.isolation.docker_image import IMAGE
+from sandbox.isolation.docker_image import image
 from sandbox.isolation.skeleton import BOX_CACHE
 from sandbox.languages import box_cache_dir
-=======
-from sandbox.isolation.docker_image import image
->>>>>>> main
 from sandbox.options import Limits
 
 LABEL = "assay"
