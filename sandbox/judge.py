@@ -121,6 +121,10 @@ def _judge_tests(ran: PhaseResult, result: RunResult, limits: Limits) -> Verdict
             return reject("crash", f"file size limit of {limits.file_size_mb} MB exceeded")
         return reject("crash", f"killed by {signal_name(sig)}")
     if not finished:
+        # A harness that reports why its process is ending (a sanitizer's report) names it.
+        dying = next((c for c in cases if c.get("outcome") == "error" and c.get("kind")), None)
+        if dying is not None:
+            return reject("tests", f"{exception_type(dying)} (the process ended in {dying['id']})")
         return reject(
             "tests",
             f"the process exited (code {exit_code}) before the test report was complete",
@@ -162,7 +166,10 @@ _EXC_AT_END = re.compile(r":\d+: ([A-Za-z_][\w.]*)\s*$")
 
 
 def exception_type(case: dict[str, Any]) -> str:
-    """What a failed test raised, as a short name (AssertionError, ZeroDivisionError, ...)."""
+    """What a failed test raised, as a short name (AssertionError, ZeroDivisionError, ...), or
+    the kind of failure its harness named (`kind`: "CHECK failed", "AddressSanitizer: ...")."""
+    if case.get("kind"):
+        return str(case["kind"])[:200]
     found = _EXC_AT_END.search(str(case.get("detail", "")))
     if found:
         return found.group(1).rsplit(".", 1)[-1]
