@@ -15,7 +15,6 @@ from pipeline.humaneval_x import to_sample
 from sandbox import Limits, Sample, Verifier, VerifyOptions
 from sandbox.languages.cpp.stub import stub_solution
 
-DOCKER_SOON = pytest.mark.xfail(reason="the Docker backend runs program steps soon", strict=False)
 # The canonical solutions that cannot pass: the reference harness fails them too without these
 # libraries (Boost, OpenSSL), and CPP/32's test checks find_zero through poly, a function of the
 # solution that the strength check's stub replaces (|stub poly| = 0 < 1e-3).
@@ -45,13 +44,6 @@ def d(text: str) -> str:
 
 def cpp(solution: str, tests: str) -> Sample:
     return Sample(solution=d(solution), tests=d(tests), language="cpp")
-
-
-@pytest.fixture(autouse=True)
-def _docker_runs_program_steps_soon(request):
-    if "backend_name" in request.fixturenames:
-        if request.getfixturevalue("backend_name") == "docker":
-            request.applymarker(DOCKER_SOON)
 
 
 @pytest.fixture(scope="module")
