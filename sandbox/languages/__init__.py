@@ -165,6 +165,7 @@ _REGISTRY: dict[str, type[Language]] = {}
 _BUILTIN = {
     "python": "sandbox.languages.python.language",
     "cpp": "sandbox.languages.cpp",
+    "javascript": "sandbox.languages.javascript.language",
     "go": "sandbox.languages.go.language",
     "rust": "sandbox.languages.rust.language",
 }
