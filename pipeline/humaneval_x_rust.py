@@ -8,8 +8,7 @@ compiled as if appended. assay's box has the standard library only: every declar
 `use rand::Rng; use regex::Regex; use md5;` is left out where the code does not name what it
 imports (for a record that does not call into those crates the verdict is the same), and the five
 canonical solutions or tests that do call them (`NEEDS_CRATES`) are compile rejections whose
-reason says `no such crate`. Rust/32's test
-is commented out in the data: `no_tests`.
+reason says `no such crate`. Rust/32's test is commented out in the data: `no_tests`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Into `box_cache_dir()/go/<fingerprint>/` (`sandbox.languages.boxcache`), seen re
   golang-github-stretchr-testify-dev, from /usr/share/gocode, GOPATH mode) compiled without cgo,
   the Go build cache the samples reuse read-only: a sample's build compiles only its own package;
 - `pkg/harness.a`: assay's test runner (`box/harness`), the package `assay/harness`;
-- `gobuild`: the builder that is a sample's compile step (`box/build`): tests found by the go
+- `gobuild`: the builder that is a sample's compile step (`box/builder`): tests found by the go
   command's rules, then compile, vet and link called directly.
 
 Built with the go command offline (GOPROXY=off, GOFLAGS=-mod=mod unused in GOPATH mode), in a
@@ -114,7 +114,7 @@ def _build(go: str, tooldir: str, work: str) -> None:
             fh.write("\n".join(lines) + "\n")
         boxcache.run(
             [go, "build", "-trimpath", "-o", os.path.join(work, BUILDER),
-             os.path.join(BOX_SOURCES, "build", "main.go")],
+             os.path.join(BOX_SOURCES, "builder", "main.go")],
             cwd=cache,
             env=env,
         )  # fmt: skip

@@ -1,7 +1,7 @@
 """Go: `solution.go` and `solution_test.go`, both `package solution`, tests with `testing`.
 
 The trusted side checks only sizes; the real checks run IN the box as the `compile` step: assay's
-builder (`box/build`, prebuilt) finds the tests by the go command's rules, compiles the package
+builder (`box/builder`, prebuilt) finds the tests by the go command's rules, compiles the package
 against the standard library and testify prebuilt once per machine (`build.py`), runs go vet's
 analyzers (those in `VET_REJECT` reject, the rest are reported) and links the test binary. Its
 harness (`box/harness`) reports each test function on the authenticated channel. No cgo, no

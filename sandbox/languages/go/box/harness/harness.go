@@ -1,5 +1,5 @@
 // Package harness is assay's Go test runner: it runs INSIDE the sandbox, linked into the sample's
-// test binary by the generated main (box/build), and speaks assay's report protocol
+// test binary by the generated main (box/builder), and speaks assay's report protocol
 // (sandbox/isolation/channel.py).
 //
 // Its init reads the run's token from descriptor 4. The generated main imports this package
