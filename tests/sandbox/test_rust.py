@@ -172,7 +172,10 @@ def test_panics_should_panic_ignore_and_results(rust_verifier):
     assert cases["even_does_not_panic"].message.startswith("should_panic")
     assert "odd: 5" in cases["unexpected_panic"].message
     assert "solution.rs:3:9" in cases["unexpected_panic"].message
-    assert "index out of bounds: the len is 0 but the index is 1" in cases["index_out_of_bounds"].message
+    assert (
+        "index out of bounds: the len is 0 but the index is 1"
+        in cases["index_out_of_bounds"].message
+    )
     assert cases["returns_err"].outcome == "failed" and "Err" in cases["returns_err"].message
     assert cases["later"].outcome == "skipped"
     assert verdict.stage == "tests"
@@ -231,7 +234,9 @@ def test_lints_that_name_a_bug_reject(rust_verifier, body):
 
 
 def test_warnings_are_reported_not_rejected(rust_verifier):
-    solution = "use std::collections::HashMap;\n" + d(ADD).replace("a + b", "let unused = 1;\n    a + b")
+    solution = "use std::collections::HashMap;\n" + d(ADD).replace(
+        "a + b", "let unused = 1;\n    a + b"
+    )
     verdict = verify_one(rust_verifier, solution, TEST_ADD)
     assert verdict.passed, verdict.feedback
     assert {(m.line, m.rejects) for m in verdict.lint} == {(1, False), (3, False)}

@@ -50,7 +50,9 @@ CHEATS = {
     "exit_0_in_a_test": (ADD_WRONG, rust_test("std::process::exit(0);"), "tests"),
     "exit_0_in_a_thread": (
         ADD_WRONG,
-        rust_test("std::thread::spawn(|| std::process::exit(0)).join().ok(); assert_eq!(add(2, 3), 5);"),
+        rust_test(
+            "std::thread::spawn(|| std::process::exit(0)).join().ok(); assert_eq!(add(2, 3), 5);"
+        ),
         "tests",
     ),
     "exit_0_at_exit_of_a_panic_hook": (
@@ -102,14 +104,24 @@ CHEATS = {
         "tests",
     ),
     "no_tests": (ADD, "fn helper() {}\n", "no_tests"),
-    "every_test_ignored": (ADD_WRONG, "#[test]\n#[ignore]\n" + TEST_ADD.split("\n", 1)[1], "no_tests"),
+    "every_test_ignored": (
+        ADD_WRONG,
+        "#[test]\n#[ignore]\n" + TEST_ADD.split("\n", 1)[1],
+        "no_tests",
+    ),
     # a crate-level attribute of the sample's module: the crate root (assay's) decides
     "own_test_runner": (
-        "#![test_runner(crate::solution::mine)]\n" + ADD_WRONG + "pub fn mine(_: &[&dyn Fn()]) {}\n",
+        "#![test_runner(crate::solution::mine)]\n"
+        + ADD_WRONG
+        + "pub fn mine(_: &[&dyn Fn()]) {}\n",
         TEST_ADD,
         "tests",
     ),
-    "unstable_feature": ("#![feature(test)]\nextern crate test;\n" + ADD_WRONG, TEST_ADD, "compile"),
+    "unstable_feature": (
+        "#![feature(test)]\nextern crate test;\n" + ADD_WRONG,
+        TEST_ADD,
+        "compile",
+    ),
     "own_main": (ADD_WRONG + "fn main() { std::process::exit(0) }\n", TEST_ADD, "tests"),
 }
 
@@ -118,7 +130,11 @@ CHEATS = {
 def test_cheats_are_rejected(verifier, name):
     solution, tests, stage = CHEATS[name]
     verdict = run_rust(verifier, solution, tests)
-    assert not verdict.passed and verdict.stage == stage, (verdict.stage, verdict.reason, verdict.feedback)
+    assert not verdict.passed and verdict.stage == stage, (
+        verdict.stage,
+        verdict.reason,
+        verdict.feedback,
+    )
 
 
 WEAK = {
@@ -280,6 +296,6 @@ def test_compile_time_attacks_end_as_compile_rejections(verifier, name):
 
 def test_an_included_host_file_is_not_shown(verifier, tmp_path):
     marker = tmp_path / "host-secret.rs"
-    marker.write_text(f"pub const LEAKED: &str = \"{CANARY_SECRET}\";\n")
+    marker.write_text(f'pub const LEAKED: &str = "{CANARY_SECRET}";\n')
     verdict = run_rust(verifier, f'include!("{marker}");\n' + ADD, TEST_ADD)  # no canary in it
     assert verdict.stage == "compile"
