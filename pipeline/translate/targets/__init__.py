@@ -103,18 +103,21 @@ class Target:
 
     def require_types(self, function: Function) -> None:
         """Typed languages: every parameter and the result need a known type here."""
-        for what, t in [*((f"parameter {p.name}", p.type) for p in function.params),
-                        ("result", function.returns)]:  # fmt: skip
-            if t.contains("mixed"):
-                raise Unsupported(
-                    f"{function.name}'s {what} mixes types ({t}), which {self.language} cannot hold"
-                )
-            if not t.known:
-                raise Unsupported(
-                    f"{function.name}'s {what} has no type: annotate it, or give the tests a "
-                    f"non-empty value ({t})"
-                )
-            self.type_name(t)
+        for param in function.params:
+            self.require_type(function, f"parameter {param.name}", param.type)
+        self.require_type(function, "result", function.returns)
+
+    def require_type(self, function: Function, what: str, t: Type) -> None:
+        if t.contains("mixed"):
+            raise Unsupported(
+                f"{function.name}'s {what} mixes types ({t}), which {self.language} cannot hold"
+            )
+        if not t.known:
+            raise Unsupported(
+                f"{function.name}'s {what} has no type: annotate it, or give the tests a "
+                f"non-empty value ({t})"
+            )
+        self.type_name(t)
 
     def count_checks(self, tests: str) -> int:
         """How many checks tests in this language hold (comments left out)."""
@@ -159,11 +162,17 @@ def carry(suite: Suite, language: str) -> Carried:
 
 
 def escape(
-    text: str, *, quote: str = '"', unicode: str, simple: dict[str, str] | None = None
+    text: str,
+    *,
+    quote: str = '"',
+    unicode: str,
+    simple: dict[str, str] | None = None,
+    astral: bool = False,
 ) -> str:
     """A string literal's body: printable ASCII as it is (backslash and the quote escaped), the
     usual control characters by their letters, anything else by `unicode` (a format of the code
-    point, e.g. "\\u{{{:x}}}"). A lone surrogate is Unsupported: no UTF-8 language holds it."""
+    point, e.g. "\\u{{{:x}}}"; with `astral`, a code point past U+FFFF as its UTF-16 pair, for
+    Java). A lone surrogate is Unsupported: no UTF-8 language holds it."""
     simple = simple if simple is not None else {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
     out = []
     for ch in text:
@@ -176,6 +185,9 @@ def escape(
             out.append(ch)
         elif 0xD800 <= code <= 0xDFFF:
             raise Unsupported("a string with a lone surrogate")
+        elif astral and code > 0xFFFF:
+            high, low = divmod(code - 0x10000, 0x400)
+            out.append(unicode.format(0xD800 + high) + unicode.format(0xDC00 + low))
         else:
             out.append(unicode.format(code))
     return "".join(out)
