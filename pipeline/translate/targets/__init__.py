@@ -29,6 +29,7 @@ MODULES = {
     "java": "pipeline.translate.targets.java",
     "php": "pipeline.translate.targets.php",
     "cpp": "pipeline.translate.targets.cpp",
+    "python": "pipeline.translate.targets.python",
 }
 
 
