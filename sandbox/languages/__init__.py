@@ -160,6 +160,7 @@ _REGISTRY: dict[str, type[Language]] = {}
 _BUILTIN = {
     "python": "sandbox.languages.python.language",
     "javascript": "sandbox.languages.javascript.language",
+    "cpp": "sandbox.languages.cpp",
 }
 _ALIASES = {"py": "python", "js": "javascript", "node": "javascript", "c++": "cpp"}
 _plugins_loaded = False
