@@ -52,6 +52,7 @@ class TranslateConfig(RunConfig):
     def identity(self, prompts_digest: str) -> dict[str, Any]:
         return {
             "translate": VERSION,
+            "language": ",".join(self.targets),  # (an identity without it reads as an old run's)
             "sources": [os.path.realpath(p) for p in self.sources],
             "targets": self.targets,
             "max_revisions": self.max_revisions,

@@ -23,6 +23,7 @@ from typing import Any
 
 from pipeline.jsonl import iter_jsonl
 from pipeline.languages import DEFAULT, known, language
+from sandbox.records import sample_id
 
 EXPORT_SUMMARY = "assay-export.json"
 NOT_VERIFIED, UNKNOWN_LANGUAGE, NO_CODE, DUPLICATE = (
@@ -148,7 +149,7 @@ def _sample(
         return NO_CODE, None
     if not (problem.strip() and solution.strip() and tests.strip()):
         return NO_CODE, None
-    sid = str(record.get("id") or "") or f"{label}:{index}"
+    sid = str(record.get("id") or "") or sample_id(problem, solution, tests)
     return "", SourceSample(sid, name, problem, solution, tests, label, index)
 
 
