@@ -62,7 +62,7 @@ def corpus(run_dir: str) -> dict[str, dict]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("language", ["snake", "javascript", "cpp", "typescript", "php", "go"])
-def test_a_verified_python_corpus_translates(language, source, tmp_path):
+def test_a_verified_python_corpus_translates(language, source, tmp_path, capsys):
     if (reason := available(language)) is not None:
         pytest.skip(reason)
     run_dir = str(tmp_path / "run")
@@ -101,6 +101,21 @@ def test_a_verified_python_corpus_translates(language, source, tmp_path):
         assert weak.status == "rejected" and weak.reason == "fewer_checks"
         revise = problems["running_sum"].trail[1].prompt
         assert first["feedback"].strip()[:40] in revise  # the feedback went back to the teacher
+
+    # The report: the funnel per target language, rejections by stage, self-correction by round.
+    capsys.readouterr()
+    assert main(["report", run_dir, "--json", "--out", str(tmp_path / "report.html")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    funnel = report["translation"]
+    assert (funnel["read"], funnel["samples"], funnel["skipped"]) == (5, 5, {})
+    assert funnel["by_target"][language]["routes"] == {
+        "mechanical": {"pairs": 3, "accepted": 3},
+        "teacher": {"pairs": 2, "accepted": 1},
+    }
+    by_language = report["by_language"][language]
+    assert by_language["accepted_by_round"] == {"0": 1, "1": 3}
+    assert by_language["rejections_by_stage"]["final"] == {"fewer_checks": 1}
+    assert os.path.getsize(tmp_path / "report.html") > 0
 
 
 def test_skipped_sources_are_counted_with_their_reason(tmp_path, capsys):
