@@ -117,6 +117,27 @@ def test_a_verified_python_corpus_translates(language, source, tmp_path, capsys)
     assert by_language["rejections_by_stage"]["final"] == {"fewer_checks": 1}
     assert os.path.getsize(tmp_path / "report.html") > 0
 
+    # The export: translation pairs (source code -> target code) besides the usual rows.
+    for style in ("translation-pairs", "messages"):
+        out = str(tmp_path / style)
+        assert main(["export", run_dir, "--out", out, "--style", style, "--no-dedup",
+                     "--no-decontaminate"]) == 0  # fmt: skip
+        rows = list(iter_jsonl(os.path.join(out, "train.jsonl")))
+        assert len(rows) == 4 and {r["language"] for r in rows} == {language}
+        for row in rows:
+            user, answer = row["messages"][0]["content"], row["messages"][1]["content"]
+            record = (
+                records[translate_teacher.MARKER.search(answer + user).group(1)]
+                if style == "messages"
+                else next(r for r in records.values() if r["solution"].strip() in answer)
+            )
+            if style == "translation-pairs":
+                assert row["source_language"] == "python"
+                assert user.startswith(f"Translate this python code into {language}:")
+                assert record["meta"]["translation"]["source_solution"].strip() in user
+            else:
+                assert user == record["problem"]
+
 
 def test_skipped_sources_are_counted_with_their_reason(tmp_path, capsys):
     good = json.loads(
