@@ -23,6 +23,7 @@ from pipeline.report.rundir import (  # noqa: F401  (re-exported: the report's r
     load_run,
     scan_corpus,
 )
+from pipeline.report.translation import translation_json
 from pipeline.store import ACCEPTED, DUPLICATE, PENDING, REJECTED, SOLVING, AttemptRow, ProblemRow
 
 NO_PROBLEM = "no_problem"  # a slot rejected before any attempt: the teacher gave no problem
@@ -258,7 +259,7 @@ class RunStats:
                 name: _language_json(c)
                 for name, c in sorted(self.languages.items(), key=lambda kv: -kv[1]["problems"])
             },
-            "translation": _translation_json(self.translation, self.languages),
+            "translation": translation_json(self.translation, self.languages),
             "teachers": _sorted(self.teachers),
             "corpus": {
                 "files": self.corpus_files,
@@ -286,33 +287,6 @@ def _language_json(c: Counter) -> dict[str, Any]:
             "first_attempt": _sorted(_prefixed(c, "first:")),
             "final": _sorted(_prefixed(c, "final:")),
         },
-    }
-
-
-def _translation_json(sources: Counter, languages: dict[str, Counter]) -> dict[str, Any] | None:
-    """The funnel of a translate run: sources read, samples, skipped (by reason), and per target
-    language the pairs by route and what became of them."""
-    if not sources and not any(_prefixed(c, "route:") for c in languages.values()):
-        return None
-    targets = {}
-    for name, c in languages.items():
-        routes = _prefixed(c, "route:")
-        targets[name] = {
-            "pairs": c["problems"],
-            "routes": {
-                route: {"pairs": n, "accepted": c[f"accepted_route:{route}"]}
-                for route, n in sorted(routes.items())
-            },
-            "accepted": c[ACCEPTED],
-            "rejected": c[REJECTED],
-            "acceptance_rate": _ratio(c[ACCEPTED], c[ACCEPTED] + c[REJECTED] + c[DUPLICATE]),
-        }
-    return {
-        "read": sources["read"],
-        "samples": sources["samples"],
-        "skipped": dict(_prefixed(sources, "skipped:")),
-        "skipped_pairs": dict(_prefixed(sources, "skipped_pairs:")),
-        "by_target": targets,
     }
 
 

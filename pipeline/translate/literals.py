@@ -23,13 +23,32 @@ carried over whole or not at all, so the carried tests hold exactly the source's
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.translate.assertions import Assertions
+from pipeline.translate.counting import count_checks
+from pipeline.translate.suite import (
+    CLOSE,
+    EQUAL,
+    FALSE,
+    IS_NONE,
+    MAX_INLINE_DEPTH,
+    NO_DEFAULT,
+    NOT_EQUAL,
+    NOT_NONE,
+    SOLUTION_MODULE,
+    TRUE,
+    Call,
+    Case,
+    Check,
+    Function,
+    FunctionRef,
+    Param,
+    Suite,
+    _qualified,
+    _what,
+)
 from pipeline.translate.values import (
-    BOOL,
-    FLOAT,
-    NONE,
     UNKNOWN,
     Bound,
     Type,
@@ -41,84 +60,6 @@ from pipeline.translate.values import (
     refine,
     type_of,
 )
-
-SOLUTION_MODULE = "solution"
-NO_DEFAULT = object()
-EQUAL, NOT_EQUAL, TRUE, FALSE, IS_NONE, NOT_NONE, CLOSE = (
-    "equal",
-    "not_equal",
-    "true",
-    "false",
-    "none",
-    "not_none",
-    "close",
-)
-MAX_INLINE_DEPTH = 4
-
-
-@dataclass
-class Param:
-    name: str
-    type: Type
-    default: Any = NO_DEFAULT
-
-
-@dataclass
-class Function:
-    """A function of the solution, typed from its annotations and the tests' literals."""
-
-    name: str
-    params: list[Param]
-    returns: Type
-    annotated: bool = False  # whether the return type came from an annotation
-
-
-@dataclass(frozen=True)
-class Call:
-    function: str
-    args: tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class Check:
-    """One assertion. `close` compares floats: |actual - expected| <= max(rel * scale, abs),
-    scale being max(|actual|, |expected|) (`math.isclose`) or |expected| (`pytest.approx`);
-    `strict` makes it `<` (`abs(a - b) < eps`)."""
-
-    kind: str
-    call: Call
-    expected: Any = None
-    rel: float = 0.0
-    abs: float = 0.0
-    scale: str = "both"
-    strict: bool = False
-    line: int = 0
-
-
-@dataclass
-class Case:
-    name: str
-    checks: list[Check] = field(default_factory=list)
-
-
-@dataclass
-class Suite:
-    functions: dict[str, Function]
-    cases: list[Case]
-
-    @property
-    def checks(self) -> int:
-        return sum(len(case.checks) for case in self.cases)
-
-    def called(self) -> list[Function]:
-        """The functions the tests call, in the solution's order."""
-        used = {check.call.function for case in self.cases for check in case.checks}
-        return [f for name, f in self.functions.items() if name in used]
-
-
-@dataclass(frozen=True)
-class FunctionRef:
-    name: str
 
 
 def solution_functions(solution: str) -> dict[str, ast.FunctionDef]:
@@ -145,7 +86,7 @@ def read_suite(solution: str, tests: str) -> Suite:
     return Suite(reader.type_functions(), reader.cases)
 
 
-class _Reader:
+class _Reader(Assertions):
     def __init__(self, defs: dict[str, ast.FunctionDef]) -> None:
         self.defs = defs
         self.names: dict[str, str] = {}  # local name -> solution function
@@ -290,107 +231,6 @@ class _Reader:
             bound[param] = FunctionRef(function) if function else literal(arg, env)
         self.statements(helper.body, bound, case, depth + 1)
 
-    # --- expressions --------------------------------------------------------------------------
-    def check(self, test: ast.expr, env: dict[str, Any], line: int) -> Check | None:
-        if isinstance(test, ast.Constant) and test.value is True:
-            return None  # HumanEval's `assert True`: checks nothing
-        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-            return self._truthy(test.operand, env, line, FALSE)
-        if isinstance(test, ast.Call) and self._resolve(_qualified(test.func)) in (
-            "math.isclose",
-            "isclose",
-        ):
-            return self._isclose(test, env, line)
-        if isinstance(test, ast.Compare) and len(test.ops) == 1:
-            return self._compare(test.left, test.ops[0], test.comparators[0], env, line)
-        return self._truthy(test, env, line, TRUE)
-
-    def _truthy(self, node: ast.expr, env: dict[str, Any], line: int, kind: str) -> Check:
-        call = self.call(node, env, line)
-        self._returns(call.function, BOOL, line, why="its result is used as a truth value")
-        return Check(kind, call, line=line)
-
-    def _compare(
-        self, left: ast.expr, op: ast.cmpop, right: ast.expr, env: dict[str, Any], line: int
-    ) -> Check:
-        if isinstance(op, ast.Is | ast.IsNot):
-            call = self.call(left, env, line)
-            value = literal(right, env)
-            if isinstance(op, ast.IsNot) and value is None:
-                return Check(NOT_NONE, call, line=line)
-            if isinstance(op, ast.Is) and value in (True, False, None) and not _is_int(value):
-                kind = {True: TRUE, False: FALSE, None: IS_NONE}[value]
-                self._returns(call.function, NONE if value is None else BOOL, line)
-                return Check(kind, call, line=line)
-            raise Unsupported(f"line {line}: `is` with {ast.unparse(right)}")
-        if isinstance(op, ast.Lt | ast.LtE | ast.Gt | ast.GtE):
-            return self._abs_diff(left, op, right, env, line)
-        if not isinstance(op, ast.Eq | ast.NotEq):
-            raise Unsupported(f"line {line}: a `{ast.unparse(op)}` comparison")  # type: ignore[arg-type]
-        call = self.call(left, env, line, quiet=True)
-        other = right
-        if call is None:
-            call, other = self.call(right, env, line), left
-        if isinstance(other, ast.Call) and self._resolve(_qualified(other.func)).endswith("approx"):
-            if isinstance(op, ast.NotEq):
-                raise Unsupported(f"line {line}: `!= pytest.approx(...)`")
-            expected = self._float(other.args[0] if other.args else None, env, line)
-            keywords = {k.arg: self._float(k.value, env, line) for k in other.keywords}
-            rel, tol = keywords.get("rel"), keywords.get("abs")
-            self._returns(call.function, FLOAT, line)
-            return Check(
-                CLOSE, call, expected, rel=1e-6 if rel is None and tol is None else rel or 0.0,
-                abs=1e-12 if tol is None else tol, scale="expected", line=line,
-            )  # fmt: skip
-        expected = literal(other, env)
-        self._returns(call.function, type_of(expected), line)
-        return Check(EQUAL if isinstance(op, ast.Eq) else NOT_EQUAL, call, expected, line=line)
-
-    def _abs_diff(
-        self, left: ast.expr, op: ast.cmpop, right: ast.expr, env: dict[str, Any], line: int
-    ) -> Check:
-        """`abs(f(x) - 0.5) < eps` (or `<=`, or `eps > abs(...)`)."""
-        if isinstance(op, ast.Gt | ast.GtE):
-            left, right = right, left
-        diff = left
-        if not (
-            isinstance(diff, ast.Call)
-            and _qualified(diff.func) == "abs"
-            and len(diff.args) == 1
-            and isinstance(diff.args[0], ast.BinOp)
-            and isinstance(diff.args[0].op, ast.Sub)
-        ):
-            raise Unsupported(f"line {line}: an ordering comparison `{ast.unparse(left)}`")
-        a, b = diff.args[0].left, diff.args[0].right
-        call = self.call(a, env, line, quiet=True)
-        if call is None:
-            call, b = self.call(b, env, line), a
-        expected = self._float(b, env, line)
-        eps = self._float(right, env, line)
-        self._returns(call.function, FLOAT, line)
-        strict = isinstance(op, ast.Lt | ast.Gt)
-        return Check(CLOSE, call, expected, abs=eps, scale="expected", strict=strict, line=line)
-
-    def _isclose(self, node: ast.Call, env: dict[str, Any], line: int) -> Check:
-        if len(node.args) != 2:
-            raise Unsupported(f"line {line}: isclose with {len(node.args)} positional arguments")
-        a, b = node.args
-        call = self.call(a, env, line, quiet=True)
-        if call is None:
-            call, b = self.call(b, env, line), a
-        keywords = {k.arg: self._float(k.value, env, line) for k in node.keywords}
-        self._returns(call.function, FLOAT, line)
-        return Check(
-            CLOSE, call, self._float(b, env, line), rel=keywords.get("rel_tol", 1e-9),
-            abs=keywords.get("abs_tol", 0.0), line=line,
-        )  # fmt: skip
-
-    def _float(self, node: ast.expr | None, env: dict[str, Any], line: int) -> float:
-        value = literal(node, env) if node is not None else None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise Unsupported(f"line {line}: a tolerance or expected float that is not a number")
-        return float(value)
-
     def call(self, node: ast.expr, env: dict[str, Any], line: int, quiet: bool = False) -> Call:
         """The call of a solution function with literal arguments that `node` is."""
         if isinstance(node, ast.Name) and isinstance(env.get(node.id), Bound):
@@ -510,80 +350,7 @@ class _Reader:
         return out
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _qualified(node: ast.expr) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return f"{_qualified(node.value)}.{node.attr}"
-    return ""
-
-
-def _what(node: ast.AST) -> str:
-    names = {
-        "For": "a `for` loop",
-        "While": "a `while` loop",
-        "With": "a `with` block (pytest.raises?)",
-        "If": "an `if`",
-        "Try": "a `try`",
-        "ClassDef": "a class",
-        "AugAssign": "an augmented assignment",
-        "Subscript": "a subscript",
-        "Attribute": "an attribute",
-        "Tuple": "a tuple",
-    }
-    return names.get(type(node).__name__, f"a {type(node).__name__} statement")
-
-
-def count_checks(tests: str) -> int:
-    """How many checks Python tests hold: assert statements (each parametrize row counts them
-    again), `pytest.raises` blocks and unittest's `self.assert*` calls. A check inside a loop
-    counts once. A file that does not parse counts by its `assert` lines."""
-    try:
-        tree = ast.parse(tests)
-    except SyntaxError:
-        return sum(1 for line in tests.splitlines() if line.lstrip().startswith("assert"))
-    total = 0
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
-            "test"
-        ):
-            rows = 1
-            for decorator in node.decorator_list:
-                if (
-                    isinstance(decorator, ast.Call)
-                    and _qualified(decorator.func).endswith("parametrize")
-                    and len(decorator.args) >= 2
-                    and isinstance(decorator.args[1], ast.List | ast.Tuple)
-                ):
-                    rows *= max(1, len(decorator.args[1].elts))
-            total += rows * _checks_in(node)
-    helpers = [
-        n for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("test")
-    ]
-    total += sum(_checks_in(helper) for helper in helpers)
-    return total
-
-
-def _checks_in(node: ast.AST) -> int:
-    n = 0
-    for child in ast.walk(node):
-        if isinstance(child, ast.Assert):
-            n += not (isinstance(child.test, ast.Constant) and child.test.value is True)
-        elif isinstance(child, ast.withitem) and "raises" in _qualified(
-            getattr(child.context_expr, "func", child.context_expr)
-        ):
-            n += 1
-        elif (
-            isinstance(child, ast.Call)
-            and isinstance(child.func, ast.Attribute)
-            and child.func.attr.startswith("assert")
-        ):
-            n += 1
-    return n
-
-
-__all__ = ["Call", "Case", "Check", "Function", "Param", "Suite", "count_checks", "read_suite"]
+__all__ = [
+    "CLOSE", "EQUAL", "FALSE", "IS_NONE", "NOT_EQUAL", "NOT_NONE", "TRUE", "Call", "Case",
+    "Check", "Function", "Param", "Suite", "count_checks", "read_suite", "solution_functions",
+]  # fmt: skip
