@@ -160,8 +160,9 @@ _REGISTRY: dict[str, type[Language]] = {}
 _BUILTIN = {
     "python": "sandbox.languages.python.language",
     "javascript": "sandbox.languages.javascript.language",
+    "typescript": "sandbox.languages.typescript.language",
 }
-_ALIASES = {"py": "python", "js": "javascript", "node": "javascript", "c++": "cpp"}
+_ALIASES = {"py": "python", "js": "javascript", "node": "javascript", "c++": "cpp", "ts": "typescript"}
 _plugins_loaded = False
 
 

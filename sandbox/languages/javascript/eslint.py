@@ -47,9 +47,12 @@ def version(program: str) -> str | None:
 class ESLint:
     """ESLint in a long-lived node process; `lint` is safe to call from any thread."""
 
-    def __init__(self, node: str, program: str) -> None:
+    def __init__(
+        self, node: str, program: str, server: str = SERVER, args: tuple[str, ...] = ()
+    ) -> None:
         self.node = node
         self.package = package_dir(program) or program
+        self.server, self.args = server, args  # another language's server script (TypeScript's)
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
 
@@ -78,7 +81,7 @@ class ESLint:
     def _started(self) -> subprocess.Popen[bytes]:
         if self._proc is None or self._proc.poll() is not None:
             self._proc = subprocess.Popen(
-                [self.node, SERVER, self.package],
+                [self.node, self.server, self.package, *self.args],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
