@@ -74,12 +74,18 @@ def test_a_syntax_error_names_file_line_and_column(ts):
 @pytest.mark.parametrize(
     "rule, code",
     [
-        ("@typescript-eslint/ban-ts-comment", "// @ts-nocheck\nexport const f = (): number => 1;\n"),
+        (
+            "@typescript-eslint/ban-ts-comment",
+            "// @ts-nocheck\nexport const f = (): number => 1;\n",
+        ),
         ("@typescript-eslint/ban-ts-comment", "// @ts-ignore\nexport const f: number = 'x';\n"),
         ("@typescript-eslint/triple-slash-reference", '/// <reference path="x.d.ts" />\n'),
         ("use-isnan", "export const f = (x: number): boolean => x === NaN;\n"),
         ("no-self-assign", "export function f(x: number): number { x = x; return x; }\n"),
-        ("no-dupe-else-if", "export function f(a: boolean) { if (a) return 1; else if (a) return 2; return 3; }\n"),  # noqa: E501
+        (
+            "no-dupe-else-if",
+            "export function f(a: boolean) { if (a) return 1; else if (a) return 2; return 3; }\n",
+        ),  # noqa: E501
         ("@typescript-eslint/no-duplicate-enum-values", "export enum E { A = 1, B = 1 }\n"),
     ],
 )

@@ -154,7 +154,11 @@ final class Harness implements TestListener
 
     public function id(Test $test): string
     {
-        $name = $test instanceof \PHPUnit\Framework\SelfDescribing ? $test->toString() : get_class($test);
+        if ($test instanceof TestCase) {
+            $name = get_class($test) . '::' . $test->getName(); // with the data set's name
+        } else {
+            $name = $test instanceof \PHPUnit\Framework\SelfDescribing ? $test->toString() : get_class($test);
+        }
         return $this->testsName . '::' . $name;
     }
 
@@ -168,10 +172,10 @@ final class Harness implements TestListener
     {
         try {
             $text = trim(TestFailure::exceptionToString($e));
-            $kind = $e instanceof AssertionFailedError ? 'AssertionFailedError' : (new ReflectionClass($e))->getShortName();
             if ($e instanceof \PHPUnit\Framework\ExceptionWrapper) {
-                $kind = $e->getClassName();
+                return $this->clean($text, 2000); // "Class: message" already
             }
+            $kind = $e instanceof AssertionFailedError ? 'AssertionFailedError' : (new ReflectionClass($e))->getShortName();
             return $this->clean($kind . ': ' . $text, 2000);
         } catch (Throwable) {
             return 'an error that cannot be shown';
