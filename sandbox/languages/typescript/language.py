@@ -147,7 +147,9 @@ class TypeScript(Language):
         if not js:  # not prechecked by this language object: transpile now
             (checked,) = checks.check([sample], self._linter(), 1 << 30)
             js = checked.js
-        heap = f"--max-old-space-size={self.options.limits.memory_mb}"
+        # Twice the limit: the kernel's memory limit stops a flood first (a `memory` verdict),
+        # never V8's own heap limit (an abort, which node 18 reaches first at equal numbers).
+        heap = f"--max-old-space-size={2 * self.options.limits.memory_mb}"
         argv = (self._node, *JS_FLAGS, heap, HARNESS, checks.JS_TESTS)
         files = {
             **self._box,

@@ -22,26 +22,12 @@ use PHPUnit\Framework\TestListener;
 use PHPUnit\Framework\TestResult;
 use PHPUnit\Framework\TestSuite;
 use PHPUnit\Framework\Warning;
+use PHPUnit\Util\FileLoader;
 use PHPUnit\Util\Filter;
 use ReflectionClass;
 use ReflectionFunction;
 use Throwable;
 
-$tokenStream = @fopen('php://fd/4', 'rb');
-$token = $tokenStream === false ? '' : trim((string) stream_get_contents($tokenStream));
-if ($tokenStream !== false) {
-    fclose($tokenStream);
-}
-if (!preg_match('/^[0-9a-f]{32}$/', $token)) {
-    fwrite(STDERR, "assay harness: cannot read the run's token\n");
-    exit(70);
-}
-$channel = @fopen('php://fd/3', 'wb');
-if ($channel === false) {
-    fwrite(STDERR, "assay harness: the result channel is not open\n");
-    exit(70);
-}
-stream_set_write_buffer($channel, 0);
 if (!@include_once 'PHPUnit/Autoload.php') {
     fwrite(STDERR, "assay harness: PHPUnit is not installed (Debian: apt-get install phpunit)\n");
     exit(70);
@@ -271,81 +257,101 @@ function ids(Test $test, Harness $harness): array
     return [$harness->id($test)];
 }
 
-$argv = array_slice($_SERVER['argv'] ?? [], 1);
-$outcomesOnly = in_array('--outcomes-only', $argv, true);
-$testsFile = realpath((string) (array_values(array_filter($argv, fn ($a) => !str_starts_with($a, '--')))[0] ?? 'SolutionTest.php'));
-$workdir = dirname((string) $testsFile) . '/';
-$channel = new Channel($token, $channel);
-unset($token, $tokenStream);
-$trusted = dirname((string) realpath((string) stream_resolve_include_path('PHPUnit/Autoload.php')), 2) . '/';
-$guard = new Guard($trusted);
-$harness = new Harness($channel, $guard, basename((string) $testsFile), $workdir, $outcomesOnly);
-// What reporting needs, loaded before any of the sample's code.
-foreach ([TestCase::class, TestSuite::class, TestResult::class, TestFailure::class, Filter::class,
-    \PHPUnit\Framework\ExpectationFailedException::class, \PHPUnit\Framework\ExceptionWrapper::class,
-    \PHPUnit\Framework\DataProviderTestSuite::class, \PHPUnit\Framework\Assert::class,
-    \PHPUnit\Framework\Constraint\IsIdentical::class, \PHPUnit\Framework\Constraint\IsEqual::class,
-    \SebastianBergmann\Comparator\Factory::class, \SebastianBergmann\Exporter\Exporter::class,
-    \PHPUnit\Util\Test::class, \PHPUnit\Framework\TestBuilder::class] as $class) {
-    class_exists($class);
-}
-$guard->tampered();
+// Everything runs in this closure, so the harness's objects are no globals of the sample's.
+exit((static function (): int {
+    $tokenStream = @fopen('php://fd/4', 'rb');
+    $token = $tokenStream === false ? '' : trim((string) stream_get_contents($tokenStream));
+    if ($tokenStream !== false) {
+        fclose($tokenStream);
+    }
+    if (!preg_match('/^[0-9a-f]{32}$/', $token)) {
+        fwrite(STDERR, "assay harness: cannot read the run's token\n");
+        return 70;
+    }
+    $channel = @fopen('php://fd/3', 'wb');
+    if ($channel === false) {
+        fwrite(STDERR, "assay harness: the result channel is not open\n");
+        return 70;
+    }
+    stream_set_write_buffer($channel, 0);
+    $argv = array_slice($_SERVER['argv'] ?? [], 1);
+    $outcomesOnly = in_array('--outcomes-only', $argv, true);
+    $testsFile = realpath((string) (array_values(array_filter($argv, fn ($a) => !str_starts_with($a, '--')))[0] ?? 'SolutionTest.php'));
+    $workdir = dirname((string) $testsFile) . '/';
+    $channel = new Channel($token, $channel);
+    unset($token);
+    $trusted = dirname((string) realpath((string) stream_resolve_include_path('PHPUnit/Autoload.php')), 2) . '/';
+    $guard = new Guard($trusted);
+    $harness = new Harness($channel, $guard, basename((string) $testsFile), $workdir, $outcomesOnly);
+    // What reporting needs, loaded before any of the sample's code.
+    foreach ([TestCase::class, TestSuite::class, TestResult::class, TestFailure::class, Filter::class,
+        \PHPUnit\Framework\ExpectationFailedException::class, \PHPUnit\Framework\ExceptionWrapper::class,
+        \PHPUnit\Framework\DataProviderTestSuite::class, \PHPUnit\Framework\Assert::class,
+        \PHPUnit\Framework\Constraint\IsIdentical::class, \PHPUnit\Framework\Constraint\IsEqual::class,
+        \SebastianBergmann\Comparator\Factory::class, \SebastianBergmann\Exporter\Exporter::class,
+        \PHPUnit\Util\Test::class, \PHPUnit\Framework\TestBuilder::class, FileLoader::class] as $class) {
+        class_exists($class);
+    }
+    $guard->tampered();
 
-// A fatal error or exit() before the last test: the report stays without `end`; while loading,
-// the error is the collection's.
-register_shutdown_function(function () use ($harness, $channel): void {
-    if ($harness->state === 'done') {
-        return;
-    }
-    $error = error_get_last();
-    $why = $error === null ? 'the process ended (exit() was called)'
-        : sprintf('PHP Fatal error: %s in %s:%d', $error['message'], basename($error['file']), $error['line']);
-    if ($harness->state === 'loading') {
-        $channel->send(['t' => 'collected', 'ids' => [], 'errors' => [$why . ' while loading the tests']]);
-        $channel->send(['t' => 'end', 'exitstatus' => 2]);
-    } elseif ($harness->running !== null) {
-        $channel->send(['t' => 'case', 'id' => $harness->running, 'outcome' => 'error',
-            'message' => $why . ' during the test', 'detail' => '']);
-    }
-});
-
-$channel->send(['t' => 'start']);
-$errors = [];
-$suite = new TestSuite('');
-try {
-    $before = get_declared_classes();
-    if (is_file($workdir . 'solution.php')) {
-        require_once $workdir . 'solution.php'; // the tests' own require_once is then a no-op
-    }
-    require_once (string) $testsFile;
-    foreach (array_diff(get_declared_classes(), $before) as $class) {
-        $reflection = new ReflectionClass($class);
-        if ($reflection->isSubclassOf(TestCase::class) && !$reflection->isAbstract()) {
-            $suite->addTestSuite($reflection);
+    // A fatal error or exit() before the last test: the report stays without `end`; while loading,
+    // the error is the collection's.
+    register_shutdown_function(function () use ($harness, $channel): void {
+        if ($harness->state === 'done') {
+            return;
         }
+        $error = error_get_last();
+        $why = $error === null ? 'the process ended (exit() was called)'
+            : sprintf('PHP Fatal error: %s in %s:%d', $error['message'], basename($error['file']), $error['line']);
+        if ($harness->state === 'loading') {
+            $channel->send(['t' => 'collected', 'ids' => [], 'errors' => [$why . ' while loading the tests']]);
+            $channel->send(['t' => 'end', 'exitstatus' => 2]);
+        } elseif ($harness->running !== null) {
+            $channel->send(['t' => 'case', 'id' => $harness->running, 'outcome' => 'error',
+                'message' => $why . ' during the test', 'detail' => '']);
+        }
+    });
+
+    $channel->send(['t' => 'start']);
+    $errors = [];
+    $suite = new TestSuite('');
+    try {
+        $before = get_declared_classes();
+        // As PHPUnit loads a file: in a scope of its own (the top level's variables become
+        // globals), never in this function's.
+        if (is_file($workdir . 'solution.php')) {
+            FileLoader::load($workdir . 'solution.php'); // the tests' require_once is a no-op
+        }
+        FileLoader::load((string) $testsFile);
+        foreach (array_diff(get_declared_classes(), $before) as $class) {
+            $reflection = new ReflectionClass($class);
+            if ($reflection->isSubclassOf(TestCase::class) && !$reflection->isAbstract()) {
+                $suite->addTestSuite($reflection);
+            }
+        }
+        $changed = $guard->tampered();
+        if ($changed !== null) {
+            $errors[] = tamperedMessage($changed);
+        }
+        $collected = ids($suite, $harness);
+    } catch (Throwable $e) {
+        $errors[] = trim($harness->trace($e) . "\n" . $harness->describe($e));
+        $collected = [];
     }
-    $changed = $guard->tampered();
-    if ($changed !== null) {
-        $errors[] = tamperedMessage($changed);
+    $harness->state = 'running';
+    if ($errors) {
+        $channel->send(['t' => 'collected', 'ids' => $collected, 'errors' => $errors]);
+        fwrite(STDERR, implode("\n", $errors) . "\n");
+        $harness->state = 'done';
+        $channel->send(['t' => 'end', 'exitstatus' => 2]);
+        return 2;
     }
-    $collected = ids($suite, $harness);
-} catch (Throwable $e) {
-    $errors[] = trim($harness->trace($e) . "\n" . $harness->describe($e));
-    $collected = [];
-}
-$harness->state = 'running';
-if ($errors) {
-    $channel->send(['t' => 'collected', 'ids' => $collected, 'errors' => $errors]);
-    fwrite(STDERR, implode("\n", $errors) . "\n");
+    $channel->send(['t' => 'collected', 'ids' => $collected, 'errors' => []]);
+    $result = new TestResult();
+    $result->addListener($harness);
+    $suite->run($result);
     $harness->state = 'done';
-    $channel->send(['t' => 'end', 'exitstatus' => 2]);
-    exit(2);
-}
-$channel->send(['t' => 'collected', 'ids' => $collected, 'errors' => []]);
-$result = new TestResult();
-$result->addListener($harness);
-$suite->run($result);
-$harness->state = 'done';
-$status = $harness->failed ? 1 : 0;
-$channel->send(['t' => 'end', 'exitstatus' => $status]);
-exit($status);
+    $status = $harness->failed ? 1 : 0;
+    $channel->send(['t' => 'end', 'exitstatus' => $status]);
+    return $status;
+})());
