@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import platform
+import shlex
 import shutil
 import tempfile
 import threading
@@ -60,6 +61,30 @@ TSC_FLAGS = (
     "--types",
     "node",
 )
+
+
+# The Node types most tests and solutions need (node:test, node:assert, the globals, Buffer,
+# util, events, timers); the rest of @types/node only where a sample needs it (`compile_argv`).
+LITE_FILES = (
+    "compatibility/index.d.ts",
+    "globals.typedarray.d.ts",
+    "buffer.buffer.d.ts",
+    "globals.d.ts",
+    "web-globals/abortcontroller.d.ts",
+    "web-globals/domexception.d.ts",
+    "web-globals/events.d.ts",
+    "assert.d.ts",
+    "assert/strict.d.ts",
+    "buffer.d.ts",
+    "console.d.ts",
+    "events.d.ts",
+    "process.d.ts",
+    "test.d.ts",
+    "timers.d.ts",
+    "util.d.ts",
+)
+LITE_HEAD = '/// <reference lib="es2020" />\n'
+LITE_REFERENCE = '/// <reference path="../../types/node/%s" />\n'
 
 
 class Missing(RuntimeError):
@@ -107,6 +132,7 @@ def fingerprint(packages: Packages) -> str:
         with open(os.path.join(path, "package.json"), "rb") as fh:
             digest.update(fh.read())
     digest.update(str(os.stat(packages.tsc).st_size).encode())
+    digest.update("\0".join(LITE_FILES).encode())
     return digest.hexdigest()[:16]
 
 
@@ -126,6 +152,11 @@ def box_copy(packages: Packages) -> str:
                     work = tempfile.mkdtemp(prefix=".copy-", dir=root)
                     shutil.copytree(os.path.join(packages.native, "lib"), f"{work}/bin")
                     shutil.copytree(os.path.join(packages.types, "node"), f"{work}/types/node")
+                    os.makedirs(f"{work}/lite/node")
+                    with open(f"{work}/lite/node/index.d.ts", "w") as fh:
+                        fh.write(LITE_HEAD + "".join(LITE_REFERENCE % f for f in LITE_FILES))
+                    with open(f"{work}/lite/node/package.json", "w") as fh:
+                        fh.write('{"name": "@types/node", "types": "index.d.ts"}\n')
                     for base, dirs, files in os.walk(work):
                         for name in dirs + files:
                             path = os.path.join(base, name)
@@ -137,10 +168,18 @@ def box_copy(packages: Packages) -> str:
 
 
 def compile_argv(packages: Packages, full_isolation: bool) -> tuple[str, ...]:
-    """The type check's command line as the box sees it."""
-    if full_isolation:
-        inside = f"{BOX_CACHE}/typescript/{os.path.basename(box_copy(packages))}"
-        tsc, types = f"{inside}/bin/tsc", f"{inside}/types"
-    else:
-        tsc, types = packages.tsc, packages.types
-    return (tsc, *TSC_FLAGS, "--typeRoots", types, SOLUTION_FILE, TESTS_FILE)
+    """The type check's command line as the box sees it. Under full isolation: first against
+    Node's types for what tests and solutions mostly use (`LITE_FILES`: a third of the checker's
+    time with all of them), and only where that fails, against all of Node's types, whose
+    messages are the step's. Fewer declarations only add errors, so a sample that passes the
+    first would pass the second."""
+    if not full_isolation:
+        return (packages.tsc, *TSC_FLAGS, "--typeRoots", packages.types, SOLUTION_FILE, TESTS_FILE)
+    inside = f"{BOX_CACHE}/typescript/{os.path.basename(box_copy(packages))}"
+    tsc = f"{inside}/bin/tsc"
+
+    def check(types: str) -> str:
+        return shlex.join((tsc, *TSC_FLAGS, "--typeRoots", types, SOLUTION_FILE, TESTS_FILE))
+
+    script = f"{check(f'{inside}/lite')} >/dev/null 2>&1 || exec {check(f'{inside}/types')}"
+    return ("/bin/sh", "-c", script)
