@@ -55,8 +55,13 @@ def children_cpu() -> float:
 
 def samples(language: str, repeat: int) -> list[dict]:
     return [
-        {"id": f"{p['task']}#{i}", "problem": f"{p['task']}#{i}", "language": language,
-         "solution": p[language][0], "tests": p[language][1]}  # fmt: skip
+        {
+            "id": f"{p['task']}#{i}",
+            "problem": f"{p['task']}#{i}",
+            "language": language,
+            "solution": p[language][0],
+            "tests": p[language][1],
+        }  # fmt: skip
         for i in range(repeat)
         for p in PROGRAMS
     ]
@@ -68,7 +73,9 @@ def plain_flags(types: str) -> list[str]:
     return [*flags, "--typeRoots", types]
 
 
-def reference(todo: list[dict], steps: Callable[[str], list[list[str]]]) -> tuple[float, float, int]:
+def reference(
+    todo: list[dict], steps: Callable[[str], list[list[str]]]
+) -> tuple[float, float, int]:
     """(samples/s, CPU s per sample, passed): each sample's `steps` in a fresh directory, 2 at a
     time; a sample passes when every step exits 0."""
 

@@ -273,3 +273,14 @@ def test_any_class_name_and_a_forgotten_require_work(checked):
     verdict = run_php(checked, ADD_OK, tests)
     assert verdict.passed, verdict.feedback
     assert verdict.tests.cases[0].name == "AddTest::testAdds"
+
+
+def test_many_samples_at_once_in_a_fresh_verifier(backend_name):
+    """The first requests of a verifier come from several threads at once."""
+    samples = [
+        Sample(solution=ADD_OK, tests=TEST_ADD.replace("TwoNumbers", f"Two{i}"), language="php")
+        for i in range(6)
+    ]
+    with Verifier(VerifyOptions(sandbox=backend_name, jobs=2)) as verifier:
+        verdicts = list(verifier.verify(samples))
+    assert [v.stage for v in verdicts] == ["passed"] * 6

@@ -241,3 +241,16 @@ def test_no_tests_and_skipped_tests(checked):
     assert run_ts(checked, ADD_OK, HEAD + "export const x = add(1, 2);\n").stage == "no_tests"
     skipped = HEAD + 'test.skip("adds", () => { assert.equal(add(2, 3), 5); });\n'
     assert run_ts(checked, ADD_OK, skipped).stage == "no_tests"
+
+
+def test_many_samples_at_once_in_a_fresh_verifier(backend_name):
+    """The first requests of a verifier come from several threads at once."""
+    samples = [
+        Sample(
+            solution=ADD_OK, tests=TEST_ADD.replace("adds two", f"adds #{i}"), language="typescript"
+        )
+        for i in range(6)
+    ]
+    with Verifier(VerifyOptions(sandbox=backend_name, jobs=2)) as verifier:
+        verdicts = list(verifier.verify(samples))
+    assert [v.stage for v in verdicts] == ["passed"] * 6

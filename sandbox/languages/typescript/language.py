@@ -138,11 +138,13 @@ class TypeScript(Language):
         return pair[0] if pair else None
 
     def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
-        if self._node is None:
-            self._node = self.toolchain.find("node", "nodejs")
-            full = self.options.sandbox == "docker" or self.options.isolation == "full"
-            self._compile = toolchain.compile_argv(self._packages(), full)
-        assert self._compile is not None
+        if self._compile is None:
+            with self._lock:  # once, for every thread that asks
+                if self._compile is None:
+                    self._node = self.toolchain.find("node", "nodejs")
+                    full = self.options.sandbox == "docker" or self.options.isolation == "full"
+                    self._compile = toolchain.compile_argv(self._packages(), full)
+        assert self._node is not None and self._compile is not None
         js = prechecked.prepared
         if not js:  # not prechecked by this language object: transpile now
             (checked,) = checks.check([sample], self._linter(), 1 << 30)
