@@ -161,8 +161,16 @@ _BUILTIN = {
     "python": "sandbox.languages.python.language",
     "cpp": "sandbox.languages.cpp",
     "javascript": "sandbox.languages.javascript.language",
+    "typescript": "sandbox.languages.typescript.language",
+    "php": "sandbox.languages.php.language",
 }
-_ALIASES = {"py": "python", "js": "javascript", "node": "javascript", "c++": "cpp"}
+_ALIASES = {
+    "py": "python",
+    "js": "javascript",
+    "node": "javascript",
+    "c++": "cpp",
+    "ts": "typescript",
+}
 _plugins_loaded = False
 
 
