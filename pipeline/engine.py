@@ -5,6 +5,9 @@ calls (bounded by `concurrency`, or gathered into batches) and verification (the
 overlap because many slots are in flight at once. Memory stays flat: at most `workers` problems
 are open at any time.
 
+Where the teacher calls and the sandbox runs happen is the executor's business (pipeline/executors:
+this process, or actors on a Ray cluster); the store and the corpus are written here only.
+
 Resume: each slot's `ask` and `judge` first look in the run store. An answer is stored before it
 is verified and a verdict as soon as it is known, so after kill -9 a rerun replays every stored
 step and calls the teacher only for steps never answered. A corpus line written just before a kill
@@ -23,10 +26,11 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from pipeline import config as cfg
+from pipeline import executors
 from pipeline.answers import Answer, parse_problem, unverifiable
 from pipeline.config import RunConfig
 from pipeline.corpus import ADDED, PRESENT, Corpus, make_record
-from pipeline.generators import Chat, Completion, Generator, RequestRefused, create
+from pipeline.generators import Chat, Completion, Generator, RequestRefused
 from pipeline.loop import DEFAULT_TASK, Outcome, Task, solve_seed
 from pipeline.prompts import Prompts
 from pipeline.seeds import Seed, SlotSeeds
@@ -39,7 +43,7 @@ from pipeline.store import (
     ProblemRow,
     RunStore,
 )
-from sandbox import VERIFIER_VERSION, Sample, Verdict, Verifier
+from sandbox import VERIFIER_VERSION, Sample, Verdict
 
 
 @dataclass
@@ -132,6 +136,7 @@ class Engine:
         self.force = force
         self.on_update = on_update or (lambda stats: None)
         self.generator = generator
+        self.executor = executors.create(config.executor)
         self.stats = RunStats()
         self.started = time.monotonic()
 
@@ -190,15 +195,12 @@ class Engine:
 
     async def run(self) -> RunStats:
         self.prepare()
-        verifier: Verifier | None = None
         batcher: Batcher | None = None
         try:
+            await self.executor.start(self.config.verifier.options())
             if self.generator is None:
-                self.generator = create(self.config.teacher, self.config.sampling)
+                self.generator = self.executor.generator(self.config.teacher, self.config.sampling)
             await self.generator.start()
-            # In this thread: sandbox workers are tied to the thread that starts them.
-            verifier = Verifier(self.config.verifier.options())
-            self.verifier = verifier
             if self.generator.max_batch > 1:
                 batcher = Batcher(self.generator)
                 self._teacher = batcher.ask
@@ -210,7 +212,7 @@ class Engine:
             self.on_update(self.stats)
             slots = iter(pending)
             width = max(self.config.teacher.concurrency, self.generator.max_batch)
-            workers = min(len(pending), width + 2 * self.config.verifier.jobs)
+            workers = min(len(pending), width + 2 * self.executor.slots)
             async with asyncio.TaskGroup() as group:
                 for _ in range(workers):
                     group.create_task(self._worker(slots))
@@ -222,8 +224,7 @@ class Engine:
                 await batcher.close()
             if self.generator is not None:
                 await self.generator.close()
-            if verifier is not None:
-                await asyncio.to_thread(verifier.close)
+            await self.executor.close()
             self.corpus.close()
             self.store.close()
         return self.stats
@@ -316,10 +317,7 @@ class Engine:
                 sample = Sample(
                     solution=answer.solution, tests=answer.tests, language=answer.language
                 )
-                # Shielded: cancelling (Ctrl-C) must not cancel the verifier's own future, whose
-                # completion callback would then fail; verifier.close() lets it finish.
-                future = asyncio.wrap_future(self.verifier.submit(sample))
-                verdict = await asyncio.shield(future)
+                verdict = await self.executor.verify(sample)
                 self.stats.verified += 1
             store.record_verdict(slot, round, verdict.to_dict(), time.monotonic() - started)
             return verdict
@@ -375,6 +373,7 @@ class Engine:
             "rejected_by_stage": dict(reasons.most_common()),
             "by_language": by_language,
             "corpus": len(self.corpus),
+            "executor": self.executor.describe(),
             "this_run": {
                 **{f.name: getattr(self.stats, f.name) for f in fields(self.stats)},
                 "rejected_by_stage": dict(self.stats.rejected_by_stage),

@@ -17,6 +17,7 @@ from rich.table import Table
 from pipeline.commands.common import add_verifier_arguments, fail
 from pipeline.config import ConfigError, resolve
 from pipeline.engine import Engine, RunStats
+from pipeline.executors import ExecutorError
 from pipeline.generators import GeneratorError
 from pipeline.prompts import PromptError
 from pipeline.seeds import SeedError
@@ -59,6 +60,9 @@ FLAGS: dict[str, tuple[str | None, str]] = {
     "lint_ignore": ("verifier", "lint_ignore"),
     "strength_check": ("verifier", "strength_check"),
     "fast_path": ("verifier", "fast_path"),
+    "executor": ("executor", "kind"),
+    "ray_address": ("executor", "address"),
+    "node_jobs": ("executor", "node_jobs"),
 }
 
 
@@ -129,6 +133,23 @@ def register(sub: Any) -> None:
     sampling.add_argument("--max-tokens", type=int)
     sampling.add_argument("--sampling-seed", type=int, help="the teacher's sampling seed")
     add_verifier_arguments(p)
+    executor = p.add_argument_group("executor")
+    executor.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        help="local: this process (default); ray: verifier actors on every node of a Ray cluster",
+    )
+    executor.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="auto | HOST:6379 | ray://HOST:10001 (default: start Ray on this machine)",
+    )
+    executor.add_argument(
+        "--node-jobs",
+        type=int,
+        metavar="N",
+        help="ray: sandbox workers per node (default: its CPUs)",
+    )
     p.set_defaults(func=main)
 
 
@@ -190,6 +211,16 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
         f"{this['teacher_calls']} teacher calls ({this['replayed']} answers replayed), "
         f"{this['tokens_out']:,} tokens out, {this['wall_s']:.1f} s"
     )
+    executor = summary.get("executor", {})
+    if executor.get("kind") == "ray":
+        nodes = ", ".join(
+            f"{n['ip']} ({n['node_id'][:8]}{', lost' if n['lost'] else ''}): {n['verified']}"
+            for n in executor["nodes"]
+        )
+        console.print(
+            f"ray: samples verified by node: {nodes}; "
+            f"{executor['resubmitted']} sent again after a lost node"
+        )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -204,7 +235,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         with display.progress if display else contextlib.nullcontext():
             asyncio.run(engine.run())
-    except (ConfigError, SeedError, GeneratorError, PromptError, StoreError) as exc:
+    except (ConfigError, SeedError, GeneratorError, PromptError, StoreError, ExecutorError) as exc:
         return fail(str(exc), 1)
     except SetupRefused as exc:
         return fail(f"the sandbox cannot start: {exc}", 1)

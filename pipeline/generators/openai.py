@@ -160,7 +160,7 @@ class OpenAIGenerator(Generator):
                 f"{response.text[:300]}; check --base-url, --model and ${self.teacher.api_key_env}"
             )
         if response.status_code >= 400:
-            raise RequestRefused(f"HTTP {response.status_code}: {response.text[:300]}")
+            raise RequestRefused(f"HTTP {response.status_code}: {_error_message(response)}")
         try:
             body = response.json()
             choice = body["choices"][0]
@@ -185,6 +185,18 @@ class OpenAIGenerator(Generator):
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+def _error_message(response: httpx.Response) -> str:
+    """The server's own words: OpenAI-style `{"error": {"message": ...}}` (vLLM, OpenAI), or
+    `{"error": "..."}`, `{"detail": ...}`, else the body's start."""
+    try:
+        body = response.json()
+        error = body.get("error", body.get("detail"))
+        message = error.get("message") if isinstance(error, dict) else error
+    except (ValueError, AttributeError):
+        message = None
+    return str(message)[:500] if message else response.text[:300]
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -24,7 +24,7 @@ from sandbox.isolation.docker_container import (
     Container,
     remove_stale,
 )
-from sandbox.isolation.docker_image import IMAGE, ImageError, ensure_image
+from sandbox.isolation.docker_image import IMAGE, ImageError, ensure_image, image
 from sandbox.options import VerifyOptions
 from sandbox.requests import RunRequest, RunResult
 
@@ -94,7 +94,7 @@ def unavailable_reason() -> str | None:
     except ImageError as exc:
         return str(exc)
     except Exception as exc:
-        return f"building {IMAGE} failed: {exc}"
+        return f"building {image()} failed: {exc}"
     return None
 
 

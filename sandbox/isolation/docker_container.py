@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.isolation.base import BackendError
-from sandbox.isolation.docker_image import IMAGE
+from sandbox.isolation.docker_image import image
 from sandbox.isolation.skeleton import BOX_CACHE
 from sandbox.languages import box_cache_dir
 from sandbox.options import Limits
@@ -105,7 +105,7 @@ class Container:
             log_config={"Type": "none", "Config": {}},
         )
         created = api.create_container(
-            IMAGE,
+            image(),
             command=["python3", "-I", "-c", BOOT],
             user=f"{SANDBOX_UID}:{SANDBOX_UID}",
             working_dir="/sandbox",

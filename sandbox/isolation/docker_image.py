@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-IMAGE = "assay-sandbox:latest"
+IMAGE = "assay-sandbox:latest"  # also tagged by digest (`image`): checkouts with other toolchains coexist
 HUB_BASE = "debian:bookworm-slim"
 LOCAL_BASE = "assay-sandbox-base:latest"
 SUITE = "bookworm"
@@ -152,13 +152,16 @@ def dockerfile_digest() -> str | None:
     return hashlib.sha256(source.read_bytes() + packages_digest().encode()).hexdigest()[:16]
 
 
-def image_current(client: Any) -> bool:
-    """IMAGE exists and was built from this Dockerfile (any IMAGE will do without a checkout)."""
-    image = _image(client, IMAGE)
-    if image is None:
-        return False
+def image() -> str:
+    """The image the containers run: the one built from this checkout's Dockerfile and package
+    list (tagged by their digest), or IMAGE where there is no checkout."""
     digest = dockerfile_digest()
-    return digest is None or (image.labels or {}).get(DIGEST_LABEL) == digest
+    return IMAGE if digest is None else f"{IMAGE.partition(':')[0]}:{digest}"
+
+
+def image_current(client: Any) -> bool:
+    """The image exists and was built from this Dockerfile (any IMAGE will do without a checkout)."""
+    return _image(client, image()) is not None
 
 
 def _try_pull(client: Any, name: str, log: Log) -> bool:
@@ -239,7 +242,7 @@ def build(client: Any, base: str, log: Log) -> None:
     source = dockerfile()
     if source is None:
         raise ImageError(
-            f"{IMAGE} is missing and there is no Dockerfile to build it from (an installed "
+            f"{image()} is missing and there is no Dockerfile to build it from (an installed "
             "package): run `make sandbox-image` in a checkout of assay, or use --sandbox process"
         )
     # The build context is the Dockerfile alone: the image copies nothing from the checkout.
@@ -247,12 +250,12 @@ def build(client: Any, base: str, log: Log) -> None:
     with tarfile.open(fileobj=context, mode="w") as tar:
         tar.add(str(source), arcname="Dockerfile")
     context.seek(0)
-    log(f"building {IMAGE} FROM {base} ...")
+    log(f"building {image()} FROM {base} ...")
     error = None
     for chunk in client.api.build(
         fileobj=context,
         custom_context=True,
-        tag=IMAGE,
+        tag=image(),
         buildargs={"BASE": base, "PACKAGES": " ".join(packages())},
         labels={DIGEST_LABEL: dockerfile_digest() or ""},
         rm=True,
@@ -264,24 +267,26 @@ def build(client: Any, base: str, log: Log) -> None:
             error = chunk["error"]
         elif chunk.get("stream", "").strip().startswith("Step "):
             log(chunk["stream"].strip())
-    if error or not image_exists(client, IMAGE):
-        raise ImageError(f"docker build of {IMAGE} failed: {error}")
+    if error or not image_exists(client, image()):
+        raise ImageError(f"docker build of {image()} failed: {error}")
+    repository, _, tag = IMAGE.partition(":")
+    client.api.tag(image(), repository, tag)  # the newest build is also IMAGE
 
 
 def ensure_image(client: Any, rebuild: bool = False, how: str = "auto", log: Log = _stderr) -> str:
-    """Make sure IMAGE exists, building it (and its base) when it does not. Safe to call from
+    """Make sure the image exists, building it (and its base) when it does not. Safe to call from
     several processes at once: one builds, the others wait for it."""
     if not rebuild and image_current(client):
-        return IMAGE
+        return image()
     with open(LOCK, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not rebuild and image_current(client):
-            return IMAGE
+            return image()
         started = time.monotonic()
         base = choose_base(client, how, log)
         build(client, base, log)
-        log(f"{IMAGE} built in {time.monotonic() - started:.0f} s")
-    return IMAGE
+        log(f"{image()} built in {time.monotonic() - started:.0f} s")
+    return image()
 
 
 def main(argv: list[str] | None = None) -> int:

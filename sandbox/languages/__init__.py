@@ -159,10 +159,18 @@ _REGISTRY: dict[str, type[Language]] = {}
 # Built in, imported on first use: a verifier of Python samples never imports a C++ checker.
 _BUILTIN = {
     "python": "sandbox.languages.python.language",
-    "javascript": "sandbox.languages.javascript.language",
     "cpp": "sandbox.languages.cpp",
+    "javascript": "sandbox.languages.javascript.language",
+    "typescript": "sandbox.languages.typescript.language",
+    "php": "sandbox.languages.php.language",
 }
-_ALIASES = {"py": "python", "js": "javascript", "node": "javascript", "c++": "cpp"}
+_ALIASES = {
+    "py": "python",
+    "js": "javascript",
+    "node": "javascript",
+    "c++": "cpp",
+    "ts": "typescript",
+}
 _plugins_loaded = False
 
 

@@ -68,7 +68,7 @@ def test_retries_give_up_with_a_clear_error():
 
 def test_a_refused_request_is_not_retried():
     with TeacherServer(lambda chat: "ok", faults=[400]) as server:
-        with pytest.raises(RequestRefused, match="HTTP 400"):
+        with pytest.raises(RequestRefused, match=r"^HTTP 400: injected 400$"):
             asyncio.run(ask(generator(server.base_url)))
         assert len(server.requests) == 1
 

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
-
 from sandbox import Sample, Verdict, Verifier
-
-# The Docker backend runs only Python's requests today; program steps come to it soon.
-DOCKER_PENDING = pytest.mark.xfail(
-    reason="the Docker backend runs program steps soon", strict=False
-)
 
 ADD_OK = "const add = (a, b) => a + b;\n\nmodule.exports = { add };\n"
 ADD_WRONG = "const add = (a, b) => a - b;\n\nmodule.exports = { add };\n"
@@ -30,10 +23,3 @@ def d(text: str) -> str:
 def run_js(verifier: Verifier, solution: str, tests: str) -> Verdict:
     (verdict,) = verifier.verify([Sample(solution=solution, tests=tests, language="javascript")])
     return verdict
-
-
-def mark_docker_pending(request: pytest.FixtureRequest) -> None:
-    """For an autouse fixture: the Docker variants of a test are expected to fail for now."""
-    if "backend_name" in request.fixturenames:
-        if request.getfixturevalue("backend_name") == "docker":
-            request.applymarker(DOCKER_PENDING)

@@ -13,7 +13,6 @@ import pytest
 from pipeline.humaneval_x import to_sample
 from pipeline.humaneval_x_js import EXPECTED_FAILURES
 from sandbox import Limits, Verifier, VerifyOptions
-from tests.sandbox.js_helpers import mark_docker_pending
 
 
 def humaneval_x_file() -> Path | None:
@@ -32,11 +31,6 @@ def records() -> list[dict]:
         pytest.skip("HumanEval-X data (shared/data/humaneval-x/js.jsonl.gz) not found")
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh]
-
-
-@pytest.fixture(autouse=True)
-def _docker_pending(request):
-    mark_docker_pending(request)
 
 
 @pytest.fixture(scope="module")

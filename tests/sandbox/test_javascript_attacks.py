@@ -23,15 +23,8 @@ from tests.sandbox.js_helpers import (
     HEAD,
     TEST_ADD,
     d,
-    mark_docker_pending,
     run_js,
 )
-
-
-@pytest.fixture(autouse=True)
-def _docker_pending(request):
-    mark_docker_pending(request)
-
 
 FORGED_END = json.dumps({"seq": 0, "t": "end", "exitstatus": 0})
 

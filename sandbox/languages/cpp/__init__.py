@@ -61,10 +61,16 @@ class Cpp(Language):
     )
 
     def unavailable(self) -> str | None:
-        """The toolchain, then the shared parts (built here the first time, once per machine)."""
+        """The toolchain and the stub's parser, then the shared parts (built here the first
+        time, once per machine)."""
         missing = super().unavailable()
         if missing is not None:
             return missing
+        try:
+            import tree_sitter  # noqa: F401  (the strength check's stub)
+            import tree_sitter_cpp  # noqa: F401
+        except ImportError as exc:
+            return f"cpp: {exc.name} is not installed. Fix: pip install tree-sitter tree-sitter-cpp"
         try:
             self._shared = build.shared_dir(self.toolchain.find("g++"))
         except (build.BuildError, OSError, LanguageError) as exc:

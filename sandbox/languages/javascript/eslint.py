@@ -44,17 +44,17 @@ def version(program: str) -> str | None:
     return str(data.get("version", "")) if data.get("name") == "eslint" else None
 
 
-class ESLint:
-    """ESLint in a long-lived node process; `lint` is safe to call from any thread."""
+class WarmServer:
+    """A long-lived checker process (`argv`) that answers one JSON line per request line; `lint`
+    is safe to call from any thread. ESLint's here; TypeScript's and PHP's servers too."""
 
-    def __init__(self, node: str, program: str) -> None:
-        self.node = node
-        self.package = package_dir(program) or program
+    def __init__(self, argv: list[str], what: str = "ESLint") -> None:
+        self.argv, self.what = argv, what
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
 
     def lint(self, files: list[tuple[str, str]]) -> list[list[dict] | dict]:
-        """Each file's messages, in order (a dict with `error` where ESLint failed on it)."""
+        """Each file's answer, in order (a dict with `error` where the checker failed on it)."""
         request = json.dumps(files, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
         with self._lock:
             proc = self._started()
@@ -66,19 +66,19 @@ class ESLint:
                 line = proc.stdout.readline() if ready else b""
             except OSError as exc:
                 self._stop()
-                raise ESLintError(f"the ESLint process failed: {exc}") from None
+                raise ESLintError(f"the {self.what} process failed: {exc}") from None
             if not line:
                 self._stop()
-                raise ESLintError("the ESLint process stopped answering")
+                raise ESLintError(f"the {self.what} process stopped answering")
         answers = json.loads(line)
         if len(answers) != len(files):
-            raise ESLintError("the ESLint process answered for other files")
+            raise ESLintError(f"the {self.what} process answered for other files")
         return answers
 
     def _started(self) -> subprocess.Popen[bytes]:
         if self._proc is None or self._proc.poll() is not None:
             self._proc = subprocess.Popen(
-                [self.node, SERVER, self.package],
+                self.argv,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -103,3 +103,14 @@ class ESLint:
                 except subprocess.TimeoutExpired:
                     self._stop()
                 self._proc = None
+
+
+class ESLint(WarmServer):
+    """ESLint in a long-lived node process (`server`: eslint_server.js, or another language's)."""
+
+    def __init__(
+        self, node: str, program: str, server: str = SERVER, args: tuple[str, ...] = ()
+    ) -> None:
+        self.node = node
+        self.package = package_dir(program) or program
+        super().__init__([node, server, self.package, *args])

@@ -130,9 +130,10 @@ class JavaScript(Language):
         if self._node is None:
             self._node = self.toolchain.find("node", "nodejs")
         node = self._node
-        # V8's heap may grow to the memory limit: past it the kernel's limit stops the run
-        # (a `memory` verdict), not V8's own out-of-memory abort (a crash).
-        heap = f"--max-old-space-size={self.options.limits.memory_mb}"
+        # V8's heap may grow past the memory limit, so that the kernel's limit stops the run (a
+        # `memory` verdict), not V8's own out-of-memory abort (a crash). Docker's container limit
+        # is the sample's plus the server's share, hence the margin.
+        heap = f"--max-old-space-size={2 * self.options.limits.memory_mb}"
         argv = (node, *NODE_FLAGS, heap, HARNESS, self.tests_file)
         files = {**self._box, self.solution_file: sample.solution, self.tests_file: sample.tests}
         phases = [Phase(files=files, steps=(Step(argv=argv),))]
