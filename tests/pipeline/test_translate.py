@@ -115,7 +115,9 @@ def test_a_verified_python_corpus_translates(language, source, tmp_path, capsys)
     by_language = report["by_language"][language]
     assert by_language["accepted_by_round"] == {"0": 1, "1": 3}
     assert by_language["rejections_by_stage"]["final"] == {"fewer_checks": 1}
-    assert os.path.getsize(tmp_path / "report.html") > 0
+    page = (tmp_path / "report.html").read_text()
+    funnel_table = page[page.index('id="translation-funnel"') :]
+    assert f'data-language="{language}"' in funnel_table.split("</table>")[0]
 
     # The export: translation pairs (source code -> target code) besides the usual rows.
     for style in ("translation-pairs", "messages"):
