@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sandbox.languages.javascript.eslint import ESLintError as ServerError
-from sandbox.languages.javascript.eslint import WarmServer
+from sandbox.languages.warm import ServerError, WarmServer, answers, check_chunk
 from sandbox.records import Sample, Verdict
 
 SOLUTION_FILE, TESTS_FILE = "solution.php", "SolutionTest.php"
@@ -29,52 +28,24 @@ class Checked:
 
 def check(samples: Sequence[Sample], server: WarmServer, max_bytes: int) -> list[Checked]:
     """Every sample's two files in one request; where that fails, each sample alone."""
-    out = [Checked() for _ in samples]
-    todo = []
-    for i, sample in enumerate(samples):
-        for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests)):
-            if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
-                reason = f"{name} is larger than {max_bytes} bytes"
-                out[i].verdict = Verdict(passed=False, stage="syntax", reason=reason)
-                break
-        else:
-            todo.append(i)
-    if not todo:
-        return out
-    try:
-        results = _ask([samples[i] for i in todo], server)
-    except ServerError as exc:
-        if len(todo) == 1:
-            raise
-        first, results = exc, []
-        for i in todo:  # one sample that breaks the parser does not take the chunk with it
-            try:
-                results += _ask([samples[i]], server)
-            except ServerError as exc:
-                reason = f"the PHP parser failed on the code: {exc}"
-                results.append(
-                    Checked(verdict=Verdict(passed=False, stage="syntax", reason=reason))
-                )
-        if all(r.verdict and r.verdict.reason.startswith("the PHP parser failed") for r in results):
-            raise first from None  # the parser is broken, not the samples
-    for i, checked in zip(todo, results, strict=True):
-        out[i] = checked
-    return out
+    return check_chunk(
+        samples,
+        (SOLUTION_FILE, TESTS_FILE),
+        lambda chunk: _ask(chunk, server),
+        Checked,
+        max_bytes,
+        ("syntax", "the PHP parser failed on the code"),
+    )
 
 
 def _ask(samples: Sequence[Sample], server: WarmServer) -> list[Checked]:
-    files = []
-    for i, sample in enumerate(samples):
-        files += [(f"{i}/{SOLUTION_FILE}", sample.solution), (f"{i}/{TESTS_FILE}", sample.tests)]
-    answers = server.lint(files)
     results = [Checked() for _ in samples]
-    for (path, _), answer in zip(files, answers, strict=True):
-        index, _, name = path.partition("/")
+    for index, name, answer in answers(server, samples, SOLUTION_FILE, TESTS_FILE):
         if not isinstance(answer, dict) or "error" in answer:
             raise ServerError(
                 str(answer.get("error", answer) if isinstance(answer, dict) else answer)[:500]
             )
-        into, sample = results[int(index)], samples[int(index)]
+        into, sample = results[index], samples[index]
         if "syntax" in answer and into.verdict is None:
             error = answer["syntax"]
             into.verdict = syntax_verdict(

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sandbox.languages import Language, Prechecked, Toolchain, register
-from sandbox.languages.javascript.eslint import WarmServer
 from sandbox.languages.php import checks
+from sandbox.languages.warm import WarmServer
 from sandbox.records import Sample
 from sandbox.requests import Phase, RunRequest, RunResult, Step
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sandbox.languages.javascript.checks import lint_verdict
 from sandbox.languages.javascript.eslint import ESLint, ESLintError
 from sandbox.languages.typescript.toolchain import SOLUTION_FILE, TESTS_FILE
+from sandbox.languages.warm import answers, check_chunk
 from sandbox.records import LintMessage, Sample, Verdict
 
 JS_SOLUTION, JS_TESTS = "solution.js", "solution.test.js"
@@ -35,50 +36,22 @@ class Checked:
 def check(samples: Sequence[Sample], server: ESLint, max_bytes: int) -> list[Checked]:
     """Every sample's two files in one request; where that fails, each sample alone, and a sample
     the server fails on is a lint rejection."""
-    out = [Checked() for _ in samples]
-    todo = []
-    for i, sample in enumerate(samples):
-        for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests)):
-            if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
-                out[i].verdict = Verdict(
-                    passed=False, stage="syntax", reason=f"{name} is larger than {max_bytes} bytes"
-                )
-                break
-        else:
-            todo.append(i)
-    if not todo:
-        return out
-    try:
-        results = _ask([samples[i] for i in todo], server)
-    except ESLintError as exc:
-        if len(todo) == 1:
-            raise
-        first = exc
-        results = []
-        for i in todo:  # one sample that breaks the server does not take the chunk with it
-            try:
-                results += _ask([samples[i]], server)
-            except ESLintError as exc:
-                reason = f"ESLint failed on the code: {exc}"
-                results.append(Checked(verdict=Verdict(passed=False, stage="lint", reason=reason)))
-        if all(r.verdict and r.verdict.reason.startswith("ESLint failed") for r in results):
-            raise first from None  # the server is broken, not the samples
-    for i, checked in zip(todo, results, strict=True):
-        out[i] = checked
-    return out
+    return check_chunk(
+        samples,
+        (SOLUTION_FILE, TESTS_FILE),
+        lambda chunk: _ask(chunk, server),
+        Checked,
+        max_bytes,
+        ("lint", "ESLint failed on the code"),
+    )
 
 
 def _ask(samples: Sequence[Sample], server: ESLint) -> list[Checked]:
-    files = []
-    for i, sample in enumerate(samples):
-        files += [(f"{i}/{SOLUTION_FILE}", sample.solution), (f"{i}/{TESTS_FILE}", sample.tests)]
-    answers = server.lint(files)
     results = [Checked() for _ in samples]
-    for (path, _), answer in zip(files, answers, strict=True):
-        index, _, name = path.partition("/")
+    for index, name, answer in answers(server, samples, SOLUTION_FILE, TESTS_FILE):
         if "error" in answer:
             raise ESLintError(str(answer["error"]).splitlines()[0][:500])
-        _read(answer, name, samples[int(index)], results[int(index)])
+        _read(answer, name, samples[index], results[index])
     for result in results:
         result.lint.sort(key=lambda m: (m.file != SOLUTION_FILE, m.line, m.column))
         if result.verdict is None:
