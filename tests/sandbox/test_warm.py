@@ -74,3 +74,19 @@ def test_a_file_over_the_size_limit_is_rejected_without_a_request(server):
     results = check(samples, server, max_bytes=10)
     assert results[0].verdict.reason == "b.txt is larger than 10 bytes"  # the server never saw it
     assert results[1].verdict is None and results[1].lengths == (2, 0)
+
+
+def test_kept_stubs_are_bounded_oldest_out_and_a_reuse_keeps_one():
+    from sandbox.languages.stubs import StubCache
+
+    cache: StubCache[str] = StubCache(entries=2, chars=1000)
+    cache.put("a", "stub a")
+    cache.put("b", None)  # a solution with no function: kept as such
+    cache.put("a", "stub a")  # used again: now the newest
+    cache.put("c", "stub c")
+    assert [cache.get(s) for s in "abc"] == [(True, "stub a"), (False, None), (True, "stub c")]
+    small: StubCache[tuple[str, ...]] = StubCache(entries=10, chars=12)
+    small.put("x", ("1234", "5678"))  # 9 characters
+    small.put("y", ("12",))  # 12 in all
+    small.put("z", ("1",))  # past the limit: x goes
+    assert [small.get(s)[0] for s in "xyz"] == [False, True, True]

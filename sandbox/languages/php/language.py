@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sandbox.languages import Language, Prechecked, Toolchain, register
 from sandbox.languages.php import checks
+from sandbox.languages.stubs import StubCache
 from sandbox.languages.warm import WarmServer
 from sandbox.records import Sample
 from sandbox.requests import Phase, RunRequest, RunResult, Step
@@ -59,7 +59,6 @@ PHP_FLAGS = (
     "-d",
     "log_errors=0",
 )
-STUB_CACHE_ENTRIES, STUB_CACHE_CHARS = 4096, 32 << 20
 
 
 @register
@@ -81,8 +80,7 @@ class Php(Language):
         super().__init__(options)
         with open(os.path.join(BOX, HARNESS), encoding="utf-8") as fh:
             self._box = {HARNESS: fh.read()}
-        self._stubs: OrderedDict[str, str | None] = OrderedDict()
-        self._stub_chars = 0
+        self._stubs: StubCache[str] = StubCache()
         self._lock = threading.Lock()
         self._server: WarmServer | None = None
         self._php: str | None = None
@@ -92,24 +90,13 @@ class Php(Language):
         results = checks.check(samples, self._parser(), self.options.max_source_bytes)
         for sample, result in zip(samples, results, strict=True):
             if result.verdict is None and self.options.strength_check:
-                self._keep_stub(sample.solution, result.stub)
+                self._stubs.put(sample.solution, result.stub)
         return [Prechecked(verdict=result.verdict) for result in results]
 
-    def _keep_stub(self, solution: str, stub: str | None) -> None:
-        with self._lock:
-            if solution in self._stubs:
-                self._stubs.move_to_end(solution)
-                return
-            self._stubs[solution] = stub
-            self._stub_chars += len(solution) + len(stub or "")
-            while len(self._stubs) > STUB_CACHE_ENTRIES or self._stub_chars > STUB_CACHE_CHARS:
-                old, old_stub = self._stubs.popitem(last=False)
-                self._stub_chars -= len(old) + len(old_stub or "")
-
     def stub(self, solution: str) -> str | None:
-        with self._lock:
-            if solution in self._stubs:
-                return self._stubs[solution]
+        kept, stub = self._stubs.get(solution)
+        if kept:
+            return stub
         sample = Sample(solution=solution, tests="<?php\n", language=self.name)
         (result,) = checks.check([sample], self._parser(), 1 << 30)
         return None if result.verdict is not None else result.stub

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,7 @@ from sandbox.languages import Language, Prechecked, Toolchain, register
 from sandbox.languages.javascript import eslint
 from sandbox.languages.javascript.checks import ESLINT_MAJOR
 from sandbox.languages.javascript.language import HARNESS, NODE_FLAGS, _box_files
+from sandbox.languages.stubs import StubCache
 from sandbox.languages.typescript import checks, toolchain
 from sandbox.records import LintMessage, Sample
 from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
@@ -47,7 +47,6 @@ CONVENTIONS = """\
 - Answer with exactly two ```typescript code blocks: first the solution, then the tests."""
 
 SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ts_server.js")
-STUB_CACHE_ENTRIES, STUB_CACHE_CHARS = 4096, 32 << 20
 JS_FLAGS = (*NODE_FLAGS, "--enable-source-maps")  # stack traces name the .ts files' lines
 
 
@@ -72,8 +71,7 @@ class TypeScript(Language):
     def __init__(self, options: VerifyOptions) -> None:
         super().__init__(options)
         self._box = _box_files()
-        self._stubs: OrderedDict[str, tuple[str, str] | None] = OrderedDict()
-        self._stub_chars = 0
+        self._stubs: StubCache[tuple[str, str]] = StubCache()
         self._lock = threading.Lock()
         self._server: eslint.ESLint | None = None
         self._node: str | None = None
@@ -108,29 +106,18 @@ class TypeScript(Language):
         for sample, result in zip(samples, results, strict=True):
             out.append(Prechecked(verdict=result.verdict, lint=result.lint, prepared=result.js))
             if result.verdict is None and self.options.strength_check:
-                self._keep_stub(sample.solution, result.stub)
+                self._stubs.put(sample.solution, result.stub)
         return out
 
-    def _keep_stub(self, solution: str, stub: tuple[str, str] | None) -> None:
-        with self._lock:
-            if solution in self._stubs:
-                self._stubs.move_to_end(solution)
-                return
-            self._stubs[solution] = stub
-            self._stub_chars += len(solution) + sum(map(len, stub or ()))
-            while len(self._stubs) > STUB_CACHE_ENTRIES or self._stub_chars > STUB_CACHE_CHARS:
-                old, old_stub = self._stubs.popitem(last=False)
-                self._stub_chars -= len(old) + sum(map(len, old_stub or ()))
-
     def _stub_pair(self, solution: str) -> tuple[str, str] | None:
-        with self._lock:
-            if solution in self._stubs:
-                return self._stubs[solution]
+        kept, pair = self._stubs.get(solution)
+        if kept:
+            return pair
         sample = Sample(solution=solution, tests="", language=self.name)
         (result,) = checks.check([sample], self._linter(), 1 << 30)
         if result.verdict is not None and result.verdict.stage == "syntax":
             return None
-        self._keep_stub(solution, result.stub)
+        self._stubs.put(solution, result.stub)
         return result.stub
 
     def stub(self, solution: str) -> str | None:
