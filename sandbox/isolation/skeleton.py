@@ -28,6 +28,7 @@ ETC_FILES = (
     "alternatives",
     "mime.types",
     "nsswitch.conf",
+    "php",  # Debian's PHP loads its extensions (posix, mbstring, dom, ...) by its conf.d
 )
 DEVICES = ("null", "zero", "full", "random", "urandom")
 

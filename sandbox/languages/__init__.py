@@ -166,6 +166,8 @@ _BUILTIN = {
     "python": "sandbox.languages.python.language",
     "cpp": "sandbox.languages.cpp",
     "javascript": "sandbox.languages.javascript.language",
+    "typescript": "sandbox.languages.typescript.language",
+    "php": "sandbox.languages.php.language",
     "go": "sandbox.languages.go.language",
     "rust": "sandbox.languages.rust.language",
 }
@@ -174,6 +176,7 @@ _ALIASES = {
     "js": "javascript",
     "node": "javascript",
     "c++": "cpp",
+    "ts": "typescript",
     "golang": "go",
     "rs": "rust",
 }
