@@ -56,7 +56,9 @@ _NAME = re.compile(r"^[^0-9]+_\d+_(.+)$")  # MultiPL-E's own: "HumanEval_0_has_c
 
 
 def is_multipl_e(data: dict[str, Any]) -> bool:
-    return all(k in data for k in FIELDS) and isinstance(data.get("language"), str)
+    """MultiPL-E's fields, and not assay's own `solution` (which such a record never has)."""
+    fields = all(k in data for k in FIELDS) and "solution" not in data
+    return fields and isinstance(data.get("language"), str)
 
 
 def entry_point(name: str) -> str | None:

@@ -12,6 +12,7 @@ import sys
 
 import pytest
 
+from pipeline import multipl_e
 from pipeline.humaneval_x import ConversionError
 from pipeline.importers import detect_format, read_records
 from pipeline.multipl_e import cut_at_stop_tokens, entry_point, to_sample
@@ -236,6 +237,21 @@ def test_a_bad_record_says_what_is_wrong(change, message):
     with pytest.raises(ConversionError) as raised:
         to_sample(record)
     assert message in str(raised.value)
+
+
+def test_a_language_with_a_converter_but_no_sandbox_language_is_named(monkeypatch):
+    monkeypatch.setitem(multipl_e.LANGUAGES, "zz", "zzlang")
+    monkeypatch.setitem(multipl_e.CONVERTERS, "zzlang", "pipeline.multipl_e_langs:javascript")
+    with pytest.raises(ConversionError) as raised:
+        to_sample({**JS_ADD, "language": "zz", "completion": RIGHT["js"]})
+    assert str(raised.value).startswith(
+        "HumanEval_53_add: language 'zzlang' (MultiPL-E 'zz') is not registered in the sandbox"
+    )
+
+
+def test_an_assay_record_with_the_same_fields_is_not_taken_for_multipl_e():
+    record = {**JS_ADD, "solution": "function add(x, y) {}\n"}
+    assert detect_format(record) == "assay"
 
 
 def test_verify_names_bad_records_by_file_and_line_and_verifies_the_rest(tmp_path):
