@@ -5,7 +5,7 @@ Every converter takes a record and its completion (already cut at the stop token
 tests; the tests file holds the record's whole test program inside one test named by the record,
 so that the test passes only when the program ran to its end, and an assertion that fails is
 that test's failure with the framework's message (pytest's and node:assert's values, doctest's
-REQUIRE, the line of PHP's `throw`).
+REQUIRE, PHPUnit's assertSame on the values of PHP's failed check).
 
 What MultiPL-E's programs look like (dataset_builder/humaneval_to_<code>.py): Python defines
 `check(candidate)` and `test_check()` and calls it; JavaScript and TypeScript require
@@ -119,8 +119,8 @@ def cpp(record: dict[str, Any], completion: str) -> tuple[str, str]:
 _PHP_TEST = """\
 <?php
 // MultiPL-E's test program for {name}, as one PHPUnit test: it passes when the program ran to
-// its end; a failed check (MultiPL-E's `throw new Exception("Test failed!")`) fails it with the
-// check's line.
+// its end. A failed check (MultiPL-E's `throw new Exception("Test failed!")`) fails it with the
+// check and its values, which each check keeps in $GLOBALS["multipl_e_check"].
 use PHPUnit\\Framework\\TestCase;
 
 require_once __DIR__ . '/solution.php';
@@ -129,18 +129,43 @@ final class SolutionTest extends TestCase
 {{
     public function test_{method}(): void
     {{
+        $GLOBALS["multipl_e_check"] = null;
         try {{
 {program}        }} catch (\\Exception $e) {{
             if ($e->getMessage() !== "Test failed!" || $e->getFile() !== __FILE__) {{
                 throw $e;
             }}
-            $line = file(__FILE__)[$e->getLine() - 1] ?? "";
-            $this->fail("Test failed at SolutionTest.php:" . $e->getLine() . ": " . trim($line));
+            $where = "SolutionTest.php:" . $e->getLine();
+            $check = $GLOBALS["multipl_e_check"];
+            if (is_array($check) && $check[0] !== $check[1]) {{
+                $this->assertSame($check[1], $check[0], "$where: expected $check[2]");
+            }}
+            $line = trim(file(__FILE__)[$e->getLine() - 1] ?? "");
+            $this->fail("Test failed at $where: $line");
         }}
         $this->addToAssertionCount(1);
     }}
 }}
 """
+# MultiPL-E's check, one a line: `if (ACTUAL !== EXPECTED) { throw new Exception("Test failed!"); }`.
+_PHP_CHECK = re.compile(
+    r'^([ \t]*)if \((.*)\) \{ throw new Exception\("Test failed!"\); \}[ \t]*$', re.M
+)
+
+
+def _php_check(found: re.Match[str]) -> str:
+    """The check with its values kept: the same operands, evaluated in the same order, compared
+    the same way. A condition that does not split in one place stays as it is."""
+    indent, condition = found.group(1), found.group(2)
+    if condition.count(" !== ") != 1:
+        return found.group(0)
+    actual, expected = condition.split(" !== ")
+    text = f"{actual} === {expected}".replace("\\", "\\\\").replace("'", "\\'")
+    keep = f"($GLOBALS[\"multipl_e_check\"] = [{actual}, {expected}, '{text}'])"
+    return (
+        f'{indent}if ({keep}[0] !== $GLOBALS["multipl_e_check"][1])'
+        ' { throw new Exception("Test failed!"); }'
+    )
 
 
 def php(record: dict[str, Any], completion: str) -> tuple[str, str]:
@@ -150,6 +175,6 @@ def php(record: dict[str, Any], completion: str) -> tuple[str, str]:
     solution = record["prompt"] + completion
     if not solution.lstrip().startswith("<?php"):
         raise ConversionError(f"{name}: the prompt does not start with <?php")
-    program = _indent(record["tests"].rstrip("\n") + "\n", " " * 12)
+    program = _indent(_PHP_CHECK.sub(_php_check, record["tests"]).rstrip("\n") + "\n", " " * 12)
     tests = _PHP_TEST.format(name=name, method=_identifier(name), program=program)
     return solution, tests

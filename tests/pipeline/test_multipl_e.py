@@ -129,7 +129,7 @@ WRONG_FEEDBACK = {
     "js": "-1\n\nshould loosely deep-equal\n\n1",
     "ts": "-1\n\nshould loosely deep-equal\n\n1",
     "cpp": "REQUIRE( -1 == 1 )",
-    "php": "if (candidate(0, 1) !== 1)",
+    "php": "expected candidate(0, 1) === 1\nFailed asserting that -1 is identical to 1.",
 }
 RECORDS = {"py": PY_ADD, "js": JS_ADD, "ts": TS_ADD, "cpp": CPP_ADD, "php": PHP_ADD}
 LANGUAGE = {"py": "python", "js": "javascript", "ts": "typescript", "cpp": "cpp", "php": "php"}
@@ -206,6 +206,19 @@ def test_wrong_completions_fail_with_the_frameworks_message(verifier):
         assert WRONG_FEEDBACK[code] in verdict.feedback, (code, verdict.feedback)
     assert verdicts["js-sort"].stage == "tests"
     assert "123" in verdicts["js-sort"].feedback  # node:assert's deep-equal diff
+
+
+def test_a_php_check_that_does_not_split_fails_with_its_line(verifier):
+    """A check kept as written (its condition has two `!==`) fails with its line, never with the
+    values an earlier check kept, which held."""
+    check = '    if (candidate(1, 0) !== 1) { throw new Exception("Test failed!"); }\n'
+    odd = '    if (candidate(1, 0) !== 2 || "a !== b" === "") { throw new Exception("Test failed!"); }\n'
+    assert check in PHP_ADD["tests"]
+    record = {**PHP_ADD, "tests": PHP_ADD["tests"].replace(check, odd), "completion": RIGHT["php"]}
+    (verdict,) = verify(verifier, [record]).values()
+    assert verdict.stage == "tests"
+    assert "Test failed at SolutionTest.php:" in verdict.feedback
+    assert '"a !== b"' in verdict.feedback
 
 
 def test_an_early_exit_0_in_the_solution_is_rejected(verifier):
