@@ -35,6 +35,8 @@ Converter = Callable[[dict[str, Any], str], tuple[str, str]]
 CONVERTERS: dict[str, str] = {
     "javascript": "pipeline.humaneval_x_js:convert",
     "cpp": "pipeline.humaneval_x_cpp:convert",
+    "go": "pipeline.humaneval_x_go:convert",
+    "rust": "pipeline.humaneval_x_rust:convert",
 }
 
 

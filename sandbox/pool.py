@@ -107,6 +107,8 @@ class Verifier(Workers):
             request = language.request(sample, pre, stub)
             verdict, result = self._execute(request)
             verdict.lint = [*pre.lint, *language.diagnostics(result)]
+            if verdict.stage == "compile":
+                verdict.reason = language.compile_reason(verdict.lint) or verdict.reason
             if verdict.passed and stub is not None:
                 verdict = self._strength(verdict, request, result)
             verdict.feedback = feedback(verdict, language.details(result))
@@ -124,14 +126,17 @@ class Verifier(Workers):
 
     def _strength(self, verdict: Verdict, request: RunRequest, done: RunResult) -> Verdict:
         """The strength check: the stub's run, done by the worker right after the clean pass where
-        it could, else on its own."""
+        it could, else on its own (with the sample's phase before it, where the stub's phase
+        takes what that one built)."""
         stub_verdict = None
         if len(done.phases) > 1:
             try:
                 stub_verdict = judge(done, self.options.limits, phase=1)
             except SandboxFailure:
                 stub_verdict = None  # the sandbox failed on the stub phase: run it on its own
-        if stub_verdict is None:
+        if stub_verdict is None and request.phases[1].takes:
+            stub_verdict, _ = self._execute(request, phase=1)
+        elif stub_verdict is None:
             alone = RunRequest(
                 language=request.language,
                 phases=request.phases[1:],

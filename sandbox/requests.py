@@ -8,7 +8,10 @@ The protocol, in one place:
 - A `RunRequest` is a sample's files and what to do with them: `phases`, each a set of files
   written into a fresh work dir and `steps` run there one after the other (compile, then test),
   each a fresh process under the request's `limits` (a step may ask for a longer timeout). A phase runs only if the one before passed cleanly; the second phase is the strength
-  check's stubbed solution.
+  check's stubbed solution. A step may `keep` files it made (a compiled test binary): the
+  box copies them out of the work dir as soon as the step succeeded, before anything of the
+  sample runs, and a later phase that `takes` them gets that copy in its fresh work dir, so one
+  build serves both phases without the first phase's run being able to change it.
 - A step either executes a program (`argv`, run in the work dir with the sample's empty
   environment) or, with no `argv`, runs the language's in-process runner (Python: the fast path
   or a parked pytest session). A step that `reports` writes its tests' outcomes as authenticated
@@ -41,6 +44,7 @@ class Step(NamedTuple):
     reports: bool = True  # speaks the report protocol (fd 3, its token on fd 4)
     timeout_s: float | None = None  # instead of the request's
     env: tuple[tuple[str, str], ...] = ()  # added to the sample's environment
+    keeps: tuple[str, ...] = ()  # files of the work dir a later phase takes, as the step left them
 
     def to_wire(self) -> dict[str, Any]:
         return self._asdict()
@@ -50,6 +54,7 @@ class Step(NamedTuple):
         data = dict(data)
         data["argv"] = tuple(data.get("argv", ()))
         data["env"] = tuple(tuple(pair) for pair in data.get("env", ()))
+        data["keeps"] = tuple(data.get("keeps", ()))
         return cls(**data)
 
 
@@ -61,6 +66,7 @@ class Phase(NamedTuple):
     outcomes_only: bool = False  # pass or fail per test; no tracebacks (the strength check)
     # Python: each file's code, compiled by the verifier (SHA-256 of the source, marshalled code).
     code: dict[str, tuple[str, bytes]] | None = None
+    takes: tuple[str, ...] = ()  # files an earlier phase's step kept (`Step.keeps`)
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -68,6 +74,7 @@ class Phase(NamedTuple):
             "steps": [s.to_wire() for s in self.steps],
             "outcomes_only": self.outcomes_only,
             "code": self.code or {},
+            "takes": list(self.takes),
         }
 
     @classmethod
@@ -77,6 +84,7 @@ class Phase(NamedTuple):
             steps=tuple(Step.from_wire(s) for s in data["steps"]),
             outcomes_only=bool(data.get("outcomes_only")),
             code={k: (v[0], v[1]) for k, v in (data.get("code") or {}).items()},
+            takes=tuple(data.get("takes", ())),
         )
 
 

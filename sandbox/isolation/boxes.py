@@ -48,17 +48,23 @@ class Box:
     def fresh_network(self) -> None:
         """Before a sample: a network namespace the last sample left no trace in."""
 
-    def prepare(self, files: dict[str, str], limits: dict[str, Any]) -> None:
+    def prepare(self, files: dict[str, str | bytes], limits: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    def write_files(self, files: dict[str, str], owner: int | None) -> None:
-        """The run's files in its (fresh, empty) work dir, owned by the sample's uid."""
+    def write_files(self, files: dict[str, str | bytes], owner: int | None) -> None:
+        """The run's files in its (fresh, empty) work dir, owned by the sample's uid: text, or
+        bytes (a program an earlier phase built: executable)."""
         for name, text in files.items():
             if os.path.basename(name) != name or name in ("", ".", ".."):
                 raise ValueError(f"bad file name {name!r}")
             path = os.path.join(self.workdir, name)
-            with open(path, "w", encoding="utf-8", errors="surrogatepass") as fh:
-                fh.write(text)
+            if isinstance(text, bytes):
+                with open(path, "wb") as fh:
+                    fh.write(text)
+                os.chmod(path, 0o755)
+            else:
+                with open(path, "w", encoding="utf-8", errors="surrogatepass") as fh:
+                    fh.write(text)
             if owner is not None:
                 os.chown(path, owner, owner)
 
@@ -160,7 +166,7 @@ class NamespaceBox(Box):
             linux.loopback_up()
             self.network_clean = linux.network_fingerprint()
 
-    def prepare(self, files: dict[str, str], limits: dict[str, Any]) -> None:
+    def prepare(self, files: dict[str, str | bytes], limits: dict[str, Any]) -> None:
         self._mount(limits["disk_mb"], limits["inodes"])
         os.mkdir(WORK, 0o755)
         if not self.rootless:
@@ -262,7 +268,7 @@ class HostBox(Box):
         self.import_paths: list[str] | None = None
         self.path_fds: tuple[int, ...] = ()
 
-    def prepare(self, files: dict[str, str], limits: dict[str, Any]) -> None:
+    def prepare(self, files: dict[str, str | bytes], limits: dict[str, Any]) -> None:
         import tempfile
 
         self.run_dir = tempfile.mkdtemp(dir=self.base)

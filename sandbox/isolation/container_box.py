@@ -36,7 +36,7 @@ class ContainerBox(Box):
         self.dirty: list[str] = []  # why the container should be replaced after this sample
         self.counters: tuple[int | None, int | None] = (None, None)
 
-    def prepare(self, files: dict[str, str], limits: dict[str, Any]) -> None:
+    def prepare(self, files: dict[str, str | bytes], limits: dict[str, Any]) -> None:
         self.dirty += wipe()
         os.mkdir(WORK, 0o755)
         os.mkdir(TMP, 0o1777)

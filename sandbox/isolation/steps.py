@@ -7,13 +7,17 @@ sample's empty environment. A step that reports gets its run's token on descript
 its authenticated lines on descriptor 3 (`channel`). When a step ends, times out or floods its
 output, everything it started is killed, as for Python's runners. A phase goes on to its next
 step only if the step before succeeded, and the next phase (the strength check's stub) runs only
-after a clean pass.
+after a clean pass. Files a step `keeps` (a test binary) are read into the server's memory the
+moment the step succeeded, before the sample's tests run, and written into the work dir of a
+later phase that `takes` them: the second phase runs what the build made, whatever the first
+phase's tests did to their work dir.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import stat
 from typing import Any
 
 from sandbox.isolation import channel, runner_setup
@@ -28,23 +32,54 @@ def run_request(server: ForkServer, request: RunRequest, cg: Any) -> RunResult:
     limits = request.limits.to_wire()
     box = server.box
     result = RunResult(phases=[], isolation=box.isolation)
+    kept: dict[str, bytes] = {}
     for index, phase in enumerate(request.phases):
         if index and not clean_pass(result.phases[-1]):
             break
+        missing = [name for name in phase.takes if name not in kept]
+        if missing:
+            return result._replace(error=f"no earlier step kept {', '.join(missing)}")
         done = PhaseResult(steps=[])
-        box.prepare(phase.files, limits)
+        box.prepare({**phase.files, **{name: kept[name] for name in phase.takes}}, limits)
         try:
             for step in phase.steps:
                 ran = run_step(server, step, limits, cg)
                 done.steps.append(ran)
                 if ran.exit_code != 0 or ran.timed_out or ran.output_exceeded:
                     break
+                kept.update(keep(box.workdir, step.keeps, request.limits.disk_mb << 20))
         finally:
             problems = box.clean()
         result.phases.append(done)
         if problems:  # the box could not be cleaned: no further run in it
             break
     return result
+
+
+def keep(workdir: str, names: tuple[str, ...], limit: int) -> dict[str, bytes]:
+    """The regular files `names` of the work dir, as they are now (a link or anything else, or
+    a file over `limit` bytes, is not kept: a later phase that takes it gets an error)."""
+    out = {}
+    for name in names:
+        try:
+            fd = os.open(os.path.join(workdir, name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+                continue
+            chunks, size = [], 0
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    break
+            else:
+                out[name] = b"".join(chunks)
+        finally:
+            os.close(fd)
+    return out
 
 
 def clean_pass(phase: PhaseResult) -> bool:

@@ -149,6 +149,11 @@ class Language:
         failed compile reject (its verdict's stage is `compile`), warnings are reported."""
         return []
 
+    def compile_reason(self, messages: list[LintMessage]) -> str | None:
+        """The reason of a compile rejection, where the language can say more than `compile
+        error` from its messages (Rust: `no such crate`); None keeps the judge's."""
+        return None
+
     def details(self, result: RunResult) -> dict[str, str]:
         """Each failing test's longer detail (a traceback, a sanitizer report), by test name, for
         the feedback."""
@@ -163,6 +168,8 @@ _BUILTIN = {
     "javascript": "sandbox.languages.javascript.language",
     "typescript": "sandbox.languages.typescript.language",
     "php": "sandbox.languages.php.language",
+    "go": "sandbox.languages.go.language",
+    "rust": "sandbox.languages.rust.language",
 }
 _ALIASES = {
     "py": "python",
@@ -170,6 +177,8 @@ _ALIASES = {
     "node": "javascript",
     "c++": "cpp",
     "ts": "typescript",
+    "golang": "go",
+    "rs": "rust",
 }
 _plugins_loaded = False
 

@@ -1,7 +1,7 @@
-"""`assay run --language javascript`, `cpp`, `typescript` and `php` end to end with the scripted teacher: a
-right answer is accepted first try; a wrong one is fixed after the verifier's feedback (a failing
-test, a compile error, an undefined name) and accepted in round 1. Skipped with "language not
-available" where the language or its toolchain is missing.
+"""`assay run --language L` (JavaScript, C++, TypeScript, PHP, Go, Rust) end to end with the
+scripted teacher: a right answer is accepted first try; a wrong one is fixed after the verifier's
+feedback (a failing test, a compile error, an undefined name) and accepted in round 1. Skipped
+with "language not available" where the language or its toolchain is missing.
 
 The answers follow the conventions the sandbox teaches:
 - JavaScript: `solution.js`, a CommonJS module (`module.exports = {...}`); tests `solution.test.js`
@@ -12,6 +12,9 @@ The answers follow the conventions the sandbox teaches:
   and `node:assert/strict`, importing `from "./solution"`; a type error is a `compile` rejection.
 - PHP: `solution.php` with the functions; tests `SolutionTest.php`, a PHPUnit `TestCase` that
   does `require_once __DIR__ . '/solution.php'`.
+- Go: `solution.go` and `solution_test.go`, both `package solution`, `func TestXxx(t *testing.T)`.
+- Rust: `solution.rs` with the functions; tests `tests.rs`, a `#[cfg(test)] mod tests` with
+  `use super::*;` and `#[test]` functions.
 """
 
 from __future__ import annotations
@@ -309,6 +312,164 @@ final class SolutionTest extends TestCase
 }
 """
 
+# --- Go ------------------------------------------------------------------------------------------
+
+GO_ADD = """
+package solution
+
+// Add returns the sum of a and b.
+func Add(a, b int) int {
+	return a + b
+}
+"""
+GO_ADD_TESTS = """
+package solution
+
+import "testing"
+
+func TestAdd(t *testing.T) {
+	if got := Add(2, 3); got != 5 {
+		t.Errorf("Add(2, 3) = %d, want 5", got)
+	}
+	if got := Add(-1, 1); got != 0 {
+		t.Errorf("Add(-1, 1) = %d, want 0", got)
+	}
+}
+"""
+GO_RUNNING_SUM_WRONG = """
+package solution
+
+// RunningSum returns the prefix sums of xs.
+func RunningSum(xs []int) []int {
+	out := []int{}
+	total := 1 // off by one: the bug the test feedback must show
+	for _, x := range xs {
+		total += x
+		out = append(out, total)
+	}
+	return out
+}
+"""
+GO_RUNNING_SUM = GO_RUNNING_SUM_WRONG.replace("total := 1 // off by one: the bug the test feedback must show", "total := 0")  # fmt: skip
+GO_RUNNING_SUM_TESTS = """
+package solution
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestRunningSum(t *testing.T) {
+	if got := RunningSum([]int{1, 2, 3}); !reflect.DeepEqual(got, []int{1, 3, 6}) {
+		t.Errorf("RunningSum([1 2 3]) = %v, want [1 3 6]", got)
+	}
+	if got := RunningSum(nil); len(got) != 0 {
+		t.Errorf("RunningSum(nil) = %v, want []", got)
+	}
+}
+"""
+GO_GCD_NO_COMPILE = """
+package solution
+
+// Gcd is the greatest common divisor (Euclid).
+func Gcd(a, b int) int {
+	for b != 0 {
+		r := a % b
+		a = b
+		b = leftover // not declared: the compiler's error must reach the teacher
+	}
+	if a < 0 {
+		return -a
+	}
+	return a
+}
+"""
+GO_GCD = GO_GCD_NO_COMPILE.replace("b = leftover // not declared: the compiler's error must reach the teacher", "b = r")  # fmt: skip
+GO_GCD_TESTS = """
+package solution
+
+import "testing"
+
+func TestGcd(t *testing.T) {
+	if got := Gcd(12, 18); got != 6 {
+		t.Errorf("Gcd(12, 18) = %d, want 6", got)
+	}
+	if got := Gcd(7, 0); got != 7 {
+		t.Errorf("Gcd(7, 0) = %d, want 7", got)
+	}
+}
+"""
+
+# --- Rust ----------------------------------------------------------------------------------------
+
+RS_ADD = """
+/// The sum of a and b; the tests stay far from overflow.
+pub fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+"""
+RS_ADD_TESTS = """
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adds_two_numbers() {
+        assert_eq!(add(2, 3), 5);
+        assert_eq!(add(-1, 1), 0);
+    }
+}
+"""
+RS_RUNNING_SUM_WRONG = """
+/// The prefix sums of xs.
+pub fn running_sum(xs: &[i64]) -> Vec<i64> {
+    let mut total = 1; // off by one: the bug the test feedback must show
+    xs.iter()
+        .map(|x| {
+            total += x;
+            total
+        })
+        .collect()
+}
+"""
+RS_RUNNING_SUM = RS_RUNNING_SUM_WRONG.replace("let mut total = 1; // off by one: the bug the test feedback must show", "let mut total = 0;")  # fmt: skip
+RS_RUNNING_SUM_TESTS = """
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_sums() {
+        assert_eq!(running_sum(&[1, 2, 3]), vec![1, 3, 6]);
+        assert!(running_sum(&[]).is_empty());
+    }
+}
+"""
+RS_GCD_NO_COMPILE = """
+/// The greatest common divisor (Euclid).
+pub fn gcd(mut a: i64, mut b: i64) -> i64 {
+    while b != 0 {
+        let r = a % b;
+        a = b;
+        b = leftover; // not declared: the compiler's error must reach the teacher
+    }
+    a.abs()
+}
+"""
+RS_GCD = RS_GCD_NO_COMPILE.replace("b = leftover; // not declared: the compiler's error must reach the teacher", "b = r;")  # fmt: skip
+RS_GCD_TESTS = """
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gcd_of_examples() {
+        assert_eq!(gcd(12, 18), 6);
+        assert_eq!(gcd(7, 0), 7);
+    }
+}
+"""
+
 # scenario -> the solution and tests of each round
 SCENARIOS: dict[str, list[tuple[str, str]]] = {
     "js_right": [(JS_ADD, JS_ADD_TESTS)],
@@ -335,6 +496,18 @@ SCENARIOS: dict[str, list[tuple[str, str]]] = {
         (PHP_RUNNING_SUM, PHP_RUNNING_SUM_TESTS),
     ],  # fmt: skip
     "php_syntax_error": [(PHP_GCD_SYNTAX_ERROR, PHP_GCD_TESTS), (PHP_GCD, PHP_GCD_TESTS)],
+    "go_right": [(GO_ADD, GO_ADD_TESTS)],
+    "go_wrong_value": [
+        (GO_RUNNING_SUM_WRONG, GO_RUNNING_SUM_TESTS),
+        (GO_RUNNING_SUM, GO_RUNNING_SUM_TESTS),
+    ],  # fmt: skip
+    "go_compile_error": [(GO_GCD_NO_COMPILE, GO_GCD_TESTS), (GO_GCD, GO_GCD_TESTS)],
+    "rs_right": [(RS_ADD, RS_ADD_TESTS)],
+    "rs_wrong_value": [
+        (RS_RUNNING_SUM_WRONG, RS_RUNNING_SUM_TESTS),
+        (RS_RUNNING_SUM, RS_RUNNING_SUM_TESTS),
+    ],  # fmt: skip
+    "rs_compile_error": [(RS_GCD_NO_COMPILE, RS_GCD_TESTS), (RS_GCD, RS_GCD_TESTS)],
 }
 # language -> (scenario, the stage of its first attempt)
 RUNS = {
@@ -357,6 +530,16 @@ RUNS = {
         ("php_right", "passed"),
         ("php_wrong_value", "tests"),
         ("php_syntax_error", "syntax"),
+    ],
+    "go": [
+        ("go_right", "passed"),
+        ("go_wrong_value", "tests"),
+        ("go_compile_error", "compile"),
+    ],
+    "rust": [
+        ("rs_right", "passed"),
+        ("rs_wrong_value", "tests"),
+        ("rs_compile_error", "compile"),
     ],
 }
 

@@ -1,0 +1,200 @@
+"""Go: `solution.go` and `solution_test.go`, both `package solution`, tests with `testing`.
+
+The trusted side checks only sizes; the real checks run IN the box as the `compile` step: assay's
+builder (`box/builder`, prebuilt) finds the tests by the go command's rules, compiles the package
+against the standard library and testify prebuilt once per machine (`build.py`), runs go vet's
+analyzers (those in `VET_REJECT` reject, the rest are reported) and links the test binary. Its
+harness (`box/harness`) reports each test function on the authenticated channel. No cgo, no
+network, no module downloads: the standard library and testify only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, boxcache, register
+from sandbox.languages.go import build
+from sandbox.languages.go.stub import STUB_ENV, STUB_FILE, STUB_SOURCE
+from sandbox.records import LintMessage, Sample, Verdict
+from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
+
+SOLUTION_FILE, TESTS_FILE = "solution.go", "solution_test.go"
+BINARY = "test_solution"
+COMPILE_MIN_S = 20.0  # the build's own limit: at least this, or twice the tests' timeout
+DETAIL_LINES = 12
+# go vet's analyzers whose findings reject: those `go test` runs (atomic, bools, buildtag,
+# errorsas, ifaceassert, nilfunc, printf, stringintconv) and the others that name a bug. Reported
+# only: composites (unkeyed fields), unreachable (dead code).
+VET_REJECT = (
+    "asmdecl", "assign", "atomic", "bools", "buildtag", "cgocall", "copylocks", "errorsas",
+    "framepointer", "httpresponse", "ifaceassert", "loopclosure", "lostcancel", "nilfunc",
+    "printf", "shift", "sigchanyzer", "stdmethods", "stringintconv", "structtag",
+    "testinggoroutine", "tests", "unmarshal", "unsafeptr", "unusedresult",
+)  # fmt: skip
+
+CONVENTIONS = """\
+- Go 1.19, the standard library only (the tests may also use testify's `assert` and `require`);
+  no cgo, no network.
+- The solution is `solution.go`, starting with `package solution`; its functions are exported
+  (capitalised) where the tests call them.
+- The tests are `solution_test.go`, also `package solution`, with `import "testing"` and
+  `func TestXxx(t *testing.T)` functions that check concrete expected values, e.g.
+  `if got := Add(2, 3); got != 5 { t.Errorf("Add(2, 3) = %d, want 5", got) }` or
+  `assert.Equal(t, 5, Add(2, 3))` (import "github.com/stretchr/testify/assert"). Table-driven
+  tests with `t.Run` are welcome. Test the examples, edge cases and error cases. No `TestMain`,
+  no fuzz tests: the test runner provides main.
+- The code is checked by the compiler and go vet: no unused imports or variables, no vet findings.
+- Answer with exactly two ```go code blocks: first the solution, then the tests."""
+
+_LOCATED = re.compile(
+    r"^(?:\./)?(?P<file>[^:\s]+\.go):(?P<line>\d+):(?:(?P<column>\d+):)? "
+    r"(?:(?P<kind>error|warning): )?(?P<message>.*?)(?: \[vet:(?P<analyzer>\w+)\])?$"
+)
+MAX_MESSAGES = 50
+
+
+@register
+class Go(Language):
+    name = "go"
+    fences = ("go", "golang")
+    extensions = (".go",)
+    solution_file = SOLUTION_FILE
+    tests_file = TESTS_FILE
+    tests_pattern = r"\bfunc\s+Test\w*\s*\(\s*\w+\s+\*testing\.T\b|\"testing\""
+    conventions = CONVENTIONS
+    toolchain = Toolchain(
+        programs=(("go",),),
+        debian=("golang-go", "golang-github-stretchr-testify-dev"),
+        paths=(f"{build.GOPATH}/src/{build.TESTIFY}/assert",),
+    )
+
+    def unavailable(self) -> str | None:
+        """The toolchain and the stub's parser, then the shared parts (built here the first
+        time, once per machine: about 40 s)."""
+        missing = super().unavailable()
+        if missing is not None:
+            return missing
+        try:
+            import tree_sitter  # noqa: F401  (the strength check's stub)
+            import tree_sitter_go  # noqa: F401
+        except ImportError as exc:
+            return f"go: {exc.name} is not installed. Fix: pip install tree-sitter tree-sitter-go"
+        try:
+            self._steps()
+        except (boxcache.BuildError, OSError, LanguageError) as exc:
+            return f"go: the test harness could not be built: {exc}"
+        return None
+
+    def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
+        """Sizes only: parsing, type checks and vet are the compile step's, in the box."""
+        limit = self.options.max_source_bytes
+        out = []
+        for sample in samples:
+            verdict = None
+            for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests)):
+                if len(text.encode("utf-8", "surrogatepass")) > limit:
+                    reason = f"{name} is larger than {limit} bytes"
+                    verdict = Verdict(passed=False, stage="syntax", reason=reason)
+                    break
+            out.append(Prechecked(verdict=verdict))
+        return out
+
+    def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
+        """The build (vet included) and the tests; with the strength check, the build is of the
+        solution with the stub's switch in every function (`stub`), kept, and run again with
+        the switch on: one build for both phases."""
+        build_step, test, stubbed_test = self._steps()
+        files = {SOLUTION_FILE: sample.solution, TESTS_FILE: sample.tests}
+        phases = [Phase(files=files, steps=(build_step, test))]
+        if stub is not None:
+            files = {SOLUTION_FILE: stub, TESTS_FILE: sample.tests, STUB_FILE: STUB_SOURCE}
+            kept = build_step._replace(keeps=(BINARY,))
+            phases = [
+                Phase(files=files, steps=(kept, test)),
+                Phase(files={}, steps=(stubbed_test,), outcomes_only=True, takes=(BINARY,)),
+            ]
+        return RunRequest(language=self.name, phases=tuple(phases), limits=self.options.limits)
+
+    def _steps(self) -> tuple[Step, Step, Step]:
+        """The build (with vet), the tests, the tests with the stub's switch on: the same for
+        every sample."""
+        made = getattr(self, "_made", None)
+        if made is None:
+            go = self.toolchain.find("go")
+            host = build.shared_dir(go)
+            shared = boxcache.in_box(host, self._full_isolation())
+            _, tools = build.toolchain(go)
+            argv = (f"{shared}/{build.BUILDER}", "-shared", shared, "-tools", tools, "-vet")
+            argv += ("-vet-reject", ",".join(VET_REJECT))
+            timeout = max(COMPILE_MIN_S, 2 * self.options.limits.timeout_s)
+            test = Step(argv=(f"./{BINARY}", "-test.paniconexit0"))
+            made = self._made = (
+                Step(name=COMPILE, argv=argv, reports=False, timeout_s=timeout),
+                test,
+                test._replace(env=((STUB_ENV, "1"),)),
+            )
+        return made
+
+    def _full_isolation(self) -> bool:
+        return self.options.isolation == "full" or self.options.sandbox == "docker"
+
+    def stub(self, solution: str) -> str | None:
+        """The solution with the stub's switch ahead of every function's body (`stub.py`)."""
+        from sandbox.languages.go.stub import instrument
+
+        return instrument(solution)
+
+    def diagnostics(self, result: RunResult) -> list[LintMessage]:
+        """The compiler's errors and vet's findings, with file:line:col; errors reject."""
+        if not result.phases:
+            return []
+        for step in result.phases[0].steps:
+            if step.name == COMPILE:
+                return parse_diagnostics(step.stderr)
+        return []
+
+    def compile_reason(self, messages: list[LintMessage]) -> str | None:
+        """`go vet: <analyzer>` where vet, not the compiler, rejected."""
+        rejecting = [m for m in messages if m.rejects]
+        if rejecting and all(m.code.startswith("vet:") for m in rejecting):
+            return f"go vet: {rejecting[0].code.removeprefix('vet:')}"
+        return None
+
+    def details(self, result: RunResult) -> dict[str, str]:
+        """A failing test's log or a panic's stack, where it says more than the message."""
+        if not result.phases or not result.phases[0].steps:
+            return {}
+        out = {}
+        for message in result.phases[0].last.messages:
+            if message.get("t") != "case" or message.get("outcome") == "passed":
+                continue
+            detail = str(message.get("detail", "")).strip()
+            if detail and detail != str(message.get("message", "")).strip():
+                lines = [line for line in detail.splitlines() if line.strip()]
+                out[str(message.get("id", ""))] = "\n".join(lines[:DETAIL_LINES])
+        return out
+
+
+def parse_diagnostics(stderr: str) -> list[LintMessage]:
+    """`file:line:col: message` lines of the compiler and the builder (errors), and vet's
+    `file:line:col: error|warning: message [vet:analyzer]`."""
+    out: list[LintMessage] = []
+    for line in stderr.splitlines():
+        found = _LOCATED.match(line.strip())
+        if found is None:
+            continue
+        analyzer = found["analyzer"]
+        out.append(
+            LintMessage(
+                code=f"vet:{analyzer}" if analyzer else "error",
+                message=found["message"],
+                line=int(found["line"]),
+                column=int(found["column"] or 0),
+                file=found["file"],
+                rejects=found["kind"] != "warning",
+            )
+        )
+        if len(out) >= MAX_MESSAGES:
+            break
+    return out

@@ -1,0 +1,118 @@
+"""The strength check's stub of a Go solution: every function returns its zero values at once.
+
+tree-sitter's Go grammar finds each top-level function and method. Instead of a second source
+to build, each function gets a switch ahead of its body, on the same line:
+`{ if assayStrengthCheckStub { return *new(T1), *new(T2) }; ...the original body }` (the zero
+value of each result type, generics included), followed by a `/*line*/` directive, so that
+every position the compiler, vet and a panic's stack report is the original's. `STUB_FILE`
+declares the switch, on when the test binary runs with `STUB_ENV` set: one build serves the
+sample's run (switch off: the original code) and the strength check's (switch on).
+`init` functions run as they are. Reads text only; never compiles or runs the sample. Does not
+stub function literals stored in package-level variables.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+_local = threading.local()
+_VERSION = re.compile(r"^v\d+$")
+SWITCH = "assayStrengthCheckStub"
+STUB_ENV = "ASSAY_STRENGTH_CHECK_STUB"
+STUB_FILE = "assay_stub.go"
+STUB_SOURCE = (
+    "// The strength check's switch (assay): every function of the solution returns its zero\n"
+    "// values at once when it is on.\n"
+    "package solution\n\n"
+    'import "os"\n\n'
+    f'var {SWITCH} = os.Getenv("{STUB_ENV}") == "1"\n'
+)
+
+
+def _parser():  # one per thread: a tree-sitter parser is not thread-safe
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        import tree_sitter_go
+        from tree_sitter import Language, Parser
+
+        parser = _local.parser = Parser(Language(tree_sitter_go.language()))
+    return parser
+
+
+def instrument(source: str, file: str = "solution.go") -> str | None:
+    """The solution with the stub's switch in every function; None when it defines none."""
+    data = source.encode("utf-8", "surrogatepass")
+    edits = []
+    for node in _parser().parse(data).root_node.children:
+        if node.type not in ("function_declaration", "method_declaration"):
+            continue
+        body = node.child_by_field_name("body")
+        name = node.child_by_field_name("name")
+        if body is None or (node.type == "function_declaration" and _text(name, data) == "init"):
+            continue
+        at = body.start_byte + 1  # after the opening brace
+        # A line directive after the switch: the compiler, vet and stack traces then count the
+        # rest of the line at its own column, as if the switch were not there.
+        line, column = body.start_point.row + 1, body.start_point.column + 2
+        switch = f" if {SWITCH} {{ {_stub_return(node, data)} }};/*line {file}:{line}:{column}*/"
+        edits.append((at, switch.encode()))
+    if not edits:
+        return None
+    for at, text in sorted(edits, reverse=True):
+        data = data[:at] + text + data[at:]
+    return data.decode("utf-8", "surrogatepass")
+
+
+def _stub_return(function, data: bytes) -> str:
+    result = function.child_by_field_name("result")
+    if result is None:
+        return "return"
+    if result.type != "parameter_list":
+        types = [_text(result, data)]
+    else:
+        types = []
+        for declaration in result.named_children:
+            if declaration.type != "parameter_declaration":
+                continue
+            kind = _text(declaration.child_by_field_name("type"), data)
+            names = declaration.children_by_field_name("name")
+            types += [kind] * max(1, len(names))
+    if not types:
+        return "return"
+    return "return " + ", ".join(f"*new({kind})" for kind in types)
+
+
+def used_names(source: str) -> set[str]:
+    """The names `source` uses as packages (`math` of `math.Abs`, `strings` of
+    `strings.Builder`), outside its imports (HumanEval-X's import of what a file uses)."""
+    data = source.encode("utf-8", "surrogatepass")
+    used: set[str] = set()
+    stack = [_parser().parse(data).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "import_spec":
+            continue
+        if node.type == "selector_expression":
+            operand = node.child_by_field_name("operand")
+            if operand is not None and operand.type == "identifier":
+                used.add(_text(operand, data))
+        elif node.type == "package_identifier" and node.parent.type != "package_clause":
+            used.add(_text(node, data))
+        stack.extend(node.children)
+    return used
+
+
+def package_name(path: str) -> str:
+    """The name a package is imported as by default, guessed from its path as go tools do for
+    the common layouts (math/rand: rand; gopkg.in/yaml.v3: yaml; example.com/m/v2: m)."""
+    parts = path.strip('"`').split("/")
+    last = parts[-1]
+    if _VERSION.match(last) and len(parts) > 1:
+        last = parts[-2]
+    last = re.sub(r"\.v\d+$", "", last)
+    return last.removeprefix("go-").removesuffix("-go").replace("-", "_")
+
+
+def _text(node, data: bytes) -> str:
+    return data[node.start_byte : node.end_byte].decode("utf-8", "replace")

@@ -1,0 +1,88 @@
+"""The strength check's stub of a Rust solution: every function returns a default value at once.
+
+tree-sitter's Rust grammar finds each function (free, in `impl` and `trait` blocks, in modules;
+not those nested in another function's body). Instead of a second source to build, each gets a
+switch at the start of its body, asked of the harness (`assay_harness::stubbed()`, on when the
+test binary runs with the strength check's variable set):
+
+- `-> T`: `return (&&Pick::<T>::new()).value();`: `T::default()` where T has a Default (0,
+  false, "", empty collections, None, tuples of those), a panic where it has none (method
+  resolution picks between the two: `box/harness.rs`, `stub`);
+- no return type: `return;`; `-> impl Trait`: a panic.
+
+`const fn` (which cannot call the switch) and `-> !` run as they are. The switch goes at the end
+of the line of the body's `{` where nothing else is on it, else right after the brace (the rest of
+that line's columns then shift). Reads text only; never compiles or runs the sample.
+"""
+
+from __future__ import annotations
+
+import threading
+
+_local = threading.local()
+ASK = "::assay_harness::stubbed()"
+TRAITS = "#[allow(unused_imports)] use ::assay_harness::stub::{ByDefault as _, ByPanic as _};"
+PANIC = 'panic!("assay strength check: a stubbed function")'
+CONTAINERS = ("source_file", "declaration_list", "impl_item", "trait_item", "mod_item")
+
+
+def _parser():  # one per thread: a tree-sitter parser is not thread-safe
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        import tree_sitter_rust
+        from tree_sitter import Language, Parser
+
+        parser = _local.parser = Parser(Language(tree_sitter_rust.language()))
+    return parser
+
+
+def instrument(source: str) -> str | None:
+    """The solution with the stub's switch in every function; None when it defines none."""
+    data = source.encode("utf-8", "surrogatepass")
+    edits: list[tuple[int, bytes]] = []
+    _collect(_parser().parse(data).root_node, data, edits)
+    if not edits:
+        return None
+    for at, text in sorted(edits, reverse=True):
+        data = data[:at] + text + data[at:]
+    return data.decode("utf-8", "surrogatepass")
+
+
+def _collect(node, data: bytes, edits: list[tuple[int, bytes]]) -> None:
+    for child in node.children:
+        if child.type == "function_item":
+            switch = _switch(child, data)
+            body = child.child_by_field_name("body")
+            if switch is not None and body is not None:
+                edits.append((_insertion_point(body, data), switch.encode()))
+        elif child.type in CONTAINERS:
+            _collect(child, data, edits)
+
+
+def _switch(function, data: bytes) -> str | None:
+    for child in function.children:
+        if child.type == "function_modifiers" and b"const" in _bytes(child, data).split():
+            return None
+    result = function.child_by_field_name("return_type")
+    if result is None:
+        return f" if {ASK} {{ return; }}"
+    kind = _bytes(result, data).decode("utf-8", "replace").strip()
+    if kind == "!":
+        return None
+    if result.type == "abstract_type" or "impl " in kind:
+        return f" if {ASK} {{ {PANIC} }}"
+    value = f"(&&::assay_harness::stub::Pick::<{kind}>::new()).value()"
+    return f" if {ASK} {{ {TRAITS} return {value}; }}"
+
+
+def _insertion_point(body, data: bytes) -> int:
+    """The end of the brace's line when nothing follows the brace there, else after it."""
+    after = body.start_byte + 1
+    end = data.find(b"\n", after)
+    if end != -1 and not data[after:end].strip():
+        return end
+    return after
+
+
+def _bytes(node, data: bytes) -> bytes:
+    return data[node.start_byte : node.end_byte]

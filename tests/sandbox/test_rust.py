@@ -1,0 +1,336 @@
+"""Rust samples end to end: HumanEval-X's canonical solutions and their stubs, per-test feedback
+with expected vs actual, panics, the lint policy, crates, and the strength check's switch."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pipeline.humaneval_x import to_sample
+from pipeline.humaneval_x_rust import NEEDS_CRATES
+from sandbox import Limits, Sample, Verifier, VerifyOptions
+from sandbox.languages.rust.stub import ASK, instrument
+
+# Rust/4's test checks `mad(...) - expected < 1e-6` without abs(), which a stub returning 0.0
+# passes; Rust/32's test is commented out in the data; five call into crates (rand, regex, md5).
+EXPECTED = {"Rust/4": "weak_tests", "Rust/32": "no_tests"} | dict.fromkeys(NEEDS_CRATES, "compile")
+DOCKER_RECORDS = ("Rust/0", "Rust/4", "Rust/12", "Rust/32", "Rust/91", "Rust/100", "Rust/150")
+
+
+def records() -> list[dict]:
+    here = Path(__file__).resolve().parents[2]
+    for base in (here.parent, here.parent.parent, Path("/work")):
+        path = base / "shared" / "data" / "humaneval-x" / "rust.jsonl.gz"
+        if path.exists():
+            with gzip.open(path, "rt") as fh:
+                return [json.loads(line) for line in fh]
+    pytest.skip("HumanEval-X data (shared/data/humaneval-x/rust.jsonl.gz) not found")
+
+
+def chosen(backend_name: str) -> list[dict]:
+    rows = records()
+    if backend_name == "docker":
+        rows = [r for r in rows if r["task_id"] in DOCKER_RECORDS]
+    return rows
+
+
+def d(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+@pytest.fixture(scope="module")
+def rust_verifier(backend_name):
+    options = VerifyOptions(sandbox=backend_name, jobs=2, limits=Limits(timeout_s=10.0))
+    with Verifier(options) as verifier:
+        yield verifier
+
+
+def verify_one(verifier: Verifier, solution: str, tests: str):
+    (verdict,) = verifier.verify([Sample(solution=d(solution), tests=d(tests), language="rust")])
+    return verdict
+
+
+ADD = """
+    pub fn add(a: i32, b: i32) -> i32 {
+        a + b
+    }
+    """
+ADD_WRONG = ADD.replace("a + b", "a - b")
+TEST_ADD = """
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn adds_small_numbers() {
+            assert_eq!(add(2, 3), 5);
+        }
+
+        #[test]
+        fn adds_negatives() {
+            assert_eq!(add(-2, -3), -5, "negatives");
+        }
+    }
+    """
+
+
+# HumanEval-X ------------------------------------------------------------------------------------
+def test_humaneval_x_canonical_solutions_pass(rust_verifier, backend_name):
+    rows = chosen(backend_name)
+    verdicts = list(rust_verifier.verify([to_sample(r) for r in rows]))
+    failed = {v.id: v.stage for v in verdicts if not v.passed}
+    expected = {k: v for k, v in EXPECTED.items() if k in {r["task_id"] for r in rows}}
+    assert failed == expected, {v.id: (v.stage, v.feedback) for v in verdicts if not v.passed}
+    for verdict in verdicts:
+        if verdict.id in NEEDS_CRATES:
+            assert verdict.reason.startswith(f"no such crate `{NEEDS_CRATES[verdict.id]}`")
+
+
+def stubbed(solution: str) -> str:
+    """The solution with every function returning its default at once."""
+    return instrument(solution).replace(f"if {ASK} {{", "if true {")
+
+
+def test_humaneval_x_stub_bodies_are_rejected(rust_verifier, backend_name):
+    samples = []
+    for record in chosen(backend_name):
+        if record["task_id"] in EXPECTED:
+            continue
+        sample = to_sample(record)
+        sample.solution = stubbed(sample.solution)
+        samples.append(sample)
+    verdicts = list(rust_verifier.verify(samples))
+    assert not [v.id for v in verdicts if v.passed]
+    assert {v.stage for v in verdicts} <= {"tests", "timeout"}, {v.stage for v in verdicts}
+
+
+def test_an_early_exit_in_the_solution_does_not_pass_a_humaneval_x_test(rust_verifier):
+    record = next(r for r in records() if r["task_id"] == "Rust/0")
+    sample = to_sample({**record, "canonical_solution": "    std::process::exit(0);\n}\n"})
+    (verdict,) = rust_verifier.verify([sample])
+    assert verdict.stage == "tests", verdict.feedback
+    assert "before the test report was complete" in verdict.reason
+
+
+# Outcomes and feedback ----------------------------------------------------------------------------
+def test_a_correct_sample_passes_with_every_test_named(rust_verifier):
+    verdict = verify_one(rust_verifier, ADD, TEST_ADD)
+    assert verdict.passed, verdict.feedback
+    assert [c.name for c in verdict.tests.cases] == ["adds_small_numbers", "adds_negatives"]
+
+
+def test_failures_say_expected_vs_actual_with_their_line(rust_verifier):
+    verdict = verify_one(rust_verifier, ADD_WRONG, TEST_ADD)
+    assert verdict.stage == "tests" and verdict.reason == "assertion failed"
+    first, second = verdict.tests.cases
+    assert first.outcome == "failed"
+    assert "left: `-1`" in first.message and "right: `5`" in first.message
+    assert "at tests.rs:7:9" in first.message
+    assert "negatives" in second.message
+    assert "adds_small_numbers failed" in verdict.feedback
+
+
+def test_panics_should_panic_ignore_and_results(rust_verifier):
+    solution = """
+        pub fn halve(x: i32) -> i32 {
+            if x % 2 != 0 {
+                panic!("odd: {}", x);
+            }
+            x / 2
+        }
+        """
+    tests = """
+        #[cfg(test)]
+        mod tests {
+            use super::*;
+            #[test]
+            fn halves() { assert_eq!(halve(4), 2); }
+            #[test]
+            #[should_panic(expected = "odd")]
+            fn odd_panics() { halve(3); }
+            #[test]
+            #[should_panic]
+            fn even_does_not_panic() { halve(2); }
+            #[test]
+            fn unexpected_panic() { halve(5); }
+            #[test]
+            fn index_out_of_bounds() { let v: Vec<i32> = vec![]; assert_eq!(v[halve(2) as usize], 1); }
+            #[test]
+            fn returns_err() -> Result<(), String> { Err("nope".into()) }
+            #[test]
+            #[ignore]
+            fn later() {}
+        }
+        """
+    verdict = verify_one(rust_verifier, solution, tests)
+    cases = {c.name: c for c in verdict.tests.cases}
+    assert cases["halves"].outcome == cases["odd_panics"].outcome == "passed"
+    assert cases["even_does_not_panic"].message.startswith("should_panic")
+    assert "odd: 5" in cases["unexpected_panic"].message
+    assert "solution.rs:3:9" in cases["unexpected_panic"].message
+    assert (
+        "index out of bounds: the len is 0 but the index is 1"
+        in cases["index_out_of_bounds"].message
+    )
+    assert cases["returns_err"].outcome == "failed" and "Err" in cases["returns_err"].message
+    assert cases["later"].outcome == "skipped"
+    assert verdict.stage == "tests"
+
+
+def test_overflow_is_checked_as_in_a_debug_build(rust_verifier):
+    solution = "pub fn square(x: i32) -> i32 {\n    x * x\n}\n"
+    tests = "#[test]\nfn big() { assert!(square(100_000) > 0); }\n"
+    verdict = verify_one(rust_verifier, solution, tests)
+    assert verdict.stage == "tests"
+    assert "attempt to multiply with overflow" in verdict.tests.cases[0].message
+
+
+def test_tests_without_a_module_and_inner_attributes_work(rust_verifier):
+    solution = "#![allow(dead_code)]\n" + d(ADD)
+    tests = "#[test]\nfn adds() {\n    assert_eq!(add(1, 1), 2);\n}\n"
+    verdict = verify_one(rust_verifier, solution, tests)
+    assert verdict.passed, verdict.feedback
+
+
+# Compiler and lints -----------------------------------------------------------------------------
+def test_a_compile_error_is_rejected_with_file_line_column(rust_verifier):
+    verdict = verify_one(rust_verifier, ADD.replace("a + b", "a + c"), TEST_ADD)
+    assert verdict.stage == "compile" and verdict.reason == "compile error"
+    (error,) = [m for m in verdict.lint if m.rejects]
+    assert (error.file, error.line, error.column, error.code) == ("solution.rs", 2, 9, "E0425")
+    assert "solution.rs:2:9" in verdict.feedback
+
+
+def test_a_borrow_error_is_a_compile_rejection(rust_verifier):
+    solution = """
+        pub fn first(v: Vec<i32>) -> i32 {
+            let moved = v;
+            v[0] + moved[0]
+        }
+        """
+    tests = "#[test]\nfn first_one() { assert_eq!(first(vec![1]), 2); }\n"
+    verdict = verify_one(rust_verifier, solution, tests)
+    assert verdict.stage == "compile"
+    assert any(m.code == "E0382" for m in verdict.lint)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "let x: u8 = 255 + 1; x as i32",  # arithmetic_overflow (rustc)
+        "if a > i32::MAX { 1 } else { 0 }",  # absurd_extreme_comparisons (clippy::correctness)
+        "fn f(n: i32) -> i32 { f(n) } f(a)",  # unconditional_recursion
+    ],
+)
+def test_lints_that_name_a_bug_reject(rust_verifier, body):
+    solution = f"pub fn add(a: i32, b: i32) -> i32 {{\n    let _ = b;\n    {body}\n}}\n"
+    verdict = verify_one(rust_verifier, solution, TEST_ADD)
+    assert verdict.stage == "compile", verdict.feedback
+    assert [m for m in verdict.lint if m.rejects and m.file == "solution.rs"]
+
+
+def test_warnings_are_reported_not_rejected(rust_verifier):
+    solution = "use std::collections::HashMap;\n" + d(ADD).replace(
+        "a + b", "let unused = 1;\n    a + b"
+    )
+    verdict = verify_one(rust_verifier, solution, TEST_ADD)
+    assert verdict.passed, verdict.feedback
+    assert {(m.line, m.rejects) for m in verdict.lint} == {(1, False), (3, False)}
+
+
+def test_a_crate_is_a_no_such_crate_rejection(rust_verifier):
+    solution = "use rand::Rng;\n" + d(ADD)
+    verdict = verify_one(rust_verifier, solution, TEST_ADD)
+    assert verdict.stage == "compile"
+    assert verdict.reason.startswith("no such crate `rand`")
+    assert "only the standard library" in verdict.feedback
+
+
+# The strength check -----------------------------------------------------------------------------
+def test_tests_that_pass_against_stubs_are_weak(rust_verifier):
+    tests = "#[test]\nfn zero() { assert_eq!(add(0, 0), 0); }\n"
+    verdict = verify_one(rust_verifier, ADD, tests)
+    assert verdict.stage == "weak_tests" and verdict.weak_tests == ["zero"]
+
+
+KINDS = """
+    use std::collections::HashMap;
+
+    pub struct Counter<T> { items: Vec<T> }
+
+    impl<T: Clone> Counter<T> {
+        pub fn new() -> Self { Counter { items: Vec::new() } }
+        pub fn push(&mut self, x: T) -> &mut Self {
+            self.items.push(x);
+            self
+        }
+        pub fn first(&self) -> Option<&T> { self.items.first() }
+    }
+
+    pub trait Named {
+        fn name(&self) -> String { "named".to_string() }
+    }
+
+    impl<T> Named for Counter<T> {}
+
+    pub fn tally(words: &[&str]) -> HashMap<String, usize> {
+        let mut out = HashMap::new();
+        for w in words { *out.entry(w.to_string()).or_insert(0) += 1; }
+        out
+    }
+    pub fn pair<'a>(s: &'a str) -> (&'a str, usize) { (s, s.len()) }
+    pub fn evens() -> impl Iterator<Item = u32> { (0..10).filter(|x| x % 2 == 0) }
+    pub fn nothing(x: &mut i32) { *x += 1; }
+    pub const fn seven() -> i32 { 7 }
+    pub fn forever() -> ! { loop {} }
+    """
+TEST_KINDS = """
+    #[test]
+    fn defaults() {
+        let _ = (tally(&["a"]), pair("ab"), seven());
+        let mut n = 0;
+        nothing(&mut n);
+    }
+
+    #[test]
+    fn builds() {
+        let mut c = Counter::new(); // Self has no Default: the stub panics
+        c.push(1).push(2);
+        assert_eq!(c.first(), Some(&1));
+        assert_eq!(c.name(), "named");
+        assert_eq!(evens().count(), 5);
+    }
+    """
+
+
+def test_the_stub_switch_compiles_and_runs_for_every_kind_of_function(rust_verifier):
+    instrumented = instrument(d(KINDS))
+    assert instrumented.count(ASK) == 8  # not the const fn nor the one returning `!`
+    assert "Pick::<HashMap<String, usize>>" in instrumented
+    assert "Pick::<&mut Self>" in instrumented and "Pick::<(&'a str, usize)>" in instrumented
+    assert 'panic!("assay strength check' in instrumented  # -> impl Iterator
+    verdict = verify_one(rust_verifier, KINDS, TEST_KINDS)
+    assert verdict.passed, verdict.feedback
+    assert verdict.weak_tests == ["defaults"]  # its functions' defaults; `builds` met panics
+
+
+def test_the_switch_keeps_every_line_and_most_columns():
+    source = d(ADD) + "pub fn one() -> i32 { 1 }\n"
+    instrumented = instrument(source)
+    assert len(instrumented.splitlines()) == len(source.splitlines())
+    assert instrumented.splitlines()[1] == "    a + b"  # the switch ended the brace's line
+
+
+def test_a_solution_without_functions_has_no_stub():
+    assert instrument("pub const ANSWER: i32 = 42;\n") is None
+
+
+def test_weak_isolation_runs_against_a_readable_copy_of_the_harness():
+    options = VerifyOptions(jobs=1, isolation="weak")
+    with Verifier(options) as verifier:
+        verdict = verify_one(verifier, ADD, TEST_ADD)
+    assert verdict.passed, verdict.feedback
