@@ -162,7 +162,10 @@ _EXC_AT_END = re.compile(r":\d+: ([A-Za-z_][\w.]*)\s*$")
 
 
 def exception_type(case: dict[str, Any]) -> str:
-    """What a failed test raised, as a short name (AssertionError, ZeroDivisionError, ...)."""
+    """What a failed test raised, as a short name (AssertionError, ZeroDivisionError, ...), or
+    the kind of failure its harness named (`kind`: "CHECK failed", "AddressSanitizer: ...")."""
+    if case.get("kind"):
+        return str(case["kind"])[:200]
     found = _EXC_AT_END.search(str(case.get("detail", "")))
     if found:
         return found.group(1).rsplit(".", 1)[-1]

@@ -30,6 +30,8 @@ from typing import Any
 
 from sandbox.isolation.base import BackendError
 from sandbox.isolation.docker_image import image
+from sandbox.isolation.skeleton import BOX_CACHE
+from sandbox.languages import box_cache_dir
 from sandbox.options import Limits
 
 LABEL = "assay"
@@ -81,9 +83,12 @@ class Container:
         host_config = api.create_host_config(
             network_mode="none",
             read_only=True,
+            # What languages build once for every sample (`box_cache_dir`), read-only, where the
+            # process backend's samples see it too.
+            binds={box_cache_dir(): {"bind": BOX_CACHE, "mode": "ro"}},
             tmpfs={
                 "/sandbox": (
-                    f"rw,nosuid,nodev,size={limits.disk_mb}m,nr_inodes={limits.inodes + 16},"
+                    f"rw,exec,nosuid,nodev,size={limits.disk_mb}m,nr_inodes={limits.inodes + 16},"
                     f"mode=0755,uid={SANDBOX_UID},gid={SANDBOX_UID}"
                 )
             },

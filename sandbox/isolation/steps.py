@@ -12,6 +12,7 @@ after a clean pass.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from typing import Any
 
@@ -69,6 +70,10 @@ def run_step(server: ForkServer, step: Step, limits: dict[str, Any], cg: Any) ->
     token_r, token_w = os.pipe()
     os.write(token_w, token)  # a pipe holds it until the harness reads it
     os.close(token_w)
+    # Above the descriptors the runner sets up (0-3): a server with few open (a container's) gets
+    # 3 here, which the result channel would take over before the token reaches 4.
+    low, token_r = token_r, fcntl.fcntl(token_r, fcntl.F_DUPFD, channel.TOKEN_FD + 1)
+    os.close(low)
 
     def become() -> None:
         try:

@@ -159,6 +159,7 @@ _REGISTRY: dict[str, type[Language]] = {}
 # Built in, imported on first use: a verifier of Python samples never imports a C++ checker.
 _BUILTIN = {
     "python": "sandbox.languages.python.language",
+    "cpp": "sandbox.languages.cpp",
 }
 _ALIASES = {"py": "python", "js": "javascript", "node": "javascript", "c++": "cpp"}
 _plugins_loaded = False

@@ -1,0 +1,180 @@
+"""C++: a header-only solution (`solution.hpp`) and doctest tests (`test_solution.cpp`).
+
+The trusted side checks only what needs no compiler (sizes, the harness's own names); the real
+check is the compile, which runs IN the box as a `compile` step with its own time limit: g++
+-std=c++17 with -Wall -Wextra, where the warnings that name undefined behaviour reject
+(`compiler.REJECT`) and the rest are reported. The test binary then runs under AddressSanitizer
+and UBSan; its harness (`box/`) reports each doctest test case on the authenticated channel, a
+sanitizer's report as the detail of the test it stopped, and checks for leaks after each test.
+The harness library and a precompiled header are built once per machine (`build`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+
+from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, register
+from sandbox.languages.cpp import build, compiler
+from sandbox.records import LintMessage, Sample, Verdict
+from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
+
+SOLUTION_FILE, TESTS_FILE = "solution.hpp", "test_solution.cpp"
+BINARY = "test_solution"
+# The compile's own wall-clock and CPU limit: at least this, or twice the tests' timeout.
+COMPILE_MIN_S = 20.0
+DETAIL_LINES = 12
+
+CONVENTIONS = """\
+- C++17, the standard library only (no Boost or other libraries, no network).
+- The solution is a header, `solution.hpp`: it starts with `#pragma once`, includes the standard
+  headers it uses, and defines the functions (and classes) in it, header-only.
+- The tests are a separate file, `test_solution.cpp`, using doctest: it starts with
+  `#include "solution.hpp"` and `#include <doctest/doctest.h>`, and has `TEST_CASE("...")`
+  blocks (`SUBCASE` where useful) with `CHECK(...)`/`REQUIRE(...)` on concrete expected values,
+  e.g. `CHECK(add(2, 3) == 5);`. Test the examples, edge cases and error cases
+  (`CHECK_THROWS_AS(f(bad), std::invalid_argument);`). Do not define `main` or
+  `DOCTEST_CONFIG_IMPLEMENT`: the test runner provides them.
+- The code is compiled with -Wall -Wextra and run under AddressSanitizer and UBSan: no undefined
+  behaviour, no out-of-bounds access, no leaks.
+- Answer with exactly two ```cpp code blocks: first the solution, then the tests."""
+
+# What the harness provides, which tests must not define again.
+_OWN_MAIN = re.compile(r"^[^\S\n]*(?:int|auto|void)\s+main\s*\(", re.M)
+_IMPLEMENT = re.compile(r"^[^\S\n]*#\s*define\s+(DOCTEST_CONFIG_IMPLEMENT\w*)", re.M)
+
+
+@register
+class Cpp(Language):
+    name = "cpp"
+    fences = ("cpp", "c++", "cxx", "cc", "hpp")
+    extensions = (".cpp", ".cc", ".cxx", ".hpp", ".hh", ".h")
+    solution_file = SOLUTION_FILE
+    tests_file = TESTS_FILE
+    tests_pattern = r"\bTEST_CASE\s*\(|#\s*include\s*[<\"]doctest"
+    conventions = CONVENTIONS
+    toolchain = Toolchain(
+        programs=(("g++",),),
+        debian=("g++", "doctest-dev"),
+        paths=(build.DOCTEST_HEADER,),
+    )
+
+    def unavailable(self) -> str | None:
+        """The toolchain and the stub's parser, then the shared parts (built here the first
+        time, once per machine)."""
+        missing = super().unavailable()
+        if missing is not None:
+            return missing
+        try:
+            import tree_sitter  # noqa: F401  (the strength check's stub)
+            import tree_sitter_cpp  # noqa: F401
+        except ImportError as exc:
+            return f"cpp: {exc.name} is not installed. Fix: pip install tree-sitter tree-sitter-cpp"
+        try:
+            self._shared = build.shared_dir(self.toolchain.find("g++"))
+        except (build.BuildError, OSError, LanguageError) as exc:
+            return f"cpp: the test harness could not be built: {exc}"
+        return None
+
+    def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
+        """What needs no compiler: sizes, and the harness's own `main` defined again."""
+        return [Prechecked(verdict=self._precheck_one(sample)) for sample in samples]
+
+    def _precheck_one(self, sample: Sample) -> Verdict | None:
+        limit = self.options.max_source_bytes
+        for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests)):
+            if len(text.encode("utf-8", "surrogatepass")) > limit:
+                return Verdict(
+                    passed=False, stage="syntax", reason=f"{name} is larger than {limit} bytes"
+                )
+        messages = []
+        for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests)):
+            for pattern, what in ((_OWN_MAIN, "main"), (_IMPLEMENT, "DOCTEST_CONFIG_IMPLEMENT")):
+                for found in pattern.finditer(text):
+                    line = text.count("\n", 0, found.start()) + 1
+                    messages.append(
+                        LintMessage(
+                            code="harness",
+                            message=f"defines {what}: the test runner provides it; remove it",
+                            line=line,
+                            column=1,
+                            file=name,
+                            rejects=True,
+                        )
+                    )
+        if not messages:
+            return None
+        first = messages[0]
+        return Verdict(
+            passed=False, stage="lint", reason=f"{first.file} {first.message}", lint=messages
+        )
+
+    def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
+        files = {SOLUTION_FILE: sample.solution, TESTS_FILE: sample.tests}
+        steps = self._steps()
+        phases = [Phase(files=files, steps=steps)]
+        if stub is not None:
+            stub_files = {SOLUTION_FILE: stub, TESTS_FILE: sample.tests}
+            phases.append(Phase(files=stub_files, steps=steps, outcomes_only=True))
+        return RunRequest(language=self.name, phases=tuple(phases), limits=self.options.limits)
+
+    def _steps(self) -> tuple[Step, ...]:
+        """The compile step, then the test binary's run: the same for every sample."""
+        steps = getattr(self, "_steps_made", None)
+        if steps is None:
+            steps = self._steps_made = self._make_steps()
+        return steps
+
+    def _make_steps(self) -> tuple[Step, ...]:
+        gxx = self.toolchain.find("g++")
+        shared = self._shared_in_box()
+        argv = [gxx, *build.FLAGS, *compiler.WARNINGS, *compiler.DIAGNOSTIC_FORMAT, "-pipe"]
+        argv += ["-include", f"{shared}/prelude.hpp", *build.linker_flags(gxx), TESTS_FILE]
+        argv += [f"{shared}/main.o", f"{shared}/{build.HARNESS_LIB}", f"-Wl,-rpath,{shared}"]
+        argv += ["-o", BINARY]
+        timeout = max(COMPILE_MIN_S, 2 * self.options.limits.timeout_s)
+        return (
+            Step(name=COMPILE, argv=tuple(argv), reports=False, timeout_s=timeout),
+            Step(argv=(f"./{BINARY}",)),
+        )
+
+    def _shared_in_box(self) -> str:
+        """Where a sample sees the shared parts: in the box cache under full isolation; under
+        weak isolation on the host, where its user can read them."""
+        from sandbox.isolation.skeleton import BOX_CACHE
+
+        host = getattr(self, "_shared", None) or build.shared_dir(self.toolchain.find("g++"))
+        if self.options.isolation == "full" or self.options.sandbox == "docker":
+            return f"{BOX_CACHE}/cpp/{os.path.basename(host)}"
+        if os.geteuid() != 0:  # the sample keeps this user's uid
+            return host
+        return build.readable_copy(host)
+
+    def stub(self, solution: str) -> str | None:
+        from sandbox.languages.cpp.stub import stub_solution
+
+        return stub_solution(solution)
+
+    def diagnostics(self, result: RunResult) -> list[LintMessage]:
+        if not result.phases:
+            return []
+        for step in result.phases[0].steps:
+            if step.name == COMPILE:
+                return compiler.diagnostics(step.stderr, failed=step.exit_code != 0)
+        return []
+
+    def details(self, result: RunResult) -> dict[str, str]:
+        """A failing test's failed checks, or the sanitizer's report, first lines first; none
+        where the detail only repeats the message."""
+        if not result.phases or not result.phases[0].steps:
+            return {}
+        out = {}
+        for message in result.phases[0].last.messages:
+            if message.get("t") != "case" or message.get("outcome") == "passed":
+                continue
+            detail = str(message.get("detail", "")).strip()
+            if detail and detail != str(message.get("message", "")).strip():
+                lines = [line for line in detail.splitlines() if line.strip()]
+                out[str(message.get("id", ""))] = "\n".join(lines[:DETAIL_LINES])
+        return out

@@ -1,0 +1,403 @@
+// assay's C++ test harness: runs INSIDE the sandbox, linked into the sample's test binary.
+//
+// doctest's implementation and main, and a reporter that speaks assay's report protocol
+// (sandbox/isolation/channel.py): it reads the run's token from descriptor 4 before any of the
+// sample's code runs (a constructor of the highest priority a program may use, ahead of every
+// static initializer of the sample), then writes `<token> <json>` lines on descriptor 3:
+// start, collected (every registered test case), begin and case for each test, and end only
+// after the last test has run. A sanitizer's fatal report (AddressSanitizer, UBSan, an abort)
+// becomes the running test's `case` with the report as its detail; a leak is checked after
+// each test. It never sends `end` early: an exit before the last test is the judge's to reject.
+// Built once per machine by trusted code (sandbox/languages/cpp/build.py) with the samples' flags,
+// as a shared library: its constructors run before any of the executable's (the sample's).
+#define DOCTEST_CONFIG_IMPLEMENT
+#define DOCTEST_CONFIG_NO_POSIX_SIGNALS  // crashes are the sanitizers' to report, with a stack
+#include "prelude.hpp"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <sanitizer/common_interface_defs.h>
+#include <sanitizer/lsan_interface.h>
+
+namespace assay_harness {
+
+constexpr int RESULT_FD = 3, TOKEN_FD = 4;
+constexpr int TOKEN_CHARS = 32;
+constexpr int HARNESS_FAILED = 70;  // the harness failed before the tests: the sandbox's fault
+constexpr size_t MAX_FIELD = 2000, MAX_DETAIL = 6000;
+constexpr size_t MAX_TESTS = 1000;
+
+char token[TOKEN_CHARS + 1];
+long seq = 0;
+
+void write_all(int fd, const char* data, size_t size) {
+    while (size > 0) {
+        ssize_t n = ::write(fd, data, size);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        data += n;
+        size -= size_t(n);
+    }
+}
+
+[[noreturn]] void fail(const char* why) {
+    const char head[] = "assay harness: ";
+    write_all(2, head, sizeof head - 1);
+    write_all(2, why, strlen(why));
+    write_all(2, "\n", 1);
+    _exit(HARNESS_FAILED);
+}
+
+// A JSON string of `text`: escaped, invalid UTF-8 replaced (the judge reads UTF-8 JSON), clipped.
+std::string quoted(const std::string& text, size_t limit = MAX_FIELD) {
+    std::string out = "\"";
+    size_t i = 0, n = std::min(text.size(), limit);
+    while (i < n) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += char(c);
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c < 0x20 || c == 0x7f) {
+            char buf[8];
+            snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else if (c < 0x80) {
+            out += char(c);
+        } else {
+            size_t len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+            if (c >= 0xf5) len = 0;
+            bool valid = len > 0 && i + len <= n;
+            for (size_t k = 1; valid && k < len; ++k)
+                valid = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
+            if (valid) {
+                out.append(text, i, len);
+                i += len;
+                continue;
+            }
+            out += "\\ufffd";
+        }
+        ++i;
+    }
+    if (text.size() > limit) out += "...";
+    return out + "\"";
+}
+
+// One authenticated message: `fields` is the JSON object's members after "seq" and "t".
+void send(const char* type, const std::string& fields = "") {
+    std::string line(token, TOKEN_CHARS);
+    line += " {\"seq\": " + std::to_string(seq++) + ", \"t\": \"" + type + "\"";
+    if (!fields.empty()) line += ", " + fields;
+    line += "}\n";
+    write_all(RESULT_FD, line.data(), line.size());
+}
+
+// Before any of the sample's code: a shared library's constructors run before the executable's
+// (the sample's static initializers); ASan's own start-up runs earlier still (preinit).
+__attribute__((constructor(101))) void read_token() {
+    size_t got = 0;
+    while (got < TOKEN_CHARS) {
+        ssize_t n = ::read(TOKEN_FD, token + got, TOKEN_CHARS - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) fail("no run token on descriptor 4");
+        got += size_t(n);
+    }
+    ::close(TOKEN_FD);
+    if (fcntl(RESULT_FD, F_GETFD) < 0) fail("no result channel on descriptor 3");
+    send("start");
+}
+
+// The sanitizers' report text, as they print it (a fixed buffer: they call this while dying).
+char report[16384];
+size_t report_len = 0;
+
+void report_reset() { report_len = 0; }
+
+// The report, with the work dir's path left out of file names (solution.hpp:12, not /sandbox/...).
+std::string report_text() {
+    std::string text(report, report_len);
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd) != nullptr) {
+        std::string prefix = std::string(cwd) + "/";
+        for (size_t at; (at = text.find(prefix)) != std::string::npos;) text.erase(at, prefix.size());
+    }
+    return text;
+}
+
+// The line of a sanitizer report that says what went wrong, for the case's message: UBSan's
+// "file:line:col: runtime error: ...", else the summary ("AddressSanitizer: heap-buffer-overflow
+// solution.hpp:6 in at(...)"), else the error line.
+std::string report_headline(const std::string& text) {
+    std::string summary, error;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+        size_t error_at = line.find(": runtime error: ");
+        if (error_at != std::string::npos)  // "file:line:col: runtime error: what"
+            return "UndefinedBehaviorSanitizer: " + line.substr(error_at + 17) + " at " +
+                   line.substr(0, error_at);
+        size_t at = line.find("SUMMARY: ");
+        if (at != std::string::npos && summary.empty()) summary = line.substr(at + 9);
+        at = line.find("ERROR: ");
+        if (at != std::string::npos && error.empty()) error = line.substr(at + 7);
+    }
+    if (error.rfind("LeakSanitizer", 0) == 0 && summary.find(": ") != std::string::npos)
+        return "LeakSanitizer:" + summary.substr(summary.find(": ") + 1);
+    if (!summary.empty()) return summary;
+    if (!error.empty()) return error;
+    return "the test process died";
+}
+
+// What kind of failure a report is: "AddressSanitizer: heap-buffer-overflow",
+// "UndefinedBehaviorSanitizer: signed integer overflow", "LeakSanitizer: memory leak".
+std::string report_kind(const std::string& headline) {
+    const std::string ubsan = "UndefinedBehaviorSanitizer: ";
+    if (headline.rfind(ubsan, 0) == 0) {
+        std::string what = headline.substr(ubsan.size());
+        return ubsan + what.substr(0, std::min(what.find(':'), what.rfind(" at ")));
+    }
+    if (headline.rfind("LeakSanitizer", 0) == 0) return "LeakSanitizer: memory leak";
+    size_t space = headline.find(' ', headline.find(": ") + 2);
+    return headline.substr(0, space);
+}
+
+// The report without what says nothing about the sample: the shadow memory map, and the stack
+// frames of the harness, doctest and the C library.
+std::string report_detail(const std::string& text) {
+    static const char* const noise[] = {"harness.cpp:", "main.cpp:", "doctest.h:", "libc-start",
+                                        "libc_start_call_main", " in _start ", "==ABORTING"};
+    std::string out;
+    bool shadow = false;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("Shadow bytes around", 0) == 0) shadow = true;
+        if (line.rfind("SUMMARY: ", 0) == 0) shadow = false;
+        bool skip = shadow || line.find("=================") == 0;
+        for (const char* word : noise) skip = skip || line.find(word) != std::string::npos;
+        if (!skip) out += line + "\n";
+    }
+    return out;
+}
+
+struct Test {
+    const doctest::detail::TestCase* test_case;
+    std::string id;
+};
+std::vector<Test> tests;
+std::map<const doctest::TestCaseData*, size_t> index_of;
+const Test* running = nullptr;
+bool case_sent = false;
+bool leak_seen = false;  // reported once: a second check reports the same blocks again
+bool any_failed = false;
+
+// The case of a test, once: outcome, the first failure (expected vs actual), the detail.
+void send_case(const Test& test, const char* outcome, const std::string& kind,
+               const std::string& message, const std::string& detail, double seconds) {
+    if (case_sent) return;
+    case_sent = true;
+    if (strcmp(outcome, "passed") != 0) any_failed = true;
+    char duration[32];
+    snprintf(duration, sizeof duration, "%.6f", seconds);
+    send("case", "\"id\": " + quoted(test.id) + ", \"outcome\": \"" + outcome +
+                     "\", \"kind\": " + quoted(kind) + ", \"message\": " + quoted(message) +
+                     ", \"detail\": " + quoted(detail, MAX_DETAIL) +
+                     ", \"duration\": " + duration);
+}
+
+// A sanitizer is about to end the process (memory error, undefined behaviour, abort, crash).
+void on_death() {
+    if (running == nullptr) return;
+    std::string text = report_text();
+    std::string headline = report_headline(text);
+    send_case(*running, "error", report_kind(headline), headline, report_detail(text), 0.0);
+    running = nullptr;
+}
+
+class Reporter : public doctest::IReporter {
+  public:
+    explicit Reporter(const doctest::ContextOptions&) {}
+
+    void report_query(const doctest::QueryData&) override {}
+    void test_run_start() override {}
+    void test_run_end(const doctest::TestRunStats&) override {}
+
+    void test_case_start(const doctest::TestCaseData& data) override {
+        auto found = index_of.find(&data);
+        if (found == index_of.end()) fail("a test case that was not collected started");
+        running = &tests[found->second];
+        case_sent = false;
+        failure.clear();
+        failure_kind.clear();
+        details.clear();
+        report_reset();
+        send("begin", "\"id\": " + quoted(running->id));
+    }
+
+    void test_case_reenter(const doctest::TestCaseData&) override {}
+
+    void test_case_end(const doctest::CurrentTestCaseStats& stats) override {
+        if (running == nullptr) return;
+        const Test& test = *running;
+        // A test passes only if none of its checks failed and nothing escaped it, whatever its
+        // decorators say (should_fail, may_fail, expected_failures do not turn a failure into a
+        // pass here).
+        using Reason = doctest::TestCaseFailureReason::Enum;
+        int bad = Reason::AssertFailure | Reason::Exception | Reason::Crash | Reason::Timeout |
+                  Reason::TooManyFailedAsserts;
+        bool failed = stats.numAssertsFailedCurrentTest > 0 || (stats.failure_flags & bad);
+        if (!failed && !leak_seen) {
+            report_reset();
+            if (__lsan_do_recoverable_leak_check() != 0) {
+                leak_seen = true;
+                std::string text = report_text();
+                std::string headline = report_headline(text);
+                send_case(test, "failed", report_kind(headline), headline, report_detail(text),
+                          stats.seconds);
+            }
+        }
+        if (failed && !failure.empty())
+            send_case(test, "failed", failure_kind, failure, details, stats.seconds);
+        else if (failed && !exception.empty())
+            send_case(test, "error", "uncaught exception", exception, details, stats.seconds);
+        else if (failed)
+            send_case(test, "failed", "failed", "the test failed", details, stats.seconds);
+        else
+            send_case(test, "passed", "", "", "", stats.seconds);
+        running = nullptr;
+        exception.clear();
+    }
+
+    void test_case_exception(const doctest::TestCaseException& e) override {
+        std::string text = std::string("exception: ") + e.error_string.c_str();
+        if (exception.empty()) exception = text;
+        add_detail(text);
+    }
+
+    void subcase_start(const doctest::SubcaseSignature& signature) override {
+        subcase = signature.m_name.c_str();
+    }
+    void subcase_end() override { subcase.clear(); }
+
+    void log_assert(const doctest::AssertData& data) override {
+        if (!data.m_failed || (data.m_at & doctest::assertType::is_warn)) return;
+        std::ostringstream text;
+        text << doctest::skipPathFromFilename(data.m_file) << ":" << data.m_line << ": ";
+        if (!subcase.empty()) text << "[subcase " << subcase << "] ";
+        doctest::fulltext_log_assert_to_stream(text, data);
+        std::string line = text.str();
+        while (!line.empty() && line.back() == '\n') line.pop_back();
+        if (failure.empty()) {
+            failure = line;
+            failure_kind = std::string(doctest::assertString(data.m_at)) + " failed";
+        }
+        add_detail(line);
+    }
+
+    void log_message(const doctest::MessageData& data) override {
+        if (data.m_severity & doctest::assertType::is_warn) return;
+        std::ostringstream text;
+        text << doctest::skipPathFromFilename(data.m_file) << ":" << data.m_line << ": "
+             << data.m_string.c_str();
+        if ((data.m_severity & (doctest::assertType::is_check | doctest::assertType::is_require)) &&
+            failure.empty()) {
+            failure = text.str();  // FAIL(...) and FAIL_CHECK(...)
+            failure_kind = "FAIL";
+        }
+        add_detail(text.str());
+    }
+
+    void test_case_skipped(const doctest::TestCaseData& data) override {
+        auto found = index_of.find(&data);
+        if (found == index_of.end()) return;
+        running = &tests[found->second];
+        case_sent = false;
+        send("begin", "\"id\": " + quoted(running->id));
+        send_case(*running, "skipped", "", "skipped by a decorator", "", 0.0);
+        running = nullptr;
+    }
+
+  private:
+    void add_detail(const std::string& line) {
+        if (details.size() < MAX_DETAIL) details += line + "\n";
+    }
+
+    std::string failure, failure_kind, details, exception, subcase;
+};
+
+// Every registered test case, in the order doctest runs them (by file, then line), each with a
+// unique id: its name, or name@line where two share a name.
+void collect() {
+    std::vector<const doctest::detail::TestCase*> all;
+    for (auto& test_case : doctest::detail::getRegisteredTests()) all.push_back(&test_case);
+    std::sort(all.begin(), all.end(), doctest::fileOrderComparator);
+    std::map<std::string, int> seen;
+    for (auto* test_case : all) seen[test_case->m_name] += 1;
+    for (auto* test_case : all) {
+        std::string id = test_case->m_name;
+        if (seen[id] > 1) id += "@" + std::to_string(test_case->m_line);
+        index_of[test_case] = tests.size();
+        tests.push_back({test_case, id});
+    }
+}
+
+void set_death_callbacks() {
+    // ASan's and UBSan's runtimes each keep their own list; the one linked first answers by name.
+    __sanitizer_set_death_callback(on_death);
+    if (void* ubsan = dlopen("libubsan.so.1", RTLD_LAZY | RTLD_NOLOAD)) {
+        using Setter = void (*)(void (*)());
+        if (auto set = reinterpret_cast<Setter>(dlsym(ubsan, "__sanitizer_set_death_callback")))
+            set(on_death);
+    }
+}
+
+int run() {
+    collect();
+    std::string ids, errors;
+    for (const Test& test : tests) ids += (ids.empty() ? "" : ", ") + quoted(test.id);
+    if (tests.size() > MAX_TESTS)
+        errors = quoted("more than " + std::to_string(MAX_TESTS) + " test cases");
+    send("collected", "\"ids\": [" + ids + "], \"errors\": [" + errors + "]");
+    if (!errors.empty()) {
+        send("end", "\"exitstatus\": 2");
+        return 1;
+    }
+    set_death_callbacks();
+    doctest::Context context;
+    context.setOption("reporters", "assay");
+    context.setOption("no-colors", true);
+    context.setOption("no-intro", true);
+    context.setOption("no-version", true);
+    context.setOption("no-breaks", true);
+    context.setOption("order-by", "file");
+    context.run();
+    running = nullptr;
+    std::fflush(stdout);
+    std::cout.flush();
+    send("end", any_failed ? "\"exitstatus\": 1" : "\"exitstatus\": 0");
+    return any_failed ? 1 : 0;
+}
+
+}  // namespace assay_harness
+
+REGISTER_REPORTER("assay", 1, assay_harness::Reporter);
+
+#define ASSAY_INSTANTIATE(...) template class __VA_ARGS__;
+ASSAY_CONTAINERS(ASSAY_INSTANTIATE)
+
+extern "C" int assay_harness_run() { return assay_harness::run(); }
+
+// Every line a sanitizer prints (main.cpp's hook), kept for the running test's case.
+extern "C" void assay_harness_on_print(const char* text) {
+    using namespace assay_harness;
+    size_t n = strlen(text);
+    size_t room = sizeof report - report_len;
+    if (n > room) n = room;
+    memcpy(report + report_len, text, n);
+    report_len += n;
+}

@@ -1,0 +1,33 @@
+// What every test program of assay's C++ sandbox starts with, precompiled once per machine and
+// compiler (sandbox/languages/cpp/build.py): the standard headers most tests use, and doctest's
+// interface. A sample's own #include of them then costs nothing. Kept small on purpose: GCC pays
+// for a precompiled header in proportion to its size, in every compile. C++ headers only, and
+// none that declares C library names a sample's own headers would not: a sample that defines
+// `int strlen(string)` must not meet the C library's strlen because of the prelude.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+// The containers tests use most, instantiated once in the harness library (harness.cpp) instead of
+// in every sample: the same code, compiled with the same flags and sanitizers.
+#define ASSAY_CONTAINERS(X)                 \
+    X(std::vector<int>)                     \
+    X(std::vector<long>)                    \
+    X(std::vector<long long>)               \
+    X(std::vector<float>)                   \
+    X(std::vector<double>)                  \
+    X(std::vector<char>)                    \
+    X(std::vector<std::string>)             \
+    X(std::vector<std::vector<int>>)        \
+    X(std::vector<std::pair<int, int>>)
+#define ASSAY_EXTERN_TEMPLATE(...) extern template class __VA_ARGS__;
+ASSAY_CONTAINERS(ASSAY_EXTERN_TEMPLATE)
+
+#include <doctest/doctest.h>

@@ -1,0 +1,173 @@
+"""What C++ samples share, built once per machine and compiler by trusted code (never in the box).
+
+From assay's own sources in `box/` and the system's headers, into
+`box_cache_dir()/cpp/<fingerprint>/`, where samples read it (at `/opt/assay/cpp/<fingerprint>/`
+under full isolation):
+
+- `prelude.hpp` and its precompiled header `prelude.hpp.gch`: the standard headers most tests
+  use, doctest's interface, and `extern template` declarations of the common containers, built
+  with exactly the flags of the samples' compile;
+- `libassay_harness.so`: doctest's implementation, the report channel's reporter, and the
+  containers' instantiations, so that no sample compiles them again;
+- `main.o`: `main` and the sanitizers' hooks, which must live in the executable itself.
+
+The fingerprint covers the compiler, the flags and every input file, so a new g++ or a change in
+`box/` builds afresh beside the old one. Builds are serialised by a file lock and land by rename:
+a sample never sees a half-built directory.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+
+from sandbox.languages import box_cache_dir
+
+BOX_SOURCES = os.path.join(os.path.dirname(__file__), "box")
+DOCTEST_HEADER = "/usr/include/doctest/doctest.h"
+STANDARD = "-std=c++17"
+# Every compile of a sample's test program, and the shared parts, use exactly these: a
+# precompiled header is only valid for the flags it was made with. -g1 is line tables only
+# (sanitizer stacks name file:line) at two thirds of -g's compile time.
+FLAGS = (
+    STANDARD,
+    "-O0",
+    "-g1",
+    "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=undefined",
+    "-fno-omit-frame-pointer",
+)
+HARNESS_LIB = "libassay_harness.so"
+BUILD_TIMEOUT_S = 600
+
+
+class BuildError(RuntimeError):
+    """The shared parts could not be built; the message carries the compiler's words."""
+
+
+_lock = threading.Lock()
+_built: dict[str, str] = {}
+
+
+def linker_flags(gxx: str) -> tuple[str, ...]:
+    """gold where binutils has it: it links a sample against the harness library in a third of
+    the time of ld.bfd."""
+    ld_gold = shutil.which("ld.gold", path="/usr/bin:/bin:/usr/local/bin")
+    return ("-fuse-ld=gold",) if ld_gold else ()
+
+
+def fingerprint(gxx: str) -> str:
+    """The compiler, its version, the flags, the linker, and every input's content."""
+    digest = hashlib.sha256()
+    version = subprocess.run(
+        [gxx, "--version"], capture_output=True, text=True, check=False, timeout=60
+    ).stdout
+    digest.update(os.path.realpath(gxx).encode() + b"\0" + version.encode() + b"\0")
+    digest.update("\0".join(FLAGS + linker_flags(gxx)).encode())
+    for name in sorted(os.listdir(BOX_SOURCES)):
+        with open(os.path.join(BOX_SOURCES, name), "rb") as fh:
+            digest.update(name.encode() + b"\0" + fh.read())
+    with open(DOCTEST_HEADER, "rb") as fh:
+        digest.update(fh.read())
+    return digest.hexdigest()[:16]
+
+
+def shared_dir(gxx: str) -> str:
+    """The built directory on the host, building it first if needed (once per process)."""
+    with _lock:
+        if gxx in _built:
+            return _built[gxx]
+        root = os.path.join(box_cache_dir(), "cpp")
+        os.makedirs(root, mode=0o755, exist_ok=True)
+        target = os.path.join(root, fingerprint(gxx))
+        if not os.path.isfile(os.path.join(target, "main.o")):
+            with open(os.path.join(root, ".lock"), "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building it
+                if not os.path.isfile(os.path.join(target, "main.o")):
+                    _build(gxx, root, target)
+        _built[gxx] = target
+        return target
+
+
+def readable_copy(target: str) -> str:
+    """`target`, or a copy any user can read: under weak isolation a sample runs as another user
+    on the host's file system, where the box cache may sit in a private home (/root, mode 700).
+    The copy is this user's, in the temporary directory, writable by no one else."""
+    if _world_readable(target):
+        return target
+    base = os.path.join(tempfile.gettempdir(), f"assay-box-{os.geteuid()}")
+    copy = os.path.join(base, "cpp", os.path.basename(target))
+    with _lock:
+        for path in (base, os.path.dirname(copy)):
+            try:
+                os.mkdir(path, 0o755)
+            except FileExistsError:
+                pass
+            info = os.lstat(path)
+            if not os.path.isdir(path) or os.path.islink(path) or info.st_uid != os.geteuid():
+                raise BuildError(f"{path} is not a directory of this user: remove it")
+            if info.st_mode & 0o022:
+                raise BuildError(f"{path} is writable by others: remove it")
+            os.chmod(path, 0o755)
+        if not os.path.isfile(os.path.join(copy, "main.o")):
+            work = tempfile.mkdtemp(prefix=".copy-", dir=os.path.dirname(copy))
+            for name in os.listdir(target):
+                shutil.copy(os.path.join(target, name), os.path.join(work, name))
+            os.chmod(work, 0o755)
+            try:
+                os.rename(work, copy)
+            except OSError:  # another process made it meanwhile
+                shutil.rmtree(work, ignore_errors=True)
+    return copy
+
+
+def _world_readable(path: str) -> bool:
+    """Whether every directory up to `path` lets any user through."""
+    path = os.path.abspath(path)
+    while True:
+        try:
+            if not os.stat(path).st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        path = parent
+
+
+def _build(gxx: str, root: str, target: str) -> None:
+    work = tempfile.mkdtemp(prefix=".build-", dir=root)
+    try:
+        for name in os.listdir(BOX_SOURCES):
+            shutil.copy(os.path.join(BOX_SOURCES, name), os.path.join(work, name))
+        _compile(gxx, work, "-x", "c++-header", "prelude.hpp", "-o", "prelude.hpp.gch")
+        _compile(
+            gxx, work, "-fPIC", "-shared", f"-Wl,-soname,{HARNESS_LIB}",
+            *linker_flags(gxx), "harness.cpp", "-o", HARNESS_LIB,
+        )  # fmt: skip
+        _compile(gxx, work, "-c", "main.cpp", "-o", "main.o")
+        for name in os.listdir(work):
+            os.chmod(os.path.join(work, name), 0o644)
+        os.chmod(work, 0o755)
+        os.rename(work, target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def _compile(gxx: str, cwd: str, *args: str) -> None:
+    argv = [gxx, *FLAGS, "-Wall", *args]
+    try:
+        done = subprocess.run(
+            argv, cwd=cwd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BuildError(f"{' '.join(argv)}: {exc}") from exc
+    if done.returncode != 0:
+        raise BuildError(f"{' '.join(argv)} failed:\n{done.stderr[-3000:]}")

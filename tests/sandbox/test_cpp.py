@@ -1,0 +1,360 @@
+"""C++ samples end to end: HumanEval-X's canonical solutions and their stubs, per-test feedback
+with expected vs actual, the sanitizers' reports, the warning policy, and the strength check."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pipeline.humaneval_x import to_sample
+from sandbox import Limits, Sample, Verifier, VerifyOptions
+from sandbox.languages.cpp.stub import stub_solution
+
+DOCKER_SOON = pytest.mark.xfail(reason="the Docker backend runs program steps soon", strict=False)
+# The canonical solutions that cannot pass: the reference harness fails them too without these
+# libraries (Boost, OpenSSL), and CPP/32's test checks find_zero through poly, a function of the
+# solution that the strength check's stub replaces (|stub poly| = 0 < 1e-3).
+EXPECTED = {"CPP/22": "compile", "CPP/137": "compile", "CPP/162": "compile", "CPP/32": "weak_tests"}
+
+
+def humaneval_x_file() -> Path | None:
+    here = Path(__file__).resolve().parents[2]
+    for base in (here.parent, here.parent.parent, Path("/work")):
+        path = base / "shared" / "data" / "humaneval-x" / "cpp.jsonl.gz"
+        if path.exists():
+            return path
+    return None
+
+
+def records() -> list[dict]:
+    path = humaneval_x_file()
+    if path is None:
+        pytest.skip("HumanEval-X data (shared/data/humaneval-x/cpp.jsonl.gz) not found")
+    with gzip.open(path, "rt") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def d(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+def cpp(solution: str, tests: str) -> Sample:
+    return Sample(solution=d(solution), tests=d(tests), language="cpp")
+
+
+@pytest.fixture(autouse=True)
+def _docker_runs_program_steps_soon(request):
+    if "backend_name" in request.fixturenames:
+        if request.getfixturevalue("backend_name") == "docker":
+            request.applymarker(DOCKER_SOON)
+
+
+@pytest.fixture(scope="module")
+def cpp_verifier(backend_name):
+    options = VerifyOptions(sandbox=backend_name, jobs=2, limits=Limits(timeout_s=10.0))
+    with Verifier(options) as verifier:
+        yield verifier
+
+
+@pytest.fixture
+def process_only(backend_name):
+    if backend_name != "process":
+        pytest.skip("the whole benchmark runs on the process backend")
+
+
+def verify_one(verifier: Verifier, solution: str, tests: str):
+    (verdict,) = verifier.verify([cpp(solution, tests)])
+    return verdict
+
+
+ADD = """
+    #pragma once
+    inline int add(int a, int b) { return a + b; }
+    """
+ADD_WRONG = """
+    #pragma once
+    inline int add(int a, int b) { return a - b; }
+    """
+TEST_ADD = """
+    #include "solution.hpp"
+    #include <doctest/doctest.h>
+    TEST_CASE("adds small numbers") { CHECK(add(2, 3) == 5); }
+    TEST_CASE("adds negatives") { CHECK(add(-2, -3) == -5); }
+    """
+
+
+# HumanEval-X ------------------------------------------------------------------------------------
+def test_humaneval_x_canonical_solutions_pass(cpp_verifier, process_only):
+    samples = [to_sample(r) for r in records()]
+    assert len(samples) == 164
+    verdicts = list(cpp_verifier.verify(samples))
+    failed = {v.id: v.stage for v in verdicts if not v.passed}
+    assert failed == EXPECTED, {v.id: (v.stage, v.reason) for v in verdicts if not v.passed}
+    assert "boost/any.hpp" in next(v for v in verdicts if v.id == "CPP/22").feedback
+
+
+def test_humaneval_x_stub_bodies_are_rejected(cpp_verifier, process_only):
+    samples = []
+    for record in records():
+        if record["task_id"] in EXPECTED:
+            continue
+        sample = to_sample(record)
+        sample.solution = stub_solution(sample.solution)
+        samples.append(sample)
+    verdicts = list(cpp_verifier.verify(samples))
+    assert not [v.id for v in verdicts if v.passed]
+    stages = {v.stage for v in verdicts}
+    assert stages <= {"tests", "compile", "timeout"}, stages
+    assert sum(v.stage == "tests" for v in verdicts) > 0.9 * len(verdicts)
+
+
+def test_an_early_exit_in_the_solution_does_not_pass_a_humaneval_x_test(cpp_verifier, process_only):
+    record = next(r for r in records() if r["task_id"] == "CPP/53")  # add(x, y)
+    sample = to_sample({**record, "canonical_solution": "    exit(0);\n}\n"})
+    (verdict,) = cpp_verifier.verify([sample])
+    assert verdict.stage == "tests", verdict.feedback
+    assert "before the test report was complete" in verdict.reason
+
+
+def test_a_failed_humaneval_x_assert_shows_its_values(cpp_verifier, process_only):
+    record = next(r for r in records() if r["task_id"] == "CPP/53")
+    sample = to_sample({**record, "canonical_solution": "    return x + y + 1;\n}\n"})
+    (verdict,) = cpp_verifier.verify([sample])
+    assert verdict.stage == "tests"
+    (case,) = verdict.tests.cases
+    assert case.name == "CPP/53" and case.outcome == "failed"
+    assert "REQUIRE( add(0, 1) == 1 )" in case.message and "REQUIRE( 2 == 1 )" in case.message
+
+
+# Outcomes and feedback ----------------------------------------------------------------------------
+def test_a_correct_sample_passes_with_every_test_named(cpp_verifier):
+    verdict = verify_one(cpp_verifier, ADD, TEST_ADD)
+    assert verdict.passed, verdict.feedback
+    assert [c.name for c in verdict.tests.cases] == ["adds small numbers", "adds negatives"]
+    assert {c.outcome for c in verdict.tests.cases} == {"passed"}
+
+
+def test_failing_checks_say_expected_vs_actual(cpp_verifier):
+    tests = TEST_ADD + 'TEST_CASE("subtracts") { CHECK(add(5, -5) == 0); }\n'
+    verdict = verify_one(cpp_verifier, ADD_WRONG, tests)
+    assert verdict.stage == "tests" and verdict.reason == "CHECK failed"
+    outcomes = {c.name: c.outcome for c in verdict.tests.cases}
+    assert outcomes == {
+        "adds small numbers": "failed",
+        "adds negatives": "failed",
+        "subtracts": "failed",
+    }
+    first = verdict.tests.cases[0]
+    assert "CHECK( add(2, 3) == 5 ) is NOT correct!" in first.message
+    assert "values: CHECK( -1 == 5 )" in first.message
+    assert "adds small numbers failed: CHECK failed" in verdict.feedback
+    assert "test_solution.cpp:3" in verdict.feedback
+
+
+def test_exceptions_subcases_and_require(cpp_verifier):
+    solution = """
+        #pragma once
+        #include <stdexcept>
+        inline int half(int x) { if (x % 2) throw std::invalid_argument("odd"); return x / 2; }
+        """
+    tests = """
+        #include "solution.hpp"
+        #include <doctest/doctest.h>
+        TEST_CASE("halves") {
+            SUBCASE("even") { REQUIRE(half(4) == 2); }
+            SUBCASE("odd throws") { CHECK_THROWS_AS(half(3), std::invalid_argument); }
+        }
+        TEST_CASE("uncaught") { half(3); }
+        """
+    verdict = verify_one(cpp_verifier, solution, tests)
+    cases = {c.name: c for c in verdict.tests.cases}
+    assert cases["halves"].outcome == "passed"
+    assert cases["uncaught"].outcome == "error"
+    assert "odd" in cases["uncaught"].message
+    assert verdict.stage == "tests" and verdict.reason == "uncaught exception"
+
+
+# Sanitizers -------------------------------------------------------------------------------------
+SANITIZED = {
+    "heap_overflow": (
+        "#include <vector>\ninline int at(const std::vector<int>& v, int i) { return v.data()[i]; }",
+        "std::vector<int> v{1, 2, 3}; CHECK(at(v, 3) == 0);",
+        "AddressSanitizer: heap-buffer-overflow",
+    ),
+    "use_after_free": (
+        "inline int stale() { int* p = new int(7); delete p; return *p; }",
+        "CHECK(stale() == 7);",
+        "AddressSanitizer: heap-use-after-free",
+    ),
+    "signed_overflow": (
+        "#include <climits>\ninline int bump(int x) { return x + INT_MAX; }",
+        "CHECK(bump(5) == 0);",
+        "UndefinedBehaviorSanitizer: signed integer overflow",
+    ),
+    "null_dereference": (
+        "inline int deref(int* p) { return *p; }",
+        "CHECK(deref(nullptr) == 0);",
+        "UndefinedBehaviorSanitizer: load of null pointer of type 'int'",
+    ),
+    "wild_pointer": (
+        "inline int deref(long address) { return *reinterpret_cast<int*>(address); }",
+        "CHECK(deref(64) == 0);",
+        "AddressSanitizer: SEGV",
+    ),
+    "flows_off_the_end": (
+        "inline int sign(int x) { if (x > 0) return 1; if (x < 0) return -1; }",
+        "CHECK(sign(0) == 0);",
+        "UndefinedBehaviorSanitizer: execution reached the end of a value-returning function",
+    ),
+    "leak": (
+        "inline int* make() { return new int[4](); }",
+        "int* p = make(); CHECK(p[0] == 0);",
+        "LeakSanitizer: memory leak",
+    ),
+    "abort": (
+        "#include <cassert>\ninline int checked(int x) { assert(x > 0); return x; }",
+        "CHECK(checked(-1) == 0);",
+        "AddressSanitizer: ABRT",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SANITIZED))
+def test_sanitizer_reports_are_the_tests_verdict(cpp_verifier, name):
+    body, check, kind = SANITIZED[name]
+    solution = "#pragma once\n" + body + "\n"
+    tests = (
+        '#include "solution.hpp"\n#include <doctest/doctest.h>\n'
+        'TEST_CASE("fine") { CHECK(1 + 1 == 2); }\n'
+        f'TEST_CASE("{name}") {{ {check} }}\n'
+    )
+    (verdict,) = cpp_verifier.verify([Sample(solution=solution, tests=tests, language="cpp")])
+    assert verdict.stage == "tests", verdict.feedback
+    cases = {c.name: c for c in verdict.tests.cases}
+    assert cases["fine"].outcome == "passed"
+    assert cases[name].outcome in ("failed", "error")
+    assert cases[name].message.startswith(kind), cases[name].message
+    assert f"{name} " in verdict.feedback and kind in verdict.feedback
+    assert "solution.hpp:" in verdict.feedback, verdict.feedback
+
+
+# The warning policy -----------------------------------------------------------------------------
+def test_a_compile_error_is_rejected_with_file_line_column(cpp_verifier):
+    verdict = verify_one(
+        cpp_verifier, "#pragma once\ninline int add(int a, int b) { return a + }\n", TEST_ADD
+    )
+    assert verdict.stage == "compile" and verdict.reason == "compile error"
+    errors = [m for m in verdict.lint if m.rejects]
+    assert errors and (errors[0].file, errors[0].line) == ("solution.hpp", 2)
+    assert errors[0].column > 0
+    assert "solution.hpp:2:" in verdict.feedback
+
+
+def test_undefined_behaviour_warnings_reject(cpp_verifier):
+    solution = "#pragma once\ninline int add(int a, int b) { int s; if (a) s = a + b; return s + 0 * b; }\n"
+    solution = "#pragma once\ninline int add(int a, int b) { int s; return s + a + b; }\n"
+    verdict = verify_one(cpp_verifier, solution, TEST_ADD)
+    assert verdict.stage == "compile"
+    (message,) = [m for m in verdict.lint if m.rejects]
+    assert message.code == "uninitialized" and message.file == "solution.hpp"
+
+
+def test_style_warnings_are_reported_not_rejected(cpp_verifier):
+    solution = """
+        #pragma once
+        #include <vector>
+        inline int total(const std::vector<int>& v) {
+            int unused = 0;
+            int sum = 0;
+            for (int i = 0; i < v.size(); i++) sum += v[i];
+            return sum;
+        }
+        """
+    tests = """
+        #include "solution.hpp"
+        #include <doctest/doctest.h>
+        TEST_CASE("total") { CHECK(total({1, 2, 3}) == 6); }
+        """
+    verdict = verify_one(cpp_verifier, solution, tests)
+    assert verdict.passed, verdict.feedback
+    codes = {m.code: m for m in verdict.lint}
+    assert {"sign-compare", "unused-variable"} <= set(codes)
+    assert not any(m.rejects for m in verdict.lint)
+    assert codes["sign-compare"].line == 6 and codes["sign-compare"].file == "solution.hpp"
+
+
+# The strength check -----------------------------------------------------------------------------
+def test_tests_that_pass_against_stubs_are_weak(cpp_verifier):
+    tests = """
+        #include "solution.hpp"
+        #include <doctest/doctest.h>
+        TEST_CASE("zero") { CHECK(add(0, 0) == 0); }
+        """
+    verdict = verify_one(cpp_verifier, ADD, tests)
+    assert verdict.stage == "weak_tests" and verdict.weak_tests == ["zero"]
+
+
+STUBS = {
+    "value": ("int f(int x) { return x + 1; }", "f(1)"),
+    "void": ("void f(int& x) { x = 2; }", "[] { int x = 0; f(x); return x; }()"),
+    "reference": ("int& f() { static int x = 5; return x; }", "f()"),
+    "const_reference": (
+        'const std::string& f() { static std::string s = "a"; return s; }',
+        "f().size()",
+    ),
+    "pointer": ("int* f() { static int x; return &x; }", "f() == nullptr"),
+    "auto": ("auto f(int x) { return x * 2.5; }", "f(2)"),
+    "auto_recursive": ("auto f(int n) { if (n < 2) return n; return f(n - 1) + f(n - 2); }", "0"),
+    "decltype_auto": ("decltype(auto) f() { return std::vector<int>{1}; }", "f().size()"),
+    "trailing": ("auto f() -> std::vector<int> { return {1, 2}; }", "f().size()"),
+    "template": ("template <class T> T f(T x) { return x + x; }", "f(3)"),
+    "class": (
+        "struct C { int v; explicit C(int x) : v(x) {} ~C() {} int get() const { return v; }"
+        " operator bool() const { return v; } };\nint C_out() { return C(3).get(); }",
+        "C(4).get() + bool(C(1))",
+    ),
+    "member_outside": ("struct S { int g() const; };\nint S::g() const { return 3; }", "S().g()"),
+    "namespace": ("namespace ns { int f() { return 1; } }", "ns::f()"),
+    "try_block": ("int f(int x) try { return x; } catch (...) { return -1; }", "f(1)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STUBS))
+def test_stubs_compile_and_return_defaults(name, tmp_path):
+    definitions, use = STUBS[name]
+    solution = "#pragma once\n#include <string>\n#include <vector>\n" + definitions + "\n"
+    stubbed = stub_solution(solution)
+    assert stubbed is not None and stubbed != solution
+    (tmp_path / "solution.hpp").write_text(stubbed)
+    (tmp_path / "use.cpp").write_text(
+        f'#include "solution.hpp"\nint main() {{ auto value = {use}; (void)value; return 0; }}\n'
+    )
+    done = subprocess.run(
+        ["g++", "-std=c++17", "-fsyntax-only", "use.cpp"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, stubbed + done.stderr
+
+
+def test_a_solution_without_functions_has_no_stub():
+    assert stub_solution("#pragma once\nconstexpr int answer = 42;\n") is None
+    assert stub_solution("#pragma once\nint f();\n") is None
+
+
+def test_stubs_leave_lambdas_inside_functions_to_their_function():
+    stubbed = stub_solution("int f() { auto g = [] { return 1; }; return g(); }\n")
+    assert "return 1" not in stubbed and "return {}" in stubbed
+
+
+def test_weak_isolation_runs_against_a_readable_copy_of_the_harness():
+    options = VerifyOptions(jobs=1, isolation="weak", strength_check=False)
+    with Verifier(options) as verifier:
+        verdict = verify_one(verifier, ADD, TEST_ADD)
+    assert verdict.passed, verdict.feedback
