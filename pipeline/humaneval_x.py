@@ -35,6 +35,7 @@ Converter = Callable[[dict[str, Any], str], tuple[str, str]]
 CONVERTERS: dict[str, str] = {
     "javascript": "pipeline.humaneval_x_js:convert",
     "cpp": "pipeline.humaneval_x_cpp:convert",
+    "java": "pipeline.humaneval_x_java:convert",
 }
 
 
