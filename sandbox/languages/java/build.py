@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 
@@ -224,23 +225,27 @@ def _run(argv: list[str], cwd: str) -> str:
 
 
 def _run_with_channel(argv: list[str], cwd: str, ok: tuple[int, ...] = (0,)) -> list[dict]:
-    """A harness run outside the box, as the box runs it: a token on descriptor 4, the channel on
-    descriptor 3 (a file here), set up by the shell's redirections."""
-    token = "0" * 32
-    with open(os.path.join(cwd, "token"), "w") as fh:
-        fh.write(token)
-    command = 'exec "$@" 3>channel 4<token'
+    """A harness run outside the box, as the box runs it: a token on descriptor 4 and the channel
+    on descriptor 3, both pipes (the harness takes nothing else), set up by a small exec."""
+    pipe_r, token_w = os.pipe()
+    os.write(token_w, b"0" * 32)
+    os.close(token_w)
+    token_r = fcntl.fcntl(pipe_r, fcntl.F_DUPFD, 10)  # not 3 or 4 themselves
+    os.close(pipe_r)
+    setup = "import os, sys; os.dup2(int(sys.argv[1]), 4); os.dup2(1, 3); os.dup2(2, 1); "
+    setup += "os.execv(sys.argv[2], sys.argv[2:])"
     try:
         done = subprocess.run(
-            ["/bin/sh", "-c", command, "sh", *argv],
+            [sys.executable, "-I", "-S", "-c", setup, str(token_r), *argv], pass_fds=(token_r,),
             cwd=cwd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False,
         )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise BuildError(f"{' '.join(argv)}: {exc}") from exc
+    finally:
+        os.close(token_r)
     if done.returncode not in ok:
         raise BuildError(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    with open(os.path.join(cwd, "channel")) as fh:
-        return [json.loads(line.split(" ", 1)[1]) for line in fh if line.strip()]
+    return [json.loads(line.split(" ", 1)[1]) for line in done.stdout.splitlines() if line.strip()]
 
 
 TRAINING_SOLUTION = """\

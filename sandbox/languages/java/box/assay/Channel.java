@@ -15,6 +15,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Paths;
 
 final class Channel {
     static final int RESULT_FD = 3, TOKEN_FD = 4;
@@ -50,8 +52,11 @@ final class Channel {
         }
     }
 
-    /** A FileDescriptor of an inherited descriptor's number. */
-    static FileDescriptor descriptor(int fd) throws ReflectiveOperationException {
+    /** A FileDescriptor of an inherited descriptor's number, which must be a pipe (not, say, a
+     * file the JVM itself opened where the descriptor was missing). */
+    static FileDescriptor descriptor(int fd) throws IOException, ReflectiveOperationException {
+        String what = Files.readSymbolicLink(Paths.get("/proc/self/fd/" + fd)).toString();
+        if (!what.startsWith("pipe:")) throw new IOException("descriptor " + fd + " is not a pipe");
         Field field = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
         field.setAccessible(true);
         sun.misc.Unsafe unsafe = (sun.misc.Unsafe) field.get(null);
