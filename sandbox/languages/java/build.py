@@ -167,7 +167,7 @@ def _archive(java: str, work: str, classes: str) -> None:
         fh.write(training_jobs())
     cp = ":".join(jar(name) for name in RUN_JARS) + ":" + classes
     compile_list, run_list = os.path.join(work, "compile.lst"), os.path.join(work, "run.lst")
-    channel = _run_with_channel(
+    channel = run_with_channel(
         [java, *JVM_FLAGS, f"-XX:DumpLoadedClassList={compile_list}", "-cp", cp,
          "assay.CompileMain", "jobs.assay", "120", "-classpath", compile_classpath(),
          *JAVAC_OPTIONS],
@@ -179,7 +179,7 @@ def _archive(java: str, work: str, classes: str) -> None:
     for bundle in bundles:
         with open(os.path.join(train, "classes.assay"), "w") as fh:
             fh.write(bundle)
-        _run_with_channel(
+        run_with_channel(
             [java, *JVM_FLAGS, f"-XX:DumpLoadedClassList={run_list}.{len(bundle)}", "-cp", cp,
              "assay.TestMain"],
             train,
@@ -224,7 +224,7 @@ def _run(argv: list[str], cwd: str) -> str:
     return done.stdout
 
 
-def _run_with_channel(argv: list[str], cwd: str, ok: tuple[int, ...] = (0,)) -> list[dict]:
+def run_with_channel(argv: list[str], cwd: str, ok: tuple[int, ...] = (0,)) -> list[dict]:
     """A harness run outside the box, as the box runs it: a token on descriptor 4 and the channel
     on descriptor 3, both pipes (the harness takes nothing else), set up by a small exec."""
     pipe_r, token_w = os.pipe()
