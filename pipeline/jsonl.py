@@ -97,3 +97,15 @@ class AppendLog:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def write_json(path: str, data: Any) -> None:
+    """Write `data` as JSON to `path` whole or not at all: a temporary file, fsynced, renamed
+    over it (kill -9 leaves the old file or the new one, never half of one)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as fh:
+        json.dump(data, fh, indent=2)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pipeline.config import ConfigError, SamplingConfig, TeacherConfig, check_ready
+from pipeline.jsonl import write_json
 from pipeline.languages import code_answer
 from pipeline.rounds_config import ARM_NOTES, ARMS, RoundsConfig
 from pipeline.store import RunStore
@@ -45,16 +46,6 @@ def read_json(path: str) -> Any:
             return json.load(fh)
     except (OSError, ValueError):
         return None
-
-
-def write_json(path: str, data: Any) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as fh:
-        json.dump(data, fh, indent=2)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def unverified_rows(run_dir: str, label: str) -> list[dict[str, Any]]:

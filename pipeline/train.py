@@ -26,6 +26,7 @@ from typing import Any
 from pipeline.export import SUMMARY_FILE as EXPORT_SUMMARY
 from pipeline.export import ExportOptions, export
 from pipeline.export_rows import ExportError
+from pipeline.jsonl import write_json
 
 TRAIN_SUMMARY = "assay-train.json"
 IDENTITY_FILE = "assay-train-identity.json"
@@ -132,15 +133,6 @@ def last_checkpoint(directory: str) -> str | None:
     return max(found)[1] if found else None
 
 
-def _write_json(path: str, data: Any) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as fh:
-        json.dump(data, fh, indent=2)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def finished(out: str, options: TrainOptions | None = None) -> dict[str, Any] | None:
     """The summary of a finished training in `out` (of these options, when given), or None."""
     try:
@@ -167,7 +159,7 @@ def _check_identity(options: TrainOptions) -> None:
             )
     else:
         os.makedirs(options.out, exist_ok=True)
-        _write_json(path, identity)
+        write_json(path, identity)
 
 
 Log = Callable[[str], None]
@@ -213,7 +205,7 @@ def train(options: TrainOptions, log: Log | None = None) -> dict[str, Any]:
         "resumed_from": os.path.basename(resume_from) if resume_from else None,
         "wall_s": round(time.monotonic() - started, 3),
     }
-    _write_json(os.path.join(options.out, TRAIN_SUMMARY), summary)
+    write_json(os.path.join(options.out, TRAIN_SUMMARY), summary)
     if not options.keep_checkpoints:
         shutil.rmtree(checkpoints, ignore_errors=True)
     return summary

@@ -121,6 +121,10 @@ def _judge_tests(ran: PhaseResult, result: RunResult, limits: Limits) -> Verdict
             return reject("crash", f"file size limit of {limits.file_size_mb} MB exceeded")
         return reject("crash", f"killed by {signal_name(sig)}")
     if not finished:
+        # A harness that reports why its process is ending (a sanitizer's report) names it.
+        dying = next((c for c in cases if c.get("outcome") == "error" and c.get("kind")), None)
+        if dying is not None:
+            return reject("tests", f"{exception_type(dying)} (the process ended in {dying['id']})")
         return reject(
             "tests",
             f"the process exited (code {exit_code}) before the test report was complete",

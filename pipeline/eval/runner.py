@@ -32,7 +32,7 @@ from pipeline.eval.benchmarks import (
 )
 from pipeline.eval.passk import mean_pass_at_k, pass_at_k
 from pipeline.generators import Completion, Generator, create
-from pipeline.jsonl import AppendLog, iter_jsonl
+from pipeline.jsonl import AppendLog, iter_jsonl, write_json
 from sandbox import Verdict, Verifier
 
 RESULTS, SUMMARY, IDENTITY = "results.jsonl", "summary.json", "eval.json"
@@ -147,7 +147,7 @@ class Evaluation:
                     "differ): use another --out, or delete it to start over"
                 )
         else:
-            _write_json(path, identity)
+            write_json(path, identity)
         wanted = {t.id for t in self.tasks}
         for line in iter_jsonl(os.path.join(self.out, RESULTS)):
             if line.get("task_id") in wanted:
@@ -177,7 +177,7 @@ class Evaluation:
                 log.close()
         summary = self.summary(time.monotonic() - started)
         if self.out:
-            _write_json(os.path.join(self.out, SUMMARY), summary)
+            write_json(os.path.join(self.out, SUMMARY), summary)
         return summary
 
     def _style(self, generator: Generator) -> str:
@@ -263,15 +263,6 @@ class Evaluation:
             "wall_s": round(wall_s, 3),
             "out": self.out,
         }
-
-
-def _write_json(path: str, data: Any) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as fh:
-        json.dump(data, fh, indent=2)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def evaluate(options: EvalOptions, on_task: Callable[[int, int], None] | None = None) -> dict:

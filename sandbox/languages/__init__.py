@@ -217,6 +217,7 @@ _BUILTIN = {
     "python": "sandbox.languages.python.language",
     "cpp": "sandbox.languages.cpp",
     "java": "sandbox.languages.java.language",
+    "javascript": "sandbox.languages.javascript.language",
 }
 _ALIASES = {"py": "python", "js": "javascript", "node": "javascript", "c++": "cpp"}
 _plugins_loaded = False

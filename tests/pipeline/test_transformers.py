@@ -13,54 +13,16 @@ import pytest
 from pipeline.cli import main
 from pipeline.store import RunStore
 
-CHAT_TEMPLATE = (
-    "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}<|end|>{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
-)
-
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory) -> str:
-    torch = pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from tests.pipeline import tiny_student
 
-    out = str(tmp_path_factory.mktemp("tiny-model"))
-    tok = Tokenizer(models.BPE(unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=300,
-        special_tokens=["<unk>", "<pad>", "<|end|>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    tok.train_from_iterator(["def f(x):\n    return x + 1\n", "Write a function."] * 10, trainer)
-    fast = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        unk_token="<unk>",
-        pad_token="<pad>",
-        eos_token="<|end|>",
-        chat_template=CHAT_TEMPLATE,
-    )
-    fast.save_pretrained(out)
-    config = transformers.LlamaConfig(
-        vocab_size=len(fast),
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=8192,
-        eos_token_id=fast.eos_token_id,
-        pad_token_id=fast.pad_token_id,
-    )
-    torch.manual_seed(0)
-    model = transformers.LlamaForCausalLM(config)
     # Every answer ends with end-of-text at the token limit, so problems get a (noise) statement
     # and the loop reaches its attempts.
-    model.generation_config.forced_eos_token_id = fast.eos_token_id
-    model.save_pretrained(out)
-    return out
+    return tiny_student.build(str(tmp_path_factory.mktemp("tiny-model")), forced_eos=True)
 
 
 @pytest.mark.slow

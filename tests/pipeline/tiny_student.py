@@ -19,8 +19,9 @@ CORPUS = [
 ]
 
 
-def build(out: str, seed: int = 0) -> str:
-    """Write the tokenizer and model to `out`; returns `out`."""
+def build(out: str, seed: int = 0, forced_eos: bool = False) -> str:
+    """Write the tokenizer and model to `out`; returns `out`. With `forced_eos`, every answer ends
+    with end-of-text at the token limit (so a noise answer is a whole one)."""
     import torch
     import transformers
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -54,5 +55,8 @@ def build(out: str, seed: int = 0) -> str:
         pad_token_id=fast.pad_token_id,
     )
     torch.manual_seed(seed)
-    transformers.LlamaForCausalLM(config).save_pretrained(out)
+    model = transformers.LlamaForCausalLM(config)
+    if forced_eos:
+        model.generation_config.forced_eos_token_id = fast.eos_token_id
+    model.save_pretrained(out)
     return out

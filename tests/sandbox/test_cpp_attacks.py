@@ -13,19 +13,10 @@ import pytest
 from sandbox import Sample, Verifier, VerifyOptions
 from tests.sandbox.conftest import ATTACK_LIMITS, CANARY_SECRET, wait_until_gone
 
-DOCKER_SOON = pytest.mark.xfail(reason="the Docker backend runs program steps soon", strict=False)
-
 ADD = "#pragma once\ninline int add(int a, int b) { return a + b; }\n"
 ADD_WRONG = "#pragma once\n#include <cstdlib>\n#include <unistd.h>\ninline int add(int a, int b) { return a - b; }\n"
 HEAD = '#include "solution.hpp"\n#include <doctest/doctest.h>\n'
 TEST_ADD = HEAD + 'TEST_CASE("adds") { CHECK(add(2, 3) == 5); }\n'
-
-
-@pytest.fixture(autouse=True)
-def _docker_runs_program_steps_soon(request):
-    if "backend_name" in request.fixturenames:
-        if request.getfixturevalue("backend_name") == "docker":
-            request.applymarker(DOCKER_SOON)
 
 
 def run_cpp(verifier: Verifier, solution: str, tests: str):

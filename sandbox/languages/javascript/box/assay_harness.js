@@ -1,0 +1,331 @@
+// assay's test harness for JavaScript: `node assay_harness.js solution.test.js` in the box.
+//
+// Untrusted side: it runs in the sample's process, but before any of the sample's code. It reads
+// the run's token from descriptor 4 and closes it, captures what it needs of the built-ins, locks
+// the ways a sample could swap `node:test` for something else, then loads the tests (which load
+// the solution) with `node:test` served by assay_node_test.js, runs them one at a time and writes
+// each event as `<token> <json>` on descriptor 3 (sandbox/isolation/channel.py). `end` is written
+// only after the last test ran; an early exit (`process.exit(0)` anywhere), a crash or a test
+// that never ends leaves the report without it, which the verifier rejects. After the file loaded
+// and after each test, the built-ins (Object, Array, JSON, Promise, ... and their prototypes) are
+// compared with how they were before the sample ran: a change fails that test.
+"use strict";
+const fs = require("fs");
+
+let token = "";
+try {
+  token = fs.readFileSync(4, "latin1").trim();
+  fs.closeSync(4);
+} catch (err) {
+  fs.writeSync(2, `assay harness: cannot read the run's token: ${err}\n`);
+  process.reallyExit(70);
+}
+if (!/^[0-9a-f]{32}$/.test(token)) {
+  fs.writeSync(2, "assay harness: the run's token is malformed\n");
+  process.reallyExit(70);
+}
+
+const Module = require("module");
+const path = require("path");
+const util = require("util");
+const assert = require("assert");
+const timers = require("timers");
+const { performance } = require("perf_hooks");
+
+// What the harness calls once the sample's code ran: captured now.
+const { apply, defineProperty, getOwnPropertyDescriptor, getPrototypeOf, ownKeys } = Reflect;
+const promiseThen = Promise.prototype.then;
+const NativePromise = Promise;
+const P = {
+  Promise: NativePromise,
+  call: (fn, self, ...args) => apply(fn, self, args),
+  then: (promise, onFulfilled, onRejected) => apply(promiseThen, promise, [onFulfilled, onRejected]),
+  isPromise: util.types.isPromise,
+  later: timers.setImmediate,
+  setTimer: timers.setTimeout,
+  clearTimer: timers.clearTimeout,
+  resolved: () => new NativePromise((resolve) => resolve()),
+};
+const { writeSync } = fs;
+const bufferFrom = Buffer.from;
+const stringify = JSON.stringify;
+const inspect = util.inspect;
+const isError = util.types.isNativeError;
+const is = Object.is;
+const now = performance.now.bind(performance);
+const reallyExit = process.reallyExit.bind(process);
+const originalLoad = Module._load;
+const compileJs = Module._extensions[".js"];
+const nativeRequire = Module.prototype.require;
+
+const argv = process.argv.slice(2);
+const outcomesOnly = argv.includes("--outcomes-only");
+const testsFile = path.resolve(argv.find((a) => !a.startsWith("--")) || "solution.test.js");
+const testsName = path.basename(testsFile);
+const workdir = path.dirname(testsFile) + path.sep;
+const ownFiles = [__filename, path.join(__dirname, "assay_node_test.js")];
+
+// The report channel -----------------------------------------------------------------------------
+let seq = 0;
+function send(fields) {
+  const data = bufferFrom(`${token} {"seq":${seq},${fields}}\n`, "utf8");
+  seq += 1;
+  let done = 0;
+  while (done < data.length) done += writeSync(3, data, done, data.length - done);
+}
+const str = (value) => stringify(`${value}`);
+function strings(list) {
+  let out = "";
+  for (let i = 0; i < list.length; i++) out += (i ? "," : "") + str(list[i]);
+  return `[${out}]`;
+}
+
+// Describing what a test threw ---------------------------------------------------------------------
+function clip(text, limit) {
+  return text.length > limit ? `${text.slice(0, limit)}... [${text.length - limit} more characters]` : text;
+}
+
+function describe(value) {
+  try {
+    if (isError(value) || (value !== null && typeof value === "object" && typeof value.stack === "string")) {
+      let text = `${value.name || "Error"}: ${value.message}`;
+      if (value.code === "ERR_ASSERTION" && value.generatedMessage === false && value.operator !== "fail") {
+        const actual = inspect(value.actual, { depth: 4 });
+        const expected = inspect(value.expected, { depth: 4 });
+        // Node 20 adds the values to a message the test gave; node 18 does not.
+        if (!`${value.message}`.includes("\n")) text += `\n  actual: ${actual}\n  expected: ${expected}`;
+      }
+      return clip(text, 2000);
+    }
+    return clip(`thrown: ${inspect(value, { depth: 4 })}`, 2000);
+  } catch (err) {
+    return "an error that cannot be shown";
+  }
+}
+
+function frames(value) {
+  let stack = "";
+  try {
+    stack = value !== null && typeof value === "object" ? `${value.stack}` : "";
+  } catch (err) {
+    return "";
+  }
+  const kept = [];
+  for (const line of stack.split("\n")) {
+    if (!/^\s+at /.test(line) || line.includes("node:internal") || ownFiles.some((f) => line.includes(f))) continue;
+    kept.push(line.split(workdir).join(""));
+  }
+  return clip(kept.join("\n"), 4000);
+}
+
+// A failure record of assay_node_test.js: {thrown}, {message} or {prefix, cause}.
+function failureText(failure) {
+  if (failure.prefix !== undefined) return `${failureText(failure.cause)}\n(${failure.prefix})`;
+  if (failure.message !== undefined) return failure.message;
+  return describe(failure.thrown);
+}
+
+function failureDetail(failure) {
+  if (failure.cause !== undefined) return failureDetail(failure.cause);
+  return failure.thrown !== undefined ? frames(failure.thrown) : "";
+}
+
+// The built-ins a sample must leave alone ---------------------------------------------------------
+const GLOBALS = ("Object Function Array String Number Boolean Symbol BigInt Math JSON Reflect Promise " +
+  "RegExp Date Map Set WeakMap WeakSet Error TypeError RangeError SyntaxError ReferenceError EvalError " +
+  "URIError AggregateError ArrayBuffer DataView Int8Array Uint8Array Uint8ClampedArray Int16Array " +
+  "Uint16Array Int32Array Uint32Array Float32Array Float64Array BigInt64Array BigUint64Array Proxy " +
+  "parseInt parseFloat isNaN isFinite encodeURIComponent decodeURIComponent encodeURI decodeURI " +
+  "undefined NaN Infinity").split(" ");
+const LOOSE = new Set(["prepareStackTrace", "stackTraceLimit"]); // Error's knobs, set on purpose
+const watched = [["globalThis", globalThis, GLOBALS]];
+function watch(label, object) {
+  if (object !== null && (typeof object === "object" || typeof object === "function")) {
+    watched.push([label, object, null]);
+  }
+}
+for (const name of GLOBALS) {
+  const value = globalThis[name];
+  if (typeof value === "function" || (typeof value === "object" && value !== null)) {
+    watch(name, value);
+    if (typeof value === "function" && value.prototype) watch(`${name}.prototype`, value.prototype);
+  }
+}
+const typedArray = getPrototypeOf(Int8Array);
+watch("TypedArray", typedArray);
+watch("TypedArray.prototype", typedArray.prototype);
+watch("ArrayIterator", getPrototypeOf([][Symbol.iterator]()));
+watch("Iterator.prototype", getPrototypeOf(getPrototypeOf([][Symbol.iterator]())));
+watch("StringIterator", getPrototypeOf(""[Symbol.iterator]()));
+watch("MapIterator", getPrototypeOf(new Map()[Symbol.iterator]()));
+watch("SetIterator", getPrototypeOf(new Set()[Symbol.iterator]()));
+watch("RegExpStringIterator", getPrototypeOf(/a/g[Symbol.matchAll]("")));
+watch("Generator.prototype", getPrototypeOf(function* () {}).prototype);
+watch("AsyncFunction.prototype", getPrototypeOf(async () => {}));
+
+function snapshot([label, object, names]) {
+  const keys = names || ownKeys(object);
+  const descriptors = [];
+  for (let i = 0; i < keys.length; i++) descriptors.push(getOwnPropertyDescriptor(object, keys[i]));
+  return { label, object, names, keys, descriptors, proto: getPrototypeOf(object) };
+}
+const snapshots = watched.map(snapshot);
+
+function same(a, b) {
+  if (a === undefined || b === undefined) return a === b;
+  return is(a.value, b.value) && a.get === b.get && a.set === b.set && a.writable === b.writable &&
+    a.enumerable === b.enumerable && a.configurable === b.configurable;
+}
+
+// The first built-in the sample changed, as "Array.prototype.includes"; null if none.
+function tampered() {
+  for (let s = 0; s < snapshots.length; s++) {
+    const { label, object, names, keys, descriptors, proto } = snapshots[s];
+    if (getPrototypeOf(object) !== proto) return `the prototype of ${label}`;
+    for (let i = 0; i < keys.length; i++) {
+      if (LOOSE.has(keys[i])) continue;
+      if (!same(getOwnPropertyDescriptor(object, keys[i]), descriptors[i])) {
+        return names ? keys[i] : `${label}.${String(keys[i])}`;
+      }
+    }
+    if (names === null) {
+      const current = ownKeys(object);
+      if (current.length !== keys.length) {
+        const added = current.find((k) => !keys.includes(k));
+        return `${label}.${String(added !== undefined ? added : "(a deleted property)")}`;
+      }
+    }
+  }
+  return null;
+}
+const tamperedMessage = (what) =>
+  `the code modified the built-in ${what}: code under test must leave built-in objects alone`;
+
+// Locks: what a sample could otherwise swap ------------------------------------------------------
+Object.freeze(assert);
+Object.freeze(assert.strict);
+let depth = 0; // modules being loaded: 1 while the tests' own top-level code runs
+let realNodeTest = null;
+const nodeTest = () => realNodeTest || (realNodeTest = apply(originalLoad, Module, ["node:test", null, false]));
+const globalErrors = [];
+let state = "loading"; // then "collecting", "running", "done"
+let runner = null;
+
+function load(request, parent, isMain) {
+  if (request === "node:test") return runner.api;
+  depth += 1;
+  try {
+    return apply(originalLoad, this, [request, parent, isMain]);
+  } finally {
+    depth -= 1;
+  }
+}
+function lock(object, key, value) {
+  defineProperty(object, key, { value, writable: false, configurable: false, enumerable: false });
+}
+lock(Module, "_load", load);
+lock(Module.prototype, "require", nativeRequire);
+lock(Module._extensions, ".js", function (module, filename) {
+  lock(module, "require", nativeRequire);
+  return apply(compileJs, this, [module, filename]);
+});
+const refuse = (what) => () => {
+  throw new Error(`${what} is not available in assay's sandbox`);
+};
+lock(process, "binding", refuse("process.binding"));
+lock(process, "_linkedBinding", refuse("process._linkedBinding"));
+
+runner = require("./assay_node_test.js")(P, {
+  mayDefine: () => depth === 1 && state === "loading",
+  depth: () => depth,
+  defineError: (message) => globalErrors.push(message),
+  suiteError: (name, failure) => globalErrors.push(`${name ? `describe("${name}"): ` : ""}${failureText(failure)}`),
+  describe,
+  assert,
+  sharedMock: () => nodeTest().mock,
+  newMock: () => new (nodeTest().mock.constructor)(),
+});
+Object.freeze(runner.api);
+Object.freeze(runner.api.describe);
+delete require.cache[path.join(__dirname, "assay_node_test.js")];
+
+// Errors no test caught: a failure of the test that runs, or that just ended (an unhandled
+// rejection surfaces a turn after its test returned), else of the run.
+let settling = null;
+process.setUncaughtExceptionCaptureCallback((err) => {
+  if (state === "running" && runner.running !== null) runner.uncaught({ thrown: err });
+  else if (settling !== null && settling.error === null) settling.error = { thrown: err };
+  else globalErrors.push(`uncaught ${describe(err)}\n${frames(err)}`.trim());
+});
+process.on("beforeExit", () => {
+  if (state === "running") runner.neverSettled();
+  else if (state === "collecting") {
+    globalErrors.push("a describe() body's promise never settled");
+    collected();
+  }
+});
+
+// The run ------------------------------------------------------------------------------------------
+send('"t":"start"');
+try {
+  require(testsFile);
+  const changed = tampered();
+  if (changed !== null) globalErrors.push(tamperedMessage(changed));
+} catch (err) {
+  globalErrors.push(`${frames(err)}\n${describe(err)}`.trim());
+}
+state = "collecting";
+runner.collect(collected);
+
+function collected() {
+  if (state !== "collecting") return;
+  const ids = runner.reported.map((t) => `${testsName}::${t.id}`);
+  if (globalErrors.length) {
+    send(`"t":"collected","ids":${strings(ids)},"errors":${strings(globalErrors)}`);
+    for (const error of globalErrors) writeSync(2, `${error}\n`);
+    return finish(2);
+  }
+  send(`"t":"collected","ids":${strings(ids)},"errors":[]`);
+  state = "running";
+  let failed = 0;
+  runner.run((t, run, next) => {
+    const id = `${testsName}::${t.id}`;
+    send(`"t":"begin","id":${str(id)}`);
+    const started = now();
+    run(t, () => {
+      settling = t;
+      P.later(() => {
+        settling = null;
+        report(t, id, started);
+        if (t.error !== null) failed += 1;
+        next();
+      });
+    });
+  }, () => {
+    for (const error of globalErrors) writeSync(2, `${error}\n`);
+    finish(failed || globalErrors.length ? 1 : 0);
+  });
+}
+
+function report(t, id, started) {
+  const changed = tampered();
+  if (changed !== null && t.error === null) t.error = { message: tamperedMessage(changed) };
+  const duration = ((now() - started) / 1000).toFixed(4);
+  let outcome = "passed";
+  let message = "";
+  let detail = "";
+  if (t.error !== null) {
+    outcome = / hook$/.test(`${t.error.prefix}`) ? "error" : "failed";
+    if (!outcomesOnly) {
+      message = failureText(t.error).split(workdir).join("");
+      detail = failureDetail(t.error);
+    }
+  } else if (t.skipped) outcome = "skipped";
+  send(`"t":"case","id":${str(id)},"outcome":"${outcome}","message":${str(message)},"detail":${str(detail)},"duration":${duration}`);
+}
+
+function finish(status) {
+  state = "done";
+  send(`"t":"end","exitstatus":${status}`);
+  reallyExit(status === 0 ? 0 : 1);
+}

@@ -1,0 +1,365 @@
+"""JavaScript: the checks before the box (ESLint, the stub) and runs in the box (the harness)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox import Limits, Sample, Verifier, VerifyOptions, languages
+from sandbox.languages.javascript.language import JavaScript
+from tests.sandbox.js_helpers import (
+    ADD_OK,
+    ADD_WRONG,
+    HEAD,
+    TEST_ADD,
+    d,
+    run_js,
+)
+
+
+@pytest.fixture(scope="module")
+def js() -> JavaScript:
+    return JavaScript(VerifyOptions())
+
+
+def precheck(js: JavaScript, solution: str, tests: str = TEST_ADD):
+    (pre,) = js.precheck([Sample(solution=solution, tests=tests, language="javascript")])
+    return pre
+
+
+def test_the_language_is_registered_with_its_layout():
+    assert languages.lookup("js") is JavaScript
+    assert languages.lookup("javascript").solution_file == "solution.js"
+    assert JavaScript.tests_file == "solution.test.js"
+    assert "node:test" in JavaScript.conventions and "module.exports" in JavaScript.conventions
+
+
+# Parse and lint ---------------------------------------------------------------------------------
+def test_a_syntax_error_names_file_line_and_column(js):
+    pre = precheck(js, "const add = (a, b) => { return a +; };\nmodule.exports = { add };\n")
+    assert pre.verdict.stage == "syntax"
+    assert "solution.js:1:35" in pre.verdict.reason
+    assert "return a +;" in pre.verdict.feedback
+    pre = precheck(js, ADD_OK, HEAD + "test('x', () => {\n  assert.equal(add(1, 1) 2);\n});\n")
+    assert pre.verdict.stage == "syntax"
+    assert "solution.test.js:6:" in pre.verdict.reason
+
+
+def test_es_modules_do_not_parse_as_commonjs(js):
+    pre = precheck(js, "export const add = (a, b) => a + b;\n")
+    assert pre.verdict.stage == "syntax"
+    assert "sourceType" in pre.verdict.reason or "import" in pre.verdict.reason
+
+
+BUGS = {
+    "assay/no-undef": "const f = () => missingName + 1;\n",
+    "no-const-assign": "const f = () => { const x = 1; x = 2; return x; };\n",
+    "no-dupe-keys": "const f = () => ({ a: 1, a: 2 });\n",
+    "no-unreachable": "const f = () => { return 1; console.log('never'); };\n",
+    "use-isnan": "const f = (x) => x === NaN;\n",
+    "valid-typeof": "const f = (x) => typeof x === 'strnig';\n",
+    "no-self-assign": "const f = (x) => { x = x; return x; };\n",
+    "no-unsafe-negation": "const f = (k, o) => !k in o;\n",
+    "getter-return": "const o = { get x() { 1; } };\nconst f = () => o.x;\n",
+    "no-func-assign": "function f() { return 1; }\nf = 2;\n",
+    "no-extend-native": "Array.prototype.sum = function () { return 0; };\nconst f = () => 1;\n",
+    "no-dupe-else-if": "const f = (a) => { if (a) return 1; else if (a) return 2; return 3; };\n",
+}
+
+
+@pytest.mark.parametrize("rule", sorted(BUGS))
+def test_bug_rules_reject_with_their_location(js, rule):
+    pre = precheck(js, BUGS[rule] + "module.exports = { f };\n")
+    assert pre.verdict is not None and pre.verdict.stage == "lint", (rule, pre.lint)
+    assert pre.verdict.reason.startswith(rule)
+    rejecting = [m for m in pre.lint if m.rejects]
+    assert rejecting[0].code == rule and rejecting[0].file == "solution.js"
+    assert rejecting[0].line >= 1 and rejecting[0].column >= 1
+
+
+def test_style_rules_are_reported_without_rejecting(js):
+    pre = precheck(js, "const unused = 1;\nconst add = (a, b) => { if (a) {} return a + b; };\n"
+                       "module.exports = { add };\n")  # fmt: skip
+    assert pre.verdict is None
+    codes = {m.code for m in pre.lint}
+    assert {"no-unused-vars", "no-empty"} <= codes
+    assert not any(m.rejects for m in pre.lint)
+
+
+def test_comments_cannot_switch_rules_off_or_declare_globals(js):
+    for head in ("/* eslint-disable */\n", "/* global missingName */\n",
+                 "// eslint-disable-next-line\n"):  # fmt: skip
+        pre = precheck(js, head + "const f = () => missingName;\nmodule.exports = { f };\n")
+        assert pre.verdict is not None and pre.verdict.stage == "lint", head
+        assert "missingName" in pre.verdict.reason
+
+
+def test_an_implicit_global_is_reported_in_sloppy_code_and_rejected_in_strict(js):
+    sloppy = "const f = () => { total = 1; return total; };\nmodule.exports = { f };\n"
+    pre = precheck(js, sloppy)
+    assert pre.verdict is None
+    assert [m.code for m in pre.lint if m.code.startswith("assay/")] == ["assay/implicit-global"]
+    pre = precheck(js, '"use strict";\n' + sloppy)
+    assert pre.verdict.stage == "lint" and "total" in pre.verdict.reason
+
+
+def test_a_missing_require_in_the_tests_is_caught_before_running(js):
+    pre = precheck(js, ADD_OK, 'const { add } = require("./solution.js");\n'
+                               'test("x", () => { assert.equal(add(1, 1), 2); });\n')  # fmt: skip
+    assert pre.verdict.stage == "lint"
+    assert {m.message for m in pre.lint if m.rejects} >= {"'test' is not defined."}
+    assert all(m.file == "solution.test.js" for m in pre.lint if m.rejects)
+
+
+def test_one_eslint_call_checks_many_samples_each_on_its_own(js):
+    samples = [
+        Sample(solution=ADD_OK, tests=TEST_ADD, language="javascript"),
+        Sample(solution="const add = (;\n", tests=TEST_ADD, language="javascript"),
+        Sample(
+            solution="const add = () => nope;\nmodule.exports = { add };\n",
+            tests=TEST_ADD,
+            language="javascript",
+        ),  # fmt: skip
+        Sample(solution=ADD_OK, tests="x" * 40, language="javascript"),
+    ]
+    small = JavaScript(VerifyOptions(max_source_bytes=30))
+    verdicts = [p.verdict for p in js.precheck(samples[:3])]
+    assert verdicts[0] is None
+    assert verdicts[1].stage == "syntax" and verdicts[2].stage == "lint"
+    (big,) = small.precheck(samples[3:])
+    assert big.verdict.stage == "syntax" and "larger than 30 bytes" in big.verdict.reason
+
+
+# The strength check's stub ----------------------------------------------------------------------
+STUBS = [
+    (
+        "function add(a, b) {\n  return a + b;\n}\nmodule.exports = { add };\n",
+        "function add(a, b) { return undefined; }\nmodule.exports = { add };\n",
+    ),
+    (
+        "const add = (a, b) => a + b;\nconst sq = async (x) => { return x * x; };\n",
+        "const add = (a, b) => undefined;\nconst sq = async (x) => { return undefined; };\n",
+    ),
+    (
+        "const obj = () => ({ a: 1 });\nmodule.exports = { m(x) { return x; }, "
+        "n: function () { return 2; } };\n",
+        "const obj = () => (undefined);\nmodule.exports = { m(x) { return undefined; }, "
+        "n: function () { return undefined; } };\n",
+    ),
+    (
+        "class Stack {\n  constructor() { this.items = []; }\n  get size() { return 1; }\n"
+        "  push(x) { this.items.push(x); }\n}\n",
+        "class Stack {\n  constructor() { return undefined; }\n  get size() { return undefined; }\n"
+        "  push(x) { return undefined; }\n}\n",
+    ),
+    (  # functions inside functions go with their outer one
+        "function outer(xs) {\n  return xs.map((x) => x + 1);\n}\nexports.f = function* g() { yield 1; };\n",
+        "function outer(xs) { return undefined; }\nexports.f = function* g() { return undefined; };\n",
+    ),
+    (  # offsets past characters outside the Basic Multilingual Plane, and a byte order mark
+        "\ufeffconst e = '😀😀';\nconst f = (s) => s + e;\n",
+        "\ufeffconst e = '😀😀';\nconst f = (s) => undefined;\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(("solution", "expected"), STUBS)
+def test_the_stub_replaces_every_outermost_function_body(js, solution, expected):
+    stub = js.stub(solution)
+    assert stub == expected
+    checked = precheck(js, stub, "")
+    assert checked.verdict is None or checked.verdict.stage != "syntax"
+
+
+def test_a_solution_without_functions_has_no_stub(js):
+    precheck(js, "const TABLE = [1, 2, 3];\nmodule.exports = { TABLE };\n")
+    assert js.stub("const TABLE = [1, 2, 3];\nmodule.exports = { TABLE };\n") is None
+
+
+def test_the_stub_made_during_prechecks_is_the_one_used(js):
+    solution = "const twice = (x) => 2 * x;\nmodule.exports = { twice };\n"
+    precheck(js, solution)
+    assert solution in js._stubs  # made with the chunk's one ESLint request
+    expected = "const twice = (x) => undefined;\nmodule.exports = { twice };\n"
+    assert js.stub(solution) == expected
+    assert js.stub(solution) == expected  # a repeated solution finds it too
+
+
+# Runs in the box --------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def js_verifier(backend_name):
+    options = VerifyOptions(sandbox=backend_name, jobs=2, limits=Limits(timeout_s=10.0))
+    with Verifier(options) as verifier:
+        yield verifier
+
+
+def test_a_correct_sample_passes_with_its_tests_named(js_verifier):
+    tests = HEAD + d("""
+        describe("add", () => {
+          it("adds", () => { assert.equal(add(2, 3), 5); });
+          it("adds negatives", () => { assert.equal(add(-2, -3), -5); });
+        });
+        test("is commutative", () => { assert.equal(add(1, 2), 3); assert.equal(add(2, 1), 3); });
+        """)
+    verdict = run_js(js_verifier, ADD_OK, tests)
+    assert verdict.passed, verdict.feedback
+    assert [c.name for c in verdict.tests.cases] == [
+        "add > adds", "add > adds negatives", "is commutative",
+    ]  # fmt: skip
+    assert verdict.weak_tests == []
+
+
+def test_failures_name_the_test_and_show_expected_and_actual(js_verifier):
+    verdict = run_js(js_verifier, ADD_WRONG, TEST_ADD)
+    assert verdict.stage == "tests" and verdict.reason == "AssertionError"
+    assert verdict.tests.failed == 1
+    assert "- adds two numbers failed: AssertionError: Expected values to be strictly equal" in (
+        verdict.feedback
+    )
+    assert "-1 !== 5" in verdict.feedback
+    assert "solution.test.js:6:" in verdict.feedback  # where the assertion is
+
+
+def test_deep_equality_failures_show_the_difference(js_verifier):
+    solution = "const pairs = () => [[1, 2], [3, 5]];\nmodule.exports = { pairs };\n"
+    tests = HEAD.replace("{ add }", "{ pairs }") + (
+        'test("pairs", () => {\n  assert.deepEqual(pairs(), [[1, 2], [3, 4]]);\n});\n'
+    )
+    verdict = run_js(js_verifier, solution, tests)
+    assert verdict.stage == "tests"
+    assert "strictly deep-equal" in verdict.feedback
+    assert "+     5" in verdict.feedback and "-     4" in verdict.feedback
+
+
+def test_tests_that_pass_against_stubs_are_weak(js_verifier):
+    tests = HEAD + d("""
+        test("runs", () => { add(1, 2); });
+        test("is a function", () => { assert.equal(typeof add, "function"); });
+        """)
+    verdict = run_js(js_verifier, ADD_OK, tests)
+    assert verdict.stage == "weak_tests"
+    assert verdict.weak_tests == ["runs", "is a function"]
+    verdict = run_js(
+        js_verifier, ADD_OK, tests + 'test("adds", () => assert.equal(add(1, 2), 3));\n'
+    )
+    assert verdict.passed
+    assert verdict.weak_tests == ["runs", "is a function"]
+
+
+NODE_TEST_FEATURES = d("""
+    const { before, beforeEach, afterEach, after, mock } = require("node:test");
+    let log = [];
+    before(() => { log.push("before"); });
+    beforeEach(() => { log.push("each"); });
+    afterEach(() => { log.push("after each"); });
+    after(() => { assert.equal(log[0], "before"); });
+    describe("hooks", () => {
+      it("ran before", () => { assert.deepEqual(log, ["before", "each"]); });
+    });
+    test("async", async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.equal(add(1, 1), 2);
+    });
+    test("done callback", (t, done) => {
+      setImmediate(() => { assert.equal(add(2, 2), 4); done(); });
+    });
+    test("subtests", async (t) => {
+      await t.test("one", () => assert.equal(add(0, 1), 1));
+      await t.test("two", () => assert.equal(add(0, 2), 2));
+    });
+    test("mock", (t) => {
+      const spy = t.mock.fn(add);
+      assert.equal(spy(1, 2), 3);
+      assert.equal(spy.mock.callCount(), 1);
+      assert.equal(mock.fn(() => 7)(), 7);
+    });
+    test("throws", () => {
+      assert.throws(() => { throw new TypeError("bad"); }, TypeError);
+    });
+    """)
+
+
+def test_node_test_hooks_async_callbacks_subtests_and_mocks(js_verifier):
+    verdict = run_js(js_verifier, ADD_OK, HEAD + NODE_TEST_FEATURES)
+    assert verdict.passed, verdict.feedback
+    assert verdict.tests.collected == 6
+
+
+def test_a_failing_hook_is_an_error_of_its_test_or_of_the_run(js_verifier):
+    tests = HEAD + d("""
+        const { beforeEach, after } = require("node:test");
+        describe("group", () => {
+          beforeEach(() => { throw new RangeError("no setup"); });
+          it("adds", () => assert.equal(add(1, 2), 3));
+        });
+        """)
+    verdict = run_js(js_verifier, ADD_OK, tests)
+    assert [c.outcome for c in verdict.tests.cases] == ["error"]
+    assert (
+        "RangeError: no setup" in verdict.feedback
+        and "(in the beforeEach hook)" in verdict.feedback
+    )
+    tests = (
+        HEAD
+        + 'const { after } = require("node:test");\nafter(() => { throw new Error("late"); });\n'
+    )
+    verdict = run_js(
+        js_verifier, ADD_OK, tests + 'test("adds", () => assert.equal(add(1, 2), 3));\n'
+    )
+    assert verdict.stage == "tests" and verdict.tests.passed == 1
+    assert "Error: late" in verdict.stderr and "(in the after hook)" in verdict.stderr
+
+
+def test_a_failing_subtest_fails_its_parent_by_name(js_verifier):
+    tests = HEAD + d("""
+        test("parent", async (t) => {
+          await t.test("fine", () => assert.equal(add(1, 1), 2));
+          await t.test("broken", () => assert.equal(add(1, 1), 3));
+        });
+        """)
+    verdict = run_js(js_verifier, ADD_OK, tests)
+    assert verdict.stage == "tests"
+    assert verdict.reason == "AssertionError"
+    assert "- parent failed: AssertionError: Expected values" in verdict.feedback
+    assert '(in subtest "broken")' in verdict.feedback
+
+
+def test_errors_are_named_by_their_type(js_verifier):
+    solution = "const add = (a, b) => a.missing.field + b;\nmodule.exports = { add };\n"
+    verdict = run_js(js_verifier, solution, TEST_ADD)
+    assert verdict.reason == "TypeError"
+    assert "at add (solution.js:1:" in verdict.feedback  # the frame in the solution
+
+
+def test_an_error_while_loading_is_a_collection_error(js_verifier):
+    solution = "const add = (a, b) => a + b;\nsetup();\nfunction setup() { null.x; }\n"
+    verdict = run_js(js_verifier, solution + "module.exports = { add };\n", TEST_ADD)
+    assert verdict.stage == "tests"
+    assert verdict.reason.startswith("collection error: TypeError: Cannot read properties of null")
+
+
+def test_a_test_that_never_settles_fails_and_the_run_goes_on(js_verifier):
+    tests = HEAD + d("""
+        test("waits forever", () => new Promise(() => {}));
+        test("adds", () => { assert.equal(add(1, 2), 3); });
+        """)
+    verdict = run_js(js_verifier, ADD_OK, tests)
+    assert verdict.stage == "tests"
+    assert [c.outcome for c in verdict.tests.cases] == ["failed", "passed"]
+    assert "never settled" in verdict.tests.cases[0].message
+
+
+def test_a_per_test_timeout_fails_that_test(js_verifier):
+    tests = HEAD + 'test("slow", { timeout: 50 }, () => new Promise((r) => setTimeout(r, 5000)));\n'
+    verdict = run_js(js_verifier, ADD_OK, tests)
+    assert verdict.stage == "tests"
+    assert "timed out after 50 ms" in verdict.feedback
+
+
+def test_a_run_past_the_wall_clock_names_the_running_test(js_verifier):
+    tests = HEAD + 'test("spins", () => { for (;;) {} });\n'
+    options = VerifyOptions(sandbox=js_verifier.options.sandbox, jobs=1,
+                            limits=Limits(timeout_s=2.0), strength_check=False)  # fmt: skip
+    with Verifier(options) as verifier:
+        verdict = run_js(verifier, ADD_OK, tests)
+    assert verdict.stage == "timeout"
+    assert "while running spins" in verdict.reason

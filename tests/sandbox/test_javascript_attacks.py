@@ -1,0 +1,515 @@
+"""Hostile JavaScript: each test is an attack on the verdict or on the host, run on each backend.
+
+A correct-looking test suite is paired with a solution (or tests) that tries to cheat the
+verdict, harm the host, or escape; the assertions check both the verdict and the host.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import uuid
+
+import pytest
+
+from sandbox import Verifier, VerifyOptions
+from sandbox.isolation.skeleton import interpreter_paths
+from tests.sandbox.conftest import ATTACK_LIMITS, CANARY_SECRET, wait_until_gone
+from tests.sandbox.js_helpers import (
+    ADD_OK,
+    ADD_WRONG,
+    HEAD,
+    TEST_ADD,
+    d,
+    run_js,
+)
+
+FORGED_END = json.dumps({"seq": 0, "t": "end", "exitstatus": 0})
+
+# Cheating the verdict ---------------------------------------------------------------------------
+CHEATS = {
+    "exit_0_at_load": (ADD_WRONG + "process.exit(0);\n", TEST_ADD),
+    "really_exit_0_at_load": (ADD_WRONG + "process.reallyExit(0);\n", TEST_ADD),
+    "exit_0_in_test": (
+        ADD_WRONG,
+        HEAD + 'test("adds", () => {\n  process.exit(0);\n  assert.equal(add(2, 3), 5);\n});\n',
+    ),
+    "exit_0_in_the_solution_during_a_test": (
+        "const add = (a, b) => { process.exit(0); };\nmodule.exports = { add };\n",
+        TEST_ADD,
+    ),
+    "exit_0_from_an_exit_listener": (
+        ADD_WRONG + "process.on('exit', () => process.exit(0));\n",
+        TEST_ADD,
+    ),
+    "exit_code_0_and_kill_self": (
+        ADD_WRONG + "process.exitCode = 0;\nprocess.kill(process.pid, 'SIGKILL');\n",
+        TEST_ADD,
+    ),
+    "printed_fake_reports": (
+        ADD_WRONG
+        + d("""
+            console.log("ok 1 - adds two numbers\\n1..1\\n# pass 1\\n# fail 0");
+            console.log("✔ adds two numbers (0.1ms)\\nℹ tests 1\\nℹ pass 1\\nℹ fail 0");
+            console.error(JSON.stringify({ t: "end", exitstatus: 0 }));
+            """),
+        TEST_ADD,
+    ),
+    "forged_lines_on_every_descriptor": (
+        ADD_WRONG
+        + d(f"""
+            const fs = require("fs");
+            for (const fake of ["0".repeat(32) + " " + {FORGED_END!r}, {FORGED_END!r}]) {{
+              for (let fd = 3; fd < 64; fd++) {{
+                try {{ fs.writeSync(fd, fake + "\\n"); }} catch (e) {{}}
+              }}
+            }}
+            """),
+        TEST_ADD,
+    ),
+    "assert_methods_replaced": (
+        ADD_WRONG
+        + d("""
+            for (const name of ["assert", "assert/strict", "node:assert", "node:assert/strict"]) {
+              const a = require(name);
+              for (const key of ["equal", "strictEqual", "deepEqual", "ok"]) {
+                try { a[key] = () => {}; } catch (e) {}
+                try { Object.defineProperty(a, key, { value: () => {} }); } catch (e) {}
+              }
+            }
+            """),
+        TEST_ADD,
+    ),
+    "json_stringify_replaced": (
+        ADD_WRONG + "JSON.stringify = () => 'same';\n",
+        HEAD
+        + 'test("adds", () => {\n  assert.ok(JSON.stringify(add(2, 3)) === JSON.stringify(5));\n});\n',
+    ),
+    "array_prototype_polluted": (
+        "const add = (a, b) => [a - b];\nObject.getPrototypeOf([]).includes = () => true;\n"
+        "module.exports = { add };\n",
+        HEAD + 'test("adds", () => {\n  assert.ok(add(2, 3).includes(5));\n});\n',
+    ),
+    "object_prototype_to_json": (
+        "const add = (a, b) => ({ sum: a - b });\n"
+        "Object.getPrototypeOf({}).toJSON = function () { return 'x'; };\n"
+        "module.exports = { add };\n",
+        HEAD + 'test("adds", () => {\n'
+        "  assert.equal(JSON.stringify(add(2, 3)), JSON.stringify({ sum: 5 }));\n});\n",
+    ),
+    "pollution_inside_the_solution_call": (
+        "const add = (a, b) => { [].constructor.prototype.every = () => true; return [a - b]; };\n"
+        "module.exports = { add };\n",
+        HEAD + 'test("adds", () => {\n  assert.ok(add(2, 3).every((x) => x === 5));\n});\n',
+    ),
+    "iterator_pollution": (
+        "const add = (a, b) => { const it = [][Symbol.iterator]();\n"
+        "  Object.getPrototypeOf(it).next = () => ({ done: true }); return [a - b]; };\n"
+        "module.exports = { add };\n",
+        HEAD + 'test("adds", () => {\n  assert.deepEqual([...add(2, 3)].length, 0);\n'
+        "  assert.equal(add(2, 3)[0], 5);\n});\n",
+    ),
+    "node_test_replaced_by_the_solution": (
+        ADD_WRONG
+        + d("""
+            const nodeTest = require("node:test");
+            const fake = (name) => nodeTest.test(name, () => {});
+            try { nodeTest.test = fake; } catch (e) {}
+            try { Object.defineProperty(nodeTest, "test", { value: fake }); } catch (e) {}
+            const Module = require("module");
+            const load = Module._load;
+            try {
+              Module._load = function (request, ...rest) {
+                return request === "node:test" ? { test: fake } : load.call(this, request, ...rest);
+              };
+            } catch (e) {}
+            try { Object.defineProperty(module.parent, "require", { value: () => ({ test: fake }) }); } catch (e) {}
+            try { Module.prototype.require = () => ({ test: fake }); } catch (e) {}
+            """),
+        'const { add } = require("./solution.js");\nconst { test } = require("node:test");\n'
+        'const assert = require("node:assert/strict");\n'
+        'test("adds two numbers", () => {\n  assert.equal(add(2, 3), 5);\n});\n',
+    ),
+    "tests_defined_by_the_solution": (
+        ADD_WRONG + 'require("node:test").test("adds two numbers", () => {});\n',
+        TEST_ADD,
+    ),
+    "uncaught_errors_swallowed": (
+        ADD_OK
+        + d("""
+            process.on("uncaughtException", () => {});
+            process.on("unhandledRejection", () => {});
+            try { process.setUncaughtExceptionCaptureCallback(() => {}); } catch (e) {}
+            """),
+        HEAD + 'test("adds", () => {\n  Promise.reject(new Error("never awaited"));\n'
+        '  setImmediate(() => { throw new Error("later"); });\n});\n',
+    ),
+    "assertion_caught_and_exit": (
+        ADD_WRONG,
+        HEAD + 'test("adds", () => {\n  try { assert.equal(add(2, 3), 5); }\n'
+        "  catch (e) { process.exit(0); }\n});\n",
+    ),
+    "native_prototype_extended": (
+        ADD_WRONG + "Array.prototype.sum = function () { return 5; };\n",
+        TEST_ADD,
+    ),
+    "internal_bindings": (
+        ADD_WRONG
+        + d("""
+            try {
+              const fsb = process.binding("fs");
+              fsb.writeString = () => 0;
+            } catch (e) {}
+            """),
+        TEST_ADD,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHEATS))
+def test_cheats_are_rejected(verifier, name):
+    solution, tests = CHEATS[name]
+    verdict = run_js(verifier, solution, tests)
+    assert not verdict.passed, f"{name} was accepted: {verdict}"
+    assert verdict.stage in {"tests", "crash", "lint"}, (verdict.stage, verdict.reason)
+    assert verdict.feedback
+
+
+def test_the_same_sample_without_the_cheat_is_judged_normally(verifier):
+    assert run_js(verifier, ADD_OK, TEST_ADD).passed
+    verdict = run_js(verifier, ADD_WRONG, TEST_ADD)
+    assert verdict.stage == "tests" and "-1 !== 5" in verdict.feedback
+
+
+def test_an_early_exit_is_rejected_with_its_reason(verifier):
+    verdict = run_js(verifier, *CHEATS["exit_0_in_test"])
+    assert verdict.stage == "tests"
+    assert "before the test report was complete (while running adds)" in verdict.reason
+    assert verdict.exit_code == 0
+
+
+def test_a_modified_built_in_is_named(verifier):
+    verdict = run_js(verifier, *CHEATS["array_prototype_polluted"])
+    assert "modified the built-in Array.prototype.includes" in verdict.reason
+    verdict = run_js(verifier, *CHEATS["pollution_inside_the_solution_call"])
+    assert "modified the built-in Array.prototype.every" in verdict.feedback
+
+
+def test_forged_lines_are_a_tampered_channel(verifier):
+    verdict = run_js(verifier, *CHEATS["forged_lines_on_every_descriptor"])
+    assert "result channel tampered with" in verdict.reason
+
+
+def test_skipped_todo_and_missing_tests_are_no_tests(verifier):
+    skipped = HEAD + d("""
+        test.skip("adds", () => { assert.equal(add(2, 3), 5); });
+        it.todo("adds negatives");
+        describe.skip("more", () => { it("x", () => {}); });
+        test("skips itself", (t) => { t.skip(); });
+        """)
+    assert run_js(verifier, ADD_WRONG, skipped).stage == "no_tests"
+    assert (
+        run_js(verifier, ADD_WRONG, HEAD + "const check = () => add(2, 3);\n").stage == "no_tests"
+    )
+
+
+def test_unhandled_rejections_fail_the_test_that_left_them(verifier):
+    verdict = run_js(verifier, *CHEATS["uncaught_errors_swallowed"])
+    assert verdict.stage == "tests"
+    assert verdict.tests.cases[0].outcome == "failed"
+    assert "never awaited" in verdict.tests.cases[0].message
+
+
+# Resource attacks -------------------------------------------------------------------------------
+def solution_doing(body: str) -> str:
+    return f"const add = (a, b) => {{\n{body}\n}};\nmodule.exports = {{ add }};\n"
+
+
+RESOURCE = {
+    "fork_bomb": (
+        solution_doing(
+            '  const { spawn } = require("child_process");\n'
+            "  for (;;) { try { spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']); }"
+            " catch (e) {} }"
+        ),
+        {"timeout", "tests", "crash", "memory"},
+    ),
+    "exec_bomb": (
+        solution_doing(
+            '  const { execSync } = require("child_process");\n'
+            "  execSync(':(){ :|:& };:', { shell: '/bin/sh' });"
+        ),
+        {"timeout", "tests", "crash", "memory"},
+    ),
+    "worker_thread_bomb": (
+        solution_doing(
+            '  const { Worker } = require("worker_threads");\n'
+            "  for (;;) new Worker('setInterval(() => {}, 1000)', { eval: true });"
+        ),
+        {"timeout", "tests", "crash", "memory"},
+    ),
+    "memory_flood_arrays": (
+        solution_doing("  const hog = [];\n  for (;;) hog.push(new Array(1 << 20).fill(1.5));"),
+        {"memory"},
+    ),
+    "memory_flood_buffers": (
+        solution_doing("  const hog = [];\n  for (;;) hog.push(Buffer.alloc(16 << 20, 1));"),
+        {"memory"},
+    ),
+    "cpu_spin": (solution_doing("  for (;;) {}"), {"timeout"}),
+    "sigterm_ignored_spin": (
+        solution_doing("  process.on('SIGTERM', () => {});\n  for (;;) {}"),
+        {"timeout"},
+    ),
+    "output_flood": (
+        solution_doing("  const s = 'x'.repeat(65536);\n  for (;;) process.stdout.write(s);"),
+        {"output", "memory"},  # node queues what a full pipe does not take
+    ),
+    "stderr_flood_without_newlines": (
+        solution_doing(
+            "  const fs = require('fs');\n  const s = 'y'.repeat(65536);\n  for (;;) fs.writeSync(2, s);"
+        ),
+        {"output", "tests"},  # or EAGAIN on a full pipe node made non-blocking fails the test
+    ),
+    "disk_flood": (
+        solution_doing(
+            "  const fs = require('fs');\n  const mb = Buffer.alloc(8 << 20);\n"
+            "  for (let i = 0; ; i++) fs.writeFileSync(`fill${i}`, mb);"
+        ),
+        {"tests", "crash", "memory"},
+    ),
+    "inode_flood": (
+        solution_doing(
+            "  const fs = require('fs');\n  for (let i = 0; ; i++) fs.writeFileSync(`f${i}`, '');"
+        ),
+        {"tests"},
+    ),
+    "stack_overflow": (
+        solution_doing("  const f = (n) => f(n + 1) + 1;\n  return f(0);"),
+        {"tests"},
+    ),
+    "abort": (solution_doing("  process.abort();"), {"crash"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RESOURCE))
+def test_resource_attacks_are_contained(verifier, name):
+    solution, stages = RESOURCE[name]
+    verdict = run_js(verifier, solution, TEST_ADD)
+    assert verdict.stage in stages, f"{name}: {verdict.stage} {verdict.reason}"
+    assert run_js(verifier, ADD_OK, TEST_ADD).passed  # the verifier is still healthy
+
+
+def test_a_memory_flood_is_a_memory_verdict(verifier):
+    verdict = run_js(verifier, RESOURCE["memory_flood_arrays"][0], TEST_ADD)
+    assert verdict.stage == "memory" and "memory limit" in verdict.reason
+
+
+def test_output_is_truncated_not_buffered(verifier):
+    verdict = run_js(verifier, RESOURCE["output_flood"][0], TEST_ADD)
+    assert len(verdict.stdout) < 10_000
+
+
+# Escaping and spying ----------------------------------------------------------------------------
+def test_runs_unprivileged_with_no_capabilities(verifier):
+    tests = HEAD + d("""
+        const fs = require("fs");
+        test("identity", () => {
+          assert.notEqual(process.getuid(), 0);
+          assert.notEqual(process.geteuid(), 0);
+          const status = fs.readFileSync("/proc/self/status", "utf8");
+          for (const kind of ["CapEff", "CapPrm", "CapInh", "CapAmb"]) {
+            assert.match(status, new RegExp(`${kind}:\\\\s+0000000000000000`));
+          }
+          assert.match(status, /NoNewPrivs:\\s+1/);
+        });
+        """)
+    verdict = run_js(verifier, ADD_OK, tests)
+    assert verdict.passed, verdict.feedback
+
+
+def test_environment_is_empty_of_secrets(verifier):
+    tests = HEAD + d("""
+        const fs = require("fs");
+        test("spy", () => {
+          const found = { env: { ...process.env } };
+          for (const pid of fs.readdirSync("/proc").filter((p) => /^\\d+$/.test(p))) {
+            try { found[pid] = fs.readFileSync(`/proc/${pid}/environ`, "latin1"); } catch (e) {}
+          }
+          try { found.self = fs.readFileSync("/proc/self/environ", "latin1"); } catch (e) {}
+          const blob = JSON.stringify(found);
+          console.log(blob);
+          assert.ok(!blob.includes("assay-canary"));
+          assert.ok(!blob.includes("API_KEY"));
+        });
+        """)
+    verdict = run_js(verifier, ADD_OK, tests)
+    assert CANARY_SECRET not in verdict.stdout + verdict.stderr
+    assert verdict.passed, verdict.feedback
+
+
+def test_host_files_are_invisible(verifier, tmp_path):
+    marker = tmp_path / "host-secret.txt"
+    marker.write_text(CANARY_SECRET)
+    probes = [str(marker), os.path.abspath("pyproject.toml"), "/etc/shadow", "/root/.bashrc",
+              "/var/run/docker.sock", "/proc/1/root/etc/shadow"]  # fmt: skip
+    # Directory listings may show only the way to what the sandbox binds (the interpreter).
+    on_the_way = sorted({part for p in interpreter_paths() for part in p.split("/") if part})
+    tests = HEAD + d(f"""
+        const fs = require("fs");
+        const onTheWay = new Set({json.dumps(on_the_way)});
+        test("spy", () => {{
+          const seen = [];
+          for (const path of {json.dumps(probes)}) {{
+            try {{ seen.push([path, fs.readFileSync(path, "latin1").slice(0, 200)]); }} catch (e) {{}}
+          }}
+          for (const dir of ["/home", "/root"]) {{
+            try {{ seen.push([dir, fs.readdirSync(dir).filter((n) => !onTheWay.has(n))]); }} catch (e) {{}}
+          }}
+          console.log(JSON.stringify(seen));
+          assert.deepEqual(seen.filter(([, c]) => typeof c === "string" || c.length), []);
+        }});
+        """)
+    verdict = run_js(verifier, ADD_OK, tests)
+    assert CANARY_SECRET not in verdict.stdout
+    assert verdict.passed, verdict.feedback
+
+
+def test_writes_outside_the_work_dir_do_not_reach_the_host(verifier, tmp_path):
+    target = tmp_path / "written-by-sample"
+    tests = HEAD + d(f"""
+        const fs = require("fs");
+        test("escape", () => {{
+          try {{ fs.symlinkSync({json.dumps(str(tmp_path))}, "out"); }} catch (e) {{}}
+          try {{ fs.symlinkSync("/", "root"); }} catch (e) {{}}
+          for (const path of ["out/written-by-sample", {json.dumps(str(target))},
+                              "root/usr/lib/evil", "/usr/evil", "/etc/evil", "../../escape"]) {{
+            try {{ fs.writeFileSync(path, "pwned"); }} catch (e) {{}}
+          }}
+        }});
+        """)
+    run_js(verifier, ADD_OK, tests)
+    assert not target.exists()
+    assert not os.path.exists("/usr/evil") and not os.path.exists("/etc/evil")
+
+
+class _Listener:
+    """A real TCP server on the host's loopback that counts connections."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop = True
+        self.thread.join()
+        self.sock.close()
+
+
+def test_no_network_neither_host_loopback_nor_outside(verifier):
+    listener = _Listener()
+    try:
+        tests = HEAD + d(f"""
+            const net = require("net");
+            const dns = require("dns");
+            const attempt = (host, port) => new Promise((resolve) => {{
+              const socket = net.connect({{ host, port, timeout: 1000 }});
+              socket.on("connect", () => {{ socket.destroy(); resolve(`${{host}}:${{port}}`); }});
+              socket.on("error", () => resolve(null));
+              socket.on("timeout", () => {{ socket.destroy(); resolve(null); }});
+            }});
+            test("connect", async () => {{
+              const reached = [];
+              for (const [host, port] of [["127.0.0.1", {listener.port}], ["8.8.8.8", 53],
+                                          ["1.1.1.1", 443]]) {{
+                const got = await attempt(host, port);
+                if (got) reached.push(got);
+              }}
+              const resolved = await new Promise((resolve) =>
+                dns.lookup("registry.npmjs.org", (err) => resolve(!err)));
+              if (resolved) reached.push("dns");
+              assert.deepEqual(reached, []);
+            }});
+            """)
+        verdict = run_js(verifier, ADD_OK, tests)
+        assert verdict.passed, verdict.feedback
+        assert listener.connections == 0
+    finally:
+        listener.close()
+
+
+def test_killing_the_parent_and_everything_is_contained(verifier):
+    tests = HEAD + d("""
+        test("kill", () => {
+          for (const pid of [process.ppid, 1, -1]) {
+            try { process.kill(pid, "SIGKILL"); } catch (e) {}
+          }
+          assert.fail("still here");
+        });
+        """)
+    verdict = run_js(verifier, ADD_OK, tests)
+    assert not verdict.passed and verdict.stage != "error"
+    assert run_js(verifier, ADD_OK, TEST_ADD).passed
+
+
+def test_daemons_do_not_outlive_the_sample(verifier):
+    marker = f"assay-daemon-{uuid.uuid4().hex}"
+    tests = HEAD + d(f"""
+        const {{ spawn }} = require("child_process");
+        test("daemonize", async () => {{
+          const child = spawn(process.execPath, ["-e", "setInterval(() => {{}}, 1000)", "{marker}"],
+                              {{ detached: true, stdio: "ignore" }});
+          child.unref();
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          assert.equal(add(1, 2), 3);
+        }});
+        """)
+    verdict = run_js(verifier, ADD_OK, tests)
+    assert verdict.passed, verdict.feedback
+    assert wait_until_gone(marker) == []
+
+
+def test_the_strength_check_run_starts_clean(backend_name):
+    """The stub's run follows the real run: nothing the real run left (files, a daemon) may reach
+    it, or sound tests would turn into weak_tests."""
+    token = uuid.uuid4().hex[:12]
+    tests = d(f"""
+        const {{ test }} = require("node:test");
+        const assert = require("node:assert/strict");
+        const fs = require("fs");
+        const {{ spawn }} = require("child_process");
+        const {{ real }} = require("./solution.js");
+        test("leftovers", () => {{
+          const paths = ["/tmp/left-{token}", "left-{token}"];
+          if (real()) {{
+            for (const p of paths) fs.writeFileSync(p, "x");
+            spawn("sleep", ["600.{token}"], {{ detached: true, stdio: "ignore" }}).unref();
+            return;
+          }}
+          assert.ok(paths.some((p) => fs.existsSync(p)));
+        }});
+        """)
+    options = VerifyOptions(sandbox=backend_name, jobs=1, limits=ATTACK_LIMITS)
+    with Verifier(options) as verifier:
+        verdict = run_js(verifier, "const real = () => true;\nmodule.exports = { real };\n", tests)
+    assert verdict.passed, (verdict.stage, verdict.reason, verdict.weak_tests)
+    assert verdict.weak_tests == []
+    assert not wait_until_gone(f"600.{token}")
