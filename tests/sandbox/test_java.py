@@ -287,11 +287,11 @@ def test_the_fast_path_judges_as_jupiter_does(java_verifier, name):
     tests = (
         "import java.util.*;\nimport org.junit.jupiter.api.*;\n"
         "import static org.junit.jupiter.api.Assertions.*;\n\n"
-        "{tag}class SolutionTest {{\n    static List<String> log = new ArrayList<>();\n"
+        "TAGclass SolutionTest {\n    static List<String> log = new ArrayList<>();\n"
         f"{body}}}\n"
     )
     plain, jupiter = java_verifier.verify(
-        [java(ADD, tests.format(tag="")), java(ADD, tests.format(tag='@Tag("jupiter")\n'))]
+        [java(ADD, tests.replace("TAG", "")), java(ADD, tests.replace("TAG", '@Tag("jupiter") '))]
     )
     for verdict in (plain, jupiter):
         verdict.id = verdict.duration_s = verdict.max_rss_mb = None
@@ -307,10 +307,10 @@ def test_a_compile_error_is_rejected_with_file_line_column(java_verifier):
     verdict = verify_one(java_verifier, ADD.replace("a + b", "a + c"), TEST_ADD)
     assert verdict.stage == "compile" and verdict.reason == "compile error"
     (error,) = [m for m in verdict.lint if m.rejects]
-    assert (error.file, error.line, error.column) == ("Solution.java", 2, 48)
+    assert (error.file, error.line, error.column) == ("Solution.java", 2, 47)
     assert error.code == "cant.resolve.location"
     assert error.message == "cannot find symbol; symbol: variable c; location: class Solution"
-    assert "Solution.java:2:48: cant.resolve.location cannot find symbol" in verdict.feedback
+    assert "Solution.java:2:47: cant.resolve.location cannot find symbol" in verdict.feedback
 
 
 def test_errors_in_the_tests_are_compile_errors_too(java_verifier):

@@ -3,7 +3,9 @@
 // without JUnit's and the harness's frames as the detail.
 package assay;
 
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.platform.engine.TestExecutionResult;
 
@@ -54,18 +56,28 @@ final class Failure {
             out.append('\n');
             int shown = 0;
             boolean sample = false;
+            List<StackTraceElement> library = new ArrayList<>(); // shown if a sample's frame follows
             for (StackTraceElement frame : cause.getStackTrace()) {
                 String name = frame.getClassName() + "." + frame.getMethodName();
                 if (hidden(name)) {
                     if (sample) break; // below the sample's frames: JUnit's machinery
                     continue;
                 }
-                sample |= !name.startsWith("java.");
-                if (shown++ == MAX_FRAMES) {
+                if (name.startsWith("java.")) {
+                    library.add(frame);
+                    continue;
+                }
+                sample = true;
+                library.add(frame);
+                for (StackTraceElement shownFrame : library) {
+                    if (shown++ == MAX_FRAMES) break;
+                    out.append("\tat ").append(shownFrame).append('\n');
+                }
+                library.clear();
+                if (shown > MAX_FRAMES) {
                     out.append("\t...\n");
                     break;
                 }
-                out.append("\tat ").append(frame).append('\n');
             }
             prefix = "Caused by: ";
         }

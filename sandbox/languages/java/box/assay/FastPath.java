@@ -218,7 +218,7 @@ final class FastPath {
             instance = plan.constructor.newInstance();
         } catch (InvocationTargetException e) {
             thrown = unrecoverable(e.getCause());
-        } catch (ReflectiveOperationException | RuntimeException e) {
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             thrown = e;
         }
         if (instance != null) {
@@ -244,7 +244,7 @@ final class FastPath {
             return null;
         } catch (InvocationTargetException e) {
             return unrecoverable(e.getCause());
-        } catch (ReflectiveOperationException | RuntimeException e) {
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             return e;
         }
     }
