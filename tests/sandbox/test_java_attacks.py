@@ -29,7 +29,13 @@ def wrong(extra: str = "") -> str:
 
 
 def tests_with(body: str, members: str = "") -> str:
-    return IMPORTS + "class SolutionTest {\n" + members + "\n    @Test void adds() throws Exception {\n" + body + "\n        assertEquals(5, new Solution().add(2, 3));\n    }\n}\n"
+    """A test that runs `body`, then checks `add`. The body sits in an `if (true)`, which javac
+    deems able to complete, so an endless loop in it is no unreachable-statement error."""
+    return (
+        IMPORTS + "class SolutionTest {\n" + members + "\n    @Test void adds() throws Exception {\n"
+        "        if (true) {\n" + body + "\n        }\n"
+        "        assertEquals(5, new Solution().add(2, 3));\n    }\n}\n"
+    )
 
 
 # A descriptor of the sample's own process by number, as the harness reaches fd 3 and 4.
@@ -115,7 +121,7 @@ CHEATS = {
         "class Assertions { public static void assertEquals(int expected, int actual) { } }\n",
         "import org.junit.jupiter.api.*;\nimport static org.junit.jupiter.api.Assertions.*;\n"
         "class SolutionTest { @Test void adds() { assertEquals(5, new Solution().add(2, 3)); } }\n",
-        "tests",
+        "compile",  # the sample's Assertions shadows JUnit's for javac, and is not public
     ),
     "security_manager_installed": (
         wrong(),
