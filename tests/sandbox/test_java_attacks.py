@@ -28,7 +28,7 @@ def wrong(extra: str = "") -> str:
     return "class Solution {\n" + extra + "\n    public int add(int a, int b) { return a - b; }\n}\n"
 
 
-def tests_with(body: str, members: str = "") -> str:
+def body_tests(body: str, members: str = "") -> str:
     """A test that runs `body`, then checks `add`. The body sits in an `if (true)`, which javac
     deems able to complete, so an endless loop in it is no unreachable-statement error."""
     return (
@@ -64,21 +64,21 @@ CHEATS = {
         TEST_ADD,
         "tests",
     ),
-    "exit_0_in_a_test": (wrong(), tests_with("System.exit(0);"), "tests"),
-    "halt_0_in_a_test": (wrong(), tests_with("Runtime.getRuntime().halt(0);"), "tests"),
+    "exit_0_in_a_test": (wrong(), body_tests("System.exit(0);"), "tests"),
+    "halt_0_in_a_test": (wrong(), body_tests("Runtime.getRuntime().halt(0);"), "tests"),
     "exit_0_in_before_all": (
         wrong(),
-        tests_with("", "    @BeforeAll static void quit() { System.exit(0); }"),
+        body_tests("", "    @BeforeAll static void quit() { System.exit(0); }"),
         "tests",
     ),
     "shutdown_hook_halts_0": (
         wrong("static { Runtime.getRuntime().addShutdownHook(new Thread(() -> Runtime.getRuntime().halt(0))); }"),
-        tests_with("System.exit(1);"),
+        body_tests("System.exit(1);"),
         "tests",
     ),
     "exit_0_from_a_thread_after_the_tests": (
         wrong(),
-        tests_with(
+        body_tests(
             "new Thread(() -> { try { Thread.sleep(50); } catch (InterruptedException e) { }"
             " System.exit(0); }).start();"
         ),
@@ -91,7 +91,7 @@ CHEATS = {
     ),
     "forged_lines_on_every_descriptor": (
         wrong(),
-        tests_with(
+        body_tests(
             "for (int n = 3; n < 64; n++) { try { new FileOutputStream(fd(n)).write("
             + FORGED
             + ".getBytes()); } catch (Exception e) { } }",
@@ -101,12 +101,12 @@ CHEATS = {
     ),
     "channel_closed": (
         wrong(),
-        tests_with("new FileOutputStream(fd(3)).close();", DESCRIPTOR),
+        body_tests("new FileOutputStream(fd(3)).close();", DESCRIPTOR),
         "tests",
     ),
     "the_harness_opened_again": (
         wrong(),
-        tests_with(
+        body_tests(
             'var open = Class.forName("assay.Channel").getDeclaredMethod("open");'
             " open.setAccessible(true); Object channel = open.invoke(null);"
             ' var send = channel.getClass().getDeclaredMethod("send", String.class, String.class);'
@@ -125,7 +125,7 @@ CHEATS = {
     ),
     "security_manager_installed": (
         wrong(),
-        tests_with("System.setSecurityManager(new SecurityManager());"),
+        body_tests("System.setSecurityManager(new SecurityManager());"),
         "tests",
     ),
     "no_tests": (ADD, IMPORTS + "class SolutionTest { void adds() { } }\n", "no_tests"),
@@ -134,7 +134,7 @@ CHEATS = {
         TEST_ADD.replace("@Test", '@Disabled("later") @Test'),
         "no_tests",
     ),
-    "every_test_aborted": (wrong(), tests_with("Assumptions.assumeTrue(false);"), "no_tests"),
+    "every_test_aborted": (wrong(), body_tests("Assumptions.assumeTrue(false);"), "no_tests"),
     "tests_in_a_static_nested_class": (
         wrong(),
         IMPORTS + "class SolutionTest {\n  static class Inner {\n"
@@ -207,7 +207,7 @@ RESOURCE = {
 @pytest.mark.parametrize("name", sorted(RESOURCE))
 def test_resource_attacks_are_contained(verifier, name):
     body, stages = RESOURCE[name]
-    verdict = run_java(verifier, ADD, tests_with(body))
+    verdict = run_java(verifier, ADD, body_tests(body))
     assert verdict.stage in stages, (verdict.stage, verdict.reason)
     assert run_java(verifier, ADD, TEST_ADD).passed  # the worker is still good
 
@@ -228,7 +228,7 @@ def test_environment_and_processes_hold_no_secrets(verifier):
         ' String seen = read("/proc/" + pid + "/environ"); System.out.println(seen);'
         ' assertFalse(seen.contains("assay-canary")); }'
     )
-    verdict = run_java(verifier, ADD, tests_with(body, READ))
+    verdict = run_java(verifier, ADD, body_tests(body, READ))
     assert verdict.passed, verdict.feedback
 
 
@@ -237,7 +237,7 @@ def test_host_files_are_invisible(verifier, tmp_path):
     marker.write_text(CANARY_SECRET)
     paths = [str(marker), os.path.abspath("pyproject.toml"), "/etc/shadow", "/root/.bashrc"]
     body = " ".join(f'assertEquals("", read("{p}"));' for p in paths)
-    verdict = run_java(verifier, ADD, tests_with(body, READ))
+    verdict = run_java(verifier, ADD, body_tests(body, READ))
     assert verdict.passed, verdict.feedback
 
 
@@ -251,7 +251,7 @@ def test_writes_outside_the_work_dir_do_not_reach_the_host(verifier, tmp_path):
             for p in attempts
         )
     )
-    run_java(verifier, ADD, tests_with(body))
+    run_java(verifier, ADD, body_tests(body))
     assert not target.exists()
     assert not os.path.exists("/usr/evil") and not os.path.exists("/etc/evil")
 
@@ -295,7 +295,7 @@ def test_no_network_to_the_host_loopback_or_outside(verifier):
         ' assertFalse(reaches("8.8.8.8", 53)); assertFalse(reaches("1.1.1.1", 443));'
     )
     try:
-        verdict = run_java(verifier, ADD, tests_with(body, reaches))
+        verdict = run_java(verifier, ADD, body_tests(body, reaches))
         assert verdict.passed, verdict.feedback
         assert listener.connections == 0
     finally:
@@ -308,7 +308,7 @@ def test_daemons_do_not_outlive_the_sample(verifier):
         f'new ProcessBuilder("/usr/bin/setsid", "/bin/sh", "-c", "while :; do sleep 1; done", "{marker}")'
         ".redirectOutput(ProcessBuilder.Redirect.DISCARD).start(); Thread.sleep(300);"
     )
-    verdict = run_java(verifier, ADD, tests_with(body))
+    verdict = run_java(verifier, ADD, body_tests(body))
     assert verdict.passed, verdict.feedback
     assert wait_until_gone(marker) == []
 
@@ -318,7 +318,7 @@ def test_killing_the_parent_and_everything_is_contained(verifier):
         "ProcessHandle.current().parent().ifPresent(ProcessHandle::destroyForcibly);"
         " ProcessHandle.allProcesses().forEach(ProcessHandle::destroyForcibly); fail();"
     )
-    verdict = run_java(verifier, ADD, tests_with(body))
+    verdict = run_java(verifier, ADD, body_tests(body))
     assert not verdict.passed and verdict.stage != "error", (verdict.stage, verdict.reason)
     assert run_java(verifier, ADD, TEST_ADD).passed
 
