@@ -1,4 +1,4 @@
-"""`assay run --language javascript` and `--language cpp` end to end with the scripted teacher: a
+"""`assay run --language javascript`, `--language cpp` and `--language java` end to end with the scripted teacher: a
 right answer is accepted first try; a wrong one is fixed after the verifier's feedback (a failing
 test, a compile error, an undefined name) and accepted in round 1. Skipped with "language not
 available" where the language or its toolchain is missing.
@@ -8,6 +8,8 @@ The answers follow the conventions the sandbox teaches:
   with `node:test` and `node:assert/strict`, importing `require("./solution.js")`.
 - C++: `solution.hpp` with the functions; tests `test_solution.cpp` with doctest (`TEST_CASE`,
   `CHECK`), including `<doctest/doctest.h>` and `"solution.hpp"`.
+- Java: `Solution.java` with `class Solution` and public instance methods; tests
+  `SolutionTest.java` with JUnit 5 (`@Test`, `Assertions.*`) calling `new Solution()`.
 """
 
 from __future__ import annotations
@@ -161,6 +163,85 @@ TEST_CASE("gcd") {
 }
 """
 
+# --- Java ----------------------------------------------------------------------------------------
+
+JAVA_ADD = """
+class Solution {
+    // Integer addition; the tests stay far from overflow.
+    public int add(int a, int b) {
+        return a + b;
+    }
+}
+"""
+JAVA_ADD_TESTS = """
+import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
+
+class SolutionTest {
+    @Test
+    void addsTwoNumbers() {
+        assertEquals(5, new Solution().add(2, 3));
+        assertEquals(0, new Solution().add(-1, 1));
+    }
+}
+"""
+JAVA_RUNNING_SUM_WRONG = """
+import java.util.*;
+
+class Solution {
+    // Prefix sums of xs.
+    public List<Integer> runningSum(List<Integer> xs) {
+        List<Integer> out = new ArrayList<>();
+        int total = 1; // off by one: the bug the test feedback must show
+        for (int x : xs) {
+            total += x;
+            out.add(total);
+        }
+        return out;
+    }
+}
+"""
+JAVA_RUNNING_SUM = JAVA_RUNNING_SUM_WRONG.replace("int total = 1; // off by one: the bug the test feedback must show", "int total = 0;")  # fmt: skip
+JAVA_RUNNING_SUM_TESTS = """
+import java.util.*;
+import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
+
+class SolutionTest {
+    @Test
+    void prefixSums() {
+        assertEquals(List.of(1, 3, 6), new Solution().runningSum(List.of(1, 2, 3)));
+        assertTrue(new Solution().runningSum(List.of()).isEmpty());
+    }
+}
+"""
+JAVA_GCD_NO_COMPILE = """
+class Solution {
+    // Greatest common divisor (Euclid).
+    public int gcd(int a, int b) {
+        while (b != 0) {
+            int r = a % b;
+            a = b;
+            b = leftover; // not declared: the compiler's error must reach the teacher
+        }
+        return Math.abs(a);
+    }
+}
+"""
+JAVA_GCD = JAVA_GCD_NO_COMPILE.replace("b = leftover; // not declared: the compiler's error must reach the teacher", "b = r;")  # fmt: skip
+JAVA_GCD_TESTS = """
+import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
+
+class SolutionTest {
+    @Test
+    void gcd() {
+        assertEquals(6, new Solution().gcd(12, 18));
+        assertEquals(7, new Solution().gcd(7, 0));
+    }
+}
+"""
+
 # scenario -> the solution and tests of each round
 SCENARIOS: dict[str, list[tuple[str, str]]] = {
     "js_right": [(JS_ADD, JS_ADD_TESTS)],
@@ -175,6 +256,12 @@ SCENARIOS: dict[str, list[tuple[str, str]]] = {
         (CPP_RUNNING_SUM, CPP_RUNNING_SUM_TESTS),
     ],  # fmt: skip
     "cpp_compile_error": [(CPP_GCD_NO_COMPILE, CPP_GCD_TESTS), (CPP_GCD, CPP_GCD_TESTS)],
+    "java_right": [(JAVA_ADD, JAVA_ADD_TESTS)],
+    "java_wrong_value": [
+        (JAVA_RUNNING_SUM_WRONG, JAVA_RUNNING_SUM_TESTS),
+        (JAVA_RUNNING_SUM, JAVA_RUNNING_SUM_TESTS),
+    ],  # fmt: skip
+    "java_compile_error": [(JAVA_GCD_NO_COMPILE, JAVA_GCD_TESTS), (JAVA_GCD, JAVA_GCD_TESTS)],
 }
 # language -> (scenario, the stage of its first attempt)
 RUNS = {
@@ -187,6 +274,11 @@ RUNS = {
         ("cpp_right", "passed"),
         ("cpp_wrong_value", "tests"),
         ("cpp_compile_error", {"compile", "syntax"}),
+    ],
+    "java": [
+        ("java_right", "passed"),
+        ("java_wrong_value", "tests"),
+        ("java_compile_error", "compile"),
     ],
 }
 
