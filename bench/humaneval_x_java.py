@@ -141,7 +141,9 @@ def ablation(rows: list[dict], count: int) -> dict[str, dict[str, float]]:
                     "jobs.assay", "60", "-classpath", build.compile_classpath(),
                     *build.JAVAC_OPTIONS]  # fmt: skip
             messages: list[dict] = []
-            compiled[name] = cpu_of(lambda a=argv: messages.extend(build.run_with_channel(a, work)))
+            compiled[name] = cpu_of(
+                lambda a=argv, m=messages: m.extend(build.run_with_channel(a, work))
+            )
             bundles = [m["bundle"] for m in messages if m.get("t") == "compiled"]
         for job in jobs:  # javac per sample: a cold JVM each (the same flags, the JDK's archive)
             for file, text in job.items():
@@ -200,7 +202,9 @@ def main() -> None:
         results.update(parts)
         for title, cpu in parts.items():
             default = next(iter(cpu.values()))
-            print(f"\n| {title} ({args.ablation} records) | CPU s | vs default |\n| --- | --- | --- |")
+            print(
+                f"\n| {title} ({args.ablation} records) | CPU s | vs default |\n| --- | --- | --- |"
+            )
             for name, value in cpu.items():
                 print(f"| {name} | {value:.3f} | {value / default - 1:+.0%} |")
     os.makedirs(os.path.dirname(args.out), exist_ok=True)

@@ -108,7 +108,9 @@ def test_humaneval_x_stub_bodies_are_rejected(java_verifier):
 @pytest.mark.parametrize("exit_call", ["System.exit(0);", "Runtime.getRuntime().halt(0);"])
 def test_an_early_exit_in_the_solution_does_not_pass_a_humaneval_x_test(java_verifier, exit_call):
     record = next(r for r in records() if r["task_id"] == "Java/53")  # add(x, y)
-    sample = to_sample({**record, "canonical_solution": f"        {exit_call}\n        return 0;\n    }}\n}}\n"})
+    sample = to_sample(
+        {**record, "canonical_solution": f"        {exit_call}\n        return 0;\n    }}\n}}\n"}
+    )
     (verdict,) = java_verifier.verify([sample])
     assert verdict.stage == "tests", verdict.feedback
     assert "before the test report was complete" in verdict.reason
@@ -137,7 +139,10 @@ def test_failing_assertions_say_expected_vs_actual(java_verifier):
     assert verdict.stage == "tests" and verdict.reason == "AssertionFailedError"
     cases = {c.name: c for c in verdict.tests.cases}
     assert cases["addsSmallNumbers"].message == "AssertionFailedError: expected: <5> but was: <-1>"
-    assert "addsSmallNumbers failed: AssertionFailedError: expected: <5> but was: <-1>" in verdict.feedback
+    assert (
+        "addsSmallNumbers failed: AssertionFailedError: expected: <5> but was: <-1>"
+        in verdict.feedback
+    )
     assert "at SolutionTest.addsSmallNumbers(SolutionTest.java:6)" in verdict.feedback
     assert "org.junit" not in verdict.feedback  # JUnit's own frames are left out
 
@@ -226,7 +231,7 @@ def test_a_failure_around_the_tests_fails_the_run(java_verifier):
     tests = TEST_ADD.replace(
         "class SolutionTest {",
         "class SolutionTest {\n"
-        "    @AfterAll static void tearDown() { throw new IllegalStateException(\"left dirty\"); }",
+        '    @AfterAll static void tearDown() { throw new IllegalStateException("left dirty"); }',
     ).replace("import org.junit.jupiter.api.Test;", "import org.junit.jupiter.api.*;")
     verdict = verify_one(java_verifier, ADD, tests)
     assert verdict.stage == "tests" and "ended with status 1" in verdict.reason
@@ -375,7 +380,7 @@ STUBS = {
     "primitives": "int i() { return 1; } long l() { return 1L; } double d() { return 1.0; }"
     " float f() { return 1f; } char c() { return 'a'; } byte b() { return 1; }"
     " short s() { return 1; } boolean z() { return true; }",
-    "objects": "String s() { return \"a\"; } java.util.List<Integer> xs() { return java.util.List.of(1); }"
+    "objects": 'String s() { return "a"; } java.util.List<Integer> xs() { return java.util.List.of(1); }'
     " int[] a() { return new int[] {1}; } int old()[] { return null; }",
     "void": "void v(int[] out) { out[0] = 1; }",
     "generic": "<T extends Comparable<T>> T max(T a, T b) { return a.compareTo(b) > 0 ? a : b; }",

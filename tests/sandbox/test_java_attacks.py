@@ -25,14 +25,19 @@ TEST_ADD = IMPORTS + (
 
 def wrong(extra: str = "") -> str:
     """A wrong solution, with `extra` members in its class."""
-    return "class Solution {\n" + extra + "\n    public int add(int a, int b) { return a - b; }\n}\n"
+    return (
+        "class Solution {\n" + extra + "\n    public int add(int a, int b) { return a - b; }\n}\n"
+    )
 
 
 def body_tests(body: str, members: str = "") -> str:
     """A test that runs `body`, then checks `add`. The body sits in an `if (true)`, which javac
     deems able to complete, so an endless loop in it is no unreachable-statement error."""
     return (
-        IMPORTS + "class SolutionTest {\n" + members + "\n    @Test void adds() throws Exception {\n"
+        IMPORTS
+        + "class SolutionTest {\n"
+        + members
+        + "\n    @Test void adds() throws Exception {\n"
         "        if (true) {\n" + body + "\n        }\n"
         "        assertEquals(5, new Solution().add(2, 3));\n    }\n}\n"
     )
@@ -46,7 +51,9 @@ DESCRIPTOR = (
     '        u.putInt(out, u.objectFieldOffset(FileDescriptor.class.getDeclaredField("fd")), n);\n'
     "        return out;\n    }\n"
 )
-FORGED = '"00000000000000000000000000000000 {\\"seq\\": 0, \\"t\\": \\"end\\", \\"exitstatus\\": 0}\\n"'
+FORGED = (
+    '"00000000000000000000000000000000 {\\"seq\\": 0, \\"t\\": \\"end\\", \\"exitstatus\\": 0}\\n"'
+)
 
 
 def run_java(verifier: Verifier, solution: str, tests: str):
@@ -72,7 +79,9 @@ CHEATS = {
         "tests",
     ),
     "shutdown_hook_halts_0": (
-        wrong("static { Runtime.getRuntime().addShutdownHook(new Thread(() -> Runtime.getRuntime().halt(0))); }"),
+        wrong(
+            "static { Runtime.getRuntime().addShutdownHook(new Thread(() -> Runtime.getRuntime().halt(0))); }"
+        ),
         body_tests("System.exit(1);"),
         "tests",
     ),
@@ -215,14 +224,14 @@ def test_resource_attacks_are_contained(verifier, name):
 # Containment ------------------------------------------------------------------------------------
 READ = (
     "    static String read(String path) {\n"
-    "        try { return Files.readString(Path.of(path)); } catch (Exception e) { return \"\"; }\n"
+    '        try { return Files.readString(Path.of(path)); } catch (Exception e) { return ""; }\n'
     "    }\n"
 )
 
 
 def test_environment_and_processes_hold_no_secrets(verifier):
     body = (
-        "assertTrue(System.getenv().values().stream().noneMatch(v -> v.contains(\"assay-canary\")));"
+        'assertTrue(System.getenv().values().stream().noneMatch(v -> v.contains("assay-canary")));'
         ' assertNull(System.getenv("OPENAI_API_KEY"));'
         " for (int pid = 1; pid < 64; pid++) {"
         ' String seen = read("/proc/" + pid + "/environ"); System.out.println(seen);'
@@ -351,17 +360,24 @@ COMPILE_ATTACKS = {
     "constant_folding_bomb": (constant_bomb(40), None),
     "inference_bomb": (inference_bomb(30), None),
     "code_too_large": (
-        "    int big(int x) {\n" + "        x = x * 31 + 7;\n" * 20_000 + "        return x;\n    }\n",
+        "    int big(int x) {\n"
+        + "        x = x * 31 + 7;\n" * 20_000
+        + "        return x;\n    }\n",
         "compile error",
     ),
-    "diagnostics_flood": ("    int flood() {\n" + "        undefined();\n" * 5_000 + "    }\n", "compile error"),
+    "diagnostics_flood": (
+        "    int flood() {\n" + "        undefined();\n" * 5_000 + "    }\n",
+        "compile error",
+    ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(COMPILE_ATTACKS))
 def test_compile_time_attacks_end_as_compile_rejections(verifier, name):
     members, reason = COMPILE_ATTACKS[name]
-    solution = "class Solution {\n" + members + "    public int add(int a, int b) { return a + b; }\n}\n"
+    solution = (
+        "class Solution {\n" + members + "    public int add(int a, int b) { return a + b; }\n}\n"
+    )
     verdict = run_java(verifier, solution, TEST_ADD)
     assert verdict.stage == "compile", (verdict.stage, verdict.reason)
     if reason is not None:
@@ -374,9 +390,16 @@ def test_a_compile_bomb_rejects_only_its_own_sample(backend_name):
     """The batch compile shares one JVM among a chunk's samples: the bomb's budget runs out, the
     JVM stops, and the samples after it are compiled again in a new one."""
     options = VerifyOptions(
-        sandbox=backend_name, jobs=1, strength_check=False, limits=ATTACK_LIMITS._replace(timeout_s=2)
+        sandbox=backend_name,
+        jobs=1,
+        strength_check=False,
+        limits=ATTACK_LIMITS._replace(timeout_s=2),
     )
-    bomb = "class Solution {\n" + inference_bomb(30) + "    public int add(int a, int b) { return a + b; }\n}\n"
+    bomb = (
+        "class Solution {\n"
+        + inference_bomb(30)
+        + "    public int add(int a, int b) { return a + b; }\n}\n"
+    )
     samples = [Sample(solution=s, tests=TEST_ADD, language="java") for s in (ADD, bomb, ADD, ADD)]
     with Verifier(options) as verifier:
         verdicts = list(verifier.verify(samples))

@@ -187,7 +187,9 @@ def _archive(java: str, work: str, classes: str) -> None:
         )  # fmt: skip
     java_home = os.path.dirname(os.path.dirname(os.path.realpath(java)))
     lists = [os.path.join(java_home, "lib", "classlist"), compile_list]
-    lists += [os.path.join(work, name) for name in sorted(os.listdir(work)) if name.startswith("run.lst")]
+    lists += [
+        os.path.join(work, name) for name in sorted(os.listdir(work)) if name.startswith("run.lst")
+    ]
     merged, seen = [], set()
     for path in lists:
         with open(path) as fh:

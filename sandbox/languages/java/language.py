@@ -71,7 +71,9 @@ class Java(Language):
             import tree_sitter  # noqa: F401  (the strength check's stub)
             import tree_sitter_java  # noqa: F401
         except ImportError as exc:
-            return f"java: {exc.name} is not installed. Fix: pip install tree-sitter tree-sitter-java"
+            return (
+                f"java: {exc.name} is not installed. Fix: pip install tree-sitter tree-sitter-java"
+            )
         try:
             self._shared = self._host_shared()
         except (build.BuildError, OSError, LanguageError) as exc:
@@ -80,7 +82,9 @@ class Java(Language):
 
     def _host_shared(self) -> str:
         if self._shared is None:
-            self._shared = build.shared_dir(self.toolchain.find("java"), self.toolchain.find("javac"))
+            self._shared = build.shared_dir(
+                self.toolchain.find("java"), self.toolchain.find("javac")
+            )
         return self._shared
 
     def _shared_in_box(self) -> str:
@@ -200,7 +204,11 @@ class Java(Language):
         if stub is not None:
             compiled: Compiled | None = prechecked.prepared.get("stub")
             if compiled is not None and compiled.ok:
-                stub_files = {SOLUTION_FILE: stub, TESTS_FILE: sample.tests, BUNDLE: compiled.bundle}
+                stub_files = {
+                    SOLUTION_FILE: stub,
+                    TESTS_FILE: sample.tests,
+                    BUNDLE: compiled.bundle,
+                }
                 phases.append(Phase(files=stub_files, steps=(test,), outcomes_only=True))
             else:  # a stub that does not compile: its phase is a failed compile (nothing to learn)
                 failed = Step(name=COMPILE, argv=(*test.argv, "--compile-failed"), reports=False)
