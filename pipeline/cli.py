@@ -10,7 +10,9 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("verify", "run", "report", "export", "rejudge", "eval", "train", "rounds")
+COMMANDS = (
+    "verify", "run", "translate", "report", "export", "rejudge", "eval", "train", "rounds",
+)  # fmt: skip
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

@@ -27,11 +27,11 @@ from typing import Any
 
 from pipeline import config as cfg
 from pipeline import executors
-from pipeline.answers import Answer, parse_answer, parse_problem, unverifiable
+from pipeline.answers import Answer, parse_problem, unverifiable
 from pipeline.config import RunConfig
 from pipeline.corpus import ADDED, PRESENT, Corpus, make_record
 from pipeline.generators import Chat, Completion, Generator, RequestRefused
-from pipeline.loop import Outcome, solve_seed
+from pipeline.loop import DEFAULT_TASK, Outcome, Task, solve_seed
 from pipeline.prompts import Prompts
 from pipeline.seeds import Seed, SlotSeeds
 from pipeline.store import (
@@ -40,6 +40,7 @@ from pipeline.store import (
     REJECTED,
     VERIFIED,
     AttemptRow,
+    ProblemRow,
     RunStore,
 )
 from sandbox import VERIFIER_VERSION, Sample, Verdict
@@ -143,15 +144,15 @@ class Engine:
     def prepare(self) -> None:
         """Validate the run dir against the config, index the seeds, open store and corpus."""
         config = self.config
-        self.prompts = Prompts()
-        identity = config.identity(self.prompts.digest)
+        self.prompts = self.make_prompts()
+        identity = self.identity()
         os.makedirs(config.run_dir, exist_ok=True)
         self.store = RunStore(config.run_dir)
         try:
             if self.store.has_work():
                 stored = self.store.get_meta("config_identity")
                 cfg.check_compatible(json.loads(stored) if stored else None, identity, self.force)
-            self.seeds = SlotSeeds(config.seeds, config.seed, config.mix)
+            self.seeds = self.open_slots()
         except Exception:
             self.store.close()
             raise
@@ -168,6 +169,29 @@ class Engine:
             "model": config.teacher.model,
             "sampling": config.sampling.model_dump(),
         }
+
+    # What a slot is. `assay run` draws a seed for each; `assay translate` (pipeline/translate/)
+    # overrides these hooks and nothing else: the same loop, store, resume and concurrency.
+    def make_prompts(self) -> Prompts:
+        return Prompts()
+
+    def identity(self) -> dict[str, Any]:
+        """The options a rerun must keep (refused unless --force when they changed)."""
+        return self.config.identity(self.prompts.digest)
+
+    def open_slots(self) -> Any:
+        """What new slots are drawn from: `pick(slot)` -> (language, Seed). The store is open."""
+        return SlotSeeds(self.config.seeds, self.config.seed, self.config.mix)
+
+    def task(self, row: ProblemRow) -> Task:
+        """What the slot of `row` asks beyond the default prompts."""
+        return DEFAULT_TASK
+
+    def make_record(self, outcome: Outcome, slot: int) -> dict[str, Any]:
+        """The corpus record of an accepted slot."""
+        return make_record(
+            outcome, slot=slot, teacher=self.teacher_meta, verifier_version=VERIFIER_VERSION
+        )
 
     async def run(self) -> RunStats:
         self.prepare()
@@ -229,6 +253,7 @@ class Engine:
         seed = Seed(row.seed_source or "", row.seed_text or "")
         language = row.language
         recorded: dict[int, AttemptRow] = {a.round: a for a in row.trail}
+        task = self.task(row)
         revising = False
 
         async def ask(step: str | int, chat: Chat) -> Completion:
@@ -262,7 +287,7 @@ class Engine:
                     done.raw, done.finish_reason, done.tokens_in, done.tokens_out, done.teacher_s
                 )
             completion = await self._call_teacher(chat)
-            answer = parse_answer(completion.text, language)
+            answer = task.read(completion.text, language)
             store.record_answer(
                 slot,
                 step,
@@ -285,7 +310,9 @@ class Engine:
             if done is not None and done.status == VERIFIED and done.verdict is not None:
                 return Verdict.from_dict(done.verdict)
             started = time.monotonic()
-            verdict = unverifiable(completion, answer, config.sampling.max_tokens)
+            verdict = unverifiable(completion, answer, config.sampling.max_tokens) or task.check(
+                answer
+            )
             if verdict is None:
                 sample = Sample(
                     solution=answer.solution, tests=answer.tests, language=answer.language
@@ -297,7 +324,7 @@ class Engine:
 
         try:
             outcome = await solve_seed(
-                seed, ask, judge, self.prompts, config.max_revisions, language
+                seed, ask, judge, self.prompts, config.max_revisions, language, task
             )
         except RequestRefused as exc:
             outcome = Outcome(seed, accepted=False, reason=f"teacher_refused: {exc}")
@@ -318,9 +345,7 @@ class Engine:
         stats = self.stats
         stats.problems += 1
         if outcome.accepted:
-            record = make_record(
-                outcome, slot=slot, teacher=self.teacher_meta, verifier_version=VERIFIER_VERSION
-            )
+            record = self.make_record(outcome, slot)
             what, ref = self.corpus.add(record)
             if what in (ADDED, PRESENT):
                 self.store.finish_problem(slot, ACCEPTED, sample_id=record["id"])

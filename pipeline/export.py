@@ -7,7 +7,9 @@
 
 Styles: `messages` (problem -> final answer, the chat format TRL's SFTTrainer takes),
 `multi-turn` (problem, each faulty answer, its feedback, ..., the fixed answer: one dialog, from
-the revision trail in the corpus record's meta), `raw` (problem/solution/tests columns).
+the revision trail in the corpus record's meta), `raw` (problem/solution/tests columns),
+`translation-pairs` (source code -> target code, from the records of `assay translate`; other
+records are left out and counted).
 Every row has a `source` column (`assay:<run name>` or the mixed dataset's own) and a `language`
 column; code in `messages` is fenced with its language's tag (```python, ```javascript, ...).
 """
@@ -23,10 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.decontaminate import Decontaminator
-from pipeline.export_rows import ExportError, Row, mix_rows, run_rows
+from pipeline.export_rows import ExportError, Row, mix_rows, run_rows, translation_pair
 from pipeline.neardup import NearDuplicates
 
-STYLES = ("messages", "multi-turn", "raw")
+STYLES = ("messages", "multi-turn", "raw", "translation-pairs")
 FORMATS = ("jsonl", "parquet", "hf")
 SPLITS = ("test", "validation")  # the names load_dataset(OUT) tells apart by file name
 SUMMARY_FILE = "assay-export.json"
@@ -118,6 +120,18 @@ def columns(row: Row, style: str) -> dict[str, Any]:
             "meta": meta,
         }
     messages = (row.dialog or row.messages) if style == "multi-turn" else row.messages
+    if style == "translation-pairs":
+        pair = translation_pair(row)
+        assert pair is not None  # export() keeps only translations for this style
+        source = str(row.meta["translation"].get("source_language") or "")
+        return {
+            "id": row.id,
+            "source": row.source,
+            "language": row.language,
+            "source_language": source,
+            "messages": pair,
+            "meta": meta,
+        }
     return {
         "id": row.id,
         "source": row.source,
@@ -146,6 +160,18 @@ def export(run_dirs: list[str], options: ExportOptions) -> dict[str, Any]:
             + ", ".join(run_dirs)
             + " is empty (no sample was accepted yet; see `assay report`)"
         )
+
+    not_translations = 0
+    if options.style == "translation-pairs":
+        pairs = [row for row in rows if translation_pair(row) is not None]
+        not_translations = len(rows) - len(pairs)
+        if not pairs:
+            raise ExportError(
+                "--style translation-pairs: no record of "
+                + ", ".join(run_dirs + options.mix)
+                + " is a translation (made by `assay translate`); use --style messages"
+            )
+        rows = pairs
 
     kept, dropped_ids = [], Counter()
     seen_ids: set[tuple[str, str]] = set()
@@ -201,6 +227,7 @@ def export(run_dirs: list[str], options: ExportOptions) -> dict[str, Any]:
         "inputs": inputs,
         "rows_in": len(rows),
         "exact_duplicates": sum(dropped_ids.values()),
+        "not_translations": not_translations,
         "decontamination": {
             "benchmarks": options.benchmarks,
             "ngram": options.ngram,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.jsonl import iter_jsonl
-from pipeline.languages import DEFAULT, code_answer
+from pipeline.languages import DEFAULT, code_answer, fenced
 from pipeline.report.rundir import ReportError, check_run_dir, corpus_files, scan_corpus
 
 # The user turn of a multi-turn dialog after a faulty answer: the verifier's feedback.
@@ -19,6 +19,10 @@ FEEDBACK_TURN = (
     "The checker rejected this answer:\n\n{feedback}\n\n"
     "Fix the solution or the tests and answer again with both code blocks."
 )
+
+
+# The user turn of a translation pair (`--style translation-pairs`).
+PAIR_TURN = "Translate this {source} code into {target}:\n\n{code}"
 
 
 class ExportError(RuntimeError):
@@ -64,6 +68,18 @@ def _dialog(
             _chat("user", FEEDBACK_TURN.format(feedback=feedback)),
         ]
     return [*dialog, messages[-1]]
+
+
+def translation_pair(row: Row) -> list[dict[str, str]] | None:
+    """Source code -> target code as a chat, for a record of `assay translate`; else None."""
+    translation = row.meta.get("translation")
+    if not isinstance(translation, dict) or not translation.get("source_solution"):
+        return None
+    source = str(translation.get("source_language") or DEFAULT)
+    user = PAIR_TURN.format(
+        source=source, target=row.language, code=fenced(translation["source_solution"], source)
+    )
+    return [_chat("user", user), _chat("assistant", fenced(row.solution, row.language) + "\n")]
 
 
 def run_rows(run_dir: str) -> tuple[list[Row], dict[str, int]]:

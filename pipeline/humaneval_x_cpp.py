@@ -20,21 +20,27 @@ from pipeline.humaneval_x import ConversionError
 
 NEEDS_LIBRARIES = {"CPP/22": "Boost", "CPP/137": "Boost", "CPP/162": "OpenSSL"}
 ENTRY = "humaneval_x_main"
-_MAIN = re.compile(r"\bint\s+main\s*\(\s*(?:void\s*)?\)\s*\{")
+MAIN = re.compile(r"\bint\s+main\s*\(\s*(?:void\s*)?\)\s*\{")
 _ASSERT_H = re.compile(r"^[^\S\n]*#\s*include\s*[<\"](?:assert\.h|cassert)[>\"][^\n]*$", re.M)
 ASSERT_AS_REQUIRE = "#undef assert\n#define assert(...) REQUIRE(__VA_ARGS__)\n"
 
 
 def convert(record: dict[str, Any], body: str) -> tuple[str, str]:
     """(solution.hpp, test_solution.cpp) of a record, with `body` as the function's body."""
-    solution = "#pragma once\n" + str(record["prompt"]) + body
-    test = str(record["test"])
-    found = _MAIN.search(test)
+    name = str(record.get("task_id", "humaneval-x"))
+    return doctest_files(str(record["prompt"]) + body, str(record["test"]), name)
+
+
+def doctest_files(source: str, test: str, name: str) -> tuple[str, str]:
+    """(solution.hpp, test_solution.cpp): `source` as the header, and the program `test`, whose
+    `int main()` becomes a function that one doctest test case, `name`, calls."""
+    solution = "#pragma once\n" + source
+    found = MAIN.search(test)
     if found is None:
-        raise ConversionError(f"{record.get('task_id')}: the test has no `int main()`")
+        raise ConversionError(f"{name}: the test has no `int main()`")
     close = _closing_brace(test, found.end() - 1)
     if close is None:
-        raise ConversionError(f"{record.get('task_id')}: the test's main() has no closing brace")
+        raise ConversionError(f"{name}: the test's main() has no closing brace")
     program = (
         test[: found.start()]
         + f"static int {ENTRY}() {{"
@@ -46,7 +52,6 @@ def convert(record: dict[str, Any], body: str) -> tuple[str, str]:
     includes = list(_ASSERT_H.finditer(program))
     cut = includes[-1].end() + 1 if includes else 0
     program = program[:cut] + ASSERT_AS_REQUIRE + program[cut:]
-    name = str(record.get("task_id", "humaneval-x"))
     tests = (
         '#include "solution.hpp"\n#include <doctest/doctest.h>\n'
         + program.rstrip()

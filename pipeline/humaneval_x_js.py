@@ -72,22 +72,34 @@ def exported_names(source: str) -> list[str]:
     return names
 
 
-def convert(record: dict[str, Any], body: str) -> tuple[str, str]:
-    """(solution.js, solution.test.js) of a record whose solution's body is `body`."""
+def js_string(text: str) -> str:
+    """`text` as a double-quoted JavaScript (or TypeScript) string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def declared_names(source: str, what: str) -> list[str]:
+    """The top-level names of `source`, which the solution exports; none is a bad record."""
     from pipeline.humaneval_x import ConversionError
 
-    source = str(record["prompt"]) + body
     names = exported_names(source)
     if not names:
-        raise ConversionError(
-            f"{record.get('task_id')}: no top-level declaration in the prompt and solution"
-        )
-    solution = source.rstrip("\n") + f"\n\nmodule.exports = {{ {', '.join(names)} }};\n"
-    title = '"' + str(record["task_id"]).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        raise ConversionError(f"{what}: no top-level declaration in the prompt and solution")
+    return names
+
+
+def commonjs_solution(source: str, what: str) -> tuple[str, list[str]]:
+    """(solution.js, its names): `source` with `module.exports` of every top-level name."""
+    names = declared_names(source, what)
+    return source.rstrip("\n") + f"\n\nmodule.exports = {{ {', '.join(names)} }};\n", names
+
+
+def convert(record: dict[str, Any], body: str) -> tuple[str, str]:
+    """(solution.js, solution.test.js) of a record whose solution's body is `body`."""
+    solution, names = commonjs_solution(str(record["prompt"]) + body, str(record.get("task_id")))
     tests = _TEST.format(
         task_id=record["task_id"],
         names=", ".join(names),
-        title=title,
+        title=js_string(str(record["task_id"])),
         test=str(record["test"]).rstrip("\n") + "\n",
     )
     return solution, tests

@@ -1,4 +1,5 @@
-"""Reading samples from JSONL (optionally gzipped): assay's own format and HumanEval's.
+"""Reading samples from JSONL (optionally gzipped): assay's own format, HumanEval's, HumanEval-X's
+and MultiPL-E's.
 
 Dataset quirks live here, not in the sandbox (STYLE 6): a HumanEval record becomes an ordinary
 sample whose tests import the solution and call `check`.
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from sandbox.records import Sample
 
-FORMATS = ("auto", "assay", "humaneval", "humaneval-x")
+FORMATS = ("auto", "assay", "humaneval", "humaneval-x", "multipl-e")
 HUMANEVAL_FIELDS = ("task_id", "prompt", "test", "entry_point")
 
 
@@ -33,9 +34,12 @@ class Record(NamedTuple):
 
 def detect_format(data: dict[str, Any]) -> str:
     from pipeline.humaneval_x import is_humaneval_x
+    from pipeline.multipl_e import is_multipl_e
 
     if is_humaneval_x(data):
         return "humaneval-x"
+    if is_multipl_e(data):
+        return "multipl-e"
     if all(k in data for k in HUMANEVAL_FIELDS):
         return "humaneval"
     return "assay"
@@ -110,6 +114,13 @@ def to_sample(data: dict[str, Any], fmt: str) -> Sample:
             raise InputError(f"missing field '{missing[0]}' (HumanEval-X format)")
         try:
             return humaneval_x.to_sample(data)
+        except humaneval_x.ConversionError as exc:
+            raise InputError(str(exc)) from None
+    if fmt == "multipl-e":
+        from pipeline import humaneval_x, multipl_e
+
+        try:
+            return multipl_e.to_sample(data)
         except humaneval_x.ConversionError as exc:
             raise InputError(str(exc)) from None
     if fmt == "humaneval":

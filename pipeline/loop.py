@@ -29,6 +29,24 @@ Ask = Callable[[str | int, Chat], Awaitable[Completion]]
 Judge = Callable[[int, Completion, Answer], Awaitable[Verdict]]
 
 
+class Task:
+    """What a slot asks of the teacher beyond `assay run`'s default: extra prompt slots, how its
+    answers are read, and a check of an answer before the sandbox. `assay translate` gives each
+    slot one (pipeline/translate/task.py); the loop and the engine are the same."""
+
+    slots: dict[str, str] = {}
+
+    def read(self, text: str, language: str) -> Answer:
+        return parse_answer(text, language)
+
+    def check(self, answer: Answer) -> Verdict | None:
+        """A rejection before the sandbox, or None."""
+        return None
+
+
+DEFAULT_TASK = Task()
+
+
 @dataclass
 class Attempt:
     """One answer of the teacher and its verdict."""
@@ -71,8 +89,9 @@ async def solve_seed(
     prompts: Prompts,
     max_revisions: int,
     language: str = DEFAULT,
+    task: Task = DEFAULT_TASK,
 ) -> Outcome:
-    slots = prompt_slots(language)
+    slots = {**prompt_slots(language), **task.slots}
     # 1. The teacher turns the snippet into a self-contained problem.
     problem_chat = [user(prompts.render("problem", source=seed.source, snippet=seed.text, **slots))]
     problem = parse_problem(await ask("problem", problem_chat))
@@ -85,7 +104,7 @@ async def solve_seed(
     attempts: list[Attempt] = []
     for round in range(max_revisions + 1):
         completion = await ask(round, chat)
-        answer = parse_answer(completion.text, language)
+        answer = task.read(completion.text, language)
         verdict = await judge(round, completion, answer)
         attempts.append(Attempt(round, chat, completion, answer, verdict))
         if verdict.passed:

@@ -21,13 +21,21 @@ class PromptError(ValueError):
 class Prompts:
     """The templates of one run, loaded once."""
 
-    def __init__(self, directory: str | None = None) -> None:
+    def __init__(
+        self,
+        directory: str | None = None,
+        names: tuple[str, ...] = NAMES,
+        roles: dict[str, str] | None = None,
+    ) -> None:
+        # `roles` maps the loop's prompts (problem, solve, revise) to other templates: `assay
+        # translate` answers "solve" with translate.jinja.
+        self.roles = roles or {}
         if directory is None:
             root = resources.files("prompts")
-            sources = {name: (root / f"{name}.jinja").read_text("utf-8") for name in NAMES}
+            sources = {name: (root / f"{name}.jinja").read_text("utf-8") for name in names}
         else:
             sources = {}
-            for name in NAMES:
+            for name in names:
                 try:
                     with open(f"{directory}/{name}.jinja", encoding="utf-8") as fh:
                         sources[name] = fh.read()
@@ -38,10 +46,11 @@ class Prompts:
         )
         self.templates = {name: self.env.from_string(text) for name, text in sources.items()}
         self.digest = hashlib.sha256(
-            "\0".join(sources[name] for name in NAMES).encode("utf-8")
+            "\0".join(sources[name] for name in names).encode("utf-8")
         ).hexdigest()[:16]
 
     def render(self, name: str, **slots: object) -> str:
+        name = self.roles.get(name, name)
         try:
             return self.templates[name].render(**slots).strip() + "\n"
         except jinja2.UndefinedError as exc:

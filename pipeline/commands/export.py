@@ -30,7 +30,8 @@ def register(sub: Any) -> None:
         choices=STYLES,
         default="messages",
         help="messages: problem -> answer chat (TRL SFTTrainer); multi-turn: the whole revision "
-        "dialog; raw: problem/solution/tests columns",
+        "dialog; raw: problem/solution/tests columns; translation-pairs: source code -> target "
+        "code of `assay translate` runs",
     )
     parser.add_argument(
         "--split",

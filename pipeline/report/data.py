@@ -8,6 +8,7 @@ and counted.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from pipeline.report.rundir import (  # noqa: F401  (re-exported: the report's r
     load_run,
     scan_corpus,
 )
+from pipeline.report.translation import translation_json
 from pipeline.store import ACCEPTED, DUPLICATE, PENDING, REJECTED, SOLVING, AttemptRow, ProblemRow
 
 NO_PROBLEM = "no_problem"  # a slot rejected before any attempt: the teacher gave no problem
@@ -103,6 +105,8 @@ class RunStats:
     corpus_records: int = 0
     corpus_torn_lines: int = 0
     corpus_bad_lines: int = 0
+    # `assay translate`: sources read and skipped ("read", "samples", "skipped:<reason>", ...)
+    translation: Counter = field(default_factory=Counter)
 
     def __add__(self, other: RunStats) -> RunStats:
         out = RunStats()
@@ -255,6 +259,7 @@ class RunStats:
                 name: _language_json(c)
                 for name, c in sorted(self.languages.items(), key=lambda kv: -kv[1]["problems"])
             },
+            "translation": translation_json(self.translation, self.languages),
             "teachers": _sorted(self.teachers),
             "corpus": {
                 "files": self.corpus_files,
@@ -277,6 +282,7 @@ def _language_json(c: Counter) -> dict[str, Any]:
         "accepted_first_try": c["first_try"],
         "accepted_after_revision": c[ACCEPTED] - c["first_try"],
         "acceptance_rate": _ratio(c[ACCEPTED], finished),
+        "accepted_by_round": {r: n for r, n in sorted(_prefixed(c, "round:").items())},
         "rejections_by_stage": {
             "first_attempt": _sorted(_prefixed(c, "first:")),
             "final": _sorted(_prefixed(c, "final:")),
@@ -306,8 +312,9 @@ def accepted_round(problem: ProblemRow) -> int | None:
     return next((a.round for a in problem.trail if a.passed), None)
 
 
-def problem_stats(problem: ProblemRow) -> RunStats:
-    """The counts of one problem slot; a run's stats are the sum over its problems."""
+def problem_stats(problem: ProblemRow, route: str | None = None) -> RunStats:
+    """The counts of one problem slot; a run's stats are the sum over its problems. `route` is a
+    translation's (mechanical or teacher tests), None in `assay run`."""
     s = RunStats(problems=1)
     s.by_status[problem.status] += 1
     s.teachers[problem.teacher or UNKNOWN] += 1
@@ -320,6 +327,9 @@ def problem_stats(problem: ProblemRow) -> RunStats:
     trail = problem.trail
     lang = Counter(problems=1, attempts=len(trail))
     lang[problem.status] += 1
+    if route:
+        lang[f"route:{route}"] += 1
+        lang[f"accepted_route:{route}"] += problem.status == ACCEPTED
     for i, attempt in enumerate(trail):
         s.attempts += 1
         s.attempt_tokens_in += attempt.tokens_in or 0
@@ -356,6 +366,7 @@ def problem_stats(problem: ProblemRow) -> RunStats:
     if problem.status == ACCEPTED:
         r = accepted_round(problem)
         s.accepted_by_round[r if r is not None else len(trail) - 1] += 1
+        lang[f"round:{r if r is not None else len(trail) - 1}"] += 1
         if r == 0:
             seed["first_try"] += 1
             lang["first_try"] += 1
@@ -372,8 +383,17 @@ def problem_stats(problem: ProblemRow) -> RunStats:
 
 
 def run_stats(run: RunData) -> RunStats:
-    stats = sum((problem_stats(p) for p in run.problems), RunStats())
+    routes = run.translations
+    stats = sum(
+        (problem_stats(p, (routes.get(p.id) or {}).get("route")) for p in run.problems), RunStats()
+    )
     stats.runs = 1
+    sources = json.loads(run.meta.get("translate_sources") or "{}")
+    if sources:
+        stats.translation.update(read=sources.get("read", 0), samples=sources.get("samples", 0))
+        for kind in ("skipped", "skipped_pairs"):
+            for reason, n in (sources.get(kind) or {}).items():
+                stats.translation[f"{kind}:{reason}"] += n
     times = [t for p in run.problems for t in (p.created_at, p.updated_at) if t]
     times += [a.verified_at or a.created_at for p in run.problems for a in p.trail if a.created_at]
     stats.wall_s = (max(times) - min(times)) if times else 0.0

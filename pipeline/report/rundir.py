@@ -42,6 +42,8 @@ class RunData:
     problems: list[ProblemRow]
     corpus: CorpusScan
     config: dict[str, Any] | None = None
+    # `assay translate`: each slot's route and source (pipeline/translate/task.py), by slot
+    translations: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def max_revisions(self) -> int | None:
@@ -86,6 +88,7 @@ def load_run(path: str) -> RunData:
         problems=problems,
         corpus=scan_corpus(path),
         config=_read_config(path),
+        translations=_read_translations(store_path),
     )
 
 
@@ -127,6 +130,19 @@ def _snapshot_of_copy(store_path: str, cause: Exception) -> tuple[dict[str, str]
             return _snapshot(os.path.join(tmp, STORE_FILE))
         except sqlite3.DatabaseError as exc:
             raise ReportError(f"cannot read {store_path}: {cause}; {exc}") from None
+
+
+def _read_translations(store_path: str) -> dict[int, dict[str, Any]]:
+    """The routes of an `assay translate` run; empty for `assay run`'s (no such table)."""
+    from pipeline.translate.task import read_routes
+
+    if os.path.getsize(store_path) == 0:
+        return {}
+    try:
+        with RunStore.open_readonly(store_path) as store:
+            return read_routes(store.db)
+    except (sqlite3.Error, StoreError):
+        return {}
 
 
 def _read_config(path: str) -> dict[str, Any] | None:

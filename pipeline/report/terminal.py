@@ -122,6 +122,9 @@ def print_report(report: Report, console: Console) -> None:
             )
         console.print(table)
 
+    if total.get("translation"):
+        print_translation(total["translation"], languages, console)
+
     seeds = total["by_seed_source"]
     if len(seeds) > 1 or (seeds and "(unknown)" not in seeds):
         table = Table(title="By seed source", title_justify="left", title_style="bold")
@@ -138,3 +141,47 @@ def print_report(report: Report, console: Console) -> None:
         if len(seeds) > 10:
             table.caption = f"and {len(seeds) - 10} more sources (see --json)"
         console.print(table)
+
+
+def print_translation(
+    translation: dict[str, Any], languages: dict[str, Any], console: Console
+) -> None:
+    """`assay translate`'s funnel per target language: pairs by route, accepted by round."""
+    table = Table(title="Translation by target language", title_justify="left", title_style="bold")
+    columns = ("target", "pairs", "mechanical", "teacher tests", "accepted", "rate",
+               "accepted by round", "rejected at")  # fmt: skip
+    for col in columns:
+        table.add_column(
+            col,
+            justify="left" if col in ("target", "accepted by round", "rejected at") else "right",
+        )
+    for name, t in translation["by_target"].items():
+        routes = t["routes"]
+        lang = languages.get(name, {})
+        rounds = lang.get("accepted_by_round", {})
+        final = lang.get("rejections_by_stage", {}).get("final", {})
+        table.add_row(
+            name,
+            _n(t["pairs"]),
+            _route(routes, "mechanical"),
+            _route(routes, "teacher"),
+            _n(t["accepted"]),
+            _pct(t["acceptance_rate"]),
+            ", ".join(
+                ("first try" if r == "0" else f"rev {r}") + f" {n}" for r, n in rounds.items()
+            )
+            or "–",
+            ", ".join(f"{stage} {n}" for stage, n in final.items()) or "–",
+        )
+    console.print(table)
+    skipped = {**translation["skipped"], **translation["skipped_pairs"]}
+    console.print(
+        f"sources: {_n(translation['read'])} records read, {_n(translation['samples'])} verified "
+        "samples"
+        + (f"; skipped: {', '.join(f'{k} {v}' for k, v in skipped.items())}" if skipped else ""),
+        highlight=False,
+    )
+
+
+def _route(routes: dict[str, Any], route: str) -> str:
+    return f"{routes[route]['accepted']}/{routes[route]['pairs']}" if route in routes else "–"

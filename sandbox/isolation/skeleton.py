@@ -29,6 +29,7 @@ ETC_FILES = (
     "alternatives",
     "mime.types",
     "nsswitch.conf",
+    "php",  # Debian's PHP loads its extensions (posix, mbstring, dom, ...) by its conf.d
 )
 # Toolchains' configuration under /etc, read-only: the JDK's (jvm.cfg, java.security) is there.
 ETC_TOOLCHAINS = ("java-*",)

@@ -218,8 +218,16 @@ _BUILTIN = {
     "cpp": "sandbox.languages.cpp",
     "java": "sandbox.languages.java.language",
     "javascript": "sandbox.languages.javascript.language",
+    "typescript": "sandbox.languages.typescript.language",
+    "php": "sandbox.languages.php.language",
 }
-_ALIASES = {"py": "python", "js": "javascript", "node": "javascript", "c++": "cpp"}
+_ALIASES = {
+    "py": "python",
+    "js": "javascript",
+    "node": "javascript",
+    "c++": "cpp",
+    "ts": "typescript",
+}
 _plugins_loaded = False
 
 

@@ -63,6 +63,9 @@ def verified_by_the_sandbox(name: str) -> bool:
 def install() -> None:
     python()
     snake()
+    from pipeline.translate import targets
+
+    targets.MODULES.setdefault("snake", "pipeline.translate.targets.python")  # its tests are pytest
 
 
 if __name__ == "__main__":

@@ -1,13 +1,17 @@
-"""`assay run --language javascript`, `--language cpp` and `--language java` end to end with the scripted teacher: a
-right answer is accepted first try; a wrong one is fixed after the verifier's feedback (a failing
-test, a compile error, an undefined name) and accepted in round 1. Skipped with "language not
-available" where the language or its toolchain is missing.
+"""`assay run --language javascript`, `cpp`, `typescript`, `php` and `java` end to end with the
+scripted teacher: a right answer is accepted first try; a wrong one is fixed after the verifier's
+feedback (a failing test, a compile error, an undefined name) and accepted in round 1. Skipped with
+"language not available" where the language or its toolchain is missing.
 
 The answers follow the conventions the sandbox teaches:
 - JavaScript: `solution.js`, a CommonJS module (`module.exports = {...}`); tests `solution.test.js`
   with `node:test` and `node:assert/strict`, importing `require("./solution.js")`.
 - C++: `solution.hpp` with the functions; tests `test_solution.cpp` with doctest (`TEST_CASE`,
   `CHECK`), including `<doctest/doctest.h>` and `"solution.hpp"`.
+- TypeScript: `solution.ts` exporting its functions; tests `solution.test.ts` with `node:test`
+  and `node:assert/strict`, importing `from "./solution"`; a type error is a `compile` rejection.
+- PHP: `solution.php` with the functions; tests `SolutionTest.php`, a PHPUnit `TestCase` that
+  does `require_once __DIR__ . '/solution.php'`.
 - Java: `Solution.java` with `class Solution` and public instance methods; tests
   `SolutionTest.java` with JUnit 5 (`@Test`, `Assertions.*`) calling `new Solution()`.
 """
@@ -163,6 +167,150 @@ TEST_CASE("gcd") {
 }
 """
 
+# --- TypeScript ----------------------------------------------------------------------------------
+
+TS_ADD = """
+// Numbers add directly; the types keep strings out.
+export function add(a: number, b: number): number {
+  return a + b;
+}
+"""
+TS_ADD_TESTS = """
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { add } from "./solution";
+
+test("adds two numbers", () => {
+  assert.equal(add(2, 3), 5);
+  assert.equal(add(-1, 1), 0);
+});
+"""
+TS_RUNNING_SUM_WRONG = """
+// Prefix sums of xs.
+export function runningSum(xs: number[]): number[] {
+  let total = 1; // off by one: the bug the test feedback must show
+  return xs.map((x) => (total += x));
+}
+"""
+TS_RUNNING_SUM = TS_RUNNING_SUM_WRONG.replace("let total = 1; // off by one: the bug the test feedback must show", "let total = 0;")  # fmt: skip
+TS_RUNNING_SUM_TESTS = """
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { runningSum } from "./solution";
+
+test("prefix sums", () => {
+  assert.deepEqual(runningSum([1, 2, 3]), [1, 3, 6]);
+  assert.deepEqual(runningSum([]), []);
+});
+"""
+TS_WORDS_TYPE_ERROR = """
+// The words of text, longest first.
+export function longestFirst(text: string): string[] {
+  const words = text.split(" ").filter((w) => w.length > 0);
+  return words.sort((a, b) => b.length - a); // a type error the type checker must report
+}
+"""
+TS_WORDS = TS_WORDS_TYPE_ERROR.replace("b.length - a); // a type error the type checker must report", "b.length - a.length);")  # fmt: skip
+TS_WORDS_TESTS = """
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { longestFirst } from "./solution";
+
+test("longest first", () => {
+  assert.deepEqual(longestFirst("a ccc bb"), ["ccc", "bb", "a"]);
+  assert.deepEqual(longestFirst(""), []);
+});
+"""
+
+# --- PHP -----------------------------------------------------------------------------------------
+
+PHP_ADD = """
+<?php
+declare(strict_types=1);
+
+// Integer addition; strict types keep strings out.
+function add(int $a, int $b): int
+{
+    return $a + $b;
+}
+"""
+PHP_ADD_TESTS = """
+<?php
+use PHPUnit\\Framework\\TestCase;
+
+require_once __DIR__ . '/solution.php';
+
+final class SolutionTest extends TestCase
+{
+    public function testAddsTwoNumbers(): void
+    {
+        $this->assertSame(5, add(2, 3));
+        $this->assertSame(0, add(-1, 1));
+    }
+}
+"""
+PHP_RUNNING_SUM_WRONG = """
+<?php
+declare(strict_types=1);
+
+/** Prefix sums of $xs. */
+function running_sum(array $xs): array
+{
+    $total = 1; // off by one: the bug the test feedback must show
+    $out = [];
+    foreach ($xs as $x) {
+        $total += $x;
+        $out[] = $total;
+    }
+    return $out;
+}
+"""
+PHP_RUNNING_SUM = PHP_RUNNING_SUM_WRONG.replace("$total = 1; // off by one: the bug the test feedback must show", "$total = 0;")  # fmt: skip
+PHP_RUNNING_SUM_TESTS = """
+<?php
+use PHPUnit\\Framework\\TestCase;
+
+require_once __DIR__ . '/solution.php';
+
+final class SolutionTest extends TestCase
+{
+    public function testPrefixSums(): void
+    {
+        $this->assertSame([1, 3, 6], running_sum([1, 2, 3]));
+        $this->assertSame([], running_sum([]));
+    }
+}
+"""
+PHP_GCD_SYNTAX_ERROR = """
+<?php
+declare(strict_types=1);
+
+// Greatest common divisor (Euclid).
+function gcd(int $a, int $b): int
+{
+    while ($b !== 0) {
+        [$a, $b] = [$b, $a % $b]  // a missing semicolon: the parser's error must reach the teacher
+    }
+    return abs($a);
+}
+"""
+PHP_GCD = PHP_GCD_SYNTAX_ERROR.replace("$a % $b]  // a missing semicolon: the parser's error must reach the teacher", "$a % $b];")  # fmt: skip
+PHP_GCD_TESTS = """
+<?php
+use PHPUnit\\Framework\\TestCase;
+
+require_once __DIR__ . '/solution.php';
+
+final class SolutionTest extends TestCase
+{
+    public function testGcd(): void
+    {
+        $this->assertSame(6, gcd(12, 18));
+        $this->assertSame(7, gcd(7, 0));
+    }
+}
+"""
+
 # --- Java ----------------------------------------------------------------------------------------
 
 JAVA_ADD = """
@@ -256,6 +404,18 @@ SCENARIOS: dict[str, list[tuple[str, str]]] = {
         (CPP_RUNNING_SUM, CPP_RUNNING_SUM_TESTS),
     ],  # fmt: skip
     "cpp_compile_error": [(CPP_GCD_NO_COMPILE, CPP_GCD_TESTS), (CPP_GCD, CPP_GCD_TESTS)],
+    "ts_right": [(TS_ADD, TS_ADD_TESTS)],
+    "ts_wrong_value": [
+        (TS_RUNNING_SUM_WRONG, TS_RUNNING_SUM_TESTS),
+        (TS_RUNNING_SUM, TS_RUNNING_SUM_TESTS),
+    ],  # fmt: skip
+    "ts_type_error": [(TS_WORDS_TYPE_ERROR, TS_WORDS_TESTS), (TS_WORDS, TS_WORDS_TESTS)],
+    "php_right": [(PHP_ADD, PHP_ADD_TESTS)],
+    "php_wrong_value": [
+        (PHP_RUNNING_SUM_WRONG, PHP_RUNNING_SUM_TESTS),
+        (PHP_RUNNING_SUM, PHP_RUNNING_SUM_TESTS),
+    ],  # fmt: skip
+    "php_syntax_error": [(PHP_GCD_SYNTAX_ERROR, PHP_GCD_TESTS), (PHP_GCD, PHP_GCD_TESTS)],
     "java_right": [(JAVA_ADD, JAVA_ADD_TESTS)],
     "java_wrong_value": [
         (JAVA_RUNNING_SUM_WRONG, JAVA_RUNNING_SUM_TESTS),
@@ -274,6 +434,16 @@ RUNS = {
         ("cpp_right", "passed"),
         ("cpp_wrong_value", "tests"),
         ("cpp_compile_error", {"compile", "syntax"}),
+    ],
+    "typescript": [
+        ("ts_right", "passed"),
+        ("ts_wrong_value", "tests"),
+        ("ts_type_error", "compile"),
+    ],
+    "php": [
+        ("php_right", "passed"),
+        ("php_wrong_value", "tests"),
+        ("php_syntax_error", "syntax"),
     ],
     "java": [
         ("java_right", "passed"),

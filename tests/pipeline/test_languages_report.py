@@ -54,6 +54,7 @@ BY_LANGUAGE = {
         "accepted_first_try": 1,
         "accepted_after_revision": 1,
         "acceptance_rate": 0.6667,
+        "accepted_by_round": {"0": 1, "1": 1},
         "rejections_by_stage": {"first_attempt": {"lint": 1, "tests": 1}, "final": {"tests": 1}},
     },
     "python": {
@@ -66,6 +67,7 @@ BY_LANGUAGE = {
         "accepted_first_try": 1,
         "accepted_after_revision": 0,
         "acceptance_rate": 0.5,
+        "accepted_by_round": {"0": 1},
         "rejections_by_stage": {"first_attempt": {"syntax": 1}, "final": {"syntax": 1}},
     },
 }

@@ -131,6 +131,38 @@ def test_a_correct_sample_passes_with_every_test_named(cpp_verifier):
     assert {c.outcome for c in verdict.tests.cases} == {"passed"}
 
 
+def test_a_sample_that_includes_the_whole_library_is_verified_like_any_other(cpp_verifier):
+    # <bits/stdc++.h> (every MultiPL-E C++ prompt has it) compiles from the prelude that has the
+    # whole library precompiled; right, wrong and weak are judged as for any sample.
+    whole = "#include <bits/stdc++.h>\n"
+    solution = whole + d(ADD) + "std::vector<int> twice(std::vector<int> v) { return v; }\n"
+    assert verify_one(cpp_verifier, solution, TEST_ADD).passed
+    wrong = verify_one(cpp_verifier, whole + d(ADD_WRONG), TEST_ADD)
+    assert wrong.stage == "tests" and "-1 == 5" in wrong.feedback
+    weak = "#include <bits/stdc++.h>\n" + d("""
+        #include "solution.hpp"
+        #include <doctest/doctest.h>
+        TEST_CASE("sets sort") { std::set<int> s{2, 1}; CHECK(*s.begin() == 1); }
+        """)
+    assert verify_one(cpp_verifier, d(ADD), weak).stage == "weak_tests"
+
+
+def test_the_whole_library_prelude_is_chosen_only_for_samples_that_include_it():
+    from sandbox.languages import Prechecked
+    from sandbox.languages.cpp import Cpp
+
+    language = Cpp(VerifyOptions())
+
+    def prelude_of(solution: str, tests: str) -> str:
+        compile_step = language.request(cpp(solution, tests), Prechecked(), None).phases[0].steps[0]
+        return next(a for a in compile_step.argv if a.endswith(".hpp")).rsplit("/", 1)[1]
+
+    assert prelude_of(ADD, TEST_ADD) == "prelude.hpp"
+    assert prelude_of("#include<bits/stdc++.h>\n" + d(ADD), TEST_ADD) == "prelude_all.hpp"
+    assert prelude_of(d(ADD), "  #  include <bits/stdc++.h>\n" + d(TEST_ADD)) == "prelude_all.hpp"
+    assert prelude_of("// #include <bits/stdc++.h>\n" + d(ADD), TEST_ADD) == "prelude.hpp"
+
+
 def test_failing_checks_say_expected_vs_actual(cpp_verifier):
     tests = TEST_ADD + 'TEST_CASE("subtracts") { CHECK(add(5, -5) == 0); }\n'
     verdict = verify_one(cpp_verifier, ADD_WRONG, tests)

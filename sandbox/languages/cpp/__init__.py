@@ -42,6 +42,8 @@ CONVENTIONS = """\
 
 # What the harness provides, which tests must not define again.
 _OWN_MAIN = re.compile(r"^[^\S\n]*(?:int|auto|void)\s+main\s*\(", re.M)
+# A sample that includes the whole library starts from the prelude that has it precompiled.
+_INCLUDES_ALL = re.compile(r"^[^\S\n]*#\s*include\s*[<\"]bits/stdc\+\+\.h[>\"]", re.M)
 _IMPLEMENT = re.compile(r"^[^\S\n]*#\s*define\s+(DOCTEST_CONFIG_IMPLEMENT\w*)", re.M)
 
 
@@ -112,25 +114,27 @@ class Cpp(Language):
 
     def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
         files = {SOLUTION_FILE: sample.solution, TESTS_FILE: sample.tests}
-        steps = self._steps()
+        everything = any(map(_INCLUDES_ALL.search, (sample.solution, sample.tests)))
+        steps = self._steps(build.PRELUDE_ALL if everything else build.PRELUDE)
         phases = [Phase(files=files, steps=steps)]
         if stub is not None:
             stub_files = {SOLUTION_FILE: stub, TESTS_FILE: sample.tests}
             phases.append(Phase(files=stub_files, steps=steps, outcomes_only=True))
         return RunRequest(language=self.name, phases=tuple(phases), limits=self.options.limits)
 
-    def _steps(self) -> tuple[Step, ...]:
-        """The compile step, then the test binary's run: the same for every sample."""
-        steps = getattr(self, "_steps_made", None)
-        if steps is None:
-            steps = self._steps_made = self._make_steps()
-        return steps
+    def _steps(self, prelude: str) -> tuple[Step, ...]:
+        """The compile step, then the test binary's run: the same for every sample that starts
+        from `prelude`."""
+        made = self.__dict__.setdefault("_steps_made", {})
+        if prelude not in made:
+            made[prelude] = self._make_steps(prelude)
+        return made[prelude]
 
-    def _make_steps(self) -> tuple[Step, ...]:
+    def _make_steps(self, prelude: str) -> tuple[Step, ...]:
         gxx = self.toolchain.find("g++")
         shared = self._shared_in_box()
         argv = [gxx, *build.FLAGS, *compiler.WARNINGS, *compiler.DIAGNOSTIC_FORMAT, "-pipe"]
-        argv += ["-include", f"{shared}/prelude.hpp", *build.linker_flags(gxx), TESTS_FILE]
+        argv += ["-include", f"{shared}/{prelude}", *build.linker_flags(gxx), TESTS_FILE]
         argv += [f"{shared}/main.o", f"{shared}/{build.HARNESS_LIB}", f"-Wl,-rpath,{shared}"]
         argv += ["-o", BINARY]
         timeout = max(COMPILE_MIN_S, 2 * self.options.limits.timeout_s)

@@ -7,6 +7,9 @@ under full isolation):
 - `prelude.hpp` and its precompiled header `prelude.hpp.gch`: the standard headers most tests
   use, doctest's interface, and `extern template` declarations of the common containers, built
   with exactly the flags of the samples' compile;
+- `prelude_all.hpp` and `prelude_all.hpp.gch`: the same after `<bits/stdc++.h>`, for samples that
+  include that (competitive programming's habit, and every MultiPL-E C++ prompt): without it
+  their compile parses the whole library, three times the CPU;
 - `libassay_harness.so`: doctest's implementation, the report channel's reporter, and the
   containers' instantiations, so that no sample compiles them again;
 - `main.o`: `main` and the sanitizers' hooks, which must live in the executable itself.
@@ -43,6 +46,7 @@ FLAGS = (
     "-fno-omit-frame-pointer",
 )
 HARNESS_LIB = "libassay_harness.so"
+PRELUDE, PRELUDE_ALL = PRELUDES = ("prelude.hpp", "prelude_all.hpp")
 BUILD_TIMEOUT_S = 600
 
 
@@ -146,7 +150,8 @@ def _build(gxx: str, root: str, target: str) -> None:
     try:
         for name in os.listdir(BOX_SOURCES):
             shutil.copy(os.path.join(BOX_SOURCES, name), os.path.join(work, name))
-        _compile(gxx, work, "-x", "c++-header", "prelude.hpp", "-o", "prelude.hpp.gch")
+        for prelude in PRELUDES:
+            _compile(gxx, work, "-x", "c++-header", prelude, "-o", f"{prelude}.gch")
         _compile(
             gxx, work, "-fPIC", "-shared", f"-Wl,-soname,{HARNESS_LIB}",
             *linker_flags(gxx), "harness.cpp", "-o", HARNESS_LIB,

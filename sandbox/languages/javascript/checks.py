@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sandbox.languages.javascript.eslint import ESLint, ESLintError
+from sandbox.languages.warm import answers, check_chunk
 from sandbox.records import LintMessage, Sample, Verdict
 
 SOLUTION_FILE, TESTS_FILE = "solution.js", "solution.test.js"
@@ -33,49 +34,22 @@ class Checked:
 def check(samples: Sequence[Sample], eslint: ESLint, max_bytes: int) -> list[Checked]:
     """ESLint over every sample's two files in one request; where that fails, each sample alone,
     and a sample ESLint fails on is a lint rejection."""
-    out = [Checked() for _ in samples]
-    todo = []
-    for i, sample in enumerate(samples):
-        for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests)):
-            if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
-                out[i].verdict = _rejected("syntax", f"{name} is larger than {max_bytes} bytes")
-                break
-        else:
-            todo.append(i)
-    if not todo:
-        return out
-    try:
-        results = _eslint([samples[i] for i in todo], eslint)
-    except ESLintError as exc:
-        if len(todo) == 1:
-            raise
-        first = exc
-        results = []
-        for i in todo:  # one sample that breaks ESLint does not take the chunk with it
-            try:
-                results += _eslint([samples[i]], eslint)
-            except ESLintError as exc:
-                verdict = _rejected("lint", f"ESLint failed on the code: {exc}")
-                results.append(Checked(verdict=verdict))
-        failed = [r for r in results if r.verdict and r.verdict.reason.startswith("ESLint failed")]
-        if len(failed) == len(results):
-            raise first from None  # ESLint is broken, not the samples
-    for i, checked in zip(todo, results, strict=True):
-        out[i] = checked
-    return out
+    return check_chunk(
+        samples,
+        (SOLUTION_FILE, TESTS_FILE),
+        lambda chunk: _eslint(chunk, eslint),
+        Checked,
+        max_bytes,
+        ("lint", "ESLint failed on the code"),
+    )
 
 
 def _eslint(samples: Sequence[Sample], eslint: ESLint) -> list[Checked]:
-    files = []
-    for i, sample in enumerate(samples):
-        files += [(f"{i}/{SOLUTION_FILE}", sample.solution), (f"{i}/{TESTS_FILE}", sample.tests)]
-    answers = eslint.lint(files)
     results = [Checked() for _ in samples]
-    for (path, _), messages in zip(files, answers, strict=True):
-        index, _, name = path.partition("/")
+    for index, name, messages in answers(eslint, samples, SOLUTION_FILE, TESTS_FILE):
         if isinstance(messages, dict):
             raise ESLintError(str(messages.get("error", "ESLint failed")).splitlines()[0][:500])
-        _read(messages, name, samples[int(index)], results[int(index)])
+        _read(messages, name, samples[index], results[index])
     for result in results:
         result.lint.sort(key=lambda m: (m.file != SOLUTION_FILE, m.line, m.column))
         if result.verdict is None:

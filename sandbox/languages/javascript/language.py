@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sandbox.languages import Language, Prechecked, Toolchain, register
 from sandbox.languages.javascript import checks, eslint
+from sandbox.languages.stubs import StubCache
 from sandbox.records import Sample
 from sandbox.requests import Phase, RunRequest, RunResult, Step
 
@@ -43,9 +43,6 @@ HARNESS = "assay_harness.js"
 # Node's own flags for every run: an unhandled rejection is an error (node:test's behaviour too,
 # and not a listener's to swallow).
 NODE_FLAGS = ("--unhandled-rejections=strict",)
-# Stubs made during prechecks, by solution, for the runs that follow: the newest kept, within
-# these bounds (a chunk or two in flight need far less).
-STUB_CACHE_ENTRIES, STUB_CACHE_CHARS = 4096, 32 << 20
 
 
 def _box_files() -> dict[str, str]:
@@ -75,8 +72,7 @@ class JavaScript(Language):
     def __init__(self, options: VerifyOptions) -> None:
         super().__init__(options)
         self._box = _box_files()
-        self._stubs: OrderedDict[str, str | None] = OrderedDict()
-        self._stub_chars = 0
+        self._stubs: StubCache[str] = StubCache()
         self._lock = threading.Lock()
         self._eslint: eslint.ESLint | None = None
         self._node: str | None = None
@@ -100,26 +96,15 @@ class JavaScript(Language):
         for sample, result in zip(samples, results, strict=True):
             out.append(Prechecked(verdict=result.verdict, lint=result.lint))
             if result.verdict is None and self.options.strength_check:
-                self._keep_stub(
+                self._stubs.put(
                     sample.solution, checks.stub_solution(sample.solution, result.functions)
                 )
         return out
 
-    def _keep_stub(self, solution: str, stub: str | None) -> None:
-        with self._lock:
-            if solution in self._stubs:
-                self._stubs.move_to_end(solution)
-                return
-            self._stubs[solution] = stub
-            self._stub_chars += len(solution) + len(stub or "")
-            while len(self._stubs) > STUB_CACHE_ENTRIES or self._stub_chars > STUB_CACHE_CHARS:
-                old, old_stub = self._stubs.popitem(last=False)
-                self._stub_chars -= len(old) + len(old_stub or "")
-
     def stub(self, solution: str) -> str | None:
-        with self._lock:
-            if solution in self._stubs:  # kept: the same solution may come again
-                return self._stubs[solution]
+        kept, stub = self._stubs.get(solution)
+        if kept:
+            return stub
         # Not prechecked here (or pushed out of the cache): ESLint on this solution alone.
         (result,) = checks.check([Sample(solution=solution, tests="")], self._linter(), 1 << 30)
         if result.verdict is not None and result.verdict.stage == "syntax":

@@ -221,7 +221,10 @@ function load(request, parent, isMain) {
   }
 }
 function lock(object, key, value) {
-  defineProperty(object, key, { value, writable: false, configurable: false, enumerable: false });
+  // As enumerable as it was: node tries the extensions of `require("./solution")` by listing them.
+  const was = getOwnPropertyDescriptor(object, key);
+  const enumerable = was !== undefined && was.enumerable;
+  defineProperty(object, key, { value, writable: false, configurable: false, enumerable });
 }
 lock(Module, "_load", load);
 lock(Module.prototype, "require", nativeRequire);

@@ -1,0 +1,357 @@
+<?php
+// assay's test harness for PHP: `php assay_phpunit.php SolutionTest.php` in the box.
+//
+// Untrusted side: it runs in the sample's process, but before any of the sample's code. It reads
+// the run's token from descriptor 4, loads PHPUnit (Debian's) and the classes it reports with,
+// then loads the solution and the tests file, collects every TestCase subclass they
+// declared, runs their tests with PHPUnit and writes each event as `<token> <json>` on
+// descriptor 3 (sandbox/isolation/channel.py). `end` is written only after the last test ran;
+// an exit() anywhere, a fatal error or a test that never ends leaves the report without it, which
+// the verifier rejects. After the file loaded and after each test, every class and function
+// declared in PHPUnit's namespaces must come from PHPUnit's own files: a sample that declares
+// one (to replace an assertion before PHPUnit loads it) fails.
+declare(strict_types=1);
+
+namespace Assay\Harness;
+
+use PHPUnit\Framework\AssertionFailedError;
+use PHPUnit\Framework\Test;
+use PHPUnit\Framework\TestCase;
+use PHPUnit\Framework\TestFailure;
+use PHPUnit\Framework\TestListener;
+use PHPUnit\Framework\TestResult;
+use PHPUnit\Framework\TestSuite;
+use PHPUnit\Framework\Warning;
+use PHPUnit\Util\FileLoader;
+use PHPUnit\Util\Filter;
+use ReflectionClass;
+use ReflectionFunction;
+use Throwable;
+
+if (!@include_once 'PHPUnit/Autoload.php') {
+    fwrite(STDERR, "assay harness: PHPUnit is not installed (Debian: apt-get install phpunit)\n");
+    exit(70);
+}
+
+final class Channel
+{
+    private int $seq = 0;
+
+    /** @param resource $stream */
+    public function __construct(private string $token, private $stream)
+    {
+    }
+
+    /** @param array<string, mixed> $fields */
+    public function send(array $fields): void
+    {
+        $json = json_encode(
+            ['seq' => $this->seq] + $fields,
+            JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE
+        );
+        $this->seq += 1;
+        $line = $this->token . ' ' . $json . "\n";
+        while ($line !== '') {
+            $wrote = fwrite($this->stream, $line);
+            if ($wrote === false || $wrote === 0) {
+                return;
+            }
+            $line = substr($line, $wrote);
+        }
+    }
+}
+
+// Classes and functions of these namespaces must come from the trusted PHP library directory.
+final class Guard
+{
+    private const PREFIXES = [
+        'phpunit\\', 'sebastianbergmann\\', 'doctrine\\instantiator\\', 'deepcopy\\',
+        'phario\\', 'theseer\\', 'assay\\',
+    ];
+    /** @var array<string, true> */
+    private array $seen = [];
+    private int $classes = 0;
+
+    public function __construct(private string $trusted)
+    {
+    }
+
+    private function protected(string $name): bool
+    {
+        $lower = strtolower(ltrim($name, '\\'));
+        foreach (self::PREFIXES as $prefix) {
+            if (strncmp($lower, $prefix, strlen($prefix)) === 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private function fromTrusted(string|false $file): bool
+    {
+        return $file === __FILE__ || ($file !== false && str_starts_with($file, $this->trusted));
+    }
+
+    /** The first class or function the sample declared in a protected namespace, or null. */
+    public function tampered(): ?string
+    {
+        $all = array_merge(get_declared_classes(), get_declared_interfaces(), get_declared_traits());
+        if (count($all) !== $this->classes) {
+            $this->classes = count($all);
+            foreach ($all as $name) {
+                if (isset($this->seen[$name]) || !$this->protected($name)) {
+                    continue;
+                }
+                if (!$this->fromTrusted((new ReflectionClass($name))->getFileName())) {
+                    return $name;
+                }
+                $this->seen[$name] = true;
+            }
+        }
+        foreach (get_defined_functions()['user'] as $name) {
+            if ($this->protected($name) && !$this->fromTrusted((new ReflectionFunction($name))->getFileName())) {
+                return $name . '()';
+            }
+        }
+        return null;
+    }
+}
+
+final class Harness implements TestListener
+{
+    use \PHPUnit\Framework\TestListenerDefaultImplementation;
+
+    public string $state = 'loading'; // then 'running', 'done'
+    public ?string $running = null;
+    /** @var array{0: string, 1: string, 2: string}|null outcome, message, detail */
+    private ?array $problem = null;
+    private bool $skipped = false;
+    private float $started = 0.0;
+    public int $failed = 0;
+
+    public function __construct(
+        private Channel $channel,
+        private Guard $guard,
+        private string $testsName,
+        private string $workdir,
+        private bool $outcomesOnly,
+    ) {
+    }
+
+    public function id(Test $test): string
+    {
+        if ($test instanceof TestCase) {
+            $name = get_class($test) . '::' . $test->getName(); // with the data set's name
+        } else {
+            $name = $test instanceof \PHPUnit\Framework\SelfDescribing ? $test->toString() : get_class($test);
+        }
+        return $this->testsName . '::' . $name;
+    }
+
+    private function clean(string $text, int $limit): string
+    {
+        $text = str_replace($this->workdir, '', $text);
+        return strlen($text) > $limit ? substr($text, 0, $limit) . '... [' . (strlen($text) - $limit) . ' more bytes]' : $text;
+    }
+
+    public function describe(Throwable $e): string
+    {
+        try {
+            $text = trim(TestFailure::exceptionToString($e));
+            if ($e instanceof \PHPUnit\Framework\ExceptionWrapper) {
+                return $this->clean($text, 2000); // "Class: message" already
+            }
+            $kind = $e instanceof AssertionFailedError ? 'AssertionFailedError' : (new ReflectionClass($e))->getShortName();
+            return $this->clean($kind . ': ' . $text, 2000);
+        } catch (Throwable) {
+            return 'an error that cannot be shown';
+        }
+    }
+
+    public function trace(Throwable $e): string
+    {
+        try {
+            return $this->clean(trim(Filter::getFilteredStacktrace($e)), 4000);
+        } catch (Throwable) {
+            return '';
+        }
+    }
+
+    public function startTest(Test $test): void
+    {
+        $this->running = $this->id($test);
+        $this->problem = null;
+        $this->skipped = false;
+        $this->channel->send(['t' => 'begin', 'id' => $this->running]);
+        $this->started = hrtime(true) / 1e9;
+    }
+
+    private function record(string $outcome, Throwable $e): void
+    {
+        if ($this->problem === null) {
+            $this->problem = [$outcome, $this->describe($e), $this->trace($e)];
+        }
+    }
+
+    public function addError(Test $test, Throwable $t, float $time): void
+    {
+        $this->record('failed', $t);
+    }
+
+    public function addWarning(Test $test, Warning $e, float $time): void
+    {
+        $this->record('error', $e);
+    }
+
+    public function addFailure(Test $test, AssertionFailedError $e, float $time): void
+    {
+        $this->record('failed', $e);
+    }
+
+    public function addIncompleteTest(Test $test, Throwable $t, float $time): void
+    {
+        $this->skipped = true;
+    }
+
+    public function addSkippedTest(Test $test, Throwable $t, float $time): void
+    {
+        $this->skipped = true;
+    }
+
+    public function endTest(Test $test, float $time): void
+    {
+        $changed = $this->guard->tampered();
+        if ($changed !== null && $this->problem === null) {
+            $this->problem = ['failed', tamperedMessage($changed), ''];
+        }
+        $outcome = $this->problem[0] ?? ($this->skipped ? 'skipped' : 'passed');
+        $message = $this->outcomesOnly ? '' : ($this->problem[1] ?? '');
+        $detail = $this->outcomesOnly ? '' : ($this->problem[2] ?? '');
+        if ($this->problem !== null) {
+            $this->failed += 1;
+        }
+        $duration = round(hrtime(true) / 1e9 - $this->started, 4);
+        $this->channel->send([
+            't' => 'case', 'id' => $this->id($test), 'outcome' => $outcome,
+            'message' => $message, 'detail' => $detail, 'duration' => $duration,
+        ]);
+        $this->running = null;
+    }
+}
+
+function tamperedMessage(string $what): string
+{
+    return "the code declared $what in PHPUnit's namespace: code under test must leave the test framework alone";
+}
+
+/** @return list<string> */
+function ids(Test $test, Harness $harness): array
+{
+    if ($test instanceof TestSuite) {
+        $out = [];
+        foreach ($test->tests() as $child) {
+            array_push($out, ...ids($child, $harness));
+        }
+        return $out;
+    }
+    return [$harness->id($test)];
+}
+
+// Everything runs in this closure, so the harness's objects are no globals of the sample's.
+exit((static function (): int {
+    $tokenStream = @fopen('php://fd/4', 'rb');
+    $token = $tokenStream === false ? '' : trim((string) stream_get_contents($tokenStream));
+    if ($tokenStream !== false) {
+        fclose($tokenStream);
+    }
+    if (!preg_match('/^[0-9a-f]{32}$/', $token)) {
+        fwrite(STDERR, "assay harness: cannot read the run's token\n");
+        return 70;
+    }
+    $channel = @fopen('php://fd/3', 'wb');
+    if ($channel === false) {
+        fwrite(STDERR, "assay harness: the result channel is not open\n");
+        return 70;
+    }
+    stream_set_write_buffer($channel, 0);
+    $argv = array_slice($_SERVER['argv'] ?? [], 1);
+    $outcomesOnly = in_array('--outcomes-only', $argv, true);
+    $testsFile = realpath((string) (array_values(array_filter($argv, fn ($a) => !str_starts_with($a, '--')))[0] ?? 'SolutionTest.php'));
+    $workdir = dirname((string) $testsFile) . '/';
+    $channel = new Channel($token, $channel);
+    unset($token);
+    $trusted = dirname((string) realpath((string) stream_resolve_include_path('PHPUnit/Autoload.php')), 2) . '/';
+    $guard = new Guard($trusted);
+    $harness = new Harness($channel, $guard, basename((string) $testsFile), $workdir, $outcomesOnly);
+    // What reporting needs, loaded before any of the sample's code.
+    foreach ([TestCase::class, TestSuite::class, TestResult::class, TestFailure::class, Filter::class,
+        \PHPUnit\Framework\ExpectationFailedException::class, \PHPUnit\Framework\ExceptionWrapper::class,
+        \PHPUnit\Framework\DataProviderTestSuite::class, \PHPUnit\Framework\Assert::class,
+        \PHPUnit\Framework\Constraint\IsIdentical::class, \PHPUnit\Framework\Constraint\IsEqual::class,
+        \SebastianBergmann\Comparator\Factory::class, \SebastianBergmann\Exporter\Exporter::class,
+        \PHPUnit\Util\Test::class, \PHPUnit\Framework\TestBuilder::class, FileLoader::class] as $class) {
+        class_exists($class);
+    }
+    $guard->tampered();
+
+    // A fatal error or exit() before the last test: the report stays without `end`; while loading,
+    // the error is the collection's.
+    register_shutdown_function(function () use ($harness, $channel): void {
+        if ($harness->state === 'done') {
+            return;
+        }
+        $error = error_get_last();
+        $why = $error === null ? 'the process ended (exit() was called)'
+            : sprintf('PHP Fatal error: %s in %s:%d', $error['message'], basename($error['file']), $error['line']);
+        if ($harness->state === 'loading') {
+            $channel->send(['t' => 'collected', 'ids' => [], 'errors' => [$why . ' while loading the tests']]);
+            $channel->send(['t' => 'end', 'exitstatus' => 2]);
+        } elseif ($harness->running !== null) {
+            $channel->send(['t' => 'case', 'id' => $harness->running, 'outcome' => 'error',
+                'message' => $why . ' during the test', 'detail' => '']);
+        }
+    });
+
+    $channel->send(['t' => 'start']);
+    $errors = [];
+    $suite = new TestSuite('');
+    try {
+        $before = get_declared_classes();
+        // As PHPUnit loads a file: in a scope of its own (the top level's variables become
+        // globals), never in this function's.
+        if (is_file($workdir . 'solution.php')) {
+            FileLoader::load($workdir . 'solution.php'); // the tests' require_once is a no-op
+        }
+        FileLoader::load((string) $testsFile);
+        foreach (array_diff(get_declared_classes(), $before) as $class) {
+            $reflection = new ReflectionClass($class);
+            if ($reflection->isSubclassOf(TestCase::class) && !$reflection->isAbstract()) {
+                $suite->addTestSuite($reflection);
+            }
+        }
+        $changed = $guard->tampered();
+        if ($changed !== null) {
+            $errors[] = tamperedMessage($changed);
+        }
+        $collected = ids($suite, $harness);
+    } catch (Throwable $e) {
+        $errors[] = trim($harness->trace($e) . "\n" . $harness->describe($e));
+        $collected = [];
+    }
+    $harness->state = 'running';
+    if ($errors) {
+        $channel->send(['t' => 'collected', 'ids' => $collected, 'errors' => $errors]);
+        fwrite(STDERR, implode("\n", $errors) . "\n");
+        $harness->state = 'done';
+        $channel->send(['t' => 'end', 'exitstatus' => 2]);
+        return 2;
+    }
+    $channel->send(['t' => 'collected', 'ids' => $collected, 'errors' => []]);
+    $result = new TestResult();
+    $result->addListener($harness);
+    $suite->run($result);
+    $harness->state = 'done';
+    $status = $harness->failed ? 1 : 0;
+    $channel->send(['t' => 'end', 'exitstatus' => $status]);
+    return $status;
+})());

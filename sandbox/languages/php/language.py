@@ -1,0 +1,135 @@
+"""PHP: functions in `solution.php` and PHPUnit tests in `SolutionTest.php`.
+
+Trusted side: one warm `php` process per verifier (php_server.php) parses every file of a chunk
+with PHP's own parser (a parse error is the `syntax` stage, with file:line:col) and makes the
+strength check's stub (every function's body replaced by a throw). In the box, each run is a
+fresh `php` process on assay's harness (box/assay_phpunit.php), which reads the run's token
+before any of the sample's code loads, runs Debian's PHPUnit 9 and reports every test on the
+authenticated channel, with PHPUnit's own failure text (expected vs actual, the diff).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sandbox.languages import Language, Prechecked, Toolchain, register
+from sandbox.languages.php import checks
+from sandbox.languages.stubs import StubCache
+from sandbox.languages.warm import WarmServer
+from sandbox.records import Sample
+from sandbox.requests import Phase, RunRequest, RunResult, Step
+
+if TYPE_CHECKING:
+    from sandbox.options import VerifyOptions
+
+CONVENTIONS = """\
+- Use only PHP 8.2's standard library: no Composer packages, no network.
+- The solution is a file `solution.php` that starts with `<?php` and defines functions (or
+  classes) in the global namespace, with parameter and return types; it prints nothing.
+- Write the tests in a separate file, `SolutionTest.php`, with PHPUnit 9: `<?php`,
+  `use PHPUnit\\Framework\\TestCase;`, `require_once __DIR__ . '/solution.php';` and one class
+  `final class SolutionTest extends TestCase` whose public `test...(): void` methods assert on
+  concrete expected values with `$this->assertSame(...)`, `$this->assertEquals(...)` and the
+  like. Test the examples, edge cases and error cases (`$this->expectException(...)`).
+- Answer with exactly two ```php code blocks: first the solution, then the tests."""
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER = os.path.join(HERE, "php_server.php")
+BOX = os.path.join(HERE, "box")
+HARNESS = "assay_phpunit.php"
+# Every run: errors on stderr, assert() on (Debian's CLI ini turns it off), no PHP memory limit
+# of its own (the sandbox's limit decides: a `memory` verdict), UTC.
+PHP_FLAGS = (
+    "-d",
+    "display_errors=stderr",
+    "-d",
+    "error_reporting=-1",
+    "-d",
+    "zend.assertions=1",
+    "-d",
+    "assert.exception=1",
+    "-d",
+    "memory_limit=-1",
+    "-d",
+    "date.timezone=UTC",
+    "-d",
+    "log_errors=0",
+)
+
+
+@register
+class Php(Language):
+    name = "php"
+    fences = ("php",)
+    extensions = (".php",)
+    solution_file = checks.SOLUTION_FILE
+    tests_file = checks.TESTS_FILE
+    tests_pattern = r"extends\s+\\?(?:PHPUnit\\Framework\\)?TestCase\b|PHPUnit\\Framework"
+    conventions = CONVENTIONS
+    toolchain = Toolchain(
+        programs=(("php",),),
+        debian=("php-cli", "phpunit", "php-parser"),
+        paths=("/usr/share/php/PHPUnit/Autoload.php", "/usr/share/php/PhpParser/autoload.php"),
+    )
+
+    def __init__(self, options: VerifyOptions) -> None:
+        super().__init__(options)
+        with open(os.path.join(BOX, HARNESS), encoding="utf-8") as fh:
+            self._box = {HARNESS: fh.read()}
+        self._stubs: StubCache[str] = StubCache()
+        self._lock = threading.Lock()
+        self._server: WarmServer | None = None
+        self._php: str | None = None
+
+    def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
+        """Parse every sample in one request; the stubs of those that passed."""
+        results = checks.check(samples, self._parser(), self.options.max_source_bytes)
+        for sample, result in zip(samples, results, strict=True):
+            if result.verdict is None and self.options.strength_check:
+                self._stubs.put(sample.solution, result.stub)
+        return [Prechecked(verdict=result.verdict) for result in results]
+
+    def stub(self, solution: str) -> str | None:
+        kept, stub = self._stubs.get(solution)
+        if kept:
+            return stub
+        sample = Sample(solution=solution, tests="<?php\n", language=self.name)
+        (result,) = checks.check([sample], self._parser(), 1 << 30)
+        return None if result.verdict is not None else result.stub
+
+    def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
+        if self._php is None:
+            self._php = self.toolchain.find("php")
+        argv = (self._php, *PHP_FLAGS, HARNESS, self.tests_file)
+        files = {**self._box, self.solution_file: sample.solution, self.tests_file: sample.tests}
+        phases = [Phase(files=files, steps=(Step(argv=argv),))]
+        if stub is not None:
+            phases.append(
+                Phase(
+                    files={**files, self.solution_file: stub},
+                    steps=(Step(argv=(*argv, "--outcomes-only")),),
+                    outcomes_only=True,
+                )
+            )
+        return RunRequest(language=self.name, phases=tuple(phases), limits=self.options.limits)
+
+    def details(self, result: RunResult) -> dict[str, str]:
+        from sandbox.judge import case_details
+
+        return case_details(result)
+
+    def _parser(self) -> WarmServer:
+        """The warm parser of this verifier's prechecks, started on first use; it ends with this
+        language object (or the interpreter)."""
+        with self._lock:
+            if self._server is None:
+                self._server = WarmServer([self.toolchain.find("php"), SERVER], "PHP parser")
+                weakref.finalize(self, self._server.close)
+            return self._server
+
+
+__all__ = ["Php"]

@@ -1,0 +1,128 @@
+"""TypeScript's trusted-side checks: one warm server (ts_server.js) parses, lints and transpiles a
+chunk at once, and makes the strength check's stub; the type checker's messages read back from
+the box.
+
+Nothing here executes sample code: ESLint (typescript-eslint's parser) reads the files, and
+TypeScript's emitter turns each into JavaScript text. Type checking is not done here: `tsc
+--strict` runs in the box, where its messages come back from (`diagnostics`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sandbox.languages.javascript.checks import lint_verdict
+from sandbox.languages.javascript.eslint import ESLint, ESLintError
+from sandbox.languages.typescript.toolchain import SOLUTION_FILE, TESTS_FILE
+from sandbox.languages.warm import answers, check_chunk
+from sandbox.records import LintMessage, Sample, Verdict
+
+JS_SOLUTION, JS_TESTS = "solution.js", "solution.test.js"
+
+
+@dataclass
+class Checked:
+    """One sample after the server: its rejection (syntax, lint), its messages, each file as
+    JavaScript, and the stub (TypeScript and JavaScript) when the solution has functions."""
+
+    verdict: Verdict | None = None
+    lint: list[LintMessage] = field(default_factory=list)
+    js: dict[str, str] = field(default_factory=dict)
+    stub: tuple[str, str] | None = None
+
+
+def check(samples: Sequence[Sample], server: ESLint, max_bytes: int) -> list[Checked]:
+    """Every sample's two files in one request; where that fails, each sample alone, and a sample
+    the server fails on is a lint rejection."""
+    return check_chunk(
+        samples,
+        (SOLUTION_FILE, TESTS_FILE),
+        lambda chunk: _ask(chunk, server),
+        Checked,
+        max_bytes,
+        ("lint", "ESLint failed on the code"),
+    )
+
+
+def _ask(samples: Sequence[Sample], server: ESLint) -> list[Checked]:
+    results = [Checked() for _ in samples]
+    for index, name, answer in answers(server, samples, SOLUTION_FILE, TESTS_FILE):
+        if "error" in answer:
+            raise ESLintError(str(answer["error"]).splitlines()[0][:500])
+        _read(answer, name, samples[index], results[index])
+    for result in results:
+        result.lint.sort(key=lambda m: (m.file != SOLUTION_FILE, m.line, m.column))
+        if result.verdict is None:
+            result.verdict = lint_verdict(result.lint)
+    return results
+
+
+def _read(answer: dict, name: str, sample: Sample, into: Checked) -> None:
+    """One file's answer into `into`: a parse error, lint, its JavaScript, the stub."""
+    for item in answer.get("messages", []):
+        line, column = int(item.get("line") or 0), int(item.get("column") or 0)
+        text = str(item.get("message", ""))
+        if item.get("fatal"):
+            if into.verdict is None:
+                into.verdict = syntax_verdict(name, line, column, text, sample)
+            continue
+        into.lint.append(
+            LintMessage(
+                code=item.get("ruleId") or "eslint",
+                message=text,
+                line=line,
+                column=column,
+                file=name,
+                rejects=item.get("severity") == 2,
+            )
+        )
+    if "js" in answer:
+        into.js[JS_SOLUTION if name == SOLUTION_FILE else JS_TESTS] = answer["js"]
+    if "stub" in answer:
+        into.stub = (answer["stub"], answer["stubJs"])
+
+
+def syntax_verdict(name: str, line: int, column: int, message: str, sample: Sample) -> Verdict:
+    message = message.removeprefix("Parsing error: ")
+    where = f"{name}:{line}:{column}"
+    verdict = Verdict(passed=False, stage="syntax", reason=f"SyntaxError: {message} at {where}")
+    lines = (sample.solution if name == SOLUTION_FILE else sample.tests).splitlines()
+    shown = lines[line - 1].rstrip() if 0 < line <= len(lines) else ""
+    verdict.feedback = f"The code does not parse (SyntaxError) at {where}: {message}" + (
+        f"\n    {shown}" if shown else ""
+    )
+    return verdict
+
+
+# The type checker's messages, as `tsc --pretty false` prints them: file(line,col): error TSn: ...
+_TSC = re.compile(
+    r"^(?P<file>[^\s(][^(]*)\((?P<line>\d+),(?P<col>\d+)\): (?P<kind>error|warning) "
+    r"(?P<code>TS\d+): (?P<message>.*)$"
+)
+_TSC_GLOBAL = re.compile(r"^(?P<kind>error|warning) (?P<code>TS\d+): (?P<message>.*)$")
+
+
+def tsc_messages(output: str) -> list[LintMessage]:
+    """`tsc`'s diagnostics with file:line:col (continuation lines join their message); errors
+    reject."""
+    out: list[LintMessage] = []
+    for raw in output.splitlines():
+        found = _TSC.match(raw) or _TSC_GLOBAL.match(raw)
+        if found is None:
+            if out and raw.startswith(" ") and raw.strip():
+                out[-1].message += " " + raw.strip()
+            continue
+        fields = found.groupdict()
+        out.append(
+            LintMessage(
+                code=fields["code"],
+                message=fields["message"],
+                line=int(fields.get("line") or 0),
+                column=int(fields.get("col") or 0),
+                file=(fields.get("file") or "").removeprefix("/sandbox/work/") or "tsc",
+                rejects=fields["kind"] == "error",
+            )
+        )
+    return out

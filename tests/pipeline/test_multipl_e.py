@@ -1,0 +1,296 @@
+"""MultiPL-E records (written here in MultiPL-E's exact shape: its dataset_builder's prompts, test
+programs and stop tokens) verified through `assay verify --format multipl-e`: right completions
+pass, wrong ones fail with the framework's per-test message, an early exit 0 is rejected, a
+completion that runs past its stop tokens is cut as MultiPL-E cuts it, and bad records are named
+by file and line while the rest verify."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pipeline import multipl_e
+from pipeline.humaneval_x import ConversionError
+from pipeline.importers import detect_format, read_records
+from pipeline.multipl_e import cut_at_stop_tokens, entry_point, to_sample
+from sandbox import Limits, Verifier, VerifyOptions
+
+ADD_DOC = "Add two numbers x and y\n// >>> add(2, 3)\n// 5\n// >>> add(5, 7)\n// 12\n"
+PY_ADD = {
+    "name": "HumanEval_53_add",
+    "language": "py",
+    "prompt": 'def add(x: int, y: int) -> int:\n    """Add two numbers x and y\n    >>> add(2, 3)\n'
+    '    5\n    >>> add(5, 7)\n    12\n    """\n',
+    "tests": "def check(candidate):\n    assert candidate(0, 1) == 1\n    assert candidate(1, 0) == 1\n"
+    "    assert candidate(2, 3) == 5\n    assert candidate(5, 7) == 12\n"
+    "    assert candidate(7, 5) == 12\n\ndef test_check():\n    check(add)\n\ntest_check()\n",
+    "stop_tokens": ["\ndef", "\n#", "\nif", "\nclass"],
+}
+JS_ASSERTS = (
+    "  assert.deepEqual(candidate(0, 1),1);\n  assert.deepEqual(candidate(1, 0),1);\n"
+    "  assert.deepEqual(candidate(2, 3),5);\n  assert.deepEqual(candidate(5, 7),12);\n"
+    "  assert.deepEqual(candidate(7, 5),12);\n}\n\ntest();"
+)
+JS_ADD = {
+    "name": "HumanEval_53_add",
+    "language": "js",
+    "prompt": "//" + ADD_DOC + "function add(x, y){\n",
+    "tests": "const assert = require('node:assert');\n\n\nfunction test() {\n"
+    "  let candidate = add;\n" + JS_ASSERTS,
+    "stop_tokens": ["\nfunction ", "\n/*", "\n//", "\nconsole.log"],
+}
+TS_ADD = {
+    "name": "HumanEval_53_add",
+    "language": "ts",
+    "prompt": "//" + ADD_DOC + "function add(x: number, y: number): number {\n",
+    "tests": "declare var require: any;\nconst assert = require('node:assert');\n\n\n"
+    "function test() {\n  let candidate = add;\n" + JS_ASSERTS,
+    "stop_tokens": ["\nfunction ", "\n/*", "\n//", "\nclass"],
+}
+CPP_ADD = {
+    "name": "HumanEval_53_add",
+    "language": "cpp",
+    "prompt": "#include<assert.h>\n#include<bits/stdc++.h>\n// Add two numbers x and y\n"
+    "// >>> add((2), (3))\n// (5)\n// >>> add((5), (7))\n// (12)\nlong add(long x, long y) {\n",
+    "tests": "}\nint main() {\n    auto candidate = add;\n    assert(candidate((0), (1)) == (1));\n"
+    "    assert(candidate((1), (0)) == (1));\n    assert(candidate((2), (3)) == (5));\n"
+    "    assert(candidate((5), (7)) == (12));\n    assert(candidate((7), (5)) == (12));\n}\n",
+    "stop_tokens": ["\n}"],
+}
+PHP_ADD = {
+    "name": "HumanEval_53_add",
+    "language": "php",
+    "prompt": "<?php\n// " + ADD_DOC + "function add($x, $y) {\n",
+    "tests": "function candidate(...$args) {\n    return add(...$args);\n}\n\n"
+    "function test(): void {\n"
+    '    if (candidate(0, 1) !== 1) { throw new Exception("Test failed!"); }\n'
+    '    if (candidate(1, 0) !== 1) { throw new Exception("Test failed!"); }\n'
+    '    if (candidate(2, 3) !== 5) { throw new Exception("Test failed!"); }\n'
+    '    if (candidate(5, 7) !== 12) { throw new Exception("Test failed!"); }\n'
+    '    if (candidate(7, 5) !== 12) { throw new Exception("Test failed!"); }\n'
+    "}\n\ntest();",
+    "stop_tokens": ["\nfunction", "\n?>", "\n//", "\n#"],
+}
+CPP_CLOSE = {
+    "name": "HumanEval_0_has_close_elements",
+    "language": "cpp",
+    "prompt": "#include<assert.h>\n#include<bits/stdc++.h>\n// Check if in given vector of numbers, "
+    "are any two numbers closer to each other than\n// given threshold.\n"
+    "// >>> has_close_elements((std::vector<float>({(float)1.0f, (float)2.0f, (float)3.0f})), "
+    "(0.5f))\n// (false)\nbool has_close_elements(std::vector<float> numbers, float threshold) {\n",
+    "tests": "}\nint main() {\n    auto candidate = has_close_elements;\n"
+    "    assert(candidate((std::vector<float>({(float)1.0f, (float)2.0f, (float)3.9f, "
+    "(float)4.0f, (float)5.0f, (float)2.2f})), (0.3f)) == (true));\n"
+    "    assert(candidate((std::vector<float>({(float)1.0f, (float)2.0f, (float)3.9f, "
+    "(float)4.0f, (float)5.0f, (float)2.2f})), (0.05f)) == (false));\n}\n",
+    "stop_tokens": ["\n}"],
+}
+JS_SORT = {
+    "name": "HumanEval_34_unique",
+    "language": "js",
+    "prompt": "//Return sorted unique elements in an array\n// >>> unique([5, 3, 5, 2, 3, 3, 9, 0, 123])"
+    "\n// [0, 2, 3, 5, 9, 123]\nfunction unique(l){\n",
+    "tests": "const assert = require('node:assert');\n\n\nfunction test() {\n"
+    "  let candidate = unique;\n"
+    "  assert.deepEqual(candidate([5, 3, 5, 2, 3, 3, 9, 0, 123]),[0, 2, 3, 5, 9, 123]);\n}\n\n"
+    "test();",
+    "stop_tokens": ["\nfunction ", "\n/*", "\n//", "\nconsole.log"],
+}
+
+# Right and wrong completions, as a model writes them: each runs on past a stop token (a helper,
+# a print, the C++ function's closing brace and a main of its own), which MultiPL-E cuts off.
+RIGHT = {
+    "py": "    return x + y\n\ndef main():\n    print(add(1, 2))\n",
+    "js": "  return x + y;\n}\n\nconsole.log(add(1, 2));\n",
+    "ts": "  return x + y;\n}\n\nfunction main(): void {}\n",
+    "cpp": "    return x + y;\n}\nint main() { return 0; }\n",
+    "php": "    return $x + $y;\n}\n\nfunction main() { echo add(1, 2); }\n",
+}
+WRONG = {
+    "py": "    return x - y\n",
+    "js": "  return x - y;\n}\n",
+    "ts": "  return x - y;\n}\n",
+    "cpp": "    return x - y;\n}\n",
+    "php": "    return $x - $y;\n}\n",
+}
+EXIT_0 = {
+    "py": "    import os\n    os._exit(0)\n",
+    "js": "  process.exit(0);\n}\n",
+    "ts": "  return process.exit(0);\n}\n",
+    "cpp": "    exit(0);\n}\n",
+    "php": "    exit(0);\n}\n",
+}
+# What each framework says about the first failed check (candidate(0, 1) is -1, not 1).
+WRONG_FEEDBACK = {
+    "py": "assert -1 == 1",
+    "js": "-1\n\nshould loosely deep-equal\n\n1",
+    "ts": "-1\n\nshould loosely deep-equal\n\n1",
+    "cpp": "REQUIRE( -1 == 1 )",
+    "php": "expected candidate(0, 1) === 1\nFailed asserting that -1 is identical to 1.",
+}
+RECORDS = {"py": PY_ADD, "js": JS_ADD, "ts": TS_ADD, "cpp": CPP_ADD, "php": PHP_ADD}
+LANGUAGE = {"py": "python", "js": "javascript", "ts": "typescript", "cpp": "cpp", "php": "php"}
+
+
+@pytest.fixture(scope="module")
+def verifier():
+    options = VerifyOptions(sandbox="process", jobs=2, limits=Limits(timeout_s=30.0))
+    with Verifier(options) as verifier:
+        yield verifier
+
+
+def verify(verifier, records: list[dict]) -> dict:
+    samples = [to_sample(r) for r in records]
+    return {v.id: v for v in verifier.verify(samples)}
+
+
+def test_the_completion_is_cut_at_the_first_stop_token():
+    assert cut_at_stop_tokens("    return 1\n}\nint main", ["\n}"]) == "    return 1"
+    assert cut_at_stop_tokens("  a\n// b\nfunction c", ["\nfunction ", "\n//"]) == "  a"
+    assert cut_at_stop_tokens("  return 1;\n}\n", ["\nfunction "]) == "  return 1;\n}\n"
+
+
+@pytest.mark.parametrize("code", sorted(RECORDS))
+def test_a_record_is_detected_and_becomes_a_sample_of_its_language(code):
+    record = {**RECORDS[code], "completion": RIGHT[code]}
+    assert detect_format(record) == "multipl-e"
+    sample = to_sample(record)
+    assert sample.language == LANGUAGE[code]
+    assert sample.meta == {"source": "multipl-e", "name": "HumanEval_53_add", "language": code}
+    assert sample.id.startswith(f"HumanEval_53_add.{code}#")
+    assert to_sample({**record, "id": "mine"}).id == "mine"
+    assert "main" not in sample.solution  # what ran past the stop tokens is cut off
+    assert entry_point("HumanEval_53_add") == "add"
+
+
+def test_two_completions_of_one_problem_get_different_ids():
+    one = to_sample({**JS_ADD, "completion": RIGHT["js"]})
+    two = to_sample({**JS_ADD, "completion": WRONG["js"]})
+    assert one.id != two.id
+    assert one.id == to_sample({**JS_ADD, "completion": RIGHT["js"]}).id  # a rerun resumes
+
+
+def test_right_completions_pass_for_every_language(verifier):
+    records = [{**RECORDS[c], "completion": RIGHT[c], "id": c} for c in RECORDS]
+    records.append({**CPP_CLOSE, "id": "cpp-close", "completion": CLOSE_RIGHT})
+    records.append({**JS_SORT, "id": "js-sort", "completion": SORT_RIGHT})
+    verdicts = verify(verifier, records)
+    failed = {i: (v.stage, v.feedback[:600]) for i, v in verdicts.items() if not v.passed}
+    assert not failed
+    for code in RECORDS:
+        (case,) = verdicts[code].tests.cases
+        assert case.outcome == "passed" and "HumanEval_53_add" in case.name
+
+
+CLOSE_RIGHT = (
+    "    for (size_t i = 0; i < numbers.size(); i++)\n"
+    "        for (size_t j = i + 1; j < numbers.size(); j++)\n"
+    "            if (std::abs(numbers[i] - numbers[j]) < threshold) return true;\n"
+    "    return false;\n}\n"
+)
+SORT_RIGHT = "  return [...new Set(l)].sort((a, b) => a - b);\n}\n"
+
+
+def test_wrong_completions_fail_with_the_frameworks_message(verifier):
+    records = [{**RECORDS[c], "completion": WRONG[c], "id": c} for c in RECORDS]
+    records.append({**JS_SORT, "id": "js-sort", "completion": "  return [...new Set(l)];\n}\n"})
+    verdicts = verify(verifier, records)
+    for code in RECORDS:
+        verdict = verdicts[code]
+        assert verdict.stage == "tests", (code, verdict.feedback)
+        (case,) = verdict.tests.cases
+        assert case.outcome == "failed" and "HumanEval_53_add" in case.name
+        assert WRONG_FEEDBACK[code] in verdict.feedback, (code, verdict.feedback)
+    assert verdicts["js-sort"].stage == "tests"
+    assert "123" in verdicts["js-sort"].feedback  # node:assert's deep-equal diff
+
+
+def test_a_php_check_that_does_not_split_fails_with_its_line(verifier):
+    """A check kept as written (its condition has two `!==`) fails with its line, never with the
+    values an earlier check kept, which held."""
+    check = '    if (candidate(1, 0) !== 1) { throw new Exception("Test failed!"); }\n'
+    odd = '    if (candidate(1, 0) !== 2 || "a !== b" === "") { throw new Exception("Test failed!"); }\n'
+    assert check in PHP_ADD["tests"]
+    record = {**PHP_ADD, "tests": PHP_ADD["tests"].replace(check, odd), "completion": RIGHT["php"]}
+    (verdict,) = verify(verifier, [record]).values()
+    assert verdict.stage == "tests"
+    assert "Test failed at SolutionTest.php:" in verdict.feedback
+    assert '"a !== b"' in verdict.feedback
+
+
+def test_an_early_exit_0_in_the_solution_is_rejected(verifier):
+    records = [{**RECORDS[c], "completion": EXIT_0[c], "id": c} for c in RECORDS]
+    records.append({**PY_ADD, "completion": "    import sys\n    sys.exit(0)\n", "id": "py-sys"})
+    records.append(
+        {**JS_ADD, "completion": "  return x + y;\n}\nprocess.exit(0);\n", "id": "js-load"}
+    )
+    verdicts = verify(verifier, records)
+    passed = [code for code, v in verdicts.items() if v.passed]
+    assert not passed
+    assert {v.stage for v in verdicts.values()} == {"tests"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"language": "rb"}, "MultiPL-E language 'rb' is not supported yet; use one of"),
+        ({"language": "go_test.go"}, "MultiPL-E language 'go_test.go' (go) is not supported yet"),
+        ({"completion": None}, "missing field 'completion' (MultiPL-E format)"),
+        ({"tests": 3}, "field 'tests' must be a string, got int"),
+        ({"stop_tokens": "\n}"}, "field 'stop_tokens' must be a list of strings"),
+        ({"tests": "}\nvoid f() {}\n"}, "HumanEval_53_add: the tests have no `int main()`"),
+    ],
+)
+def test_a_bad_record_says_what_is_wrong(change, message):
+    record = {**CPP_ADD, "completion": RIGHT["cpp"], **change}
+    record = {k: v for k, v in record.items() if v is not None}
+    with pytest.raises(ConversionError) as raised:
+        to_sample(record)
+    assert message in str(raised.value)
+
+
+def test_a_language_with_a_converter_but_no_sandbox_language_is_named(monkeypatch):
+    monkeypatch.setitem(multipl_e.LANGUAGES, "zz", "zzlang")
+    monkeypatch.setitem(multipl_e.CONVERTERS, "zzlang", "pipeline.multipl_e_langs:javascript")
+    with pytest.raises(ConversionError) as raised:
+        to_sample({**JS_ADD, "language": "zz", "completion": RIGHT["js"]})
+    assert str(raised.value).startswith(
+        "HumanEval_53_add: language 'zzlang' (MultiPL-E 'zz') is not registered in the sandbox"
+    )
+
+
+def test_an_assay_record_with_the_same_fields_is_not_taken_for_multipl_e():
+    record = {**JS_ADD, "solution": "function add(x, y) {}\n"}
+    assert detect_format(record) == "assay"
+
+
+def test_verify_names_bad_records_by_file_and_line_and_verifies_the_rest(tmp_path):
+    src = tmp_path / "multipl-e.jsonl"
+    lines = [
+        {**PY_ADD, "completion": RIGHT["py"]},
+        {**PY_ADD, "language": "lua", "completion": "  return x + y\nend\n"},
+        {**JS_ADD, "completion": WRONG["js"]},
+        {k: v for k, v in PHP_ADD.items() if k != "tests"} | {"completion": RIGHT["php"]},
+    ]
+    src.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert [r.error == "" for r in read_records(str(src), "auto")] == [True, False, True, False]
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "verify", str(src), "--out", str(out)]
+        + ["--format", "multipl-e", "--sandbox", "process", "--jobs", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        f"{src}:2: HumanEval_53_add: MultiPL-E language 'lua' is not supported yet" in proc.stderr
+    )
+    assert f"{src}:4: missing field 'tests' (MultiPL-E format)" in proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["passed"], summary["rejected"], summary["input_errors"]) == (1, 1, 2)
+    passed = [json.loads(line) for line in (out / "passed.jsonl").read_text().splitlines()]
+    assert passed[0]["language"] == "py" and passed[0]["completion"] == RIGHT["py"]

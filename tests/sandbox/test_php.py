@@ -1,0 +1,286 @@
+"""PHP: the checks before the box (PHP's parser, the stub) and the runs in the box (PHPUnit on
+assay's harness)."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+
+import pytest
+
+from sandbox import Limits, Sample, Verdict, Verifier, VerifyOptions, languages
+from sandbox.languages.php.language import Php
+
+ADD_OK = "<?php\nfunction add(int $a, int $b): int\n{\n    return $a + $b;\n}\n"
+ADD_WRONG = "<?php\nfunction add(int $a, int $b): int\n{\n    return $a - $b;\n}\n"
+
+
+def d(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+def php_tests(methods: str, head: str = "") -> str:
+    """A SolutionTest.php whose class holds `methods`."""
+    return (
+        "<?php\nuse PHPUnit\\Framework\\TestCase;\nrequire_once __DIR__ . '/solution.php';\n"
+        + head
+        + "\nfinal class SolutionTest extends TestCase\n{\n"
+        + textwrap.indent(d(methods), "    ")
+        + "}\n"
+    )
+
+
+TEST_ADD = php_tests("""
+    public function testAddsTwoNumbers(): void
+    {
+        $this->assertSame(5, add(2, 3));
+    }
+    """)
+
+
+def run_php(verifier: Verifier, solution: str, tests: str) -> Verdict:
+    (verdict,) = verifier.verify([Sample(solution=solution, tests=tests, language="php")])
+    return verdict
+
+
+@pytest.fixture(scope="module")
+def php() -> Php:
+    return Php(VerifyOptions())
+
+
+@pytest.fixture(scope="module")
+def checked(backend_name):
+    """A verifier with the strength check on, per backend."""
+    options = VerifyOptions(sandbox=backend_name, jobs=2, limits=Limits(timeout_s=20))
+    with Verifier(options) as verifier:
+        yield verifier
+
+
+def precheck(php: Php, solution: str, tests: str = TEST_ADD):
+    (pre,) = php.precheck([Sample(solution=solution, tests=tests, language="php")])
+    return pre
+
+
+def test_the_language_is_registered_with_its_layout(php):
+    assert languages.lookup("php") is Php
+    assert (Php.solution_file, Php.tests_file) == ("solution.php", "SolutionTest.php")
+    assert "PHPUnit" in Php.conventions and "require_once" in Php.conventions
+    assert php.unavailable() is None
+
+
+# Before the box ---------------------------------------------------------------------------------
+def test_a_syntax_error_names_file_line_and_column(php):
+    pre = precheck(php, ADD_OK.replace("$a + $b;", "$a +;"))
+    assert pre.verdict.stage == "syntax"
+    assert (
+        pre.verdict.reason == 'ParseError: syntax error, unexpected token ";" at solution.php:4:16'
+    )
+    assert "return $a +;" in pre.verdict.feedback
+    pre = precheck(php, ADD_OK, TEST_ADD.replace("add(2, 3));", "add(2, 3);"))
+    assert pre.verdict.stage == "syntax" and "SolutionTest.php:9:39" in pre.verdict.reason
+
+
+def test_the_parser_agrees_with_php_l(php, tmp_path):
+    """PHP's own parser decides: what `php -l` rejects is a syntax rejection, and the reverse."""
+    sources = {
+        "ok": ADD_OK,
+        "enum_and_match": "<?php\nenum S: int { case A = 1; }\nfunction f(S $s): string { return match ($s) { S::A => 'a' }; }\n",  # noqa: E501
+        "readonly_class": "<?php\nreadonly class P { public function __construct(public int $x) {} }\n",
+        "missing_brace": "<?php\nfunction f() {\n",
+        "bad_token": "<?php\n$x = 1 +* 2;\n",
+        "heredoc": "<?php\n$s = <<<EOT\n  a {$x}\n  EOT;\n",
+    }
+    for name, source in sources.items():
+        path = tmp_path / f"{name}.php"
+        path.write_text(source)
+        lint = subprocess.run(["php", "-l", str(path)], capture_output=True, text=True)
+        pre = precheck(php, source)
+        assert (pre.verdict is None) == (lint.returncode == 0), (name, lint.stdout, pre.verdict)
+
+
+def test_a_file_without_the_php_tag_is_rejected(php):
+    pre = precheck(php, "function add($a, $b) { return $a + $b; }\n")
+    assert pre.verdict.stage == "syntax" and "<?php" in pre.verdict.reason
+
+
+def test_the_stub_throws_from_every_outermost_function(php):
+    solution = d("""
+        <?php
+        declare(strict_types=1);
+        function f(int $x): int { return $x + 1; }
+        function nothing(): void {}
+        $g = fn (int $x): int => $x * 2;
+        $h = function (string $s): array { return str_split($s); };
+        abstract class Shape {
+            abstract public function area(): float;
+            public function __construct(protected float $size) { $this->size *= 1.0; }
+            public function twice(): float { $inner = fn () => 2; return $this->area() * $inner(); }
+        }
+        interface Named { public function name(): string; }
+        """)
+    stub = php.stub(solution)
+    assert stub.count('throw new \\Error("stub");') == 5
+    assert '(throw new \\Error("stub"))' in stub
+    assert "abstract public function area(): float;" in stub
+    assert "public function name(): string;" in stub
+    assert "return $x + 1" not in stub and "$this->size *= 1.0" not in stub
+    lint = subprocess.run(["php", "-l"], input=stub, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout
+    assert php.stub("<?php\nconst N = 1;\n") is None
+
+
+# In the box -------------------------------------------------------------------------------------
+def test_a_passing_sample_passes(checked):
+    verdict = run_php(checked, ADD_OK, TEST_ADD)
+    assert verdict.passed, verdict.feedback
+    assert [c.name for c in verdict.tests.cases] == ["SolutionTest::testAddsTwoNumbers"]
+
+
+def test_per_test_outcomes_name_expected_and_actual(checked):
+    tests = php_tests("""
+        public function testAdds(): void
+        {
+            $this->assertSame(5, add(2, 3));
+        }
+
+        public function testArrays(): void
+        {
+            $this->assertEquals([1, 2, 3], [add(0, 1), add(1, 1), add(1, 1)]);
+        }
+
+        public function testTypes(): void
+        {
+            $this->assertSame(2, add(1, "x"));
+        }
+        """)
+    verdict = run_php(checked, ADD_WRONG, tests)
+    assert verdict.stage == "tests"
+    cases = {c.name.split("::")[1]: c for c in verdict.tests.cases}
+    assert "Failed asserting that -1 is identical to 5." in cases["testAdds"].message
+    assert (
+        "--- Expected" in cases["testArrays"].message
+        and "+    2 => 0" in cases["testArrays"].message
+    )
+    assert cases["testTypes"].message.startswith("TypeError: add(): Argument #2 ($b)")
+    assert "SolutionTest.php:" in verdict.feedback  # where, in the sample's files
+
+
+def test_data_providers_report_each_data_set(checked):
+    tests = php_tests("""
+        /** @dataProvider sums */
+        public function testSums(int $a, int $b, int $want): void
+        {
+            $this->assertSame($want, add($a, $b));
+        }
+
+        public static function sums(): array
+        {
+            return ['small' => [1, 2, 3], 'zero' => [0, 0, 0], 'negative' => [-1, -1, -2]];
+        }
+        """)
+    verdict = run_php(checked, ADD_OK, tests)
+    assert verdict.passed, verdict.feedback
+    assert verdict.tests.collected == 3
+    assert 'SolutionTest::testSums with data set "zero"' in [c.name for c in verdict.tests.cases]
+
+
+def test_expected_exceptions_and_assert(checked):
+    solution = ADD_OK + d("""
+        function safeDiv(int $a, int $b): int
+        {
+            if ($b === 0) {
+                throw new InvalidArgumentException("division by zero");
+            }
+            return intdiv($a, $b);
+        }
+        """)
+    tests = php_tests("""
+        public function testThrows(): void
+        {
+            $this->expectException(InvalidArgumentException::class);
+            safeDiv(1, 0);
+        }
+
+        public function testAssertIsOn(): void
+        {
+            assert(safeDiv(6, 3) === 2);
+            $this->expectException(AssertionError::class);
+            assert(safeDiv(6, 3) === 3);
+        }
+        """)
+    verdict = run_php(checked, solution, tests)
+    assert verdict.passed, verdict.feedback
+
+
+def test_weak_tests_are_found_by_the_stub(checked):
+    weak = php_tests("""
+        public function testRuns(): void
+        {
+            $this->assertTrue(function_exists('add'));
+        }
+        """)
+    verdict = run_php(checked, ADD_OK, weak)
+    assert verdict.stage == "weak_tests" and verdict.weak_tests == ["SolutionTest::testRuns"]
+    throws = php_tests("""
+        public function testThrowsSomething(): void
+        {
+            $this->expectException(Throwable::class);
+            add(1, 2);
+            throw new RuntimeException("expected");
+        }
+        """)
+    verdict = run_php(checked, ADD_OK, throws)  # the stub's throw is "something" too
+    assert verdict.stage == "weak_tests", verdict.feedback
+    assert run_php(checked, ADD_OK, TEST_ADD).passed
+
+
+def test_compile_errors_are_collection_errors_with_their_place(checked):
+    twice = ADD_OK + "function add(int $a, int $b): int { return 0; }\n"
+    verdict = run_php(checked, twice, TEST_ADD)
+    assert verdict.stage == "tests"
+    assert "Cannot redeclare add()" in verdict.reason and "solution.php:" in verdict.reason
+
+
+def test_no_tests_skipped_and_incomplete(checked):
+    assert run_php(checked, ADD_OK, "<?php\nrequire_once 'solution.php';\n").stage == "no_tests"
+    skipped = php_tests("""
+        public function testLater(): void
+        {
+            $this->markTestSkipped('later');
+        }
+
+        public function testUnfinished(): void
+        {
+            $this->markTestIncomplete('unfinished');
+        }
+        """)
+    assert run_php(checked, ADD_OK, skipped).stage == "no_tests"
+
+
+def test_any_class_name_and_a_forgotten_require_work(checked):
+    tests = d("""
+        <?php
+        use PHPUnit\\Framework\\TestCase;
+
+        class AddTest extends TestCase
+        {
+            public function testAdds(): void
+            {
+                $this->assertSame(5, add(2, 3));
+            }
+        }
+        """)
+    verdict = run_php(checked, ADD_OK, tests)
+    assert verdict.passed, verdict.feedback
+    assert verdict.tests.cases[0].name == "AddTest::testAdds"
+
+
+def test_many_samples_at_once_in_a_fresh_verifier(backend_name):
+    """The first requests of a verifier come from several threads at once."""
+    samples = [
+        Sample(solution=ADD_OK, tests=TEST_ADD.replace("TwoNumbers", f"Two{i}"), language="php")
+        for i in range(6)
+    ]
+    with Verifier(VerifyOptions(sandbox=backend_name, jobs=2)) as verifier:
+        verdicts = list(verifier.verify(samples))
+    assert [v.stage for v in verdicts] == ["passed"] * 6
