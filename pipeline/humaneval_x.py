@@ -37,6 +37,7 @@ CONVERTERS: dict[str, str] = {
     "cpp": "pipeline.humaneval_x_cpp:convert",
     "go": "pipeline.humaneval_x_go:convert",
     "rust": "pipeline.humaneval_x_rust:convert",
+    "java": "pipeline.humaneval_x_java:convert",
 }
 
 

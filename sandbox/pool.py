@@ -266,6 +266,9 @@ class Verifier(Workers):
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
         self.close_workers()
+        for language in self._languages.values():
+            if isinstance(language, Language):
+                language.close()
 
     def __enter__(self) -> Verifier:
         return self

@@ -6,6 +6,7 @@ a warm pytest session is configured with are the paths every sample sees.
 
 from __future__ import annotations
 
+import glob
 import os
 import sys
 
@@ -30,6 +31,8 @@ ETC_FILES = (
     "nsswitch.conf",
     "php",  # Debian's PHP loads its extensions (posix, mbstring, dom, ...) by its conf.d
 )
+# Toolchains' configuration under /etc, read-only: the JDK's (jvm.cfg, java.security) is there.
+ETC_TOOLCHAINS = ("java-*",)
 DEVICES = ("null", "zero", "full", "random", "urandom")
 
 
@@ -117,7 +120,8 @@ def build_skeleton(uid: int, root: str, box_cache: str | None = None) -> None:
     flags = linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC
     linux.mount("proc", os.path.join(root, "proc"), "proc", flags)
     os.chmod(os.path.join(root, "tmp"), 0o1777)
-    for name in ETC_FILES:
+    toolchains = [os.path.basename(p) for g in ETC_TOOLCHAINS for p in glob.glob(f"/etc/{g}")]
+    for name in (*ETC_FILES, *sorted(toolchains)):
         src = os.path.join("/etc", name)
         if not os.path.exists(src):
             continue

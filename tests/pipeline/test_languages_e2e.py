@@ -1,7 +1,7 @@
-"""`assay run --language L` (JavaScript, C++, TypeScript, PHP, Go, Rust) end to end with the
-scripted teacher: a right answer is accepted first try; a wrong one is fixed after the verifier's
-feedback (a failing test, a compile error, an undefined name) and accepted in round 1. Skipped
-with "language not available" where the language or its toolchain is missing.
+"""`assay run --language L` (JavaScript, C++, TypeScript, PHP, Go, Rust, Java) end to end with
+the scripted teacher: a right answer is accepted first try; a wrong one is fixed after the
+verifier's feedback (a failing test, a compile error, an undefined name) and accepted in round 1.
+Skipped with "language not available" where the language or its toolchain is missing.
 
 The answers follow the conventions the sandbox teaches:
 - JavaScript: `solution.js`, a CommonJS module (`module.exports = {...}`); tests `solution.test.js`
@@ -15,6 +15,8 @@ The answers follow the conventions the sandbox teaches:
 - Go: `solution.go` and `solution_test.go`, both `package solution`, `func TestXxx(t *testing.T)`.
 - Rust: `solution.rs` with the functions; tests `tests.rs`, a `#[cfg(test)] mod tests` with
   `use super::*;` and `#[test]` functions.
+- Java: `Solution.java` with `class Solution` and public instance methods; tests
+  `SolutionTest.java` with JUnit 5 (`@Test`, `Assertions.*`) calling `new Solution()`.
 """
 
 from __future__ import annotations
@@ -470,6 +472,85 @@ mod tests {
 }
 """
 
+# --- Java ----------------------------------------------------------------------------------------
+
+JAVA_ADD = """
+class Solution {
+    // Integer addition; the tests stay far from overflow.
+    public int add(int a, int b) {
+        return a + b;
+    }
+}
+"""
+JAVA_ADD_TESTS = """
+import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
+
+class SolutionTest {
+    @Test
+    void addsTwoNumbers() {
+        assertEquals(5, new Solution().add(2, 3));
+        assertEquals(0, new Solution().add(-1, 1));
+    }
+}
+"""
+JAVA_RUNNING_SUM_WRONG = """
+import java.util.*;
+
+class Solution {
+    // Prefix sums of xs.
+    public List<Integer> runningSum(List<Integer> xs) {
+        List<Integer> out = new ArrayList<>();
+        int total = 1; // off by one: the bug the test feedback must show
+        for (int x : xs) {
+            total += x;
+            out.add(total);
+        }
+        return out;
+    }
+}
+"""
+JAVA_RUNNING_SUM = JAVA_RUNNING_SUM_WRONG.replace("int total = 1; // off by one: the bug the test feedback must show", "int total = 0;")  # fmt: skip
+JAVA_RUNNING_SUM_TESTS = """
+import java.util.*;
+import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
+
+class SolutionTest {
+    @Test
+    void prefixSums() {
+        assertEquals(List.of(1, 3, 6), new Solution().runningSum(List.of(1, 2, 3)));
+        assertTrue(new Solution().runningSum(List.of()).isEmpty());
+    }
+}
+"""
+JAVA_GCD_NO_COMPILE = """
+class Solution {
+    // Greatest common divisor (Euclid).
+    public int gcd(int a, int b) {
+        while (b != 0) {
+            int r = a % b;
+            a = b;
+            b = leftover; // not declared: the compiler's error must reach the teacher
+        }
+        return Math.abs(a);
+    }
+}
+"""
+JAVA_GCD = JAVA_GCD_NO_COMPILE.replace("b = leftover; // not declared: the compiler's error must reach the teacher", "b = r;")  # fmt: skip
+JAVA_GCD_TESTS = """
+import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
+
+class SolutionTest {
+    @Test
+    void gcd() {
+        assertEquals(6, new Solution().gcd(12, 18));
+        assertEquals(7, new Solution().gcd(7, 0));
+    }
+}
+"""
+
 # scenario -> the solution and tests of each round
 SCENARIOS: dict[str, list[tuple[str, str]]] = {
     "js_right": [(JS_ADD, JS_ADD_TESTS)],
@@ -508,6 +589,12 @@ SCENARIOS: dict[str, list[tuple[str, str]]] = {
         (RS_RUNNING_SUM, RS_RUNNING_SUM_TESTS),
     ],  # fmt: skip
     "rs_compile_error": [(RS_GCD_NO_COMPILE, RS_GCD_TESTS), (RS_GCD, RS_GCD_TESTS)],
+    "java_right": [(JAVA_ADD, JAVA_ADD_TESTS)],
+    "java_wrong_value": [
+        (JAVA_RUNNING_SUM_WRONG, JAVA_RUNNING_SUM_TESTS),
+        (JAVA_RUNNING_SUM, JAVA_RUNNING_SUM_TESTS),
+    ],  # fmt: skip
+    "java_compile_error": [(JAVA_GCD_NO_COMPILE, JAVA_GCD_TESTS), (JAVA_GCD, JAVA_GCD_TESTS)],
 }
 # language -> (scenario, the stage of its first attempt)
 RUNS = {
@@ -540,6 +627,11 @@ RUNS = {
         ("rs_right", "passed"),
         ("rs_wrong_value", "tests"),
         ("rs_compile_error", "compile"),
+    ],
+    "java": [
+        ("java_right", "passed"),
+        ("java_wrong_value", "tests"),
+        ("java_compile_error", "compile"),
     ],
 }
 
