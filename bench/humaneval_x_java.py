@@ -10,8 +10,8 @@ too. Both on all 164 records, in interleaved rounds; medians and their ratio.
 
 `--ablation N` times the parts on the host (CPU seconds, no sandbox) over N records and their
 stubs, each optimisation switched off in turn: the batch compile against javac per sample; the
-JVM flags of the compile and of the test run (the class-data sharing archive, the client
-compiler only, the serial collector); the fast path against JUnit Jupiter's engine. Each stays
+JVM flags of the compile and of the test run (the client compiler only, the serial
+collector); the fast path against JUnit Jupiter's engine. Each stays
 only if its own A/B gains at least 5%.
 
     .venv/bin/python bench/humaneval_x_java.py [--rounds 3] [--ablation 40] [--out bench/results/java.json]
@@ -110,7 +110,6 @@ def ablation(rows: list[dict], count: int) -> dict[str, dict[str, float]]:
     """CPU seconds per sample (a record and its stub) of the compile and of the test runs."""
     java, javac = "/usr/bin/java", "/usr/bin/javac"
     shared = build.shared_dir(java, javac)
-    archive = f"-XX:SharedArchiveFile={shared}/{build.ARCHIVE}"
     jobs = []
     for record in rows[:count]:
         solution, tests = convert(record, record["canonical_solution"])
@@ -119,17 +118,15 @@ def ablation(rows: list[dict], count: int) -> dict[str, dict[str, float]]:
             {"Solution.java": stub_solution(solution), "SolutionTest.java": tests},
         ]
     compile_flags = {
-        "default": (*build.JVM_FLAGS, archive),
-        "no class-data archive": build.JVM_FLAGS,
-        "tiered (C1 and C2)": (*without(build.JVM_FLAGS, "TieredStopAtLevel"), archive),
-        "G1 collector": (*without(build.JVM_FLAGS, "UseSerialGC"), archive),
+        "default": build.JVM_FLAGS,
+        "tiered (C1 and C2)": without(build.JVM_FLAGS, "TieredStopAtLevel"),
+        "G1 collector": without(build.JVM_FLAGS, "UseSerialGC"),
     }
     run_flags = {
-        "default (fast path)": ((*build.JVM_FLAGS, archive), ()),
-        "JUnit Jupiter's engine": ((*build.JVM_FLAGS, archive), ("--jupiter",)),
-        "no class-data archive": (build.JVM_FLAGS, ()),
-        "tiered (C1 and C2)": ((*without(build.JVM_FLAGS, "TieredStopAtLevel"), archive), ()),
-        "G1 collector": ((*without(build.JVM_FLAGS, "UseSerialGC"), archive), ()),
+        "default (fast path)": (build.JVM_FLAGS, ()),
+        "JUnit Jupiter's engine": (build.JVM_FLAGS, ("--jupiter",)),
+        "tiered (C1 and C2)": (without(build.JVM_FLAGS, "TieredStopAtLevel"), ()),
+        "G1 collector": (without(build.JVM_FLAGS, "UseSerialGC"), ()),
     }
     compiled: dict[str, float] = dict.fromkeys([*compile_flags, "javac per sample"], 0.0)
     ran: dict[str, float] = dict.fromkeys(run_flags, 0.0)

@@ -6,12 +6,10 @@ under full isolation and in containers):
 
 - `classes/`: the harness (`assay.TestMain`, the tests' launcher and JUnit listener;
   `assay.CompileMain`, the batch compile), compiled;
-- `assay.jsa`: a class-data sharing archive of the JDK's classes that the JDK archives by default,
-  and of every class JUnit and javac load for a typical sample (found by a training run of both),
-  so that each run's JVM maps them instead of loading, parsing and verifying them anew. It names
-  the JUnit jars by their paths under /usr/share/java, which are the same in every box, so the
-  box reads it wherever it sees the harness. A JVM whose build differs from the archive's (a
-  container's JDK, say) silently does without it.
+
+Each box JVM maps the JDK's own class-data sharing archive (`-Xshare:auto`). An archive of our
+own (JUnit's and javac's classes too, from a training run) gained under 5% (2% more CPU on the
+compile, 4% less on the runs) and is not built.
 
 The fingerprint covers the JDK, the jars, the flags and every input file, so a new JDK or a change
 in `box/` builds afresh beside the old one. Builds are serialised by a file lock and land by rename.
@@ -46,11 +44,10 @@ RUN_JARS = (
     "opentest4j",
     "apiguardian-api",
 )
-CLASSES, ARCHIVE = "classes", "assay.jsa"
+CLASSES = "classes"
 # Every JVM the box starts: one short run each, so the client compiler only, the serial
-# collector, no performance-data file in /tmp, no log lines on stdout (an archive that does not
-# fit this JVM is dropped in silence), and no security manager a sample could install between
-# the harness and its channel.
+# collector, no performance-data file in /tmp, no log lines on stdout, and no security manager a
+# sample could install between the harness and its channel.
 JVM_FLAGS = (
     "-XX:TieredStopAtLevel=1",
     "-XX:+UseSerialGC",
@@ -92,8 +89,7 @@ def compile_classpath() -> str:
 
 
 def run_classpath(shared: str) -> str:
-    """The tests' classpath in the box: JUnit's jars (the archive's own classpath, so first),
-    then the harness."""
+    """The tests' classpath in the box: JUnit's jars, then the harness."""
     return ":".join([*(jar(name) for name in RUN_JARS), os.path.join(shared, CLASSES)])
 
 
@@ -125,7 +121,7 @@ def shared_dir(java: str, javac: str) -> str:
         root = os.path.join(box_cache_dir(), "java")
         os.makedirs(root, mode=0o755, exist_ok=True)
         target = os.path.join(root, fingerprint(java))
-        done = os.path.join(target, ARCHIVE)
+        done = os.path.join(target, CLASSES, "assay", "TestMain.class")
         if not os.path.isfile(done):
             with open(os.path.join(root, ".lock"), "a") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building it
@@ -146,7 +142,6 @@ def _build(java: str, javac: str, root: str, target: str) -> None:
         ]
         cp = ":".join(jar(name) for name in RUN_JARS)
         _run([javac, "-nowarn", "-d", classes, "-cp", cp, *sources], work)
-        _archive(java, work, classes)
         for directory, _, names in os.walk(work):
             os.chmod(directory, 0o755)
             for name in names:
@@ -155,63 +150,6 @@ def _build(java: str, javac: str, root: str, target: str) -> None:
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-
-
-def _archive(java: str, work: str, classes: str) -> None:
-    """The class-data sharing archive: the JDK's default class list, and what a training run of
-    the compile and of the tests loads (the harness's own classes stay out: the archive must name
-    only paths that every box sees alike)."""
-    train = os.path.join(work, "train")
-    os.mkdir(train)
-    with open(os.path.join(train, "jobs.assay"), "wb") as fh:
-        fh.write(training_jobs())
-    cp = ":".join(jar(name) for name in RUN_JARS) + ":" + classes
-    compile_list, run_list = os.path.join(work, "compile.lst"), os.path.join(work, "run.lst")
-    channel = run_with_channel(
-        [java, *JVM_FLAGS, f"-XX:DumpLoadedClassList={compile_list}", "-cp", cp,
-         "assay.CompileMain", "jobs.assay", "120", "-classpath", compile_classpath(),
-         *JAVAC_OPTIONS],
-        train,
-    )  # fmt: skip
-    bundles = [m["bundle"] for m in channel if m.get("t") == "compiled" and m.get("ok")]
-    if len(bundles) != TRAINING_JOBS:
-        raise BuildError(f"the training compile failed: {channel}")
-    for bundle in bundles:
-        with open(os.path.join(train, "classes.assay"), "w") as fh:
-            fh.write(bundle)
-        run_with_channel(
-            [java, *JVM_FLAGS, f"-XX:DumpLoadedClassList={run_list}.{len(bundle)}", "-cp", cp,
-             "assay.TestMain"],
-            train,
-            ok=(0, 1),
-        )  # fmt: skip
-    java_home = os.path.dirname(os.path.dirname(os.path.realpath(java)))
-    lists = [os.path.join(java_home, "lib", "classlist"), compile_list]
-    lists += [
-        os.path.join(work, name) for name in sorted(os.listdir(work)) if name.startswith("run.lst")
-    ]
-    merged, seen = [], set()
-    for path in lists:
-        with open(path) as fh:
-            for line in fh:
-                # Not the harness (its path differs from box to box) nor classes of the sample's
-                # own loader (named by the training's directory).
-                if line.startswith("assay/") or " source: " in line or line in seen:
-                    continue
-                seen.add(line)
-                merged.append(line)
-    classlist = os.path.join(work, "assay.classlist")
-    with open(classlist, "w") as fh:
-        fh.writelines(merged)
-    _run(
-        [java, "-Xshare:dump", f"-XX:SharedClassListFile={classlist}",
-         f"-XX:SharedArchiveFile={os.path.join(work, ARCHIVE)}",
-         "-cp", ":".join(jar(name) for name in RUN_JARS)],
-        work,
-    )  # fmt: skip
-    shutil.rmtree(train)
-    for path in lists[1:]:
-        os.unlink(path)
 
 
 def _run(argv: list[str], cwd: str) -> str:
@@ -248,124 +186,6 @@ def run_with_channel(argv: list[str], cwd: str, ok: tuple[int, ...] = (0,)) -> l
     if done.returncode not in ok:
         raise BuildError(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return [json.loads(line.split(" ", 1)[1]) for line in done.stdout.splitlines() if line.strip()]
-
-
-TRAINING_SOLUTION = """\
-import java.util.*;
-import java.util.stream.*;
-
-class Solution {
-    public List<Integer> runningSum(List<Integer> xs) {
-        List<Integer> out = new ArrayList<>();
-        int total = 0;
-        for (int x : xs) {
-            total += x;
-            out.add(total);
-        }
-        return out;
-    }
-
-    public String describe(Map<String, Integer> counts) {
-        return counts.entrySet().stream()
-                .sorted(Map.Entry.comparingByKey())
-                .map(e -> String.format("%s=%d", e.getKey(), e.getValue()))
-                .collect(Collectors.joining(", "));
-    }
-
-    public int parse(String text) {
-        if (!text.matches("-?\\\\d+")) throw new IllegalArgumentException("not a number: " + text);
-        return Integer.parseInt(text.strip());
-    }
-}
-"""
-TRAINING_TESTS = """\
-import java.util.*;
-import org.junit.jupiter.api.*;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.ValueSource;
-import static org.junit.jupiter.api.Assertions.*;
-
-class SolutionTest {
-    private Solution solution;
-
-    @BeforeEach
-    void setUp() { solution = new Solution(); }
-
-    @Test
-    @DisplayName("prefix sums")
-    void runningSum() {
-        assertEquals(List.of(1, 3, 6), solution.runningSum(Arrays.asList(1, 2, 3)));
-        assertTrue(solution.runningSum(new ArrayList<>()).isEmpty());
-        assertArrayEquals(new int[] {1, 2}, new int[] {1, 2});
-    }
-
-    @Test
-    void describes() {
-        Map<String, Integer> counts = new HashMap<>();
-        counts.put("b", 2);
-        counts.put("a", 1);
-        assertEquals("a=1, b=2", solution.describe(counts), "sorted by key");
-        assertNotNull(solution.describe(Map.of()));
-    }
-
-    @Test
-    void rejectsText() {
-        assertThrows(IllegalArgumentException.class, () -> solution.parse("x"));
-        assertAll(() -> assertFalse(false), () -> assertSame(solution, solution));
-    }
-
-    @Test
-    void failsOnPurpose() {
-        assertEquals(7, solution.parse("6"));
-    }
-
-    @ParameterizedTest
-    @ValueSource(ints = {1, 2, 3})
-    void parsesNumbers(int n) { assertEquals(n, solution.parse(String.valueOf(n))); }
-
-    @ParameterizedTest
-    @CsvSource({"1, 1", "22, 22"})
-    void parsesPairs(String text, int n) { assertEquals(n, solution.parse(text)); }
-}
-"""
-# HumanEval-X's way: a test program's main, called by one test (pipeline/humaneval_x_java.py).
-TRAINING_MAIN_TESTS = """\
-import java.util.*;
-import java.lang.*;
-import org.junit.jupiter.api.Test;
-
-class SolutionTest {
-    @Test
-    void humanEvalX() throws Exception {
-        Main.main(new String[0]);
-    }
-}
-
-class Main {
-    public static void main(String[] args) {
-        Solution s = new Solution();
-        List<Boolean> correct = Arrays.asList(
-                s.runningSum(new ArrayList<>(Arrays.asList(1, 2))).equals(Arrays.asList(1, 3)),
-                s.parse("12") == 12
-        );
-        if (correct.contains(false)) {
-            throw new AssertionError();
-        }
-    }
-}
-"""
-TRAINING_JOBS = 2
-
-
-def training_jobs() -> bytes:
-    return jobs_file(
-        [
-            {"Solution.java": TRAINING_SOLUTION, "SolutionTest.java": TRAINING_TESTS},
-            {"Solution.java": TRAINING_SOLUTION, "SolutionTest.java": TRAINING_MAIN_TESTS},
-        ],
-        "SolutionTest.java",
-    )
 
 
 def jobs_file(jobs: list[dict[str, str]], tests_file: str, first: int = 0) -> bytes:

@@ -72,7 +72,7 @@ class BatchCompiler:
         self._lock = threading.Lock()
         heap = max(64, limits.memory_mb * 3 // 4)
         self.argv = (
-            java, *build.JVM_FLAGS, f"-XX:SharedArchiveFile={shared}/{build.ARCHIVE}",
+            java, *build.JVM_FLAGS,
             f"-Xmx{heap}m", "-cp", f"{shared}/{build.CLASSES}", "assay.CompileMain", JOBS_FILE,
             f"{self.budget_s:g}", "-classpath", build.compile_classpath(), *build.JAVAC_OPTIONS,
         )  # fmt: skip

@@ -5,7 +5,7 @@ are reported. javac runs in the sandbox, for a whole chunk of samples at once in
 (`compiler.py`), during the prechecks; each sample's own run is then a fresh JVM in the box that
 loads its compiled classes and runs its tests with JUnit Jupiter under assay's harness (`box/`),
 which reports each test on the authenticated channel. The strength check's stub is compiled in
-the same batch. The harness and a class-data sharing archive are built once per machine
+the same batch. The harness is built once per machine
 (`build.py`).
 """
 
@@ -221,7 +221,6 @@ class Java(Language):
             shared = self._shared_in_box()
             argv = (
                 self.toolchain.find("java"), *build.JVM_FLAGS,
-                f"-XX:SharedArchiveFile={shared}/{build.ARCHIVE}",
                 f"-Xmx{heap_mb(self.options.limits.memory_mb)}m",
                 "-cp", build.run_classpath(shared), "assay.TestMain",
             )  # fmt: skip
