@@ -93,11 +93,12 @@ _JAVATUPLES = re.compile(
 _JAVA_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 _JAVA_TEST = """\
 {imports}
+import org.junit.jupiter.api.AssertionFailureBuilder;
 import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.*;
 
 // MultiPL-E's test program for {name}: `main`'s body as one test. A subclass reaches
-// the problem's static methods as `main` did; `assert(x)` is `assertTrue(x)`.
+// the problem's static methods as `main` did; `assert(x)` is a JUnit check of `x`.
 class SolutionTest extends {cls} {{
     @Test
     void {method}() {{
@@ -141,10 +142,53 @@ def java(record: dict[str, Any], completion: str) -> tuple[str, str]:
 
 
 def _assert_true(found: re.Match[str]) -> str:
-    """`assert(x);` as `assertTrue(x, "x")`: JUnit's message names the check that failed."""
-    check = found.group(2)
-    text = check.replace("\\", "\\\\").replace('"', '\\"')
-    return f'{found.group(1)}assertTrue({check}, "{text}");'
+    """`assert(x);` as a JUnit check naming `x`. `assert(a == b)` and `assert(a.equals(b))`, the
+    forms MultiPL-E writes, keep their two values (evaluated once, in order, compared as written)
+    for JUnit's `expected: <b> but was: <a>`; any other check is `assertTrue(x, "x")`."""
+    indent, check = found.group(1), found.group(2)
+    text = '"' + check.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    skeleton = _skeleton(check)
+    compared = _EQUALS.fullmatch(skeleton) or _SAME.fullmatch(skeleton)
+    sides = compared and [check[compared.start(i) : compared.end(i)].strip() for i in (1, 2)]
+    if not sides or not all(sides):
+        return f"{indent}assertTrue({check}, {text});"
+    actual, expected = sides
+    test = "actual$.equals(expected$)" if compared.re is _EQUALS else "actual$ == expected$"
+    return (
+        f"{indent}{{ var actual$ = {actual}; var expected$ = {expected}; if (!({test})) {{"
+        f" AssertionFailureBuilder.assertionFailure().message({text}).expected(expected$)"
+        ".actual(actual$).buildAndThrow(); } }"
+    )
+
+
+# A check's text at its top level: what is inside brackets or literals is `#`.
+_PLAIN = r"[\w.\s()\[\]#]*"
+_SAME = re.compile(rf"({_PLAIN}?)==({_PLAIN})")
+_EQUALS = re.compile(rf"({_PLAIN})\.equals\((#+)\)")
+
+
+def _skeleton(check: str) -> str:
+    out, depth, quote, escaped = [], 0, "", False
+    for char in check:
+        if quote:
+            out.append("#")
+            escaped, quote = (
+                (not escaped and char == "\\"),
+                ("" if char == quote and not escaped else quote),
+            )
+            continue
+        if char in "([{":
+            depth += 1
+            out.append(char if depth == 1 else "#")
+        elif char in ")]}":
+            out.append(char if depth == 1 else "#")
+            depth -= 1
+        elif char in "\"'":
+            quote = char
+            out.append("#")
+        else:
+            out.append(char if depth == 0 else "#")
+    return "".join(out)
 
 
 def _reindent(body: str, prefix: str) -> str:
