@@ -144,6 +144,18 @@ JAVA_SORT = {
     "    }\n\n}\n",
     "stop_tokens": ["\n    }\n"],
 }
+RS_HISTOGRAM = {
+    "name": "HumanEval_111_histogram",
+    "language": "rs",
+    "prompt": "use std::collections::HashMap;\n\n/// Given a string of space separated lowercase "
+    "letters, return a HashMap\n/// of the letters with their counts.\n"
+    "fn histogram(test: String) -> HashMap<String, isize> {\n",
+    "tests": "}\n\nfn main() {\n    let candidate = histogram;\n"
+    '    assert_eq!(candidate(String::from("a b b a")), HashMap::from([(String::from("a"), 2), '
+    '(String::from("b"), 2)]));\n'
+    '    assert_eq!(candidate(String::from("")), HashMap::from([]));\n}\n',
+    "stop_tokens": ["\n}"],
+}
 JS_SORT = {
     "name": "HumanEval_34_unique",
     "language": "js",
@@ -264,6 +276,7 @@ def test_right_completions_pass_for_every_language(verifier):
     records.append({**CPP_CLOSE, "id": "cpp-close", "completion": CLOSE_RIGHT})
     records.append({**JS_SORT, "id": "js-sort", "completion": SORT_RIGHT})
     records.append({**JAVA_SORT, "id": "java-sort", "completion": JAVA_SORT_RIGHT})
+    records.append({**RS_HISTOGRAM, "id": "rs-histogram", "completion": HISTOGRAM_RIGHT})
     verdicts = verify(verifier, records)
     failed = {i: (v.stage, v.feedback[:600]) for i, v in verdicts.items() if not v.passed}
     assert not failed
@@ -279,6 +292,10 @@ CLOSE_RIGHT = (
     "    return false;\n}\n"
 )
 SORT_RIGHT = "  return [...new Set(l)].sort((a, b) => a - b);\n}\n"
+HISTOGRAM_RIGHT = (  # the prompt's `use` reaches the tests (`use super::*`)
+    "    let mut counts = HashMap::new();\n    for word in test.split_whitespace() {\n"
+    "        *counts.entry(word.to_string()).or_insert(0) += 1;\n    }\n    counts\n}\n"
+)
 JAVA_SORT_RIGHT = (
     "        return l.stream().distinct().sorted()"
     ".collect(Collectors.toCollection(ArrayList::new));\n    }\n"
