@@ -396,6 +396,17 @@ def test_a_test_program_without_its_entry_is_a_bad_record(record, message):
     assert str(raised.value).startswith(f"HumanEval_53_add: {message}")
 
 
+def test_go_imports_go_to_the_file_that_uses_them():
+    """Go rejects an unused import: `testing` and `fmt` go with the tests, and `fmt` with the
+    solution only where the completion uses it."""
+    plain = to_sample({**GO_ADD, "completion": RIGHT["go_test.go"]})
+    assert plain.solution.startswith("package solution\n\n// Add two numbers")
+    assert plain.tests.startswith('package solution\n\nimport (\n    "testing"\n    "fmt"\n)\n')
+    assert "func Test_HumanEval_53_add(t *testing.T) {" in plain.tests
+    uses_fmt = to_sample({**GO_ADD, "completion": "    fmt.Sprint(x)\n    return x + y\n}\n"})
+    assert uses_fmt.solution.startswith('package solution\n\nimport (\n    "fmt"\n)\n')
+
+
 def test_a_java_record_that_uses_javatuples_is_rejected_and_one_that_does_not_drops_it():
     """MultiPL-E imports org.javatuples in every Java prompt; the box has no javatuples."""
     sample = to_sample({**JAVA_ADD, "completion": RIGHT["java"]})
