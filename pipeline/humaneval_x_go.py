@@ -24,7 +24,7 @@ IMPORT_HELPER = (
     "math", "strings", "fmt", "strconv", "time", "bytes", "regexp", "sort", "math/rand",
     "crypto/md5",
 )  # fmt: skip
-_IMPORT_PATH = re.compile(r'"([^"\n]+)"')
+IMPORT_PATH = re.compile(r'"([^"\n]+)"')
 
 
 def convert(record: dict[str, Any], body: str) -> tuple[str, str]:
@@ -38,14 +38,14 @@ def convert(record: dict[str, Any], body: str) -> tuple[str, str]:
         prompt = prompt.replace(imports, "")
     candidates: list[str] = []
     for text in (str(record.get("test_setup", "")), imports):
-        candidates += [p for p in _IMPORT_PATH.findall(text) if p not in candidates]
+        candidates += [p for p in IMPORT_PATH.findall(text) if p not in candidates]
     candidates += [p for p in IMPORT_HELPER if p not in candidates]
     solution_code = prompt.strip("\n") + body
     tests_code = test.strip()
-    return _file(solution_code, candidates, ()), _file(tests_code, candidates, ("testing",))
+    return go_file(solution_code, candidates, ()), go_file(tests_code, candidates, ("testing",))
 
 
-def _file(code: str, candidates: list[str], always: tuple[str, ...]) -> str:
+def go_file(code: str, candidates: list[str], always: tuple[str, ...]) -> str:
     """`package solution`, the imports among `candidates` that `code` uses, then `code`."""
     from sandbox.languages.go.stub import package_name, used_names
 

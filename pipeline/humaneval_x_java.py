@@ -17,7 +17,7 @@ from pipeline.humaneval_x import ConversionError
 
 TEST_NAME = "humanEvalX"
 _MAIN = re.compile(r"^(\s*)public(\s+class\s+Main\b)", re.M)
-_IMPORT = re.compile(r"^\s*import\s+[\w.*\s]+;\s*$", re.M)
+IMPORT = re.compile(r"^\s*import\s+[\w.*\s]+;\s*$", re.M)
 
 
 def convert(record: dict[str, Any], body: str) -> tuple[str, str]:
@@ -29,7 +29,7 @@ def convert(record: dict[str, Any], body: str) -> tuple[str, str]:
         raise ConversionError(f"{record.get('task_id')}: the test has no `public class Main`")
     program = test[: found.start()] + found.group(1) + found.group(2).lstrip() + test[found.end() :]
     # The test program was compiled below the prompt, in one file: it uses the prompt's imports.
-    imports = [m.group(0).strip() for m in _IMPORT.finditer(str(record["prompt"]))]
+    imports = [m.group(0).strip() for m in IMPORT.finditer(str(record["prompt"]))]
     tests = (
         "\n".join([*imports, "import org.junit.jupiter.api.Test;"])
         + "\n\nclass SolutionTest {\n"

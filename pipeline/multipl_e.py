@@ -6,9 +6,9 @@ A record is `name` ("HumanEval_0_has_close_elements"), `language` (MultiPL-E's c
 `prompt + completion + "\\n" + tests` and passes it on exit status 0, after cutting the completion
 at its first stop token (so a C++ completion ends before the function's closing brace, which the
 tests supply). Here the completion is cut the same way, and each language's converter
-(`CONVERTERS`, in `pipeline.multipl_e_langs`) makes an ordinary sample of that language whose one
-test runs the whole test program: it passes only when the program ran to its end and every
-assertion held, so an early `exit(0)` in the solution fails.
+(`CONVERTERS`, in `pipeline.multipl_e_langs` and `pipeline.multipl_e_compiled`) makes an ordinary
+sample of that language whose one test runs the whole test program: it passes only when the
+program ran to its end and every assertion held, so an early `exit(0)` in the solution fails.
 
 One record is one completion: a file of MultiPL-E's `completions` lists needs one line per
 completion. Does not handle: MultiPL-E's languages that assay has no sandbox language for.
@@ -51,6 +51,9 @@ CONVERTERS: dict[str, str] = {
     "typescript": "pipeline.multipl_e_langs:typescript",
     "cpp": "pipeline.multipl_e_langs:cpp",
     "php": "pipeline.multipl_e_langs:php",
+    "go": "pipeline.multipl_e_compiled:go",
+    "rust": "pipeline.multipl_e_compiled:rust",
+    "java": "pipeline.multipl_e_compiled:java",
 }
 _NAME = re.compile(r"^[^0-9]+_\d+_(.+)$")  # MultiPL-E's own: "HumanEval_0_has_close_elements"
 

@@ -88,6 +88,74 @@ CPP_CLOSE = {
     "(float)4.0f, (float)5.0f, (float)2.2f})), (0.05f)) == (false));\n}\n",
     "stop_tokens": ["\n}"],
 }
+GO_ADD = {
+    "name": "HumanEval_53_add",
+    "language": "go_test.go",
+    "prompt": 'package add_test\n\nimport (\n    "testing"\n    "fmt"\n)\n\n// '
+    + ADD_DOC
+    + "func add(x int, y int) int {\n",
+    "tests": "func TestAdd(t *testing.T) {\n  candidate := add\n\ttype test struct {\n"
+    "\t\tactual   interface{}\n\t\texpected interface{}\n\t}\n   tests := []test{\n"
+    "     { actual: candidate(0, 1), expected: 1 },\n     { actual: candidate(1, 0), expected: 1 },\n"
+    "     { actual: candidate(2, 3), expected: 5 },\n     { actual: candidate(5, 7), expected: 12 },\n"
+    "     { actual: candidate(7, 5), expected: 12 },\n   }\n\n"
+    "\tfor i, tc := range tests {\n"
+    '\t\tt.Run(fmt.Sprintf("test num % d", i), func(t *testing.T) {\n'
+    '\t\t\tif fmt.Sprintf("%v", tc.actual) != fmt.Sprintf("%v", tc.expected) {\n'
+    "\t\t\t\tt.Errorf(\"expected '%s', got '%s'\", tc.expected, tc.actual)\n"
+    "\t\t\t}\n\t\t})\n\t}\n}\n",
+    "stop_tokens": ["\nfunc", "struct", "\n// "],
+}
+RS_ADD = {
+    "name": "HumanEval_53_add",
+    "language": "rs",
+    "prompt": "/// " + ADD_DOC.replace("// ", "/// ") + "fn add(x: isize, y: isize) -> isize {\n",
+    "tests": "}\n\nfn main() {\n    let candidate = add;\n    assert_eq!(candidate(0, 1), 1);\n"
+    "    assert_eq!(candidate(1, 0), 1);\n    assert_eq!(candidate(2, 3), 5);\n"
+    "    assert_eq!(candidate(5, 7), 12);\n    assert_eq!(candidate(7, 5), 12);\n}\n",
+    "stop_tokens": ["\n}"],
+}
+JAVA_IMPORTS = (
+    "import java.util.*;\nimport java.lang.reflect.*;\nimport org.javatuples.*;\n"
+    "import java.security.*;\nimport java.math.*;\nimport java.io.*;\nimport java.util.stream.*;\n"
+)
+JAVA_ADD = {
+    "name": "HumanEval_53_add",
+    "language": "java",
+    "prompt": JAVA_IMPORTS + "class Problem {\n    // Add two numbers x and y\n"
+    "    // >>> add((2l), (3l))\n    // (5l)\n    // >>> add((5l), (7l))\n    // (12l)\n"
+    "    public static long add(long x, long y) {\n",
+    "tests": "    }\n    public static void main(String[] args) {\n"
+    "    assert(add((0l), (1l)) == (1l));\n    assert(add((1l), (0l)) == (1l));\n"
+    "    assert(add((2l), (3l)) == (5l));\n    assert(add((5l), (7l)) == (12l));\n"
+    "    assert(add((7l), (5l)) == (12l));\n    }\n\n}\n",
+    "stop_tokens": ["\n    }\n"],
+}
+JAVA_SORT = {
+    "name": "HumanEval_34_unique",
+    "language": "java",
+    "prompt": JAVA_IMPORTS
+    + "class Problem {\n    // Return sorted unique elements in an array list\n"
+    "    public static ArrayList<Long> unique(ArrayList<Long> l) {\n",
+    "tests": "    }\n    public static void main(String[] args) {\n"
+    "    assert(unique((new ArrayList<Long>(Arrays.asList((long)5l, (long)3l, (long)5l, (long)2l, "
+    "(long)3l, (long)3l, (long)9l, (long)0l, (long)123l)))).equals((new ArrayList<Long>("
+    "Arrays.asList((long)0l, (long)2l, (long)3l, (long)5l, (long)9l, (long)123l)))));\n"
+    "    }\n\n}\n",
+    "stop_tokens": ["\n    }\n"],
+}
+RS_HISTOGRAM = {
+    "name": "HumanEval_111_histogram",
+    "language": "rs",
+    "prompt": "use std::collections::HashMap;\n\n/// Given a string of space separated lowercase "
+    "letters, return a HashMap\n/// of the letters with their counts.\n"
+    "fn histogram(test: String) -> HashMap<String, isize> {\n",
+    "tests": "}\n\nfn main() {\n    let candidate = histogram;\n"
+    '    assert_eq!(candidate(String::from("a b b a")), HashMap::from([(String::from("a"), 2), '
+    '(String::from("b"), 2)]));\n'
+    '    assert_eq!(candidate(String::from("")), HashMap::from([]));\n}\n',
+    "stop_tokens": ["\n}"],
+}
 JS_SORT = {
     "name": "HumanEval_34_unique",
     "language": "js",
@@ -108,6 +176,9 @@ RIGHT = {
     "ts": "  return x + y;\n}\n\nfunction main(): void {}\n",
     "cpp": "    return x + y;\n}\nint main() { return 0; }\n",
     "php": "    return $x + $y;\n}\n\nfunction main() { echo add(1, 2); }\n",
+    "go_test.go": "    return x + y\n}\n\nfunc main() {\n    fmt.Println(add(1, 2))\n}\n",
+    "rs": '    x + y\n}\n\nfn main() {\n    println!("{}", add(1, 2));\n}\n',
+    "java": "        return x + y;\n    }\n    public static void main(String[] args) {}\n}\n",
 }
 WRONG = {
     "py": "    return x - y\n",
@@ -115,6 +186,9 @@ WRONG = {
     "ts": "  return x - y;\n}\n",
     "cpp": "    return x - y;\n}\n",
     "php": "    return $x - $y;\n}\n",
+    "go_test.go": "    return x - y\n}\n",
+    "rs": "    x - y\n}\n",
+    "java": "        return x - y;\n    }\n",
 }
 EXIT_0 = {
     "py": "    import os\n    os._exit(0)\n",
@@ -122,6 +196,9 @@ EXIT_0 = {
     "ts": "  return process.exit(0);\n}\n",
     "cpp": "    exit(0);\n}\n",
     "php": "    exit(0);\n}\n",
+    "go_test.go": "    os.Exit(0)\n    return 0\n}\n",  # with "os" among the prompt's imports
+    "rs": "    std::process::exit(0)\n}\n",
+    "java": "        System.exit(0);\n        return 0;\n    }\n",
 }
 # What each framework says about the first failed check (candidate(0, 1) is -1, not 1).
 WRONG_FEEDBACK = {
@@ -130,9 +207,30 @@ WRONG_FEEDBACK = {
     "ts": "-1\n\nshould loosely deep-equal\n\n1",
     "cpp": "REQUIRE( -1 == 1 )",
     "php": "expected candidate(0, 1) === 1\nFailed asserting that -1 is identical to 1.",
+    "go_test.go": "expected '%!s(int=1)', got '%!s(int=-1)'",  # MultiPL-E's own t.Errorf
+    "rs": "left: `-1`,\n right: `1`",
+    "java": "add((0l), (1l)) == (1l) ==> expected: <1> but was: <-1>",
 }
-RECORDS = {"py": PY_ADD, "js": JS_ADD, "ts": TS_ADD, "cpp": CPP_ADD, "php": PHP_ADD}
-LANGUAGE = {"py": "python", "js": "javascript", "ts": "typescript", "cpp": "cpp", "php": "php"}
+RECORDS = {
+    "py": PY_ADD,
+    "js": JS_ADD,
+    "ts": TS_ADD,
+    "cpp": CPP_ADD,
+    "php": PHP_ADD,
+    "go_test.go": GO_ADD,
+    "rs": RS_ADD,
+    "java": JAVA_ADD,
+}
+LANGUAGE = {
+    "py": "python",
+    "js": "javascript",
+    "ts": "typescript",
+    "cpp": "cpp",
+    "php": "php",
+    "go_test.go": "go",
+    "rs": "rust",
+    "java": "java",
+}
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +275,8 @@ def test_right_completions_pass_for_every_language(verifier):
     records = [{**RECORDS[c], "completion": RIGHT[c], "id": c} for c in RECORDS]
     records.append({**CPP_CLOSE, "id": "cpp-close", "completion": CLOSE_RIGHT})
     records.append({**JS_SORT, "id": "js-sort", "completion": SORT_RIGHT})
+    records.append({**JAVA_SORT, "id": "java-sort", "completion": JAVA_SORT_RIGHT})
+    records.append({**RS_HISTOGRAM, "id": "rs-histogram", "completion": HISTOGRAM_RIGHT})
     verdicts = verify(verifier, records)
     failed = {i: (v.stage, v.feedback[:600]) for i, v in verdicts.items() if not v.passed}
     assert not failed
@@ -192,11 +292,21 @@ CLOSE_RIGHT = (
     "    return false;\n}\n"
 )
 SORT_RIGHT = "  return [...new Set(l)].sort((a, b) => a - b);\n}\n"
+HISTOGRAM_RIGHT = (  # the prompt's `use` reaches the tests (`use super::*`)
+    "    let mut counts = HashMap::new();\n    for word in test.split_whitespace() {\n"
+    "        *counts.entry(word.to_string()).or_insert(0) += 1;\n    }\n    counts\n}\n"
+)
+JAVA_SORT_RIGHT = (
+    "        return l.stream().distinct().sorted()"
+    ".collect(Collectors.toCollection(ArrayList::new));\n    }\n"
+)
 
 
 def test_wrong_completions_fail_with_the_frameworks_message(verifier):
     records = [{**RECORDS[c], "completion": WRONG[c], "id": c} for c in RECORDS]
     records.append({**JS_SORT, "id": "js-sort", "completion": "  return [...new Set(l)];\n}\n"})
+    java_unsorted = "        return new ArrayList<Long>(new LinkedHashSet<Long>(l));\n    }\n"
+    records.append({**JAVA_SORT, "id": "java-sort", "completion": java_unsorted})
     verdicts = verify(verifier, records)
     for code in RECORDS:
         verdict = verdicts[code]
@@ -206,6 +316,10 @@ def test_wrong_completions_fail_with_the_frameworks_message(verifier):
         assert WRONG_FEEDBACK[code] in verdict.feedback, (code, verdict.feedback)
     assert verdicts["js-sort"].stage == "tests"
     assert "123" in verdicts["js-sort"].feedback  # node:assert's deep-equal diff
+    assert verdicts["java-sort"].stage == "tests"  # `a.equals(b)` keeps its values too
+    assert "expected: <[0, 2, 3, 5, 9, 123]> but was: <[5, 3, 2, 9, 0, 123]>" in (
+        verdicts["java-sort"].feedback
+    )
 
 
 def test_a_php_check_that_does_not_split_fails_with_its_line(verifier):
@@ -223,6 +337,9 @@ def test_a_php_check_that_does_not_split_fails_with_its_line(verifier):
 
 def test_an_early_exit_0_in_the_solution_is_rejected(verifier):
     records = [{**RECORDS[c], "completion": EXIT_0[c], "id": c} for c in RECORDS]
+    records[list(RECORDS).index("go_test.go")]["prompt"] = GO_ADD["prompt"].replace(
+        '"fmt"\n', '"fmt"\n    "os"\n'
+    )
     records.append({**PY_ADD, "completion": "    import sys\n    sys.exit(0)\n", "id": "py-sys"})
     records.append(
         {**JS_ADD, "completion": "  return x + y;\n}\nprocess.exit(0);\n", "id": "js-load"}
@@ -237,7 +354,10 @@ def test_an_early_exit_0_in_the_solution_is_rejected(verifier):
     ("change", "message"),
     [
         ({"language": "rb"}, "MultiPL-E language 'rb' is not supported yet; use one of"),
-        ({"language": "go_test.go"}, "MultiPL-E language 'go_test.go' (go) is not supported yet"),
+        (
+            {"language": "rb"},
+            "cpp, go_test.go, java, javascript, js, php, py, python, rs, rust, ts",
+        ),
         ({"completion": None}, "missing field 'completion' (MultiPL-E format)"),
         ({"tests": 3}, "field 'tests' must be a string, got int"),
         ({"stop_tokens": "\n}"}, "field 'stop_tokens' must be a list of strings"),
@@ -250,6 +370,61 @@ def test_a_bad_record_says_what_is_wrong(change, message):
     with pytest.raises(ConversionError) as raised:
         to_sample(record)
     assert message in str(raised.value)
+
+
+def test_a_known_language_without_a_converter_is_named(monkeypatch):
+    monkeypatch.setitem(multipl_e.LANGUAGES, "rb", "ruby")
+    with pytest.raises(ConversionError) as raised:
+        to_sample({**JS_ADD, "language": "rb", "completion": RIGHT["js"]})
+    assert "MultiPL-E language 'rb' (ruby) is not supported yet" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        (
+            GO_ADD | {"tests": "func helper() {}\n"},
+            "the tests have no `func TestXxx(t *testing.T)`",
+        ),
+        (RS_ADD | {"tests": "}\n"}, "the tests have no `fn main() { ... }`"),
+        (JAVA_ADD | {"tests": "    }\n}\n"}, "the tests have no `public static void main("),
+    ],
+)
+def test_a_test_program_without_its_entry_is_a_bad_record(record, message):
+    with pytest.raises(ConversionError) as raised:
+        to_sample({**record, "completion": WRONG[record["language"]]})
+    assert str(raised.value).startswith(f"HumanEval_53_add: {message}")
+
+
+def test_go_imports_go_to_the_file_that_uses_them():
+    """Go rejects an unused import: `testing` and `fmt` go with the tests, and `fmt` with the
+    solution only where the completion uses it."""
+    plain = to_sample({**GO_ADD, "completion": RIGHT["go_test.go"]})
+    assert plain.solution.startswith("package solution\n\n// Add two numbers")
+    assert plain.tests.startswith('package solution\n\nimport (\n    "testing"\n    "fmt"\n)\n')
+    assert "func Test_HumanEval_53_add(t *testing.T) {" in plain.tests
+    uses_fmt = to_sample({**GO_ADD, "completion": "    fmt.Sprint(x)\n    return x + y\n}\n"})
+    assert uses_fmt.solution.startswith('package solution\n\nimport (\n    "fmt"\n)\n')
+
+
+def test_a_java_record_that_uses_javatuples_is_rejected_and_one_that_does_not_drops_it():
+    """MultiPL-E imports org.javatuples in every Java prompt; the box has no javatuples."""
+    sample = to_sample({**JAVA_ADD, "completion": RIGHT["java"]})
+    assert "javatuples" not in sample.solution + sample.tests
+    assert "class SolutionTest extends Problem" in sample.tests
+    pair = JAVA_ADD | {
+        "name": "HumanEval_107_even_odd_palindrome",
+        "prompt": JAVA_IMPORTS + "class Problem {\n    // Even and odd palindromes up to n\n"
+        "    public static Pair<Long, Long> evenOddPalindrome(long n) {\n",
+        "tests": "    }\n    public static void main(String[] args) {\n"
+        "    assert(evenOddPalindrome((123l)).equals((Pair.with(8l, 13l))));\n    }\n\n}\n",
+    }
+    with pytest.raises(ConversionError) as raised:
+        to_sample({**pair, "completion": "        return Pair.with(0l, 0l);\n    }\n"})
+    assert str(raised.value) == (
+        "HumanEval_107_even_odd_palindrome: uses Pair from org.javatuples, which the Java sandbox"
+        " does not have (the standard library and JUnit 5 only)"
+    )
 
 
 def test_a_language_with_a_converter_but_no_sandbox_language_is_named(monkeypatch):
