@@ -232,10 +232,20 @@ class SlotCgroup(SampleCgroup):
         self.home_fds = {}
 
 
+# An `assay-PID-N` cgroup younger than this is never taken for a killed verifier's.
+STALE_AFTER_S = 60.0
+
+
 class Cgroups:
     """The verifier's own cgroup subtree; makes one leaf per sample."""
 
     def __init__(self, name: str) -> None:
+        try:
+            self._make(name)
+        except FileNotFoundError:  # removed under us as it was made: once more
+            self._make(name)
+
+    def _make(self, name: str) -> None:
         self.version = self._detect()
         self.bases: dict[str, str] = {}
         self._counter = 0
@@ -294,6 +304,11 @@ class Cgroups:
             if os.path.exists(f"/proc/{parts[1]}"):
                 continue
             base = os.path.join(parent, entry)
+            try:  # a verifier starting now may be one whose pid this process cannot see
+                if time.time() - os.stat(base).st_mtime < STALE_AFTER_S:
+                    continue
+            except OSError:
+                continue
             for leaf in os.listdir(base):
                 if os.path.isdir(os.path.join(base, leaf)):
                     try:

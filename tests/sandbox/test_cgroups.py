@@ -4,6 +4,7 @@ cgroup, nothing left behind."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -61,3 +62,26 @@ def test_no_cgroup_is_left_behind():
         assert all(v.passed for v in verifier.verify([Sample(solution=ADD, tests=TESTS)] * 4))
         assert set(_leftovers()) - before  # the workers' subtrees exist while they run
     assert set(_leftovers()) - before == set()
+
+
+def test_a_killed_verifiers_cgroup_is_removed_but_never_one_just_made():
+    # A verifier's cgroup is named by its pid; one whose pid is gone was killed, unless it was made
+    # moments ago by a verifier this process cannot see (another pid namespace, another node).
+    version = cgroups.Cgroups._detect()
+    parent = (
+        cgroups.ROOT + cgroups._own_path(None)
+        if version == 2
+        else os.path.join(cgroups.ROOT, "memory" + cgroups._own_path("memory").rstrip("/"))
+    )
+    dead = os.path.join(parent, "assay-4999999-1")  # above the kernel's largest pid
+    os.mkdir(dead)
+    try:
+        cgroups.Cgroups.remove_stale(parent)
+        assert os.path.isdir(dead)
+        an_hour_ago = time.time() - 3600
+        os.utime(dead, (an_hour_ago, an_hour_ago))
+        cgroups.Cgroups.remove_stale(parent)
+        assert not os.path.exists(dead)
+    finally:
+        if os.path.isdir(dead):
+            os.rmdir(dead)
