@@ -46,58 +46,6 @@ def box_cache_dir() -> str:
     return path
 
 
-def readable_copy(target: str, language: str) -> str:
-    """`target` (a directory of the box cache), or a copy any user can read: under weak
-    isolation a sample runs as another user on the host's file system, where the box cache may
-    sit in a private home (/root, mode 700). The copy is this user's, in the temporary directory,
-    writable by no one else."""
-    import shutil
-    import tempfile
-
-    if _world_readable(target):
-        return target
-    base = os.path.join(tempfile.gettempdir(), f"assay-box-{os.geteuid()}")
-    copy = os.path.join(base, language, os.path.basename(target))
-    for path in (base, os.path.dirname(copy)):
-        try:
-            os.mkdir(path, 0o755)
-        except FileExistsError:
-            pass
-        info = os.lstat(path)
-        if not os.path.isdir(path) or os.path.islink(path) or info.st_uid != os.geteuid():
-            raise OSError(f"{path} is not a directory of this user: remove it")
-        if info.st_mode & 0o022:
-            raise OSError(f"{path} is writable by others: remove it")
-        os.chmod(path, 0o755)
-    if not os.path.isdir(copy):
-        work = tempfile.mkdtemp(prefix=".copy-", dir=os.path.dirname(copy))
-        shutil.copytree(target, work, dirs_exist_ok=True)
-        for directory, _, files in os.walk(work):
-            os.chmod(directory, 0o755)
-            for name in files:
-                os.chmod(os.path.join(directory, name), 0o644)
-        try:
-            os.rename(work, copy)
-        except OSError:  # another process made it meanwhile
-            shutil.rmtree(work, ignore_errors=True)
-    return copy
-
-
-def _world_readable(path: str) -> bool:
-    """Whether every directory up to `path` lets any user through."""
-    path = os.path.abspath(path)
-    while True:
-        try:
-            if not os.stat(path).st_mode & 0o001:
-                return False
-        except OSError:
-            return False
-        parent = os.path.dirname(path)
-        if parent == path:
-            return True
-        path = parent
-
-
 class LanguageError(ValueError):
     """An unknown or unusable language; the message names the fix."""
 

@@ -132,7 +132,7 @@ def readable_copy(target: str) -> str:
             if info.st_mode & 0o022:
                 raise BuildError(f"{path} is writable by others: remove it")
             os.chmod(path, 0o755)
-        if not os.path.isfile(os.path.join(copy, READY)):
+        if not os.path.isdir(copy):  # a copy appears whole, by rename
             work = tempfile.mkdtemp(prefix=".copy-", dir=os.path.dirname(copy))
             shutil.copytree(target, work, dirs_exist_ok=True, symlinks=True)
             os.chmod(work, 0o755)

@@ -11,7 +11,6 @@ The harness library and a precompiled header are built once per machine (`build`
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 
@@ -144,16 +143,11 @@ class Cpp(Language):
         )
 
     def _shared_in_box(self) -> str:
-        """Where a sample sees the shared parts: in the box cache under full isolation; under
-        weak isolation on the host, where its user can read them."""
-        from sandbox.isolation.skeleton import BOX_CACHE
+        """Where a sample sees the shared parts (`boxcache.in_box`)."""
+        from sandbox.languages.boxcache import in_box
 
         host = getattr(self, "_shared", None) or build.shared_dir(self.toolchain.find("g++"))
-        if self.options.isolation == "full" or self.options.sandbox == "docker":
-            return f"{BOX_CACHE}/cpp/{os.path.basename(host)}"
-        if os.geteuid() != 0:  # the sample keeps this user's uid
-            return host
-        return build.readable_copy(host)
+        return in_box(host, self.options.isolation == "full" or self.options.sandbox == "docker")
 
     def stub(self, solution: str) -> str | None:
         from sandbox.languages.cpp.stub import stub_solution

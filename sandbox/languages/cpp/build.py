@@ -98,53 +98,6 @@ def shared_dir(gxx: str) -> str:
         return target
 
 
-def readable_copy(target: str) -> str:
-    """`target`, or a copy any user can read: under weak isolation a sample runs as another user
-    on the host's file system, where the box cache may sit in a private home (/root, mode 700).
-    The copy is this user's, in the temporary directory, writable by no one else."""
-    if _world_readable(target):
-        return target
-    base = os.path.join(tempfile.gettempdir(), f"assay-box-{os.geteuid()}")
-    copy = os.path.join(base, "cpp", os.path.basename(target))
-    with _lock:
-        for path in (base, os.path.dirname(copy)):
-            try:
-                os.mkdir(path, 0o755)
-            except FileExistsError:
-                pass
-            info = os.lstat(path)
-            if not os.path.isdir(path) or os.path.islink(path) or info.st_uid != os.geteuid():
-                raise BuildError(f"{path} is not a directory of this user: remove it")
-            if info.st_mode & 0o022:
-                raise BuildError(f"{path} is writable by others: remove it")
-            os.chmod(path, 0o755)
-        if not os.path.isfile(os.path.join(copy, "main.o")):
-            work = tempfile.mkdtemp(prefix=".copy-", dir=os.path.dirname(copy))
-            for name in os.listdir(target):
-                shutil.copy(os.path.join(target, name), os.path.join(work, name))
-            os.chmod(work, 0o755)
-            try:
-                os.rename(work, copy)
-            except OSError:  # another process made it meanwhile
-                shutil.rmtree(work, ignore_errors=True)
-    return copy
-
-
-def _world_readable(path: str) -> bool:
-    """Whether every directory up to `path` lets any user through."""
-    path = os.path.abspath(path)
-    while True:
-        try:
-            if not os.stat(path).st_mode & 0o001:
-                return False
-        except OSError:
-            return False
-        parent = os.path.dirname(path)
-        if parent == path:
-            return True
-        path = parent
-
-
 def _build(gxx: str, root: str, target: str) -> None:
     work = tempfile.mkdtemp(prefix=".build-", dir=root)
     try:

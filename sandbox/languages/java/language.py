@@ -11,7 +11,6 @@ the same batch. The harness is built once per machine
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, register
@@ -88,19 +87,12 @@ class Java(Language):
         return self._shared
 
     def _shared_in_box(self) -> str:
-        """Where a sample sees the shared parts: in the box cache under full isolation and in
-        containers; under weak isolation on the host, where its user can read them."""
-        from sandbox.isolation.skeleton import BOX_CACHE
-        from sandbox.languages import readable_copy
+        """Where a sample sees the shared parts (`boxcache.in_box`)."""
+        from sandbox.languages.boxcache import in_box
 
         host = self._host_shared()
-        if self.options.isolation == "full" or self.options.sandbox == "docker":
-            return f"{BOX_CACHE}/java/{os.path.basename(host)}"
-        if os.geteuid() != 0:  # the sample keeps this user's uid
-            return host
-        return readable_copy(host, "java")
+        return in_box(host, self.options.isolation == "full" or self.options.sandbox == "docker")
 
-    # The checks ---------------------------------------------------------------------------------
     def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
         """Sizes, then javac over the whole chunk (and the strength check's stubs) in the box."""
         out: list[Prechecked | None] = [None] * len(samples)
