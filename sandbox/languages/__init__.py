@@ -46,6 +46,19 @@ def box_cache_dir() -> str:
     return path
 
 
+def too_large(sample: Sample, files: tuple[str, str], limit: int) -> Verdict | None:
+    """A `syntax` rejection naming the first of the solution and the tests (`files` are their
+    names) over `limit` bytes of UTF-8."""
+    from sandbox.records import Verdict
+
+    for name, text in zip(files, (sample.solution, sample.tests), strict=True):
+        if len(text.encode("utf-8", "surrogatepass")) > limit:
+            return Verdict(
+                passed=False, stage="syntax", reason=f"{name} is larger than {limit} bytes"
+            )
+    return None
+
+
 class LanguageError(ValueError):
     """An unknown or unusable language; the message names the fix."""
 
@@ -133,6 +146,12 @@ class Language:
     def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
         """The trusted-side checks of many samples at once (one linter call for all)."""
         raise NotImplementedError
+
+    def too_large(self, sample: Sample) -> Verdict | None:
+        """A `syntax` rejection of a file over `max_source_bytes`, before any tool reads it."""
+        return too_large(
+            sample, (self.solution_file, self.tests_file), self.options.max_source_bytes
+        )
 
     def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
         """The sandboxed run of a sample that passed its prechecks: its files and its steps, then,

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
+from sandbox.languages import too_large
 from sandbox.records import Sample, Verdict
 
 TIMEOUT_S = 300  # for one chunk's answer: far more than any checker takes on a real chunk
@@ -119,12 +120,8 @@ def check_chunk(
     out = [new() for _ in samples]
     todo = []
     for i, sample in enumerate(samples):
-        for name, text in zip(files, (sample.solution, sample.tests), strict=True):
-            if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
-                reason = f"{name} is larger than {max_bytes} bytes"
-                out[i].verdict = Verdict(passed=False, stage="syntax", reason=reason)
-                break
-        else:
+        out[i].verdict = too_large(sample, files, max_bytes)
+        if out[i].verdict is None:
             todo.append(i)
     if not todo:
         return out

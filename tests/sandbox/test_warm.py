@@ -90,3 +90,19 @@ def test_kept_stubs_are_bounded_oldest_out_and_a_reuse_keeps_one():
     small.put("y", ("12",))  # 12 in all
     small.put("z", ("1",))  # past the limit: x goes
     assert [small.get(s)[0] for s in "xyz"] == [False, True, True]
+
+
+@pytest.mark.parametrize(
+    "name", ["python", "javascript", "typescript", "cpp", "php", "go", "rust", "java"]
+)
+def test_every_language_rejects_an_oversized_file_before_any_tool_reads_it(name):
+    from sandbox import VerifyOptions
+    from sandbox.languages import lookup
+
+    language = lookup(name)(VerifyOptions(jobs=1, max_source_bytes=64))
+    if (why := language.unavailable()) is not None:
+        pytest.skip(why)
+    sample = Sample(solution="x" * 100, tests="", language=name)
+    (checked,) = language.precheck([sample])
+    assert checked.verdict.stage == "syntax"
+    assert checked.verdict.reason == f"{language.solution_file} is larger than 64 bytes"

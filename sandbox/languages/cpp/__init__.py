@@ -83,12 +83,8 @@ class Cpp(Language):
         return [Prechecked(verdict=self._precheck_one(sample)) for sample in samples]
 
     def _precheck_one(self, sample: Sample) -> Verdict | None:
-        limit = self.options.max_source_bytes
-        for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests)):
-            if len(text.encode("utf-8", "surrogatepass")) > limit:
-                return Verdict(
-                    passed=False, stage="syntax", reason=f"{name} is larger than {limit} bytes"
-                )
+        if (verdict := self.too_large(sample)) is not None:
+            return verdict
         messages = []
         for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests)):
             for pattern, what in ((_OWN_MAIN, "main"), (_IMPLEMENT, "DOCTEST_CONFIG_IMPLEMENT")):

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, boxcache, register
 from sandbox.languages.go import build
 from sandbox.languages.go.stub import STUB_ENV, STUB_FILE, STUB_SOURCE
-from sandbox.records import LintMessage, Sample, Verdict
+from sandbox.records import LintMessage, Sample
 from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
 
 SOLUTION_FILE, TESTS_FILE = "solution.go", "solution_test.go"
@@ -88,17 +88,7 @@ class Go(Language):
 
     def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
         """Sizes only: parsing, type checks and vet are the compile step's, in the box."""
-        limit = self.options.max_source_bytes
-        out = []
-        for sample in samples:
-            verdict = None
-            for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests)):
-                if len(text.encode("utf-8", "surrogatepass")) > limit:
-                    reason = f"{name} is larger than {limit} bytes"
-                    verdict = Verdict(passed=False, stage="syntax", reason=reason)
-                    break
-            out.append(Prechecked(verdict=verdict))
-        return out
+        return [Prechecked(verdict=self.too_large(sample)) for sample in samples]
 
     def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
         """The build (vet included) and the tests; with the strength check, the build is of the

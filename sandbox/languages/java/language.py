@@ -99,7 +99,7 @@ class Java(Language):
         jobs: list[dict[str, str]] = []
         where: list[tuple[int, int, int | None]] = []  # a sample to compile, its job, its stub's
         for i, sample in enumerate(samples):
-            too_big = self._too_big(sample)
+            too_big = self.too_large(sample)
             if too_big is not None:
                 out[i] = Prechecked(verdict=too_big)
                 continue
@@ -134,15 +134,6 @@ class Java(Language):
             return Prechecked(verdict=verdict, lint=lint)
         prepared = {"bundle": sample.bundle, "stub": stub}
         return Prechecked(lint=[m for m in lint if not m.rejects], prepared=prepared)
-
-    def _too_big(self, sample: Sample) -> Verdict | None:
-        limit = self.options.max_source_bytes
-        for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests)):
-            if len(text.encode("utf-8", "surrogatepass")) > limit:
-                return Verdict(
-                    passed=False, stage="syntax", reason=f"{name} is larger than {limit} bytes"
-                )
-        return None
 
     def _stub_or_none(self, solution: str) -> str | None:
         if not self.options.strength_check:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, boxcache, register
 from sandbox.languages.rust import build
-from sandbox.records import LintMessage, Sample, Verdict
+from sandbox.records import LintMessage, Sample
 from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
 
 SOLUTION_FILE, TESTS_FILE, ROOT_FILE = "solution.rs", "tests.rs", "assay_main.rs"
@@ -100,17 +100,7 @@ class Rust(Language):
 
     def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
         """Sizes only: parsing, type and borrow checks and lints are the compile step's."""
-        limit = self.options.max_source_bytes
-        out = []
-        for sample in samples:
-            verdict = None
-            for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests)):
-                if len(text.encode("utf-8", "surrogatepass")) > limit:
-                    reason = f"{name} is larger than {limit} bytes"
-                    verdict = Verdict(passed=False, stage="syntax", reason=reason)
-                    break
-            out.append(Prechecked(verdict=verdict))
-        return out
+        return [Prechecked(verdict=self.too_large(sample)) for sample in samples]
 
     def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
         """The compile and the tests; with the strength check, the compile is of the solution
