@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from pipeline.languages import DEFAULT, prompt_slots
+from pipeline.loop import DEFAULT_TASK
 from pipeline.prompts import Prompts
 from tests.engines.tiny_problems import TASKS
 
@@ -79,6 +81,10 @@ def recipe_hash() -> str:
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
 
 
+# What the loop adds to every prompt of a Python run (its language's conventions, the task's).
+SLOTS = {**prompt_slots(DEFAULT), **DEFAULT_TASK.slots}
+
+
 def chats(prompts: Prompts | None = None) -> list[tuple[list[dict[str, str]], str]]:
     """(chat, answer) pairs: every prompt a run sends for the tasks, in its variants."""
     prompts = prompts or Prompts()
@@ -87,9 +93,9 @@ def chats(prompts: Prompts | None = None) -> list[tuple[list[dict[str, str]], st
     for line, task in enumerate(TASKS, start=1):
         other = rng.choice([s for s in SOURCES if s != f"seeds.jsonl:{line}"])
         for source in (f"seeds.jsonl:{line}", other):
-            prompt = prompts.render("problem", source=source, snippet=task.snippet)
+            prompt = prompts.render("problem", source=source, snippet=task.snippet, **SLOTS)
             pairs.append(([_user(prompt)], task.statement))
-        chat = [_user(prompts.render("solve", problem=task.statement))]
+        chat = [_user(prompts.render("solve", problem=task.statement, **SLOTS))]
         pairs.append((chat, task.answers[0]))
         if len(task.answers) > 1:
             wrong, fixed = task.answers
@@ -97,7 +103,7 @@ def chats(prompts: Prompts | None = None) -> list[tuple[list[dict[str, str]], st
             for feedback in (task.feedback, SHORT_FEEDBACK):
                 revise = prompts.render(
                     "revise", problem=task.statement, solution=solution, tests=tests,
-                    feedback=feedback,
+                    feedback=feedback, **SLOTS,
                 )  # fmt: skip
                 pairs.append(([*chat, _assistant(wrong), _user(revise)], fixed))
     return pairs
