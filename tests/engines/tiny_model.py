@@ -85,6 +85,20 @@ def recipe_hash() -> str:
 SLOTS = {**prompt_slots(DEFAULT), **DEFAULT_TASK.slots}
 
 
+_feedback: dict[tuple[str, str], str] = {}
+
+
+def verifier_feedback(solution: str, tests: str) -> str:
+    """What the verifier says today of a wrong answer, as the loop quotes it in a revision
+    prompt: the model learns the very prompts a run sends, whatever the verifier's wording."""
+    if (solution, tests) not in _feedback:
+        from sandbox import Sample, VerifyOptions, verify
+
+        (verdict,) = verify([Sample(solution=solution, tests=tests)], VerifyOptions(jobs=1))
+        _feedback[solution, tests] = verdict.feedback.strip() or verdict.reason
+    return _feedback[solution, tests]
+
+
 def chats(prompts: Prompts | None = None) -> list[tuple[list[dict[str, str]], str]]:
     """(chat, answer) pairs: every prompt a run sends for the tasks, in its variants."""
     prompts = prompts or Prompts()
@@ -100,7 +114,7 @@ def chats(prompts: Prompts | None = None) -> list[tuple[list[dict[str, str]], st
         if len(task.answers) > 1:
             wrong, fixed = task.answers
             solution, tests = _blocks(wrong)
-            for feedback in (task.feedback, SHORT_FEEDBACK):
+            for feedback in (verifier_feedback(solution, tests), SHORT_FEEDBACK):
                 revise = prompts.render(
                     "revise", problem=task.statement, solution=solution, tests=tests,
                     feedback=feedback, **SLOTS,
