@@ -224,15 +224,26 @@ def clip_stream(text: str, total: int, limit: int = 2000) -> str:
     return text
 
 
-def case_details(result: RunResult, phase: int = 0) -> dict[str, str]:
-    """Each failing test's detail (a traceback, a sanitizer report), by test name."""
+def case_details(
+    result: RunResult, phase: int = 0, first_lines: int | None = None
+) -> dict[str, str]:
+    """Each failing test's detail (a traceback, a sanitizer report), by test name. With
+    `first_lines`, only that many non-blank lines, and none where the detail only repeats the
+    test's message."""
     if phase >= len(result.phases) or not result.phases[phase].steps:
         return {}
-    return {
-        str(m.get("id", "")).split("::", 1)[-1]: str(m.get("detail", ""))
-        for m in result.phases[phase].last.messages
-        if m.get("t") == "case" and m.get("outcome") != "passed"
-    }
+    out = {}
+    for m in result.phases[phase].last.messages:
+        if m.get("t") != "case" or m.get("outcome") == "passed":
+            continue
+        detail = str(m.get("detail", ""))
+        if first_lines is not None:
+            detail = detail.strip()
+            if not detail or detail == str(m.get("message", "")).strip():
+                continue
+            detail = "\n".join([line for line in detail.splitlines() if line.strip()][:first_lines])
+        out[str(m.get("id", "")).split("::", 1)[-1]] = detail
+    return out
 
 
 def feedback(verdict: Verdict, details: dict[str, str] | None = None) -> str:

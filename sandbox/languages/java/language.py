@@ -218,18 +218,9 @@ class Java(Language):
     def details(self, result: RunResult) -> dict[str, str]:
         """A failing test's stack trace (the sample's frames), first lines first; none where it
         only repeats the message."""
-        if not result.phases or not result.phases[0].steps:
-            return {}
-        out = {}
-        for message in result.phases[0].last.messages:
-            if message.get("t") != "case" or message.get("outcome") == "passed":
-                continue
-            detail = str(message.get("detail", "")).strip()
-            if detail and detail != str(message.get("message", "")).strip():
-                lines = [line for line in detail.splitlines() if line.strip()]
-                name = str(message.get("id", "")).split("::", 1)[-1]
-                out[name] = "\n".join(lines[:DETAIL_LINES])
-        return out
+        from sandbox.judge import case_details
+
+        return case_details(result, first_lines=DETAIL_LINES)
 
 
 COMPILE_SLOT = 1000  # the batch compile's worker, beside the verifier's job slots

@@ -172,17 +172,9 @@ class Rust(Language):
 
     def details(self, result: RunResult) -> dict[str, str]:
         """Where a failing test panicked, with the message."""
-        if not result.phases or not result.phases[0].steps:
-            return {}
-        out = {}
-        for message in result.phases[0].last.messages:
-            if message.get("t") != "case" or message.get("outcome") == "passed":
-                continue
-            detail = str(message.get("detail", "")).strip()
-            if detail and detail != str(message.get("message", "")).strip():
-                lines = [line for line in detail.splitlines() if line.strip()]
-                out[str(message.get("id", "")).split("::", 1)[-1]] = "\n".join(lines[:DETAIL_LINES])
-        return out
+        from sandbox.judge import case_details
+
+        return case_details(result, first_lines=DETAIL_LINES)
 
 
 def parse_diagnostics(stderr: str) -> list[LintMessage]:
