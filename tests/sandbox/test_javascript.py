@@ -33,6 +33,28 @@ def test_the_language_is_registered_with_its_layout():
     assert "node:test" in JavaScript.conventions and "module.exports" in JavaScript.conventions
 
 
+def test_v8_gets_a_heap_limit_only_where_its_own_would_stop_a_flood_first():
+    """V8's out-of-memory abort would be a crash where the kernel's kill is a `memory` verdict
+    (test_javascript_attacks floods memory on both backends). In the process backend's full box V8
+    sizes its heap by the machine; a box larger than half of that, the weak box and Docker (V8
+    sees their cgroups) get the limit."""
+    from sandbox.languages.javascript.language import _default_heap_mb, heap_flags
+
+    node = JavaScript(VerifyOptions()).toolchain.find("node", "nodejs")
+    machine = _default_heap_mb(node)
+    assert machine > 0
+    small, huge = Limits(memory_mb=int(machine // 4)), Limits(memory_mb=int(machine))
+    assert heap_flags(node, VerifyOptions(limits=small)) == ()
+    assert heap_flags(node, VerifyOptions(limits=huge)) == (
+        f"--max-old-space-size={2 * int(machine)}",
+    )
+    for other in (
+        VerifyOptions(limits=small, isolation="weak"),
+        VerifyOptions(limits=small, sandbox="docker"),
+    ):
+        assert heap_flags(node, other) == (f"--max-old-space-size={2 * small.memory_mb}",)
+
+
 # Parse and lint ---------------------------------------------------------------------------------
 def test_a_syntax_error_names_file_line_and_column(js):
     pre = precheck(js, "const add = (a, b) => { return a +; };\nmodule.exports = { add };\n")

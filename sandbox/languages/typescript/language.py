@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from sandbox.languages import Language, Prechecked, Toolchain, register
 from sandbox.languages.javascript import eslint
 from sandbox.languages.javascript.checks import ESLINT_MAJOR
-from sandbox.languages.javascript.language import HARNESS, NODE_FLAGS, _box_files
+from sandbox.languages.javascript.language import HARNESS, NODE_FLAGS, _box_files, heap_flags
 from sandbox.languages.stubs import StubCache
 from sandbox.languages.typescript import checks, toolchain
 from sandbox.records import LintMessage, Sample
@@ -136,10 +136,8 @@ class TypeScript(Language):
         if not js:  # not prechecked by this language object: transpile now
             (checked,) = checks.check([sample], self._linter(), 1 << 30)
             js = checked.js
-        # Twice the limit: the kernel's memory limit stops a flood first (a `memory` verdict),
-        # never V8's own heap limit (an abort, which node 18 reaches first at equal numbers).
-        heap = f"--max-old-space-size={2 * self.options.limits.memory_mb}"
-        argv = (self._node, *JS_FLAGS, heap, HARNESS, checks.JS_TESTS)
+        heap = heap_flags(self._node, self.options)
+        argv = (self._node, *JS_FLAGS, *heap, HARNESS, checks.JS_TESTS)
         files = {
             **self._box,
             self.solution_file: sample.solution,
