@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
+
+# Tests send Ctrl-C (SIGINT) to the commands they start. A shell that runs the suite in the
+# background without job control (`make test &` in a script) starts it with SIGINT ignored, which
+# its children inherit; a handler here is reset to the default in each child instead.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def docker_unavailable_reason() -> str | None:
