@@ -3,9 +3,10 @@
 Each `Task` is one seed line of `seeds.jsonl`. The teacher turns the snippet into `statement`
 (the problem prompt), answers the solve prompt with `answers[0]` and each revision prompt with the
 next answer. Tasks with two answers get a wrong first answer (a bug the tests catch, or a missing
-name ruff catches), so the loop's revision round runs through the real engine too; `feedback` is
-the verifier's report on that answer as it words it today (the model also learns a short form, so
-a change of wording does not throw it).
+name ruff catches), so the loop's revision round runs through the real engine too. The revision
+prompt carries the verifier's report on that answer: `tiny_model` asks the verifier for it when
+it builds the training set, and teaches a short form beside it, so that a change of wording does
+not throw the model.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ class Task:
     snippet: str
     statement: str
     answers: tuple[str, ...]
-    feedback: str = ""  # what the verifier says of the first answer, when it is wrong
 
 
 def answer(solution: str, tests: str) -> str:
@@ -120,24 +120,6 @@ def running_sum(xs: list[int]) -> list[int]:
                 RUNNING_SUM_TESTS,
             ),
         ),
-        (
-            "Verification failed at stage `tests`: AssertionError.\n"
-            "Tests: 2 collected, 1 passed, 1 failed, 0 errors, 0 skipped.\n"
-            "- test_examples failed: AssertionError: assert [2, 4, 7] == [1, 3, 6]\n"
-            "  \n"
-            "  At index 0 diff: 2 != 1\n"
-            "  Use -v to get more diff\n"
-            "  traceback (last lines):\n"
-            "    def test_examples():\n"
-            "    >       assert running_sum([1, 2, 3]) == [1, 3, 6]\n"
-            "    E       assert [2, 4, 7] == [1, 3, 6]\n"
-            "    E         \n"
-            "    E         At index 0 diff: 2 != 1\n"
-            "    E         Use -v to get more diff\n"
-            "    \n"
-            "    test_solution.py:5: AssertionError\n"
-            "Return code: 0"
-        ),
     ),
     Task(
         "is_palindrome",
@@ -197,11 +179,6 @@ def count_vowels(text: str) -> int:
 ''',
                 VOWEL_TESTS,
             ),
-        ),
-        (
-            "Verification failed at stage `lint`: F821 Undefined name `VOWELS`.\n"
-            "Lint errors (ruff):\n"
-            "  solution.py:4:50: F821 Undefined name `VOWELS`"
         ),
     ),
     Task(
@@ -338,26 +315,6 @@ def chunk(xs: list[int], size: int) -> list[list[int]]:
 ''',
                 CHUNK_TESTS,
             ),
-        ),
-        (
-            "Verification failed at stage `tests`: AssertionError.\n"
-            "Tests: 2 collected, 1 passed, 1 failed, 0 errors, 0 skipped.\n"
-            "- test_chunks failed: AssertionError: assert [[1, 2], [4, 5]] == [[1, 2], [3, 4], [5]]\n"
-            "  \n"
-            "  At index 1 diff: [4, 5] != [3, 4]\n"
-            "  Right contains one more item: [5]\n"
-            "  Use -v to get more diff\n"
-            "  traceback (last lines):\n"
-            "    def test_chunks():\n"
-            "    >       assert chunk([1, 2, 3, 4, 5], 2) == [[1, 2], [3, 4], [5]]\n"
-            "    E       assert [[1, 2], [4, 5]] == [[1, 2], [3, 4], [5]]\n"
-            "    E         \n"
-            "    E         At index 1 diff: [4, 5] != [3, 4]\n"
-            "    E         Right contains one more item: [5]\n"
-            "    E         Use -v to get more diff\n"
-            "    \n"
-            "    test_solution.py:7: AssertionError\n"
-            "Return code: 0"
         ),
     ),
 )
