@@ -1,4 +1,5 @@
-"""What the HumanEval-X benchmarks share: the data, `assay verify` timed, interleaved rounds."""
+"""What the HumanEval-X benchmarks share: the data, the reference's pool of two, `assay verify`
+timed, interleaved rounds, the table and the results file."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +46,27 @@ def assay(path: str, *flags: str) -> tuple[float, dict]:
     return summary["total"] / elapsed, summary
 
 
+def verified_rate(path: str, *flags: str, may_reject: int = 1) -> float:
+    """`assay`'s samples/s, once it is sure at most `may_reject` samples were rejected (the
+    canonical solutions whose tests are weak, or that the reference fails too)."""
+    rate, summary = assay(path, *flags)
+    rejected = summary["total"] - summary["passed"]
+    assert rejected <= may_reject, f"assay rejected {rejected}: {summary['by_stage']}"
+    return rate
+
+
+def two_at_a_time(one: Callable[[dict], bool], rows: list[dict]) -> float:
+    """The reference's samples/s: `one` (True: passed) over every record, 2 at a time, as
+    CodeGeeX's harness runs them; every record must pass."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(2) as pool:
+        passed = list(pool.map(one, rows))
+    elapsed = time.perf_counter() - started
+    failed = [r["task_id"] for r, ok in zip(rows, passed, strict=True) if not ok]
+    assert not failed, f"the reference failed {failed}"
+    return len(rows) / elapsed
+
+
 def rounds(
     harnesses: dict[str, Callable[[], float]], count: int
 ) -> tuple[dict[str, float], dict[str, list[float]]]:
@@ -60,6 +83,12 @@ def table(medians: dict[str, float], reference: str, count: int) -> None:
     print(f"\n| harness | samples/s (median of {count}) | vs reference |\n| --- | --- | --- |")
     for name, value in medians.items():
         print(f"| {name} | {value:.2f} | {value / medians[reference]:.2f}x |")
+
+
+def save(results: dict, out: str) -> None:
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as fh:
+        json.dump(results, fh, indent=2)
 
 
 def write_records(rows: list[dict], directory: str, name: str) -> str:

@@ -20,37 +20,20 @@ only if its own A/B gains at least 5%.
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import _humaneval_x as hx  # noqa: E402
 from pipeline.humaneval_x_java import convert  # noqa: E402
 from sandbox.languages.java import build  # noqa: E402
 from sandbox.languages.java.stub import stub_solution  # noqa: E402
-
-
-def data_file() -> Path:
-    for base in (ROOT.parent, ROOT.parent.parent, Path("/work")):
-        path = base / "shared" / "data" / "humaneval-x" / "java.jsonl.gz"
-        if path.exists():
-            return path
-    raise SystemExit("HumanEval-X data not found (shared/data/humaneval-x/java.jsonl.gz)")
-
-
-def records() -> list[dict]:
-    with gzip.open(data_file(), "rt") as fh:
-        return [json.loads(line) for line in fh]
 
 
 # The reference ----------------------------------------------------------------------------------
@@ -66,32 +49,6 @@ def reference_one(record: dict) -> bool:
         except subprocess.TimeoutExpired:
             return False
         return ran.returncode == 0
-
-
-def reference(rows: list[dict]) -> float:
-    started = time.perf_counter()
-    with ThreadPoolExecutor(2) as pool:
-        passed = list(pool.map(reference_one, rows))
-    elapsed = time.perf_counter() - started
-    assert sum(passed) == len(rows), f"the reference failed {len(rows) - sum(passed)}"
-    return len(rows) / elapsed
-
-
-# assay ------------------------------------------------------------------------------------------
-def assay(path: str, *flags: str) -> float:
-    with tempfile.TemporaryDirectory(prefix="assay-bench-") as out:
-        cmd = [sys.executable, "-m", "pipeline.cli", "verify", "--format", "humaneval-x",
-               "--out", out, path, *flags]  # fmt: skip
-        started = time.perf_counter()
-        subprocess.run(
-            cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        elapsed = time.perf_counter() - started
-        with open(os.path.join(out, "summary.json")) as fh:
-            summary = json.load(fh)
-    rejected = summary["total"] - summary["passed"]
-    assert rejected <= 1, f"assay rejected {rejected}: {summary['by_stage']}"  # Java/32: weak_tests
-    return summary["total"] / elapsed
 
 
 # Ablation -----------------------------------------------------------------------------------------
@@ -167,33 +124,27 @@ def main() -> None:
     parser.add_argument("--ablation", type=int, default=0, metavar="N", help="records to time")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "java.json"))
     args = parser.parse_args()
-    rows = records()
+    rows = hx.records("java.jsonl.gz")
     results: dict[str, object] = {"samples": len(rows), "cpus": len(os.sched_getaffinity(0))}
-    with tempfile.TemporaryDirectory(prefix="assay-bench-in-") as directory:
-        path = os.path.join(directory, "java.jsonl.gz")
-        with gzip.open(path, "wt") as fh:
-            fh.writelines(json.dumps(r) + "\n" for r in rows)
-        subprocess.run([sys.executable, "-m", "sandbox.languages", "check"], cwd=ROOT, check=True)
-        runs: dict[str, list[float]] = {
-            "reference": [],
-            "assay": [],
-            "assay --no-strength-check": [],
-        }
-        for round_ in range(args.rounds):
-            runs["reference"].append(reference(rows))
-            runs["assay"].append(assay(path))
-            runs["assay --no-strength-check"].append(assay(path, "--no-strength-check"))
-            print(
-                f"round {round_ + 1}: " + ", ".join(f"{k} {v[-1]:.2f}/s" for k, v in runs.items())
-            )
     if args.rounds:
-        medians = {name: statistics.median(values) for name, values in runs.items()}
+        with tempfile.TemporaryDirectory(prefix="assay-bench-in-") as directory:
+            path = hx.write_records(rows, directory, "java.jsonl.gz")
+            subprocess.run(
+                [sys.executable, "-m", "sandbox.languages", "check"], cwd=ROOT, check=True
+            )
+            medians, runs = hx.rounds(  # Java/32's tests are weak: the one rejection
+                {
+                    "reference": lambda: hx.two_at_a_time(reference_one, rows),
+                    "assay": lambda: hx.verified_rate(path),
+                    "assay --no-strength-check": lambda: hx.verified_rate(
+                        path, "--no-strength-check"
+                    ),
+                },
+                args.rounds,
+            )
         results["samples_per_s"] = medians
         results["rounds"] = runs
-        print(f"\n| harness | samples/s (median of {args.rounds}) | vs reference |")
-        print("| --- | --- | --- |")
-        for name, value in medians.items():
-            print(f"| {name} | {value:.2f} | {value / medians['reference']:.2f}x |")
+        hx.table(medians, "reference", args.rounds)
     if args.ablation:
         parts = ablation(rows, args.ablation)
         results.update(parts)
@@ -204,9 +155,7 @@ def main() -> None:
             )
             for name, value in cpu.items():
                 print(f"| {name} | {value:.3f} | {value / default - 1:+.0%} |")
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as fh:
-        json.dump(results, fh, indent=2)
+    hx.save(results, args.out)
 
 
 if __name__ == "__main__":
