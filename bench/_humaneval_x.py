@@ -85,6 +85,27 @@ def table(medians: dict[str, float], reference: str, count: int) -> None:
         print(f"| {name} | {value:.2f} | {value / medians[reference]:.2f}x |")
 
 
+def side_by_side(
+    path: str, reference: Callable[[], float], count: int, may_reject: int = 1
+) -> dict[str, object]:
+    """The reference, `assay verify` at its defaults and with `--no-strength-check` (what the
+    second phase costs) over the records in `path`, in `count` interleaved rounds (the toolchains
+    checked first); the table printed, medians and rounds returned for the results file."""
+    subprocess.run([sys.executable, "-m", "sandbox.languages", "check"], cwd=ROOT, check=True)
+    medians, runs = rounds(
+        {
+            "reference": reference,
+            "assay": lambda: verified_rate(path, may_reject=may_reject),
+            "assay --no-strength-check": lambda: verified_rate(
+                path, "--no-strength-check", may_reject=may_reject
+            ),
+        },
+        count,
+    )
+    table(medians, "reference", count)
+    return {"samples_per_s": medians, "rounds": runs}
+
+
 def save(results: dict, out: str) -> None:
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as fh:

@@ -20,6 +20,7 @@ only if its own A/B gains at least 5%.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import resource
 import subprocess
@@ -129,22 +130,9 @@ def main() -> None:
     if args.rounds:
         with tempfile.TemporaryDirectory(prefix="assay-bench-in-") as directory:
             path = hx.write_records(rows, directory, "java.jsonl.gz")
-            subprocess.run(
-                [sys.executable, "-m", "sandbox.languages", "check"], cwd=ROOT, check=True
-            )
-            medians, runs = hx.rounds(  # Java/32's tests are weak: the one rejection
-                {
-                    "reference": lambda: hx.two_at_a_time(reference_one, rows),
-                    "assay": lambda: hx.verified_rate(path),
-                    "assay --no-strength-check": lambda: hx.verified_rate(
-                        path, "--no-strength-check"
-                    ),
-                },
-                args.rounds,
-            )
-        results["samples_per_s"] = medians
-        results["rounds"] = runs
-        hx.table(medians, "reference", args.rounds)
+            # Java/32's tests are weak: the one rejection.
+            reference = functools.partial(hx.two_at_a_time, reference_one, rows)
+            results.update(hx.side_by_side(path, reference, args.rounds))
     if args.ablation:
         parts = ablation(rows, args.ablation)
         results.update(parts)

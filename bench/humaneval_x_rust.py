@@ -128,23 +128,10 @@ def main() -> None:
     results: dict[str, object] = {"samples": len(rows), "cpus": len(os.sched_getaffinity(0))}
     with tempfile.TemporaryDirectory(prefix="assay-bench-rust-") as base:
         path = hx.write_records(rows, base, "rust.jsonl.gz")
-        subprocess.run([sys.executable, "-m", "sandbox.languages", "check"], cwd=ROOT, check=True)
         reference = Reference(base)
-
-        def ours(*flags: str) -> float:
-            return hx.verified_rate(path, *flags, may_reject=expected)
-
-        medians, runs = hx.rounds(
-            {
-                "reference": lambda: reference.run(rows),
-                "assay": ours,
-                "assay --no-strength-check": lambda: ours("--no-strength-check"),
-            },
-            args.rounds,
+        results.update(
+            hx.side_by_side(path, lambda: reference.run(rows), args.rounds, may_reject=expected)
         )
-    results["samples_per_s"] = medians
-    results["rounds"] = runs
-    hx.table(medians, "reference", args.rounds)
     hx.save(results, args.out)
 
 
