@@ -11,6 +11,15 @@ after a clean pass. Files a step `keeps` (a test binary) are read into the serve
 moment the step succeeded, before the sample's tests run, and written into the work dir of a
 later phase that `takes` them: the second phase runs what the build made, whatever the first
 phase's tests did to their work dir.
+
+A test step that `chains` (a harness that can go on, such as JavaScript's) may run the next phase
+itself: the next phase's files that differ from this one's are written beside this phase's, their
+names prefixed with `NEXT`, and the harness reads and removes them before any of the sample's
+code runs. After a clean pass, when the
+first run left nothing behind that could reach into the second, it reports `next`, puts the next
+phase's files in place, and runs the tests again in the same process, its output going nowhere.
+The step's report then stands for two runs (`split_chained`); a second run that did not finish
+(or that the harness did not start) is run again on its own, in a fresh process.
 """
 
 from __future__ import annotations
@@ -24,7 +33,9 @@ from sandbox.isolation import channel, runner_setup
 from sandbox.isolation.forkserver import ForkServer
 from sandbox.isolation.skeleton import SANDBOX_USER
 from sandbox.languages.python import phases
-from sandbox.requests import PhaseResult, RunRequest, RunResult, Step, StepResult
+from sandbox.requests import Phase, PhaseResult, RunRequest, RunResult, Step, StepResult
+
+NEXT = ".assay_next."  # the prefix of the next phase's files, for a step that chains
 
 
 def run_request(server: ForkServer, request: RunRequest, cg: Any) -> RunResult:
@@ -33,17 +44,34 @@ def run_request(server: ForkServer, request: RunRequest, cg: Any) -> RunResult:
     box = server.box
     result = RunResult(phases=[], isolation=box.isolation)
     kept: dict[str, bytes] = {}
+    chained: PhaseResult | None = None  # the next phase, run by the step before
     for index, phase in enumerate(request.phases):
         if index and not clean_pass(result.phases[-1]):
             break
+        if chained is not None:
+            result.phases.append(chained)
+            chained = None
+            continue
         missing = [name for name in phase.takes if name not in kept]
         if missing:
             return result._replace(error=f"no earlier step kept {', '.join(missing)}")
         done = PhaseResult(steps=[])
-        box.prepare({**phase.files, **{name: kept[name] for name in phase.takes}}, limits)
+        files = {**phase.files, **{name: kept[name] for name in phase.takes}}
+        following = _chained_phase(request, index)
+        if following is not None:
+            files.update(
+                (NEXT + name, text)
+                for name, text in following.files.items()
+                if phase.files.get(name) != text
+            )
+        box.prepare(files, limits)
         try:
             for step in phase.steps:
                 ran = run_step(server, step, limits, cg)
+                if following is not None and step is phase.steps[-1]:
+                    ran, second = split_chained(ran)
+                    if second is not None:
+                        chained = PhaseResult(steps=[second])
                 done.steps.append(ran)
                 if ran.exit_code != 0 or ran.timed_out or ran.output_exceeded:
                     break
@@ -54,6 +82,43 @@ def run_request(server: ForkServer, request: RunRequest, cg: Any) -> RunResult:
         if problems:  # the box could not be cleaned: no further run in it
             break
     return result
+
+
+def _chained_phase(request: RunRequest, index: int) -> Phase | None:
+    """The phase after `index`, if the last step of `index` may run it: that step `chains`, and
+    the next phase is one reporting step that takes nothing an earlier step kept."""
+    if index + 1 >= len(request.phases) or not request.phases[index].steps[-1].chains:
+        return None
+    following = request.phases[index + 1]
+    if following.takes or len(following.steps) != 1 or not following.steps[0].reports:
+        return None
+    return following
+
+
+def split_chained(ran: StepResult) -> tuple[StepResult, StepResult | None]:
+    """A step that went on to the next phase (`next` in its report), as the two runs it stands
+    for: the first, and the second if it finished. The first ended cleanly where the harness
+    said `next` (it says so only then), so its status is 0 whatever the second did, and a
+    timeout is the second's; the second's output went nowhere."""
+    messages = list(ran.messages)
+    at = next((i for i, m in enumerate(messages) if m.get("t") == "next"), None)
+    if at is None or not phases.clean_pass(messages[:at], 0):
+        return ran, None
+    head, tail = messages[:at], messages[at + 1 :]
+    first = ran._replace(messages=head, status=0, timed_out=False, channel_problem=None)
+    kinds = [m.get("t") for m in tail]
+    finished = (
+        "start" in kinds
+        and "end" in kinds
+        and ran.channel_problem is None
+        and not ran.timed_out
+        and not ran.output_exceeded
+        and ran.exit_code is not None
+    )
+    if not finished:
+        return first, None
+    second = ran._replace(messages=tail, stdout="", stderr="", stdout_bytes=0, stderr_bytes=0)
+    return first, second
 
 
 def keep(workdir: str, names: tuple[str, ...], limit: int) -> dict[str, bytes]:

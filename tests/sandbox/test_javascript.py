@@ -267,6 +267,74 @@ def test_tests_that_pass_against_stubs_are_weak(js_verifier):
     assert verdict.weak_tests == ["runs", "is a function"]
 
 
+# The strength check in the same process ---------------------------------------------------------
+# After a clean pass the harness goes on to the stub in the same node process: what the first run
+# leaves must not sway the second. Each test returns early, passing even on the stub, when it sees
+# what an earlier run of it left behind; in a fresh process it sees nothing, fails on the stub, and
+# the sample passes. A leftover the harness cannot undo makes it end there instead, and the stub
+# runs in a fresh process.
+LEAVES = d("""
+    const fs = require("fs");
+
+    test("adds", () => {{
+      if ({seen}) return;
+      {leave};
+      assert.equal(add(2, 3), 5);
+    }});
+    """)
+LEFTOVERS = {
+    "a_global": ("globalThis.seen", "globalThis.seen = 1"),
+    "an_implicit_global": ("typeof seenImplicitly !== 'undefined'", "seenImplicitly = 1"),
+    "an_environment_variable": ("process.env.SEEN", "process.env.SEEN = '1'"),
+    "another_cwd": ("!fs.existsSync('solution.js')", "process.chdir('/')"),
+    "a_file_in_the_work_dir": ("fs.existsSync('seen')", "fs.writeFileSync('seen', '')"),
+    "a_file_in_tmp": ("fs.existsSync('/tmp/seen')", "fs.writeFileSync('/tmp/seen', '')"),
+    "a_timer": ("globalThis.seenTimer", "globalThis.seenTimer = setInterval(() => {}, 1000)"),
+    "its_solution_changed": (
+        "fs.readFileSync('solution.js', 'utf8').includes('seen')",
+        "fs.appendFileSync('solution.js', '// seen')",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LEFTOVERS))
+def test_what_the_first_run_leaves_does_not_sway_the_stub_run(js_verifier, name):
+    seen, leave = LEFTOVERS[name]
+    verdict = run_js(js_verifier, ADD_OK, HEAD + LEAVES.format(seen=seen, leave=leave))
+    assert verdict.passed, (verdict.stage, verdict.reason)
+    assert verdict.weak_tests == []
+
+
+def test_the_stub_runs_in_the_same_process_after_a_clean_pass(backend_name):
+    """Its output goes nowhere there; after a leftover it cannot undo (a file), the stub runs in
+    a fresh process, whose output is its own."""
+    from sandbox.judge import judge
+    from sandbox.workers import make_backend
+
+    options = VerifyOptions(sandbox=backend_name, limits=Limits(timeout_s=10.0))
+    js = JavaScript(options)
+    printing = 'console.log("ran");\n'
+    backend = make_backend(options, 0)
+    try:
+        for tests, same_process in (
+            (printing + TEST_ADD, True),
+            (printing + TEST_ADD + 'require("fs").writeFileSync("left", "");\n', False),
+        ):
+            sample = Sample(solution=ADD_OK, tests=tests, language="javascript")
+            (pre,) = js.precheck([sample])
+            request = js.request(sample, pre, js.stub(ADD_OK))
+            assert request.phases[0].steps[-1].chains
+            result = backend.run(request)
+            assert judge(result, options.limits).passed
+            assert result.phases[0].last.stdout == "ran\n"
+            stub = judge(result, options.limits, phase=1)
+            assert [c.outcome for c in stub.tests.cases] == ["failed"]
+            assert result.phases[1].last.stdout == ("" if same_process else "ran\n")
+    finally:
+        backend.close()
+        js.close()
+
+
 NODE_TEST_FEATURES = d("""
     const { before, beforeEach, afterEach, after, mock } = require("node:test");
     let log = [];

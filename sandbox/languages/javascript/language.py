@@ -153,7 +153,8 @@ class JavaScript(Language):
         node = self._node
         argv = (node, *NODE_FLAGS, *heap_flags(node, self.options), HARNESS, self.tests_file)
         files = {**self._box, self.solution_file: sample.solution, self.tests_file: sample.tests}
-        phases = [Phase(files=files, steps=(Step(argv=argv),))]
+        # With a stub, the harness goes on to it in the same process after a clean pass.
+        phases = [Phase(files=files, steps=(Step(argv=argv, chains=stub is not None),))]
         if stub is not None:
             stub_files = {**files, self.solution_file: stub}
             phases.append(

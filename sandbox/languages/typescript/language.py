@@ -144,9 +144,11 @@ class TypeScript(Language):
             self.tests_file: sample.tests,
             **js,
         }
-        steps = (Step(name=COMPILE, argv=self._compile, reports=False), Step(argv=argv))
-        phases = [Phase(files=files, steps=steps)]
         pair = self._stub_pair(sample.solution) if stub is not None else None
+        # With a stub, JavaScript's harness goes on to it in the same process after a clean pass.
+        test = Step(argv=argv, chains=pair is not None)
+        steps = (Step(name=COMPILE, argv=self._compile, reports=False), test)
+        phases = [Phase(files=files, steps=steps)]
         if pair is not None:
             stub_files = {**self._box, checks.JS_TESTS: js[checks.JS_TESTS]}
             stub_files[checks.JS_SOLUTION] = pair[1]

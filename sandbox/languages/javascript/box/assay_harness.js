@@ -9,6 +9,15 @@
 // that never ends leaves the report without it, which the verifier rejects. After the file loaded
 // and after each test, the built-ins (Object, Array, JSON, Promise, ... and their prototypes) are
 // compared with how they were before the sample ran: a change fails that test.
+//
+// When the sandbox put the next phase's files (the strength check's stub) beside the sample's, as
+// `.assay_next.<name>`, the harness reads and removes them before any of the sample's code runs. After every test passed,
+// and if the run left nothing behind that could reach into another (a timer or handle still
+// active, another process, a file in the work dir, /tmp or /dev/shm, a System V IPC object, a
+// global changed), it reports `next`, sends its output nowhere, puts those files in place,
+// forgets the work dir's modules, restores the environment and the working directory, removes
+// the globals the sample added, and runs the tests again, outcomes only. Else it just ends, and
+// the sandbox runs the next phase in a fresh process (sandbox/isolation/steps.py).
 "use strict";
 const fs = require("fs");
 
@@ -46,7 +55,7 @@ const P = {
   clearTimer: timers.clearTimeout,
   resolved: () => new NativePromise((resolve) => resolve()),
 };
-const { writeSync } = fs;
+const { writeSync, readdirSync, readFileSync, writeFileSync, openSync, closeSync } = fs;
 const bufferFrom = Buffer.from;
 const stringify = JSON.stringify;
 const inspect = util.inspect;
@@ -59,11 +68,34 @@ const compileJs = Module._extensions[".js"];
 const nativeRequire = Module.prototype.require;
 
 const argv = process.argv.slice(2);
-const outcomesOnly = argv.includes("--outcomes-only");
+let outcomesOnly = argv.includes("--outcomes-only");
 const testsFile = path.resolve(argv.find((a) => !a.startsWith("--")) || "solution.test.js");
 const testsName = path.basename(testsFile);
 const workdir = path.dirname(testsFile) + path.sep;
 const ownFiles = [__filename, path.join(__dirname, "assay_node_test.js")];
+
+// The next phase --------------------------------------------------------------------------------
+const NEXT = ".assay_next.";
+const SCRATCH = [workdir, "/tmp", "/dev/shm"];
+const SYSV_IPC = ["/proc/sysvipc/shm", "/proc/sysvipc/sem", "/proc/sysvipc/msg"];
+let nextFiles = null; // [[name, bytes]], or null: this run does not go on
+for (const name of outcomesOnly ? [] : readdirSync(workdir)) {
+  if (!name.startsWith(NEXT)) continue;
+  const file = path.join(workdir, name);
+  nextFiles = nextFiles || [];
+  nextFiles.push([name.slice(NEXT.length), readFileSync(file)]);
+  fs.unlinkSync(file);
+}
+const listing = (dir) => {
+  try {
+    return readdirSync(dir).sort().join("\n");
+  } catch (err) {
+    return null;
+  }
+};
+const placesBefore = SCRATCH.map(listing);
+const environmentBefore = { ...process.env };
+const cwdBefore = process.cwd();
 
 // The report channel -----------------------------------------------------------------------------
 let seq = 0;
@@ -170,6 +202,7 @@ function snapshot([label, object, names]) {
   return { label, object, names, keys, descriptors, proto: getPrototypeOf(object) };
 }
 const snapshots = watched.map(snapshot);
+const globalsBefore = snapshot(["globalThis", globalThis, null]);
 
 function same(a, b) {
   if (a === undefined || b === undefined) return a === b;
@@ -238,18 +271,22 @@ const refuse = (what) => () => {
 lock(process, "binding", refuse("process.binding"));
 lock(process, "_linkedBinding", refuse("process._linkedBinding"));
 
-runner = require("./assay_node_test.js")(P, {
-  mayDefine: () => depth === 1 && state === "loading",
-  depth: () => depth,
-  defineError: (message) => globalErrors.push(message),
-  suiteError: (name, failure) => globalErrors.push(`${name ? `describe("${name}"): ` : ""}${failureText(failure)}`),
-  describe,
-  assert,
-  sharedMock: () => nodeTest().mock,
-  newMock: () => new (nodeTest().mock.constructor)(),
-});
-Object.freeze(runner.api);
-Object.freeze(runner.api.describe);
+const createRunner = require("./assay_node_test.js");
+function newRunner() {
+  runner = createRunner(P, {
+    mayDefine: () => depth === 1 && state === "loading",
+    depth: () => depth,
+    defineError: (message) => globalErrors.push(message),
+    suiteError: (name, failure) => globalErrors.push(`${name ? `describe("${name}"): ` : ""}${failureText(failure)}`),
+    describe,
+    assert,
+    sharedMock: () => nodeTest().mock,
+    newMock: () => new (nodeTest().mock.constructor)(),
+  });
+  Object.freeze(runner.api);
+  Object.freeze(runner.api.describe);
+}
+newRunner();
 delete require.cache[path.join(__dirname, "assay_node_test.js")];
 
 // Errors no test caught: a failure of the test that runs, or that just ended (an unhandled
@@ -269,16 +306,19 @@ process.on("beforeExit", () => {
 });
 
 // The run ------------------------------------------------------------------------------------------
-send('"t":"start"');
-try {
-  require(testsFile);
-  const changed = tampered();
-  if (changed !== null) globalErrors.push(tamperedMessage(changed));
-} catch (err) {
-  globalErrors.push(`${frames(err)}\n${describe(err)}`.trim());
+function start() {
+  send('"t":"start"');
+  try {
+    require(testsFile);
+    const changed = tampered();
+    if (changed !== null) globalErrors.push(tamperedMessage(changed));
+  } catch (err) {
+    globalErrors.push(`${frames(err)}\n${describe(err)}`.trim());
+  }
+  state = "collecting";
+  runner.collect(collected);
 }
-state = "collecting";
-runner.collect(collected);
+start();
 
 function collected() {
   if (state !== "collecting") return;
@@ -330,5 +370,76 @@ function report(t, id, started) {
 function finish(status) {
   state = "done";
   send(`"t":"end","exitstatus":${status}`);
+  if (status === 0 && nextFiles !== null && goOn()) return;
   reallyExit(status === 0 ? 0 : 1);
+}
+
+// What the run left that could reach into the next one, if anything.
+function leftBehind() {
+  const active = process.getActiveResourcesInfo().filter((r) => r !== "PipeWrap" && r !== "TTYWrap");
+  if (active.length) return `an active ${active[0]}`;
+  if (readdirSync("/proc").some((p) => /^\d+$/.test(p) && +p !== 1 && +p !== process.pid)) {
+    return "a process";
+  }
+  const places = SCRATCH.map(listing);
+  for (let i = 0; i < places.length; i++) if (places[i] !== placesBefore[i]) return `a file in ${SCRATCH[i]}`;
+  for (const file of SYSV_IPC) {
+    try {
+      if (readFileSync(file, "latin1").trim().split("\n").length > 1) return "a System V IPC object";
+    } catch (err) {
+      // no such listing here
+    }
+  }
+  const { keys, descriptors, proto } = globalsBefore;
+  if (getPrototypeOf(globalThis) !== proto) return "the prototype of globalThis";
+  for (let i = 0; i < keys.length; i++) {
+    if (!LOOSE.has(keys[i]) && !same(getOwnPropertyDescriptor(globalThis, keys[i]), descriptors[i])) {
+      return `the global ${String(keys[i])}`;
+    }
+  }
+  for (const key of ownKeys(globalThis)) {
+    const added = !keys.includes(key) && getOwnPropertyDescriptor(globalThis, key);
+    if (added && !added.configurable) return `the global ${String(key)}`;
+  }
+  return null;
+}
+
+// The next phase in this process: true once it started (it ends the process itself); false if
+// the run must end here, having said nothing of the next phase.
+function goOn() {
+  const files = nextFiles;
+  nextFiles = null;
+  let left;
+  try {
+    left = leftBehind();
+  } catch (err) {
+    left = "something that cannot be checked";
+  }
+  if (left !== null) return false;
+  send('"t":"next"');
+  try {
+    // Its output goes nowhere: descriptors 1 and 2 become /dev/null (the lowest free ones).
+    for (const fd of [1, 2]) {
+      closeSync(fd);
+      if (openSync("/dev/null", "w") !== fd) throw new Error("descriptor");
+    }
+    process.chdir(cwdBefore);
+    for (const name of Object.keys(process.env)) if (!(name in environmentBefore)) delete process.env[name];
+    for (const [name, value] of Object.entries(environmentBefore)) process.env[name] = value;
+    for (const key of ownKeys(globalThis)) if (!globalsBefore.keys.includes(key)) delete globalThis[key];
+    for (const [name, data] of files) writeFileSync(path.join(workdir, name), data);
+    for (const key of Object.keys(require.cache)) {
+      if (key.startsWith(workdir) && !ownFiles.includes(key)) delete require.cache[key];
+    }
+  } catch (err) {
+    reallyExit(0); // the first phase's report is whole; the sandbox runs the next one afresh
+  }
+  outcomesOnly = true;
+  globalErrors.length = 0;
+  settling = null;
+  depth = 0;
+  state = "loading";
+  newRunner();
+  start();
+  return true;
 }
