@@ -11,13 +11,13 @@
 // compared with how they were before the sample ran: a change fails that test.
 //
 // When the sandbox put the next phase's files (the strength check's stub) beside the sample's, as
-// `.assay_next.<name>`, the harness reads and removes them before any of the sample's code runs. After every test passed,
-// and if the run left nothing behind that could reach into another (a timer or handle still
-// active, another process, a file in the work dir, /tmp or /dev/shm, a System V IPC object, a
-// global changed), it reports `next`, sends its output nowhere, puts those files in place,
-// forgets the work dir's modules, restores the environment and the working directory, removes
-// the globals the sample added, and runs the tests again, outcomes only. Else it just ends, and
-// the sandbox runs the next phase in a fresh process (sandbox/isolation/steps.py).
+// `.assay_next.<name>`, the harness reads and removes them before any of the sample's code runs.
+// After every test passed, and if the run left nothing behind that could reach into another (a
+// timer or handle still active, another process, a file in the work dir, /tmp or /dev/shm, a
+// System V IPC object, a global changed), it reports `next`, sends its output nowhere, puts those
+// files in place, forgets the work dir's modules, restores the environment and the working
+// directory, removes the globals the sample added, and runs the tests again, outcomes only. Else
+// it just ends, and the sandbox runs the next phase in a fresh process (sandbox/isolation/steps.py).
 "use strict";
 const fs = require("fs");
 
@@ -63,6 +63,7 @@ const isError = util.types.isNativeError;
 const is = Object.is;
 const now = performance.now.bind(performance);
 const reallyExit = process.reallyExit.bind(process);
+const activeResources = process.getActiveResourcesInfo.bind(process);
 const originalLoad = Module._load;
 const compileJs = Module._extensions[".js"];
 const nativeRequire = Module.prototype.require;
@@ -79,6 +80,8 @@ const NEXT = ".assay_next.";
 const SCRATCH = [workdir, "/tmp", "/dev/shm"];
 const SYSV_IPC = ["/proc/sysvipc/shm", "/proc/sysvipc/sem", "/proc/sysvipc/msg"];
 let nextFiles = null; // [[name, bytes]], or null: this run does not go on
+let reportedCases = 0;
+let passedCases = 0;
 for (const name of outcomesOnly ? [] : readdirSync(workdir)) {
   if (!name.startsWith(NEXT)) continue;
   const file = path.join(workdir, name);
@@ -364,19 +367,23 @@ function report(t, id, started) {
       detail = failureDetail(t.error);
     }
   } else if (t.skipped) outcome = "skipped";
+  reportedCases += 1;
+  if (outcome === "passed") passedCases += 1;
   send(`"t":"case","id":${str(id)},"outcome":"${outcome}","message":${str(message)},"detail":${str(detail)},"duration":${duration}`);
 }
 
 function finish(status) {
   state = "done";
   send(`"t":"end","exitstatus":${status}`);
-  if (status === 0 && nextFiles !== null && goOn()) return;
+  // On to the next phase only after a clean pass: tests ran, and every one passed.
+  const clean = status === 0 && reportedCases > 0 && reportedCases === passedCases;
+  if (clean && nextFiles !== null && goOn()) return;
   reallyExit(status === 0 ? 0 : 1);
 }
 
 // What the run left that could reach into the next one, if anything.
 function leftBehind() {
-  const active = process.getActiveResourcesInfo().filter((r) => r !== "PipeWrap" && r !== "TTYWrap");
+  const active = activeResources().filter((r) => r !== "PipeWrap" && r !== "TTYWrap");
   if (active.length) return `an active ${active[0]}`;
   if (readdirSync("/proc").some((p) => /^\d+$/.test(p) && +p !== 1 && +p !== process.pid)) {
     return "a process";
