@@ -234,6 +234,70 @@ def test_weak_tests_are_found_by_the_stub(checked):
     assert run_php(checked, ADD_OK, TEST_ADD).passed
 
 
+# The strength check after a clean pass, without a fresh PHP start: the sample's run in a child of
+# the harness, the stub's in the harness itself. What the first run leaves must not sway the second:
+# each test returns early, passing even on the stub, when it sees what an earlier run of it left
+# behind; in a fresh process it sees nothing, fails on the stub, and the sample passes.
+LEFTOVERS = {
+    "a_global": ("isset($GLOBALS['seen'])", "$GLOBALS['seen'] = 1"),
+    "a_static": ("Seen::$seen", "Seen::$seen = true"),
+    "a_constant": ("defined('SEEN')", "define('SEEN', 1)"),
+    "an_environment_variable": ("getenv('SEEN') !== false", "putenv('SEEN=1')"),
+    "another_cwd": ("!file_exists('solution.php')", "chdir('/')"),
+    "a_file_in_the_work_dir": ("file_exists('seen')", "touch('seen')"),
+    "a_file_in_tmp": ("file_exists('/tmp/seen')", "touch('/tmp/seen')"),
+    "its_solution_changed": (
+        "str_contains(file_get_contents(__DIR__ . '/solution.php'), 'seen')",
+        "file_put_contents(__DIR__ . '/solution.php', '// seen', FILE_APPEND)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LEFTOVERS))
+def test_what_the_first_run_leaves_does_not_sway_the_stub_run(checked, name):
+    seen, leave = LEFTOVERS[name]
+    tests = php_tests(
+        f"""
+        public function testAdds(): void
+        {{
+            if ({seen}) {{ $this->assertTrue(true); return; }}
+            {leave};
+            $this->assertSame(5, add(2, 3));
+        }}
+        """,
+        head="final class Seen { public static bool $seen = false; }\n",
+    )
+    verdict = run_php(checked, ADD_OK, tests)
+    assert verdict.passed, (verdict.stage, verdict.reason, verdict.feedback)
+    assert verdict.weak_tests == []
+
+
+def test_the_stub_runs_without_a_fresh_php_after_a_clean_pass(backend_name):
+    """There its output goes nowhere; after a leftover (a file), the stub runs in a fresh
+    process, whose output is its own."""
+    from sandbox.judge import judge
+    from sandbox.workers import make_backend
+
+    options = VerifyOptions(sandbox=backend_name, limits=Limits(timeout_s=20))
+    php = Php(options)
+    printing = TEST_ADD.replace("<?php\n", "<?php\nfwrite(STDERR, 'ran');\n", 1)
+    backend = make_backend(options, 0)
+    try:
+        for tests, same_process in ((printing, True), (printing + "touch('left');\n", False)):
+            sample = Sample(solution=ADD_OK, tests=tests, language="php")
+            (pre,) = php.precheck([sample])
+            request = php.request(sample, pre, php.stub(ADD_OK))
+            assert request.phases[0].steps[-1].chains
+            result = backend.run(request)
+            assert judge(result, options.limits).passed
+            stub = judge(result, options.limits, phase=1)
+            assert [c.outcome for c in stub.tests.cases] == ["failed"]
+            assert result.phases[1].last.stderr == ("" if same_process else "ran")
+    finally:
+        backend.close()
+        php.close()
+
+
 def test_compile_errors_are_collection_errors_with_their_place(checked):
     twice = ADD_OK + "function add(int $a, int $b): int { return 0; }\n"
     verdict = run_php(checked, twice, TEST_ADD)

@@ -106,7 +106,8 @@ class Php(Language):
             self._php = self.toolchain.find("php")
         argv = (self._php, *PHP_FLAGS, HARNESS, self.tests_file)
         files = {**self._box, self.solution_file: sample.solution, self.tests_file: sample.tests}
-        phases = [Phase(files=files, steps=(Step(argv=argv),))]
+        # With a stub, the harness goes on to it after a clean pass, without a fresh PHP start.
+        phases = [Phase(files=files, steps=(Step(argv=argv, chains=stub is not None),))]
         if stub is not None:
             phases.append(
                 Phase(

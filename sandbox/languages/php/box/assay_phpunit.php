@@ -10,6 +10,15 @@
 // the verifier rejects. After the file loaded and after each test, every class and function
 // declared in PHPUnit's namespaces must come from PHPUnit's own files: a sample that declares
 // one (to replace an assertion before PHPUnit loads it) fails.
+//
+// When the sandbox put the next phase's files (the strength check's stub) beside the sample's, as
+// `.assay_next.<name>`, the harness reads and removes them before any of the sample's code runs,
+// and runs the sample's tests in a child (pcntl_fork, PHPUnit already loaded). After a clean pass
+// (tests ran and every one passed), if the child left nothing behind (another process, a new or
+// removed file in the work dir, /tmp or /dev/shm, a System V IPC object), it reports `next`, puts
+// those files in place and runs the tests again itself, outcomes only: it never ran any of the
+// sample's code. Else it ends as the child did, and the sandbox runs the next phase in a fresh
+// process (sandbox/isolation/steps.py).
 declare(strict_types=1);
 
 namespace Assay\Harness;
@@ -33,9 +42,11 @@ if (!@include_once 'PHPUnit/Autoload.php') {
     exit(70);
 }
 
+const NEXT = '.assay_next.';
+
 final class Channel
 {
-    private int $seq = 0;
+    public int $seq = 0;
 
     /** @param resource $stream */
     public function __construct(private string $token, private $stream)
@@ -128,6 +139,8 @@ final class Harness implements TestListener
     private bool $skipped = false;
     private float $started = 0.0;
     public int $failed = 0;
+    public int $cases = 0;
+    public int $passed = 0;
 
     public function __construct(
         private Channel $channel,
@@ -230,6 +243,8 @@ final class Harness implements TestListener
         if ($this->problem !== null) {
             $this->failed += 1;
         }
+        $this->cases += 1;
+        $this->passed += $outcome === 'passed' ? 1 : 0;
         $duration = round(hrtime(true) / 1e9 - $this->started, 4);
         $this->channel->send([
             't' => 'case', 'id' => $this->id($test), 'outcome' => $outcome,
@@ -282,7 +297,6 @@ exit((static function (): int {
     unset($token);
     $trusted = dirname((string) realpath((string) stream_resolve_include_path('PHPUnit/Autoload.php')), 2) . '/';
     $guard = new Guard($trusted);
-    $harness = new Harness($channel, $guard, basename((string) $testsFile), $workdir, $outcomesOnly);
     // What reporting needs, loaded before any of the sample's code.
     foreach ([TestCase::class, TestSuite::class, TestResult::class, TestFailure::class, Filter::class,
         \PHPUnit\Framework\ExpectationFailedException::class, \PHPUnit\Framework\ExceptionWrapper::class,
@@ -294,6 +308,17 @@ exit((static function (): int {
     }
     $guard->tampered();
 
+    $next = $outcomesOnly ? null : takeNextFiles($workdir);
+    if ($next === null) {
+        return runPhase($channel, $guard, (string) $testsFile, $workdir, $outcomesOnly);
+    }
+    return runChained($channel, $guard, (string) $testsFile, $workdir, $next);
+})());
+
+/** One run of the tests: load the solution and the tests, run them, report; the exit status. */
+function runPhase(Channel $channel, Guard $guard, string $testsFile, string $workdir, bool $outcomesOnly, ?Harness &$harness = null): int
+{
+    $harness = new Harness($channel, $guard, basename($testsFile), $workdir, $outcomesOnly);
     // A fatal error or exit() before the last test: the report stays without `end`; while loading,
     // the error is the collection's.
     register_shutdown_function(function () use ($harness, $channel): void {
@@ -354,4 +379,95 @@ exit((static function (): int {
     $status = $harness->failed ? 1 : 0;
     $channel->send(['t' => 'end', 'exitstatus' => $status]);
     return $status;
-})());
+}
+
+/** @return array<string, string>|null the next phase's files, by name; removed from the work dir */
+function takeNextFiles(string $workdir): ?array
+{
+    $found = null;
+    foreach (scandir($workdir) ?: [] as $name) {
+        if (str_starts_with($name, NEXT)) {
+            $found ??= [];
+            $found[substr($name, strlen(NEXT))] = (string) file_get_contents($workdir . $name);
+            unlink($workdir . $name);
+        }
+    }
+    return $found;
+}
+
+/** @return list<list<string>|null> the listings of the places a run can leave files in */
+function places(string $workdir): array
+{
+    return array_map(fn ($dir) => is_dir($dir) ? (scandir($dir) ?: null) : null, [$workdir, '/tmp', '/dev/shm']);
+}
+
+/** What a run left that could reach into the next one, if anything. */
+function leftBehind(string $workdir, array $before): ?string
+{
+    foreach (scandir('/proc') ?: [] as $entry) {
+        if (ctype_digit($entry) && (int) $entry !== 1 && (int) $entry !== getmypid()) {
+            return 'a process';
+        }
+    }
+    if (places($workdir) !== $before) {
+        return 'a file';
+    }
+    foreach (['/proc/sysvipc/shm', '/proc/sysvipc/sem', '/proc/sysvipc/msg'] as $listing) {
+        $lines = @file($listing);
+        if ($lines !== false && count($lines) > 1) {
+            return 'a System V IPC object';
+        }
+    }
+    return null;
+}
+
+/**
+ * The sample's run in a child, then, after a clean pass that left nothing behind, the next
+ * phase's in this process, which never ran any of the sample's code. Else this process ends as
+ * the child did (its exit status, or its signal), and the next phase runs afresh.
+ * @param array<string, string> $next
+ */
+function runChained(Channel $channel, Guard $guard, string $testsFile, string $workdir, array $next): int
+{
+    $before = places($workdir);
+    $pair = function_exists('pcntl_fork') ? stream_socket_pair(STREAM_PF_UNIX, STREAM_SOCK_STREAM, STREAM_IPPROTO_IP) : false;
+    $child = $pair === false ? -1 : pcntl_fork();
+    if ($child === -1) {
+        return runPhase($channel, $guard, $testsFile, $workdir, false);
+    }
+    if ($child === 0) {
+        fclose($pair[0]);
+        $harness = null;
+        $status = runPhase($channel, $guard, $testsFile, $workdir, false, $harness);
+        $clean = $status === 0 && $harness !== null && $harness->cases > 0 && $harness->passed === $harness->cases;
+        fwrite($pair[1], $channel->seq . ($clean ? ' clean' : ' not'));
+        fclose($pair[1]);
+        return $status;
+    }
+    fclose($pair[1]);
+    while (pcntl_waitpid($child, $wait) === -1 && pcntl_get_last_error() === PCNTL_EINTR) {
+    }
+    // What the child said before it ended (a process it started may hold the socket open).
+    stream_set_blocking($pair[0], false);
+    $said = (string) fread($pair[0], 64);
+    fclose($pair[0]);
+    if (!pcntl_wifexited($wait)) {
+        $signal = pcntl_wifsignaled($wait) ? pcntl_wtermsig($wait) : SIGKILL;
+        posix_kill(getmypid(), $signal); // ended as the child was: the verdict reads the signal
+        return 128 + $signal;
+    }
+    $status = pcntl_wexitstatus($wait);
+    if ($status !== 0 || !preg_match('/^(\d+) clean$/', $said, $m) || leftBehind($workdir, $before) !== null) {
+        return $status;
+    }
+    $channel->seq = (int) $m[1];
+    $channel->send(['t' => 'next']);
+    foreach ($next as $name => $data) {
+        file_put_contents($workdir . $name, $data);
+    }
+    // Its output goes nowhere: what PHP prints, and its warnings (a test's direct writes to
+    // STDOUT or STDERR excepted).
+    ini_set('display_errors', '0');
+    ob_start(fn () => '');
+    return runPhase($channel, $guard, $testsFile, $workdir, true);
+}
