@@ -254,6 +254,18 @@ final class Harness implements TestListener
     }
 }
 
+/**
+ * Run once before the fork, so that the classes a run of tests loads (~20 of PHPUnit's and its
+ * comparators') are loaded once for both phases: -6% wall on the PHP benchmark (A/B, 8 paired runs).
+ */
+final class WarmUp extends TestCase
+{
+    public function testWarmsUp(): void
+    {
+        $this->assertSame(1, 1);
+    }
+}
+
 function tamperedMessage(string $what): string
 {
     return "the code declared $what in PHPUnit's namespace: code under test must leave the test framework alone";
@@ -429,6 +441,9 @@ function leftBehind(string $workdir, array $before): ?string
  */
 function runChained(Channel $channel, Guard $guard, string $testsFile, string $workdir, array $next): int
 {
+    $warm = new TestSuite('');
+    $warm->addTestSuite(new ReflectionClass(WarmUp::class));
+    $warm->run(new TestResult());
     $before = places($workdir);
     $pair = function_exists('pcntl_fork') ? stream_socket_pair(STREAM_PF_UNIX, STREAM_SOCK_STREAM, STREAM_IPPROTO_IP) : false;
     $child = $pair === false ? -1 : pcntl_fork();
