@@ -11,7 +11,8 @@
 // compared with how they were before the sample ran: a change fails that test.
 //
 // When the sandbox put the next phase's files (the strength check's stub) beside the sample's, as
-// `.assay_next.<name>`, the harness reads and removes them before any of the sample's code runs.
+// `.assay_next.<name>`, the harness reads and removes them before any of the sample's code runs
+// (assay_next_phase.js, which also checks for leftovers and resets the process between the runs).
 // After every test passed, and if the run left nothing behind that could reach into another (a
 // timer or handle still active, another process, a file in the work dir, /tmp or /dev/shm, a
 // System V IPC object, a global changed), it reports `next`, sends its output nowhere, puts those
@@ -55,7 +56,7 @@ const P = {
   clearTimer: timers.clearTimeout,
   resolved: () => new NativePromise((resolve) => resolve()),
 };
-const { writeSync, readdirSync, readFileSync, writeFileSync, openSync, closeSync } = fs;
+const { writeSync } = fs;
 const bufferFrom = Buffer.from;
 const stringify = JSON.stringify;
 const inspect = util.inspect;
@@ -63,7 +64,6 @@ const isError = util.types.isNativeError;
 const is = Object.is;
 const now = performance.now.bind(performance);
 const reallyExit = process.reallyExit.bind(process);
-const activeResources = process.getActiveResourcesInfo.bind(process);
 const originalLoad = Module._load;
 const compileJs = Module._extensions[".js"];
 const nativeRequire = Module.prototype.require;
@@ -73,32 +73,13 @@ let outcomesOnly = argv.includes("--outcomes-only");
 const testsFile = path.resolve(argv.find((a) => !a.startsWith("--")) || "solution.test.js");
 const testsName = path.basename(testsFile);
 const workdir = path.dirname(testsFile) + path.sep;
-const ownFiles = [__filename, path.join(__dirname, "assay_node_test.js")];
+const ownFiles = [__filename, ...["assay_node_test.js", "assay_next_phase.js"].map((f) => path.join(__dirname, f))];
 
-// The next phase --------------------------------------------------------------------------------
-const NEXT = ".assay_next.";
-const SCRATCH = [workdir, "/tmp", "/dev/shm"];
-const SYSV_IPC = ["/proc/sysvipc/shm", "/proc/sysvipc/sem", "/proc/sysvipc/msg"];
-let nextFiles = null; // [[name, bytes]], or null: this run does not go on
+// The next phase's files, read and removed now, before any of the sample's code runs.
+const nextPhase = require("./assay_next_phase.js")(workdir, !outcomesOnly);
+delete require.cache[ownFiles[2]];
 let reportedCases = 0;
 let passedCases = 0;
-for (const name of outcomesOnly ? [] : readdirSync(workdir)) {
-  if (!name.startsWith(NEXT)) continue;
-  const file = path.join(workdir, name);
-  nextFiles = nextFiles || [];
-  nextFiles.push([name.slice(NEXT.length), readFileSync(file)]);
-  fs.unlinkSync(file);
-}
-const listing = (dir) => {
-  try {
-    return readdirSync(dir).sort().join("\n");
-  } catch (err) {
-    return null;
-  }
-};
-const placesBefore = SCRATCH.map(listing);
-const environmentBefore = { ...process.env };
-const cwdBefore = process.cwd();
 
 // The report channel -----------------------------------------------------------------------------
 let seq = 0;
@@ -205,7 +186,6 @@ function snapshot([label, object, names]) {
   return { label, object, names, keys, descriptors, proto: getPrototypeOf(object) };
 }
 const snapshots = watched.map(snapshot);
-const globalsBefore = snapshot(["globalThis", globalThis, null]);
 
 function same(a, b) {
   if (a === undefined || b === undefined) return a === b;
@@ -377,67 +357,23 @@ function finish(status) {
   send(`"t":"end","exitstatus":${status}`);
   // On to the next phase only after a clean pass: tests ran, and every one passed.
   const clean = status === 0 && reportedCases > 0 && reportedCases === passedCases;
-  if (clean && nextFiles !== null && goOn()) return;
+  if (clean && nextPhase.pending && goOn()) return;
   reallyExit(status === 0 ? 0 : 1);
-}
-
-// What the run left that could reach into the next one, if anything.
-function leftBehind() {
-  const active = activeResources().filter((r) => r !== "PipeWrap" && r !== "TTYWrap");
-  if (active.length) return `an active ${active[0]}`;
-  if (readdirSync("/proc").some((p) => /^\d+$/.test(p) && +p !== 1 && +p !== process.pid)) {
-    return "a process";
-  }
-  const places = SCRATCH.map(listing);
-  for (let i = 0; i < places.length; i++) if (places[i] !== placesBefore[i]) return `a file in ${SCRATCH[i]}`;
-  for (const file of SYSV_IPC) {
-    try {
-      if (readFileSync(file, "latin1").trim().split("\n").length > 1) return "a System V IPC object";
-    } catch (err) {
-      // no such listing here
-    }
-  }
-  const { keys, descriptors, proto } = globalsBefore;
-  if (getPrototypeOf(globalThis) !== proto) return "the prototype of globalThis";
-  for (let i = 0; i < keys.length; i++) {
-    if (!LOOSE.has(keys[i]) && !same(getOwnPropertyDescriptor(globalThis, keys[i]), descriptors[i])) {
-      return `the global ${String(keys[i])}`;
-    }
-  }
-  for (const key of ownKeys(globalThis)) {
-    const added = !keys.includes(key) && getOwnPropertyDescriptor(globalThis, key);
-    if (added && !added.configurable) return `the global ${String(key)}`;
-  }
-  return null;
 }
 
 // The next phase in this process: true once it started (it ends the process itself); false if
 // the run must end here, having said nothing of the next phase.
 function goOn() {
-  const files = nextFiles;
-  nextFiles = null;
   let left;
   try {
-    left = leftBehind();
+    left = nextPhase.leftBehind();
   } catch (err) {
     left = "something that cannot be checked";
   }
   if (left !== null) return false;
   send('"t":"next"');
   try {
-    // Its output goes nowhere: descriptors 1 and 2 become /dev/null (the lowest free ones).
-    for (const fd of [1, 2]) {
-      closeSync(fd);
-      if (openSync("/dev/null", "w") !== fd) throw new Error("descriptor");
-    }
-    process.chdir(cwdBefore);
-    for (const name of Object.keys(process.env)) if (!(name in environmentBefore)) delete process.env[name];
-    for (const [name, value] of Object.entries(environmentBefore)) process.env[name] = value;
-    for (const key of ownKeys(globalThis)) if (!globalsBefore.keys.includes(key)) delete globalThis[key];
-    for (const [name, data] of files) writeFileSync(path.join(workdir, name), data);
-    for (const key of Object.keys(require.cache)) {
-      if (key.startsWith(workdir) && !ownFiles.includes(key)) delete require.cache[key];
-    }
+    nextPhase.enter(ownFiles);
   } catch (err) {
     reallyExit(0); // the first phase's report is whole; the sandbox runs the next one afresh
   }
