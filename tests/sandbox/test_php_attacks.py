@@ -110,6 +110,22 @@ CHEATS = {
             "public function testAdds(): void\n{\n    $this->assertTrue(add(2, 3) === 5);\n}\n"
         ),
     ),
+    # The harness's own file lies in the work dir: declarations from it are trusted by name (those
+    # made before the sample's code ran), not by file.
+    "phpunit_class_from_the_rewritten_harness_file": (
+        ADD_WRONG
+        + d("""
+            file_put_contents(__DIR__ . '/assay_phpunit.php', '<?php
+            namespace PHPUnit\\Framework\\Constraint;
+            class IsTrue extends Constraint {
+                public function toString(): string { return "x"; }
+                public function evaluate($o, string $d = "", bool $r = false): ?bool { return true; } }');
+            require __DIR__ . '/assay_phpunit.php';
+            """),
+        php_tests(
+            "public function testAdds(): void\n{\n    $this->assertTrue(add(2, 3) === 5);\n}\n"
+        ),
+    ),
     "function_in_phpunit_namespace": (
         "<?php\nnamespace PHPUnit\\Framework { function count($x) { return 0; } }\n"
         "namespace { function add(int $a, int $b): int { return $a - $b; } }\n",
