@@ -78,8 +78,11 @@ class Php(Language):
 
     def __init__(self, options: VerifyOptions) -> None:
         super().__init__(options)
-        with open(os.path.join(BOX, HARNESS), encoding="utf-8") as fh:
-            self._box = {HARNESS: fh.read()}
+        self._box = {}  # the harness and the file it loads
+        for name in sorted(os.listdir(BOX)):
+            if name.endswith(".php"):
+                with open(os.path.join(BOX, name), encoding="utf-8") as fh:
+                    self._box[name] = fh.read()
         self._stubs: StubCache[str] = StubCache()
         self._lock = threading.Lock()
         self._server: WarmServer | None = None
