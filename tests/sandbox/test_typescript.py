@@ -110,7 +110,7 @@ def test_style_is_reported_not_rejected(ts):
 
 def test_each_file_is_transpiled_to_commonjs(ts):
     pre = precheck(ts, ADD_OK + "export enum Color { Red, Green }\n")
-    js = pre.prepared
+    js = pre.prepared["js"]
     assert set(js) == {"solution.js", "solution.test.js"}
     assert "exports.add = add" in js["solution.js"] and ": number" not in js["solution.js"]
     assert 'require("./solution")' in js["solution.test.js"]
@@ -254,3 +254,41 @@ def test_many_samples_at_once_in_a_fresh_verifier(backend_name):
     with Verifier(VerifyOptions(sandbox=backend_name, jobs=2)) as verifier:
         verdicts = list(verifier.verify(samples))
     assert [v.stage for v in verdicts] == ["passed"] * 6
+
+
+# One type check for a chunk ---------------------------------------------------------------------
+TYPE_ERROR = 'export function add(a: number, b: number): number {\n  return "x" + a;\n}\n'
+
+
+def ts_samples(*solutions: str) -> list[Sample]:
+    return [Sample(solution=s, tests=TEST_ADD, language="typescript") for s in solutions]
+
+
+def test_a_chunk_shares_one_type_check_and_each_error_is_the_sample_s_own(checked):
+    alone = run_ts(checked, TYPE_ERROR, TEST_ADD)
+    verdicts = list(checked.verify(ts_samples(ADD_OK, TYPE_ERROR, ADD_OK, ADD_OK)))
+    assert [v.stage for v in verdicts] == ["passed", "compile", "passed", "passed"]
+    # The messages of its own type check: its own file names, lines and columns.
+    assert verdicts[1].lint == alone.lint and verdicts[1].feedback == alone.feedback
+    assert [m.file for m in verdicts[1].lint if m.rejects] == ["solution.ts"]
+
+
+def test_the_batch_takes_only_samples_that_cannot_reach_past_their_own_files(backend_name):
+    language = TypeScript(VerifyOptions(sandbox=backend_name))
+    try:
+        prechecked = language.precheck(
+            ts_samples(
+                ADD_OK,
+                TYPE_ERROR,  # the batch finds an error: checked again alone
+                ADD_OK + "declare global {\n  interface Number {\n    magic(): number;\n  }\n}\n",
+                "/// a comment as a directive would be\n" + ADD_OK,
+                ADD_OK + 'export { add as again } from "./0.solution";\n',
+                ADD_OK + 'export const s = "\\u0041";\n',
+                ADD_OK.replace("add", "plus") + "export const add = plus;\n",
+            )
+        )
+    finally:
+        language.close()
+    assert [p.verdict for p in prechecked] == [None] * 7
+    typed = [p.prepared["typed"] for p in prechecked]
+    assert typed == [True, False, False, False, False, False, True]

@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from sandbox import Sample
 from tests.sandbox.conftest import CANARY_SECRET, wait_until_gone
 from tests.sandbox.test_javascript_attacks import _Listener
 from tests.sandbox.test_typescript import ADD_OK, ADD_WRONG, HEAD, TEST_ADD, d, run_ts
@@ -77,6 +78,34 @@ def test_a_declaration_file_cannot_replace_node_s_types(verifier):
     )
     verdict = run_ts(verifier, ADD_WRONG, tests)
     assert not verdict.passed
+
+
+def ts_samples(*solutions: str) -> list[Sample]:
+    return [Sample(solution=s, tests=TEST_ADD, language="typescript") for s in solutions]
+
+
+def test_a_batch_mate_cannot_make_a_type_error_pass(verifier):
+    """Samples of a chunk share one type check (sandbox/languages/typescript/batch.py). Each of
+    these type-checks only with what another one of the chunk declares or holds; alone, each is a
+    compile error, and so it must be here."""
+    mate = ADD_OK + "export const secret = 1;\n"  # the first of the batch: 0.solution.ts
+    augments = ADD_OK + "declare global {\n  interface Number {\n    magic(): number;\n  }\n}\n"
+    uses_magic = ADD_OK + "export const m: number = (5).magic();\n"
+    reads = 'import { secret } from "./0.solution";\nexport const s: number = secret;\n'
+    escaped = 'import { secret } from "./0\\u002esolution";\nexport const s: number = secret;\n'
+    verdicts = list(
+        verifier.verify(ts_samples(mate, augments, uses_magic, ADD_OK + reads, ADD_OK + escaped))
+    )
+    assert [v.stage for v in verdicts] == ["passed", "passed", "compile", "compile", "compile"]
+    errors = [[m for m in v.lint if m.rejects] for v in verdicts]
+    assert ["magic" in m.message for m in errors[2]] == [True]
+    assert [m.code for m in errors[3] + errors[4]] == ["TS2307", "TS2307"]  # cannot find module
+
+
+def test_a_type_bomb_in_a_batch_costs_its_mates_nothing(verifier):
+    bomb = COMPILER_BOMBS["exponential_instantiation"] + ADD_OK
+    verdicts = list(verifier.verify(ts_samples(ADD_OK, bomb, ADD_OK)))
+    assert [v.stage for v in verdicts] == ["passed", "compile", "passed"]
 
 
 # Cheating the verdict through TypeScript's path -------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, register
+from sandbox.languages.batchworker import BatchWorker
 from sandbox.languages.java import build
 from sandbox.languages.java.compiler import BatchCompiler, Compiled, SandboxError
 from sandbox.records import LintMessage, Sample, Verdict
@@ -58,7 +59,7 @@ class Java(Language):
         super().__init__(options)
         self._shared: str | None = None
         self._compiler: BatchCompiler | None = None
-        self._backend = None
+        self._worker = BatchWorker(options, self.name)
 
     def unavailable(self) -> str | None:
         """The toolchain and the stub's parser, then the shared parts (built here the first
@@ -149,31 +150,14 @@ class Java(Language):
                 java=self.toolchain.find("java"),
                 shared=self._shared_in_box(),
                 limits=self.options.limits,
-                run=self._run_compile,
-                replace=self._drop_backend,
+                run=self._worker.run,
+                replace=self._worker.replace,
                 tests_file=TESTS_FILE,
             )
         return self._compiler
 
-    def _run_compile(self, request: RunRequest) -> RunResult:
-        """A batch compile on this language's own sandbox worker (started when first needed)."""
-        from sandbox.isolation.base import BackendError
-        from sandbox.workers import make_backend
-
-        try:
-            if self._backend is None:
-                self._backend = make_backend(self.options, COMPILE_SLOT)
-            return self._backend.run(request)
-        except (BackendError, OSError) as exc:
-            return RunResult(error=str(exc))
-
-    def _drop_backend(self) -> None:
-        if self._backend is not None:
-            backend, self._backend = self._backend, None
-            backend.close()
-
     def close(self) -> None:
-        self._drop_backend()
+        self._worker.close()
 
     # The run ------------------------------------------------------------------------------------
     def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
@@ -221,9 +205,6 @@ class Java(Language):
         from sandbox.judge import case_details
 
         return case_details(result, first_lines=DETAIL_LINES)
-
-
-COMPILE_SLOT = 1000  # the batch compile's worker, beside the verifier's job slots
 
 
 def heap_mb(memory_mb: int) -> int:

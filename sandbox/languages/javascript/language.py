@@ -63,10 +63,19 @@ def heap_flags(node: str, options: VerifyOptions) -> tuple[str, ...]:
     return (f"--max-old-space-size={wanted}",)
 
 
-@functools.cache
+_HEAP_LOCK = threading.Lock()
+
+
 def _default_heap_mb(node: str) -> float:
-    """The heap limit V8 gives itself in `node` here (MB), or 0 if node cannot say. Runs no
-    sample code: node's own answer, with an environment of PATH alone."""
+    """The heap limit V8 gives itself in `node` here (MB), or 0 if node cannot say; asked once,
+    however many threads want it at once."""
+    with _HEAP_LOCK:
+        return _probe_heap_mb(node)
+
+
+@functools.cache
+def _probe_heap_mb(node: str) -> float:
+    """node's own answer (it runs no sample code), with an environment of PATH alone."""
     probe = "process.stdout.write(String(require('v8').getHeapStatistics().heap_size_limit))"
     try:
         done = subprocess.run(

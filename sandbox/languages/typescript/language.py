@@ -20,11 +20,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sandbox.languages import Language, Prechecked, Toolchain, register
+from sandbox.languages.batchworker import BatchWorker
 from sandbox.languages.javascript import eslint
 from sandbox.languages.javascript.checks import ESLINT_MAJOR
 from sandbox.languages.javascript.language import HARNESS, NODE_FLAGS, _box_files, heap_flags
 from sandbox.languages.stubs import StubCache
-from sandbox.languages.typescript import checks, toolchain
+from sandbox.languages.typescript import batch, checks, toolchain
 from sandbox.records import LintMessage, Sample
 from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
 
@@ -76,6 +77,7 @@ class TypeScript(Language):
         self._server: eslint.ESLint | None = None
         self._node: str | None = None
         self._compile: tuple[str, ...] | None = None
+        self._worker = BatchWorker(options, self.name)
 
     def _packages(self) -> toolchain.Packages:
         package = eslint.package_dir(self.toolchain.find("eslint")) or ""
@@ -100,14 +102,38 @@ class TypeScript(Language):
         return None
 
     def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
-        """Parse, lint and transpile every sample in one request; the stubs of those that passed."""
+        """Parse, lint and transpile every sample in one request, and keep the stubs of those
+        that passed; then type-check those that may share a `tsc` in one batch (`batch.py`)."""
+        if len(samples) >= batch.MIN_BATCH:
+            self._worker.start()  # boots while ESLint reads the chunk
         results = checks.check(samples, self._linter(), self.options.max_source_bytes)
+        clean = [i for i, r in enumerate(results) if r.verdict is None]
+        typed = self._type_check([i for i in clean if not batch.alone(samples[i])], samples)
         out = []
-        for sample, result in zip(samples, results, strict=True):
-            out.append(Prechecked(verdict=result.verdict, lint=result.lint, prepared=result.js))
+        for i, (sample, result) in enumerate(zip(samples, results, strict=True)):
+            prepared = {"js": result.js, "typed": i in typed}
+            out.append(Prechecked(verdict=result.verdict, lint=result.lint, prepared=prepared))
             if result.verdict is None and self.options.strength_check:
                 self._stubs.put(sample.solution, result.stub)
         return out
+
+    def _type_check(self, indices: list[int], samples: Sequence[Sample]) -> set[int]:
+        """Which of `indices` one batch `tsc` in the box found nothing in."""
+        if len(indices) < batch.MIN_BATCH:
+            return set()
+        full = self._full_isolation()
+
+        def argv(files: list[str]) -> tuple[str, ...]:
+            return toolchain.compile_argv(self._packages(), full, files, fallback=False)
+
+        request = batch.request([samples[i] for i in indices], argv, self.options.limits)
+        result = self._worker.run(request)
+        if result.error:
+            self._worker.replace()
+        return {indices[k] for k in batch.passed(result, len(indices))}
+
+    def _full_isolation(self) -> bool:
+        return self.options.sandbox == "docker" or self.options.isolation == "full"
 
     def _stub_pair(self, solution: str) -> tuple[str, str] | None:
         kept, pair = self._stubs.get(solution)
@@ -129,10 +155,9 @@ class TypeScript(Language):
             with self._lock:  # once, for every thread that asks
                 if self._compile is None:
                     self._node = self.toolchain.find("node", "nodejs")
-                    full = self.options.sandbox == "docker" or self.options.isolation == "full"
-                    self._compile = toolchain.compile_argv(self._packages(), full)
+                    self._compile = toolchain.compile_argv(self._packages(), self._full_isolation())
         assert self._node is not None and self._compile is not None
-        js = prechecked.prepared
+        js = prechecked.prepared.get("js")
         if not js:  # not prechecked by this language object: transpile now
             (checked,) = checks.check([sample], self._linter(), 1 << 30)
             js = checked.js
@@ -147,7 +172,9 @@ class TypeScript(Language):
         pair = self._stub_pair(sample.solution) if stub is not None else None
         # With a stub, JavaScript's harness goes on to it in the same process after a clean pass.
         test = Step(argv=argv, chains=pair is not None)
-        steps = (Step(name=COMPILE, argv=self._compile, reports=False), test)
+        steps: tuple[Step, ...] = (test,)
+        if not prechecked.prepared.get("typed"):  # the batch did not pass it: its own type check
+            steps = (Step(name=COMPILE, argv=self._compile, reports=False), test)
         phases = [Phase(files=files, steps=steps)]
         if pair is not None:
             stub_files = {**self._box, checks.JS_TESTS: js[checks.JS_TESTS]}
@@ -173,6 +200,9 @@ class TypeScript(Language):
         from sandbox.judge import case_details
 
         return case_details(result)
+
+    def close(self) -> None:
+        self._worker.close()
 
     def _linter(self) -> eslint.ESLint:
         """The warm server of this verifier's prechecks, started on first use; it ends with this

@@ -22,6 +22,7 @@ import shlex
 import shutil
 import tempfile
 import threading
+from collections.abc import Sequence
 
 from sandbox.isolation.skeleton import BOX_CACHE
 from sandbox.languages import box_cache_dir
@@ -167,19 +168,25 @@ def box_copy(packages: Packages) -> str:
         return target
 
 
-def compile_argv(packages: Packages, full_isolation: bool) -> tuple[str, ...]:
+def compile_argv(
+    packages: Packages,
+    full_isolation: bool,
+    files: Sequence[str] = (SOLUTION_FILE, TESTS_FILE),
+    fallback: bool = True,
+) -> tuple[str, ...]:
     """The type check's command line as the box sees it. Under full isolation: first against
     Node's types for what tests and solutions mostly use (`LITE_FILES`: a third of the checker's
-    time with all of them), and only where that fails, against all of Node's types, whose
-    messages are the step's. Fewer declarations only add errors, so a sample that passes the
-    first would pass the second."""
+    time with all of them), and only where that fails (with `fallback`), against all of Node's
+    types, whose messages are the step's. Fewer declarations only add errors, so a sample that
+    passes the first would pass the second."""
     if not full_isolation:
-        return (packages.tsc, *TSC_FLAGS, "--typeRoots", packages.types, SOLUTION_FILE, TESTS_FILE)
+        return (packages.tsc, *TSC_FLAGS, "--typeRoots", packages.types, *files)
     inside = f"{BOX_CACHE}/typescript/{os.path.basename(box_copy(packages))}"
-    tsc = f"{inside}/bin/tsc"
 
-    def check(types: str) -> str:
-        return shlex.join((tsc, *TSC_FLAGS, "--typeRoots", types, SOLUTION_FILE, TESTS_FILE))
+    def check(types: str) -> tuple[str, ...]:
+        return (f"{inside}/bin/tsc", *TSC_FLAGS, "--typeRoots", types, *files)
 
-    script = f"{check(f'{inside}/lite')} >/dev/null 2>&1 || exec {check(f'{inside}/types')}"
-    return ("/bin/sh", "-c", script)
+    if not fallback:
+        return check(f"{inside}/lite")
+    lite, full = shlex.join(check(f"{inside}/lite")), shlex.join(check(f"{inside}/types"))
+    return ("/bin/sh", "-c", f"{lite} >/dev/null 2>&1 || exec {full}")
