@@ -29,19 +29,6 @@ class BatchWorker:
         self._backend: Any = None
         self._lock = threading.Lock()
 
-    def start(self) -> None:
-        """Start the worker in the background, so that its boot overlaps the caller's own work; a
-        failure to start shows at `run`."""
-
-        def boot() -> None:
-            with self._lock:
-                try:
-                    self._started()
-                except _FAILURES:
-                    pass
-
-        threading.Thread(target=boot, name="assay-batch-worker", daemon=True).start()
-
     def run(self, request: RunRequest) -> RunResult:
         """The request's result; a worker that cannot start or failed is a result with `error`."""
         with self._lock:

@@ -3,8 +3,10 @@
 Trusted side: one warm server (ts_server.js) per verifier parses and lints every file of a chunk
 with ESLint and typescript-eslint (a parse error is the `syntax` stage, bug rules and comments that
 switch the type checker off reject), transpiles each file to CommonJS JavaScript, and makes the
-strength check's stub. In the box: `tsc --strict --noEmit` (TypeScript 7's native compiler) is the
-compile step, so type errors reject with the compiler's file:line:col messages; then the tests run
+strength check's stub. In the box: `tsc --strict --noEmit` (TypeScript 7's native compiler), first
+for the whole chunk at once on the language's own worker (batch.py: a pass there is a pass), and
+for a sample it did not pass, as the first step of its own run, so type errors reject with the
+compiler's file:line:col messages of the sample's own check; then the tests run
 on the transpiled JavaScript in a fresh node process on JavaScript's harness
 (sandbox/languages/javascript/box), which serves `node:test` and reports every test on the
 authenticated channel. The stub's phase runs the stub's JavaScript with no type check: a stub
@@ -104,8 +106,6 @@ class TypeScript(Language):
     def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
         """Parse, lint and transpile every sample in one request, and keep the stubs of those
         that passed; then type-check those that may share a `tsc` in one batch (`batch.py`)."""
-        if len(samples) >= batch.MIN_BATCH:
-            self._worker.start()  # boots while ESLint reads the chunk
         results = checks.check(samples, self._linter(), self.options.max_source_bytes)
         clean = [i for i, r in enumerate(results) if r.verdict is None]
         typed = self._type_check([i for i in clean if not batch.alone(samples[i])], samples)
