@@ -348,3 +348,33 @@ def test_many_samples_at_once_in_a_fresh_verifier(backend_name):
     with Verifier(VerifyOptions(sandbox=backend_name, jobs=2)) as verifier:
         verdicts = list(verifier.verify(samples))
     assert [v.stage for v in verdicts] == ["passed"] * 6
+
+
+def test_a_run_has_the_common_extensions_and_none_that_reach_the_system(checked):
+    """A run loads its extensions itself (no Debian ini): what solutions use, and Debian's ini
+    settings, but no FFI, sockets, System V IPC or dl()."""
+    tests = php_tests("""
+        public function testCommonExtensions(): void
+        {
+            $this->assertSame(5, add(2, 3));
+            $this->assertSame(3, mb_strlen('héé'));
+            $this->assertTrue(ctype_digit('42'));
+            $this->assertSame('abc', iconv('UTF-8', 'ASCII', 'abc'));
+            $this->assertSame(31, cal_days_in_month(CAL_GREGORIAN, 1, 2024));
+            $this->assertSame('b', (string) simplexml_load_string('<a>b</a>'));
+        }
+
+        public function testNothingThatReachesTheSystem(): void
+        {
+            $this->assertFalse(class_exists('FFI'));
+            $this->assertFalse(function_exists('socket_create'));
+            $this->assertFalse(function_exists('shm_attach'));
+            $this->assertFalse(function_exists('msg_get_queue'));
+            $this->assertSame('0', ini_get('enable_dl'));
+            $this->assertSame('0', ini_get('short_open_tag'));
+            $this->assertSame([], $_ENV);
+        }
+        """)
+    verdict = run_php(checked, ADD_OK, tests)
+    assert verdict.passed, (verdict.stage, verdict.reason, verdict.feedback)
+    assert verdict.tests.passed == 2
