@@ -292,3 +292,22 @@ def test_the_batch_takes_only_samples_that_cannot_reach_past_their_own_files(bac
     assert [p.verdict for p in prechecked] == [None] * 7
     typed = [p.prepared["typed"] for p in prechecked]
     assert typed == [True, False, False, False, False, False, True]
+
+
+def test_a_batch_worker_that_died_costs_a_chunk_its_batch_only():
+    """The batch's sandbox worker killed between two chunks: the next chunk's samples keep their
+    own type checks (in their runs), and the chunk after that has a fresh batch worker."""
+    language = TypeScript(VerifyOptions(sandbox="process"))
+    try:
+        assert [p.prepared["typed"] for p in language.precheck(ts_samples(ADD_OK, ADD_OK))] == [
+            True,
+            True,
+        ]
+        language._worker._backend._kill()
+        again = language.precheck(ts_samples(ADD_OK, TYPE_ERROR))
+        assert [p.prepared["typed"] for p in again] == [False, False]
+        assert language._worker._backend is None  # dropped, for a fresh one
+        after = language.precheck(ts_samples(ADD_OK, ADD_OK, TYPE_ERROR))
+        assert [p.prepared["typed"] for p in after] == [True, True, False]
+    finally:
+        language.close()
