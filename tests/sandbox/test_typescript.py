@@ -311,3 +311,17 @@ def test_a_batch_worker_that_died_costs_a_chunk_its_batch_only():
         assert [p.prepared["typed"] for p in after] == [True, True, False]
     finally:
         language.close()
+
+
+def test_a_large_chunk_is_type_checked_in_batches_of_bounded_size():
+    from sandbox.languages.typescript import batch
+
+    big = "x" * (batch.MAX_BYTES // 3)
+    samples = [Sample(solution=big, tests="", language="typescript") for _ in range(7)]
+    samples.insert(3, Sample(solution="x" * (batch.MAX_BYTES + 1), tests="", language="typescript"))
+    parts = batch.batches(samples, list(range(8)))
+    assert [i for part in parts for i in part] == list(range(8))
+    assert [3] in parts  # over the bound alone: its own run type-checks it
+    for part in parts:
+        size = sum(len(samples[i].solution) for i in part)
+        assert size <= batch.MAX_BYTES or len(part) == 1

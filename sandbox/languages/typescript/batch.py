@@ -35,6 +35,7 @@ from sandbox.records import Sample
 from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
 
 MIN_BATCH = 2  # one sample's batch saves nothing: its own run type-checks it as cheaply
+MAX_BYTES = 2 << 20  # of source in one batch, far below a box's disk
 _REACHES = re.compile(r"\bdeclare\b|///|\.solution|\\[ux0-7]")
 _OWN_SOLUTION = re.compile(r"""(["'`])\./solution(\.js)?\1""")
 
@@ -47,6 +48,20 @@ def alone(sample: Sample) -> bool:
 def names(index: int) -> tuple[str, str]:
     """The batch's names of a sample's solution and tests."""
     return f"{index}.{SOLUTION_FILE}", f"{index}.{TESTS_FILE}"
+
+
+def batches(samples: Sequence[Sample], indices: list[int]) -> list[list[int]]:
+    """`indices` in batches of at most MAX_BYTES of source each (a larger sample alone)."""
+    out: list[list[int]] = [[]]
+    size = 0
+    for i in indices:
+        cost = len(samples[i].solution) + len(samples[i].tests)
+        if out[-1] and size + cost > MAX_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(i)
+        size += cost
+    return [batch for batch in out if batch]
 
 
 def request(

@@ -118,19 +118,22 @@ class TypeScript(Language):
         return out
 
     def _type_check(self, indices: list[int], samples: Sequence[Sample]) -> set[int]:
-        """Which of `indices` one batch `tsc` in the box found nothing in."""
-        if len(indices) < batch.MIN_BATCH:
-            return set()
+        """Which of `indices` a batch `tsc` in the box found nothing in."""
         full = self._full_isolation()
 
         def argv(files: list[str]) -> tuple[str, ...]:
             return toolchain.compile_argv(self._packages(), full, files, fallback=False)
 
-        request = batch.request([samples[i] for i in indices], argv, self.options.limits)
-        result = self._worker.run(request)
-        if result.error:
-            self._worker.replace()
-        return {indices[k] for k in batch.passed(result, len(indices))}
+        typed: set[int] = set()
+        for chosen in batch.batches(samples, indices):
+            if len(chosen) < batch.MIN_BATCH:
+                continue
+            request = batch.request([samples[i] for i in chosen], argv, self.options.limits)
+            result = self._worker.run(request)
+            if result.error:
+                self._worker.replace()
+            typed.update(chosen[k] for k in batch.passed(result, len(chosen)))
+        return typed
 
     def _full_isolation(self) -> bool:
         return self.options.sandbox == "docker" or self.options.isolation == "full"
