@@ -138,9 +138,11 @@ class Php(Language):
 
     def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
         if self._php is None:
-            with self._lock:
-                self._flags = run_flags(self.toolchain.find("php"))
-                self._php = self.toolchain.find("php")
+            with self._lock:  # once, for every thread that asks
+                if self._php is None:
+                    php = self.toolchain.find("php")
+                    self._flags = run_flags(php)
+                    self._php = php
         argv = (self._php, *self._flags, HARNESS, self.tests_file)
         files = {**self._box, self.solution_file: sample.solution, self.tests_file: sample.tests}
         # With a stub, the harness goes on to it after a clean pass, without a fresh PHP start.

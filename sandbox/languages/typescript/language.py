@@ -79,6 +79,7 @@ class TypeScript(Language):
         self._server: eslint.ESLint | None = None
         self._node: str | None = None
         self._compile: tuple[str, ...] | None = None
+        self._batch: tuple[str, ...] = ()
         self._worker = BatchWorker(options, self.name)
 
     def _packages(self) -> toolchain.Packages:
@@ -119,10 +120,10 @@ class TypeScript(Language):
 
     def _type_check(self, indices: list[int], samples: Sequence[Sample]) -> set[int]:
         """Which of `indices` a batch `tsc` in the box found nothing in."""
-        full = self._full_isolation()
+        batch_argv = self._argvs()[1]
 
         def argv(files: list[str]) -> tuple[str, ...]:
-            return toolchain.compile_argv(self._packages(), full, files, fallback=False)
+            return (*batch_argv, *files)
 
         typed: set[int] = set()
         for chosen in batch.batches(samples, indices):
@@ -135,8 +136,18 @@ class TypeScript(Language):
             typed.update(chosen[k] for k in batch.passed(result, len(chosen)))
         return typed
 
-    def _full_isolation(self) -> bool:
-        return self.options.sandbox == "docker" or self.options.isolation == "full"
+    def _argvs(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The type check's command lines, made once for every thread that asks: a sample's own
+        (its two files), and the batch's without its files."""
+        if self._compile is None:
+            with self._lock:
+                if self._compile is None:
+                    full = self.options.sandbox == "docker" or self.options.isolation == "full"
+                    packages = self._packages()
+                    self._batch = toolchain.compile_argv(packages, full, (), fallback=False)
+                    self._node = self.toolchain.find("node", "nodejs")
+                    self._compile = toolchain.compile_argv(packages, full)
+        return self._compile, self._batch
 
     def _stub_pair(self, solution: str) -> tuple[str, str] | None:
         kept, pair = self._stubs.get(solution)
@@ -154,12 +165,8 @@ class TypeScript(Language):
         return pair[0] if pair else None
 
     def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
-        if self._compile is None:
-            with self._lock:  # once, for every thread that asks
-                if self._compile is None:
-                    self._node = self.toolchain.find("node", "nodejs")
-                    self._compile = toolchain.compile_argv(self._packages(), self._full_isolation())
-        assert self._node is not None and self._compile is not None
+        compile_argv = self._argvs()[0]
+        assert self._node is not None
         js = prechecked.prepared.get("js")
         if not js:  # not prechecked by this language object: transpile now
             (checked,) = checks.check([sample], self._linter(), 1 << 30)
@@ -177,7 +184,7 @@ class TypeScript(Language):
         test = Step(argv=argv, chains=pair is not None)
         steps: tuple[Step, ...] = (test,)
         if not prechecked.prepared.get("typed"):  # the batch did not pass it: its own type check
-            steps = (Step(name=COMPILE, argv=self._compile, reports=False), test)
+            steps = (Step(name=COMPILE, argv=compile_argv, reports=False), test)
         phases = [Phase(files=files, steps=steps)]
         if pair is not None:
             stub_files = {**self._box, checks.JS_TESTS: js[checks.JS_TESTS]}
