@@ -4,9 +4,9 @@ The reference is CodeGeeX's harness: each canonical solution's prompt + solution
 file, `g++ -std=c++11 test.cpp` then `./a.out` (exit status 0 passes), fresh per sample, no
 isolation, 2 at a time. assay is `assay verify --format humaneval-x` at its default flags: full
 isolation, the compile in the box with warnings, AddressSanitizer and UBSan, and the strength
-check's second compile and run of the stubbed solution. Both on the same records (the three that
-need Boost or OpenSSL left out: both harnesses fail them), in interleaved rounds; medians and
-their ratio. `--no-strength-check` is timed too, to show what the second compile costs.
+check's second run of the same test binary with the stub's switch on. Both on the same records
+(the three that need Boost or OpenSSL left out: both harnesses fail them), in interleaved rounds;
+medians and their ratio. `--no-strength-check` is timed too, to show what the second run costs.
 
 `--ablation` times the compile step alone (CPU seconds, on the host, no sandbox) over some of the
 records under each of the sandbox's compile optimisations switched off in turn: the precompiled

@@ -106,6 +106,10 @@ class Verifier(Workers):
         if verdict is None and isinstance(language, Language):
             request = language.request(sample, pre, stub)
             verdict, result = self._execute(request)
+            if verdict.stage == "compile" and language.stub_broke_compile(request, result):
+                stub = None
+                request = language.request(sample, pre, stub)
+                verdict, result = self._execute(request)
             verdict.lint = [*pre.lint, *language.diagnostics(result)]
             if verdict.stage == "compile":
                 verdict.reason = language.compile_reason(verdict.lint) or verdict.reason

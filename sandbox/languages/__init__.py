@@ -168,6 +168,12 @@ class Language:
         failed compile reject (its verdict's stage is `compile`), warnings are reported."""
         return []
 
+    def stub_broke_compile(self, request: RunRequest, result: RunResult) -> bool:
+        """Whether a compile that failed may have failed on the strength check's instrumentation
+        rather than on the sample (a language whose stub is a switch in the sample's own build:
+        C++); the verifier then runs the sample again without the strength check."""
+        return False
+
     def compile_reason(self, messages: list[LintMessage]) -> str | None:
         """The reason of a compile rejection, where the language can say more than `compile
         error` from its messages (Rust: `no such crate`); None keeps the judge's."""

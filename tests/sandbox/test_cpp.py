@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.humaneval_x import to_sample
 from sandbox import Limits, Sample, Verifier, VerifyOptions
-from sandbox.languages.cpp.stub import stub_solution
+from sandbox.languages.cpp.stub import SWITCH, instrument
 
 # The canonical solutions that cannot pass: the reference harness fails them too without these
 # libraries (Boost, OpenSSL), and CPP/32's test checks find_zero through poly, a function of the
@@ -90,13 +90,18 @@ def test_humaneval_x_canonical_solutions_pass(cpp_verifier, process_only):
     assert "boost/any.hpp" in next(v for v in verdicts if v.id == "CPP/22").feedback
 
 
+def stubbed(solution: str) -> str:
+    """The solution with every function returning its default (or throwing) at once."""
+    return instrument(solution).replace(SWITCH, "true")
+
+
 def test_humaneval_x_stub_bodies_are_rejected(cpp_verifier, process_only):
     samples = []
     for record in records():
         if record["task_id"] in EXPECTED:
             continue
         sample = to_sample(record)
-        sample.solution = stub_solution(sample.solution)
+        sample.solution = stubbed(sample.solution)
         samples.append(sample)
     verdicts = list(cpp_verifier.verify(samples))
     assert not [v.id for v in verdicts if v.passed]
@@ -351,32 +356,88 @@ STUBS = {
 
 
 @pytest.mark.parametrize("name", sorted(STUBS))
-def test_stubs_compile_and_return_defaults(name, tmp_path):
+def test_the_stub_switch_compiles_and_gives_up_at_once(name, tmp_path):
     definitions, use = STUBS[name]
     solution = "#pragma once\n#include <string>\n#include <vector>\n" + definitions + "\n"
-    stubbed = stub_solution(solution)
-    assert stubbed is not None and stubbed != solution
-    (tmp_path / "solution.hpp").write_text(stubbed)
+    instrumented = instrument(solution)
+    assert instrumented is not None and SWITCH in instrumented
+    assert instrumented.count("\n") == solution.count("\n")  # lines keep their numbers
+    (tmp_path / "solution.hpp").write_text(instrumented)
     (tmp_path / "use.cpp").write_text(
-        f'#include "solution.hpp"\nint main() {{ auto value = {use}; (void)value; return 0; }}\n'
+        "#include <cstdio>\n#include <stdexcept>\n"
+        'extern "C" bool assay_stubbed() noexcept { return true; }\n'
+        '#include "solution.hpp"\n'
+        f"int main() {{ try {{ auto value = {use}; std::printf(\"%d\", int(value)); }}"
+        ' catch (const std::logic_error&) { std::printf("threw"); } return 0; }\n'
     )
     done = subprocess.run(
-        ["g++", "-std=c++17", "-fsyntax-only", "use.cpp"],
+        ["g++", "-std=c++17", "-Wall", "-Wextra", "-Werror", "use.cpp", "-o", "use"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
     )
-    assert done.returncode == 0, stubbed + done.stderr
+    assert done.returncode == 0, instrumented + done.stderr
+    ran = subprocess.run(["./use"], cwd=tmp_path, capture_output=True, text=True)
+    # A value's default (0, an empty container, nullptr), or a throw where the type is deduced.
+    assert ran.stdout == STUBBED_VALUE.get(name, "0"), ran.stdout
+
+
+STUBBED_VALUE = {"pointer": "1", "auto": "threw", "decltype_auto": "threw"}
 
 
 def test_a_solution_without_functions_has_no_stub():
-    assert stub_solution("#pragma once\nconstexpr int answer = 42;\n") is None
-    assert stub_solution("#pragma once\nint f();\n") is None
+    assert instrument("#pragma once\nconstexpr int answer = 42;\n") is None
+    assert instrument("#pragma once\nint f();\n") is None
 
 
-def test_stubs_leave_lambdas_inside_functions_to_their_function():
-    stubbed = stub_solution("int f() { auto g = [] { return 1; }; return g(); }\n")
-    assert "return 1" not in stubbed and "return {}" in stubbed
+def test_the_switch_goes_in_outer_functions_only():
+    instrumented = instrument("int f() { auto g = [] { return 1; }; return g(); }\n")
+    assert instrumented.count(SWITCH) == 1 and instrumented.index(SWITCH) < instrumented.index("[]")
+
+
+def test_a_constexpr_function_stays_a_constant_expression_and_is_stubbed(cpp_verifier):
+    solution = """
+        #pragma once
+        constexpr int square(int x) { return x * x; }
+        static_assert(square(3) == 9);
+        """
+    tests = """
+        #include "solution.hpp"
+        #include <doctest/doctest.h>
+        TEST_CASE("zero") { CHECK(square(0) == 0); }
+        TEST_CASE("three") {
+            int a[square(2)] = {};
+            CHECK(sizeof a == 4 * sizeof(int));
+            CHECK(square(3) == 9);
+        }
+        """
+    verdict = verify_one(cpp_verifier, solution, tests)
+    # The stub's run: square(0) is 0 either way; square(3) at run time is the stub's 0.
+    assert verdict.passed and verdict.weak_tests == ["zero"], verdict.feedback
+
+
+def test_a_switch_that_does_not_compile_leaves_the_sample_its_own_compile(cpp_verifier):
+    # `return {};` cannot make a type without a default constructor: the instrumented build
+    # fails, and the sample is compiled and judged as it is, without the strength check.
+    solution = """
+        #pragma once
+        struct Meters {
+            explicit Meters(int v) : value(v) {}
+            int value;
+        };
+        inline Meters meters(int v) { return Meters(v); }
+        """
+    tests = """
+        #include "solution.hpp"
+        #include <doctest/doctest.h>
+        TEST_CASE("keeps the value") { CHECK(meters(3).value == 3); }
+        """
+    verdict = verify_one(cpp_verifier, solution, tests)
+    assert verdict.passed, verdict.feedback
+    assert not [m for m in verdict.lint if m.rejects]
+    wrong = solution.replace("return Meters(v);", "return Meters(v + 1);")
+    verdict = verify_one(cpp_verifier, wrong, tests)
+    assert verdict.stage == "tests", verdict.feedback
 
 
 def test_weak_isolation_runs_against_a_readable_copy_of_the_harness():

@@ -16,11 +16,13 @@ from collections.abc import Sequence
 
 from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, register
 from sandbox.languages.cpp import build, compiler
+from sandbox.languages.cpp.stub import SWITCH
 from sandbox.records import LintMessage, Sample, Verdict
 from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
 
 SOLUTION_FILE, TESTS_FILE = "solution.hpp", "test_solution.cpp"
 BINARY = "test_solution"
+STUB_ENV = "ASSAY_STRENGTH_CHECK_STUB"  # the stub's switch on (box/harness.cpp)
 # The compile's own wall-clock and CPU limit: at least this, or twice the tests' timeout.
 COMPILE_MIN_S = 20.0
 DETAIL_LINES = 12
@@ -108,14 +110,39 @@ class Cpp(Language):
         )
 
     def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
-        files = {SOLUTION_FILE: sample.solution, TESTS_FILE: sample.tests}
+        """The compile and the tests; with the strength check, the compile is of the solution
+        with the stub's switch in every function (`stub`), kept, and run again with the switch
+        on: one compile for both phases."""
         everything = any(map(_INCLUDES_ALL.search, (sample.solution, sample.tests)))
-        steps = self._steps(build.PRELUDE_ALL if everything else build.PRELUDE)
-        phases = [Phase(files=files, steps=steps)]
-        if stub is not None:
-            stub_files = {SOLUTION_FILE: stub, TESTS_FILE: sample.tests}
-            phases.append(Phase(files=stub_files, steps=steps, outcomes_only=True))
+        compile_step, test = self._steps(build.PRELUDE_ALL if everything else build.PRELUDE)
+        if stub is None:
+            files = {SOLUTION_FILE: sample.solution, TESTS_FILE: sample.tests}
+            phases = [Phase(files=files, steps=(compile_step, test))]
+        else:
+            files = {SOLUTION_FILE: stub, TESTS_FILE: sample.tests}
+            phases = [
+                Phase(files=files, steps=(compile_step._replace(keeps=(BINARY,)), test)),
+                Phase(
+                    files={},
+                    steps=(test._replace(env=((STUB_ENV, "1"),)),),
+                    outcomes_only=True,
+                    takes=(BINARY,),
+                ),
+            ]
         return RunRequest(language=self.name, phases=tuple(phases), limits=self.options.limits)
+
+    def stub_broke_compile(self, request: RunRequest, result: RunResult) -> bool:
+        """Whether the instrumented solution failed to compile where a switch went in (a `return
+        {};` of a type without a default, a static in a `constexpr` function): then the
+        verifier compiles the sample as it is, without the strength check."""
+        if len(request.phases) < 2 or not request.phases[1].takes:
+            return False
+        solution = request.phases[0].files.get(SOLUTION_FILE, "")
+        marked = {n for n, line in enumerate(solution.split("\n"), 1) if SWITCH in line}
+        return any(
+            m.rejects and m.file == SOLUTION_FILE and m.line in marked
+            for m in self.diagnostics(result)
+        )
 
     def _steps(self, prelude: str) -> tuple[Step, ...]:
         """The compile step, then the test binary's run: the same for every sample that starts
@@ -146,9 +173,10 @@ class Cpp(Language):
         return in_box(host, self.options.isolation == "full" or self.options.sandbox == "docker")
 
     def stub(self, solution: str) -> str | None:
-        from sandbox.languages.cpp.stub import stub_solution
+        """The solution with the stub's switch ahead of every function's body (`stub.py`)."""
+        from sandbox.languages.cpp.stub import instrument
 
-        return stub_solution(solution)
+        return instrument(solution)
 
     def diagnostics(self, result: RunResult) -> list[LintMessage]:
         if not result.phases:

@@ -1,17 +1,23 @@
-"""The strength check's stub of a C++ solution: every function's body gives up at once.
+"""The strength check's stub of a C++ solution: every function gives up at once, behind a switch.
 
 tree-sitter's C++ grammar finds each function definition outside other functions' bodies (free
-functions, templates, members defined in a class or outside it, in any namespace); its body
-becomes, by what the function returns:
+functions, templates, members defined in a class or outside it, in any namespace). Instead of a
+second program to build, each gets a switch at the start of its body, asked of the harness
+(`assay_stubbed()`, declared by the prelude, on when the test binary runs with the strength
+check's variable set, `box/harness.cpp`). With the switch on it returns, by what it returns:
 
-- nothing (void, constructors, destructors): `{}` (a constructor keeps its member initializers);
-- a value: `{ return {}; }`, the value-initialised result (0, false, "", an empty container);
+- nothing (void, constructors, destructors): `return;` (a constructor keeps its member
+  initializers);
+- a value: `return {};`, the value-initialised result (0, false, "", an empty container);
 - a reference: a reference to a value-initialised static of the type;
-- a deduced type (`auto`, `decltype(auto)`): the default of the type the original body returns
-  (the body inside a lambda that is never called, only asked its type), or, where the body names
-  the function itself (recursion needs its own deduced type), a throw ahead of the body.
+- a deduced type (`auto`, `decltype(auto)`): nothing it could name before its first return, so it
+  throws.
 
-Reads text only; never compiles or runs the sample. Does not stub lambdas stored in variables.
+A `constexpr` function asks only outside constant evaluation (`__builtin_is_constant_evaluated`),
+so it stays a constant expression. `[[noreturn]]` functions run as they are. The switch goes at the end of the line of the body's `{` where nothing else is on it, else
+right after the brace: lines keep their numbers (only the columns after the brace on that line
+shift). Reads text only; never compiles or runs the sample. Does not stub lambdas stored in
+variables.
 """
 
 from __future__ import annotations
@@ -19,8 +25,8 @@ from __future__ import annotations
 import threading
 
 _local = threading.local()
-PREAMBLE = "#include <stdexcept>\n#include <type_traits>\n"
-THROW = 'throw std::logic_error("assay strength check: stubbed function");'
+SWITCH = "assay_stubbed()"
+THROW = '{ throw std::logic_error("assay strength check: stubbed function"); }'
 
 
 def _parser():  # one per thread: a tree-sitter parser is not thread-safe
@@ -33,69 +39,70 @@ def _parser():  # one per thread: a tree-sitter parser is not thread-safe
     return parser
 
 
-def stub_solution(source: str) -> str | None:
-    """The solution with every function stubbed; None when it defines no function."""
+def instrument(source: str) -> str | None:
+    """The solution with the stub's switch in every function; None when it defines none."""
     data = source.encode("utf-8", "surrogatepass")
-    tree = _parser().parse(data)
-    edits: list[tuple[int, int, bytes]] = []
-    _collect(tree.root_node, data, edits)
+    edits: list[tuple[int, bytes]] = []
+    _collect(_parser().parse(data).root_node, data, edits)
     if not edits:
         return None
-    out = data
-    for start, end, text in sorted(edits, reverse=True):
-        out = out[:start] + text + out[end:]
-    return _with_preamble(out.decode("utf-8", "surrogatepass"))
+    for at, text in sorted(edits, reverse=True):
+        data = data[:at] + text + data[at:]
+    return data.decode("utf-8", "surrogatepass")
 
 
-def _collect(node, data: bytes, edits: list[tuple[int, int, bytes]]) -> None:
+def _collect(node, data: bytes, edits: list[tuple[int, bytes]]) -> None:
     for child in node.children:
         if child.type == "function_definition":
             body = child.child_by_field_name("body")
-            if body is not None:
-                edits.append((body.start_byte, body.end_byte, _stub_body(child, body, data)))
+            if body is not None and body.type == "try_statement":  # a function-try-block
+                body = body.child_by_field_name("body")
+            if body is not None and body.type == "compound_statement":
+                switch = _switch(child, data)
+                if switch is not None:
+                    edits.append((_insertion_point(body, data), switch.encode()))
             continue  # nothing inside a function body is stubbed on its own
         _collect(child, data, edits)
 
 
-def _stub_body(function, body, data: bytes) -> bytes:
-    kind = function.child_by_field_name("type")
+def _switch(function, data: bytes) -> str | None:
     declarator = function.child_by_field_name("declarator")
+    head = data[function.start_byte : declarator.start_byte]
+    if b"noreturn" in head:
+        return None
+    ask = SWITCH
+    if b"constexpr" in head.split():
+        ask = f"!__builtin_is_constant_evaluated() && {SWITCH}"
+    return f" if ({ask}) {_stub_body(function, declarator, data)}"
+
+
+def _stub_body(function, declarator, data: bytes) -> str:
+    kind = function.child_by_field_name("type")
     if kind is None:  # constructor, destructor, conversion operator
-        return b"{ return {}; }" if declarator.type == "operator_cast" else b"{}"
+        return "{ return {}; }" if declarator.type == "operator_cast" else "{ return; }"
+    if declarator.type == "function_declarator":
+        trailing = _trailing_return(declarator, data)
+        if trailing is not None:
+            return "{ return; }" if trailing == "void" else "{ return {}; }"
+    if kind.type == "placeholder_type_specifier":
+        return THROW
     type_text = _text(kind, data)
-    trailing = _trailing_return(declarator, data)
     if declarator.type == "reference_declarator":
-        if kind.type == "placeholder_type_specifier":
-            return _throw_ahead(body, data)
         ref = "&&" if _text(declarator, data).lstrip().startswith("&&") else "&"
         cast = f"static_cast<{type_text}{ref}>(assay_stub_value)"
-        return f"{{ static {type_text} assay_stub_value{{}}; return {cast}; }}".encode()
+        return f"{{ static {type_text} assay_stub_value{{}}; return {cast}; }}"
     if declarator.type != "function_declarator":  # a pointer: nullptr
-        return b"{ return {}; }"
-    if trailing is not None:
-        return b"{}" if trailing == "void" else b"{ return {}; }"
-    if type_text == "void":
-        return b"{}"
-    if kind.type == "placeholder_type_specifier":
-        name = _name(declarator, data)
-        if name and name.encode() in data[body.start_byte : body.end_byte]:
-            return _throw_ahead(body, data)
-        return (
-            b"{ auto assay_stub_original = [&]() "
-            + data[body.start_byte : body.end_byte]
-            + b"; using assay_stub_result = decltype(assay_stub_original());"
-            b" if constexpr (std::is_void_v<assay_stub_result>) return;"
-            b" else return assay_stub_result{}; }"
-        )
-    return b"{ return {}; }"
+        return "{ return {}; }"
+    return "{ return; }" if type_text == "void" else "{ return {}; }"
 
 
-def _throw_ahead(body, data: bytes) -> bytes:
-    """A throw, then the original body: its return statements still give the deduced type."""
-    inner = data[body.start_byte : body.end_byte]
-    if body.type != "compound_statement":
-        return b"{ " + THROW.encode() + b" }"
-    return b"{ " + THROW.encode() + b" " + inner[1:]
+def _insertion_point(body, data: bytes) -> int:
+    """The end of the brace's line when nothing follows the brace there, else after it."""
+    after = body.start_byte + 1
+    end = data.find(b"\n", after)
+    if end != -1 and not data[after:end].strip():
+        return end
+    return after
 
 
 def _trailing_return(declarator, data: bytes) -> str | None:
@@ -105,20 +112,5 @@ def _trailing_return(declarator, data: bytes) -> str | None:
     return None
 
 
-def _name(declarator, data: bytes) -> str:
-    inner = declarator.child_by_field_name("declarator")
-    if inner is None:
-        return ""
-    return _text(inner, data).rsplit("::", 1)[-1].strip()
-
-
 def _text(node, data: bytes) -> str:
     return data[node.start_byte : node.end_byte].decode("utf-8", "replace")
-
-
-def _with_preamble(text: str) -> str:
-    """The headers the stubs use, after a leading `#pragma once` (the first line of a header)."""
-    head, sep, rest = text.partition("#pragma once")
-    if sep and not head.strip():
-        return head + sep + "\n" + PREAMBLE + rest.removeprefix("\n")
-    return PREAMBLE + text

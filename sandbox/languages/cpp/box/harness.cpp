@@ -99,6 +99,11 @@ void send(const char* type, const std::string& fields = "") {
     write_all(RESULT_FD, line.data(), line.size());
 }
 
+// The strength check's switch (sandbox/languages/cpp/stub.py), read with the token: a sample's
+// own setenv cannot turn it.
+constexpr const char* STUB_ENV = "ASSAY_STRENGTH_CHECK_STUB";
+bool stubbed = false;
+
 // Before any of the sample's code: a shared library's constructors run before the executable's
 // (the sample's static initializers); ASan's own start-up runs earlier still (preinit).
 __attribute__((constructor(101))) void read_token() {
@@ -111,6 +116,8 @@ __attribute__((constructor(101))) void read_token() {
     }
     ::close(TOKEN_FD);
     if (fcntl(RESULT_FD, F_GETFD) < 0) fail("no result channel on descriptor 3");
+    const char* stub = getenv(STUB_ENV);
+    stubbed = stub != nullptr && std::string(stub) == "1";
     send("start");
 }
 
@@ -391,6 +398,8 @@ REGISTER_REPORTER("assay", 1, assay_harness::Reporter);
 ASSAY_CONTAINERS(ASSAY_INSTANTIATE)
 
 extern "C" int assay_harness_run() { return assay_harness::run(); }
+
+extern "C" bool assay_stubbed() noexcept { return assay_harness::stubbed; }
 
 // Every line a sanitizer prints (main.cpp's hook), kept for the running test's case.
 extern "C" void assay_harness_on_print(const char* text) {

@@ -31,3 +31,7 @@
 ASSAY_CONTAINERS(ASSAY_EXTERN_TEMPLATE)
 
 #include <doctest/doctest.h>
+
+// The strength check's switch, asked at the start of every function of an instrumented solution
+// (sandbox/languages/cpp/stub.py); the harness answers it (harness.cpp).
+extern "C" bool assay_stubbed() noexcept;
