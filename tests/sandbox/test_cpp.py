@@ -367,7 +367,7 @@ def test_the_stub_switch_compiles_and_gives_up_at_once(name, tmp_path):
         "#include <cstdio>\n#include <stdexcept>\n"
         'extern "C" bool assay_stubbed() noexcept { return true; }\n'
         '#include "solution.hpp"\n'
-        f"int main() {{ try {{ auto value = {use}; std::printf(\"%d\", int(value)); }}"
+        f'int main() {{ try {{ auto value = {use}; std::printf("%d", int(value)); }}'
         ' catch (const std::logic_error&) { std::printf("threw"); } return 0; }\n'
     )
     done = subprocess.run(
