@@ -159,8 +159,9 @@ class Language:
         raise NotImplementedError
 
     def stub(self, solution: str) -> str | None:
-        """The solution with every function's body replaced by a default return or a throw;
-        None when it has no function to stub."""
+        """The solution with every function's body replaced by a default return or a throw, or,
+        where the stub is a switch in the sample's own build (Rust, C++), with that switch ahead
+        of every function's body; None when it has no function to stub."""
         raise NotImplementedError
 
     def diagnostics(self, result: RunResult) -> list[LintMessage]:
