@@ -390,6 +390,18 @@ def test_a_solution_without_functions_has_no_stub():
     assert instrument("#pragma once\nint f();\n") is None
 
 
+def test_a_crlf_solution_keeps_its_line_numbers(cpp_verifier):
+    # A lone CR is a line end to g++: the switch goes before a line's CR LF, not between them.
+    solution = (
+        "#pragma once\r\ninline int f(int x) {\r\n    int unused = 0;\r\n    return x;\r\n}\r\n"
+    )
+    tests = '#include "solution.hpp"\n#include <doctest/doctest.h>\nTEST_CASE("f") { CHECK(f(2) == 2); }\n'
+    verdict = verify_one(cpp_verifier, solution, tests)
+    assert verdict.passed, verdict.feedback
+    unused = next(m for m in verdict.lint if m.code == "unused-variable")
+    assert (unused.file, unused.line) == ("solution.hpp", 3)
+
+
 def test_the_switch_goes_in_outer_functions_only():
     instrumented = instrument("int f() { auto g = [] { return 1; }; return g(); }\n")
     assert instrumented.count(SWITCH) == 1 and instrumented.index(SWITCH) < instrumented.index("[]")

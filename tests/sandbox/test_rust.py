@@ -329,6 +329,12 @@ def test_a_solution_without_functions_has_no_stub():
     assert instrument("pub const ANSWER: i32 = 42;\n") is None
 
 
+def test_the_switch_keeps_crlf_line_ends_whole():
+    source = "pub fn f(x: i32) -> i32 {\r\n    x\r\n}\r\n"
+    instrumented = instrument(source)
+    assert instrumented.count("\r\n") == 3 and instrumented.count("\r") == 3
+
+
 def test_weak_isolation_runs_against_a_readable_copy_of_the_harness():
     options = VerifyOptions(jobs=1, isolation="weak")
     with Verifier(options) as verifier:

@@ -14,10 +14,10 @@ check's variable set, `box/harness.cpp`). With the switch on it returns, by what
   throws.
 
 A `constexpr` function asks only outside constant evaluation (`__builtin_is_constant_evaluated`),
-so it stays a constant expression. `[[noreturn]]` functions run as they are. The switch goes at the end of the line of the body's `{` where nothing else is on it, else
-right after the brace: lines keep their numbers (only the columns after the brace on that line
-shift). Reads text only; never compiles or runs the sample. Does not stub lambdas stored in
-variables.
+so it stays a constant expression. `[[noreturn]]` functions run as they are. The switch goes at
+the end of the line of the body's `{` where nothing else is on it, else right after the brace:
+lines keep their numbers (only the columns after the brace on that line shift). Reads text only;
+never compiles or runs the sample. Does not stub lambdas stored in variables.
 """
 
 from __future__ import annotations
@@ -97,11 +97,12 @@ def _stub_body(function, declarator, data: bytes) -> str:
 
 
 def _insertion_point(body, data: bytes) -> int:
-    """The end of the brace's line when nothing follows the brace there, else after it."""
+    """The end of the brace's line (before its CR LF or LF) when nothing follows the brace there,
+    else right after the brace."""
     after = body.start_byte + 1
     end = data.find(b"\n", after)
     if end != -1 and not data[after:end].strip():
-        return end
+        return end - 1 if data[end - 1 : end] == b"\r" and end - 1 >= after else end
     return after
 
 

@@ -76,11 +76,12 @@ def _switch(function, data: bytes) -> str | None:
 
 
 def _insertion_point(body, data: bytes) -> int:
-    """The end of the brace's line when nothing follows the brace there, else after it."""
+    """The end of the brace's line (before its CR LF or LF) when nothing follows the brace there,
+    else right after the brace."""
     after = body.start_byte + 1
     end = data.find(b"\n", after)
     if end != -1 and not data[after:end].strip():
-        return end
+        return end - 1 if data[end - 1 : end] == b"\r" and end - 1 >= after else end
     return after
 
 
