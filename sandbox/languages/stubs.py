@@ -1,8 +1,11 @@
-"""The strength check's stubs, kept from the precheck that made them until the run that needs them.
+"""The strength check's stubs: kept from the precheck that made them until the run that needs them,
+and the switch that compiled languages put in each function instead.
 
 Languages whose trusted-side checker makes the stub in the same pass as the parse (JavaScript,
 TypeScript, PHP) keep it here by the solution's text: the same solution may come again (a revision
-that changed only the tests), and a stub not found here is made again on its own.
+that changed only the tests), and a stub not found here is made again on its own. Rust and C++
+build the sample once with a switch at the start of every function (`with_switches`), on the
+line of the body's brace, so that every line keeps its number.
 """
 
 from __future__ import annotations
@@ -52,3 +55,22 @@ def _size(solution: str, stub: str | tuple[str, ...] | None) -> int:
     if stub is None:
         return len(solution)
     return len(solution) + (len(stub) if isinstance(stub, str) else sum(map(len, stub)))
+
+
+def with_switches(data: bytes, switches: list[tuple[int, bytes]]) -> str:
+    """`data` with each switch put in its body, given as (the byte offset of the body's `{`, the
+    switch's text)."""
+    for brace, text in sorted(switches, reverse=True):
+        at = _switch_point(brace, data)
+        data = data[:at] + text + data[at:]
+    return data.decode("utf-8", "surrogatepass")
+
+
+def _switch_point(brace: int, data: bytes) -> int:
+    """The end of the brace's line (before its CR LF or LF: g++ reads a lone CR as a line end)
+    when nothing follows the brace there, else right after the brace."""
+    after = brace + 1
+    end = data.find(b"\n", after)
+    if end != -1 and not data[after:end].strip():
+        return end - 1 if data[end - 1 : end] == b"\r" and end - 1 >= after else end
+    return after

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import threading
 
+from sandbox.languages.stubs import with_switches
+
 _local = threading.local()
 SWITCH = "assay_stubbed()"
 THROW = '{ throw std::logic_error("assay strength check: stubbed function"); }'
@@ -44,11 +46,7 @@ def instrument(source: str) -> str | None:
     data = source.encode("utf-8", "surrogatepass")
     edits: list[tuple[int, bytes]] = []
     _collect(_parser().parse(data).root_node, data, edits)
-    if not edits:
-        return None
-    for at, text in sorted(edits, reverse=True):
-        data = data[:at] + text + data[at:]
-    return data.decode("utf-8", "surrogatepass")
+    return with_switches(data, edits) if edits else None
 
 
 def _collect(node, data: bytes, edits: list[tuple[int, bytes]]) -> None:
@@ -60,7 +58,7 @@ def _collect(node, data: bytes, edits: list[tuple[int, bytes]]) -> None:
             if body is not None and body.type == "compound_statement":
                 switch = _switch(child, data)
                 if switch is not None:
-                    edits.append((_insertion_point(body, data), switch.encode()))
+                    edits.append((body.start_byte, switch.encode()))
             continue  # nothing inside a function body is stubbed on its own
         _collect(child, data, edits)
 
@@ -94,16 +92,6 @@ def _stub_body(function, declarator, data: bytes) -> str:
     if declarator.type != "function_declarator":  # a pointer: nullptr
         return "{ return {}; }"
     return "{ return; }" if type_text == "void" else "{ return {}; }"
-
-
-def _insertion_point(body, data: bytes) -> int:
-    """The end of the brace's line (before its CR LF or LF) when nothing follows the brace there,
-    else right after the brace."""
-    after = body.start_byte + 1
-    end = data.find(b"\n", after)
-    if end != -1 and not data[after:end].strip():
-        return end - 1 if data[end - 1 : end] == b"\r" and end - 1 >= after else end
-    return after
 
 
 def _trailing_return(declarator, data: bytes) -> str | None:

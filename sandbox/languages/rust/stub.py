@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import threading
 
+from sandbox.languages.stubs import with_switches
+
 _local = threading.local()
 ASK = "::assay_harness::stubbed()"
 TRAITS = "#[allow(unused_imports)] use ::assay_harness::stub::{ByDefault as _, ByPanic as _};"
@@ -41,11 +43,7 @@ def instrument(source: str) -> str | None:
     data = source.encode("utf-8", "surrogatepass")
     edits: list[tuple[int, bytes]] = []
     _collect(_parser().parse(data).root_node, data, edits)
-    if not edits:
-        return None
-    for at, text in sorted(edits, reverse=True):
-        data = data[:at] + text + data[at:]
-    return data.decode("utf-8", "surrogatepass")
+    return with_switches(data, edits) if edits else None
 
 
 def _collect(node, data: bytes, edits: list[tuple[int, bytes]]) -> None:
@@ -54,7 +52,7 @@ def _collect(node, data: bytes, edits: list[tuple[int, bytes]]) -> None:
             switch = _switch(child, data)
             body = child.child_by_field_name("body")
             if switch is not None and body is not None:
-                edits.append((_insertion_point(body, data), switch.encode()))
+                edits.append((body.start_byte, switch.encode()))
         elif child.type in CONTAINERS:
             _collect(child, data, edits)
 
@@ -73,16 +71,6 @@ def _switch(function, data: bytes) -> str | None:
         return f" if {ASK} {{ {PANIC} }}"
     value = f"(&&::assay_harness::stub::Pick::<{kind}>::new()).value()"
     return f" if {ASK} {{ {TRAITS} return {value}; }}"
-
-
-def _insertion_point(body, data: bytes) -> int:
-    """The end of the brace's line (before its CR LF or LF) when nothing follows the brace there,
-    else right after the brace."""
-    after = body.start_byte + 1
-    end = data.find(b"\n", after)
-    if end != -1 and not data[after:end].strip():
-        return end - 1 if data[end - 1 : end] == b"\r" and end - 1 >= after else end
-    return after
 
 
 def _bytes(node, data: bytes) -> bytes:
