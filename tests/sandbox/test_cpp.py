@@ -330,6 +330,22 @@ def test_tests_that_pass_against_stubs_are_weak(cpp_verifier):
     assert verdict.stage == "weak_tests" and verdict.weak_tests == ["zero"]
 
 
+def test_a_sample_cannot_turn_the_stub_switch(cpp_verifier):
+    # The harness reads the switch before the sample's static initializers: setting the variable
+    # there turns nothing on in the sample's run, and clearing it turns nothing off in the stub's.
+    for value in ("1", "0"):
+        tests = f"""
+            #include <cstdlib>
+            #include "solution.hpp"
+            #include <doctest/doctest.h>
+            static int flipped = setenv("ASSAY_STRENGTH_CHECK_STUB", "{value}", 1);
+            TEST_CASE("adds") {{ CHECK(add(2, 3) == 5); }}
+            TEST_CASE("zero") {{ CHECK(add(0, 0) == 0); }}
+            """
+        verdict = verify_one(cpp_verifier, ADD, tests)
+        assert verdict.passed and verdict.weak_tests == ["zero"], (value, verdict.feedback)
+
+
 STUBS = {
     "value": ("int f(int x) { return x + 1; }", "f(1)"),
     "void": ("void f(int& x) { x = 2; }", "[] { int x = 0; f(x); return x; }()"),
