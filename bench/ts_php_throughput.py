@@ -12,9 +12,9 @@ fresh in a directory of its own, 2 at a time, no isolation, with a clean environ
 assay is `assay verify` on the same samples at its default flags (full isolation, every check,
 the strength check, one worker per usable CPU), timed as a user sees it, start-up included. Side
 by side, interleaved rounds, medians. CPU time per sample (user + system of every process each
-started) is printed too. `--breakdown` times the parts of one sample's cost outside the box.
+started) is printed too.
 
-    .venv/bin/python bench/ts_php_throughput.py [--rounds 3] [--repeat 10] [--breakdown]
+    .venv/bin/python bench/ts_php_throughput.py [--rounds 3] [--repeat 10] [--languages typescript,php] [--skip-tsc6]
 """
 
 from __future__ import annotations
