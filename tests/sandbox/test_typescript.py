@@ -9,8 +9,9 @@ import textwrap
 import pytest
 
 from sandbox import Limits, Sample, Verdict, Verifier, VerifyOptions, languages
-from sandbox.languages.typescript import toolchain
+from sandbox.languages.typescript import checks, emit, toolchain
 from sandbox.languages.typescript.language import TypeScript
+from sandbox.languages.warm import ServerError
 
 ADD_OK = "export function add(a: number, b: number): number {\n  return a + b;\n}\n"
 ADD_WRONG = "export function add(a: number, b: number): number {\n  return a - b;\n}\n"
@@ -115,6 +116,38 @@ def test_each_file_is_transpiled_to_commonjs(ts):
     assert "exports.add = add" in js["solution.js"] and ": number" not in js["solution.js"]
     assert 'require("./solution")' in js["solution.test.js"]
     assert "sourceMappingURL=data:" in js["solution.js"]
+
+
+def test_a_chunk_is_emitted_in_one_call_and_each_file_gets_its_own_javascript(ts):
+    solutions = [
+        f"export function f{i}(x: number): number {{\n  return x + {i};\n}}\n" for i in range(3)
+    ]
+    solutions.append(
+        "\ufeffexport function bom(s: string): string {\r\n  return s + 'é✓';\r\n}\r\n"
+    )
+    solutions.append("export function broken(: number {\n")  # a syntax error: nothing emitted
+    pres = ts.precheck(
+        [Sample(solution=s, tests=TEST_ADD, language="typescript") for s in solutions]
+    )
+    for i in range(3):
+        js = pres[i].prepared["js"]["solution.js"]
+        assert f"exports.f{i} = f{i};" in js and f"return x + {i};" in js
+        assert all(f"f{j}" not in js for j in range(3) if j != i)
+        stub_ts, stub_js = ts._stubs.get(solutions[i])[1]
+        assert f"function f{i}(x) {{ return undefined; }}" in stub_js, stub_js
+        assert f"return x + {i}" not in stub_ts
+    assert "return s + 'é✓';" in pres[3].prepared["js"]["solution.js"]
+    assert pres[4].verdict.stage == "syntax" and not pres[4].prepared["js"]
+
+
+def test_an_emitter_that_fails_is_named_and_does_not_pass_as_a_sample_s_fault(ts, tmp_path):
+    with pytest.raises(ServerError, match="emitter failed"):
+        emit.emit(str(tmp_path / "no-tsc"), [("solution.ts", ADD_OK)])
+    with pytest.raises(ServerError, match="emitter wrote no JavaScript"):
+        emit.emit("/bin/true", [("solution.ts", ADD_OK)])
+    samples = [Sample(solution=ADD_OK, tests=TEST_ADD, language="typescript")] * 2
+    with pytest.raises(ServerError, match="wrote no JavaScript"):  # broken for all: the checker's
+        checks.check(samples, ts._linter(), "/bin/true", 1 << 20)
 
 
 def test_the_stub_replaces_every_outermost_body_and_still_type_checks(ts, tmp_path):

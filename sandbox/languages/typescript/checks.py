@@ -1,6 +1,6 @@
-"""TypeScript's trusted-side checks: one warm server (ts_server.js) parses, lints and transpiles a
-chunk at once, and makes the strength check's stub; the type checker's messages read back from
-the box.
+"""TypeScript's trusted-side checks: one warm server (ts_server.js) parses and lints a chunk at
+once and makes the strength check's stubs, then one call of TypeScript's native compiler emits
+the chunk's JavaScript (emit.py); the type checker's messages read back from the box.
 
 Nothing here executes sample code: ESLint (typescript-eslint's parser) reads the files, and
 TypeScript's emitter turns each into JavaScript text. Type checking is not done here: `tsc
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sandbox.languages.javascript.checks import lint_verdict
 from sandbox.languages.javascript.eslint import ESLint, ESLintError
+from sandbox.languages.typescript import emit
 from sandbox.languages.typescript.toolchain import SOLUTION_FILE, TESTS_FILE
 from sandbox.languages.warm import answers, check_chunk
 from sandbox.records import LintMessage, Sample, Verdict
@@ -33,25 +34,29 @@ class Checked:
     stub: tuple[str, str] | None = None
 
 
-def check(samples: Sequence[Sample], server: ESLint, max_bytes: int) -> list[Checked]:
-    """Every sample's two files in one request; where that fails, each sample alone, and a sample
-    the server fails on is a lint rejection."""
+def check(samples: Sequence[Sample], server: ESLint, tsc: str, max_bytes: int) -> list[Checked]:
+    """Every sample's two files in one request and one emit; where that fails, each sample alone,
+    and a sample ESLint or the emitter fails on is a lint rejection."""
     return check_chunk(
         samples,
         (SOLUTION_FILE, TESTS_FILE),
-        lambda chunk: _ask(chunk, server),
+        lambda chunk: _ask(chunk, server, tsc),
         Checked,
         max_bytes,
-        ("lint", "ESLint failed on the code"),
+        ("lint", "the checks failed on the code"),
     )
 
 
-def _ask(samples: Sequence[Sample], server: ESLint) -> list[Checked]:
+def _ask(samples: Sequence[Sample], server: ESLint, tsc: str) -> list[Checked]:
     results = [Checked() for _ in samples]
+    stubs: dict[int, str] = {}
     for index, name, answer in answers(server, samples, SOLUTION_FILE, TESTS_FILE):
         if "error" in answer:
             raise ESLintError(str(answer["error"]).splitlines()[0][:500])
         _read(answer, name, samples[index], results[index])
+        if "stub" in answer:
+            stubs[index] = answer["stub"]
+    _emit(samples, results, stubs, tsc)
     for result in results:
         result.lint.sort(key=lambda m: (m.file != SOLUTION_FILE, m.line, m.column))
         if result.verdict is None:
@@ -59,8 +64,26 @@ def _ask(samples: Sequence[Sample], server: ESLint) -> list[Checked]:
     return results
 
 
+def _emit(
+    samples: Sequence[Sample], results: list[Checked], stubs: dict[int, str], tsc: str
+) -> None:
+    """The JavaScript of every sample that parsed (both files, and its stub), in one `tsc` call."""
+    wanted: list[tuple[int, str, str]] = []
+    for index, (sample, result) in enumerate(zip(samples, results, strict=True)):
+        if result.verdict is None:
+            wanted += [(index, SOLUTION_FILE, sample.solution), (index, TESTS_FILE, sample.tests)]
+            if index in stubs:
+                wanted.append((index, "", stubs[index]))
+    emitted = emit.emit(tsc, [(name or SOLUTION_FILE, text) for _, name, text in wanted])
+    for (index, name, text), js in zip(wanted, emitted, strict=True):
+        if not name:
+            results[index].stub = (text, js)
+        else:
+            results[index].js[JS_SOLUTION if name == SOLUTION_FILE else JS_TESTS] = js
+
+
 def _read(answer: dict, name: str, sample: Sample, into: Checked) -> None:
-    """One file's answer into `into`: a parse error, lint, its JavaScript, the stub."""
+    """One file's answer into `into`: a parse error, lint."""
     for item in answer.get("messages", []):
         line, column = int(item.get("line") or 0), int(item.get("column") or 0)
         text = str(item.get("message", ""))
@@ -78,10 +101,6 @@ def _read(answer: dict, name: str, sample: Sample, into: Checked) -> None:
                 rejects=item.get("severity") == 2,
             )
         )
-    if "js" in answer:
-        into.js[JS_SOLUTION if name == SOLUTION_FILE else JS_TESTS] = answer["js"]
-    if "stub" in answer:
-        into.stub = (answer["stub"], answer["stubJs"])
 
 
 def syntax_verdict(name: str, line: int, column: int, message: str, sample: Sample) -> Verdict:

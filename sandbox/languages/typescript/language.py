@@ -2,12 +2,12 @@
 
 Trusted side: one warm server (ts_server.js) per verifier parses and lints every file of a chunk
 with ESLint and typescript-eslint (a parse error is the `syntax` stage, bug rules and comments that
-switch the type checker off reject), transpiles each file to CommonJS JavaScript, and makes the
-strength check's stub. In the box: `tsc --strict --noEmit` (TypeScript 7's native compiler), first
-for the whole chunk at once on the language's own worker (batch.py: a pass there is a pass), and
-for a sample it did not pass, as the first step of its own run, so type errors reject with the
-compiler's file:line:col messages of the sample's own check; then the tests run
-on the transpiled JavaScript in a fresh node process on JavaScript's harness
+switch the type checker off reject) and makes the strength check's stub; one call of TypeScript's
+native compiler emits the chunk's files as CommonJS JavaScript (emit.py). In the box: `tsc
+--strict --noEmit` (the same compiler), first for the whole chunk at once on the language's own
+worker (batch.py: a pass there is a pass), and for a sample it did not pass, as the first step of
+its own run, so type errors reject with the compiler's file:line:col messages of the sample's own
+check; then the tests run on the emitted JavaScript in a fresh node process on JavaScript's harness
 (sandbox/languages/javascript/box), which serves `node:test` and reports every test on the
 authenticated channel. The stub's phase runs the stub's JavaScript with no type check: a stub
 needs no types to fail a test.
@@ -77,6 +77,7 @@ class TypeScript(Language):
         self._stubs: StubCache[tuple[str, str]] = StubCache()
         self._lock = threading.Lock()
         self._server: eslint.ESLint | None = None
+        self._tsc = ""  # the native compiler that emits JavaScript, found with the server
         self._node: str | None = None
         self._compile: tuple[str, ...] | None = None
         self._batch: tuple[str, ...] = ()
@@ -107,7 +108,7 @@ class TypeScript(Language):
     def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
         """Parse, lint and transpile every sample in one request, and keep the stubs of those
         that passed; then type-check those that may share a `tsc` in one batch (`batch.py`)."""
-        results = checks.check(samples, self._linter(), self.options.max_source_bytes)
+        results = self._check(samples, self.options.max_source_bytes)
         clean = [i for i, r in enumerate(results) if r.verdict is None]
         typed = self._type_check([i for i in clean if not batch.alone(samples[i])], samples)
         out = []
@@ -154,7 +155,7 @@ class TypeScript(Language):
         if kept:
             return pair
         sample = Sample(solution=solution, tests="", language=self.name)
-        (result,) = checks.check([sample], self._linter(), 1 << 30)
+        (result,) = self._check([sample], 1 << 30)
         if result.verdict is not None and result.verdict.stage == "syntax":
             return None
         self._stubs.put(solution, result.stub)
@@ -169,7 +170,7 @@ class TypeScript(Language):
         assert self._node is not None
         js = prechecked.prepared.get("js")
         if not js:  # not prechecked by this language object: transpile now
-            (checked,) = checks.check([sample], self._linter(), 1 << 30)
+            (checked,) = self._check([sample], 1 << 30)
             js = checked.js
         heap = heap_flags(self._node, self.options)
         argv = (self._node, *JS_FLAGS, *heap, HARNESS, checks.JS_TESTS)
@@ -214,6 +215,10 @@ class TypeScript(Language):
     def close(self) -> None:
         self._worker.close()
 
+    def _check(self, samples: Sequence[Sample], max_bytes: int) -> list[checks.Checked]:
+        server = self._linter()  # finds the compiler that emits too
+        return checks.check(samples, server, self._tsc, max_bytes)
+
     def _linter(self) -> eslint.ESLint:
         """The warm server of this verifier's prechecks, started on first use; it ends with this
         language object (or the interpreter)."""
@@ -221,9 +226,9 @@ class TypeScript(Language):
             if self._server is None:
                 node = self.toolchain.find("node", "nodejs")
                 program = self.toolchain.find("eslint")
-                self._server = eslint.ESLint(
-                    node, program, server=SERVER, args=(self._packages().modules,)
-                )
+                packages = self._packages()
+                self._server = eslint.ESLint(node, program, server=SERVER, args=(packages.modules,))
+                self._tsc = packages.tsc
                 weakref.finalize(self, self._server.close)
             return self._server
 

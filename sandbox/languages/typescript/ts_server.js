@@ -1,12 +1,10 @@
-// A warm ESLint and TypeScript emitter for assay's TypeScript checks (trusted side; it parses,
-// lints and transpiles text, never runs it): `node ts_server.js <eslint package dir> <directory
-// holding typescript-eslint>` reads one request a line on stdin, a JSON array of [file name,
-// text], and answers each with one line on stdout, a JSON array with, per file, {messages} (as
-// `eslint --format json` gives them) and, when the file parses, {js}: the file as CommonJS
-// JavaScript with its types stripped (TypeScript's transpileModule, one file at a time, which is
-// why the type check in the box runs with --isolatedModules). For a `solution.ts`, also {stub,
-// stubJs}: the strength check's stub, each outermost function's body replaced by one that returns
-// `undefined as any`, and its JavaScript. {error} where ESLint or the emitter failed on a file.
+// A warm ESLint for assay's TypeScript checks (trusted side; it parses and lints text, never runs
+// it): `node ts_server.js <eslint package dir> <directory holding typescript-eslint>` reads one
+// request a line on stdin, a JSON array of [file name, text], and answers each with one line on
+// stdout, a JSON array with, per file, {messages} (as `eslint --format json` gives them) and, for a
+// `solution.ts` that parses, {stub}: the strength check's stub, each outermost function's body
+// replaced by one that returns `undefined as any`. {error} where ESLint failed on a file. The
+// JavaScript of each file is emitted by TypeScript's native compiler, a chunk at a time (emit.py).
 "use strict";
 const path = require("path");
 const readline = require("readline");
@@ -14,24 +12,9 @@ const readline = require("readline");
 const [eslintDir, modulesDir] = process.argv.slice(2);
 const { Linter } = require(eslintDir);
 const tseslint = require(require.resolve("typescript-eslint", { paths: [modulesDir] }));
-const ts = require(require.resolve("typescript", {
-  paths: [path.dirname(require.resolve("typescript-eslint", { paths: [modulesDir] }))],
-}));
 const config = require(path.join(__dirname, "eslint.config.cjs"))(tseslint);
 const linter = new Linter({ configType: "flat" });
 const FUNCTIONS = "assay/functions";
-const OPTIONS = {
-  module: ts.ModuleKind.CommonJS,
-  target: ts.ScriptTarget.ES2022,
-  esModuleInterop: true,
-  // Stack traces name the TypeScript file's lines (node runs with --enable-source-maps).
-  inlineSourceMap: true,
-  inlineSources: false,
-};
-
-function transpile(text, name) {
-  return ts.transpileModule(text, { compilerOptions: OPTIONS, fileName: name }).outputText;
-}
 
 function stub(text, bodies) {
   let out = text;
@@ -47,7 +30,6 @@ function check(name, text) {
   const messages = all.filter((m) => m.ruleId !== FUNCTIONS);
   const answer = { messages };
   if (all.some((m) => m.fatal)) return answer;
-  answer.js = transpile(text, name);
   if (path.basename(name) === "solution.ts") {
     const bodies = all.filter((m) => m.ruleId === FUNCTIONS).map((m) => {
       const [start, end, kind] = m.message.split(" ");
@@ -57,7 +39,6 @@ function check(name, text) {
       // ESLint reads the text without a byte order mark; its offsets count from after it.
       const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
       answer.stub = text.slice(0, bom) + stub(text.slice(bom), bodies);
-      answer.stubJs = transpile(answer.stub, name);
     }
   }
   return answer;
