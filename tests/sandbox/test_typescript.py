@@ -140,6 +140,20 @@ def test_a_chunk_is_emitted_in_one_call_and_each_file_gets_its_own_javascript(ts
     assert pres[4].verdict.stage == "syntax" and not pres[4].prepared["js"]
 
 
+def test_the_emitter_follows_no_reference_out_of_its_chunk(ts, tmp_path):
+    """The trusted side's compiler must not read, or emit JavaScript beside, a file a sample names."""
+    target = tmp_path / "target.ts"
+    target.write_text("export const secret = 1;\n")
+    solution = (
+        f'/// <reference path="{target}" />\n'
+        f'import {{ secret }} from "{tmp_path}/target";\n'
+        "export const f = (): number => secret;\n"
+    )
+    (js,) = emit.emit(ts._packages().tsc, [("solution.ts", solution)])
+    assert f'require("{tmp_path}/target")' in js
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["target.ts"]
+
+
 def test_an_emitter_that_fails_is_named_and_does_not_pass_as_a_sample_s_fault(ts, tmp_path):
     with pytest.raises(ServerError, match="emitter failed"):
         emit.emit(str(tmp_path / "no-tsc"), [("solution.ts", ADD_OK)])
