@@ -21,6 +21,7 @@ from sandbox.languages.warm import answers, check_chunk
 from sandbox.records import LintMessage, Sample, Verdict
 
 JS_SOLUTION, JS_TESTS = "solution.js", "solution.test.js"
+_STUB = "stub"
 
 
 @dataclass
@@ -68,18 +69,18 @@ def _emit(
     samples: Sequence[Sample], results: list[Checked], stubs: dict[int, str], tsc: str
 ) -> None:
     """The JavaScript of every sample that parsed (both files, and its stub), in one `tsc` call."""
-    wanted: list[tuple[int, str, str]] = []
+    wanted: list[tuple[int, str, str]] = []  # (sample, what: a JavaScript file or _STUB, text)
     for index, (sample, result) in enumerate(zip(samples, results, strict=True)):
         if result.verdict is None:
-            wanted += [(index, SOLUTION_FILE, sample.solution), (index, TESTS_FILE, sample.tests)]
+            wanted += [(index, JS_SOLUTION, sample.solution), (index, JS_TESTS, sample.tests)]
             if index in stubs:
-                wanted.append((index, "", stubs[index]))
-    emitted = emit.emit(tsc, [(name or SOLUTION_FILE, text) for _, name, text in wanted])
-    for (index, name, text), js in zip(wanted, emitted, strict=True):
-        if not name:
+                wanted.append((index, _STUB, stubs[index]))
+    files = [(TESTS_FILE if what == JS_TESTS else SOLUTION_FILE, text) for _, what, text in wanted]
+    for (index, what, text), js in zip(wanted, emit.emit(tsc, files), strict=True):
+        if what == _STUB:
             results[index].stub = (text, js)
         else:
-            results[index].js[JS_SOLUTION if name == SOLUTION_FILE else JS_TESTS] = js
+            results[index].js[what] = js
 
 
 def _read(answer: dict, name: str, sample: Sample, into: Checked) -> None:

@@ -77,7 +77,6 @@ class TypeScript(Language):
         self._stubs: StubCache[tuple[str, str]] = StubCache()
         self._lock = threading.Lock()
         self._server: eslint.ESLint | None = None
-        self._tsc = ""  # the native compiler that emits JavaScript, found with the server
         self._node: str | None = None
         self._compile: tuple[str, ...] | None = None
         self._batch: tuple[str, ...] = ()
@@ -106,7 +105,7 @@ class TypeScript(Language):
         return None
 
     def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
-        """Parse, lint and transpile every sample in one request, and keep the stubs of those
+        """Parse, lint and emit every sample in one request each, and keep the stubs of those
         that passed; then type-check those that may share a `tsc` in one batch (`batch.py`)."""
         results = self._check(samples, self.options.max_source_bytes)
         clean = [i for i, r in enumerate(results) if r.verdict is None]
@@ -169,7 +168,7 @@ class TypeScript(Language):
         compile_argv = self._argvs()[0]
         assert self._node is not None
         js = prechecked.prepared.get("js")
-        if not js:  # not prechecked by this language object: transpile now
+        if not js:  # not prechecked by this language object: emit now
             (checked,) = self._check([sample], 1 << 30)
             js = checked.js
         heap = heap_flags(self._node, self.options)
@@ -216,8 +215,7 @@ class TypeScript(Language):
         self._worker.close()
 
     def _check(self, samples: Sequence[Sample], max_bytes: int) -> list[checks.Checked]:
-        server = self._linter()  # finds the compiler that emits too
-        return checks.check(samples, server, self._tsc, max_bytes)
+        return checks.check(samples, self._linter(), self._packages().tsc, max_bytes)
 
     def _linter(self) -> eslint.ESLint:
         """The warm server of this verifier's prechecks, started on first use; it ends with this
@@ -226,9 +224,9 @@ class TypeScript(Language):
             if self._server is None:
                 node = self.toolchain.find("node", "nodejs")
                 program = self.toolchain.find("eslint")
-                packages = self._packages()
-                self._server = eslint.ESLint(node, program, server=SERVER, args=(packages.modules,))
-                self._tsc = packages.tsc
+                self._server = eslint.ESLint(
+                    node, program, server=SERVER, args=(self._packages().modules,)
+                )
                 weakref.finalize(self, self._server.close)
             return self._server
 
