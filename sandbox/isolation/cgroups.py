@@ -198,10 +198,11 @@ class SlotCgroup(SampleCgroup):
             pass
 
     def arm(self, memory_mb: int, processes: int) -> None:
-        """Before a sample: its limits (counting two more processes: the worker and, without root,
-        its per-sample supervisor), a fresh peak and OOM count."""
+        """Before a sample: its limits (counting three more processes: the worker's servers that
+        live in its slot, the front, the pytest server and the PHP zygote; without root no zygote,
+        but a per-sample supervisor), a fresh peak and OOM count."""
         if self.limits != (memory_mb, processes):
-            self.cgroups.set_limits(self.leaf, memory_mb, processes + 2)
+            self.cgroups.set_limits(self.leaf, memory_mb, processes + 3)
             self.limits = (memory_mb, processes)
         try:
             # v2 (Linux 6.12+): a write resets the peak seen through this descriptor; v1: zero it.

@@ -60,6 +60,7 @@ class ForkServer:
         # server's parked pytest session (which runs the fast path too, for a fast run), "plain"
         # runs a pytest session.
         self.role = "plain"
+        self.zygote: Any = None  # the PHP zygote's front end (`languages/php/zygote.py`), if any
 
     # Any run --------------------------------------------------------------------------------
     def fork_and_watch(

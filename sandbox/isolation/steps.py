@@ -191,7 +191,11 @@ def run_step(server: ForkServer, step: Step, limits: dict[str, Any], cg: Any) ->
                 os._exit(channel.EXEC_FAILED)
 
     try:
-        watched = server.fork_and_watch(become, limits, cg, keep_fds=(token_r,))
+        watched = None
+        if step.warm and server.zygote is not None and server.zygote.usable(step.argv, env):
+            watched = server.zygote.fork_and_watch(box, step.argv, token, limits, cg)
+        if watched is None:
+            watched = server.fork_and_watch(become, limits, cg, keep_fds=(token_r,))
     finally:
         os.close(token_r)
     report = watched["runner"]

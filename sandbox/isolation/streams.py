@@ -36,6 +36,7 @@ def watch(
     err_r: int,
     limits: dict[str, Any],
     end: Callable[[], tuple[int | None, Any]],
+    reaper: tuple[int, Callable[[], tuple[int, int, Any]]] | None = None,
 ) -> dict[str, Any]:
     """Read until the runner is reaped and its streams close, the wall clock runs out, or a stream
     is over its cap. `end()` kills and reaps everything the run left, returning the runner's
@@ -46,11 +47,20 @@ def watch(
     The result channel is not watched while the runner lives: its messages wait in the pipe
     (made large), and are read when the runner has exited, or every `CHANNEL_POLL_S` while it
     runs, so that a runner that fills the pipe waits a moment, not until its timeout. The runner
-    writes to it several times a run, and a server woken for each write costs each time."""
-    try:
-        pidfd: int | None = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        pidfd = None  # an old kernel or Python, or a seccomp profile: poll the runner instead
+    writes to it several times a run, and a server woken for each write costs each time.
+
+    A runner that is not the caller's child (forked by the PHP zygote) comes with a `reaper`: a
+    descriptor that is readable when it may have been reaped, and the call that says (as
+    `os.wait4(pid, WNOHANG)` would); the descriptor stays open."""
+    reap: Callable[[], tuple[int, int, Any]] = lambda: os.wait4(pid, os.WNOHANG)  # noqa: E731
+    pidfd: int | None = None
+    if reaper is not None:
+        pidfd, reap = reaper
+    else:
+        try:
+            pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            pass  # an old kernel or Python, or a seccomp profile: poll the runner instead
     _enlarge(res_r)
     os.set_blocking(res_r, False)
     streams = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
@@ -104,7 +114,7 @@ def watch(
                 wait = remaining
             ready, _, _ = select.select(watched, [], [], min(remaining, wait))
             if status is None and (pidfd is None or pidfd in ready):
-                got, code, rusage = os.wait4(pid, os.WNOHANG)
+                got, code, rusage = reap()
                 if got == pid:
                     # The runner is done: end whatever it left running. The pipes then close.
                     status, usage = code, rusage
@@ -129,7 +139,7 @@ def watch(
                 status, usage = late_status, late_usage
             if channel_open:  # what the runner reported before it was stopped
                 drain_channel()
-        for fd in (out_r, err_r, res_r, *(() if pidfd is None else (pidfd,))):
+        for fd in (out_r, err_r, res_r, *(() if pidfd is None or reaper else (pidfd,))):
             os.close(fd)
     report: dict[str, Any] = {}
     if status is not None:

@@ -41,6 +41,7 @@ from sandbox.isolation.skeleton import (
     interpreter_paths,
     mountpoint,
 )
+from sandbox.languages.php import zygote as php_zygote
 from sandbox.languages.python import phases
 from sandbox.languages.python.box import depth, fastreset
 from sandbox.requests import RunRequest, RunResult
@@ -155,6 +156,9 @@ class Worker(ForkServer):
         os.close(requests_r)
         os.close(replies_w)
         os.close(go_r)
+        zygote_waiter = 0
+        if not self.box.rootless:  # a PHP zygote needs root to give each runner its uid
+            zygote_waiter, self.zygote = php_zygote.fork_waiter(self.box.uid, self.box.gid)
         try:
             linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWPID)  # the front's own mounts
         except OSError as exc:
@@ -168,6 +172,15 @@ class Worker(ForkServer):
             self.pytest_server = PytestClient(requests_w, replies_r, go_w)
             return
         os.close(moved_r)
+        if self.zygote is not None:
+            try:
+                if self.slot is not None:
+                    self.slot.join(zygote_waiter)  # the zygote's runners are born in the slot
+                self.zygote.tell_front(front)
+            except OSError:
+                pass  # no zygote: the front sees it end, and starts PHP afresh for each run
+            self.zygote.forget()
+            self.zygote = None
         # The starter keeps the pipe to the verifier (it never writes to it) until it has cleaned
         # up: the verifier sees the worker end when all of it has ended.
         _let_go(proto[:1], requests_w, replies_r, go_w)
@@ -180,17 +193,22 @@ class Worker(ForkServer):
         except OSError:
             pass  # the front joins it itself
         os.close(moved_w)
-        self._wait_for_servers(front, waiter)
+        self._wait_for_servers(front, waiter, zygote_waiter)
 
-    def _wait_for_servers(self, front: int, waiter: int) -> None:
-        """The starter: when either server ends, end the other; then remove the cgroups."""
-        pid, status = os.wait()
-        other = waiter if pid == front else front
-        try:
-            os.kill(other, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        os.waitpid(other, 0)
+    def _wait_for_servers(self, front: int, waiter: int, zygote: int) -> None:
+        """The starter: when either server ends, end the other and the PHP zygote (whose own end
+        the front notices); then remove the cgroups."""
+        while True:
+            pid, status = os.wait()
+            if pid in (front, waiter):
+                break
+        for other in (waiter if pid == front else front, zygote):
+            if other and other != pid:
+                try:
+                    os.kill(other, signal.SIGKILL)
+                    os.waitpid(other, 0)
+                except (ProcessLookupError, ChildProcessError):
+                    pass
         if self.slot is not None:
             self.slot.destroy()  # waits until the servers' last runners are gone
         self.close()

@@ -146,12 +146,13 @@ class Php(Language):
         argv = (self._php, *self._flags, HARNESS, self.tests_file)
         files = {**self._box, self.solution_file: sample.solution, self.tests_file: sample.tests}
         # With a stub, the harness goes on to it after a clean pass, without a fresh PHP start.
-        phases = [Phase(files=files, steps=(Step(argv=argv, chains=stub is not None),))]
+        # Forked from the worker's PHP zygote where it has one (`zygote.py`), else a fresh PHP.
+        phases = [Phase(files=files, steps=(Step(argv=argv, chains=stub is not None, warm=True),))]
         if stub is not None:
             phases.append(
                 Phase(
                     files={**files, self.solution_file: stub},
-                    steps=(Step(argv=(*argv, "--outcomes-only")),),
+                    steps=(Step(argv=(*argv, "--outcomes-only"), warm=True),),
                     outcomes_only=True,
                 )
             )

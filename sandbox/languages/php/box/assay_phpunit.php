@@ -289,13 +289,13 @@ function ids(Test $test, Harness $harness): array
     return [$harness->id($test)];
 }
 
-// Everything runs in this closure, so the harness's objects are no globals of the sample's.
-exit((static function (): int {
-    $tokenStream = @fopen('php://fd/4', 'rb');
-    $token = $tokenStream === false ? '' : trim((string) stream_get_contents($tokenStream));
-    if ($tokenStream !== false) {
-        fclose($tokenStream);
-    }
+/**
+ * One run: `$args` are the harness's arguments (the tests file, `--outcomes-only`), `$token` the
+ * run's. Everything runs in this function, so the harness's objects are no globals of the
+ * sample's. The exit status.
+ */
+function main(array $args, string $token): int
+{
     if (!preg_match('/^[0-9a-f]{32}$/', $token)) {
         fwrite(STDERR, "assay harness: cannot read the run's token\n");
         return 70;
@@ -306,9 +306,8 @@ exit((static function (): int {
         return 70;
     }
     stream_set_write_buffer($channel, 0);
-    $argv = array_slice($_SERVER['argv'] ?? [], 1);
-    $outcomesOnly = in_array('--outcomes-only', $argv, true);
-    $testsFile = realpath((string) (array_values(array_filter($argv, fn ($a) => !str_starts_with($a, '--')))[0] ?? 'SolutionTest.php'));
+    $outcomesOnly = in_array('--outcomes-only', $args, true);
+    $testsFile = realpath((string) (array_values(array_filter($args, fn ($a) => !str_starts_with($a, '--')))[0] ?? 'SolutionTest.php'));
     $workdir = dirname((string) $testsFile) . '/';
     $channel = new Channel($token, $channel);
     unset($token);
@@ -330,7 +329,25 @@ exit((static function (): int {
         return runPhase($channel, $guard, (string) $testsFile, $workdir, $outcomesOnly);
     }
     return runChained($channel, $guard, (string) $testsFile, $workdir, $next);
-})());
+}
+
+// Run as a program: the token on descriptor 4. Loaded by the PHP zygote (sandbox/languages/php/
+// zygote.php), which defines ASSAY_ZYGOTE: it calls main() in each runner it forks.
+if (!defined('ASSAY_ZYGOTE')) {
+    exit(main(array_slice($_SERVER['argv'] ?? [], 1), readToken()));
+}
+
+/** The run's token, from descriptor 4 (never a global of the sample's). */
+function readToken(): string
+{
+    $stream = @fopen('php://fd/4', 'rb');
+    if ($stream === false) {
+        return '';
+    }
+    $token = trim((string) stream_get_contents($stream));
+    fclose($stream);
+    return $token;
+}
 
 /** One run of the tests: load the solution and the tests, run them, report; the exit status. */
 function runPhase(Channel $channel, Guard $guard, string $testsFile, string $workdir, bool $outcomesOnly, ?Harness &$harness = null): int

@@ -1,0 +1,232 @@
+"""The PHP zygote's two ends in a process-backend worker (trusted side; `zygote.php` is the zygote).
+
+A PHP run costs one PHP start with PHPUnit loaded (~20 ms of CPU), more than the run's own tests.
+With full isolation as root, a worker instead forks its PHP runs from a warm PHP that has PHPUnit
+and assay's harness loaded (the zygote), started on the first PHP run:
+
+    starter ──┬─► front (pid 1): runs PHP steps through the zygote (`PhpZygote.fork_and_watch`)
+              └─► zygote waiter ─exec─► zygote: root, outside the front's pid namespace, in its
+                                        mounts and slot cgroup; its children are born in the
+                                        front's pid namespace, as the front's own runners are
+
+The waiter is forked by the starter before the front's pid and mount namespaces exist, and waits
+(`wait_and_exec`) for the front's pid (from the starter) and the PHP command line (from the front,
+when it first needs PHP). A runner the zygote forks sets itself up as the front's runners do
+(`zygote.php`); the front watches its streams and ends what it started with the same kill(-1),
+and the zygote reports its wait status. Whatever goes wrong with the zygote (it cannot start, or
+it stops answering), the front runs PHP steps as programs again, as it does in every other box.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import sys
+import time
+from types import SimpleNamespace
+from typing import Any
+
+from sandbox.isolation import linux, streams
+from sandbox.isolation.cgroups import SlotCgroup
+
+ZYGOTE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zygote.php")
+HARNESS = "assay_phpunit.php"
+START_S = 30.0  # for the zygote to load PHPUnit and say it is ready
+REPLY_S = 10.0  # for a runner to attach, or the zygote to report a reaped runner
+
+
+class ZygoteLost(RuntimeError):
+    """The zygote stopped answering: the run is the sandbox's failure, and PHP starts afresh."""
+
+
+def fork_waiter(uid: int, gid: int) -> tuple[int, PhpZygote]:
+    """In the starter, before the front's namespaces: fork the zygote's waiter. Returns its pid
+    and the front's end. The starter moves the waiter into the slot's cgroup, then hands it the
+    front's pid (`PhpZygote.tell_front`)."""
+    requests_r, requests_w = os.pipe()
+    replies_r, replies_w = os.pipe()
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+            os.dup2(requests_r, 0)
+            os.dup2(replies_w, 1)
+            if go_r != 3:
+                os.dup2(go_r, 3)
+            os.closerange(4, 65536)  # nothing of the starter's: the verifier's or pytest's pipes
+            _wait_and_exec(3, uid, gid)
+        except BaseException as exc:
+            print(f"assay sandbox: the PHP zygote cannot start: {exc!r}", file=sys.stderr)
+        os._exit(0)
+    os.close(requests_r)
+    os.close(replies_w)
+    os.close(go_r)
+    return pid, PhpZygote(requests_w, replies_r, go_w)
+
+
+def _wait_and_exec(go: int, uid: int, gid: int) -> None:
+    """The waiter: the front's pid and the command line, then exec the zygote, exempt from the
+    OOM killer (its runners are first in line). It ends without one if the front never asks."""
+    front, start, pending = 0, None, b""
+    while not (front and start):
+        chunk = os.read(go, 65536)
+        if not chunk:
+            return
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            kind, _, body = line.partition(b" ")
+            if kind == b"F":
+                front = int(body)
+            elif kind == b"G":
+                start = json.loads(body)
+    os.close(go)
+    SlotCgroup.exempt_from_oom()
+    linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+    argv = [*start["prefix"], "-d", "extension=ffi", ZYGOTE, str(front), str(uid), str(gid)]
+    os.execve(argv[0], argv, start["env"])
+
+
+class PhpZygote:
+    """The front's end of the zygote: starts it on first use, forks runs through it."""
+
+    def __init__(self, requests_w: int, replies_r: int, go_w: int) -> None:
+        self.requests_w = requests_w
+        self.replies_r = replies_r
+        self.go_w: int | None = go_w
+        self.started: tuple[tuple[str, ...], dict[str, str]] | None = None
+        self.broken = False
+        self._pending = b""
+
+    def tell_front(self, front: int) -> None:
+        """In the starter: the front's pid, as the zygote's pid namespace numbers it."""
+        if self.go_w is not None:
+            os.write(self.go_w, b"F %d\n" % front)
+            os.close(self.go_w)
+            self.go_w = None
+
+    def forget(self) -> None:
+        """In the starter, which does not talk to the zygote."""
+        for fd in (self.requests_w, self.replies_r):
+            os.close(fd)
+        self.broken = True
+
+    # In the front --------------------------------------------------------------------------------
+    def usable(self, argv: tuple[str, ...], env: dict[str, str]) -> bool:
+        """Whether this step can be forked from the zygote (started now, on first use): it runs
+        the harness with the zygote's PHP flags and environment."""
+        if self.broken or HARNESS not in argv:
+            return False
+        prefix = tuple(argv[: argv.index(HARNESS)])
+        if self.started is None:
+            self.started = (prefix, env)
+            try:
+                self._start(prefix, env)
+            except (OSError, ValueError, ZygoteLost) as exc:
+                self._lose(f"the PHP zygote did not start ({exc}); PHP starts afresh for each run")
+                return False
+        return self.started == (prefix, env)
+
+    def _start(self, prefix: tuple[str, ...], env: dict[str, str]) -> None:
+        assert self.go_w is not None
+        os.write(self.go_w, b"G " + json.dumps({"prefix": prefix, "env": env}).encode() + b"\n")
+        os.close(self.go_w)
+        self.go_w = None
+        if self._reply(START_S) != b"R":
+            raise ZygoteLost("it did not say it was ready")
+
+    def fork_and_watch(
+        self, box: Any, argv: tuple[str, ...], token: bytes, limits: dict[str, Any], cg: Any
+    ) -> dict[str, Any] | None:
+        """One run forked by the zygote in the prepared box, watched as the front watches its own
+        runners (`streams.watch`); None if the runner could not set itself up before any of the
+        sample's code ran (the caller runs the step as a program)."""
+        res_r, res_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        request = {
+            "fds": [res_w, out_w, err_w],
+            "rlimits": [[which, soft, hard] for which, (soft, hard) in box.rlimits(limits)],
+            "cwd": box.workdir,
+            "args": list(argv[argv.index(HARNESS) + 1 :]),
+            "token": token.decode(),
+        }
+        try:
+            os.write(self.requests_w, json.dumps(request).encode() + b"\n")
+            first = self._reply(REPLY_S)
+        except BaseException:
+            for fd in (res_r, res_w, out_r, out_w, err_r, err_w):
+                os.close(fd)
+            raise
+        for fd in (res_w, out_w, err_w):
+            os.close(fd)
+        kind, _, body = first.partition(b" ")
+        if kind != b"A":
+            for fd in (res_r, out_r, err_r):
+                os.close(fd)
+            if kind != b"X":
+                self._lose(f"the PHP zygote answered {first[:80]!r}")
+            return None
+        pid = int(body)
+        reaped: list[tuple[int, Any]] = []
+
+        def reap() -> tuple[int, int, Any]:
+            line = self._reply(0.0)  # ZygoteLost ends the watch, which ends the run (`end`)
+            if not line:
+                return 0, 0, None
+            reaped.append(_exit_report(line))
+            return (pid, *reaped[0])
+
+        def end() -> tuple[int | None, Any]:
+            if not reaped:
+                try:
+                    os.kill(-1, signal.SIGKILL)  # the runner; box.end ends the rest
+                except ProcessLookupError:
+                    pass
+                try:
+                    reaped.append(_exit_report(self._reply(REPLY_S)))
+                except (ZygoteLost, ValueError):
+                    self.broken = True
+            ended = box.end(pid, cg)  # a runner whose zygote died is the front's to reap
+            return reaped[0] if reaped else ended
+
+        return streams.watch(pid, res_r, out_r, err_r, limits, end, (self.replies_r, reap))
+
+    def _reply(self, timeout: float) -> bytes:
+        """The zygote's next line (without its newline); b"" if none came within `timeout`."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._pending:
+            remaining = max(deadline - time.monotonic(), 0.0)
+            if not select.select([self.replies_r], [], [], remaining)[0]:
+                if timeout:
+                    self._lose(f"the PHP zygote did not answer within {timeout:.0f} s")
+                    raise ZygoteLost(f"no answer within {timeout:.0f} s")
+                return b""
+            chunk = os.read(self.replies_r, 65536)
+            if not chunk:
+                self._lose("the PHP zygote ended")
+                raise ZygoteLost("it ended")
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return line
+
+    def _lose(self, why: str) -> None:
+        self.broken = True
+        print(f"assay sandbox: {why}", file=sys.stderr)
+
+
+def _exit_report(line: bytes) -> tuple[int, Any]:
+    """The runner's wait status and resource use, from the zygote's "X" line."""
+    kind, _, body = line.partition(b" ")
+    if kind != b"X":
+        raise ZygoteLost(f"the PHP zygote answered {line[:80]!r}")
+    report = json.loads(body)
+    status = report.get("status")
+    if status is None:
+        raise ZygoteLost(f"the PHP zygote could not reap its runner: {report.get('error')}")
+    cpu = float(report.get("cpu_s") or 0.0)
+    usage = SimpleNamespace(ru_maxrss=int(report.get("maxrss_kb") or 0), ru_utime=cpu, ru_stime=0.0)
+    return int(status), usage
