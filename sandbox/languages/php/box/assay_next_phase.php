@@ -77,11 +77,21 @@ function leftBehind(string $workdir, array $before): ?string
  * the child did (its exit status, or its signal), and the next phase runs afresh.
  * @param array<string, string> $next
  */
+/** Once a process (the PHP zygote runs it before it forks any run). */
+function warmUp(): void
+{
+    static $done = false;
+    if (!$done) {
+        $warm = new TestSuite('');
+        $warm->addTestSuite(new ReflectionClass(WarmUp::class));
+        $warm->run(new TestResult());
+        $done = true;
+    }
+}
+
 function runChained(Channel $channel, Guard $guard, string $testsFile, string $workdir, array $next): int
 {
-    $warm = new TestSuite('');
-    $warm->addTestSuite(new ReflectionClass(WarmUp::class));
-    $warm->run(new TestResult());
+    warmUp();
     $before = places($workdir);
     $pair = function_exists('pcntl_fork') ? stream_socket_pair(STREAM_PF_UNIX, STREAM_SOCK_STREAM, STREAM_IPPROTO_IP) : false;
     $child = $pair === false ? -1 : pcntl_fork();

@@ -218,7 +218,9 @@ final class Harness implements TestListener
 
     private function record(string $outcome, Throwable $e): void
     {
-        if ($this->problem === null) {
+        if ($this->problem === null && $this->outcomesOnly) {
+            $this->problem = [$outcome, '', '']; // no message: not worth PHPUnit's formatting
+        } elseif ($this->problem === null) {
             $this->problem = [$outcome, $this->describe($e), $this->trace($e)];
         }
     }
@@ -294,7 +296,7 @@ function ids(Test $test, Harness $harness): array
  * run's. Everything runs in this function, so the harness's objects are no globals of the
  * sample's. The exit status.
  */
-function main(array $args, string $token): int
+function main(array $args, string $token, ?Guard $guard = null): int
 {
     if (!preg_match('/^[0-9a-f]{32}$/', $token)) {
         fwrite(STDERR, "assay harness: cannot read the run's token\n");
@@ -311,18 +313,7 @@ function main(array $args, string $token): int
     $workdir = dirname((string) $testsFile) . '/';
     $channel = new Channel($token, $channel);
     unset($token);
-    $trusted = dirname((string) realpath((string) stream_resolve_include_path('PHPUnit/Autoload.php')), 2) . '/';
-    $guard = new Guard($trusted);
-    // What reporting needs, loaded before any of the sample's code.
-    foreach ([TestCase::class, TestSuite::class, TestResult::class, TestFailure::class, Filter::class,
-        \PHPUnit\Framework\ExpectationFailedException::class, \PHPUnit\Framework\ExceptionWrapper::class,
-        \PHPUnit\Framework\DataProviderTestSuite::class, \PHPUnit\Framework\Assert::class,
-        \PHPUnit\Framework\Constraint\IsIdentical::class, \PHPUnit\Framework\Constraint\IsEqual::class,
-        \SebastianBergmann\Comparator\Factory::class, \SebastianBergmann\Exporter\Exporter::class,
-        \PHPUnit\Util\Test::class, \PHPUnit\Framework\TestBuilder::class, FileLoader::class] as $class) {
-        class_exists($class);
-    }
-    $guard->tampered();
+    $guard ??= guard();
 
     $next = $outcomesOnly ? null : takeNextFiles($workdir);
     if ($next === null) {
@@ -347,6 +338,26 @@ function readToken(): string
     $token = trim((string) stream_get_contents($stream));
     fclose($stream);
     return $token;
+}
+
+/**
+ * What reporting needs, loaded before any of the sample's code, and the guard that knows it all
+ * as trusted (the PHP zygote makes it once, for all its runs).
+ */
+function guard(): Guard
+{
+    $trusted = dirname((string) realpath((string) stream_resolve_include_path('PHPUnit/Autoload.php')), 2) . '/';
+    $guard = new Guard($trusted);
+    foreach ([TestCase::class, TestSuite::class, TestResult::class, TestFailure::class, Filter::class,
+        \PHPUnit\Framework\ExpectationFailedException::class, \PHPUnit\Framework\ExceptionWrapper::class,
+        \PHPUnit\Framework\DataProviderTestSuite::class, \PHPUnit\Framework\Assert::class,
+        \PHPUnit\Framework\Constraint\IsIdentical::class, \PHPUnit\Framework\Constraint\IsEqual::class,
+        \SebastianBergmann\Comparator\Factory::class, \SebastianBergmann\Exporter\Exporter::class,
+        \PHPUnit\Util\Test::class, \PHPUnit\Framework\TestBuilder::class, FileLoader::class] as $class) {
+        class_exists($class);
+    }
+    $guard->tampered();
+    return $guard;
 }
 
 /** One run of the tests: load the solution and the tests, run them, report; the exit status. */
