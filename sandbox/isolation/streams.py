@@ -36,7 +36,7 @@ def watch(
     err_r: int,
     limits: dict[str, Any],
     end: Callable[[], tuple[int | None, Any]],
-    reaper: tuple[int, Callable[[], tuple[int, int, Any]]] | None = None,
+    reaper: tuple[int | None, Callable[[], tuple[int, int, Any]]] | None = None,
 ) -> dict[str, Any]:
     """Read until the runner is reaped and its streams close, the wall clock runs out, or a stream
     is over its cap. `end()` kills and reaps everything the run left, returning the runner's
@@ -50,8 +50,8 @@ def watch(
     writes to it several times a run, and a server woken for each write costs each time.
 
     A runner that is not the caller's child (forked by the PHP zygote) comes with a `reaper`: a
-    descriptor that is readable when it may have been reaped, and the call that says (as
-    `os.wait4(pid, WNOHANG)` would); the descriptor stays open."""
+    descriptor that is readable when it may have been reaped (None: poll), and the call that says
+    (as `os.wait4(pid, WNOHANG)` would); the descriptor stays open."""
     reap: Callable[[], tuple[int, int, Any]] = lambda: os.wait4(pid, os.WNOHANG)  # noqa: E731
     pidfd: int | None = None
     if reaper is not None:

@@ -193,7 +193,10 @@ class PhpZygote:
             ended = box.end(pid, cg)  # a runner whose zygote died is the front's to reap
             return reaped[0] if reaped else ended
 
-        return streams.watch(pid, res_r, out_r, err_r, limits, end, (self.replies_r, reap))
+        # A runner that ended at once: its report came with "A", and the descriptor will not be
+        # readable again; the watch then asks at once (it polls when it has no descriptor).
+        ready = None if b"\n" in self._pending else self.replies_r
+        return streams.watch(pid, res_r, out_r, err_r, limits, end, (ready, reap))
 
     def _reply(self, timeout: float) -> bytes:
         """The zygote's next line (without its newline); b"" if none came within `timeout`."""
