@@ -112,6 +112,7 @@ class PhpZygote:
         """In the starter, which does not talk to the zygote."""
         for fd in (self.requests_w, self.replies_r):
             os.close(fd)
+        self.requests_w = -1
         self.broken = True
 
     # In the front --------------------------------------------------------------------------------
@@ -157,10 +158,11 @@ class PhpZygote:
         try:
             os.write(self.requests_w, json.dumps(request).encode() + b"\n")
             first = self._reply(REPLY_S)
-        except BaseException:
+        except (OSError, ZygoteLost) as exc:  # gone before the run began: PHP starts afresh
             for fd in (res_r, res_w, out_r, out_w, err_r, err_w):
                 os.close(fd)
-            raise
+            self._lose(f"the PHP zygote is gone ({exc}); PHP starts afresh for each run")
+            return None
         for fd in (res_w, out_w, err_w):
             os.close(fd)
         kind, _, body = first.partition(b" ")
@@ -188,8 +190,8 @@ class PhpZygote:
                     pass
                 try:
                     reaped.append(_exit_report(self._reply(REPLY_S)))
-                except (ZygoteLost, ValueError):
-                    self.broken = True
+                except (ZygoteLost, ValueError) as exc:
+                    self._lose(f"the PHP zygote did not report its runner ({exc})")
             ended = box.end(pid, cg)  # a runner whose zygote died is the front's to reap
             return reaped[0] if reaped else ended
 
@@ -217,7 +219,13 @@ class PhpZygote:
         return line
 
     def _lose(self, why: str) -> None:
+        """Never again: its requests close (a zygote that was only slow then ends)."""
+        if self.broken:
+            return
         self.broken = True
+        if self.requests_w >= 0:
+            os.close(self.requests_w)
+            self.requests_w = -1
         print(f"assay sandbox: {why}", file=sys.stderr)
 
 
