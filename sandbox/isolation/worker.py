@@ -176,9 +176,10 @@ class Worker(ForkServer):
             try:
                 if self.slot is not None:
                     self.slot.join(zygote_waiter)  # the zygote's runners are born in the slot
-                self.zygote.tell_front(front)
+                joined = True
             except OSError:
-                pass  # no zygote: the front sees it end, and starts PHP afresh for each run
+                joined = False  # no zygote: the front sees it end, and starts PHP afresh
+            self.zygote.tell_front(front if joined else 0)
             self.zygote.forget()
             self.zygote = None
         # The starter keeps the pipe to the verifier (it never writes to it) until it has cleaned

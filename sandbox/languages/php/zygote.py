@@ -81,6 +81,8 @@ def _wait_and_exec(go: int, uid: int, gid: int) -> None:
             kind, _, body = line.partition(b" ")
             if kind == b"F":
                 front = int(body)
+                if not front:  # the starter could not put it in the slot's cgroup
+                    return
             elif kind == b"G":
                 start = json.loads(body)
     os.close(go)
@@ -102,7 +104,8 @@ class PhpZygote:
         self._pending = b""
 
     def tell_front(self, front: int) -> None:
-        """In the starter: the front's pid, as the zygote's pid namespace numbers it."""
+        """In the starter: the front's pid, as the zygote's pid namespace numbers it (0: no
+        zygote, the waiter ends)."""
         if self.go_w is not None:
             os.write(self.go_w, b"F %d\n" % front)
             os.close(self.go_w)
