@@ -172,16 +172,6 @@ class Worker(ForkServer):
             self.pytest_server = PytestClient(requests_w, replies_r, go_w)
             return
         os.close(moved_r)
-        if self.zygote is not None:
-            try:
-                if self.slot is not None:
-                    self.slot.join(zygote_waiter)  # the zygote's runners are born in the slot
-                joined = True
-            except OSError:
-                joined = False  # no zygote: the front sees it end, and starts PHP afresh
-            self.zygote.tell_front(front if joined else 0)
-            self.zygote.forget()
-            self.zygote = None
         # The starter keeps the pipe to the verifier (it never writes to it) until it has cleaned
         # up: the verifier sees the worker end when all of it has ended.
         _let_go(proto[:1], requests_w, replies_r, go_w)
@@ -194,6 +184,16 @@ class Worker(ForkServer):
         except OSError:
             pass  # the front joins it itself
         os.close(moved_w)
+        if self.zygote is not None:
+            try:
+                if self.slot is not None:
+                    self.slot.join(zygote_waiter)  # the zygote's runners are born in the slot
+                joined = True
+            except OSError:
+                joined = False  # no zygote: the front sees it end, and starts PHP afresh
+            self.zygote.tell_front(front if joined else 0)
+            self.zygote.forget()
+            self.zygote = None
         self._wait_for_servers(front, waiter, zygote_waiter)
 
     def _wait_for_servers(self, front: int, waiter: int, zygote: int) -> None:
