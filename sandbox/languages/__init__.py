@@ -46,6 +46,15 @@ def box_cache_dir() -> str:
     return path
 
 
+def scratch_dir() -> str | None:
+    """Where the trusted side writes a chunk's files for a tool to read: in memory where there
+    is a tmpfs (/dev/shm), else the default temporary directory. Hundreds of small files a chunk
+    cost real time on a disk: on a VM's disk, TypeScript's emitter spent ~80 ms a chunk of 32
+    files on them, against ~15 ms on /dev/shm."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+
+
 def too_large(sample: Sample, files: tuple[str, str], limit: int) -> Verdict | None:
     """A `syntax` rejection naming the first of the solution and the tests (`files` are their
     names) over `limit` bytes of UTF-8."""

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sandbox.isolation.skeleton import WORK as SANDBOX_WORK
+from sandbox.languages import scratch_dir
 from sandbox.languages.python.box.report import SOLUTION_FILE, TESTS_FILE, sha256
 from sandbox.options import VerifyOptions
 from sandbox.records import LintMessage, Sample, Verdict
@@ -119,9 +120,7 @@ def lint(samples: Sequence[Sample], options: VerifyOptions) -> list[list[LintMes
     if not samples:
         return results
     selected = [*options.lint_select, *options.lint_warn]
-    # In memory where there is a tmpfs: thousands of small files per chunk cost real time on disk.
-    shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-    with tempfile.TemporaryDirectory(prefix="assay-lint-", dir=shm) as tmp:
+    with tempfile.TemporaryDirectory(prefix="assay-lint-", dir=scratch_dir()) as tmp:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
         for i, sample in enumerate(samples):
             os.mkdir(os.path.join(tmp, str(i)))

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 from collections.abc import Sequence
 
+from sandbox.languages import scratch_dir
 from sandbox.languages.warm import ServerError
 
 FLAGS = (
@@ -30,7 +31,7 @@ def emit(tsc: str, files: Sequence[tuple[str, str]]) -> list[str]:
     """Each (name, TypeScript text) as CommonJS JavaScript, in one `tsc` call."""
     if not files:
         return []
-    with tempfile.TemporaryDirectory(prefix="assay-ts-emit-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="assay-ts-emit-", dir=scratch_dir()) as tmp:
         paths = []
         for i, (name, text) in enumerate(files):
             os.mkdir(os.path.join(tmp, str(i)))
