@@ -9,8 +9,10 @@ root (the interpreter, the installed libraries, a minimal /etc and /dev, nothing
 
     starter ──┬─► front (pid 1): serves the verifier; runs Python's fast path and every program
               │                  step (a compiler, node, a test binary) itself
-              └─► waiter ──► pytest server (pid 1, `pytest_server.py`): pytest imported, a
-                             session parked at collection; runs the Python runs that need pytest
+              ├─► waiter ──► pytest server (pid 1, `pytest_server.py`): pytest imported, a
+              │              session parked at collection; runs the Python runs that need pytest
+              └─► zygote waiter ─exec─► PHP zygote (as root; `languages/php/zygote.py`): forks
+                             the front's PHP runs, born in the front's pid namespace
 
 The front never imports pytest: a runner is a fork, and a fork and its exit cost by the page, so
 the fast path (`languages/python/box/fastpath.py`), which runs most Python samples, forks from the smallest
