@@ -59,10 +59,18 @@ def summary_rows(
     return stages, reasons, line
 
 
+def nothing_left(summary: dict[str, Any]) -> bool:
+    """A rerun that found every sample of its input already verified: no table of nothing."""
+    return not summary["total"] and bool(summary["resumed"])
+
+
 def print_summary(summary: dict[str, Any], console: Console) -> None:
     from rich.table import Table
 
     stages, reasons, line = summary_rows(summary)
+    if nothing_left(summary):
+        console.print(f"assay verify: nothing left to verify; {line}")
+        return
     table = Table(title=f"assay verify: {summary['total']} samples", show_footer=False)
     table.add_column("stage")
     table.add_column("samples", justify="right")
@@ -84,6 +92,9 @@ def print_plain_summary(summary: dict[str, Any]) -> None:
     """The summary where stdout is not a terminal: plain aligned text, and no need to load rich
     (~30 ms of a short run's start-up)."""
     stages, reasons, line = summary_rows(summary)
+    if nothing_left(summary):
+        print(f"assay verify: nothing left to verify; {line}")
+        return
     out = [f"assay verify: {summary['total']} samples"]
     out += _aligned([("stage", "samples", "share"), *stages])
     if reasons:

@@ -134,6 +134,8 @@ def test_rerun_resumes_without_verifying_again(tmp_path):
     assert proc.returncode == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["resumed"] == 2 and summary["total"] == 0
+    assert "nothing left to verify; passed 0, rejected 0; 2 already verified" in proc.stdout
+    assert "0 samples\n" not in proc.stdout
     assert (
         len(read_jsonl(out / "passed.jsonl")) == 1 and len(read_jsonl(out / "rejected.jsonl")) == 1
     )
