@@ -71,12 +71,6 @@ function leftBehind(string $workdir, array $before): ?string
     return null;
 }
 
-/**
- * The sample's run in a child, then, after a clean pass that left nothing behind, the next
- * phase's in this process, which never ran any of the sample's code. Else this process ends as
- * the child did (its exit status, or its signal), and the next phase runs afresh.
- * @param array<string, string> $next
- */
 /** Once a process (the PHP zygote runs it before it forks any run). */
 function warmUp(): void
 {
@@ -89,6 +83,12 @@ function warmUp(): void
     }
 }
 
+/**
+ * The sample's run in a child, then, after a clean pass that left nothing behind, the next
+ * phase's in this process, which never ran any of the sample's code. Else this process ends as
+ * the child did (its exit status, or its signal), and the next phase runs afresh.
+ * @param array<string, string> $next
+ */
 function runChained(Channel $channel, Guard $guard, string $testsFile, string $workdir, array $next): int
 {
     warmUp();

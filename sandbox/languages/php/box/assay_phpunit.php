@@ -2,7 +2,8 @@
 // assay's test harness for PHP: `php assay_phpunit.php SolutionTest.php` in the box.
 //
 // Untrusted side: it runs in the sample's process, but before any of the sample's code. It reads
-// the run's token from descriptor 4, loads PHPUnit (Debian's) and the classes it reports with,
+// the run's token from descriptor 4 (or has it from the PHP zygote that forked the run, which
+// loaded this file and calls main()), loads PHPUnit (Debian's) and the classes it reports with,
 // then loads the solution and the tests file, collects every TestCase subclass they
 // declared, runs their tests with PHPUnit and writes each event as `<token> <json>` on
 // descriptor 3 (sandbox/isolation/channel.py). `end` is written only after the last test ran;
