@@ -132,6 +132,9 @@ class Language:
     solution_file: ClassVar[str] = ""
     tests_file: ClassVar[str] = ""
     toolchain: ClassVar[Toolchain] = Toolchain()
+    # Where the strength check's stub is a switch in the sample's own build (C++, Rust): text on
+    # every line of the solution that holds a switch (`stub_broke_compile`).
+    stub_switch: ClassVar[str] = ""
     # Whether an answer's block is the tests (the other block is the solution).
     tests_pattern: ClassVar[str] = ""
     # The teacher's instructions (prompts/*.jinja show them): layout, test framework, libraries.
@@ -180,9 +183,18 @@ class Language:
 
     def stub_broke_compile(self, request: RunRequest, result: RunResult) -> bool:
         """Whether a compile that failed may have failed on the strength check's instrumentation
-        rather than on the sample (a language whose stub is a switch in the sample's own build:
-        C++); the verifier then runs the sample again without the strength check."""
-        return False
+        rather than on the sample: an error on a line of the solution that holds a switch
+        (`stub_switch`; a `return {};` of a C++ type without a default, a Rust crate that
+        forbids the switch's `allow`). The verifier then runs the sample again without the
+        strength check, and a genuine error on that line is the sample's own compile's."""
+        if not self.stub_switch or len(request.phases) < 2 or not request.phases[1].takes:
+            return False
+        solution = request.phases[0].files.get(self.solution_file, "")
+        marked = {n for n, line in enumerate(solution.split("\n"), 1) if self.stub_switch in line}
+        return any(
+            m.rejects and m.file == self.solution_file and m.line in marked
+            for m in self.diagnostics(result)
+        )
 
     def compile_reason(self, messages: list[LintMessage]) -> str | None:
         """The reason of a compile rejection, where the language can say more than `compile

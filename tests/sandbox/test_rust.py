@@ -318,6 +318,23 @@ def test_the_stub_switch_compiles_and_runs_for_every_kind_of_function(rust_verif
     assert verdict.weak_tests == ["defaults"]  # its functions' defaults; `builds` met panics
 
 
+def test_a_switch_that_does_not_compile_leaves_the_sample_its_own_compile(rust_verifier):
+    # A crate that forbids unused imports forbids the switch's `allow(unused_imports)` too: the
+    # instrumented build fails on the switch's line, and the sample is compiled and judged as it
+    # is, without the strength check.
+    solution = "#![forbid(unused_imports)]\n" + d(ADD)
+    verdict = verify_one(rust_verifier, solution, TEST_ADD)
+    assert verdict.passed, verdict.feedback
+    assert not [m for m in verdict.lint if m.rejects]
+    verdict = verify_one(rust_verifier, solution.replace("a + b", "a - b"), TEST_ADD)
+    assert verdict.stage == "tests", verdict.feedback
+    # A genuine error on a line that holds a switch is the sample's own compile's.
+    broken = "#![forbid(unused_imports)]\npub fn add(a: i32, b: i32) -> i32 { a + c }\n"
+    verdict = verify_one(rust_verifier, broken, TEST_ADD)
+    assert verdict.stage == "compile", verdict.feedback
+    assert [(m.line, m.code) for m in verdict.lint if m.rejects] == [(2, "E0425")]
+
+
 def test_the_switch_keeps_every_line_and_most_columns():
     source = d(ADD) + "pub fn one() -> i32 { 1 }\n"
     instrumented = instrument(source)

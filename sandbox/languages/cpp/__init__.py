@@ -54,6 +54,7 @@ class Cpp(Language):
     fences = ("cpp", "c++", "cxx", "cc", "hpp")
     extensions = (".cpp", ".cc", ".cxx", ".hpp", ".hh", ".h")
     solution_file = SOLUTION_FILE
+    stub_switch = SWITCH
     tests_file = TESTS_FILE
     tests_pattern = r"\bTEST_CASE\s*\(|#\s*include\s*[<\"]doctest"
     conventions = CONVENTIONS
@@ -130,19 +131,6 @@ class Cpp(Language):
                 ),
             ]
         return RunRequest(language=self.name, phases=tuple(phases), limits=self.options.limits)
-
-    def stub_broke_compile(self, request: RunRequest, result: RunResult) -> bool:
-        """Whether the instrumented solution failed to compile where a switch went in (a `return
-        {};` of a type without a default, a static in a `constexpr` function): then the
-        verifier compiles the sample as it is, without the strength check."""
-        if len(request.phases) < 2 or not request.phases[1].takes:
-            return False
-        solution = request.phases[0].files.get(SOLUTION_FILE, "")
-        marked = {n for n, line in enumerate(solution.split("\n"), 1) if SWITCH in line}
-        return any(
-            m.rejects and m.file == SOLUTION_FILE and m.line in marked
-            for m in self.diagnostics(result)
-        )
 
     def _steps(self, prelude: str) -> tuple[Step, ...]:
         """The compile step, then the test binary's run: the same for every sample that starts

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, boxcache, register
 from sandbox.languages.rust import build
+from sandbox.languages.rust.stub import ASK
 from sandbox.records import LintMessage, Sample
 from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
 
@@ -74,6 +75,7 @@ class Rust(Language):
     fences = ("rust", "rs")
     extensions = (".rs",)
     solution_file = SOLUTION_FILE
+    stub_switch = ASK
     tests_file = TESTS_FILE
     tests_pattern = r"#\[\s*test\s*\]|#\[\s*cfg\s*\(\s*test\s*\)\s*\]"
     conventions = CONVENTIONS
