@@ -158,7 +158,9 @@ def read_records(path: str, fmt: str = "auto") -> Iterator[Record]:
             if not raw.strip():
                 continue
             try:
-                text = raw.decode("utf-8")
+                # without its line end: an error at the end of the line is at its last column,
+                # not at column 1 of a line after it
+                text = raw.decode("utf-8").rstrip("\r\n")
             except UnicodeDecodeError as exc:
                 yield Record(path, number, None, f"not UTF-8 text (byte {exc.start})")
                 continue
