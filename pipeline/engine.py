@@ -374,12 +374,19 @@ class Engine:
             "by_language": by_language,
             "corpus": len(self.corpus),
             "executor": self.executor.describe(),
+            "seeds_skipped": self._seeds_skipped(),
             "this_run": {
                 **{f.name: getattr(self.stats, f.name) for f in fields(self.stats)},
                 "rejected_by_stage": dict(self.stats.rejected_by_stage),
                 "wall_s": round(time.monotonic() - self.started, 3),
             },
         }
+
+    def _seeds_skipped(self) -> dict[str, Any]:
+        """The seed lines this run skipped (JSONL lines that are not JSON, or have no text)."""
+        skipped = getattr(getattr(self, "seeds", None), "skipped_lines", None)
+        count, first = skipped() if skipped is not None else (0, "")
+        return {"lines": count, "first": first}
 
 
 def run(config: RunConfig, *, force: bool = False, on_update=None) -> tuple[RunStats, Engine]:

@@ -7,7 +7,9 @@ seed is used once before any is reused, and a rerun maps each slot to the same s
     directory, file   every file with one of the extensions, recursively (hidden directories,
                       virtualenvs and caches skipped); files longer than `window_lines` are cut
                       into consecutive windows
-    *.jsonl[.gz]      one seed per line, from the field `code`, `content` or `text`
+    *.jsonl[.gz]      one seed per line, from the field `code`, `content` or `text`; a line
+                      that is not JSON or has none of them is skipped, counted, and the first
+                      such line named in the run's summary
     hf:NAME[:split][:column], a save_to_disk directory, *.parquet, *.json, *.csv
                       one seed per row, through `datasets` (column: `column`, or the first of
                       code/content/text)
@@ -25,6 +27,7 @@ import gzip
 import json
 import os
 import random
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +57,8 @@ class SeedPool:
         self.seed = seed
         self.extensions = tuple(config.extensions or language(lang).extensions)
         self.by_extension = False  # whether the extensions chose the seeds
+        self.skipped = 0  # JSONL lines that give no seed (not JSON, no text field)
+        self.first_skipped = ""  # the first of them, with its place and why
         path = config.path
         if path.startswith("hf:"):
             self._open_dataset(path)
@@ -135,19 +140,48 @@ class SeedPool:
     def _index_jsonl(self, path: str) -> None:
         rows: list[tuple[int, str]] = []
         opener = gzip.open if path.endswith(".gz") else open
-        with opener(path, "rt", encoding="utf-8") as fh:
-            for number, line in enumerate(fh, start=1):
-                try:
-                    data = json.loads(line)
-                except ValueError:
-                    continue
-                text = _text_field(data) if isinstance(data, dict) else None
-                if text and text.strip():
-                    rows.append((number, self._clip(text)))
+        number = 0
+        try:
+            with opener(path, "rb") as fh:
+                for number, raw in enumerate(fh, start=1):
+                    self._index_line(path, number, raw, rows)
+        except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+            what = "the gzip stream is cut off" if isinstance(exc, EOFError) else str(exc)
+            raise SeedError(f"cannot read seeds {path} after line {number}: {what}") from None
         self._rows = rows
         self._path = path
         self._size = len(rows)
         self.get = self._get_row
+
+    def _index_line(self, path: str, number: int, raw: bytes, rows: list[tuple[int, str]]) -> None:
+        try:
+            line = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            self._skip(f"{path}:{number}: not UTF-8 text (byte {exc.start})")
+            return
+        if not line.strip():
+            return
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            self._skip(f"{path}:{number}: invalid JSON: {exc.msg} at column {exc.colno}")
+            return
+        except ValueError as exc:  # a number too long to convert
+            self._skip(f"{path}:{number}: invalid JSON: {exc}")
+            return
+        if not isinstance(data, dict):
+            self._skip(f"{path}:{number}: expected a JSON object, got {type(data).__name__}")
+            return
+        text = _text_field(data)
+        if text is None:
+            self._skip(f"{path}:{number}: none of the fields {', '.join(FIELDS)} holds a string")
+        elif text.strip():
+            rows.append((number, self._clip(text)))
+
+    def _skip(self, why: str) -> None:
+        """A JSONL line that gives no seed: counted, and the first one named."""
+        self.skipped += 1
+        self.first_skipped = self.first_skipped or why
 
     def _get_row(self, index: int) -> Seed:
         number, text = self._rows[index]
@@ -236,6 +270,12 @@ class SlotSeeds:
 
     def language_of(self, slot: int) -> str:
         return self.mix.language_of(slot, self.seed)
+
+    def skipped_lines(self) -> tuple[int, str]:
+        """How many JSONL lines gave no seed, and the first of them (place and why)."""
+        pools = list({id(pool): pool for pool in self.pools.values()}.values())
+        first = next((pool.first_skipped for pool in pools if pool.skipped), "")
+        return sum(pool.skipped for pool in pools), first
 
     def pick(self, slot: int) -> tuple[str, Seed]:
         name = self.language_of(slot)

@@ -211,6 +211,14 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
         f"{this['teacher_calls']} teacher calls ({this['replayed']} answers replayed), "
         f"{this['tokens_out']:,} tokens out, {this['wall_s']:.1f} s"
     )
+    skipped = summary.get("seeds_skipped") or {}
+    if skipped.get("lines"):
+        lines = skipped["lines"]
+        console.print(
+            f"seeds: {lines} line{'s' if lines != 1 else ''} skipped (not JSON, or without a code, "
+            f"content or text string); the first: {skipped['first']}",
+            markup=False,
+        )
     executor = summary.get("executor", {})
     if executor.get("kind") == "ray":
         nodes = ", ".join(

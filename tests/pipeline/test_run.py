@@ -203,3 +203,26 @@ def test_scripted_teacher_plugs_into_the_same_registry(tmp_path, capsys):
     assert status == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["counts"]["accepted"] == 2 and summary["this_run"]["teacher_calls"] == 5
+
+
+def test_seed_lines_that_give_no_seed_are_counted_and_the_first_named(tmp_path, capsys):
+    seeds = scenarios.write_seeds(str(tmp_path / "seeds.jsonl"), ["right"])
+    with open(seeds, "a") as fh:
+        fh.write('{"code": "x = 1",\n[1]\n{"source": "y = 2"}\n')
+    argv = ["run", "--generator", "scripted", "--model", "tests.pipeline.scenarios:teacher",
+            "--seeds", seeds, "--problems", "1", "--run-dir", str(tmp_path / "run"),
+            "--no-progress"]  # fmt: skip
+    assert main([*argv, "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["counts"]["accepted"] == 1
+    assert summary["seeds_skipped"] == {
+        "lines": 3,
+        "first": f"{seeds}:2: invalid JSON: Expecting property name enclosed in double quotes"
+        " at column 18",
+    }
+    assert main(argv) == 0  # resumed: nothing left to do, the summary says it again
+    out = " ".join(capsys.readouterr().out.split())
+    assert (
+        f"seeds: 3 lines skipped (not JSON, or without a code, content or text string); the first: {seeds}:2:"
+        in out
+    )

@@ -66,6 +66,29 @@ def test_jsonl_fields_and_clipping(tmp_path):
     got = {seeds.get(i).source.rsplit(":", 1)[1]: seeds.get(i).text for i in range(len(seeds))}
     assert got["1"] == "x = 1" and got["2"] == "y = 2" and len(got["3"].splitlines()) == 10
     assert len(seeds) == 3
+    # the row without a text field and the line that is not JSON: counted, the first named
+    assert seeds.skipped == 2
+    assert seeds.first_skipped == f"{path}:4: none of the fields code, content, text holds a string"
+
+
+def test_jsonl_lines_that_are_not_utf8_are_skipped_and_named(tmp_path):
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b'{"code": "caf\xe9"}\n{"code": "x = 1"}\n[1, 2]\n')
+    seeds = pool(path)
+    assert [seeds.get(i).text for i in range(len(seeds))] == ["x = 1"]
+    assert seeds.skipped == 2 and seeds.first_skipped == f"{path}:1: not UTF-8 text (byte 13)"
+
+
+def test_a_cut_off_gzip_of_seeds_is_a_seed_error(tmp_path):
+    import gzip
+
+    whole = gzip.compress(b"".join(b'{"code": "x = %d"}\n' % i for i in range(2000)))
+    path = tmp_path / "s.jsonl.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(
+        SeedError, match="cannot read seeds .* after line .*: the gzip stream is cut off"
+    ):
+        pool(path)
 
 
 def test_local_dataset_saved_to_disk(tmp_path):
