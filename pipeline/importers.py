@@ -167,7 +167,7 @@ def read_records(path: str, fmt: str = "auto") -> Iterator[Record]:
             try:
                 data = json.loads(text)
             except json.JSONDecodeError as exc:
-                yield Record(path, number, None, f"invalid JSON: {exc.msg} at column {exc.colno}")
+                yield Record(path, number, None, f"invalid JSON: {exc.msg}: column {exc.colno}")
                 continue
             if not isinstance(data, dict):
                 yield Record(

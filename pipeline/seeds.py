@@ -164,7 +164,7 @@ class SeedPool:
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            self._skip(f"{path}:{number}: invalid JSON: {exc.msg} at column {exc.colno}")
+            self._skip(f"{path}:{number}: invalid JSON: {exc.msg}: column {exc.colno}")
             return
         except ValueError as exc:  # a number too long to convert
             self._skip(f"{path}:{number}: invalid JSON: {exc}")

@@ -218,7 +218,7 @@ def test_seed_lines_that_give_no_seed_are_counted_and_the_first_named(tmp_path, 
     assert summary["seeds_skipped"] == {
         "lines": 3,
         "first": f"{seeds}:2: invalid JSON: Expecting property name enclosed in double quotes"
-        " at column 18",
+        ": column 18",
     }
     assert main(argv) == 0  # resumed: nothing left to do, the summary says it again
     out = " ".join(capsys.readouterr().out.split())

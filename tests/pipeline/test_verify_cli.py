@@ -73,7 +73,7 @@ def test_bad_lines_are_named_and_the_rest_verified(tmp_path):
     proc = assay("verify", str(src), "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     # the column where the line breaks off, not column 1 of the line after it
-    assert f"{src}:2: invalid JSON: Expecting value at column 30" in proc.stderr
+    assert f"{src}:2: invalid JSON: Expecting value: column 30" in proc.stderr
     assert f"{src}:3: not UTF-8" in proc.stderr
     assert f"{src}:4: missing field 'tests'" in proc.stderr
     assert f"{src}:5: expected a JSON object" in proc.stderr
