@@ -8,10 +8,11 @@ sample whose tests import the solution and call `check`.
 from __future__ import annotations
 
 import gzip
-import json
 import zlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from pipeline.jsonl import parse_object
 
 if TYPE_CHECKING:
     from sandbox.records import Sample
@@ -157,22 +158,9 @@ def read_records(path: str, fmt: str = "auto") -> Iterator[Record]:
             number += 1
             if not raw.strip():
                 continue
-            try:
-                # without its line end: an error at the end of the line is at its last column,
-                # not at column 1 of a line after it
-                text = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as exc:
-                yield Record(path, number, None, f"not UTF-8 text (byte {exc.start})")
-                continue
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield Record(path, number, None, f"invalid JSON: {exc.msg}: column {exc.colno}")
-                continue
-            if not isinstance(data, dict):
-                yield Record(
-                    path, number, None, f"expected a JSON object, got {type(data).__name__}"
-                )
+            data = parse_object(raw)
+            if isinstance(data, str):
+                yield Record(path, number, None, data)
                 continue
             try:
                 yield Record(path, number, data, sample=to_sample(data, fmt))

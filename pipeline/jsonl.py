@@ -40,6 +40,28 @@ def repair_tail(path: str) -> int:
         return size
 
 
+def parse_object(raw: bytes) -> dict[str, Any] | str:
+    """One line of a JSONL file someone gave: the JSON object on it, or why it is not one (a
+    message that the caller places by file and line)."""
+    try:
+        # without its line end: an error at the end of the line is at its last column, not at
+        # column 1 of a line after it
+        text = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 text (byte {exc.start})"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"invalid JSON: {exc.msg}: column {exc.colno}"
+    except ValueError as exc:  # a number too long to convert
+        return f"invalid JSON: {exc}"
+    except RecursionError:
+        return "invalid JSON: nested too deeply"
+    if not isinstance(data, dict):
+        return f"expected a JSON object, got {type(data).__name__}"
+    return data
+
+
 def iter_jsonl(path: str) -> Iterator[dict[str, Any]]:
     """Complete, valid lines of `path`; a torn or corrupt line is skipped."""
     try:

@@ -24,7 +24,6 @@ that pool; sources that are not read by extension (JSONL, datasets) are one pool
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import random
 import zlib
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.config import SeedsConfig
+from pipeline.jsonl import parse_object
 from pipeline.languages import DEFAULT, Mix, language
 
 FIELDS = ("code", "content", "text")
@@ -154,23 +154,11 @@ class SeedPool:
         self.get = self._get_row
 
     def _index_line(self, path: str, number: int, raw: bytes, rows: list[tuple[int, str]]) -> None:
-        try:
-            line = raw.decode("utf-8").rstrip("\r\n")
-        except UnicodeDecodeError as exc:
-            self._skip(f"{path}:{number}: not UTF-8 text (byte {exc.start})")
+        if not raw.strip():
             return
-        if not line.strip():
-            return
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            self._skip(f"{path}:{number}: invalid JSON: {exc.msg}: column {exc.colno}")
-            return
-        except ValueError as exc:  # a number too long to convert
-            self._skip(f"{path}:{number}: invalid JSON: {exc}")
-            return
-        if not isinstance(data, dict):
-            self._skip(f"{path}:{number}: expected a JSON object, got {type(data).__name__}")
+        data = parse_object(raw)
+        if isinstance(data, str):
+            self._skip(f"{path}:{number}: {data}")
             return
         text = _text_field(data)
         if text is None:

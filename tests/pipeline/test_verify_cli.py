@@ -68,6 +68,8 @@ def test_bad_lines_are_named_and_the_rest_verified(tmp_path):
         fh.write(b'{"id": "latin", "solution": "caf\xe9", "tests": ""}\n')
         fh.write((json.dumps({"id": "nofield", "solution": "x = 1\n"}) + "\n").encode())
         fh.write(b"[1, 2]\n")
+        fh.write(b'{"id": ' + b"9" * 5000 + b"}\n")  # a number Python will not convert
+        fh.write(b"[" * 100_000 + b"]" * 100_000 + b"\n")
         fh.write((json.dumps(BAD) + "\n").encode())
     out = tmp_path / "out"
     proc = assay("verify", str(src), "--out", str(out))
@@ -77,8 +79,10 @@ def test_bad_lines_are_named_and_the_rest_verified(tmp_path):
     assert f"{src}:3: not UTF-8" in proc.stderr
     assert f"{src}:4: missing field 'tests'" in proc.stderr
     assert f"{src}:5: expected a JSON object" in proc.stderr
+    assert f"{src}:6: invalid JSON: Exceeds the limit" in proc.stderr
+    assert f"{src}:7: invalid JSON: nested too deeply" in proc.stderr
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["input_errors"] == 4 and summary["total"] == 2
+    assert summary["input_errors"] == 6 and summary["total"] == 2
 
 
 def test_strict_stops_at_the_first_bad_line(tmp_path):
