@@ -54,6 +54,26 @@ def interpreter_paths() -> list[str]:
     return chosen
 
 
+# Where the skeleton puts something of its own: an interpreter path there would be hidden or refused.
+BOX_OWNED = ("/proc", "/dev", "/etc", SANDBOX, BOX_CACHE)
+
+
+def refuse_hidden_paths(paths: list[str]) -> None:
+    """A SetupError naming an interpreter path the sandbox's root cannot show at its own place:
+    under a directory the skeleton makes its own (/dev/shm is a link to the run's /tmp there), or
+    above one (a prefix of /opt would leave no room for the box cache). /tmp is not among them: a
+    path under it is bound into each run's /tmp (`boxes.py`)."""
+    for path in paths:
+        for owned in BOX_OWNED:
+            if path == owned or path.startswith(owned + "/") or owned.startswith(path + "/"):
+                raise SetupError(
+                    f"the Python environment's {path} cannot be shown to samples at its own path: "
+                    f"the sandbox's root keeps {owned} for itself. Fix: install the environment "
+                    "elsewhere (under /srv, /home or /tmp, say), or use "
+                    "--sandbox docker, or accept weaker isolation with --isolation weak"
+                )
+
+
 def mountpoint() -> str:
     """A fixed, never-removed directory to mount the skeleton on in our private mount namespace.
 
@@ -103,8 +123,10 @@ def build_skeleton(uid: int, root: str, box_cache: str | None = None) -> None:
     `uid` is the sample's uid as /etc/passwd inside should name it. The skeleton's /proc is that of
     the caller's pid namespace: it is mounted while the host's /proc is still in view, as the kernel
     demands of a mount made inside a user namespace."""
+    paths = interpreter_paths()
+    refuse_hidden_paths(paths)
     linux.mount("tmpfs", root, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=4m,mode=0755")
-    for path in interpreter_paths():
+    for path in paths:
         target = root + path
         if os.path.islink(path) and os.path.dirname(path) == "/":
             os.symlink(os.readlink(path), target)

@@ -9,6 +9,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
+import tempfile
 import time
 
 import pytest
@@ -221,6 +223,40 @@ def test_refused_isolation_names_cause_and_fix_and_weak_runs(tmp_path):
     assert weak.returncode == 0, weak.stderr
     (record,) = read_jsonl(tmp_path / "b" / "passed.jsonl")
     assert record["verdict"]["isolation"] == "weak"
+
+
+def test_an_environment_where_the_box_keeps_its_own_is_refused_by_name(tmp_path):
+    """A virtualenv under /dev/shm (a tmpfs users pick for speed) cannot be shown to samples at its
+    own path, as the box's /dev is its own: full isolation stops before any sample, naming the
+    path and the fix, and weak isolation runs with it."""
+    if not os.access("/dev/shm", os.W_OK):
+        pytest.skip("no writable /dev/shm")
+    env = tempfile.mkdtemp(prefix="assay-venv-", dir="/dev/shm")
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", env], check=True)
+        ours = subprocess.run(
+            [f"{env}/bin/python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        with open(os.path.join(ours, "assay-test.pth"), "w") as fh:  # assay and its packages
+            fh.write(f"{repo}\n{sysconfig.get_path('purelib')}\n")
+        src = write_jsonl(tmp_path / "in.jsonl", [GOOD])
+        cli = [f"{env}/bin/python", "-m", "pipeline.cli", "verify", src]
+        full = subprocess.run(cli + ["--out", str(tmp_path / "a")], capture_output=True, text=True)
+        assert full.returncode == 2, full.stderr
+        assert f"{env} cannot be shown to samples" in full.stderr
+        assert "keeps /dev for itself" in full.stderr and "--isolation weak" in full.stderr
+        assert "Traceback" not in full.stderr
+        weak = subprocess.run(
+            cli + ["--out", str(tmp_path / "b"), "--isolation", "weak"],
+            capture_output=True,
+            text=True,
+        )
+        assert weak.returncode == 0, weak.stderr
+        assert len(read_jsonl(tmp_path / "b" / "passed.jsonl")) == 1
+    finally:
+        shutil.rmtree(env, ignore_errors=True)
 
 
 def _max_rss_kb(lines: int, tmp_path) -> int:
