@@ -49,7 +49,8 @@ def summary_rows(
     if summary["resumed"]:
         extra.append(f"{summary['resumed']} already verified (resumed)")
     if summary["input_errors"]:
-        extra.append(f"{summary['input_errors']} bad input lines")
+        errors = summary["input_errors"]
+        extra.append(f"{errors} bad input line{'s' if errors != 1 else ''}")
     line = (
         f"passed {summary['passed']}, rejected {summary['rejected']}"
         + (f"; {'; '.join(extra)}" if extra else "")
@@ -59,17 +60,20 @@ def summary_rows(
     return stages, reasons, line
 
 
-def nothing_left(summary: dict[str, Any]) -> bool:
-    """A rerun that found every sample of its input already verified: no table of nothing."""
-    return not summary["total"] and bool(summary["resumed"])
+def nothing_done(summary: dict[str, Any]) -> str | None:
+    """Why a run verified no sample, where it did not (no table of nothing): a rerun that found
+    every sample of its input verified already, or an input with no sample in it."""
+    if summary["total"]:
+        return None
+    return "nothing left to verify" if summary["resumed"] else "no samples in the input"
 
 
 def print_summary(summary: dict[str, Any], console: Console) -> None:
     from rich.table import Table
 
     stages, reasons, line = summary_rows(summary)
-    if nothing_left(summary):
-        console.print(f"assay verify: nothing left to verify; {line}")
+    if why := nothing_done(summary):
+        console.print(f"assay verify: {why}; {line}")
         return
     table = Table(title=f"assay verify: {summary['total']} samples", show_footer=False)
     table.add_column("stage")
@@ -92,8 +96,8 @@ def print_plain_summary(summary: dict[str, Any]) -> None:
     """The summary where stdout is not a terminal: plain aligned text, and no need to load rich
     (~30 ms of a short run's start-up)."""
     stages, reasons, line = summary_rows(summary)
-    if nothing_left(summary):
-        print(f"assay verify: nothing left to verify; {line}")
+    if why := nothing_done(summary):
+        print(f"assay verify: {why}; {line}")
         return
     out = [f"assay verify: {summary['total']} samples"]
     out += _aligned([("stage", "samples", "share"), *stages])

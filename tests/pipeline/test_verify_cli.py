@@ -133,6 +133,21 @@ def test_missing_input_and_bad_options_fail_clearly(tmp_path):
     assert proc.returncode == 2 and "--timeout must be positive" in proc.stderr
 
 
+def test_an_input_without_samples_says_so(tmp_path):
+    """An empty file, or one of bad lines only, is not a table of zeros: the summary says the
+    input held no sample (and how many lines were bad)."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    proc = assay("verify", str(empty), "--out", str(tmp_path / "a"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("assay verify: no samples in the input; passed 0, rejected 0 in")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("garbage\n")
+    proc = assay("verify", str(bad), "--out", str(tmp_path / "b"))
+    assert "no samples in the input; passed 0, rejected 0; 1 bad input line in" in proc.stdout
+    assert f"{bad}:1: invalid JSON" in proc.stderr
+
+
 def test_rerun_resumes_without_verifying_again(tmp_path):
     src = write_jsonl(tmp_path / "in.jsonl", [GOOD, BAD])
     out = tmp_path / "out"
