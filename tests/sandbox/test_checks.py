@@ -516,11 +516,14 @@ def test_the_first_chunk_tests_before_its_lint_is_done_and_gets_the_same_verdict
 
 def test_ruffs_path_is_found_once_even_by_threads_that_ask_at_once(monkeypatch):
     """Two chunks can be linted at once; ruff's finder reads `sysconfig`, whose first read is not
-    thread-safe (a thread can see EXE as None): the path is found once, under a lock."""
+    thread-safe before Python 3.12 (a thread can see EXE as None): the path is found once, under
+    a lock."""
     import sysconfig
 
     monkeypatch.setattr(py, "_RUFF", [])
-    monkeypatch.setattr(sysconfig, "_CONFIG_VARS", None)
+    monkeypatch.setattr(sysconfig, "_CONFIG_VARS", None)  # not read yet
+    if hasattr(sysconfig, "_CONFIG_VARS_INITIALIZED"):  # 3.12+: a flag (and a lock) of its own
+        monkeypatch.setattr(sysconfig, "_CONFIG_VARS_INITIALIZED", False)
     found: list[object] = []
     start = threading.Barrier(8)
 
