@@ -93,7 +93,7 @@ MODEL ?= Qwen/Qwen2.5-Coder-0.5B-Instruct
 PROBLEMS ?= 5
 run: $(STAMP)
 	$(BIN)/assay run --generator transformers --model "$(MODEL)" --seeds pipeline \
-		--problems $(PROBLEMS) --max-revisions 2 --max-tokens 1024 --batch-size 4 --jobs 2 \
+		--problems $(PROBLEMS) --max-revisions 2 --max-tokens 1024 --batch-size 4 \
 		--run-dir "runs/run-$(subst /,_,$(MODEL))"
 
 verify-humaneval: $(STAMP)
