@@ -14,6 +14,8 @@ import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pipeline.jsonl import json_kind
+
 if TYPE_CHECKING:
     from sandbox.records import Sample
 
@@ -45,6 +47,27 @@ class ConversionError(ValueError):
     """The record cannot become a sample; the message says why."""
 
 
+def require_strings(data: dict[str, Any], names: tuple[str, ...], kind: str) -> None:
+    """Each of `names` present in `data` as a string, or a ConversionError naming the field."""
+    for name in names:
+        if name not in data:
+            raise ConversionError(f"missing field '{name}' ({kind} format)")
+        if not isinstance(data[name], str):
+            got = json_kind(data[name])
+            raise ConversionError(f"field '{name}' must be a string, got {got} ({kind} format)")
+
+
+def body_of(data: dict[str, Any], kind: str) -> str:
+    """The code under test: a model's `completion`, or else the `canonical_solution`."""
+    name = "completion" if data.get("completion") is not None else "canonical_solution"
+    if data.get(name) is None:
+        raise ConversionError(
+            f"missing field 'completion' (or 'canonical_solution') ({kind} format)"
+        )
+    require_strings(data, (name,), kind)
+    return data[name]
+
+
 def is_humaneval_x(data: dict[str, Any]) -> bool:
     prefix = str(data.get("task_id", "")).split("/", 1)[0]
     return all(k in data for k in FIELDS) and prefix in LANGUAGES
@@ -70,16 +93,12 @@ def converter(language: str) -> Converter:
 def to_sample(data: dict[str, Any]) -> Sample:
     from sandbox.records import Sample
 
+    require_strings(data, FIELDS, "HumanEval-X")
     language = language_of(data)
-    body = data.get("completion")
-    if body is None:
-        body = data.get("canonical_solution")
-    if body is None:
-        raise ConversionError("missing field 'completion' (or 'canonical_solution')")
-    solution, tests = converter(language)(data, body)
+    solution, tests = converter(language)(data, body_of(data, "HumanEval-X"))
     return Sample(
-        id=str(data["task_id"]),
-        problem=str(data["prompt"]),
+        id=data["task_id"],
+        problem=data["prompt"],
         solution=solution,
         tests=tests,
         language=language,

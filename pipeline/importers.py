@@ -10,9 +10,9 @@ from __future__ import annotations
 import gzip
 import zlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
-from pipeline.jsonl import parse_object
+from pipeline.jsonl import json_kind, parse_object
 
 if TYPE_CHECKING:
     from sandbox.records import Sample
@@ -47,14 +47,14 @@ def detect_format(data: dict[str, Any]) -> str:
 
 
 def humaneval_sample(data: dict[str, Any]) -> Sample:
+    from pipeline.humaneval_x import body_of, require_strings
     from sandbox.records import Sample  # not at import: `assay verify` starts its workers first
 
-    body = data.get("completion")
-    if body is None:
-        body = data.get("canonical_solution")
-    if body is None:
-        raise InputError("missing field 'completion' (or 'canonical_solution')")
+    require_strings(data, HUMANEVAL_FIELDS, "HumanEval")
+    body = body_of(data, "HumanEval")
     entry = data["entry_point"]
+    if not entry.isidentifier():
+        raise InputError(f"field 'entry_point' must be a Python name, got {entry!r}")
     tests = (
         "from solution import *  # noqa: F403\n"
         f"from solution import {entry}\n\n"
@@ -62,7 +62,7 @@ def humaneval_sample(data: dict[str, Any]) -> Sample:
         f"def test_check():\n    check({entry})\n"
     )
     return Sample(
-        id=str(data["task_id"]),
+        id=data["task_id"],
         problem=data["prompt"],
         solution=data["prompt"] + body,
         tests=tests,
@@ -77,13 +77,13 @@ def assay_sample(data: dict[str, Any]) -> Sample:
         if name not in data:
             raise InputError(f"missing field '{name}'")
         if not isinstance(data[name], str):
-            raise InputError(f"field '{name}' must be a string, got {type(data[name]).__name__}")
+            raise InputError(f"field '{name}' must be a string, got {json_kind(data[name])}")
     meta = data.get("meta") or {}
     if not isinstance(meta, dict):
         raise InputError("field 'meta' must be an object")
     language = data.get("language") or "python"
     if not isinstance(language, str):
-        raise InputError(f"field 'language' must be a string, got {type(language).__name__}")
+        raise InputError(f"field 'language' must be a string, got {json_kind(language)}")
     return Sample(
         solution=data["solution"],
         tests=data["tests"],
@@ -110,9 +110,6 @@ def to_sample(data: dict[str, Any], fmt: str) -> Sample:
     if fmt == "humaneval-x":
         from pipeline import humaneval_x
 
-        missing = [k for k in humaneval_x.FIELDS if k not in data]
-        if missing:
-            raise InputError(f"missing field '{missing[0]}' (HumanEval-X format)")
         try:
             return humaneval_x.to_sample(data)
         except humaneval_x.ConversionError as exc:
@@ -125,26 +122,29 @@ def to_sample(data: dict[str, Any], fmt: str) -> Sample:
         except humaneval_x.ConversionError as exc:
             raise InputError(str(exc)) from None
     if fmt == "humaneval":
-        missing = [k for k in HUMANEVAL_FIELDS if k not in data]
-        if missing:
-            raise InputError(f"missing field '{missing[0]}' (HumanEval format)")
-        return humaneval_sample(data)
+        from pipeline import humaneval_x
+
+        try:
+            return humaneval_sample(data)
+        except humaneval_x.ConversionError as exc:
+            raise InputError(str(exc)) from None
     return assay_sample(data)
 
 
-def _open(path: str):
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rb")
-    return open(path, "rb")
+def _ungzipped(fh: BinaryIO) -> BinaryIO:
+    """The file's bytes, ungzipped where it is gzip: a look at its first two, not a second open,
+    so a pipe reads too."""
+    if fh.peek(2)[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=fh, mode="rb")
+    return fh
 
 
 def read_records(path: str, fmt: str = "auto") -> Iterator[Record]:
     """Every non-blank line of `path` as a Record: a Sample, or the error that names the line. A
     file that cannot be read to its end (a gzip stream cut off or corrupt, an I/O error) ends with
     one error record, for the line that could not be read; the lines before it stand."""
-    with _open(path) as fh:
+    with open(path, "rb") as raw:
+        fh = _ungzipped(raw)
         number = 0
         while True:
             try:

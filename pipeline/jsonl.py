@@ -40,13 +40,20 @@ def repair_tail(path: str) -> int:
         return size
 
 
+def json_kind(value: Any) -> str:
+    """What JSON calls the type of a parsed value: for messages about a field of the wrong type."""
+    kinds = {str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    kinds.update({list: "an array", dict: "an object", type(None): "null"})
+    return kinds.get(type(value), type(value).__name__)
+
+
 def parse_object(raw: bytes) -> dict[str, Any] | str:
     """One line of a JSONL file someone gave: the JSON object on it, or why it is not one (a
     message that the caller places by file and line)."""
     try:
         # without its line end: an error at the end of the line is at its last column, not at
         # column 1 of a line after it
-        text = raw.decode("utf-8").rstrip("\r\n")
+        text = raw.decode("utf-8").removeprefix("\ufeff").rstrip("\r\n")  # an editor's BOM
     except UnicodeDecodeError as exc:
         return f"not UTF-8 text (byte {exc.start})"
     try:
@@ -58,7 +65,7 @@ def parse_object(raw: bytes) -> dict[str, Any] | str:
     except RecursionError:
         return "invalid JSON: nested too deeply"
     if not isinstance(data, dict):
-        return f"expected a JSON object, got {type(data).__name__}"
+        return f"expected a JSON object, got {json_kind(data)}"
     return data
 
 

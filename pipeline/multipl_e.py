@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pipeline.humaneval_x import ConversionError
+from pipeline.humaneval_x import ConversionError, require_strings
 
 if TYPE_CHECKING:
     from sandbox.records import Sample
@@ -109,12 +109,7 @@ def cut_at_stop_tokens(completion: str, stop_tokens: list[str]) -> str:
 def to_sample(data: dict[str, Any]) -> Sample:
     from sandbox.records import Sample
 
-    for name in (*FIELDS, "completion"):
-        if name not in data:
-            raise ConversionError(f"missing field '{name}' (MultiPL-E format)")
-        if not isinstance(data[name], str):
-            kind = type(data[name]).__name__
-            raise ConversionError(f"field '{name}' must be a string, got {kind} (MultiPL-E format)")
+    require_strings(data, (*FIELDS, "completion"), "MultiPL-E")
     stop_tokens = data.get("stop_tokens") or []
     if not isinstance(stop_tokens, list) or not all(isinstance(t, str) for t in stop_tokens):
         raise ConversionError("field 'stop_tokens' must be a list of strings (MultiPL-E format)")

@@ -1,7 +1,9 @@
 """`assay verify`: stream JSONL samples through the verifier into passed/rejected files.
 
-A rerun on the same output directory resumes: samples whose id is already in passed.jsonl or
-rejected.jsonl are not verified again.
+Every sample of the input gets a verdict under an id of its own: an id an earlier sample of the
+same input has (several completions of one HumanEval task, say) is numbered, `ID#2`, `ID#3`, in
+input order. A rerun on the same output directory resumes: samples whose id is already in
+passed.jsonl or rejected.jsonl are not verified again.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ class StrictInputError(RuntimeError):
     pass
 
 
+class PathError(RuntimeError):
+    """An input that is not a file to read, or an output directory that cannot be written."""
+
+
 @dataclass
 class VerifyStats:
     """Counts that add up: per-worker or per-file stats combine with `+` (STYLE 4)."""
@@ -32,6 +38,7 @@ class VerifyStats:
     passed: int = 0
     rejected: int = 0
     resumed: int = 0
+    renamed: int = 0
     input_errors: int = 0
     by_stage: Counter = field(default_factory=Counter)
     by_reason: Counter = field(default_factory=Counter)
@@ -43,6 +50,7 @@ class VerifyStats:
             self.passed + other.passed,
             self.rejected + other.rejected,
             self.resumed + other.resumed,
+            self.renamed + other.renamed,
             self.input_errors + other.input_errors,
             self.by_stage + other.by_stage,
             self.by_reason + other.by_reason,
@@ -53,6 +61,19 @@ class VerifyStats:
 def _reason_key(stage: str, reason: str) -> str:
     head = reason.split(":", 1)[0].split(" at ", 1)[0]
     return f"{stage}: {head[:60]}"
+
+
+def _own_id(sample: Sample, seen: Counter) -> bool:
+    """Give `sample` an id no earlier sample of the input has: an id seen n-1 times before becomes
+    ID#n. False where ID#n is an id the input gave a sample itself."""
+    seen[sample.id] += 1
+    if seen[sample.id] == 1:
+        return True
+    sample.id = f"{sample.id}#{seen[sample.id]}"
+    if sample.id in seen:
+        return False
+    seen[sample.id] += 1
+    return True
 
 
 def verify_files(
@@ -69,20 +90,42 @@ def verify_files(
     `verifier` (made with `options`; closed here, as the caller should on its own errors) may have
     been started earlier, to boot its workers while the caller sets up."""
     for path in inputs:
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"input file not found: {path}")
-    os.makedirs(out_dir, exist_ok=True)
+        if os.path.isdir(path):
+            raise PathError(f"input {path} is a directory: name the JSONL files in it")
+        if not os.path.exists(path):
+            raise PathError(f"input file not found: {path}")
     passed_path = os.path.join(out_dir, "passed.jsonl")
     rejected_path = os.path.join(out_dir, "rejected.jsonl")
-    passed_log, rejected_log = AppendLog(passed_path), AppendLog(rejected_path)
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise PathError(f"the output {out_dir} is a file, not a directory")
+    logs: list[AppendLog] = []
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+        logs += [AppendLog(passed_path), AppendLog(rejected_path)]
+    except OSError as exc:
+        for log in logs:
+            log.close()
+        why = exc.strerror or str(exc)
+        raise PathError(f"cannot write to the output directory {out_dir}: {why}") from None
+    passed_log, rejected_log = logs
     done = {r.get("id") for p in (passed_path, rejected_path) for r in iter_jsonl(p)}
     stats = VerifyStats()
     started = time.monotonic()
     pending: dict[str, dict[str, Any]] = {}
+    seen: Counter = Counter()  # each id of this input, and how often it came
 
     def samples() -> Iterator[Sample]:
         for path in inputs:
             for record in read_records(path, fmt):
+                if record.sample is not None:
+                    given = record.sample.id
+                    if not _own_id(record.sample, seen):
+                        error = (
+                            f"id {given!r} repeats an earlier one, and {record.sample.id!r} is "
+                            "another sample's id: give this sample an id of its own"
+                        )
+                        record = record._replace(sample=None, error=error)
+                    stats.renamed += record.sample is not None and record.sample.id != given
                 if record.sample is None:
                     stats.input_errors += 1
                     if on_input_error is not None:
@@ -91,7 +134,7 @@ def verify_files(
                         raise StrictInputError(f"{record.path}:{record.line}: {record.error}")
                     continue
                 sample = record.sample
-                if sample.id in done or sample.id in pending:
+                if sample.id in done:
                     stats.resumed += 1
                     continue
                 pending[sample.id] = record.data or {}
@@ -124,6 +167,7 @@ def verify_files(
         "passed": stats.passed,
         "rejected": stats.rejected,
         "resumed": stats.resumed,
+        "renamed": stats.renamed,
         "input_errors": stats.input_errors,
         "by_stage": dict(stats.by_stage.most_common()),
         "by_reason": dict(stats.by_reason.most_common(20)),

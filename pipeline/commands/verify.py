@@ -48,6 +48,9 @@ def summary_rows(
     extra = []
     if summary["resumed"]:
         extra.append(f"{summary['resumed']} already verified (resumed)")
+    if summary.get("renamed"):
+        renamed = summary["renamed"]
+        extra.append(f"{renamed} repeated id{'s' if renamed != 1 else ''} numbered (ID#2, ...)")
     if summary["input_errors"]:
         errors = summary["input_errors"]
         extra.append(f"{errors} bad input line{'s' if errors != 1 else ''}")
@@ -133,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace, options: VerifyOptions, verifier: Verifier) -> int:
-    from pipeline.verifying import StrictInputError, verify_files
+    from pipeline.verifying import PathError, StrictInputError, verify_files
     from sandbox import SetupRefused
 
     def on_input_error(record: Record) -> None:
@@ -161,7 +164,7 @@ def _verify(args: argparse.Namespace, options: VerifyOptions, verifier: Verifier
             on_verdict=on_verdict,
             verifier=verifier,
         )
-    except FileNotFoundError as exc:
+    except PathError as exc:
         return fail(str(exc))
     except StrictInputError as exc:
         return fail(f"{exc} (--strict)")

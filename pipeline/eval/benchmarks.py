@@ -197,7 +197,10 @@ def jsonl_benchmark(path: str, language: str, name: str | None = None) -> Benchm
             raise BenchmarkError(f"{path}:{line.line}: {line.error}")
         record, where = line.data, f"{path}:{line.line}"
         if all(k in record for k in HUMANEVAL_FIELDS):
-            tasks.append(_humaneval_task(record, language))
+            try:
+                tasks.append(_humaneval_task(record, language))
+            except ValueError as exc:  # a field of the wrong type, an entry point not a name
+                raise BenchmarkError(f"{where}: {exc}") from None
         elif isinstance(record.get("tests"), str) and (
             record.get("problem") or record.get("messages") or record.get("prompt")
         ):

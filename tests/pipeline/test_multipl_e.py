@@ -359,7 +359,7 @@ def test_an_early_exit_0_in_the_solution_is_rejected(verifier):
             "cpp, go_test.go, java, javascript, js, php, py, python, rs, rust, ts",
         ),
         ({"completion": None}, "missing field 'completion' (MultiPL-E format)"),
-        ({"tests": 3}, "field 'tests' must be a string, got int"),
+        ({"tests": 3}, "field 'tests' must be a string, got a number"),
         ({"stop_tokens": "\n}"}, "field 'stop_tokens' must be a list of strings"),
         ({"tests": "}\nvoid f() {}\n"}, "HumanEval_53_add: the tests have no `int main()`"),
     ],

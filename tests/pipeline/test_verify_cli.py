@@ -87,6 +87,108 @@ def test_bad_lines_are_named_and_the_rest_verified(tmp_path):
     assert summary["input_errors"] == 6 and summary["total"] == 2
 
 
+HE_ADD = {
+    "task_id": "HumanEval/0",
+    "prompt": "def add(a, b):\n",
+    "completion": "    return a + b\n",
+    "test": "def check(c):\n    assert c(1, 2) == 3\n",
+    "entry_point": "add",
+}
+
+
+def test_fields_of_the_wrong_type_are_bad_lines_and_the_rest_is_verified(tmp_path):
+    """HumanEval and HumanEval-X records whose fields are not strings (a number, an array, null)
+    are bad lines named by their field, not a traceback that stops the run, nor a verdict on code
+    made of `None`."""
+    js = {
+        "task_id": "JavaScript/0",
+        "prompt": "const add = (a, b) => {\n",
+        "declaration": "\nconst add = (a, b) => {\n",
+        "canonical_solution": "  return a + b;\n};\n",
+        "test": "const testAdd = () => {\n  console.assert(add(1, 2) === 3)\n}\ntestAdd()\n",
+    }
+    src = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {**HE_ADD, "completion": 5},
+            {**HE_ADD, "prompt": ["def add(a, b):\n"]},
+            {**HE_ADD, "test": None},
+            {**HE_ADD, "entry_point": "add; import os"},
+            {**js, "canonical_solution": ["return 1"]},
+            {**js, "test": None},
+            HE_ADD,
+            js,
+        ],
+    )
+    proc = assay("verify", src, "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for line, message in [
+        (1, "field 'completion' must be a string, got a number (HumanEval format)"),
+        (2, "field 'prompt' must be a string, got an array (HumanEval format)"),
+        (3, "field 'test' must be a string, got null (HumanEval format)"),
+        (4, "field 'entry_point' must be a Python name, got 'add; import os'"),
+        (5, "field 'canonical_solution' must be a string, got an array (HumanEval-X format)"),
+        (6, "field 'test' must be a string, got null (HumanEval-X format)"),
+    ]:
+        assert f"{src}:{line}: {message}" in proc.stderr
+    passed = read_jsonl(tmp_path / "out" / "passed.jsonl")
+    assert sorted(r["id"] for r in passed) == ["HumanEval/0", "JavaScript/0"]
+    assert not read_jsonl(tmp_path / "out" / "rejected.jsonl")
+
+
+def test_every_sample_gets_a_verdict_under_an_id_of_its_own(tmp_path):
+    """Several completions of one task (pass@k samples, an exact repeat among them) are each
+    verified: a repeated id is numbered ID#2, ID#3 in input order, and a rerun resumes them."""
+    wrong = {**HE_ADD, "completion": "    return a - b\n"}
+    src = write_jsonl(tmp_path / "in.jsonl", [HE_ADD, wrong, HE_ADD])
+    out = tmp_path / "out"
+    proc = assay("verify", src, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "2 repeated ids numbered" in proc.stdout
+    passed = {r["id"] for r in read_jsonl(out / "passed.jsonl")}
+    rejected = {r["id"] for r in read_jsonl(out / "rejected.jsonl")}
+    assert (passed, rejected) == ({"HumanEval/0", "HumanEval/0#3"}, {"HumanEval/0#2"})
+    again = assay("verify", src, "--out", str(out))
+    assert "nothing left to verify" in again.stdout and "3 already verified" in again.stdout
+    # an id the input gives a sample itself is not taken by another's number
+    src = write_jsonl(
+        tmp_path / "ids.jsonl", [GOOD, {**GOOD, "id": "good#2"}, BAD | {"id": "good"}]
+    )
+    proc = assay("verify", src, "--out", str(tmp_path / "ids"))
+    assert f"{src}:3: id 'good' repeats an earlier one, and 'good#2' is another" in proc.stderr
+    assert [r["id"] for r in read_jsonl(tmp_path / "ids" / "passed.jsonl")] == ["good", "good#2"]
+
+
+def test_inputs_from_a_pipe_or_with_a_bom_are_read_and_bad_paths_named(tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", [GOOD])
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + json.dumps(BAD).encode() + b"\n")
+    read, write = os.pipe()
+    with open(src, "rb") as fh:
+        os.write(write, gzip.compress(fh.read()))
+    os.close(write)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", "verify", f"/dev/fd/{read}", str(bom)]
+            + ["--out", str(tmp_path / "out")],
+            capture_output=True, text=True, pass_fds=[read], timeout=300,
+        )  # fmt: skip
+    finally:
+        os.close(read)
+    assert proc.returncode == 0, proc.stderr
+    assert [r["id"] for r in read_jsonl(tmp_path / "out" / "passed.jsonl")] == ["good"]
+    assert [r["id"] for r in read_jsonl(tmp_path / "out" / "rejected.jsonl")] == ["bad"]
+    proc = assay("verify", str(tmp_path), "--out", str(tmp_path / "o2"))
+    assert proc.returncode == 2 and f"input {tmp_path} is a directory" in proc.stderr
+    proc = assay("verify", src, "--out", src)
+    assert proc.returncode == 2 and f"the output {src} is a file, not a directory" in proc.stderr
+    proc = assay("verify", src, "--out", f"{src}/sub")
+    assert proc.returncode == 2, proc.stderr
+    assert f"cannot write to the output directory {src}/sub: Not a directory" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_strict_stops_at_the_first_bad_line(tmp_path):
     src = write_jsonl(tmp_path / "in.jsonl", [GOOD, '{"oops"', BAD])
     proc = assay("verify", src, "--out", str(tmp_path / "out"), "--strict")
