@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from pipeline.jsonl import iter_jsonl
+from pipeline.jsonl import read_rows
 
 MIN_NGRAMS = 20
 TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -61,7 +61,13 @@ def humaneval() -> Iterator[Item]:
 
 
 def jsonl_benchmark(path: str) -> Iterator[Item]:
-    for i, row in enumerate(iter_jsonl(path)):
+    try:
+        rows = read_rows(path)
+    except ValueError as exc:
+        raise BenchmarkError(f"benchmark {exc}") from None
+    if not rows:
+        raise BenchmarkError(f"benchmark {path} holds no items")
+    for i, row in enumerate(rows):
         texts = [v for v in row.values() if isinstance(v, str) and len(v) > 20]
         item_id = str(row.get("task_id") or row.get("id") or f"{os.path.basename(path)}#{i}")
         yield Item(item_id, texts)

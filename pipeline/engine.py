@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -38,10 +39,12 @@ from pipeline.store import (
     ACCEPTED,
     DUPLICATE,
     REJECTED,
+    STORE_FILE,
     VERIFIED,
     AttemptRow,
     ProblemRow,
     RunStore,
+    StoreError,
 )
 from sandbox import VERIFIER_VERSION, Sample, Verdict
 
@@ -146,21 +149,23 @@ class Engine:
         config = self.config
         self.prompts = self.make_prompts()
         identity = self.identity()
-        os.makedirs(config.run_dir, exist_ok=True)
-        self.store = RunStore(config.run_dir)
+        if not config.run_dir.strip():
+            raise StoreError("--run-dir is empty: name the run's directory")
+        if os.path.exists(config.run_dir) and not os.path.isdir(config.run_dir):
+            raise StoreError(f"--run-dir {config.run_dir} is a file, not a directory")
         try:
-            if self.store.has_work():
-                stored = self.store.get_meta("config_identity")
-                cfg.check_compatible(json.loads(stored) if stored else None, identity, self.force)
-            self.seeds = self.open_slots()
-        except Exception:
-            self.store.close()
-            raise
-        # Until a problem is recorded, a rerun may change anything (e.g. fix a mistyped model).
-        self.store.set_meta("config_identity", json.dumps(identity, sort_keys=True))
-        self.store.set_meta("config_digest", cfg.digest(identity))
-        if self.store.get_meta("verifier_version") is None:
-            self.store.set_meta("verifier_version", VERIFIER_VERSION)
+            os.makedirs(config.run_dir, exist_ok=True)
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            raise StoreError(f"cannot make the run directory {config.run_dir}: {why}") from None
+        try:
+            self._open_store(identity)
+        except sqlite3.Error as exc:
+            path = os.path.join(config.run_dir, STORE_FILE)
+            raise StoreError(
+                f"the run store {path} cannot be used: {exc} (a damaged or read-only file: "
+                "restore it from a copy, or start a new --run-dir)"
+            ) from None
         cfg.save(config, config.run_dir)
         self.corpus = Corpus(os.path.join(config.run_dir, "corpus"))
         self.teacher_meta = {
@@ -169,6 +174,22 @@ class Engine:
             "model": config.teacher.model,
             "sampling": config.sampling.model_dump(),
         }
+
+    def _open_store(self, identity: dict[str, Any]) -> None:
+        self.store = RunStore(self.config.run_dir)
+        try:
+            if self.store.has_work():
+                stored = self.store.get_meta("config_identity")
+                cfg.check_compatible(json.loads(stored) if stored else None, identity, self.force)
+            self.seeds = self.open_slots()
+            # Until a problem is recorded, a rerun may change anything (e.g. a mistyped model).
+            self.store.set_meta("config_identity", json.dumps(identity, sort_keys=True))
+            self.store.set_meta("config_digest", cfg.digest(identity))
+            if self.store.get_meta("verifier_version") is None:
+                self.store.set_meta("verifier_version", VERIFIER_VERSION)
+        except Exception:
+            self.store.close()
+            raise
 
     # What a slot is. `assay run` draws a seed for each; `assay translate` (pipeline/translate/)
     # overrides these hooks and nothing else: the same loop, store, resume and concurrency.

@@ -72,15 +72,26 @@ class ExportOptions:
                 f"--push-to-hub {self.push_to_hub} needs a Hugging Face token: set HF_TOKEN "
                 "(or run `hf auth login`), or export locally without --push-to-hub"
             )
-        if os.path.exists(self.out) and os.listdir(self.out):
-            if not os.path.isdir(self.out):
-                raise ExportError(f"--out {self.out} is a file: give a directory")
+        if not self.out.strip():
+            raise ExportError("--out is empty: name the directory to write the dataset to")
+        if self.near_dup_threshold is not None and not 0 <= self.near_dup_threshold <= 1:
+            raise ExportError(
+                f"--near-dup-threshold {self.near_dup_threshold}: give a similarity in [0, 1]"
+            )
+        if not 0 <= self.contamination_threshold <= 1:
+            raise ExportError(
+                f"--contamination-threshold {self.contamination_threshold}: give a share in [0, 1]"
+            )
+        out = os.path.abspath(self.out)  # the very path that an --overwrite replaces
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise ExportError(f"--out {self.out} is a file: give a directory")
+        if os.path.exists(out) and os.listdir(out):
             if not self.overwrite:
                 raise ExportError(
                     f"--out {self.out} already exists and is not empty: "
                     "choose another directory or pass --overwrite"
                 )
-            if not os.path.exists(os.path.join(self.out, SUMMARY_FILE)):
+            if not os.path.exists(os.path.join(out, SUMMARY_FILE)):
                 raise ExportError(
                     f"--out {self.out} holds files that assay export did not write; "
                     "--overwrite only replaces an earlier export"
@@ -143,6 +154,13 @@ def columns(row: Row, style: str) -> dict[str, Any]:
 
 def export(run_dirs: list[str], options: ExportOptions) -> dict[str, Any]:
     """Build and write the dataset; returns the summary (also written to OUT/assay-export.json)."""
+    out = os.path.abspath(options.out)
+    for run_dir in run_dirs if options.out.strip() else ():  # an empty one: validate() says so
+        inside = os.path.abspath(run_dir)
+        if inside == out or inside.startswith(out.rstrip("/") + "/"):
+            raise ExportError(
+                f"--out {options.out} holds the run {run_dir}: give another directory"
+            )
     options.validate()
     rows: list[Row] = []
     inputs: dict[str, Any] = {}

@@ -5,12 +5,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.jsonl import iter_jsonl
+from pipeline.jsonl import iter_jsonl, read_rows
 from pipeline.languages import DEFAULT, code_answer, fenced
 from pipeline.report.rundir import ReportError, check_run_dir, corpus_files, scan_corpus
 
@@ -132,15 +131,13 @@ def _load_records(spec: str) -> tuple[list[dict[str, Any]], str]:
             import pyarrow.parquet as pq
 
             return pq.read_table(spec).to_pylist(), name
-        if spec.endswith(".json"):
-            with open(spec) as fh:
-                try:
-                    data = json.load(fh)
-                except ValueError:
-                    data = None
-            if isinstance(data, list):
-                return [r for r in data if isinstance(r, dict)], name
-        return list(iter_jsonl(spec)), name
+        try:
+            records = read_rows(spec)
+        except ValueError as exc:
+            raise ExportError(f"--mix {exc}") from None
+        if not records:
+            raise ExportError(f"--mix {spec} holds no rows")
+        return records, name
     import datasets
 
     if os.path.isdir(spec):
@@ -184,6 +181,16 @@ def mix_rows(spec: str) -> list[Row]:
         )
         messages = r.get("messages")
         if isinstance(messages, list) and messages:
+            if not all(
+                isinstance(m, dict)
+                and isinstance(m.get("role"), str)
+                and isinstance(m.get("content"), str)
+                for m in messages
+            ):
+                raise ExportError(
+                    f"--mix {spec}: row {i}: each of `messages` must be an object with a string "
+                    "`role` and `content`"
+                )
             messages = [_chat(m["role"], m["content"]) for m in messages]
             problem = problem or "\n".join(m["content"] for m in messages if m["role"] == "user")
             solution = solution or "\n".join(

@@ -7,12 +7,10 @@ sample whose tests import the solution and call `check`.
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pipeline.jsonl import json_kind, parse_object
+from pipeline.jsonl import json_kind, read_objects
 
 if TYPE_CHECKING:
     from sandbox.records import Sample
@@ -131,38 +129,15 @@ def to_sample(data: dict[str, Any], fmt: str) -> Sample:
     return assay_sample(data)
 
 
-def _ungzipped(fh: BinaryIO) -> BinaryIO:
-    """The file's bytes, ungzipped where it is gzip: a look at its first two, not a second open,
-    so a pipe reads too."""
-    if fh.peek(2)[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=fh, mode="rb")
-    return fh
-
-
 def read_records(path: str, fmt: str = "auto") -> Iterator[Record]:
     """Every non-blank line of `path` as a Record: a Sample, or the error that names the line. A
     file that cannot be read to its end (a gzip stream cut off or corrupt, an I/O error) ends with
     one error record, for the line that could not be read; the lines before it stand."""
-    with open(path, "rb") as raw:
-        fh = _ungzipped(raw)
-        number = 0
-        while True:
-            try:
-                raw = fh.readline()
-            except (EOFError, OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
-                what = "the gzip stream is cut off" if isinstance(exc, EOFError) else str(exc)
-                yield Record(path, number + 1, None, f"cannot read the file from here on: {what}")
-                return
-            if not raw:
-                return
-            number += 1
-            if not raw.strip():
-                continue
-            data = parse_object(raw)
-            if isinstance(data, str):
-                yield Record(path, number, None, data)
-                continue
-            try:
-                yield Record(path, number, data, sample=to_sample(data, fmt))
-            except InputError as exc:
-                yield Record(path, number, data, str(exc))
+    for number, data in read_objects(path):
+        if isinstance(data, str):
+            yield Record(path, number, None, data)
+            continue
+        try:
+            yield Record(path, number, data, sample=to_sample(data, fmt))
+        except InputError as exc:
+            yield Record(path, number, data, str(exc))

@@ -6,11 +6,13 @@ the next append starts on a fresh line.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import time
+import zlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 
 def repair_tail(path: str) -> int:
@@ -67,6 +69,51 @@ def parse_object(raw: bytes) -> dict[str, Any] | str:
     if not isinstance(data, dict):
         return f"expected a JSON object, got {json_kind(data)}"
     return data
+
+
+def read_objects(path: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Every non-blank line of a JSONL file someone gave (gzipped or not; a pipe too, as it is
+    opened once), numbered from 1: its object, or why it is not one. A file that cannot be read
+    to its end (a gzip stream cut off or corrupt, an I/O error) ends with one such message, for
+    the line that could not be read."""
+    with open(path, "rb") as stream:
+        fh: BinaryIO = stream
+        if stream.peek(2)[:2] == b"\x1f\x8b":
+            fh = gzip.GzipFile(fileobj=stream, mode="rb")
+        number = 0
+        while True:
+            try:
+                raw = fh.readline()
+            except (EOFError, OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+                what = "the gzip stream is cut off" if isinstance(exc, EOFError) else str(exc)
+                yield number + 1, f"cannot read the file from here on: {what}"
+                return
+            if not raw:
+                return
+            number += 1
+            if raw.strip():
+                yield number, parse_object(raw)
+
+
+def read_rows(path: str) -> list[dict[str, Any]]:
+    """The objects of a data file someone gave: JSON Lines (gzipped or not), or a file that is one
+    JSON array of objects. A ValueError names the first line that is not an object."""
+    if path.endswith(".json"):  # an array, or JSON Lines under that name (as `datasets` writes)
+        with open(path, "rb") as fh:
+            try:
+                data = json.loads(fh.read())
+            except (ValueError, RecursionError):
+                data = None
+        if isinstance(data, list):
+            if not all(isinstance(row, dict) for row in data):
+                raise ValueError(f"{path}: expected an array of JSON objects")
+            return data
+    rows = []
+    for number, data in read_objects(path):
+        if isinstance(data, str):
+            raise ValueError(f"{path}:{number}: {data}")
+        rows.append(data)
+    return rows
 
 
 def iter_jsonl(path: str) -> Iterator[dict[str, Any]]:

@@ -39,19 +39,30 @@ FUNNEL = (
 )
 
 
-def base_options(run: RunData) -> VerifyOptions:
-    """The checks the run itself used (its config.toml), or the defaults; the workers are this
-    machine's (`--jobs` defaults to its CPUs, not to what the run had where it ran)."""
-    section = (run.config or {}).get("verifier")
-    if not isinstance(section, dict):
-        return VerifyOptions()
+def base_options(run: RunData) -> tuple[VerifyOptions, str | None]:
+    """The checks the run itself used, and a warning where it records none. Its store's record
+    of them (the config identity a rerun is held to) wins over its config.toml, which adds the
+    backend and isolation; the workers are this machine's (`--jobs` defaults to its CPUs, not to
+    what the run had where it ran)."""
     from pipeline.config import VerifierConfig
 
+    section = (run.config or {}).get("verifier")
+    section = {k: v for k, v in section.items() if k != "jobs"} if isinstance(section, dict) else {}
     try:
-        section = {k: v for k, v in section.items() if k != "jobs"}
-        return VerifierConfig.model_validate(section).options()
-    except ValueError:
-        return VerifyOptions()
+        checks = json.loads(run.meta.get("config_identity") or "{}").get("verifier.checks")
+    except (ValueError, AttributeError):
+        checks = None
+    checks = checks if isinstance(checks, dict) else {}
+    for recorded in ({**section, **checks}, checks):  # a config.toml gone bad: the store's alone
+        if recorded:
+            try:
+                return VerifierConfig.model_validate(recorded).options(), None
+            except ValueError:
+                continue
+    return VerifyOptions(), (
+        f"{run.path} records no verifier options (its config.toml and run store have none "
+        "that can be read): the options not given are the defaults"
+    )
 
 
 def reverifiable(attempt: AttemptRow) -> bool:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+# A day: a run's deadline is a time of day the wire and the kernel's timers must hold.
+MAX_TIMEOUT_S = 86400
+
 
 class OptionsError(ValueError):
     """A verifier option has a value that cannot work; the message says how to fix it."""
@@ -32,8 +35,10 @@ class Limits(NamedTuple):
         return cls(**data)  # type: ignore[arg-type]
 
     def validate(self) -> None:
-        if self.timeout_s <= 0:
-            raise OptionsError(f"--timeout must be positive, got {self.timeout_s}")
+        if not 0 < self.timeout_s <= MAX_TIMEOUT_S:  # nan and inf too
+            raise OptionsError(
+                f"--timeout must be positive and at most {MAX_TIMEOUT_S} s, got {self.timeout_s}"
+            )
         if self.memory_mb < 32:
             raise OptionsError(f"--memory must be at least 32 MB, got {self.memory_mb}")
         if self.processes < 4:

@@ -58,3 +58,9 @@ class VerifyOptions:
         if self.jobs < 1:
             raise OptionsError(f"--jobs must be at least 1, got {self.jobs}")
         self.limits.validate()
+        lint = (self.lint_select, self.lint_warn, self.lint_ignore)
+        if lint != (DEFAULT_LINT_REJECT, DEFAULT_LINT_WARN, ()):  # the defaults are known good
+            from sandbox.languages.python.checks import lint_codes_problem
+
+            if problem := lint_codes_problem(self):
+                raise OptionsError(f"--lint-select/--lint-ignore: ruff refuses them: {problem}")

@@ -82,12 +82,15 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
 def run(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     try:
-        options = verifier_options(args, base_options(load_run(args.run_dir)))
+        base, warning = base_options(load_run(args.run_dir))
+        options = verifier_options(args, base)
         options.validate()
     except ReportError as exc:
         return fail(str(exc))
     except OptionsError as exc:
         return fail(str(exc))
+    if warning:
+        err.print(f"assay rejudge: {warning}", markup=False, highlight=False, soft_wrap=True)
     progress = Progress(
         TextColumn("re-verifying"),
         BarColumn(),

@@ -220,6 +220,13 @@ def test_raw_style_has_code_columns(runs, tmp_path):
         ("standard", ["--benchmark", "nosuchbench"], "unknown benchmark 'nosuchbench'"),
         ("out-exists", [], "already exists and is not empty"),
         ("out-exists", ["--overwrite"], "that assay export did not write"),
+        ("out-file", [], "is a file: give a directory"),
+        ("standard", ["--near-dup-threshold", "1.5"], "give a similarity in [0, 1]"),
+        ("standard", ["--near-dup-threshold", "nan"], "give a similarity in [0, 1]"),
+        ("empty-bench", [], "holds no items"),
+        ("bad-bench", [], "bench.jsonl:2: invalid JSON"),
+        ("bad-mix", [], "row 0: each of `messages` must be an object with a string `role`"),
+        ("empty-mix", [], "mix.jsonl holds no rows"),
     ],
 )
 def test_bad_input_gives_a_clear_message(runs, tmp_path, capsys, monkeypatch, setup, args, message):
@@ -236,11 +243,58 @@ def test_bad_input_gives_a_clear_message(runs, tmp_path, capsys, monkeypatch, se
     elif setup == "out-exists":
         (tmp_path / "out").mkdir()
         (tmp_path / "out" / "precious.txt").write_text("mine")
+    elif setup == "out-file":
+        (tmp_path / "out").write_text("mine")
+    elif setup in ("empty-bench", "bad-bench"):
+        bench = tmp_path / "bench.jsonl"
+        bench.write_text("" if setup == "empty-bench" else json.dumps(HE) + "\n{oops\n")
+        args = ["--benchmark", str(bench)]
+    elif setup in ("bad-mix", "empty-mix"):
+        mix = tmp_path / "mix.jsonl"
+        mix.write_text("" if setup == "empty-mix" else '{"messages": [{"content": "x"}]}\n')
+        args = ["--mix", str(mix)]
     status, _, _ = export(tmp_path, run_dir, *args)
     err = capsys.readouterr().err
     assert status == 2 and message in err and "Traceback" not in err
     if setup == "out-exists":
         assert (tmp_path / "out" / "precious.txt").read_text() == "mine"
+
+
+def test_an_out_that_is_empty_or_holds_the_run_is_refused_and_nothing_deleted(
+    runs, tmp_path, capsys, monkeypatch
+):
+    """`--out ""` once meant the current directory to the overwrite and deleted it, run dirs
+    and all; and no --out may hold a run that is being exported."""
+    workdir = tmp_path / "project"
+    workdir.mkdir()
+    (workdir / "precious.txt").write_text("mine")
+    monkeypatch.chdir(workdir)
+    for out in ("", " ", str(tmp_path)):
+        status = main(["export", runs[0], "--out", out, "--overwrite"])
+        err = capsys.readouterr().err
+        assert status == 2 and "Traceback" not in err, err
+    assert (workdir / "precious.txt").read_text() == "mine"
+    assert os.path.exists(os.path.join(runs[0], "run.sqlite"))
+    status = main(["export", runs[0], "--out", os.path.dirname(runs[0])])
+    assert status == 2 and "holds the run" in capsys.readouterr().err
+
+
+def test_a_gzipped_or_json_array_benchmark_decontaminates(runs, tmp_path):
+    """A benchmark file is read as `assay verify` reads its input: gzipped JSONL, or a JSON
+    array; an exact copy of a corpus sample is dropped either way."""
+    import gzip
+
+    item = {
+        "task_id": "private/1",
+        "prompt": "Write clamp(x, lo, hi) limiting x to [lo, hi].\n" + rf.CLAMP,
+    }
+    gz = tmp_path / "bench.jsonl.gz"
+    gz.write_bytes(gzip.compress((json.dumps(item) + "\n").encode()))
+    array = tmp_path / "bench.json"
+    array.write_text(json.dumps([item]))
+    for i, bench in enumerate((gz, array)):
+        status, _, summary = export(tmp_path, runs[0], "--benchmark", str(bench), out=f"o{i}")
+        assert status == 0 and summary["decontamination"]["dropped"] == 1, summary
 
 
 def test_overwrite_replaces_an_earlier_export(runs, tmp_path):

@@ -14,6 +14,7 @@ from pipeline.cli import main
 from pipeline.store import RunStore
 from sandbox.options import DEFAULT_LINT_REJECT
 from tests.pipeline import runfixtures as rf
+from tests.pipeline import scenarios
 
 # The standard run: 18 attempts; one not verified yet, one without code, one cut off.
 REVERIFIED, KEPT = 15, 3
@@ -109,6 +110,10 @@ def test_terminal_summary(run_dir, tmp_path, capsys):
     [
         (["/nonexistent/run"], "does not exist"),
         (["RUN", "--timeout", "-1"], "--timeout must be positive"),
+        (["RUN", "--timeout", "nan"], "--timeout must be positive and at most 86400 s"),
+        (["RUN", "--timeout", "inf"], "--timeout must be positive and at most 86400 s"),
+        (["RUN", "--lint-select", "F8211"], "Unknown rule selector `F8211`"),
+        (["RUN", "--lint-ignore", "ZZZ"], "Unknown rule selector `ZZZ`"),
     ],
 )
 def test_bad_input_gives_a_clear_message(run_dir, capsys, args, message):
@@ -124,3 +129,25 @@ def test_empty_run(tmp_path, capsys):
     RunStore(str(path)).close()
     got = rejudge(capsys, str(path))
     assert got["reverified"] == 0 and changes(got) == {}
+
+
+def test_the_runs_own_checks_stand_without_its_config_file(tmp_path, capsys):
+    """Options not given are the run's own: its run store records its checks, so a config.toml
+    gone missing does not turn them into the defaults; where neither records any, a warning
+    says the defaults stand in."""
+    path = str(tmp_path / "run")
+    seeds = scenarios.write_seeds(str(tmp_path / "seeds.jsonl"), ["right", "wrong_value"])
+    assert main(
+        ["run", "--generator", "scripted", "--model", "tests.pipeline.scenarios:teacher",
+         "--seeds", seeds, "--problems", "2", "--run-dir", path, "--no-progress",
+         "--no-strength-check", "--timeout", "3"]
+    ) == 0  # fmt: skip
+    os.remove(os.path.join(path, "config.toml"))
+    got = rejudge(capsys, path)
+    assert (got["options"]["strength_check"], got["options"]["timeout_s"]) == (False, 3.0)
+    with RunStore(path) as store:
+        store.db.execute("DELETE FROM meta WHERE key = 'config_identity'")
+    assert main(["rejudge", path, "--json", "--jobs", "2"]) == 0
+    captured = capsys.readouterr()
+    assert "records no verifier options" in captured.err
+    assert json.loads(captured.out)["options"]["strength_check"] is True

@@ -226,3 +226,32 @@ def test_seed_lines_that_give_no_seed_are_counted_and_the_first_named(tmp_path, 
         f"seeds: 3 lines skipped (not JSON, or without a code, content or text string); the first: {seeds}:2:"
         in out
     )
+
+
+def test_a_run_dir_that_cannot_be_used_is_named_before_any_teacher_call(tmp_path, capsys):
+    """A damaged run store, a file given as --run-dir, an empty one, or checks ruff refuses stop
+    the run with what and where, before any teacher call, and leave what is there alone."""
+    seeds = scenarios.write_seeds(str(tmp_path / "seeds.jsonl"), ["right"])
+    argv = ["run", "--generator", "scripted", "--model", "tests.pipeline.scenarios:teacher",
+            "--seeds", seeds, "--problems", "1", "--no-progress"]  # fmt: skip
+    run_dir = tmp_path / "run"
+    assert main([*argv, "--run-dir", str(run_dir)]) == 0
+    store = run_dir / "run.sqlite"
+    good = store.read_bytes()
+    with open(store, "r+b") as fh:  # a torn copy: the first page stands, the rest is gone
+        fh.truncate(len(good) // 2)
+    capsys.readouterr()
+    assert main([*argv, "--problems", "2", "--run-dir", str(run_dir)]) == 1
+    err = capsys.readouterr().err
+    assert f"the run store {store} cannot be used: " in err and "Traceback" not in err
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    assert main([*argv, "--run-dir", str(afile)]) == 1
+    assert f"--run-dir {afile} is a file, not a directory" in capsys.readouterr().err
+    assert afile.read_text() == "mine"
+    assert main([*argv, "--run-dir", ""]) == 1
+    assert "--run-dir is empty" in capsys.readouterr().err
+    fresh = tmp_path / "fresh"
+    assert main([*argv, "--run-dir", str(fresh), "--lint-select", "F8211"]) == 2
+    assert "Unknown rule selector `F8211`" in capsys.readouterr().err
+    assert not fresh.exists()  # refused before the run dir was made, so a fix is not a change

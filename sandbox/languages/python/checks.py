@@ -114,12 +114,32 @@ def _matches(code: str, prefixes: Sequence[str]) -> bool:
     return any(code.startswith(p) for p in prefixes)
 
 
+def _ruff_command(options: VerifyOptions) -> list[str]:
+    version = f"py{sys.version_info.major}{sys.version_info.minor}"
+    cmd = [ruff_binary(), "check", "--isolated", "--no-cache", "--exit-zero"]
+    cmd += ["--output-format", "json", "--target-version", version]
+    cmd += ["--select", ",".join([*options.lint_select, *options.lint_warn])]
+    if options.lint_ignore:
+        cmd += ["--ignore", ",".join(options.lint_ignore)]
+    return cmd
+
+
+def lint_codes_problem(options: VerifyOptions) -> str | None:
+    """Why ruff refuses the options' rule codes (an unknown selector, say), or None: asked once,
+    before any sample, not found out at the first chunk's lint."""
+    cmd = [*_ruff_command(options), "--stdin-filename", SOLUTION_FILE, "-"]
+    proc = subprocess.run(cmd, input="", capture_output=True, text=True, timeout=60)
+    if proc.returncode == 0:
+        return None
+    causes = [line.strip() for line in proc.stderr.splitlines() if "Cause:" in line]
+    return causes[0].removeprefix("Cause:").strip() if causes else proc.stderr.strip()[:300]
+
+
 def lint(samples: Sequence[Sample], options: VerifyOptions) -> list[list[LintMessage]]:
     """Run ruff once over every sample's solution and tests; messages per sample, in order."""
     results: list[list[LintMessage]] = [[] for _ in samples]
     if not samples:
         return results
-    selected = [*options.lint_select, *options.lint_warn]
     with tempfile.TemporaryDirectory(prefix="assay-lint-", dir=scratch_dir()) as tmp:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
         for i, sample in enumerate(samples):
@@ -133,22 +153,7 @@ def lint(samples: Sequence[Sample], options: VerifyOptions) -> list[list[LintMes
                         data = data[os.write(fd, data) :]
                 finally:
                     os.close(fd)
-        version = f"py{sys.version_info.major}{sys.version_info.minor}"
-        cmd = [
-            ruff_binary(),
-            "check",
-            "--isolated",
-            "--no-cache",
-            "--exit-zero",
-            "--output-format",
-            "json",
-            "--target-version",
-            version,
-            "--select",
-            ",".join(selected),
-        ]
-        if options.lint_ignore:
-            cmd += ["--ignore", ",".join(options.lint_ignore)]
+        cmd = _ruff_command(options)
         proc = subprocess.run(cmd + ["."], cwd=tmp, capture_output=True, text=True, timeout=600)
         if proc.returncode != 0:
             raise RuntimeError(f"ruff failed ({proc.returncode}): {proc.stderr.strip()[:500]}")
