@@ -266,6 +266,10 @@ def load_toml(path: str) -> dict[str, Any]:
         raise ConfigError(f"config file {path} not found: check the --config path") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:  # a directory, no permission
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror or exc}") from None
 
 
 def resolve(config_path: str | None, overrides: dict[str, Any]) -> RunConfig:

@@ -6,6 +6,7 @@ the next append starts on a fresh line.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -176,12 +177,23 @@ class AppendLog:
 
 
 def write_json(path: str, data: Any) -> None:
-    """Write `data` as JSON to `path` whole or not at all: a temporary file, fsynced, renamed
-    over it (kill -9 leaves the old file or the new one, never half of one)."""
+    """Write `data` as JSON to `path` whole or not at all (`write_text`)."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    write_text(path, json.dumps(data, indent=2))
+
+
+def write_text(path: str, text: str) -> None:
+    """Write `text` to `path` whole or not at all: a temporary file beside it, fsynced, renamed
+    over it (kill -9 leaves the old file or the new one, never half of one). Where that fails
+    (the path is a directory, say) the temporary file goes too."""
     tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as fh:
-        json.dump(data, fh, indent=2)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -23,7 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pipeline.report.data import RunData, load_run, run_stats
+from pipeline.jsonl import write_text
+from pipeline.report.data import ReportError, RunData, load_run, run_stats
 from pipeline.store import ACCEPTED, DUPLICATE, REJECTED, SOLVING, AttemptRow, ProblemRow
 from sandbox import VERIFIER_VERSION, Sample, Verdict, Verifier, VerifyOptions
 
@@ -236,11 +237,12 @@ def rejudge(
 ) -> dict[str, Any]:
     """Re-verify RUN_DIR's attempts with `options`; write and return the comparison."""
     run = load_run(run_dir)
+    if out is not None and os.path.isdir(out):  # found out now, not after the whole re-verify
+        raise ReportError(f"--out {out} is a directory: give the path of a file")
+    if out is not None and not os.path.isdir(os.path.dirname(os.path.abspath(out))):
+        raise ReportError(f"--out {out}: its directory does not exist")
     summary = summarize(reverify(run, options, on_verdict))
     path = out or _free_path(os.path.join(run_dir, time.strftime("rejudge-%Y%m%d-%H%M%S")))
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as fh:
-        json.dump(summary, fh, indent=1)
-    os.replace(tmp, path)
+    write_text(path, json.dumps(summary, indent=1))
     summary["written_to"] = path
     return summary

@@ -8,12 +8,12 @@ browser opens; the JSON numbers are never capped.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from importlib import resources
 from typing import Any
 
 import jinja2
 
+from pipeline.jsonl import write_text
 from pipeline.languages import files
 from pipeline.report import plots
 from pipeline.report.data import accepted_round, cause, seed_group
@@ -152,9 +152,5 @@ def write(
     report: Report, path: str, max_trails: int = 1000, rounds: dict[str, Any] | None = None
 ) -> str:
     """Write the page atomically (a reader never sees half of it); returns the path."""
-    html = render(report, max_trails, rounds)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(html)
-    os.replace(tmp, path)
+    write_text(path, render(report, max_trails, rounds))
     return path

@@ -89,6 +89,15 @@ def test_missing_config_file():
         resolve("/no/such.toml", {})
 
 
+def test_a_config_path_that_cannot_be_read_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="cannot be read: Is a directory"):
+        resolve(str(tmp_path), {})
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(b"problems = 3\n# caf\xe9\n")
+    with pytest.raises(ConfigError, match=r"latin.toml is not UTF-8 text \(byte 18\)"):
+        resolve(str(latin), {})
+
+
 def test_incompatible_run_dir_is_refused_unless_forced(files):
     path, _ = files
     config = resolve(str(path), {})

@@ -151,3 +151,9 @@ def test_the_runs_own_checks_stand_without_its_config_file(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "records no verifier options" in captured.err
     assert json.loads(captured.out)["options"]["strength_check"] is True
+
+
+def test_an_out_that_is_a_directory_is_refused_before_the_work(run_dir, tmp_path, capsys):
+    assert main(["rejudge", run_dir, "--out", str(tmp_path)]) == 2
+    assert f"--out {tmp_path} is a directory" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []  # no temporary file left behind
