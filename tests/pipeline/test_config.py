@@ -122,3 +122,20 @@ def test_check_compatible_names_every_change():
         check_compatible(a, b, force=False)
     for key in ("seed: 0 -> 3", "max_revisions: 3 -> 0", "prompts: 'p1' -> 'p2'"):
         assert key in str(info.value)
+
+
+def test_the_same_seeds_and_mix_written_another_way_are_no_change():
+    """`./seeds.jsonl` is `seeds.jsonl`, and python=4,javascript=2 draws each slot's language as
+    python=2,javascript=1 does: a rerun so spelled resumes; another file or share is refused."""
+
+    def identity(path: str, language: str) -> dict:
+        return RunConfig(seeds={"path": path}, language=language).identity("p")
+
+    stored = identity("seeds.jsonl", "python=2,javascript=1")
+    check_compatible(stored, identity("./seeds.jsonl", "javascript=2,python=4"), force=False)
+    for path, language, change in [
+        ("other.jsonl", "python=2,javascript=1", "seeds:"),
+        ("seeds.jsonl", "python=1,javascript=1", "language: 'javascript=1,python=2'"),
+    ]:
+        with pytest.raises(ConfigError, match=change):
+            check_compatible(stored, identity(path, language), force=False)
