@@ -132,12 +132,9 @@ def _load_records(spec: str) -> tuple[list[dict[str, Any]], str]:
 
             return pq.read_table(spec).to_pylist(), name
         try:
-            records = read_rows(spec)
+            return read_rows(spec), name
         except ValueError as exc:
             raise ExportError(f"--mix {exc}") from None
-        if not records:
-            raise ExportError(f"--mix {spec} holds no rows")
-        return records, name
     import datasets
 
     if os.path.isdir(spec):

@@ -98,22 +98,27 @@ def read_objects(path: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
 
 def read_rows(path: str) -> list[dict[str, Any]]:
     """The objects of a data file someone gave: JSON Lines (gzipped or not), or a file that is one
-    JSON array of objects. A ValueError names the first line that is not an object."""
+    JSON array of objects. A ValueError names the first line that is not an object, or says the
+    file has none."""
+    data = None
     if path.endswith(".json"):  # an array, or JSON Lines under that name (as `datasets` writes)
         with open(path, "rb") as fh:
             try:
                 data = json.loads(fh.read())
             except (ValueError, RecursionError):
-                data = None
-        if isinstance(data, list):
-            if not all(isinstance(row, dict) for row in data):
-                raise ValueError(f"{path}: expected an array of JSON objects")
-            return data
-    rows = []
-    for number, data in read_objects(path):
-        if isinstance(data, str):
-            raise ValueError(f"{path}:{number}: {data}")
-        rows.append(data)
+                pass
+    if isinstance(data, list):
+        if not all(isinstance(row, dict) for row in data):
+            raise ValueError(f"{path}: expected an array of JSON objects")
+        rows = data
+    else:
+        rows = []
+        for number, row in read_objects(path):
+            if isinstance(row, str):
+                raise ValueError(f"{path}:{number}: {row}")
+            rows.append(row)
+    if not rows:
+        raise ValueError(f"{path} holds no rows")
     return rows
 
 

@@ -223,7 +223,7 @@ def test_raw_style_has_code_columns(runs, tmp_path):
         ("out-file", [], "is a file: give a directory"),
         ("standard", ["--near-dup-threshold", "1.5"], "give a similarity in [0, 1]"),
         ("standard", ["--near-dup-threshold", "nan"], "give a similarity in [0, 1]"),
-        ("empty-bench", [], "holds no items"),
+        ("empty-bench", [], "bench.jsonl holds no rows"),
         ("bad-bench", [], "bench.jsonl:2: invalid JSON"),
         ("bad-mix", [], "row 0: each of `messages` must be an object with a string `role`"),
         ("empty-mix", [], "mix.jsonl holds no rows"),
