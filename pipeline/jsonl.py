@@ -154,7 +154,10 @@ class AppendLog:
         self._dirty = False
 
     def write(self, record: dict[str, Any]) -> None:
-        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "surrogatepass")
+        try:
+            data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: JSON's \u escape holds it, UTF-8 does not
+            data = (json.dumps(record) + "\n").encode("ascii")
         view = memoryview(data)
         while view:
             view = view[os.write(self.fd, view) :]

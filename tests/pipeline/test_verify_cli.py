@@ -476,3 +476,19 @@ def test_jobs_default_to_the_cpus_this_process_may_use(tmp_path):
         check=True,
     )
     assert proc.stdout.strip() == "1"
+
+
+def test_output_files_stay_utf8_with_a_lone_surrogate_in_the_code(tmp_path):
+    """JSON may hold a lone surrogate (an escape), UTF-8 may not: a record with one is written
+    escaped, so passed.jsonl stays valid UTF-8 that assay (and any JSON reader) reads back."""
+    odd = {**GOOD, "id": "odd", "solution": GOOD["solution"] + "S = '\ud800'\n"}
+    src = write_jsonl(tmp_path / "in.jsonl", [odd])
+    out = tmp_path / "out"
+    proc = assay("verify", src, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    raw = (out / "rejected.jsonl").read_bytes()  # CPython refuses it in source: a syntax error
+    raw.decode("utf-8")  # strict
+    (record,) = [json.loads(line) for line in raw.splitlines()]
+    assert record["solution"] == odd["solution"] and record["verdict"]["stage"] == "syntax"
+    again = assay("verify", str(out / "rejected.jsonl"), "--out", str(tmp_path / "again"))
+    assert "not UTF-8" not in again.stderr and "rejected 1" in again.stdout

@@ -156,6 +156,16 @@ def test_weak_tests_are_rejected(verifier):
     assert run(verifier, solution, TESTS).passed
 
 
+def test_a_solution_file_that_starts_with_a_bom_is_judged_as_without(verifier):
+    """Python reads a file past its UTF-8 BOM, and so does the stub: such a solution passes, or
+    is weak_tests, not an `error` verdict of the strength check."""
+    solution = "\ufeffdef add(a, b):\n    return a + b\n"
+    vacuous = "from solution import add\n\n\ndef test_runs():\n    add(1, 2)\n"
+    assert run(verifier, solution, TESTS).passed
+    verdict = run(verifier, solution, vacuous)
+    assert verdict.stage == "weak_tests", verdict.reason
+
+
 def test_strength_check_can_be_turned_off():
     vacuous = "from solution import add\n\n\ndef test_runs():\n    add(1, 2)\n"
     options = VerifyOptions(strength_check=False)

@@ -199,6 +199,7 @@ def stub_solution(solution: str) -> str | None:
     """The solution with every function's body replaced by `return None` (a docstring stays);
     None if it has no function. Each body is replaced where the parser says it lies, so the rest
     of the text (signatures, decorators, classes, module code) stays exactly as written."""
+    solution = solution.removeprefix("\ufeff")  # a file's BOM, which Python reads past (not ast)
     with _PARSING:
         tree = ast.parse(solution)
     functions = _outermost_functions(tree)

@@ -35,6 +35,13 @@ if (!/^[0-9a-f]{32}$/.test(token)) {
   process.reallyExit(70);
 }
 
+// Output to a pipe is written at once, not queued: node queues what the pipe cannot take, and
+// the run ends with reallyExit, which would drop the queue, so a flood would never reach the
+// sandbox's output limit (a file or /dev/null is written at once already).
+for (const stream of [process.stdout, process.stderr]) {
+  if (stream._handle && typeof stream._handle.setBlocking === "function") stream._handle.setBlocking(true);
+}
+
 const Module = require("module");
 const path = require("path");
 const util = require("util");
