@@ -103,6 +103,10 @@ class RoundsConfig(_Section):
                 raise ValueError(f"unknown arm {name!r}: use {', '.join(ARMS)}")
         if "run_dir" in self.run:
             raise ValueError("[run] run_dir is set by assay rounds (DIR/ARM/round-N/run)")
+        if not self.dir.strip():
+            raise ValueError("dir is empty: name the directory the rounds are written to")
+        if self.arms is not None and not self.arms:
+            raise ValueError("arms is empty: name one or more of " + ", ".join(ARMS))
         return self
 
     def arm_names(self) -> list[str]:

@@ -42,6 +42,9 @@ class TrainError(RuntimeError):
     """Training cannot be done as asked; the message says how to fix it."""
 
 
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
 @dataclass
 class TrainOptions:
     model: str  # the base: a hub id or a local directory
@@ -66,6 +69,25 @@ class TrainOptions:
     benchmarks: list[str] = field(default_factory=lambda: ["humaneval"])  # decontamination
     dtype: str = "auto"
     keep_checkpoints: bool = False
+
+    def validate(self) -> None:
+        """Options that cannot work, refused before OUT records them (and before any data is
+        exported or a model loaded)."""
+        for name in ("batch_size", "grad_accum", "max_length", "save_steps", "lora_r"):
+            if getattr(self, name) < 1:
+                flag = name.replace("_", "-")
+                raise TrainError(f"--{flag} must be at least 1, got {getattr(self, name)}")
+        if not 0 <= self.eval_fraction < 1:
+            raise TrainError(f"--eval-fraction must be in [0, 1), got {self.eval_fraction}")
+        if self.max_steps <= 0 and not self.epochs > 0:
+            raise TrainError(f"--epochs must be positive, got {self.epochs}")
+        if self.learning_rate is not None and not self.learning_rate > 0:
+            raise TrainError(f"--learning-rate must be positive, got {self.learning_rate}")
+        if self.dtype not in DTYPES:
+            raise TrainError(f"--dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        local = self.model.startswith(("/", "./", "../", "~")) or os.path.isabs(self.model)
+        if local and not os.path.isdir(os.path.expanduser(self.model)):
+            raise TrainError(f"--model {self.model}: no such directory (or give a hub model id)")
 
     def identity(self) -> dict[str, Any]:
         """What a resumed or repeated training must keep to mean the same."""
@@ -172,6 +194,7 @@ def train(options: TrainOptions, log: Log | None = None) -> dict[str, Any]:
     if done is not None:
         log(f"{options.out}: already trained ({done['steps']} steps); nothing to do")
         return {**done, "already_done": True}
+    options.validate()
     if not options.data and not options.mix:
         raise TrainError("no --data: give run directories, exports or JSONL files")
     for path in options.data:

@@ -18,9 +18,12 @@ from pipeline.commands.common import add_verifier_arguments, fail
 
 def _ks(text: str) -> tuple[int, ...]:
     try:
-        return tuple(sorted({int(k) for k in text.split(",") if k.strip()}))
+        ks = tuple(sorted({int(k) for k in text.split(",") if k.strip()}))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"-k {text!r}: give integers, e.g. 1,10") from None
+        ks = ()
+    if not ks:
+        raise argparse.ArgumentTypeError(f"-k {text!r}: give integers, e.g. 1,10")
+    return ks
 
 
 def register(sub: Any) -> None:
@@ -105,7 +108,7 @@ def options_from(args: argparse.Namespace):
     from pipeline.config import SamplingConfig, TeacherConfig
     from pipeline.eval import EvalOptions
 
-    samples = args.samples or max(args.k)
+    samples = args.samples if args.samples is not None else max(args.k)
     temperature = args.temperature
     if temperature is None:
         temperature = 0.0 if samples == 1 else 0.8

@@ -115,5 +115,7 @@ def main(args: argparse.Namespace) -> int:
     print(
         f"sources: {sources['read']} records read, {sources['samples']} verified samples"
         + (f"; skipped: {', '.join(f'{k} {v}' for k, v in skipped.items())}" if skipped else "")
-    )
+        + (f"; the first line that is no record: {sources['first_bad_line']}"
+           if sources.get("first_bad_line") else "")
+    )  # fmt: skip
     return 0

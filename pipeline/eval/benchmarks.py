@@ -178,7 +178,8 @@ def _humaneval_task(record: dict[str, Any], language: str) -> Task:
 def _statement_task(record: dict[str, Any], i: int, language: str) -> Task:
     problem = record.get("problem")
     if not problem and isinstance(record.get("messages"), list):
-        problem = next((m.get("content") for m in record["messages"] if m["role"] == "user"), "")
+        users = [m for m in record["messages"] if isinstance(m, dict) and m.get("role") == "user"]
+        problem = users[0].get("content") if users else ""
     return Task(
         id=str(record.get("id") or f"task-{i}"),
         language=str(record.get("language") or language),

@@ -60,10 +60,12 @@ class EvalOptions:
     def validate(self) -> None:
         if self.prompt_style not in STYLES:
             raise BenchmarkError(f"--prompt-style must be one of {', '.join(STYLES)}")
-        if self.samples < 1:
-            raise BenchmarkError("--samples must be at least 1")
         if not self.k or min(self.k) < 1:
             raise BenchmarkError("-k takes positive integers, e.g. -k 1,10")
+        if self.samples < 1:
+            raise BenchmarkError("--samples must be at least 1")
+        if self.limit is not None and self.limit < 1:
+            raise BenchmarkError(f"--limit must be at least 1, got {self.limit}")
         if max(self.k) > self.samples:
             raise BenchmarkError(
                 f"pass@{max(self.k)} needs at least {max(self.k)} samples per problem: "
@@ -80,6 +82,12 @@ class EvalOptions:
             "samples": self.samples,
             "prompt_style": self.prompt_style,
             "sampling": self.sampling.model_dump(),
+            "verifier": {  # the checks that judge: the same answer, judged otherwise, differs
+                "timeout": self.verifier.timeout,
+                "memory": self.verifier.memory,
+                "lint_select": self.verifier.lint_select,
+                "lint_ignore": self.verifier.lint_ignore,
+            },
         }
 
 
@@ -124,9 +132,8 @@ class Evaluation:
         self.on_task = on_task or (lambda done, total: None)
         self.generator = generator
         self.benchmark: Benchmark = load_benchmark(options.benchmark, options.language)
-        self.tasks = (
-            self.benchmark.tasks[: options.limit] if options.limit else self.benchmark.tasks
-        )
+        tasks = self.benchmark.tasks
+        self.tasks = tasks[: options.limit] if options.limit is not None else tasks
         self.out = options.out
         self.lines: dict[str, dict] = {}
         if self.out:
@@ -134,12 +141,15 @@ class Evaluation:
 
     def _open_out(self) -> None:
         assert self.out is not None
+        if os.path.exists(self.out) and not os.path.isdir(self.out):
+            raise BenchmarkError(f"--out {self.out} is a file, not a directory")
         os.makedirs(self.out, exist_ok=True)
         path = os.path.join(self.out, IDENTITY)
         identity = self.options.identity()
         if os.path.exists(path):
             with open(path) as fh:
                 stored = json.load(fh)
+            stored.setdefault("verifier", identity["verifier"])  # not recorded before: kept
             if stored != identity:
                 changed = [k for k in identity if stored.get(k) != identity[k]]
                 raise BenchmarkError(

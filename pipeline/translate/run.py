@@ -124,20 +124,31 @@ class TranslateEngine(Engine):
 
     def open_slots(self) -> TranslationSlots:
         """The pairs, checked against the slots already recorded: a source changed in place (not
-        only grown at its end) would give a recorded slot another meaning."""
+        only grown at its end), or other targets, would give a recorded slot another meaning.
+        With --force the recorded slots keep their pairs, and the pairs not recorded yet follow
+        them: none is translated twice, none is left out."""
         translation.ensure_table(self.store.db)
         rows = self.store.db.execute("SELECT id, language, seed_text FROM problems ORDER BY id")
-        for slot, target_then, seed_text in rows:
+        recorded = [
+            (slot, target, SourceSample.from_json(seed or "{}")) for slot, target, seed in rows
+        ]
+        if self.force and recorded:
+            done = {(sample.id, target) for _, target, sample in recorded}
+            rest = [
+                (sample, target) for sample, target in self.work if (sample.id, target) not in done
+            ]
+            self.work = [(sample, target) for _, target, sample in recorded] + rest
+            self.config.problems = len(self.work)
+        for slot, target_then, recorded_sample in recorded:
             if slot >= len(self.work) or self.force:
                 continue
             sample, target = self.work[slot]
-            recorded = SourceSample.from_json(seed_text or "{}")
-            if (recorded.id, target_then) != (sample.id, target):
+            if (recorded_sample.id, target_then) != (sample.id, target):
                 raise ConfigError(
-                    f"slot {slot} of this run translated sample {recorded.id} into "
+                    f"slot {slot} of this run translated sample {recorded_sample.id} into "
                     f"{target_then}, but the sources now give {sample.id} into {target}: the "
                     "sources changed in place. Use another --run-dir, restore the sources, or "
-                    "pass --force (recorded slots keep their samples)"
+                    "pass --force (recorded slots keep their pairs; the others follow them)"
                 )
         self.store.set_meta(
             "translate_sources",
@@ -179,12 +190,21 @@ class TranslateEngine(Engine):
             "skipped": dict(self.sources.skipped),
             "skipped_pairs": dict(self.skipped_pairs),
         }
+        if self.sources.first_bad_line:
+            out["sources"]["first_bad_line"] = self.sources.first_bad_line
         return out
 
 
 def prepare(config: TranslateConfig, *, force: bool = False, **kwargs: Any) -> TranslateEngine:
     """Check the targets, read the sources and size the run; nothing calls the teacher yet."""
     config.targets = check_targets(config.targets, config)
+    run_dir = os.path.abspath(config.run_dir)
+    for source in config.sources:
+        if os.path.abspath(source) == run_dir:
+            raise ConfigError(
+                f"--run-dir {config.run_dir} is the source {source}: give the translations a "
+                "run directory of their own"
+            )
     sources = read_sources(config.sources)
     work, skipped = pairs(sources, config.targets)
     if not work:

@@ -21,16 +21,17 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pipeline.jsonl import iter_jsonl
+from pipeline.jsonl import iter_jsonl, read_objects
 from pipeline.languages import DEFAULT, known, language
 from sandbox.records import sample_id
 
 EXPORT_SUMMARY = "assay-export.json"
-NOT_VERIFIED, UNKNOWN_LANGUAGE, NO_CODE, DUPLICATE = (
+NOT_VERIFIED, UNKNOWN_LANGUAGE, NO_CODE, DUPLICATE, BAD_LINE = (
     "not verified",
     "unknown language",
     "no problem, solution or tests",
     "duplicate id",
+    "not a JSON object",
 )
 
 
@@ -63,6 +64,7 @@ class Sources:
     samples: list[SourceSample] = field(default_factory=list)
     read: int = 0  # records seen
     skipped: Counter = field(default_factory=Counter)  # reason -> records
+    first_bad_line: str = ""  # FILE:LINE: why, of a source file's first line that is no record
 
 
 def read_sources(paths: list[str]) -> Sources:
@@ -72,6 +74,10 @@ def read_sources(paths: list[str]) -> Sources:
         label = os.path.normpath(path)
         for index, (record, verified) in enumerate(_records(path)):
             out.read += 1
+            if isinstance(record, str):  # a line of a source file that is no record: why
+                out.skipped[BAD_LINE] += 1
+                out.first_bad_line = out.first_bad_line or record
+                continue
             reason, sample = _sample(record, verified, label, index)
             if sample is not None and sample.id in seen:
                 reason, sample = DUPLICATE, None
@@ -89,9 +95,9 @@ def _records(path: str):
         raise SourceError(
             f"source {path} does not exist: give a run directory, an export or a JSONL file"
         )
-    if os.path.isfile(path):
-        for record in iter_jsonl(path):
-            yield record, None
+    if os.path.isfile(path):  # a file someone gave: every line, a bad one named
+        for number, record in read_objects(path):
+            yield (f"{path}:{number}: {record}" if isinstance(record, str) else record), None
         return
     parts = sorted(glob.glob(os.path.join(path, "corpus", "part-*.jsonl")))
     if parts or os.path.exists(os.path.join(path, "run.sqlite")):
@@ -100,7 +106,11 @@ def _records(path: str):
                 yield record, True
         return
     if os.path.exists(os.path.join(path, EXPORT_SUMMARY)):
-        yield from ((r, str(r.get("source", "")).startswith("assay:")) for r in _export_rows(path))
+        try:
+            rows = _export_rows(path)
+        except (OSError, ValueError) as exc:  # a split gone or damaged (pyarrow's are ValueErrors)
+            raise SourceError(f"source {path}: the export cannot be read: {exc}") from None
+        yield from ((r, str(r.get("source", "")).startswith("assay:")) for r in rows)
         return
     verify = [os.path.join(path, n) for n in ("passed.jsonl", "rejected.jsonl")]
     if any(os.path.exists(p) for p in verify):

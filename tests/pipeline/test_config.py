@@ -139,3 +139,17 @@ def test_the_same_seeds_and_mix_written_another_way_are_no_change():
     ]:
         with pytest.raises(ConfigError, match=change):
             check_compatible(stored, identity(path, language), force=False)
+
+
+def test_a_rounds_config_without_a_dir_or_arms_is_refused(tmp_path):
+    """`assay rounds --dir ''` would write every round into the current directory, and `--arms ,`
+    meant the default arm without a word."""
+    from pipeline.rounds_config import load
+
+    path = tmp_path / "rounds.toml"
+    path.write_text('base = "org/model"\n')
+    with pytest.raises(ConfigError, match="dir is empty"):
+        load(str(path), {"dir": ""})
+    with pytest.raises(ConfigError, match="arms is empty"):
+        load(str(path), {"arms": []})
+    assert load(str(path), {"dir": "rounds/x"}).dir == "rounds/x"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 
@@ -116,6 +117,19 @@ def test_bad_benchmark_and_k_are_named(tmp_path, capsys):
     assert "unknown benchmark 'mbpp'" in capsys.readouterr().err
     assert main(["eval", "--model", "x", "--language", "rust"]) == 2
     assert "no rust version yet" in capsys.readouterr().err
+    base = ["eval", "--generator", "scripted", "--model", f"{MODELS}:canonical"]
+    for args, message in [
+        (["--limit", "0"], "--limit must be at least 1, got 0"),
+        (["--limit", "-1"], "--limit must be at least 1, got -1"),
+        (["--samples", "0"], "--samples must be at least 1"),
+        (["-k", "0"], "-k takes positive integers"),
+        (["-k", ","], "-k ',': give integers"),
+        (["--out", str(bad)], f"--out {bad} is a file, not a directory"),
+    ]:
+        with contextlib.suppress(SystemExit):  # argparse's own refusals exit 2
+            assert main([*base, *args]) == 2, args
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, (args, err)
 
 
 class CountingScript:
@@ -145,6 +159,9 @@ def test_rerun_resumes_and_refuses_another_evaluation(tmp_path, capsys, monkeypa
     assert summary["evaluated"] == 8 and len((out / RESULTS).read_text().splitlines()) == 8
     assert main(["eval", *args, "--samples", "3"]) == 2
     assert "holds results of another evaluation (samples" in capsys.readouterr().err
+    # the checks that judged the answers are part of what the results mean
+    assert main(["eval", *args, "--lint-select", "E,W"]) == 2
+    assert "holds results of another evaluation (verifier" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -109,3 +109,21 @@ def test_no_data_is_named(tiny_student, tmp_path, capsys):
     assert main(["train", "--model", tiny_student, "--data", str(empty),
                  "--out", str(tmp_path / "o2")]) == 1  # fmt: skip
     assert "no training data" in capsys.readouterr().err
+
+
+def test_options_that_cannot_work_are_refused_before_out_records_them(tmp_path, capsys):
+    """A bad option is named before OUT records the training's identity (a fix is then not a
+    change), before any data is exported or a model loaded."""
+    out = tmp_path / "o"
+    base = ["train", "--model", "org/model", "--data", str(tmp_path), "--out", str(out)]
+    for args, message in [
+        (["--eval-fraction", "1.5"], "--eval-fraction must be in [0, 1), got 1.5"),
+        (["--batch-size", "0"], "--batch-size must be at least 1, got 0"),
+        (["--grad-accum", "0"], "--grad-accum must be at least 1, got 0"),
+        (["--dtype", "bogus"], "--dtype must be one of auto, float32, bfloat16, float16"),
+        (["--model", "/missing/dir"], "--model /missing/dir: no such directory"),
+    ]:
+        assert main([*base, *args]) != 0, args
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, (args, err)
+        assert not out.exists()

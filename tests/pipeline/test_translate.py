@@ -154,16 +154,20 @@ def test_skipped_sources_are_counted_with_their_reason(tmp_path, capsys):
         {**good, "verdict": {"passed": True}},  # the same sample again
     ]
     path = tmp_path / "mixed.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    lines = [json.dumps(r) for r in rows]
+    lines.insert(2, "{oops")  # a line that is no record: counted and named, not passed over
+    path.write_text("\n".join(lines))  # and the last line without its line end: read too
     status = translate(str(path), str(tmp_path / "run"), "--to", "snake,python", "--json")
     assert status == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["sources"] == {
-        "read": 6,
+        "read": 7,
         "samples": 1,
-        "skipped": {"not verified": 2, "unknown language cobol": 1,
+        "skipped": {"not verified": 2, "not a JSON object": 1, "unknown language cobol": 1,
                     "no problem, solution or tests": 1, "duplicate id": 1},
         "skipped_pairs": {"already in the target language": 1},
+        "first_bad_line": f"{path}:3: invalid JSON: Expecting property name enclosed in "
+                          "double quotes: column 2",
     }  # fmt: skip
     assert summary["counts"]["accepted"] == 1
 
@@ -206,3 +210,18 @@ def test_a_rerun_resumes_and_a_changed_configuration_is_refused(source, tmp_path
     assert again["this_run"]["teacher_calls"] == 0 and again["corpus"] == first["corpus"] == 4
     assert translate(source, run_dir, "--to", "snake", "--max-revisions", "2") == 1
     assert "max_revisions: 1 -> 2" in capsys.readouterr().err
+    assert translate(source, source, "--to", "snake") == 2
+    assert "is the source" in capsys.readouterr().err
+
+
+def test_force_with_another_target_translates_each_pair_once(source, tmp_path, capsys):
+    """--force over a run with one more target: the recorded pairs stand, and every pair not
+    recorded yet is translated once; none is left out or done twice."""
+    run_dir = str(tmp_path / "run")
+    assert translate(source, run_dir, "--to", "snake") == 0
+    assert translate(source, run_dir, "--to", "snake,javascript", "--force") == 0
+    capsys.readouterr()
+    with RunStore(run_dir) as store:
+        rows = store.db.execute("SELECT language, seed_text FROM problems ORDER BY id").fetchall()
+    pairs = [(json.loads(seed)["id"], target) for target, seed in rows]
+    assert len(pairs) == len(set(pairs)) == 2 * len(NAMES)
