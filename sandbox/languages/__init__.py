@@ -173,7 +173,8 @@ class Language:
     def stub(self, solution: str) -> str | None:
         """The solution with every function's body replaced by a default return or a throw, or,
         where the stub is a switch in the sample's own build (Rust, C++), with that switch ahead
-        of every function's body; None when it has no function to stub."""
+        of every function's body; None when there is nothing to run it against (an interpreted
+        language's stub of a solution without functions is an empty module instead)."""
         raise NotImplementedError
 
     def diagnostics(self, result: RunResult) -> list[LintMessage]:

@@ -103,7 +103,7 @@ def test_stub_replaces_every_function_body():
     exec(compile(stubbed, "stub", "exec"), namespace)  # trusted: our own transformed text
     assert namespace["A"]().m() is None and namespace["A"].m.__doc__ == "doc"
     assert namespace["f"](1) is None
-    assert py.stub_solution("X = 1\n") is None
+    assert py.stub_solution("X = 1\n") == ""  # nothing to stub: the stub is an empty module
 
 
 class _ReferenceStubber(ast.NodeTransformer):
@@ -164,6 +164,20 @@ def test_a_solution_file_that_starts_with_a_bom_is_judged_as_without(verifier):
     assert run(verifier, solution, TESTS).passed
     verdict = run(verifier, solution, vacuous)
     assert verdict.stage == "weak_tests", verdict.reason
+
+
+def test_tests_that_use_nothing_of_a_solution_without_functions_are_weak(verifier):
+    """A solution without functions (empty, say) is stubbed as an empty module: tests that still
+    pass use nothing of it, while tests of its constants or classes fail against it."""
+    unused = "def test_math():\n    assert 2 * 2 == 4\n"
+    for solution in ("", "# nothing\n", "X = 1\n"):
+        verdict = run(verifier, solution, unused)
+        assert verdict.stage == "weak_tests", (solution, verdict.reason)
+    constants = "from solution import X\n\n\ndef test_x():\n    assert X == 1\n"
+    assert run(verifier, "X = 1\n", constants).passed
+    point = "from dataclasses import dataclass\n\n\n@dataclass\nclass P:\n    x: int\n"
+    uses = "from solution import P\n\n\ndef test_p():\n    assert P(1).x == 1\n"
+    assert run(verifier, point, uses).passed
 
 
 def test_strength_check_can_be_turned_off():

@@ -192,9 +192,25 @@ def test_the_stub_replaces_every_outermost_function_body(js, solution, expected)
     assert checked.verdict is None or checked.verdict.stage != "syntax"
 
 
-def test_a_solution_without_functions_has_no_stub(js):
+def test_a_solution_without_functions_is_stubbed_as_an_empty_module(js):
     precheck(js, "const TABLE = [1, 2, 3];\nmodule.exports = { TABLE };\n")
-    assert js.stub("const TABLE = [1, 2, 3];\nmodule.exports = { TABLE };\n") is None
+    assert js.stub("const TABLE = [1, 2, 3];\nmodule.exports = { TABLE };\n") == ""
+
+
+def test_tests_that_use_nothing_of_a_solution_without_functions_are_weak(js_verifier):
+    """An empty solution, or one of constants, is stubbed as an empty module: tests that still
+    pass use nothing of it; tests of its constants fail against it."""
+    unused = (
+        'const { test } = require("node:test");\nconst assert = require("node:assert/strict");\n'
+        'test("math", () => { assert.equal(2 * 2, 4); });\n'
+    )
+    table = "const TABLE = [1, 2, 3];\nmodule.exports = { TABLE };\n"
+    for solution in ("", table):
+        verdict = run_js(js_verifier, solution, unused)
+        assert verdict.stage == "weak_tests", (solution, verdict.reason)
+    uses = unused.replace('test("math"', 'const { TABLE } = require("./solution.js");\ntest("math"')
+    uses += 'test("table", () => { assert.deepEqual(TABLE, [1, 2, 3]); });\n'
+    assert run_js(js_verifier, table, uses).passed
 
 
 def test_the_stub_made_during_prechecks_is_the_one_used(js):

@@ -113,10 +113,11 @@ def _rejected(stage: str, reason: str) -> Verdict:
 # The strength check -----------------------------------------------------------------------------
 def stub_solution(solution: str, functions: Sequence[tuple[int, int, str]]) -> str | None:
     """The solution with each outermost function's body (a block, or an arrow's expression)
-    replaced by one that returns undefined; None if it has no function. `functions` are ESLint's
-    UTF-16 offsets into the text as ESLint read it (without a byte order mark)."""
+    replaced by one that returns undefined; an empty module if it has no function (tests that
+    still pass use nothing of it). `functions` are ESLint's UTF-16 offsets into the text as
+    ESLint read it (without a byte order mark)."""
     if not functions:
-        return None
+        return ""
     bom = 1 if solution.startswith("\ufeff") else 0
     at = _utf16_to_index(solution[bom:])
     edits = sorted(
