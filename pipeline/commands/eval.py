@@ -178,8 +178,14 @@ def main(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     try:
         evaluation = Evaluation(options_from(args))
-    except (BenchmarkError, ConfigError, ValidationError) as exc:
+    except (BenchmarkError, ConfigError) as exc:
         return fail(str(exc))
+    except ValidationError as exc:  # a flag's value: named by its option, without pydantic's URL
+        problems = "; ".join(
+            f"--{str(e['loc'][-1]).replace('_', '-')}: {e['msg']} (got {e.get('input')!r})"
+            for e in exc.errors()
+        )
+        return fail(problems)
     progress = Progress(
         BarColumn(bar_width=24), MofNCompleteColumn(), TimeElapsedColumn(), console=err
     )
