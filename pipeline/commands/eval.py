@@ -80,13 +80,18 @@ def register(sub: Any) -> None:
 
 def verifier_config(args: argparse.Namespace):
     """The run's [verifier] options (--verifier-from), then the flags."""
-    from pipeline.config import CONFIG_FILE, VerifierConfig, load_toml
+    from pipeline.config import CONFIG_FILE, ConfigError, VerifierConfig, load_toml
 
     data: dict[str, Any] = {}
     if args.verifier_from:
         path = args.verifier_from
         if os.path.isdir(path):
             path = os.path.join(path, CONFIG_FILE)
+        if not os.path.exists(path):
+            raise ConfigError(
+                f"--verifier-from {args.verifier_from}: no {path} (give a run directory of "
+                "`assay run` or a config file)"
+            )
         data = dict(load_toml(path).get("verifier") or {})
     flags = {
         "sandbox": args.sandbox,

@@ -126,6 +126,7 @@ def test_bad_benchmark_and_k_are_named(tmp_path, capsys):
         (["-k", ","], "-k ',': give integers"),
         (["--out", str(bad)], f"--out {bad} is a file, not a directory"),
         (["--concurrency", "0"], "--concurrency: Input should be greater than or equal to 1"),
+        (["--verifier-from", str(tmp_path)], f"no {tmp_path}/config.toml (give a run directory"),
     ]:
         with contextlib.suppress(SystemExit):  # argparse's own refusals exit 2
             assert main([*base, *args]) == 2, args
