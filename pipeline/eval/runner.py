@@ -91,6 +91,15 @@ class EvalOptions:
         }
 
 
+def _one_spelling(identity: dict[str, Any]) -> dict[str, Any]:
+    """An identity with a benchmark file's path as `os.path.normpath` has it (`./b.jsonl` is
+    `b.jsonl`; a registered name is its own)."""
+    benchmark = identity.get("benchmark")
+    if not isinstance(benchmark, str) or not benchmark:
+        return identity
+    return {**identity, "benchmark": os.path.normpath(benchmark)}
+
+
 def task_line(task: Task, style: str, answers: list[tuple[Completion, Verdict]]) -> dict:
     n, c = len(answers), sum(v.passed for _, v in answers)
     return {
@@ -150,8 +159,9 @@ class Evaluation:
             with open(path) as fh:
                 stored = json.load(fh)
             stored.setdefault("verifier", identity["verifier"])  # not recorded before: kept
-            if stored != identity:
-                changed = [k for k in identity if stored.get(k) != identity[k]]
+            same, now = _one_spelling(stored), _one_spelling(identity)
+            if same != now:
+                changed = [k for k in now if same.get(k) != now[k]]
                 raise BenchmarkError(
                     f"{self.out} holds results of another evaluation ({', '.join(changed)} "
                     "differ): use another --out, or delete it to start over"

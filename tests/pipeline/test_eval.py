@@ -101,6 +101,13 @@ def test_statement_benchmark_from_jsonl(tmp_path, capsys):
     assert [s["stage"] for s in by_id["neg"]["samples"]] == ["tests", "tests"]
     assert [s["stage"] for s in by_id["none"]["samples"]] == ["no_code", "no_code"]
     assert summary["by_stage"] == {"passed": 2, "tests": 2, "no_code": 2}
+    # the same file, spelled another way: the rerun resumes, it is not another evaluation
+    again = run_eval(
+        capsys, "--generator", "scripted", "--model", f"{__name__}:statement_model",
+        "--benchmark", f"{tmp_path}/./held_out.jsonl", "-k", "1,2", "--samples", "2",
+        "--out", str(out), "--jobs", JOBS,
+    )  # fmt: skip
+    assert again["pass_at_k"] == summary["pass_at_k"] and len(lines(out)) == 3
 
 
 def test_bad_benchmark_and_k_are_named(tmp_path, capsys):
