@@ -20,6 +20,10 @@ from sandbox.records import LintMessage, TestCase, TestSummary, Verdict
 from sandbox.requests import COMPILE, PhaseResult, RunResult, StepResult
 
 FEEDBACK_LIMIT = 4000
+# The reasons of a `weak_tests` verdict: the strength check's stub (`Language.stub`) had its
+# functions stubbed, or it was the empty solution (the solution defines no function).
+WEAK_STUBBED = "every test passes against a solution whose functions are stubs"
+WEAK_EMPTY = "every test passes against an empty solution"
 
 
 class SandboxFailure(RuntimeError):
@@ -261,9 +265,15 @@ def feedback(verdict: Verdict, details: dict[str, str] | None = None) -> str:
     elif verdict.stage == "compile" and verdict.stderr.strip():
         lines.append(f"compiler output (truncated):\n{verdict.stderr.strip()[:1500]}")
     if verdict.stage == "weak_tests":
+        if verdict.reason == WEAK_EMPTY:
+            stubbed = "against an empty file in the solution's place (it defines no function)"
+        else:
+            stubbed = (
+                "when every function of the solution is replaced by a stub (returning a default "
+                "value or failing)"
+            )
         lines.append(
-            "These tests still pass when every function of the solution is replaced by a stub "
-            "(returning a default value or failing), so they check nothing: "
+            f"These tests still pass {stubbed}, so they check nothing of it: "
             + ", ".join(verdict.weak_tests[:10])
         )
     tests = verdict.tests

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from sandbox import languages
 from sandbox.isolation.base import Backend, BackendError, SetupRefused
-from sandbox.judge import SandboxFailure, feedback, judge
+from sandbox.judge import WEAK_EMPTY, WEAK_STUBBED, SandboxFailure, feedback, judge
 from sandbox.languages import Language, Prechecked
 from sandbox.options import VerifyOptions
 from sandbox.records import Sample, Verdict
@@ -114,7 +114,8 @@ class Verifier(Workers):
             if verdict.stage == "compile":
                 verdict.reason = language.compile_reason(verdict.lint) or verdict.reason
             if verdict.passed and stub is not None:
-                verdict = self._strength(verdict, request, result)
+                empty = stub == language.empty_solution
+                verdict = self._strength(verdict, request, result, empty)
             verdict.feedback = feedback(verdict, language.details(result))
         elif verdict is None:
             verdict = replace(language)
@@ -128,10 +129,12 @@ class Verifier(Workers):
         verdict.duration_s = round(time.monotonic() - started, 4)
         return verdict
 
-    def _strength(self, verdict: Verdict, request: RunRequest, done: RunResult) -> Verdict:
+    def _strength(
+        self, verdict: Verdict, request: RunRequest, done: RunResult, empty: bool
+    ) -> Verdict:
         """The strength check: the stub's run, done by the worker right after the clean pass where
         it could, else on its own (with the sample's phase before it, where the stub's phase
-        takes what that one built)."""
+        takes what that one built). `empty`: the stub is the language's empty solution."""
         stub_verdict = None
         if len(done.phases) > 1:
             try:
@@ -159,7 +162,7 @@ class Verifier(Workers):
         verdict.weak_tests = weak
         if stub_verdict.passed:
             verdict.passed, verdict.stage = False, "weak_tests"
-            verdict.reason = "every test passes against a solution whose functions are stubs"
+            verdict.reason = WEAK_EMPTY if empty else WEAK_STUBBED
         return verdict
 
     def _precheck(self, chunk: list[Sample]) -> list[Prechecked]:

@@ -135,6 +135,9 @@ class Language:
     # Where the strength check's stub is a switch in the sample's own build (C++, Rust): text on
     # every line of the solution that holds a switch (`stub_broke_compile`).
     stub_switch: ClassVar[str] = ""
+    # The strength check's stub of a solution that defines no function to stub: the smallest
+    # solution file the tests build and run against (tests that still pass use nothing of it).
+    empty_solution: ClassVar[str] = ""
     # Whether an answer's block is the tests (the other block is the solution).
     tests_pattern: ClassVar[str] = ""
     # The teacher's instructions (prompts/*.jinja show them): layout, test framework, libraries.
@@ -172,9 +175,9 @@ class Language:
 
     def stub(self, solution: str) -> str | None:
         """The solution with every function's body replaced by a default return or a throw, or,
-        where the stub is a switch in the sample's own build (Rust, C++), with that switch ahead
-        of every function's body; None when there is nothing to run it against (an interpreted
-        language's stub of a solution without functions is an empty module instead)."""
+        where the stub is a switch in the sample's own build (Rust, C++, Go), with that switch
+        ahead of every function's body; `empty_solution` when it defines no function; None when
+        it cannot be stubbed."""
         raise NotImplementedError
 
     def diagnostics(self, result: RunResult) -> list[LintMessage]:

@@ -126,7 +126,7 @@ def test_the_stub_throws_from_every_outermost_function(php):
     assert "return $x + 1" not in stub and "$this->size *= 1.0" not in stub
     lint = subprocess.run(["php", "-l"], input=stub, capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout
-    assert php.stub("<?php\nconst N = 1;\n") is None
+    assert php.stub("<?php\nconst N = 1;\n") == "<?php\n"  # nothing to stub: the empty file
 
 
 # In the box -------------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ class Cpp(Language):
     extensions = (".cpp", ".cc", ".cxx", ".hpp", ".hh", ".h")
     solution_file = SOLUTION_FILE
     stub_switch = SWITCH
+    empty_solution = "#pragma once\n"
     tests_file = TESTS_FILE
     tests_pattern = r"\bTEST_CASE\s*\(|#\s*include\s*[<\"]doctest"
     conventions = CONVENTIONS
@@ -113,12 +114,16 @@ class Cpp(Language):
     def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
         """The compile and the tests; with the strength check, the compile is of the solution
         with the stub's switch in every function (`stub`), kept, and run again with the switch
-        on: one compile for both phases."""
+        on: one compile for both phases. A solution without functions is stubbed by an empty
+        header, compiled with the tests in a phase of its own."""
         everything = any(map(_INCLUDES_ALL.search, (sample.solution, sample.tests)))
         compile_step, test = self._steps(build.PRELUDE_ALL if everything else build.PRELUDE)
-        if stub is None:
+        if stub is None or SWITCH not in stub:
             files = {SOLUTION_FILE: sample.solution, TESTS_FILE: sample.tests}
             phases = [Phase(files=files, steps=(compile_step, test))]
+            if stub is not None:  # the empty header: built on its own
+                empty = {SOLUTION_FILE: stub, TESTS_FILE: sample.tests}
+                phases.append(Phase(files=empty, steps=(compile_step, test), outcomes_only=True))
         else:
             files = {SOLUTION_FILE: stub, TESTS_FILE: sample.tests}
             phases = [
@@ -164,7 +169,8 @@ class Cpp(Language):
         """The solution with the stub's switch ahead of every function's body (`stub.py`)."""
         from sandbox.languages.cpp.stub import instrument
 
-        return instrument(solution)
+        stub = instrument(solution)
+        return self.empty_solution if stub is None else stub
 
     def diagnostics(self, result: RunResult) -> list[LintMessage]:
         if not result.phases:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, boxcache, register
 from sandbox.languages.go import build
-from sandbox.languages.go.stub import STUB_ENV, STUB_FILE, STUB_SOURCE
+from sandbox.languages.go.stub import STUB_ENV, STUB_FILE, STUB_SOURCE, SWITCH
 from sandbox.records import LintMessage, Sample
 from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
 
@@ -60,6 +60,7 @@ class Go(Language):
     fences = ("go", "golang")
     extensions = (".go",)
     solution_file = SOLUTION_FILE
+    empty_solution = "package solution\n"
     tests_file = TESTS_FILE
     tests_pattern = r"\bfunc\s+Test\w*\s*\(\s*\w+\s+\*testing\.T\b|\"testing\""
     conventions = CONVENTIONS
@@ -93,11 +94,15 @@ class Go(Language):
     def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
         """The build (vet included) and the tests; with the strength check, the build is of the
         solution with the stub's switch in every function (`stub`), kept, and run again with
-        the switch on: one build for both phases."""
+        the switch on: one build for both phases. A solution without functions is stubbed by an
+        empty package, built with the tests in a phase of its own."""
         build_step, test, stubbed_test = self._steps()
         files = {SOLUTION_FILE: sample.solution, TESTS_FILE: sample.tests}
         phases = [Phase(files=files, steps=(build_step, test))]
-        if stub is not None:
+        if stub is not None and SWITCH not in stub:  # the empty package: built on its own
+            empty = {SOLUTION_FILE: stub, TESTS_FILE: sample.tests}
+            phases.append(Phase(files=empty, steps=(build_step, test), outcomes_only=True))
+        elif stub is not None:
             files = {SOLUTION_FILE: stub, TESTS_FILE: sample.tests, STUB_FILE: STUB_SOURCE}
             kept = build_step._replace(keeps=(BINARY,))
             phases = [
@@ -133,7 +138,8 @@ class Go(Language):
         """The solution with the stub's switch ahead of every function's body (`stub.py`)."""
         from sandbox.languages.go.stub import instrument
 
-        return instrument(solution)
+        stub = instrument(solution)
+        return self.empty_solution if stub is None else stub
 
     def diagnostics(self, result: RunResult) -> list[LintMessage]:
         """The compiler's errors and vet's findings, with file:line:col; errors reject."""

@@ -46,6 +46,7 @@ class Java(Language):
     fences = ("java",)
     extensions = (".java",)
     solution_file = SOLUTION_FILE
+    empty_solution = "class Solution {\n}\n"
     tests_file = TESTS_FILE
     tests_pattern = r"@Test\b|org\.junit"
     conventions = CONVENTIONS
@@ -197,7 +198,8 @@ class Java(Language):
     def stub(self, solution: str) -> str | None:
         from sandbox.languages.java.stub import stub_solution
 
-        return stub_solution(solution)
+        stub = stub_solution(solution)
+        return self.empty_solution if stub is None else stub
 
     def details(self, result: RunResult) -> dict[str, str]:
         """A failing test's stack trace (the sample's frames), first lines first; none where it

@@ -16,11 +16,13 @@ from sandbox.languages.warm import ServerError, WarmServer, answers, check_chunk
 from sandbox.records import Sample, Verdict
 
 SOLUTION_FILE, TESTS_FILE = "solution.php", "SolutionTest.php"
+EMPTY_SOLUTION = "<?php\n"  # the strength check's stub of a solution without functions
 
 
 @dataclass
 class Checked:
-    """One sample after the parser: its rejection (syntax) and the stub, if it has functions."""
+    """One sample after the parser: its rejection (syntax) and the strength check's stub (the
+    empty file where it defines no function; None where PHP-Parser cannot read it)."""
 
     verdict: Verdict | None = None
     stub: str | None = None
@@ -53,6 +55,8 @@ def _ask(samples: Sequence[Sample], server: WarmServer) -> list[Checked]:
             )
         if "stub" in answer:
             into.stub = answer["stub"]
+        elif name == SOLUTION_FILE and "syntax" not in answer and "stub_error" not in answer:
+            into.stub = EMPTY_SOLUTION  # parsed, and defines no function
     return results
 
 

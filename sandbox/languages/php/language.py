@@ -98,6 +98,7 @@ class Php(Language):
     fences = ("php",)
     extensions = (".php",)
     solution_file = checks.SOLUTION_FILE
+    empty_solution = checks.EMPTY_SOLUTION
     tests_file = checks.TESTS_FILE
     tests_pattern = r"extends\s+\\?(?:PHPUnit\\Framework\\)?TestCase\b|PHPUnit\\Framework"
     conventions = CONVENTIONS

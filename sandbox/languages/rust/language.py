@@ -76,6 +76,7 @@ class Rust(Language):
     extensions = (".rs",)
     solution_file = SOLUTION_FILE
     stub_switch = ASK
+    empty_solution = ""
     tests_file = TESTS_FILE
     tests_pattern = r"#\[\s*test\s*\]|#\[\s*cfg\s*\(\s*test\s*\)\s*\]"
     conventions = CONVENTIONS
@@ -107,12 +108,17 @@ class Rust(Language):
     def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
         """The compile and the tests; with the strength check, the compile is of the solution
         with the stub's switch in every function (`stub`), kept, and run again with the switch
-        on: one compile for both phases."""
+        on: one compile for both phases. A solution without functions is stubbed by an empty
+        file, compiled with the tests in a phase of its own."""
         compile_step, test, stubbed_test = self._steps()
-        solution = (stub if stub is not None else sample.solution) + TESTS_INCLUDE
+        switched = stub is not None and ASK in stub
+        solution = (stub if switched else sample.solution) + TESTS_INCLUDE
         files = {ROOT_FILE: ROOT, SOLUTION_FILE: solution, TESTS_FILE: sample.tests}
-        if stub is None:
+        if not switched:
             phases = [Phase(files=files, steps=(compile_step, test))]
+            if stub is not None:  # the empty file: compiled on its own
+                empty = {**files, SOLUTION_FILE: stub + TESTS_INCLUDE}
+                phases.append(Phase(files=empty, steps=(compile_step, test), outcomes_only=True))
         else:
             phases = [
                 Phase(files=files, steps=(compile_step._replace(keeps=(BINARY,)), test)),
@@ -155,7 +161,8 @@ class Rust(Language):
         """The solution with the stub's switch ahead of every function's body (`stub.py`)."""
         from sandbox.languages.rust.stub import instrument
 
-        return instrument(solution)
+        stub = instrument(solution)
+        return self.empty_solution if stub is None else stub
 
     def diagnostics(self, result: RunResult) -> list[LintMessage]:
         if not result.phases:

@@ -22,12 +22,14 @@ from sandbox.records import LintMessage, Sample, Verdict
 
 JS_SOLUTION, JS_TESTS = "solution.js", "solution.test.js"
 _STUB = "stub"
+EMPTY_SOLUTION = "export {};\n"  # the strength check's stub of a solution without functions
 
 
 @dataclass
 class Checked:
     """One sample after the server: its rejection (syntax, lint), its messages, each file as
-    JavaScript, and the stub (TypeScript and JavaScript) when the solution has functions."""
+    JavaScript, and the strength check's stub (TypeScript and JavaScript; the empty module where
+    the solution defines no function)."""
 
     verdict: Verdict | None = None
     lint: list[LintMessage] = field(default_factory=list)
@@ -57,6 +59,8 @@ def _ask(samples: Sequence[Sample], server: ESLint, tsc: str) -> list[Checked]:
         _read(answer, name, samples[index], results[index])
         if "stub" in answer:
             stubs[index] = answer["stub"]
+        elif name == SOLUTION_FILE:  # no function to stub (rejected samples emit nothing)
+            stubs[index] = EMPTY_SOLUTION
     _emit(samples, results, stubs, tsc)
     for result in results:
         result.lint.sort(key=lambda m: (m.file != SOLUTION_FILE, m.line, m.column))

@@ -59,6 +59,7 @@ class TypeScript(Language):
     fences = ("typescript", "ts")
     extensions = (".ts", ".mts", ".cts")
     solution_file = toolchain.SOLUTION_FILE
+    empty_solution = checks.EMPTY_SOLUTION
     tests_file = toolchain.TESTS_FILE
     tests_pattern = (
         r"from\s+[\"']node:test[\"']|require\(\s*[\"']node:test[\"']\s*\)"
