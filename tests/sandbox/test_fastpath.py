@@ -103,8 +103,33 @@ def test_add():
     {leave}
     assert add(2, 3) == 5
 """
+WARNS = d("""
+    import warnings
+
+    def old(x):
+        warnings.warn("old() is deprecated", DeprecationWarning)
+        return x * 2
+    """)
 SAMPLES = {
     "passes": (ADD, "from solution import add\n\ndef test_add():\n    assert add(2, 3) == 5\n"),
+    # pytest's warning filters: deprecation warnings shown (Python ignores them outside
+    # __main__), recorded, and what a test changes in the filters undone after it
+    "expects_a_deprecation_warning": (
+        WARNS,
+        "import warnings\nfrom solution import old\n\ndef test_old():\n"
+        "    with warnings.catch_warnings(record=True) as caught:\n"
+        "        assert old(2) == 4\n    assert len(caught) == 1\n",
+    ),
+    "a_test_leaves_warnings_as_errors": (
+        WARNS,
+        "import warnings\nfrom solution import old\n\ndef test_a():\n"
+        "    warnings.simplefilter('error')\n\ndef test_b():\n    assert old(1) == 2\n",
+    ),
+    "many_deprecation_warnings": (
+        WARNS,
+        "from solution import old\n\ndef test_old():\n"
+        "    assert sum(old(i) for i in range(20000)) == 399980000\n",
+    ),
     "fails": (ADD, "from solution import add\n\ndef test_add():\n    assert add(2, 3) == 6\n"),
     "one_of_three_fails": (
         ADD,
@@ -296,6 +321,8 @@ def test_verdicts_equal_pytests(both):
     differ = {name: (fast[name], slow[name]) for name in SAMPLES if fast[name] != slow[name]}
     assert not differ
     assert fast["passes"][0] and not fast["fails"][0] and fast["weak_tests"][1] == "weak_tests"
+    warned = ("expects_a_deprecation_warning", "a_test_leaves_warnings_as_errors")
+    assert all(fast[name][0] for name in (*warned, "many_deprecation_warnings")), fast
 
 
 def test_feedback_on_failure_is_pytests(both):

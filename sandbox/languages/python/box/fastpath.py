@@ -30,6 +30,7 @@ import os
 import sys
 import time
 import types
+import warnings
 from typing import Any
 
 from sandbox.languages.python.box import depth, fastimport, fastreset
@@ -142,10 +143,11 @@ def _run(test_file: str, channel: Channel, outcomes_only: bool, phase: int = 0) 
             sys.path_importer_cache[workdir] = fastimport.WorkFinder(workdir, *fastimport.LOADERS)
         direct = fastimport.direct[phase]
     try:
-        if direct is not None:
-            module = fastimport.import_directly(*direct)
-        else:
-            module = importlib.import_module(os.path.splitext(filename)[0])
+        with PytestWarnings():
+            if direct is not None:
+                module = fastimport.import_directly(*direct)
+            else:
+                module = importlib.import_module(os.path.splitext(filename)[0])
     except BaseException as exc:  # collection errors are pytest's to report
         raise Undecided(f"import failed: {type(exc).__name__}") from None
     tests = plain_tests(module)
@@ -158,7 +160,8 @@ def _run(test_file: str, channel: Channel, outcomes_only: bool, phase: int = 0) 
         started = time.perf_counter()
         message = ""
         try:
-            value = function()
+            with PytestWarnings():
+                value = function()
         except RecursionError:
             raise Undecided(f"{name} ran out of depth") from None  # pytest has more of it
         except Exception as exc:
@@ -180,6 +183,24 @@ def _run(test_file: str, channel: Channel, outcomes_only: bool, phase: int = 0) 
         channel.send({"t": "case", "id": nodeid, **case})
     channel.send({"t": "end", "exitstatus": 1 if failed else 0})
     return not failed
+
+
+class PytestWarnings(warnings.catch_warnings):
+    """The warning filters pytest gives a collection and each test (its
+    `Config._catch_configured_warnings`): deprecation warnings always shown (Python's own
+    filters ignore them outside `__main__`), and recorded instead of printed; what the code
+    changes in the filters ends with the test. A test that expects a DeprecationWarning then
+    passes here as it does under pytest."""
+
+    def __init__(self) -> None:
+        super().__init__(record=True)
+
+    def __enter__(self) -> Any:
+        log = super().__enter__()
+        if not sys.warnoptions:
+            warnings.filterwarnings("always", category=DeprecationWarning)
+            warnings.filterwarnings("always", category=PendingDeprecationWarning)
+        return log
 
 
 def _describe(exc: Exception) -> str:
