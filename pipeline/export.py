@@ -161,6 +161,8 @@ def export(run_dirs: list[str], options: ExportOptions) -> dict[str, Any]:
             raise ExportError(
                 f"--out {options.out} holds the run {run_dir}: give another directory"
             )
+    if options.out.strip():
+        _leftovers(out)
     options.validate()
     rows: list[Row] = []
     inputs: dict[str, Any] = {}
@@ -280,6 +282,7 @@ def _write(splits: dict[str, list[Row]], options: ExportOptions, summary: dict[s
     tmp = f"{out}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
+    earlier = None
     try:
         built = datasets.DatasetDict(
             {
@@ -302,16 +305,55 @@ def _write(splits: dict[str, list[Row]], options: ExportOptions, summary: dict[s
             fh.write(dataset_card(summary, files))
         with open(os.path.join(tmp, SUMMARY_FILE), "w") as fh:
             json.dump(summary, fh, indent=2)
+        # The earlier export stays whole until the new one takes its place: moved aside, not
+        # deleted, then removed once the new one is in (`_leftovers` finishes an interrupted swap).
         if os.path.exists(out):
-            shutil.rmtree(out)
+            earlier = f"{out}.old-{os.getpid()}"
+            os.replace(out, earlier)
         os.replace(tmp, out)
         if options.push_to_hub:
             built.push_to_hub(options.push_to_hub, token=options.token, private=options.private)
             summary["pushed_to"] = options.push_to_hub
     finally:
+        if earlier is not None and not os.path.exists(out):  # interrupted between the renames
+            os.replace(earlier, out)
+        elif earlier is not None:
+            shutil.rmtree(earlier, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
         if bars:
             datasets.enable_progress_bars()
+
+
+def _leftovers(out: str) -> None:
+    """What an export killed while writing left beside OUT, where its process is gone: its
+    build (`OUT.tmp-PID`) is removed; an earlier export it had moved aside (`OUT.old-PID`, killed
+    between its two renames) goes back in place if OUT is missing, and is removed otherwise."""
+    parent, name = os.path.split(out)
+    try:
+        entries = os.listdir(parent)
+    except OSError:
+        return
+    for entry in sorted(entries):
+        kind, _, pid = entry[len(name) :].rpartition("-")
+        if not entry.startswith(name) or kind not in (".tmp", ".old") or not pid.isdigit():
+            continue
+        if _alive(int(pid)):
+            continue
+        path = os.path.join(parent, entry)
+        if kind == ".old" and not os.path.exists(out):
+            os.replace(path, out)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
 
 
 def dataset_card(summary: dict[str, Any], files: dict[str, str]) -> str:

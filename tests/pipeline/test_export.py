@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 
 import datasets
 import pytest
@@ -302,3 +303,37 @@ def test_overwrite_replaces_an_earlier_export(runs, tmp_path):
     status, out, summary = export(tmp_path, runs[0], "--style", "raw", "--overwrite")
     assert status == 0 and summary["style"] == "raw"
     assert "solution" in datasets.load_dataset(out)["train"].column_names
+
+
+def test_an_interrupted_overwrite_keeps_the_earlier_export(runs, tmp_path, monkeypatch):
+    """Ctrl-C after the earlier export was moved aside and before the new one took its place:
+    the earlier one goes back, whole, and nothing is left beside it."""
+    status, out, before = export(tmp_path, runs[0])
+    assert status == 0
+    replace = os.replace
+
+    def interrupted(src, dst):
+        if ".tmp-" in str(src):
+            raise KeyboardInterrupt
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    assert export(tmp_path, runs[0], "--style", "raw", "--overwrite")[0] == 130
+    monkeypatch.setattr(os, "replace", replace)
+    assert json.load(open(os.path.join(out, "assay-export.json"))) == before
+    assert sorted(os.listdir(tmp_path)) == ["out"]
+
+
+def test_what_a_killed_export_left_is_finished_by_the_next(runs, tmp_path):
+    """Killed (-9) between its two renames: the earlier export waits beside OUT as
+    OUT.old-PID, the new build as OUT.tmp-PID. The next export puts the earlier one back (so
+    without --overwrite it is refused as existing) and removes the build."""
+    status, out, before = export(tmp_path, runs[0])
+    assert status == 0
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    os.replace(out, f"{out}.old-{gone.pid}")
+    os.makedirs(f"{out}.tmp-{gone.pid}")
+    assert export(tmp_path, runs[0])[0] == 2  # OUT is back: not overwritten without the flag
+    assert json.load(open(os.path.join(out, "assay-export.json"))) == before
+    assert sorted(os.listdir(tmp_path)) == ["out"]
