@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from pipeline import config as cfg
-from pipeline import executors
+from pipeline import dirlock, executors
 from pipeline.answers import Answer, parse_problem, unverifiable
 from pipeline.config import RunConfig
 from pipeline.corpus import ADDED, PRESENT, Corpus, make_record
@@ -159,13 +159,24 @@ class Engine:
             why = exc.strerror or str(exc)
             raise StoreError(f"cannot make the run directory {config.run_dir}: {why}") from None
         try:
+            dirlock.hold(config.run_dir, "--run-dir")
+        except dirlock.DirectoryInUse as exc:
+            raise StoreError(str(exc)) from None
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            raise StoreError(f"cannot lock the run directory {config.run_dir}: {why}") from None
+        try:
             self._open_store(identity)
         except sqlite3.Error as exc:
+            dirlock.release(config.run_dir)
             path = os.path.join(config.run_dir, STORE_FILE)
             raise StoreError(
                 f"the run store {path} cannot be used: {exc} (a damaged or read-only file: "
                 "restore it from a copy, or start a new --run-dir)"
             ) from None
+        except BaseException:
+            dirlock.release(config.run_dir)
+            raise
         cfg.save(config, config.run_dir)
         self.corpus = Corpus(os.path.join(config.run_dir, "corpus"))
         self.teacher_meta = {
@@ -248,6 +259,7 @@ class Engine:
             await self.executor.close()
             self.corpus.close()
             self.store.close()
+            dirlock.release(self.config.run_dir)
         return self.stats
 
     async def _ask_generator(self, chat: Chat) -> Completion:

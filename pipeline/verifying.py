@@ -16,10 +16,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline import dirlock
 from pipeline.importers import Record, read_records
-from pipeline.jsonl import AppendLog, iter_jsonl
+from pipeline.jsonl import AppendLog, iter_jsonl, write_json
 from sandbox import VERIFIER_VERSION, Verifier, VerifyOptions
 from sandbox.records import Sample
+
+SUMMARY_FILE = "summary.json"
 
 
 class StrictInputError(RuntimeError):
@@ -56,6 +59,16 @@ class VerifyStats:
             self.by_reason + other.by_reason,
             self.sandbox_s + other.sandbox_s,
         )
+
+    def count(self, passed: bool, stage: str, reason: str) -> None:
+        """One verdict."""
+        self.total += 1
+        self.by_stage[stage] += 1
+        if passed:
+            self.passed += 1
+        else:
+            self.rejected += 1
+            self.by_reason[_reason_key(stage, reason)] += 1
 
 
 def _reason_key(stage: str, reason: str) -> str:
@@ -101,14 +114,54 @@ def verify_files(
     logs: list[AppendLog] = []
     try:
         os.makedirs(out_dir, exist_ok=True)
+        dirlock.hold(out_dir, "--out")
         logs += [AppendLog(passed_path), AppendLog(rejected_path)]
+    except dirlock.DirectoryInUse as exc:
+        raise PathError(str(exc)) from None
     except OSError as exc:
         for log in logs:
             log.close()
+        dirlock.release(out_dir)
         why = exc.strerror or str(exc)
         raise PathError(f"cannot write to the output directory {out_dir}: {why}") from None
     passed_log, rejected_log = logs
-    done = {r.get("id") for p in (passed_path, rejected_path) for r in iter_jsonl(p)}
+    try:
+        return _verify_into(
+            inputs, out_dir, options, fmt, strict, on_input_error, on_verdict, verifier, logs
+        )
+    finally:
+        passed_log.close()
+        rejected_log.close()
+        dirlock.release(out_dir)
+
+
+def _verify_into(
+    inputs: list[str],
+    out_dir: str,
+    options: VerifyOptions,
+    fmt: str,
+    strict: bool,
+    on_input_error: Callable[[Record], None] | None,
+    on_verdict: Callable[[VerifyStats], None] | None,
+    verifier: Verifier | None,
+    logs: list[AppendLog],
+) -> dict[str, Any]:
+    passed_log, rejected_log = logs
+    done: set[Any] = set()
+    earlier = VerifyStats()  # the verdicts DIR holds from earlier runs
+    for verdicts in (passed_log.path, rejected_log.path):
+        for record in iter_jsonl(verdicts):
+            done.add(record.get("id"))
+            verdict = record.get("verdict")
+            if isinstance(verdict, dict):
+                stage, reason = str(verdict.get("stage")), str(verdict.get("reason", ""))
+                earlier.count(verdict.get("passed") is True, stage, reason)
+    summary_path = os.path.join(out_dir, SUMMARY_FILE)
+    checks = _checks(options)
+    if done:
+        _same_checks(summary_path, checks, out_dir)
+    elif not os.path.exists(summary_path):  # the checks recorded before the first verdict
+        write_json(summary_path, _summary(inputs, VerifyStats(), 0.0, options, earlier))
     stats = VerifyStats()
     started = time.monotonic()
     pending: dict[str, dict[str, Any]] = {}
@@ -140,27 +193,61 @@ def verify_files(
                 pending[sample.id] = record.data or {}
                 yield sample
 
+    with verifier or Verifier(options) as verifier:
+        for verdict in verifier.verify(samples()):
+            data = pending.pop(verdict.id)
+            out = {**data, "id": verdict.id, "verdict": verdict.to_dict()}
+            (passed_log if verdict.passed else rejected_log).write(out)
+            stats.count(verdict.passed, verdict.stage, verdict.reason)
+            stats.sandbox_s += verdict.duration_s
+            if on_verdict is not None:
+                on_verdict(stats)
+    summary = _summary(inputs, stats, time.monotonic() - started, options, earlier)
+    write_json(summary_path, summary)
+    return summary
+
+
+def _checks(options: VerifyOptions) -> dict[str, Any]:
+    """What judges a sample: a rerun on the same DIR must keep it, or its verdicts would mix."""
+    return {
+        "timeout_s": options.limits.timeout_s,
+        "memory_mb": options.limits.memory_mb,
+        "strength_check": options.strength_check,
+        "lint_select": list(options.lint_select),
+        "lint_ignore": list(options.lint_ignore),
+    }
+
+
+def _same_checks(summary_path: str, checks: dict[str, Any], out_dir: str) -> None:
+    """Refuse to add verdicts to DIR under other checks than its own (as its summary records
+    them; a DIR without one, from an older assay, is taken to hold the current ones)."""
     try:
-        with verifier or Verifier(options) as verifier:
-            for verdict in verifier.verify(samples()):
-                data = pending.pop(verdict.id)
-                out = {**data, "id": verdict.id, "verdict": verdict.to_dict()}
-                (passed_log if verdict.passed else rejected_log).write(out)
-                stats.total += 1
-                stats.sandbox_s += verdict.duration_s
-                stats.by_stage[verdict.stage] += 1
-                if verdict.passed:
-                    stats.passed += 1
-                else:
-                    stats.rejected += 1
-                    stats.by_reason[_reason_key(verdict.stage, verdict.reason)] += 1
-                if on_verdict is not None:
-                    on_verdict(stats)
-    finally:
-        passed_log.close()
-        rejected_log.close()
-    wall = time.monotonic() - started
-    summary = {
+        with open(summary_path, encoding="utf-8") as fh:
+            recorded = json.load(fh).get("options") or {}
+    except (OSError, ValueError, AttributeError):
+        return
+    changed = [
+        f"{key} {recorded[key]!r} -> {value!r}"
+        for key, value in checks.items()
+        if key in recorded and recorded[key] != value
+    ]
+    if changed:
+        raise PathError(
+            f"--out {out_dir} holds verdicts made under other checks ({'; '.join(changed)}): "
+            "use another --out, or delete it to verify everything again"
+        )
+
+
+def _summary(
+    inputs: list[str],
+    stats: VerifyStats,
+    wall: float,
+    options: VerifyOptions,
+    earlier: VerifyStats,
+) -> dict[str, Any]:
+    """This run's counts and timings, its options, and (`output`) every verdict DIR holds."""
+    everything = earlier + stats
+    return {
         "verifier": VERIFIER_VERSION,
         "inputs": inputs,
         "total": stats.total,
@@ -180,13 +267,12 @@ def verify_files(
             "sandbox": options.sandbox,
             "isolation": options.isolation,
             "jobs": options.jobs,
-            "timeout_s": options.limits.timeout_s,
-            "memory_mb": options.limits.memory_mb,
-            "strength_check": options.strength_check,
-            "lint_select": list(options.lint_select),
-            "lint_ignore": list(options.lint_ignore),
+            **_checks(options),
+        },
+        "output": {
+            "total": everything.total,
+            "passed": everything.passed,
+            "rejected": everything.rejected,
+            "by_stage": dict(everything.by_stage.most_common()),
         },
     }
-    with open(os.path.join(out_dir, "summary.json"), "w") as fh:
-        json.dump(summary, fh, indent=2)
-    return summary

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline import dirlock
 from pipeline.config import SamplingConfig, TeacherConfig, VerifierConfig
 from pipeline.eval.benchmarks import (
     CHAT,
@@ -153,9 +154,24 @@ class Evaluation:
         if os.path.exists(self.out) and not os.path.isdir(self.out):
             raise BenchmarkError(f"--out {self.out} is a file, not a directory")
         os.makedirs(self.out, exist_ok=True)
+        try:
+            dirlock.hold(self.out, "--out")
+        except dirlock.DirectoryInUse as exc:
+            raise BenchmarkError(str(exc)) from None
+        try:
+            self._resume()
+        except BaseException:
+            dirlock.release(self.out)
+            raise
+
+    def _resume(self) -> None:
+        """The results OUT holds for this evaluation's tasks, once its options are checked."""
+        assert self.out is not None
         path = os.path.join(self.out, IDENTITY)
         identity = self.options.identity()
-        if os.path.exists(path):
+        results = list(iter_jsonl(os.path.join(self.out, RESULTS)))
+        # Until a result is recorded, a rerun may change anything (a mistyped model, say).
+        if results and os.path.exists(path):
             with open(path) as fh:
                 stored = json.load(fh)
             stored.setdefault("verifier", identity["verifier"])  # not recorded before: kept
@@ -169,7 +185,7 @@ class Evaluation:
         else:
             write_json(path, identity)
         wanted = {t.id for t in self.tasks}
-        for line in iter_jsonl(os.path.join(self.out, RESULTS)):
+        for line in results:
             if line.get("task_id") in wanted:
                 self.lines[line["task_id"]] = line
 
@@ -195,9 +211,13 @@ class Evaluation:
                 await asyncio.to_thread(verifier.close)
             if log is not None:
                 log.close()
-        summary = self.summary(time.monotonic() - started)
-        if self.out:
-            write_json(os.path.join(self.out, SUMMARY), summary)
+        try:
+            summary = self.summary(time.monotonic() - started)
+            if self.out:
+                write_json(os.path.join(self.out, SUMMARY), summary)
+        finally:
+            if self.out:
+                dirlock.release(self.out)
         return summary
 
     def _style(self, generator: Generator) -> str:

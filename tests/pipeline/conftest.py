@@ -1,6 +1,10 @@
-"""Fixtures of the pipeline tests that need a model: a tiny one built here (tiny_student.py)."""
+"""Fixtures of the pipeline tests: a tiny model built here (tiny_student.py), a scripted run, and
+a directory locked by another process."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import pytest
 
@@ -41,3 +45,25 @@ def scripted_run(tmp_path_factory) -> str:
     )  # fmt: skip
     assert status == 0
     return run_dir
+
+
+@pytest.fixture
+def locked_elsewhere():
+    """`lock(path)`: another process holds assay's lock on the directory `path` (as a second
+    assay command on it would find it) until the test ends; returns that process's pid."""
+    holders: list[subprocess.Popen] = []
+
+    def lock(path) -> int:
+        code = (
+            "import time\nfrom pipeline import dirlock\n"
+            f"dirlock.hold({str(path)!r}, '--out')\nprint('held', flush=True)\ntime.sleep(120)\n"
+        )
+        holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        holders.append(holder)
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        return holder.pid
+
+    yield lock
+    for holder in holders:
+        holder.kill()
+        holder.wait()

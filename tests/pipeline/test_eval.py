@@ -173,6 +173,28 @@ def test_rerun_resumes_and_refuses_another_evaluation(tmp_path, capsys, monkeypa
     assert "holds results of another evaluation (verifier" in capsys.readouterr().err
 
 
+def test_options_may_change_until_a_result_is_recorded(tmp_path, capsys):
+    """A first try that failed before any result (a mistyped model) does not pin OUT to it."""
+    out = str(tmp_path / "eval")
+    args = ["--generator", "scripted", "--prompt-style", "completion", "--out", out, "--limit",
+            "2", "--jobs", JOBS]  # fmt: skip
+    assert main(["eval", *args, "--model", f"{MODELS}:no_such_script"]) != 0
+    assert "cannot load scripted teacher" in capsys.readouterr().err
+    assert run_eval(capsys, *args, "--model", f"{MODELS}:canonical")["evaluated"] == 2
+
+
+def test_a_second_process_on_the_same_out_is_refused(tmp_path, capsys, locked_elsewhere):
+    out = tmp_path / "eval"
+    out.mkdir()
+    pid = locked_elsewhere(out)
+    args = ["eval", "--generator", "scripted", "--model", f"{MODELS}:canonical", "--out",
+            str(out), "--limit", "1"]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"--out {out} is in use by another assay process (pid {pid})" in err
+    assert not (out / "results.jsonl").exists()
+
+
 @pytest.mark.slow
 def test_openai_completions_endpoint(capsys):
     from tests.pipeline.eval_models import canonical

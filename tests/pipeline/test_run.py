@@ -228,8 +228,11 @@ def test_seed_lines_that_give_no_seed_are_counted_and_the_first_named(tmp_path, 
     )
 
 
-def test_a_run_dir_that_cannot_be_used_is_named_before_any_teacher_call(tmp_path, capsys):
-    """A damaged run store, a file given as --run-dir, an empty one, or checks ruff refuses stop
+def test_a_run_dir_that_cannot_be_used_is_named_before_any_teacher_call(
+    tmp_path, capsys, locked_elsewhere
+):
+    """A damaged run store, a file given as --run-dir, an empty one, one another process runs in,
+    or checks ruff refuses stop
     the run with what and where, before any teacher call, and leave what is there alone."""
     seeds = scenarios.write_seeds(str(tmp_path / "seeds.jsonl"), ["right"])
     argv = ["run", "--generator", "scripted", "--model", "tests.pipeline.scenarios:teacher",
@@ -251,6 +254,14 @@ def test_a_run_dir_that_cannot_be_used_is_named_before_any_teacher_call(tmp_path
     assert afile.read_text() == "mine"
     assert main([*argv, "--run-dir", ""]) == 1
     assert "--run-dir is empty" in capsys.readouterr().err
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    pid = locked_elsewhere(busy)  # another `assay run` on it
+    assert main([*argv, "--run-dir", str(busy)]) == 1
+    assert f"--run-dir {busy} is in use by another assay process (pid {pid})" in (
+        capsys.readouterr().err
+    )
+    assert os.listdir(busy) == [".assay.lock"]
     fresh = tmp_path / "fresh"
     assert main([*argv, "--run-dir", str(fresh), "--lint-select", "F8211"]) == 2
     assert "Unknown rule selector `F8211`" in capsys.readouterr().err

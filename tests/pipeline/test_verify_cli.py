@@ -263,6 +263,42 @@ def test_rerun_resumes_without_verifying_again(tmp_path):
     assert (
         len(read_jsonl(out / "passed.jsonl")) == 1 and len(read_jsonl(out / "rejected.jsonl")) == 1
     )
+    # the summary's `output` counts every verdict DIR holds, whichever run made it
+    assert summary["output"] == {
+        "total": 2, "passed": 1, "rejected": 1, "by_stage": {"passed": 1, "tests": 1}
+    }  # fmt: skip
+    more = write_jsonl(tmp_path / "more.jsonl", [{**GOOD, "id": "good2"}])
+    assert assay("verify", more, "--out", str(out)).returncode == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["total"] == 1 and summary["output"]["total"] == 3
+
+
+def test_a_rerun_under_other_checks_is_refused(tmp_path):
+    """Resumed verdicts are not made again: new ones under another timeout (or lint rules, or
+    strength check) would mix two kinds in one DIR. A run killed before its first verdict has
+    already recorded its checks."""
+    src = write_jsonl(tmp_path / "in.jsonl", [GOOD, BAD])
+    out = tmp_path / "out"
+    assert assay("verify", src, "--out", str(out), "--timeout", "5").returncode == 0
+    proc = assay("verify", src, "--out", str(out))
+    assert proc.returncode == 2
+    assert "holds verdicts made under other checks (timeout_s 5.0 -> 10.0)" in proc.stderr
+    proc = assay("verify", src, "--out", str(out), "--lint-select", "F", "--timeout", "5")
+    assert proc.returncode == 2 and "lint_select" in proc.stderr
+    assert assay("verify", src, "--out", str(out), "--timeout", "5").returncode == 0
+    assert json.loads((out / "summary.json").read_text())["output"]["total"] == 2
+
+
+def test_a_second_process_on_the_same_out_is_refused(tmp_path, locked_elsewhere):
+    """Two processes on one DIR would both verify every sample and write each verdict twice."""
+    out = tmp_path / "out"
+    out.mkdir()
+    pid = locked_elsewhere(out)
+    src = write_jsonl(tmp_path / "in.jsonl", [GOOD])
+    proc = assay("verify", src, "--out", str(out))
+    assert proc.returncode == 2
+    assert f"--out {out} is in use by another assay process (pid {pid})" in proc.stderr
+    assert not (out / "passed.jsonl").exists()
 
 
 def test_kill_9_loses_only_what_was_in_flight(tmp_path):
