@@ -339,6 +339,16 @@ def test_any_class_name_and_a_forgotten_require_work(checked):
     assert verdict.tests.cases[0].name == "AddTest::testAdds"
 
 
+@pytest.mark.parametrize("load", ["require", "include", "require_once", "include_once"])
+def test_tests_that_load_the_solution_themselves_load_it_once(checked, load):
+    """A plain `require` of a solution loaded before would redeclare its functions."""
+    tests = TEST_ADD.replace("require_once __DIR__ . '/solution.php'", f"{load} 'solution.php'")
+    assert f"{load} 'solution.php'" in tests
+    verdict = run_php(checked, ADD_OK, tests)
+    assert verdict.passed, verdict.feedback
+    assert run_php(checked, ADD_WRONG, tests).stage == "tests"
+
+
 def test_many_samples_at_once_in_a_fresh_verifier(backend_name):
     """The first requests of a verifier come from several threads at once."""
     samples = [

@@ -390,8 +390,11 @@ function runPhase(Channel $channel, Guard $guard, string $testsFile, string $wor
         $before = get_declared_classes();
         // As PHPUnit loads a file: in a scope of its own (the top level's variables become
         // globals), never in this function's.
-        if (is_file($workdir . 'solution.php')) {
-            FileLoader::load($workdir . 'solution.php'); // the tests' require_once is a no-op
+        // Tests that do not name the solution get it loaded first; those that do load it
+        // themselves (a plain `require` of a file loaded before would redeclare its functions).
+        $loadsSolution = str_contains((string) file_get_contents((string) $testsFile), 'solution.php');
+        if (is_file($workdir . 'solution.php') && !$loadsSolution) {
+            FileLoader::load($workdir . 'solution.php');
         }
         FileLoader::load((string) $testsFile);
         foreach (array_diff(get_declared_classes(), $before) as $class) {
