@@ -123,33 +123,32 @@ class TranslateEngine(Engine):
         return translation.prompts()
 
     def open_slots(self) -> TranslationSlots:
-        """The pairs, checked against the slots already recorded: a source changed in place (not
-        only grown at its end), or other targets, would give a recorded slot another meaning.
-        With --force the recorded slots keep their pairs, and the pairs not recorded yet follow
-        them: none is translated twice, none is left out."""
+        """The pairs, checked against the slots already recorded: the recorded slots keep their
+        pairs, and the pairs not recorded yet follow them, in the sources' order (a source that
+        grew, at its end or, with several sources, one before the last, only adds pairs): none
+        is translated twice, none is left out. A recorded pair the sources no longer give (a
+        source changed in place, other targets) is refused unless --force."""
         translation.ensure_table(self.store.db)
         rows = self.store.db.execute("SELECT id, language, seed_text FROM problems ORDER BY id")
         recorded = [
             (slot, target, SourceSample.from_json(seed or "{}")) for slot, target, seed in rows
         ]
-        if self.force and recorded:
+        given = {(sample.id, target) for sample, target in self.work}
+        for slot, target, sample in recorded:
+            if (sample.id, target) not in given and not self.force:
+                raise ConfigError(
+                    f"slot {slot} of this run translated sample {sample.id} into {target}, "
+                    "which the sources and targets no longer give: a source changed in place, "
+                    "or the targets changed. Use another --run-dir, restore the sources, or pass "
+                    "--force (recorded slots keep their pairs; the others follow them)"
+                )
+        if recorded:
             done = {(sample.id, target) for _, target, sample in recorded}
             rest = [
                 (sample, target) for sample, target in self.work if (sample.id, target) not in done
             ]
             self.work = [(sample, target) for _, target, sample in recorded] + rest
             self.config.problems = len(self.work)
-        for slot, target_then, recorded_sample in recorded:
-            if slot >= len(self.work) or self.force:
-                continue
-            sample, target = self.work[slot]
-            if (recorded_sample.id, target_then) != (sample.id, target):
-                raise ConfigError(
-                    f"slot {slot} of this run translated sample {recorded_sample.id} into "
-                    f"{target_then}, but the sources now give {sample.id} into {target}: the "
-                    "sources changed in place. Use another --run-dir, restore the sources, or "
-                    "pass --force (recorded slots keep their pairs; the others follow them)"
-                )
         self.store.set_meta(
             "translate_sources",
             json.dumps({"read": self.sources.read, "samples": len(self.sources.samples),

@@ -225,3 +225,36 @@ def test_force_with_another_target_translates_each_pair_once(source, tmp_path, c
         rows = store.db.execute("SELECT language, seed_text FROM problems ORDER BY id").fetchall()
     pairs = [(json.loads(seed)["id"], target) for target, seed in rows]
     assert len(pairs) == len(set(pairs)) == 2 * len(NAMES)
+
+
+def test_an_earlier_source_that_grew_only_adds_pairs(tmp_path, capsys):
+    """With several sources, the first one grows (its verify resumed): the recorded slots keep
+    their pairs and the new pair follows them, without --force; none is translated twice."""
+    first, second = str(tmp_path / "first"), str(tmp_path / "second")
+    samples = translate_teacher.write_sources(str(tmp_path / "a.jsonl"), NAMES[:2])
+    assert main(["verify", samples, "--out", first, "--jobs", "2"]) == 0
+    samples = translate_teacher.write_sources(str(tmp_path / "b.jsonl"), NAMES[3:])
+    assert main(["verify", samples, "--out", second, "--jobs", "2"]) == 0
+    run_dir = str(tmp_path / "run")
+    both = [first, second]
+
+    def run_both(*extra: str) -> int:
+        return main(["translate", *both, "--run-dir", run_dir, "--generator", "scripted",
+                     "--model", TEACHER, "--max-revisions", "1", "--no-progress", "--jobs", "2",
+                     "--timeout", "10", "--to", "snake", *extra])  # fmt: skip
+
+    capsys.readouterr()
+    assert run_both("--json") == 0
+    before = json.loads(capsys.readouterr().out)["corpus"]
+    grown = translate_teacher.write_sources(str(tmp_path / "a2.jsonl"), NAMES[:3])
+    assert main(["verify", grown, "--out", first, "--jobs", "2"]) == 0  # one more sample
+    capsys.readouterr()
+    assert run_both("--json") == 0
+    assert json.loads(capsys.readouterr().out)["corpus"] == before + 1
+    with RunStore(run_dir) as store:
+        rows = store.db.execute("SELECT language, seed_text FROM problems ORDER BY id").fetchall()
+    pairs = [(json.loads(seed)["id"], target) for target, seed in rows]
+    assert len(pairs) == len(set(pairs)) == 5
+    open(os.path.join(second, "passed.jsonl"), "w").close()  # its samples are gone
+    assert run_both() == 1
+    assert "which the sources and targets no longer give" in capsys.readouterr().err
