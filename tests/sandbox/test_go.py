@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.humaneval_x import to_sample
 from sandbox import Limits, Sample, Verifier, VerifyOptions
-from sandbox.languages.go.stub import SWITCH, instrument
+from sandbox.languages.go.stub import OS, RESULT, SWITCH, instrument
 
 # Go/32's test checks FindZero only through Poly, a function of the solution that the stub
 # replaces (|stub Poly| = 0 < 1e-3); Go/95's canonical solution depends on map iteration order.
@@ -321,13 +321,108 @@ TEST_KINDS = """
 
 def test_the_stub_switch_compiles_and_runs_for_every_kind_of_function(go_verifier):
     instrumented = instrument(d(KINDS))
-    assert instrumented.count(f"if {SWITCH} {{") == 8  # not init
-    assert "return *new(string), *new([]string), *new(error)" in instrumented
-    assert "return *new(*Box[T])" in instrumented and "return *new(map[int]U)" in instrumented
+    assert instrumented.count(f"if {SWITCH} {{ return }}") == 8  # not init
+    assert "Pair(s string) (head string, tail []string, err error) {" in instrumented
+    assert f"Either() ({RESULT}0 /*line solution.go:24:16*/int, {RESULT}1 " in instrumented
+    assert f"Push(x T) ({RESULT}0 /*line solution.go:10:28*/*Box[T])/*line " in instrumented
     # Each switch is followed by a line directive: positions stay the original's.
     assert re.search(r"\}; ?/\*line solution\.go:10:\d+\*/", instrumented)
     verdict = verify_one(go_verifier, KINDS, TEST_KINDS)
     assert verdict.stage == "weak_tests", verdict.feedback
+
+
+# A bare `return` of named results: the stub names nothing the sample may have declared for
+# itself. Each solution passes its tests, and a test its stub passes as well is weak: the stub
+# compiled and ran (rather than the sample being judged without the strength check).
+SHADOWED = {
+    "a_parameter_named_new": "func F(new int) int { return new + 1 }",
+    "a_parameter_named_as_its_type": (
+        "type point int\nfunc move(point point) point { return point + 1 }\n"
+        "func F(x int) int { return int(move(point(x))) }"
+    ),
+    "a_parameter_named_as_an_import": (
+        'import "strings"\nfunc Count(strings []string) strings.Builder { panic(len(strings)) }\n'
+        "func F(x int) int { return x + 1 }"
+    ),
+    "a_package_level_os": "var os = 1\nfunc F(x int) int { return x + os }",
+    "package_level_builtins": (
+        "func new(x int) int { return x + 1 }\nfunc len() {}\nfunc panic() {}\n"
+        "type any = int\ntype bool = int\nvar nil = 0\nfunc F(x any) any { return new(x) + nil }"
+    ),
+}
+TEST_F = """
+    package solution
+
+    import "testing"
+
+    func TestF(t *testing.T) {
+        if got := F(2); got != 3 {
+            t.Errorf("F(2) = %d, want 3", got)
+        }
+    }
+    """
+TEST_F_WEAK = TEST_F.replace("F(2); got != 3", "F(-1); got != 0")
+
+
+@pytest.mark.parametrize("name", sorted(SHADOWED))
+def test_names_the_sample_declares_do_not_break_the_stub(go_verifier, name):
+    solution = "package solution\n" + SHADOWED[name] + "\n"
+    verdict = verify_one(go_verifier, solution, TEST_F)
+    assert verdict.passed, verdict.feedback
+    verdict = verify_one(go_verifier, solution, TEST_F_WEAK)
+    assert verdict.stage == "weak_tests", verdict.feedback
+
+
+def test_a_parameter_named_new_in_a_swap(go_verifier):
+    solution = "package solution\nfunc Swap(old, new int) (int, int) { return new, old }\n"
+    tests = (
+        'package solution\nimport "testing"\nfunc TestSwap(t *testing.T) { if a, b := Swap(1, 2); '
+        'a != 2 || b != 1 { t.Errorf("got %d %d", a, b) } }\n'
+    )
+    assert verify_one(go_verifier, solution, tests).passed
+    weak = tests.replace("Swap(1, 2); a != 2 || b != 1", "Swap(0, 0); a != 0 || b != 0")
+    assert verify_one(go_verifier, solution, weak).stage == "weak_tests"
+
+
+@pytest.mark.parametrize(
+    "solution, column",
+    [
+        ("func F(x int) (int, Nope) { return x + 1, nil }", 21),
+        ("func F(x int) Nope { return x + 1 }", 15),
+    ],
+)
+def test_an_error_in_a_result_type_keeps_its_position(go_verifier, solution, column):
+    verdict = verify_one(go_verifier, "package solution\n" + solution + "\n", TEST_F)
+    assert verdict.stage == "compile"
+    found = [(m.line, m.column, m.message) for m in verdict.lint if m.file == "solution.go"]
+    assert found == [(2, column, "undefined: Nope")]
+
+
+# The stub's own names, taken by the sample: the instrumented build fails on a line that holds a
+# switch, or in the switch's file.
+TAKEN = {
+    "the_switch": f"var {SWITCH} = 1\nfunc F(x int) int {{ return x + {SWITCH} }}",
+    "a_result_name": f"func F({RESULT}0 int) int {{ return {RESULT}0 + 1 }}",
+    "the_import": f"var {OS} = 1\nfunc F(x int) int {{ return x + {OS} }}",
+}
+
+
+@pytest.mark.parametrize("name", sorted(TAKEN))
+def test_a_switch_that_does_not_compile_leaves_the_sample_its_own_compile(go_verifier, name):
+    # The sample is then built and judged as it is, without the strength check.
+    solution = "package solution\n" + TAKEN[name] + "\n"
+    verdict = verify_one(go_verifier, solution, TEST_F)
+    assert verdict.passed, verdict.feedback
+    assert not [m for m in verdict.lint if m.rejects]
+    verdict = verify_one(go_verifier, solution.replace("return ", "return 1 + "), TEST_F)
+    assert verdict.stage == "tests", verdict.feedback
+
+
+def test_a_genuine_error_on_a_line_with_a_switch_is_the_samples_own(go_verifier):
+    broken = "package solution\nfunc F(x int) int { return x + y }\n"
+    verdict = verify_one(go_verifier, broken, TEST_F)
+    assert verdict.stage == "compile", verdict.feedback
+    assert [(m.line, m.column, m.message) for m in verdict.lint] == [(2, 32, "undefined: y")]
 
 
 def test_a_solution_without_functions_has_no_stub():

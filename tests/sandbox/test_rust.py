@@ -13,6 +13,7 @@ import pytest
 from pipeline.humaneval_x import to_sample
 from pipeline.humaneval_x_rust import NEEDS_CRATES
 from sandbox import Limits, Sample, Verifier, VerifyOptions
+from sandbox.languages.rust.paths import in_module
 from sandbox.languages.rust.stub import ASK, instrument
 
 # Rust/4's test checks `mad(...) - expected < 1e-6` without abs(), which a stub returning 0.0
@@ -194,6 +195,102 @@ def test_tests_without_a_module_and_inner_attributes_work(rust_verifier):
     tests = "#[test]\nfn adds() {\n    assert_eq!(add(1, 1), 2);\n}\n"
     verdict = verify_one(rust_verifier, solution, tests)
     assert verdict.passed, verdict.feedback
+
+
+# `crate::` paths: the solution is the crate root, as far as the sample can tell -----------------
+TEST_CRATE = """
+    #[cfg(test)]
+    mod tests {
+        use crate::add;
+        #[test]
+        fn adds() { assert_eq!(add(2, 3), 5); }
+    }
+    """
+CRATE_PATHS = {
+    "a_public_function": (ADD, TEST_CRATE),
+    "a_private_function": (ADD.replace("pub fn", "fn"), TEST_CRATE),
+    "a_glob_beside_super": (
+        d(ADD) + "pub fn solution() -> i32 { 1 }\n",
+        TEST_CRATE.replace("use crate::add;", "use super::*;\n    use crate::*;").replace(
+            "5); }", "5); assert_eq!(crate::solution(), 1); }"
+        ),
+    ),
+    "a_private_module_in_the_solution": (
+        """
+        mod helpers {
+            pub fn plus(a: i32, b: i32) -> i32 { a + b }
+        }
+        pub fn add(a: i32, b: i32) -> i32 { crate::helpers::plus(a, b) }
+        """,
+        TEST_CRATE,
+    ),
+    "a_return_type": (
+        "pub struct N(pub i32);\npub fn n(a: i32) -> crate::N { N(a) }\n"
+        "pub fn add(a: i32, b: i32) -> i32 { n(a).0 + b }\n",
+        TEST_CRATE,
+    ),
+    "macros_local_and_exported": (
+        """
+        macro_rules! plus { ($a:expr, $b:expr) => { $crate::helper($a) + $b }; }
+        #[macro_export]
+        macro_rules! sum {
+            ($e:expr) => { $e };
+            ($e:expr, $($r:expr),+) => { $e + $crate::sum!($($r),+) };
+        }
+        fn helper(a: i32) -> i32 { a }
+        pub fn add(a: i32, b: i32) -> i32 { plus!(a, b) }
+        """,
+        TEST_CRATE.replace("5); }", "5); assert_eq!(crate::sum!(1, 2, 3), 6); }"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CRATE_PATHS))
+def test_crate_paths_name_the_solutions_items(rust_verifier, name):
+    solution, tests = CRATE_PATHS[name]
+    verdict = verify_one(rust_verifier, solution, tests)
+    assert verdict.passed, verdict.feedback
+    assert not [m for m in verdict.lint if m.rejects]
+
+
+def test_crate_paths_keep_the_strength_check_and_their_messages(rust_verifier):
+    weak = TEST_CRATE.replace("add(2, 3), 5", "add(0, 0), 0")
+    verdict = verify_one(rust_verifier, ADD.replace("pub fn", "fn"), weak)
+    assert verdict.stage == "weak_tests" and verdict.weak_tests == ["adds"]
+    verdict = verify_one(rust_verifier, ADD, TEST_CRATE.replace("crate::add", "crate::nope"))
+    assert verdict.stage == "compile"
+    assert (3, 9, "unresolved import `crate::nope`") in [
+        (m.line, m.column, m.message) for m in verdict.lint
+    ]
+
+
+def test_only_paths_from_the_crate_are_pointed_at_the_module():
+    solution = d(
+        """
+        extern crate core;
+        use crate as root;
+        pub(crate) fn f() -> crate::T { crate::g(); "crate::x"; } // crate::y
+        pub(in crate::m) fn h() {}
+        macro_rules! m { (crate::p) => { crate::q() + $crate::r() }; }
+        #[macro_export]
+        macro_rules! e { () => { $crate::e!() }; }
+        """
+    )
+    tests = "use crate::{a, b};\nuse crate :: *;\nuse crate::e;\n"
+    moved, moved_tests = in_module(solution, tests)
+    assert moved == d(
+        """
+        extern crate core;
+        use crate as root;
+        pub(crate) fn f() -> crate::solution::T { crate::solution::g(); "crate::x"; } // crate::y
+        pub(in crate::solution::m) fn h() {}
+        macro_rules! m { (crate::p) => { crate::solution::q() + $crate::solution::r() }; }
+        #[macro_export]
+        macro_rules! e { () => { $crate::e!() }; }
+        """
+    )
+    assert moved_tests == "use crate::solution::{a, b};\nuse crate::solution :: *;\nuse crate::e;\n"
+    assert in_module(d(ADD), d(TEST_ADD)) == (d(ADD), d(TEST_ADD))
 
 
 # Compiler and lints -----------------------------------------------------------------------------

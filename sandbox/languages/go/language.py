@@ -60,6 +60,7 @@ class Go(Language):
     fences = ("go", "golang")
     extensions = (".go",)
     solution_file = SOLUTION_FILE
+    stub_switch = SWITCH
     empty_solution = "package solution\n"
     tests_file = TESTS_FILE
     tests_pattern = r"\bfunc\s+Test\w*\s*\(\s*\w+\s+\*testing\.T\b|\"testing\""
@@ -149,6 +150,15 @@ class Go(Language):
             if step.name == COMPILE:
                 return parse_diagnostics(step.stderr)
         return []
+
+    def stub_broke_compile(self, request: RunRequest, result: RunResult) -> bool:
+        """An error on a line holding a switch (the `/*line*/` directives keep it there), or
+        any in the switch's own file: the stub's, not the sample's (see `Language`)."""
+        if super().stub_broke_compile(request, result):
+            return True
+        if STUB_FILE not in request.phases[0].files:
+            return False
+        return any(m.rejects and m.file == STUB_FILE for m in self.diagnostics(result))
 
     def compile_reason(self, messages: list[LintMessage]) -> str | None:
         """`go vet: <analyzer>` where vet, not the compiler, rejected."""

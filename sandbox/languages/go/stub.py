@@ -1,14 +1,18 @@
 """The strength check's stub of a Go solution: every function returns its zero values at once.
 
 tree-sitter's Go grammar finds each top-level function and method. Instead of a second source
-to build, each function gets a switch ahead of its body, on the same line:
-`{ if assayStrengthCheckStub { return *new(T1), *new(T2) }; ...the original body }` (the zero
-value of each result type, generics included), followed by a `/*line*/` directive, so that
-every position the compiler, vet and a panic's stack report is the original's. `STUB_FILE`
-declares the switch, on when the test binary runs with `STUB_ENV` set: one build serves the
-sample's run (switch off: the original code) and the strength check's (switch on).
-`init` functions run as they are. Reads text only; never compiles or runs the sample. Does not
-stub function literals stored in package-level variables.
+to build, each function gets a switch ahead of its body, on the same line: `{ if
+assayStrengthCheckStub { return }; ...the original body }`. A bare `return` names nothing the
+sample could shadow (a parameter `new`, a parameter `point` of type `point`, a package-level
+`len`): the results are named for it where they are not (`(int, error)` becomes
+`(assayStrengthCheckResult0 int, assayStrengthCheckResult1 error)`, which leaves the function's
+type as it was), and a named result is its zero value on entry. Every insertion is followed by a
+`/*line*/` directive, so that every position the compiler, vet and a panic's stack report is the
+original's. `STUB_FILE` declares the switch, on when the test binary runs with `STUB_ENV` set,
+with no name of the universe or an unaliased import (a solution may declare its own `os`): one
+build serves the sample's run (switch off: the original code) and the strength check's (switch
+on). `init` functions run as they are. Reads text only; never compiles or runs the sample. Does
+not stub function literals stored in package-level variables.
 """
 
 from __future__ import annotations
@@ -19,14 +23,16 @@ import threading
 _local = threading.local()
 _VERSION = re.compile(r"^v\d+$")
 SWITCH = "assayStrengthCheckStub"
+RESULT = "assayStrengthCheckResult"  # the names of results that have none, numbered
+OS = "assayStrengthCheckOS"
 STUB_ENV = "ASSAY_STRENGTH_CHECK_STUB"
 STUB_FILE = "assay_stub.go"
 STUB_SOURCE = (
     "// The strength check's switch (assay): every function of the solution returns its zero\n"
     "// values at once when it is on.\n"
     "package solution\n\n"
-    'import "os"\n\n'
-    f'var {SWITCH} = os.Getenv("{STUB_ENV}") == "1"\n'
+    f'import {OS} "os"\n\n'
+    f'var {SWITCH} = {OS}.Getenv("{STUB_ENV}") == "1"\n'
 )
 
 
@@ -43,7 +49,7 @@ def _parser():  # one per thread: a tree-sitter parser is not thread-safe
 def instrument(source: str, file: str = "solution.go") -> str | None:
     """The solution with the stub's switch in every function; None when it defines none."""
     data = source.encode("utf-8", "surrogatepass")
-    edits = []
+    edits: list[tuple[int, bytes]] = []
     for node in _parser().parse(data).root_node.children:
         if node.type not in ("function_declaration", "method_declaration"):
             continue
@@ -51,11 +57,11 @@ def instrument(source: str, file: str = "solution.go") -> str | None:
         name = node.child_by_field_name("name")
         if body is None or (node.type == "function_declaration" and _text(name, data) == "init"):
             continue
-        at = body.start_byte + 1  # after the opening brace
+        edits += _named_results(node, file)
         # A line directive after the switch: the compiler, vet and stack traces then count the
         # rest of the line at its own column, as if the switch were not there.
-        line, column = body.start_point.row + 1, body.start_point.column + 2
-        switch = f" if {SWITCH} {{ {_stub_return(node, data)} }};/*line {file}:{line}:{column}*/"
+        at = body.start_byte + 1  # after the opening brace
+        switch = f" if {SWITCH} {{ return }};{_directive(file, body.start_point, after=1)}"
         edits.append((at, switch.encode()))
     if not edits:
         return None
@@ -64,23 +70,30 @@ def instrument(source: str, file: str = "solution.go") -> str | None:
     return data.decode("utf-8", "surrogatepass")
 
 
-def _stub_return(function, data: bytes) -> str:
+def _named_results(function, file: str) -> list[tuple[int, bytes]]:
+    """Names for the function's results where they have none, each followed by a directive
+    that puts its type back at its own position; nothing where they are named already."""
     result = function.child_by_field_name("result")
     if result is None:
-        return "return"
-    if result.type != "parameter_list":
-        types = [_text(result, data)]
-    else:
-        types = []
-        for declaration in result.named_children:
-            if declaration.type != "parameter_declaration":
-                continue
-            kind = _text(declaration.child_by_field_name("type"), data)
-            names = declaration.children_by_field_name("name")
-            types += [kind] * max(1, len(names))
-    if not types:
-        return "return"
-    return "return " + ", ".join(f"*new({kind})" for kind in types)
+        return []
+    if result.type != "parameter_list":  # `T` alone: `(name T)`
+        return [
+            (result.start_byte, f"({RESULT}0 {_directive(file, result.start_point)}".encode()),
+            (result.end_byte, f"){_directive(file, result.end_point)}".encode()),
+        ]
+    declarations = [c for c in result.named_children if c.type == "parameter_declaration"]
+    if any(c.child_by_field_name("name") is not None for c in declarations):
+        return []
+    return [
+        (c.start_byte, f"{RESULT}{i} {_directive(file, c.start_point)}".encode())
+        for i, c in enumerate(declarations)
+    ]
+
+
+def _directive(file: str, point: tuple[int, int], after: int = 0) -> str:
+    """The `/*line*/` directive that gives what follows it the position of tree-sitter's
+    `point` (0-based row and byte column), `after` bytes on."""
+    return f"/*line {file}:{point[0] + 1}:{point[1] + 1 + after}*/"
 
 
 def used_names(source: str) -> set[str]:

@@ -2,7 +2,8 @@
 
 The tests are compiled as if appended to the solution: `solution.rs` ends with
 `include!("tests.rs")`, and is the module `solution` of a crate root assay writes, so `use
-super::*` sees the solution's private functions, as in one file. The trusted side checks only
+super::*` sees the solution's private functions, as in one file; the sample's `crate::` paths
+are pointed at that module (`paths.py`), as in a crate of its own. The trusted side checks only
 sizes; the compile runs IN the box as the `compile` step: Debian's clippy-driver (rustc with
 clippy's lints), `--test`, edition 2021, debug build with overflow checks (as `cargo test`);
 errors, clippy's correctness lints and the rustc lints that name undefined behaviour or certain
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 
 from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, boxcache, register
 from sandbox.languages.rust import build
+from sandbox.languages.rust.paths import MODULE, in_module
 from sandbox.languages.rust.stub import ASK
 from sandbox.records import LintMessage, Sample
 from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
@@ -33,7 +35,7 @@ ROOT = (
     "#![feature(custom_test_frameworks)]\n"
     "#![test_runner(assay_harness::run)]\n"
     f'#[path = "{SOLUTION_FILE}"]\n'
-    "mod solution;\n"
+    f"mod {MODULE};\n"
 )
 TESTS_INCLUDE = f'\ninclude!("{TESTS_FILE}");\n'
 # Lints that reject: clippy's correctness group (code that is outright wrong) and rustc's lints
@@ -112,8 +114,8 @@ class Rust(Language):
         file, compiled with the tests in a phase of its own."""
         compile_step, test, stubbed_test = self._steps()
         switched = stub is not None and ASK in stub
-        solution = (stub if switched else sample.solution) + TESTS_INCLUDE
-        files = {ROOT_FILE: ROOT, SOLUTION_FILE: solution, TESTS_FILE: sample.tests}
+        solution, tests = in_module(stub if switched else sample.solution, sample.tests)
+        files = {ROOT_FILE: ROOT, SOLUTION_FILE: solution + TESTS_INCLUDE, TESTS_FILE: tests}
         if not switched:
             phases = [Phase(files=files, steps=(compile_step, test))]
             if stub is not None:  # the empty file: compiled on its own
@@ -195,6 +197,7 @@ def parse_diagnostics(stderr: str) -> list[LintMessage]:
         if found is None:
             continue
         message, code = found["message"], found["code"] or found["kind"]
+        message = message.replace(f"crate::{MODULE}::", "crate::")  # as the sample wrote it
         crate = _NO_CRATE.match(message)
         if crate is not None and found["kind"] == "error":
             name = crate["a"] or crate["b"] or crate["c"]
