@@ -208,6 +208,163 @@ def test_exceptions_subcases_and_require(cpp_verifier):
     assert verdict.stage == "tests" and verdict.reason == "uncaught exception"
 
 
+# What the sample declares itself ----------------------------------------------------------------
+# A sample's own names that the C library also has: a plain `g++ -std=c++17` with the sample's own
+# includes accepts each, so the pre-included prelude must not bring in <cmath> behind its back.
+OWN_C_NAMES = {
+    "INFINITY": (
+        """
+        #pragma once
+        #include <vector>
+        constexpr int INFINITY = 1000000000;
+        inline int min_or_inf(const std::vector<int>& v) {
+            int m = INFINITY;
+            for (int x : v) m = x < m ? x : m;
+            return m;
+        }
+        """,
+        "CHECK(min_or_inf({3, 1, 2}) == 1); CHECK(min_or_inf({}) == 1000000000);",
+    ),
+    "M_PI": (
+        """
+        #pragma once
+        constexpr double M_PI = 3.14159;
+        inline double circle_area(double r) { return M_PI * r * r; }
+        """,
+        "CHECK(circle_area(2.0) == doctest::Approx(12.56636));",
+    ),
+    "round": (
+        """
+        #pragma once
+        inline long long round(double x) { return static_cast<long long>(x + 0.5); }
+        """,
+        "CHECK(round(2.5) == 3); CHECK(round(2.4) == 2);",
+    ),
+    "sqrt": (
+        """
+        #pragma once
+        #include <stdexcept>
+        inline double sqrt(double x) {
+            if (x < 0) throw std::domain_error("negative");
+            double r = x > 1 ? x : 1;
+            for (int i = 0; i < 60; ++i) r = (r + x / r) / 2;
+            return r;
+        }
+        """,
+        "CHECK_THROWS_AS(sqrt(-1.0), std::domain_error); CHECK(sqrt(9.0) == doctest::Approx(3.0));",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OWN_C_NAMES))
+def test_a_sample_may_name_what_the_c_library_has_if_it_does_not_include_it(cpp_verifier, name):
+    solution, checks = OWN_C_NAMES[name]
+    tests = (
+        f'#include "solution.hpp"\n#include <doctest/doctest.h>\nTEST_CASE("t") {{ {checks} }}\n'
+    )
+    verdict = verify_one(cpp_verifier, solution, tests)
+    assert verdict.passed, verdict.feedback
+
+
+COUNT_LINES = """
+    #pragma once
+    #include <string>
+    inline int count_lines(const std::string& s) {
+        int n = 0;
+        for (char c : s) n += c == '\\n';
+        return n;
+    }
+    """
+# The harness's own names written where they define nothing: in a literal, a comment, a class.
+NOT_MAIN = {
+    "raw_string": (
+        COUNT_LINES,
+        """
+        #include "solution.hpp"
+        #include <doctest/doctest.h>
+        TEST_CASE("lines") {
+            CHECK(count_lines(R"(
+        int main() {
+        }
+        )") == 3);
+        }
+        """,
+    ),
+    "raw_string_define": (
+        COUNT_LINES,
+        """
+        #include "solution.hpp"
+        #include <doctest/doctest.h>
+        TEST_CASE("lines") {
+            CHECK(count_lines(R"(
+        #define DOCTEST_CONFIG_IMPLEMENT
+        )") == 2);
+        }
+        """,
+    ),
+    "block_comment": (
+        ADD,
+        TEST_ADD + "/*\nint main() { return 0; }\n#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN\n*/\n",
+    ),
+    "member_function": (
+        """
+        #pragma once
+        struct Game {
+            int turns = 0;
+            void main(int n) { turns += n; }
+        };
+        """,
+        """
+        #include "solution.hpp"
+        #include <doctest/doctest.h>
+        TEST_CASE("plays") { Game g; g.main(3); g.main(4); CHECK(g.turns == 7); }
+        """,
+    ),
+    "in_a_namespace": (
+        """
+        #pragma once
+        namespace app {
+        inline int main() { return 7; }
+        }
+        """,
+        """
+        #include "solution.hpp"
+        #include <doctest/doctest.h>
+        TEST_CASE("runs") { CHECK(app::main() == 7); }
+        """,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_MAIN))
+def test_main_outside_a_global_definition_is_not_the_harness_main(cpp_verifier, name):
+    solution, tests = NOT_MAIN[name]
+    verdict = verify_one(cpp_verifier, solution, tests)
+    assert verdict.passed, (verdict.stage, verdict.reason, verdict.feedback)
+
+
+OWN_MAIN = {
+    "int_main": "int main() { return 0; }",
+    "argc_argv": "int main(int argc, char** argv) { return argc > 0 && argv ? 0 : 1; }",
+    "trailing_return": "auto main() -> int { return 0; }",
+    "signed_main": "signed main() { return 0; }",
+    "extern_c": 'extern "C" int main(void) { return 0; }',
+    "split_lines": "int\nmain()\n{\n    return 0;\n}",
+}
+
+
+@pytest.mark.parametrize("name", sorted(OWN_MAIN))
+def test_a_global_main_is_a_lint_rejection(cpp_verifier, name):
+    tests = d(TEST_ADD) + "\n" + OWN_MAIN[name] + "\n"
+    verdict = verify_one(cpp_verifier, ADD, tests)
+    assert verdict.stage == "lint", (verdict.stage, verdict.reason)
+    assert (
+        verdict.reason == "test_solution.cpp defines main: the test runner provides it; remove it"
+    )
+    (message,) = verdict.lint
+    assert (message.file, message.line) == ("test_solution.cpp", 6)
+
+
 # Sanitizers -------------------------------------------------------------------------------------
 SANITIZED = {
     "heap_overflow": (

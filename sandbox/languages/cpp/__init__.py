@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, register
 from sandbox.languages.cpp import build, compiler
+from sandbox.languages.cpp.lint import harness_definitions
 from sandbox.languages.cpp.stub import SWITCH
 from sandbox.records import LintMessage, Sample, Verdict
 from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
@@ -41,11 +42,8 @@ CONVENTIONS = """\
   behaviour, no out-of-bounds access, no leaks.
 - Answer with exactly two ```cpp code blocks: first the solution, then the tests."""
 
-# What the harness provides, which tests must not define again.
-_OWN_MAIN = re.compile(r"^[^\S\n]*(?:int|auto|void)\s+main\s*\(", re.M)
 # A sample that includes the whole library starts from the prelude that has it precompiled.
 _INCLUDES_ALL = re.compile(r"^[^\S\n]*#\s*include\s*[<\"]bits/stdc\+\+\.h[>\"]", re.M)
-_IMPLEMENT = re.compile(r"^[^\S\n]*#\s*define\s+(DOCTEST_CONFIG_IMPLEMENT\w*)", re.M)
 
 
 @register
@@ -83,27 +81,25 @@ class Cpp(Language):
         return None
 
     def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
-        """What needs no compiler: sizes, and the harness's own `main` defined again."""
+        """What needs no compiler: sizes, and the harness's own `main` or doctest implementation
+        defined again (`lint.py`)."""
         return [Prechecked(verdict=self._precheck_one(sample)) for sample in samples]
 
     def _precheck_one(self, sample: Sample) -> Verdict | None:
         if (verdict := self.too_large(sample)) is not None:
             return verdict
-        messages = []
-        for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests)):
-            for pattern, what in ((_OWN_MAIN, "main"), (_IMPLEMENT, "DOCTEST_CONFIG_IMPLEMENT")):
-                for found in pattern.finditer(text):
-                    line = text.count("\n", 0, found.start()) + 1
-                    messages.append(
-                        LintMessage(
-                            code="harness",
-                            message=f"defines {what}: the test runner provides it; remove it",
-                            line=line,
-                            column=1,
-                            file=name,
-                            rejects=True,
-                        )
-                    )
+        messages = [
+            LintMessage(
+                code="harness",
+                message=f"defines {what}: the test runner provides it; remove it",
+                line=line,
+                column=column,
+                file=name,
+                rejects=True,
+            )
+            for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests))
+            for what, line, column in harness_definitions(text)
+        ]
         if not messages:
             return None
         first = messages[0]

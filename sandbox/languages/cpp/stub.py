@@ -31,21 +31,21 @@ SWITCH = "assay_stubbed()"
 THROW = '{ throw std::logic_error("assay strength check: stubbed function"); }'
 
 
-def _parser():  # one per thread: a tree-sitter parser is not thread-safe
-    parser = getattr(_local, "parser", None)
-    if parser is None:
+def parser():  # one per thread: a tree-sitter parser is not thread-safe
+    made = getattr(_local, "parser", None)
+    if made is None:
         import tree_sitter_cpp
         from tree_sitter import Language, Parser
 
-        parser = _local.parser = Parser(Language(tree_sitter_cpp.language()))
-    return parser
+        made = _local.parser = Parser(Language(tree_sitter_cpp.language()))
+    return made
 
 
 def instrument(source: str) -> str | None:
     """The solution with the stub's switch in every function; None when it defines none."""
     data = source.encode("utf-8", "surrogatepass")
     edits: list[tuple[int, bytes]] = []
-    _collect(_parser().parse(data).root_node, data, edits)
+    _collect(parser().parse(data).root_node, data, edits)
     return with_switches(data, edits) if edits else None
 
 

@@ -2,12 +2,11 @@
 // compiler (sandbox/languages/cpp/build.py): the standard headers most tests use, and doctest's
 // interface. A sample's own #include of them then costs nothing. Kept small on purpose: GCC pays
 // for a precompiled header in proportion to its size, in every compile. C++ headers only, and
-// none that declares C library names a sample's own headers would not: a sample that defines
-// `int strlen(string)` must not meet the C library's strlen because of the prelude.
+// none that declares names a sample's own headers would not: a sample that defines its own
+// `INFINITY`, `M_PI`, `round` or `sqrt` must not meet <math.h>'s because of the prelude, so no
+// <cmath>. Not avoidable: <string> and <algorithm> bring <cstdlib> and <cstdio> in libstdc++, so
+// every sample meets `abs`, `atoi`, `printf` (as any that includes <string> or <algorithm> does).
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <set>
 #include <stdexcept>
