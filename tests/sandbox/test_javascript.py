@@ -12,6 +12,7 @@ from tests.sandbox.js_helpers import (
     HEAD,
     TEST_ADD,
     d,
+    node_test_outcomes,
     run_js,
 )
 
@@ -427,6 +428,187 @@ def test_a_failing_subtest_fails_its_parent_by_name(js_verifier):
     assert verdict.reason == "AssertionError"
     assert "- parent failed: AssertionError: Expected values" in verdict.feedback
     assert '(in subtest "broken")' in verdict.feedback
+
+
+# A test's own hooks (t.before, t.after, t.beforeEach, t.afterEach), as node 20 runs them --------
+RELEASE = (
+    "let open = 0;\nconst acquire = () => { open += 1; return () => { open -= 1; }; };\n"
+    "module.exports = { acquire, count: () => open };\n"
+)
+RELEASED_BY_T_AFTER = d("""
+    const { test } = require("node:test");
+    const assert = require("node:assert/strict");
+    const { acquire, count } = require("./solution.js");
+    test("acquire", (t) => { t.after(acquire()); assert.equal(count(), 1); });
+    test("released by t.after", () => { assert.equal(count(), 0); });
+    """)
+
+
+def test_a_test_s_own_after_hook_runs_when_it_ends(js_verifier):
+    verdict = run_js(js_verifier, RELEASE, RELEASED_BY_T_AFTER)
+    assert verdict.passed, verdict.feedback
+
+
+HOOK_ORDER = HEAD + d("""
+    const { beforeEach, afterEach } = require("node:test");
+    const log = [];
+    describe("group", () => {
+      beforeEach(() => { log.push("group beforeEach"); });
+      afterEach(() => { log.push("group afterEach 1"); });
+      afterEach(() => { log.push("group afterEach 2"); });
+      it("outer", async (t) => {
+        t.before(() => { log.push("t.before"); });
+        t.after(() => { log.push("t.after"); });
+        t.beforeEach((s) => { log.push(`t.beforeEach ${s.name}`); });
+        t.afterEach((s) => { log.push(`t.afterEach ${s.name}`); });
+        log.push("body");
+        await t.test("one", (s) => {
+          s.after(() => { log.push("one after"); });
+          log.push("one");
+          assert.equal(add(1, 1), 2);
+        });
+        await t.test("two", () => { log.push("two"); });
+        log.push("body end");
+      });
+    });
+    test("hooks ran in node's order", () => {
+      assert.deepEqual(log, [
+        "group beforeEach", "t.before", "body",
+        "group beforeEach", "t.beforeEach one", "one", "t.afterEach one",
+        "group afterEach 1", "group afterEach 2", "one after",
+        "group beforeEach", "t.beforeEach two", "two", "t.afterEach two",
+        "group afterEach 1", "group afterEach 2",
+        "body end", "group afterEach 1", "group afterEach 2", "t.after",
+      ]);
+    });
+    """)
+FAILING_HOOKS = HEAD + d("""
+    const ran = [];
+    test("before fails", async (t) => {
+      t.before(() => { throw new RangeError("no setup"); });
+      t.after(() => { ran.push("after of before fails"); });
+      await t.test("sub", () => { ran.push("sub"); });
+      ran.push("body goes on");
+    });
+    test("fails", (t) => {
+      t.after(() => { ran.push("after of fails"); });
+      assert.equal(add(1, 1), 3);
+    });
+    test("after fails", (t) => {
+      t.after(() => { throw new TypeError("no teardown"); });
+      assert.equal(add(1, 1), 2);
+    });
+    test("afterEach fails a subtest", async (t) => {
+      t.afterEach(() => { throw new Error("no cleanup"); });
+      await t.test("inner", () => {});
+    });
+    test("what ran", () => {
+      assert.deepEqual(ran, ["body goes on", "after of before fails", "after of fails"]);
+    });
+    """)
+
+
+def test_a_test_s_own_hooks_run_in_node_s_order(js_verifier, tmp_path):
+    verdict = run_js(js_verifier, ADD_OK, HOOK_ORDER)
+    assert verdict.passed, verdict.feedback
+    assert node_test_outcomes(tmp_path, ADD_OK, HOOK_ORDER) == {
+        "group": True, "hooks ran in node's order": True,
+    }  # fmt: skip
+
+
+def test_a_failing_hook_of_a_test_fails_it_as_node_does(js_verifier, tmp_path):
+    """t.before fails its test and the subtests that start after it, the body goes on; t.after
+    runs pass or fail, and fails a test that passed; a test's afterEach fails its subtest."""
+    verdict = run_js(js_verifier, ADD_OK, FAILING_HOOKS)
+    cases = {c.name: c for c in verdict.tests.cases}
+    assert {name: c.outcome for name, c in cases.items()} == {
+        "before fails": "error", "fails": "failed", "after fails": "error",
+        "afterEach fails a subtest": "failed", "what ran": "passed",
+    }  # fmt: skip
+    assert "RangeError: no setup" in cases["before fails"].message
+    assert "(in the before hook)" in cases["before fails"].message
+    assert "TypeError: no teardown" in cases["after fails"].message
+    assert "(in the after hook)" in cases["after fails"].message
+    assert '(in subtest "inner")' in cases["afterEach fails a subtest"].message
+    reference = node_test_outcomes(tmp_path, ADD_OK, FAILING_HOOKS)
+    assert reference == {name: c.outcome == "passed" for name, c in cases.items()}
+
+
+# Mocks of built-ins the tests make (node:test's mock API) are not tampering ---------------------
+ROLL = "const roll = () => Math.floor(Math.random() * 6) + 1;\nmodule.exports = { roll };\n"
+MOCKING_TESTS = {
+    "node_test_s_mock_left_in_place": (
+        ROLL,
+        d("""
+            const { test, mock } = require("node:test");
+            const assert = require("node:assert/strict");
+            const { roll } = require("./solution.js");
+            test("roll uses Math.random", () => {
+              mock.method(Math, "random", () => 0.99);
+              assert.equal(roll(), 6);
+            });
+            """),
+    ),
+    "t_mock_restored_by_t_after": (
+        ROLL,
+        d("""
+            const { test } = require("node:test");
+            const assert = require("node:assert/strict");
+            const { roll } = require("./solution.js");
+            test("roll uses Math.random", (t) => {
+              const random = t.mock.method(Math, "random", () => 0);
+              t.after(() => random.mock.restore());
+              assert.equal(roll(), 1);
+            });
+            """),
+    ),
+    "top_level_mock_restored_by_after": (
+        "const stamp = () => Date.now();\nmodule.exports = { stamp };\n",
+        d("""
+            const { test, mock, after } = require("node:test");
+            const assert = require("node:assert/strict");
+            const { stamp } = require("./solution.js");
+            mock.method(Date, "now", () => 42);
+            after(() => mock.restoreAll());
+            test("stamp", () => { assert.equal(stamp(), 42); });
+            """),
+    ),
+    "in_hooks_after_await_in_a_timer_getters_inherited_methods": (
+        "const size = (m) => m.size;\nconst fixed = () => 0.5;\n"
+        "const roll = () => Math.floor(Math.random() * 6) + 1;\n"
+        "module.exports = { roll, size, fixed };\n",
+        d("""
+            const { test, beforeEach } = require("node:test");
+            const assert = require("node:assert/strict");
+            const { roll, size, fixed } = require("./solution.js");
+            beforeEach((t) => { t.mock.method(Math, "random", () => 0); });
+            test("in a hook", () => { assert.equal(roll(), 1); });
+            test("later", async (t) => {
+              await Promise.resolve();
+              t.mock.getter(Map.prototype, "size", () => 3);
+              assert.equal(size(new Map()), 3);
+              await new Promise((resolve) => setTimeout(() => {
+                t.mock.method(Uint8Array, "from", () => "from");
+                resolve();
+              }, 1));
+              assert.equal(Uint8Array.from([1]), "from");
+            });
+            test("the solution's function as the mock, over the hook's", (t) => {
+              t.mock.method(Math, "random", fixed);
+              assert.equal(roll(), 4);
+            });
+            """),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MOCKING_TESTS))
+def test_mocks_of_built_ins_the_tests_make_are_no_tampering(js_verifier, tmp_path, name):
+    solution, tests = MOCKING_TESTS[name]
+    verdict = run_js(js_verifier, solution, tests)
+    assert verdict.passed, verdict.feedback
+    assert verdict.weak_tests == []
+    assert all(node_test_outcomes(tmp_path, solution, tests).values())
 
 
 def test_errors_are_named_by_their_type(js_verifier):

@@ -165,6 +165,13 @@ CHEATS = {
             """),
         TEST_ADD,
     ),
+    # The check once looked its list of Error's own knobs up with Set.prototype.has: patched to
+    # say yes, it skipped every property.
+    "set_has_patched_to_hide_the_rest": (
+        "const add = (a, b) => [a - b];\nObject.getPrototypeOf(new Set()).has = () => true;\n"
+        "Object.getPrototypeOf([]).includes = () => true;\nmodule.exports = { add };\n",
+        HEAD + 'test("adds", () => {\n  assert.ok(add(2, 3).includes(5));\n});\n',
+    ),
 }
 
 
@@ -195,6 +202,205 @@ def test_a_modified_built_in_is_named(verifier):
     assert "modified the built-in Array.prototype.includes" in verdict.reason
     verdict = run_js(verifier, *CHEATS["pollution_inside_the_solution_call"])
     assert "modified the built-in Array.prototype.every" in verdict.feedback
+
+
+# Mocks of built-ins: the tests' are allowed (test_javascript.py), the solution's are not ------------
+# Each cheat makes JSON.stringify (or Math.random) say what the tests expect, through node:test's
+# mock API, where a tampering check that trusted any mock would let it pass.
+SAME = "  const sum = add(2, 3);\n  assert.equal(JSON.stringify(sum), JSON.stringify(5));\n"
+MOCKING_HEAD = HEAD.replace("{ test, describe, it }", "{ test, describe, it, mock }")
+STRINGIFY = HEAD + 'test("adds", () => {\n' + SAME + "});\n"
+STRINGIFY_MOCKING = MOCKING_HEAD + 'test("adds", () => {\n' + SAME + "});\n"
+WRONG_LIST = "const add = (a, b) => [a - b];\n"
+MOCK_STRINGIFY = 'require("node:test").mock.method(JSON, "stringify", () => "same")'
+ROLL_TESTS = MOCKING_HEAD.replace("{ add }", "{ roll }") + d("""
+    test("roll", (t) => {
+      t.mock.method(Math, "random", () => 0);
+      assert.equal(roll(), 1);
+    });
+    """)
+OFF_BY_ONE = "Math.floor(Math.random() * 6) + 2"  # wrong: 2 with Math.random() at 0
+CALLER_T = (
+    "function add(a, b) {\n  const t = add.caller.arguments[0];\n"
+    "  t.mock.method(JSON, 'stringify', () => 'same');\n  return [a - b];\n}\n"
+    "module.exports = { add };\n"
+)
+MOCK_CHEATS = {
+    "the_mock_api_at_load": (
+        WRONG_LIST + MOCK_STRINGIFY + ";\nmodule.exports = { add };\n",
+        STRINGIFY,
+    ),
+    "the_mock_api_in_the_call": (
+        f"const add = (a, b) => {{ {MOCK_STRINGIFY}; return [a - b]; }};\nmodule.exports = {{ add }};\n",
+        STRINGIFY_MOCKING,
+    ),
+    # t.mock is reset before the check: what it changed is looked at before the reset.
+    "the_test_s_t_mock_through_the_caller": (
+        CALLER_T,
+        HEAD + 'test("adds", function (t) {\n' + SAME + "});\n",
+    ),
+    "the_test_s_t_mock_through_the_caller_where_the_tests_mock": (
+        CALLER_T,
+        MOCKING_HEAD + 'test("adds", function (t) {\n' + SAME + "});\n",
+    ),
+    "a_solution_callback_run_as_the_test_s_hook": (
+        WRONG_LIST
+        + f"const setup = () => {{ {MOCK_STRINGIFY}; }};\nmodule.exports = {{ add, setup }};\n",
+        MOCKING_HEAD.replace("{ add }", "{ add, setup }")
+        + 'test("adds", (t) => {\n  t.before(setup);\n'
+        + SAME
+        + "});\n",
+    ),
+    # Restored by the tests' own afterEach before the check: the mock API call itself counts.
+    "restored_by_the_tests_before_the_check": (
+        f"const add = (a, b) => {{ {MOCK_STRINGIFY}; return [a - b]; }};\nmodule.exports = {{ add }};\n",
+        STRINGIFY_MOCKING.replace(
+            'test("adds"',
+            'const { afterEach } = require("node:test");\n'
+            'afterEach(() => mock.restoreAll());\ntest("adds"',
+        ),
+    ),
+    "the_stack_apis_lied_to": (
+        WRONG_LIST
+        + d("""
+            const tests = require.resolve("./solution.test.js");
+            Error.prepareStackTrace = (error, sites) => sites;
+            const site = Object.getPrototypeOf(new Error().stack[0]);
+            for (const [name, value] of [["getFileName", () => tests], ["isEval", () => false]]) {
+              try { site[name] = value; } catch (e) {}
+              try { Object.defineProperty(site, name, { value }); } catch (e) {}
+            }
+            const fake = () => [];
+            Object.defineProperty(Error, "prepareStackTrace", { get: () => fake, set() {}, configurable: false });
+            Error.stackTraceLimit = 0;
+            Error.captureStackTrace = (holder) => { holder.stack = []; };
+            """)
+        + MOCK_STRINGIFY
+        + ";\nmodule.exports = { add };\n",
+        STRINGIFY_MOCKING,
+    ),
+    # Node 18 drops the frames above the last one named __node_internal_... from a stack.
+    "node_s_internal_function_names": (
+        d(f"""
+            function __node_internal_add(a, b) {{
+              {MOCK_STRINGIFY};
+              return [a - b];
+            }}
+            const method = require("node:test").mock.method;
+            try {{ Object.defineProperty(method, "name", {{ value: "__node_internal_m" }}); }} catch (e) {{}}
+            module.exports = {{ add: __node_internal_add }};
+            """),
+        STRINGIFY_MOCKING,
+    ),
+    # Every way to compile code as the tests file or as node's own is refused; the one that
+    # compiles (a getter that names the tests file on its second read) compiles it as x.js.
+    "code_compiled_under_the_tests_name": (
+        d("""
+            const vm = require("vm");
+            const Module = require("module");
+            const tests = require.resolve("./solution.test.js");
+            const code = "(m) => (a, b) => { m.method(JSON, 'stringify', () => 'same'); return [a - b]; }";
+            let add = (a, b) => [a - b];
+            const tries = [
+              () => vm.runInThisContext(code, { filename: tests }),
+              () => vm.runInThisContext(code, tests),
+              () => new vm.Script(code, { filename: tests }).runInThisContext(),
+              () => new (new vm.Script("1").constructor)(code, { filename: tests }).runInThisContext(),
+              () => new (Object.getPrototypeOf(vm.Script.prototype).constructor)(code, tests).runInThisContext(),
+              () => vm.compileFunction("return " + code, [], { filename: tests })(),
+              () => vm.runInThisContext(code, { filename: "node:internal/test_runner/test" }),
+              () => { const m = new Module(tests); m._compile("module.exports = " + code, tests); return m.exports; },
+              () => vm.runInThisContext(code, { get filename() { this.n = (this.n || 0) + 1; return this.n > 1 ? tests : "x.js"; } }),
+            ];
+            for (const make of tries) {
+              try { add = make()(require("node:test").mock); break; } catch (e) {}
+            }
+            module.exports = { add };
+            """),
+        STRINGIFY_MOCKING,
+    ),
+    # Rewritten, then loaded again by require() or by import(), which node 18 and 20 compile
+    # through Module.prototype._compile too: refused.
+    "the_tests_file_rewritten_and_required_again": (
+        d("""
+            const fs = require("fs");
+            const tests = require.resolve("./solution.test.js");
+            fs.writeFileSync(tests, "module.exports = (m) => (a, b) => { m.method(JSON, 'stringify', () => 'same'); return [a - b]; };\\n");
+            delete require.cache[tests];
+            module.exports = { add: require(tests)(require("node:test").mock) };
+            """),
+        STRINGIFY_MOCKING,
+    ),
+    "the_tests_file_rewritten_and_imported": (
+        d("""
+            const fs = require("fs");
+            const tests = require.resolve("./solution.test.js");
+            fs.writeFileSync(tests, "module.exports = (m) => (a, b) => { m.method(JSON, 'stringify', () => 'same'); return [a - b]; };\\n");
+            delete require.cache[tests];
+            let forged = null;
+            const ready = import(require("url").pathToFileURL(tests).href + "?again").then(
+              (m) => { forged = m.default(require("node:test").mock); },
+              (e) => { forged = () => { throw e; }; },
+            );
+            module.exports = { add: (a, b) => forged(a, b), ready };
+            """),
+        STRINGIFY_MOCKING.replace("{ add }", "{ add, ready }").replace(
+            'test("adds", () => {\n', 'test("adds", async () => {\n  await ready;\n'
+        ),
+    ),
+    "a_mock_of_the_tests_reprogrammed": (
+        f"const roll = () => {{ Math.random.mock.mockImplementation(() => -1 / 6); return {OFF_BY_ONE}; }};\n"
+        "module.exports = { roll };\n",
+        ROLL_TESTS,
+    ),
+    "a_mock_of_the_tests_reprogrammed_with_node_s_own_node_test": (
+        d(f"""
+            let original = null;
+            import("node:test").then((real) => {{
+              original = Object.getPrototypeOf(real.mock.fn().mock).mockImplementation;
+            }});
+            const roll = () => {{
+              original.call(Math.random.mock, () => -1 / 6);
+              return {OFF_BY_ONE};
+            }};
+            module.exports = {{ roll }};
+            """),
+        ROLL_TESTS.replace(
+            'test("roll", (t) => {',
+            'test("roll", async (t) => {\n  await new Promise((r) => setTimeout(r, 10));',
+        ),
+    ),
+    "a_mock_of_the_tests_replaced": (
+        f"const roll = () => {{ Math.random = () => -1 / 6; return {OFF_BY_ONE}; }};\nmodule.exports = {{ roll }};\n",
+        ROLL_TESTS,
+    ),
+    "a_built_in_patched_before_the_tests_spy_on_it": (
+        f"const setup = () => {{ Math.random = () => -1 / 6; }};\nconst roll = () => {OFF_BY_ONE};\n"
+        "module.exports = { roll, setup };\n",
+        MOCKING_HEAD.replace("{ add }", "{ roll, setup }")
+        + 'test("roll", (t) => {\n  setup();\n  t.mock.method(Math, "random");\n  assert.equal(roll(), 1);\n});\n',
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MOCK_CHEATS))
+def test_a_solution_s_mocks_of_built_ins_are_rejected(verifier, name):
+    solution, tests = MOCK_CHEATS[name]
+    verdict = run_js(verifier, solution, tests)
+    assert not verdict.passed, f"{name} was accepted: {verdict}"
+    assert verdict.stage == "tests", (verdict.stage, verdict.reason)
+    if "rewritten" in name:
+        assert "solution.test.js may not be compiled again" in verdict.feedback, verdict.feedback
+    else:
+        assert "modified the built-in" in verdict.feedback, verdict.feedback
+        assert ("Math.random" if "roll" in tests else "JSON.stringify") in verdict.feedback
+
+
+@pytest.mark.parametrize("tests", [STRINGIFY, STRINGIFY_MOCKING, ROLL_TESTS])
+def test_the_mock_cheats_tests_pass_a_right_solution(verifier, tests):
+    roll = "const roll = () => Math.floor(Math.random() * 6) + 1;\nmodule.exports = { roll };\n"
+    verdict = run_js(verifier, roll if "roll" in tests else ADD_OK, tests)
+    assert verdict.passed, verdict.feedback
 
 
 def test_forged_lines_are_a_tampered_channel(verifier):

@@ -290,6 +290,54 @@ def test_no_tests_and_skipped_tests(checked):
     assert run_ts(checked, ADD_OK, skipped).stage == "no_tests"
 
 
+def test_a_test_s_own_after_hook_and_mocks_of_built_ins_the_tests_make(checked):
+    """As in JavaScript (test_javascript.py): t.after runs when the test ends, and a mock of
+    Math.random through node:test's mock API, in place or restored, is no tampering."""
+    release = d("""
+        let open = 0;
+        export const acquire = (): (() => void) => {
+          open += 1;
+          return () => {
+            open -= 1;
+          };
+        };
+        export const count = (): number => open;
+        """)
+    released = d("""
+        import { test } from "node:test";
+        import assert from "node:assert/strict";
+        import { acquire, count } from "./solution";
+
+        test("acquire", (t) => {
+          t.after(acquire());
+          assert.equal(count(), 1);
+        });
+        test("released by t.after", () => {
+          assert.equal(count(), 0);
+        });
+        """)
+    verdict = run_ts(checked, release, released)
+    assert verdict.passed, verdict.feedback
+    roll = "export const roll = (): number => Math.floor(Math.random() * 6) + 1;\n"
+    mocking = d("""
+        import { test, mock } from "node:test";
+        import assert from "node:assert/strict";
+        import { roll } from "./solution";
+
+        test("roll uses Math.random", () => {
+          mock.method(Math, "random", () => 0.99);
+          assert.equal(roll(), 6);
+        });
+        test("a test's own mock", (t) => {
+          const random = t.mock.method(Math, "random", () => 0);
+          t.after(() => random.mock.restore());
+          assert.equal(roll(), 1);
+        });
+        """)
+    verdict = run_ts(checked, roll, mocking)
+    assert verdict.passed, verdict.feedback
+
+
 def test_many_samples_at_once_in_a_fresh_verifier(backend_name):
     """The first requests of a verifier come from several threads at once."""
     samples = [

@@ -137,6 +137,17 @@ CHEATS = {
         + "(Object.prototype as any).then = undefined;\n(Array.prototype as any).x = 1;\n",
         TEST_ADD,
     ),
+    # node:test's mock API is the tests' to mock built-ins with, not the solution's.
+    "json_stringify_mocked_by_the_solution": (
+        'import { mock } from "node:test";\n'
+        "export function add(a: number, b: number): number[] {\n"
+        '  mock.method(JSON, "stringify", () => "same");\n  return [a - b];\n}\n',
+        'import { test, mock } from "node:test";\nimport assert from "node:assert/strict";\n'
+        'import { add } from "./solution";\n\n'
+        'test("adds", () => {\n  const sum = add(2, 3);\n'
+        "  assert.equal(JSON.stringify(sum), JSON.stringify([5]));\n"
+        '  assert.equal(typeof mock.fn, "function");\n});\n',
+    ),
 }
 
 

@@ -8,7 +8,8 @@
 // only after the last test ran; an early exit (`process.exit(0)` anywhere), a crash or a test
 // that never ends leaves the report without it, which the verifier rejects. After the file loaded
 // and after each test, the built-ins (Object, Array, JSON, Promise, ... and their prototypes) are
-// compared with how they were before the sample ran: a change fails that test.
+// compared with how they were before the sample ran: a change fails that test, unless it is a mock
+// the tests file made with node:test's mock API (assay_builtins.js says how it tells).
 //
 // When the sandbox put the next phase's files (the strength check's stub) beside the sample's, as
 // `.assay_next.<name>`, the harness reads and removes them before any of the sample's code runs
@@ -50,7 +51,7 @@ const timers = require("timers");
 const { performance } = require("perf_hooks");
 
 // What the harness calls once the sample's code ran: captured now.
-const { apply, defineProperty, getOwnPropertyDescriptor, getPrototypeOf, ownKeys } = Reflect;
+const { apply, defineProperty, getOwnPropertyDescriptor } = Reflect;
 const promiseThen = Promise.prototype.then;
 const NativePromise = Promise;
 const P = {
@@ -68,7 +69,6 @@ const bufferFrom = Buffer.from;
 const stringify = JSON.stringify;
 const inspect = util.inspect;
 const isError = util.types.isNativeError;
-const is = Object.is;
 const now = performance.now.bind(performance);
 const reallyExit = process.reallyExit.bind(process);
 const originalLoad = Module._load;
@@ -80,7 +80,8 @@ let outcomesOnly = argv.includes("--outcomes-only");
 const testsFile = path.resolve(argv.find((a) => !a.startsWith("--")) || "solution.test.js");
 const testsName = path.basename(testsFile);
 const workdir = path.dirname(testsFile) + path.sep;
-const ownFiles = [__filename, ...["assay_node_test.js", "assay_next_phase.js"].map((f) => path.join(__dirname, f))];
+const ownFiles = [__filename, ...["assay_node_test.js", "assay_next_phase.js", "assay_builtins.js"]
+  .map((f) => path.join(__dirname, f))];
 
 // The next phase's files, read and removed now, before any of the sample's code runs.
 const nextPhase = require("./assay_next_phase.js")(workdir, !outcomesOnly);
@@ -154,72 +155,25 @@ function failureDetail(failure) {
 }
 
 // The built-ins a sample must leave alone ---------------------------------------------------------
-const GLOBALS = ("Object Function Array String Number Boolean Symbol BigInt Math JSON Reflect Promise " +
-  "RegExp Date Map Set WeakMap WeakSet Error TypeError RangeError SyntaxError ReferenceError EvalError " +
-  "URIError AggregateError ArrayBuffer DataView Int8Array Uint8Array Uint8ClampedArray Int16Array " +
-  "Uint16Array Int32Array Uint32Array Float32Array Float64Array BigInt64Array BigUint64Array Proxy " +
-  "parseInt parseFloat isNaN isFinite encodeURIComponent decodeURIComponent encodeURI decodeURI " +
-  "undefined NaN Infinity").split(" ");
-const LOOSE = new Set(["prepareStackTrace", "stackTraceLimit"]); // Error's knobs, set on purpose
-const watched = [["globalThis", globalThis, GLOBALS]];
-function watch(label, object) {
-  if (object !== null && (typeof object === "object" || typeof object === "function")) {
-    watched.push([label, object, null]);
-  }
+// Noted now, before any of the sample's code runs. When the tests use node:test's mock API, node's
+// own node:test is loaded now too, and its MockTracker guarded: a mock of a built-in the tests file
+// makes is then no change while it lasts.
+let testsSource = "";
+try {
+  testsSource = fs.readFileSync(testsFile, "utf8");
+} catch (err) {
+  // no tests file: the collection error below says so
 }
-for (const name of GLOBALS) {
-  const value = globalThis[name];
-  if (typeof value === "function" || (typeof value === "object" && value !== null)) {
-    watch(name, value);
-    if (typeof value === "function" && value.prototype) watch(`${name}.prototype`, value.prototype);
-  }
-}
-const typedArray = getPrototypeOf(Int8Array);
-watch("TypedArray", typedArray);
-watch("TypedArray.prototype", typedArray.prototype);
-watch("ArrayIterator", getPrototypeOf([][Symbol.iterator]()));
-watch("Iterator.prototype", getPrototypeOf(getPrototypeOf([][Symbol.iterator]())));
-watch("StringIterator", getPrototypeOf(""[Symbol.iterator]()));
-watch("MapIterator", getPrototypeOf(new Map()[Symbol.iterator]()));
-watch("SetIterator", getPrototypeOf(new Set()[Symbol.iterator]()));
-watch("RegExpStringIterator", getPrototypeOf(/a/g[Symbol.matchAll]("")));
-watch("Generator.prototype", getPrototypeOf(function* () {}).prototype);
-watch("AsyncFunction.prototype", getPrototypeOf(async () => {}));
-
-function snapshot([label, object, names]) {
-  const keys = names || ownKeys(object);
-  const descriptors = [];
-  for (let i = 0; i < keys.length; i++) descriptors.push(getOwnPropertyDescriptor(object, keys[i]));
-  return { label, object, names, keys, descriptors, proto: getPrototypeOf(object) };
-}
-const snapshots = watched.map(snapshot);
-
-function same(a, b) {
-  if (a === undefined || b === undefined) return a === b;
-  return is(a.value, b.value) && a.get === b.get && a.set === b.set && a.writable === b.writable &&
-    a.enumerable === b.enumerable && a.configurable === b.configurable;
-}
-
-// The first built-in the sample changed, as "Array.prototype.includes"; null if none.
-function tampered() {
-  for (let s = 0; s < snapshots.length; s++) {
-    const { label, object, names, keys, descriptors, proto } = snapshots[s];
-    if (getPrototypeOf(object) !== proto) return `the prototype of ${label}`;
-    for (let i = 0; i < keys.length; i++) {
-      if (LOOSE.has(keys[i])) continue;
-      if (!same(getOwnPropertyDescriptor(object, keys[i]), descriptors[i])) {
-        return names ? keys[i] : `${label}.${String(keys[i])}`;
-      }
-    }
-    if (names === null) {
-      const current = ownKeys(object);
-      if (current.length !== keys.length) {
-        const added = current.find((k) => !keys.includes(k));
-        return `${label}.${String(added !== undefined ? added : "(a deleted property)")}`;
-      }
-    }
-  }
-  return null;
+let MockTracker = null;
+const mockTracker = () => MockTracker ||
+  (MockTracker = apply(originalLoad, Module, ["node:test", null, false]).mock.constructor);
+const mocking = testsSource.includes("mock");
+if (mocking) mockTracker();
+const checker = require("./assay_builtins.js")(testsFile, ownFiles);
+delete require.cache[ownFiles[3]];
+if (mocking) {
+  const sources = ownFiles.map((file) => [file, fs.readFileSync(file, "utf8")]);
+  checker.guardMocks(MockTracker, [[testsFile, testsSource], ...sources]);
 }
 const tamperedMessage = (what) =>
   `the code modified the built-in ${what}: code under test must leave built-in objects alone`;
@@ -228,8 +182,6 @@ const tamperedMessage = (what) =>
 Object.freeze(assert);
 Object.freeze(assert.strict);
 let depth = 0; // modules being loaded: 1 while the tests' own top-level code runs
-let realNodeTest = null;
-const nodeTest = () => realNodeTest || (realNodeTest = apply(originalLoad, Module, ["node:test", null, false]));
 const globalErrors = [];
 let state = "loading"; // then "collecting", "running", "done"
 let runner = null;
@@ -262,7 +214,32 @@ lock(process, "binding", refuse("process.binding"));
 lock(process, "_linkedBinding", refuse("process._linkedBinding"));
 
 const createRunner = require("./assay_node_test.js");
+// Node's ways of compiling code under a file name of one's choice may not take the tests' or the
+// harness's own names (the stack tells who made a mock by them): Module.prototype._compile only for
+// the tests file as the harness loads it, vm never, and no module loader hooks.
+let testsCompiled = false;
+const compile = Module.prototype._compile;
+lock(Module.prototype, "_compile", function (content, filename) {
+  if (checker.isProtectedName(filename)) {
+    const mayLoadTests = filename === testsFile && depth === 1 && state === "loading" && !testsCompiled;
+    if (!mayLoadTests) throw new Error(`${filename} may not be compiled again in assay's sandbox`);
+    testsCompiled = true;
+  }
+  return apply(compile, this, arguments);
+});
+checker.guardNames(require("vm"), lock);
+if (typeof Module.register === "function") lock(Module, "register", refuse("module.register"));
+
+// The mock trackers served (node:test's `mock` and each test's `t.mock`), frozen; all reset when the
+// run ends.
+const trackers = [];
+function newTracker() {
+  const tracker = Object.freeze(new (mockTracker())());
+  trackers.push(tracker);
+  return tracker;
+}
 function newRunner() {
+  let shared = null;
   runner = createRunner(P, {
     mayDefine: () => depth === 1 && state === "loading",
     depth: () => depth,
@@ -270,8 +247,12 @@ function newRunner() {
     suiteError: (name, failure) => globalErrors.push(`${name ? `describe("${name}"): ` : ""}${failureText(failure)}`),
     describe,
     assert,
-    sharedMock: () => nodeTest().mock,
-    newMock: () => new (nodeTest().mock.constructor)(),
+    sharedMock: () => shared || (shared = newTracker()),
+    newMock: newTracker,
+    beforeReset: (t) => {
+      const changed = checker.tampered();
+      if (changed !== null && t.error === null) t.error = { message: tamperedMessage(changed) };
+    },
   });
   Object.freeze(runner.api);
   Object.freeze(runner.api.describe);
@@ -300,7 +281,7 @@ function start() {
   send('"t":"start"');
   try {
     require(testsFile);
-    const changed = tampered();
+    const changed = checker.tampered();
     if (changed !== null) globalErrors.push(tamperedMessage(changed));
   } catch (err) {
     globalErrors.push(`${frames(err)}\n${describe(err)}`.trim());
@@ -341,7 +322,7 @@ function collected() {
 }
 
 function report(t, id, started) {
-  const changed = tampered();
+  const changed = checker.tampered();
   if (changed !== null && t.error === null) t.error = { message: tamperedMessage(changed) };
   const duration = ((now() - started) / 1000).toFixed(4);
   let outcome = "passed";
@@ -373,7 +354,11 @@ function finish(status) {
 function goOn() {
   let left;
   try {
-    left = nextPhase.leftBehind();
+    if (checker.mocked) { // the tests mocked a built-in: no mock may outlast the run
+      for (let i = 0; i < trackers.length; i++) trackers[i].reset();
+      left = checker.pristine();
+    }
+    if (left === undefined || left === null) left = nextPhase.leftBehind();
   } catch (err) {
     left = "something that cannot be checked";
   }
@@ -386,8 +371,10 @@ function goOn() {
   }
   outcomesOnly = true;
   globalErrors.length = 0;
+  trackers.length = 0;
   settling = null;
   depth = 0;
+  testsCompiled = false;
   state = "loading";
   newRunner();
   start();

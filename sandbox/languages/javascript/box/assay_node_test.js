@@ -1,10 +1,14 @@
 // The `node:test` API as samples use it, for assay's harness (assay_harness.js), in the box:
 // test/it, describe/suite, before/after/beforeEach/afterEach, skip/todo, subtests (t.test or a
-// test() inside a running test), the done callback, per-test timeouts and node:test's `mock`.
-// Tests run one at a time in the order they were defined, as node:test runs a file's tests. Each
-// test defined at the top level or in a describe block is one reported test; a subtest counts
-// towards its parent. Not supported: run(), snapshots, t.plan(); `only` runs every test, as
-// node:test does without --test-only.
+// test() inside a running test), a test's own hooks (t.before/t.after/t.beforeEach/t.afterEach),
+// the done callback, per-test timeouts and node:test's `mock`. Tests run one at a time in the
+// order they were defined, as node:test runs a file's tests. Each test defined at the top level or
+// in a describe block is one reported test; a subtest counts towards its parent. Hooks follow node
+// 20: a running test's `before` runs at once and its subtests wait for it; its `after` runs when
+// the test and its subtests ended, after the afterEach hooks, pass or fail; a test's `beforeEach`
+// and `afterEach` run for its subtests; afterEach hooks run innermost first, each level in the order
+// defined. A hook that fails fails its test (a failure the test already had stands). Not supported:
+// run(), snapshots, t.plan(); `only` runs every test, as node:test does without --test-only.
 //
 // This runs in the sample's process. Where it decides an outcome it calls what the harness
 // captured before any of the sample's code ran (`P`), and the harness checks the built-ins after
@@ -35,6 +39,7 @@ module.exports = function create(P, host) {
       timeout: typeof options.timeout === "number" ? options.timeout : Infinity,
       hooks: { before: [], after: [], beforeEach: [], afterEach: [] },
       id: null, error: null, skipped: false, queue: [], subRunning: false, finishing: null,
+      ctx: null, over: false, beforeRunning: 0, beforeError: null,
     };
   }
 
@@ -141,8 +146,25 @@ module.exports = function create(P, host) {
       const target = owner || where();
       if (target === null || typeof fn !== "function") return;
       const timeout = options && typeof options.timeout === "number" ? options.timeout : Infinity;
+      if (target.kind === "test" && target.over) return; // node never runs it either
+      if (target.kind === "test" && kind === "before") return runBefore(target, { kind, fn, timeout });
       target.hooks[kind].push({ kind, fn, timeout });
     };
+  }
+
+  // A running test's `before` hook runs at once; its subtests and its end wait for every one, and
+  // a failure fails the test and each subtest that starts after it.
+  function runBefore(t, entry) {
+    t.beforeRunning += 1;
+    invoke(entry.fn, undefined, t.ctx, entry.timeout, (err) => {
+      if (err !== null) {
+        const failure = { prefix: "in the before hook", cause: err };
+        if (t.beforeError === null) t.beforeError = failure;
+        if (t.error === null) t.error = failure;
+      }
+      t.beforeRunning -= 1;
+      if (t.beforeRunning === 0) later(() => pump(t));
+    });
   }
 
   // Runs a test's or a hook's function; `finish(error or null)` once: when it returned, its
@@ -203,7 +225,10 @@ module.exports = function create(P, host) {
       },
     };
     t.release = () => {
-      if (mock !== null) mock.reset();
+      if (mock !== null) {
+        host.beforeReset(t); // what the test's mocks changed, before the reset undoes it
+        mock.reset();
+      }
       if (controller !== null) controller.abort();
     };
     return ctx;
@@ -220,7 +245,7 @@ module.exports = function create(P, host) {
   }
 
   function pump(t) {
-    if (t.subRunning) return;
+    if (t.subRunning || t.beforeRunning > 0) return;
     if (!t.queue.length) {
       if (t.finishing !== null) {
         const finish = t.finishing;
@@ -231,7 +256,7 @@ module.exports = function create(P, host) {
     }
     t.subRunning = true;
     const sub = t.queue.shift();
-    runTest(sub, null, () => {
+    runTest(sub, t.beforeError, () => {
       if (sub.error !== null && t.error === null) {
         t.error = { prefix: `in subtest "${sub.name}"`, cause: sub.error };
       }
@@ -241,13 +266,13 @@ module.exports = function create(P, host) {
     });
   }
 
+  // The beforeEach hooks of a test's suites and parent tests, outermost first; its afterEach hooks,
+  // innermost first; each level's in the order they were defined.
   function eachHooks(t, kind) {
-    const list = [];
-    for (let p = t.parent; p !== null; p = p.parent) {
-      const hooks = p.hooks[kind];
-      for (let i = hooks.length - 1; i >= 0; i--) list.push(hooks[i]);
-    }
-    return kind === "beforeEach" ? list.reverse() : list; // outermost first before, last after
+    const levels = [];
+    for (let p = t.parent; p !== null; p = p.parent) levels.push(p.hooks[kind]);
+    if (kind === "beforeEach") levels.reverse();
+    return [].concat(...levels);
   }
 
   function runHooks(list, ctx, done, i = 0) {
@@ -258,7 +283,8 @@ module.exports = function create(P, host) {
     });
   }
 
-  // A test: its beforeEach hooks, its function, its subtests, its afterEach hooks.
+  // A test: its beforeEach hooks, its function, its subtests, its afterEach hooks, its own after
+  // hooks.
   function runTest(t, inherited, done) {
     if (t.skip) {
       t.skipped = true;
@@ -271,12 +297,18 @@ module.exports = function create(P, host) {
     const saved = running;
     running = t;
     const ctx = context(t);
+    t.ctx = ctx;
     const finish = () => {
-      runHooks(eachHooks(t, "afterEach"), ctx, (err) => {
+      const afterEach = t.skipped ? [] : eachHooks(t, "afterEach");
+      runHooks(afterEach, ctx, (err) => {
         if (err !== null && t.error === null) t.error = err;
-        t.release();
-        running = saved;
-        done();
+        runHooks(t.hooks.after, ctx, (late) => {
+          if (late !== null && t.error === null) t.error = late;
+          t.over = true;
+          t.release();
+          running = saved;
+          done();
+        });
       });
     };
     runHooks(eachHooks(t, "beforeEach"), ctx, (err) => {
