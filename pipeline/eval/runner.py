@@ -158,6 +158,10 @@ class Evaluation:
             dirlock.hold(self.out, "--out")
         except dirlock.DirectoryInUse as exc:
             raise BenchmarkError(str(exc)) from None
+        except OSError as exc:
+            raise BenchmarkError(
+                f"cannot write to --out {self.out}: {exc.strerror or exc}"
+            ) from None
         try:
             self._resume()
         except BaseException:
