@@ -10,12 +10,27 @@ line of the body's brace, so that every line keeps its number.
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections import OrderedDict
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 S = TypeVar("S", str, tuple[str, ...])
 ENTRIES, CHARS = 4096, 32 << 20
+_local = threading.local()
+
+
+def tree_sitter_parser(grammar: str) -> Any:
+    """A tree-sitter parser of `grammar` (the package `tree_sitter_<grammar>`), one per thread:
+    a parser is not thread-safe. The stubbers of Go, Java, Rust and C++ read code with it."""
+    parsers = _local.__dict__.setdefault("parsers", {})
+    parser = parsers.get(grammar)
+    if parser is None:
+        from tree_sitter import Language, Parser
+
+        module = importlib.import_module(f"tree_sitter_{grammar}")
+        parser = parsers[grammar] = Parser(Language(module.language()))
+    return parser
 
 
 class StubCache(Generic[S]):

@@ -22,23 +22,14 @@ never compiles or runs the sample. Does not stub lambdas stored in variables.
 
 from __future__ import annotations
 
-import threading
+from sandbox.languages.stubs import tree_sitter_parser, with_switches
 
-from sandbox.languages.stubs import with_switches
-
-_local = threading.local()
 SWITCH = "assay_stubbed()"
 THROW = '{ throw std::logic_error("assay strength check: stubbed function"); }'
 
 
-def parser():  # one per thread: a tree-sitter parser is not thread-safe
-    made = getattr(_local, "parser", None)
-    if made is None:
-        import tree_sitter_cpp
-        from tree_sitter import Language, Parser
-
-        made = _local.parser = Parser(Language(tree_sitter_cpp.language()))
-    return made
+def parser():  # one per thread (`tree_sitter_parser`)
+    return tree_sitter_parser("cpp")
 
 
 def instrument(source: str) -> str | None:

@@ -18,9 +18,9 @@ not stub function literals stored in package-level variables.
 from __future__ import annotations
 
 import re
-import threading
 
-_local = threading.local()
+from sandbox.languages.stubs import tree_sitter_parser
+
 _VERSION = re.compile(r"^v\d+$")
 SWITCH = "assayStrengthCheckStub"
 RESULT = "assayStrengthCheckResult"  # the names of results that have none, numbered
@@ -36,14 +36,8 @@ STUB_SOURCE = (
 )
 
 
-def _parser():  # one per thread: a tree-sitter parser is not thread-safe
-    parser = getattr(_local, "parser", None)
-    if parser is None:
-        import tree_sitter_go
-        from tree_sitter import Language, Parser
-
-        parser = _local.parser = Parser(Language(tree_sitter_go.language()))
-    return parser
+def _parser():  # one per thread (`tree_sitter_parser`)
+    return tree_sitter_parser("go")
 
 
 def instrument(source: str, file: str = "solution.go") -> str | None:

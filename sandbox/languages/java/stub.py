@@ -11,20 +11,13 @@ Reads text only; never compiles or runs the sample.
 
 from __future__ import annotations
 
-import threading
+from sandbox.languages.stubs import tree_sitter_parser
 
-_local = threading.local()
 NUMERIC = ("integral_type", "floating_point_type")
 
 
-def _parser():  # one per thread: a tree-sitter parser is not thread-safe
-    parser = getattr(_local, "parser", None)
-    if parser is None:
-        import tree_sitter_java
-        from tree_sitter import Language, Parser
-
-        parser = _local.parser = Parser(Language(tree_sitter_java.language()))
-    return parser
+def _parser():  # one per thread (`tree_sitter_parser`)
+    return tree_sitter_parser("java")
 
 
 def stub_solution(source: str) -> str | None:

@@ -15,7 +15,7 @@ comments, and `crate::m` where `m` is a `#[macro_export]` macro, which is at the
 
 from __future__ import annotations
 
-from sandbox.languages.rust.stub import _parser
+from sandbox.languages.rust.stub import parser
 
 MODULE = "solution"
 INSERT = f"::{MODULE}".encode()
@@ -29,7 +29,7 @@ def in_module(solution: str, tests: str) -> tuple[str, str]:
     trees = []
     for source in (solution, tests):
         data = source.encode("utf-8", "surrogatepass")
-        trees.append((data, _parser().parse(data).root_node))
+        trees.append((data, parser().parse(data).root_node))
     exported = set().union(*(_exported_macros(root, data) for data, root in trees))
     solution, tests = (_rewritten(root, data, exported) for data, root in trees)
     return solution, tests

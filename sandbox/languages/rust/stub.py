@@ -17,32 +17,23 @@ that line's columns then shift). Reads text only; never compiles or runs the sam
 
 from __future__ import annotations
 
-import threading
+from sandbox.languages.stubs import tree_sitter_parser, with_switches
 
-from sandbox.languages.stubs import with_switches
-
-_local = threading.local()
 ASK = "::assay_harness::stubbed()"
 TRAITS = "#[allow(unused_imports)] use ::assay_harness::stub::{ByDefault as _, ByPanic as _};"
 PANIC = 'panic!("assay strength check: a stubbed function")'
 CONTAINERS = ("source_file", "declaration_list", "impl_item", "trait_item", "mod_item")
 
 
-def _parser():  # one per thread: a tree-sitter parser is not thread-safe
-    parser = getattr(_local, "parser", None)
-    if parser is None:
-        import tree_sitter_rust
-        from tree_sitter import Language, Parser
-
-        parser = _local.parser = Parser(Language(tree_sitter_rust.language()))
-    return parser
+def parser():  # one per thread (`tree_sitter_parser`)
+    return tree_sitter_parser("rust")
 
 
 def instrument(source: str) -> str | None:
     """The solution with the stub's switch in every function; None when it defines none."""
     data = source.encode("utf-8", "surrogatepass")
     edits: list[tuple[int, bytes]] = []
-    _collect(_parser().parse(data).root_node, data, edits)
+    _collect(parser().parse(data).root_node, data, edits)
     return with_switches(data, edits) if edits else None
 
 
