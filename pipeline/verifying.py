@@ -193,15 +193,20 @@ def _verify_into(
                 pending[sample.id] = record.data or {}
                 yield sample
 
-    with verifier or Verifier(options) as verifier:
-        for verdict in verifier.verify(samples()):
-            data = pending.pop(verdict.id)
-            out = {**data, "id": verdict.id, "verdict": verdict.to_dict()}
-            (passed_log if verdict.passed else rejected_log).write(out)
-            stats.count(verdict.passed, verdict.stage, verdict.reason)
-            stats.sandbox_s += verdict.duration_s
-            if on_verdict is not None:
-                on_verdict(stats)
+    try:
+        with verifier or Verifier(options) as verifier:
+            for verdict in verifier.verify(samples()):
+                data = pending.pop(verdict.id)
+                out = {**data, "id": verdict.id, "verdict": verdict.to_dict()}
+                (passed_log if verdict.passed else rejected_log).write(out)
+                stats.count(verdict.passed, verdict.stage, verdict.reason)
+                stats.sandbox_s += verdict.duration_s
+                if on_verdict is not None:
+                    on_verdict(stats)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the summary tells what this run wrote
+        wall = time.monotonic() - started
+        write_json(summary_path, _summary(inputs, stats, wall, options, earlier, True))
+        raise
     summary = _summary(inputs, stats, time.monotonic() - started, options, earlier)
     write_json(summary_path, summary)
     return summary
@@ -244,12 +249,14 @@ def _summary(
     wall: float,
     options: VerifyOptions,
     earlier: VerifyStats,
+    interrupted: bool = False,
 ) -> dict[str, Any]:
     """This run's counts and timings, its options, and (`output`) every verdict DIR holds."""
     everything = earlier + stats
     return {
         "verifier": VERIFIER_VERSION,
         "inputs": inputs,
+        "interrupted": interrupted,
         "total": stats.total,
         "passed": stats.passed,
         "rejected": stats.rejected,

@@ -117,3 +117,33 @@ def test_sigkill_then_sigint_then_rerun(tmp_path):
         # Every answer that reached the store was verified: none stranded half-way.
         assert all(a.status == "verified" for p in problems for a in p.trail)
     assert recorded_keys(run_dir) == set(every)  # every call's answer is stored
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_run_as_ctrl_c_does(tmp_path):
+    """`kill`, `timeout` and batch schedulers send SIGTERM: the run stops cleanly (exit 143, its
+    message, no traceback), every answer it stored is verified, and a rerun finishes the job."""
+    seeds = scenarios.write_seeds(str(tmp_path / "seeds.jsonl"), NAMES)
+    run_dir = str(tmp_path / "run")
+    with TeacherServer(scenarios.teacher, delay=0.05) as server:
+        proc = start(server, seeds, run_dir)
+        wait_for(run_dir, 3, proc)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 143, err
+        assert "terminated; everything written so far is kept" in err and "Traceback" not in err
+        with RunStore.open_readonly(run_dir) as store:
+            done = {p.sample_id for p in store.iter_problems() if p.status == "accepted"}
+        assert len(done) >= 3 and {r["id"] for r in corpus(run_dir)} == done
+        asked, kept = len(server.answered()), recorded_keys(run_dir)
+
+        proc = start(server, seeds, run_dir)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert not {r.key for r in server.answered()[asked:]} & kept  # nothing asked twice
+    with RunStore.open_readonly(run_dir) as store:
+        problems = list(store.iter_problems())
+        assert all(a.status == "verified" for p in problems for a in p.trail)
+        accepted = {p.sample_id for p in problems if p.status == "accepted"}
+    assert len(accepted) == 12 and done <= accepted
+    assert sorted(r["id"] for r in corpus(run_dir)) == sorted(accepted)  # once each

@@ -57,6 +57,7 @@ def test_verify_writes_passed_rejected_and_summary(tmp_path):
     assert "assert -1 == 5" in rejected[0]["verdict"]["feedback"]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["total"] == 2 and summary["passed"] == 1 and summary["rejected"] == 1
+    assert summary["interrupted"] is False
     assert summary["by_stage"] == {"passed": 1, "tests": 1}
     assert summary["timings"]["wall_s"] > 0
     assert "passed" in proc.stdout and "tests" in proc.stdout  # the summary table
@@ -301,7 +302,10 @@ def test_a_second_process_on_the_same_out_is_refused(tmp_path, locked_elsewhere)
     assert not (out / "passed.jsonl").exists()
 
 
-def test_kill_9_loses_only_what_was_in_flight(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=lambda s: s.name)
+def test_a_killed_run_loses_only_what_was_in_flight(tmp_path, sig):
+    """kill -9, or SIGTERM (`kill`, `timeout`, a batch scheduler): a rerun finishes the job; SIGTERM
+    also stops the run as Ctrl-C does, with its message and a summary of what it wrote."""
     slow = {
         **GOOD,
         "tests": "import time\nfrom solution import add\n\n\ndef test_add():\n"
@@ -320,17 +324,23 @@ def test_kill_9_loses_only_what_was_in_flight(tmp_path):
         str(out),
         "--no-strength-check",
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     passed = out / "passed.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if passed.exists() and passed.read_text().count("\n") >= 5:
             break
         time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    os.kill(proc.pid, sig)
+    _, err = proc.communicate(timeout=60)
     before = read_jsonl(passed)
     assert 5 <= len(before) < 40
+    if sig == signal.SIGTERM:
+        assert proc.returncode == 143, err
+        assert "terminated; everything written so far is kept" in err and "Traceback" not in err
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["interrupted"] and summary["output"]["passed"] == len(before)
+        assert summary["passed"] == len(before)
     finished = assay("verify", src, "--out", str(out), "--no-strength-check")
     assert finished.returncode == 0, finished.stderr
     ids = [r["id"] for r in read_jsonl(passed)]
