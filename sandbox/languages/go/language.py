@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, boxcache, register
 from sandbox.languages.go import build
+from sandbox.languages.go.loops import per_iteration
 from sandbox.languages.go.stub import STUB_ENV, STUB_FILE, STUB_SOURCE, SWITCH
 from sandbox.records import LintMessage, Sample
 from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
@@ -98,13 +99,14 @@ class Go(Language):
         the switch on: one build for both phases. A solution without functions is stubbed by an
         empty package, built with the tests in a phase of its own."""
         build_step, test, stubbed_test = self._steps()
-        files = {SOLUTION_FILE: sample.solution, TESTS_FILE: sample.tests}
+        tests = per_iteration(sample.tests, TESTS_FILE)
+        files = {SOLUTION_FILE: per_iteration(sample.solution, SOLUTION_FILE), TESTS_FILE: tests}
         phases = [Phase(files=files, steps=(build_step, test))]
         if stub is not None and SWITCH not in stub:  # the empty package: built on its own
-            empty = {SOLUTION_FILE: stub, TESTS_FILE: sample.tests}
+            empty = {SOLUTION_FILE: stub, TESTS_FILE: tests}
             phases.append(Phase(files=empty, steps=(build_step, test), outcomes_only=True))
         elif stub is not None:
-            files = {SOLUTION_FILE: stub, TESTS_FILE: sample.tests, STUB_FILE: STUB_SOURCE}
+            files = {SOLUTION_FILE: stub, TESTS_FILE: tests, STUB_FILE: STUB_SOURCE}
             kept = build_step._replace(keeps=(BINARY,))
             phases = [
                 Phase(files=files, steps=(kept, test)),
@@ -139,7 +141,7 @@ class Go(Language):
         """The solution with the stub's switch ahead of every function's body (`stub.py`)."""
         from sandbox.languages.go.stub import instrument
 
-        stub = instrument(solution)
+        stub = instrument(per_iteration(solution, SOLUTION_FILE))
         return self.empty_solution if stub is None else stub
 
     def diagnostics(self, result: RunResult) -> list[LintMessage]:

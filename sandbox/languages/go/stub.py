@@ -55,7 +55,7 @@ def instrument(source: str, file: str = "solution.go") -> str | None:
         # A line directive after the switch: the compiler, vet and stack traces then count the
         # rest of the line at its own column, as if the switch were not there.
         at = body.start_byte + 1  # after the opening brace
-        switch = f" if {SWITCH} {{ return }};{_directive(file, body.start_point, after=1)}"
+        switch = f" if {SWITCH} {{ return }};{directive(file, body.start_point, after=1)}"
         edits.append((at, switch.encode()))
     if not edits:
         return None
@@ -72,19 +72,19 @@ def _named_results(function, file: str) -> list[tuple[int, bytes]]:
         return []
     if result.type != "parameter_list":  # `T` alone: `(name T)`
         return [
-            (result.start_byte, f"({RESULT}0 {_directive(file, result.start_point)}".encode()),
-            (result.end_byte, f"){_directive(file, result.end_point)}".encode()),
+            (result.start_byte, f"({RESULT}0 {directive(file, result.start_point)}".encode()),
+            (result.end_byte, f"){directive(file, result.end_point)}".encode()),
         ]
     declarations = [c for c in result.named_children if c.type == "parameter_declaration"]
     if any(c.child_by_field_name("name") is not None for c in declarations):
         return []
     return [
-        (c.start_byte, f"{RESULT}{i} {_directive(file, c.start_point)}".encode())
+        (c.start_byte, f"{RESULT}{i} {directive(file, c.start_point)}".encode())
         for i, c in enumerate(declarations)
     ]
 
 
-def _directive(file: str, point: tuple[int, int], after: int = 0) -> str:
+def directive(file: str, point: tuple[int, int], after: int = 0) -> str:
     """The `/*line*/` directive that gives what follows it the position of tree-sitter's
     `point` (0-based row and byte column), `after` bytes on."""
     return f"/*line {file}:{point[0] + 1}:{point[1] + 1 + after}*/"
