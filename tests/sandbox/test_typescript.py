@@ -273,6 +273,34 @@ def test_modern_typescript_type_checks(checked):
     assert verdict.passed, verdict.feedback
 
 
+def test_what_node_18_runs_beyond_es2022_type_checks_and_no_more(checked):
+    """findLast and findLastIndex (ES2023, in Node 18) type-check, for arrays, read-only arrays
+    and typed arrays; toSorted (Node 20) stays a type error, as the Docker image's Node 18
+    cannot run it."""
+    solution = d("""
+        export function lastEven(xs: readonly number[]): number | undefined {
+          return xs.findLast((x) => x % 2 === 0);
+        }
+        export function lastBig(xs: number[], ys: Int32Array): [number, number | undefined] {
+          return [xs.findLastIndex((x) => x > 1), ys.findLast((y) => y > 1)];
+        }
+        """)
+    tests = d("""
+        import { test } from "node:test";
+        import assert from "node:assert/strict";
+        import { lastEven, lastBig } from "./solution";
+        test("from the end", () => {
+          assert.equal(lastEven([2, 3, 4, 5]), 4);
+          assert.deepEqual(lastBig([3, 1], Int32Array.of(5, 2, 0)), [0, 2]);
+        });
+        """)
+    verdict = run_ts(checked, solution, tests)
+    assert verdict.passed, verdict.feedback
+    newer = solution.replace("xs.findLast((x) => x % 2 === 0)", "xs.toSorted()[0]")
+    verdict = run_ts(checked, newer, tests)
+    assert verdict.stage == "compile" and "'toSorted' does not exist" in verdict.feedback
+
+
 def test_extensionless_and_default_imports_resolve(checked):
     tests = d("""
         import test from "node:test";

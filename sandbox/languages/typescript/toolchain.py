@@ -85,6 +85,8 @@ LITE_FILES = (
     "util.d.ts",
 )
 LITE_HEAD = '/// <reference lib="es2020" />\n'
+# What Node 18 runs beyond `--lib es2022` (findLast, findLastIndex), a root file of every check.
+NODE18_TYPES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node18.d.ts")
 LITE_REFERENCE = '/// <reference path="../../types/node/%s" />\n'
 
 
@@ -134,6 +136,8 @@ def fingerprint(packages: Packages) -> str:
             digest.update(fh.read())
     digest.update(str(os.stat(packages.tsc).st_size).encode())
     digest.update("\0".join(LITE_FILES).encode())
+    with open(NODE18_TYPES, "rb") as fh:
+        digest.update(fh.read())
     return digest.hexdigest()[:16]
 
 
@@ -153,6 +157,7 @@ def box_copy(packages: Packages) -> str:
                     work = tempfile.mkdtemp(prefix=".copy-", dir=root)
                     shutil.copytree(os.path.join(packages.native, "lib"), f"{work}/bin")
                     shutil.copytree(os.path.join(packages.types, "node"), f"{work}/types/node")
+                    shutil.copyfile(NODE18_TYPES, f"{work}/node18.d.ts")
                     os.makedirs(f"{work}/lite/node")
                     with open(f"{work}/lite/node/index.d.ts", "w") as fh:
                         fh.write(LITE_HEAD + "".join(LITE_REFERENCE % f for f in LITE_FILES))
@@ -180,11 +185,12 @@ def compile_argv(
     types, whose messages are the step's. Fewer declarations only add errors, so a sample that
     passes the first would pass the second."""
     if not full_isolation:
-        return (packages.tsc, *TSC_FLAGS, "--typeRoots", packages.types, *files)
+        return (packages.tsc, *TSC_FLAGS, "--typeRoots", packages.types, NODE18_TYPES, *files)
     inside = f"{BOX_CACHE}/typescript/{os.path.basename(box_copy(packages))}"
 
     def check(types: str) -> tuple[str, ...]:
-        return (f"{inside}/bin/tsc", *TSC_FLAGS, "--typeRoots", types, *files)
+        node18 = f"{inside}/node18.d.ts"
+        return (f"{inside}/bin/tsc", *TSC_FLAGS, "--typeRoots", types, node18, *files)
 
     if not fallback:
         return check(f"{inside}/lite")
