@@ -1,4 +1,4 @@
-"""Build the sandbox image `assay-sandbox:latest` from the top-level Dockerfile.
+"""Build the sandbox image `assay-sandbox:latest` from the Dockerfile beside this module.
 
 The Dockerfile starts FROM a Debian base. Where Docker Hub answers, that is debian:bookworm-slim;
 where it does not (CI here), it is a minimal Debian that debootstrap makes from the machine's
@@ -64,8 +64,8 @@ def _stderr(message: str) -> None:
 
 
 def dockerfile() -> Path | None:
-    """The top-level Dockerfile of a source checkout (an installed wheel has none)."""
-    path = Path(__file__).resolve().parents[2] / "Dockerfile"
+    """The Dockerfile beside this module (a checkout's, or an installed package's)."""
+    path = Path(__file__).resolve().parent / "Dockerfile"
     return path if path.is_file() else None
 
 
@@ -153,14 +153,14 @@ def dockerfile_digest() -> str | None:
 
 
 def image() -> str:
-    """The image the containers run: the one built from this checkout's Dockerfile and package
-    list (tagged by their digest), or IMAGE where there is no checkout."""
+    """The image the containers run: the one built from this Dockerfile and package list (tagged
+    by their digest), or IMAGE where the Dockerfile is missing."""
     digest = dockerfile_digest()
     return IMAGE if digest is None else f"{IMAGE.partition(':')[0]}:{digest}"
 
 
 def image_current(client: Any) -> bool:
-    """The image exists and was built from this Dockerfile (any IMAGE will do without a checkout)."""
+    """The image exists and was built from this Dockerfile (any IMAGE will do without one)."""
     return _image(client, image()) is not None
 
 
@@ -242,10 +242,10 @@ def build(client: Any, base: str, log: Log) -> None:
     source = dockerfile()
     if source is None:
         raise ImageError(
-            f"{image()} is missing and there is no Dockerfile to build it from (an installed "
-            "package): run `make sandbox-image` in a checkout of assay, or use --sandbox process"
+            f"{image()} is missing and there is no Dockerfile to build it from ({__file__} has "
+            "none beside it): reinstall assay, or use --sandbox process"
         )
-    # The build context is the Dockerfile alone: the image copies nothing from the checkout.
+    # The build context is the Dockerfile alone: the image copies nothing of assay.
     context = io.BytesIO()
     with tarfile.open(fileobj=context, mode="w") as tar:
         tar.add(str(source), arcname="Dockerfile")
