@@ -47,6 +47,14 @@ def wait_for(run_dir: str, accepted: int, proc: subprocess.Popen, timeout: float
     raise AssertionError("the run made no progress")
 
 
+def stop(proc: subprocess.Popen, sig: int, status: int, said: str) -> None:
+    """Send `sig`; the run stops cleanly: `status`, its message, no traceback."""
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == status, err
+    assert f"{said}; everything written so far is kept" in err and "Traceback" not in err
+
+
 def recorded_keys(run_dir: str) -> set[str]:
     """The chats whose answers the store holds: the calls a rerun must not make again."""
     keys = set()
@@ -80,10 +88,7 @@ def test_sigkill_then_sigint_then_rerun(tmp_path):
         # 2. Ctrl-C a rerun midway: it stops cleanly, with exit status 130.
         proc = start(server, seeds, run_dir)
         wait_for(run_dir, len(before_corpus) + 2, proc)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-        assert proc.returncode == 130, err
-        assert "interrupted" in err and "Traceback" not in err
+        stop(proc, signal.SIGINT, 130, "interrupted")
         second = server.answered()[asked:]
         assert not {r.key for r in second} & before_keys  # nothing recorded was asked again
         middle_keys, middle_corpus = recorded_keys(run_dir), corpus(run_dir)
@@ -122,16 +127,14 @@ def test_sigkill_then_sigint_then_rerun(tmp_path):
 @pytest.mark.slow
 def test_sigterm_stops_a_run_as_ctrl_c_does(tmp_path):
     """`kill`, `timeout` and batch schedulers send SIGTERM: the run stops cleanly (exit 143, its
-    message, no traceback), every answer it stored is verified, and a rerun finishes the job."""
+    message, no traceback), its corpus holds what it accepted, and a rerun finishes the job
+    without asking again what was answered."""
     seeds = scenarios.write_seeds(str(tmp_path / "seeds.jsonl"), NAMES)
     run_dir = str(tmp_path / "run")
     with TeacherServer(scenarios.teacher, delay=0.05) as server:
         proc = start(server, seeds, run_dir)
         wait_for(run_dir, 3, proc)
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
-        assert proc.returncode == 143, err
-        assert "terminated; everything written so far is kept" in err and "Traceback" not in err
+        stop(proc, signal.SIGTERM, 143, "terminated")
         with RunStore.open_readonly(run_dir) as store:
             done = {p.sample_id for p in store.iter_problems() if p.status == "accepted"}
         assert len(done) >= 3 and {r["id"] for r in corpus(run_dir)} == done

@@ -17,6 +17,14 @@ CANARY_SECRET = "assay-canary-7f3c9e1d"
 ATTACK_LIMITS = Limits(timeout_s=6.0, memory_mb=256, processes=64, disk_mb=32, inodes=2000)
 
 
+@pytest.fixture(scope="module")
+def go_verifier(backend_name: str):
+    """Go's tests (test_go.py, test_go_loops.py): every check on, a timeout for its builds."""
+    options = VerifyOptions(sandbox=backend_name, jobs=2, limits=Limits(timeout_s=10.0))
+    with Verifier(options) as verifier:
+        yield verifier
+
+
 @pytest.fixture(scope="session")
 def verifier(backend_name: str):
     os.environ["ASSAY_CANARY_SECRET"] = CANARY_SECRET

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.humaneval_x import to_sample
-from sandbox import Limits, Sample, Verifier, VerifyOptions
+from sandbox import Sample, Verifier, VerifyOptions
 from sandbox.languages.go.stub import OS, RESULT, SWITCH, instrument
 
 # Go/32's test checks FindZero only through Poly, a function of the solution that the stub
@@ -35,13 +35,6 @@ def records() -> list[dict]:
 
 def d(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
-
-
-@pytest.fixture(scope="module")
-def go_verifier(backend_name):
-    options = VerifyOptions(sandbox=backend_name, jobs=2, limits=Limits(timeout_s=10.0))
-    with Verifier(options) as verifier:
-        yield verifier
 
 
 def verify_one(verifier: Verifier, solution: str, tests: str):

@@ -3,29 +3,8 @@ written for them is judged by what it means, on both backends."""
 
 from __future__ import annotations
 
-import textwrap
-
-import pytest
-
-from sandbox import Limits, Sample, Verifier, VerifyOptions
 from sandbox.languages.go.loops import per_iteration
-
-
-def d(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
-
-
-@pytest.fixture(scope="module")
-def go_verifier(backend_name):
-    options = VerifyOptions(sandbox=backend_name, jobs=2, limits=Limits(timeout_s=10.0))
-    with Verifier(options) as verifier:
-        yield verifier
-
-
-def verify_one(verifier: Verifier, solution: str, tests: str):
-    (verdict,) = verifier.verify([Sample(solution=d(solution), tests=d(tests), language="go")])
-    return verdict
-
+from tests.sandbox.test_go import verify_one
 
 ABS_WRONG = """
     package solution
