@@ -406,7 +406,8 @@ TEST_KINDS = """
 
 def test_the_stub_switch_compiles_and_runs_for_every_kind_of_function(rust_verifier):
     instrumented = instrument(d(KINDS))
-    assert instrumented.count(ASK) == 8  # not the const fn nor the one returning `!`
+    assert instrumented.count(ASK) == 9  # not the one returning `!`
+    assert "pub       fn seven() -> i32 { if" in instrumented  # `const` blanked, columns kept
     assert "Pick::<HashMap<String, usize>>" in instrumented
     assert "Pick::<&mut Self>" in instrumented and "Pick::<(&'a str, usize)>" in instrumented
     assert 'panic!("assay strength check' in instrumented  # -> impl Iterator
@@ -430,6 +431,39 @@ def test_a_switch_that_does_not_compile_leaves_the_sample_its_own_compile(rust_v
     verdict = verify_one(rust_verifier, broken, TEST_ADD)
     assert verdict.stage == "compile", verdict.feedback
     assert [(m.line, m.code) for m in verdict.lint if m.rejects] == [(2, "E0425")]
+
+
+CONST_ADD = ADD.replace("pub fn add", "pub const fn add")
+
+
+def test_tests_of_a_const_fn_are_judged_by_the_strength_check(rust_verifier):
+    verdict = verify_one(rust_verifier, CONST_ADD, TEST_ADD)
+    assert verdict.passed, verdict.feedback
+    wrong = verify_one(rust_verifier, CONST_ADD.replace("a + b", "a - b"), TEST_ADD)
+    assert wrong.stage == "tests"
+    weak = TEST_ADD.replace("assert_eq!(add(2, 3), 5);", "let _ = add(2, 3);")
+    weak = weak.replace('assert_eq!(add(-2, -3), -5, "negatives");', "let _ = add(-2, -3);")
+    assert verify_one(rust_verifier, CONST_ADD, weak).stage == "weak_tests"
+
+
+def test_a_const_fn_a_constant_calls_leaves_the_sample_its_own_compile(rust_verifier):
+    """Called where a constant is made, the stub's plain fn does not compile (E0015): the sample
+    is compiled and judged as it is, without the strength check."""
+    solution = CONST_ADD + "pub const FIVE: i32 = add(2, 3);\n"
+    tests = TEST_ADD.replace("assert_eq!(add(2, 3), 5);", "assert_eq!(FIVE, 5);")
+    verdict = verify_one(rust_verifier, solution, tests)
+    assert verdict.passed, verdict.feedback
+    in_tests = TEST_ADD.replace(
+        "assert_eq!(add(2, 3), 5);", "const N: i32 = add(2, 3); assert_eq!(N, 5);"
+    )
+    assert verify_one(rust_verifier, CONST_ADD, in_tests).passed
+    wrong = verify_one(rust_verifier, solution.replace("a + b", "a - b"), tests)
+    assert wrong.stage == "tests", wrong.feedback
+    # A genuine E0015 is the sample's own compile error.
+    genuine = ADD + "pub const FIVE: i32 = add(2, 3);\n"
+    verdict = verify_one(rust_verifier, genuine, TEST_ADD)
+    assert verdict.stage == "compile"
+    assert [m.code for m in verdict.lint if m.rejects] == ["E0015"]
 
 
 def test_the_switch_keeps_every_line_and_most_columns():

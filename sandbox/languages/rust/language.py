@@ -174,6 +174,16 @@ class Rust(Language):
                 return parse_diagnostics(step.stderr)
         return []
 
+    def stub_broke_compile(self, request: RunRequest, result: RunResult) -> bool:
+        """An error on a line holding a switch, or a constant context that calls a function
+        (E0015): the stub's `const fn` is a plain one (`stub.py`); a genuine E0015 is then the
+        sample's own compile's (see `Language`)."""
+        if super().stub_broke_compile(request, result):
+            return True
+        if len(request.phases) < 2 or not request.phases[1].takes:
+            return False
+        return any(m.rejects and m.code == "E0015" for m in self.diagnostics(result))
+
     def compile_reason(self, messages: list[LintMessage]) -> str | None:
         """`no such crate` where the compile failed on a crate the box does not have."""
         for message in messages:

@@ -10,8 +10,11 @@ test binary runs with the strength check's variable set):
   resolution picks between the two: `box/harness.rs`, `stub`);
 - no return type: `return;`; `-> impl Trait`: a panic.
 
-`const fn` (which cannot call the switch) and `-> !` run as they are. The switch goes at the end
-of the line of the body's `{` where nothing else is on it, else right after the brace (the rest of
+A `const fn` cannot call the switch: its `const` becomes five spaces (every position stays), and
+it gets the switch as any function. Where a constant context calls it (a `const` or `static`
+item, an array length), that build fails with E0015, and the sample runs again without the
+strength check (`Rust.stub_broke_compile`). `-> !` runs as it is. The switch goes at the end of
+the line of the body's `{` where nothing else is on it, else right after the brace (the rest of
 that line's columns then shift). Reads text only; never compiles or runs the sample.
 """
 
@@ -33,25 +36,37 @@ def instrument(source: str) -> str | None:
     """The solution with the stub's switch in every function; None when it defines none."""
     data = source.encode("utf-8", "surrogatepass")
     edits: list[tuple[int, bytes]] = []
-    _collect(parser().parse(data).root_node, data, edits)
+    consts: list[int] = []
+    _collect(parser().parse(data).root_node, data, edits, consts)
+    for at in consts:  # `const` to five spaces: the same length, every position kept
+        data = data[:at] + b" " * len(b"const") + data[at + len(b"const") :]
     return with_switches(data, edits) if edits else None
 
 
-def _collect(node, data: bytes, edits: list[tuple[int, bytes]]) -> None:
+def _collect(node, data: bytes, edits: list[tuple[int, bytes]], consts: list[int]) -> None:
     for child in node.children:
         if child.type == "function_item":
             switch = _switch(child, data)
             body = child.child_by_field_name("body")
             if switch is not None and body is not None:
                 edits.append((body.start_byte, switch.encode()))
+                consts += _const_keywords(child)
         elif child.type in CONTAINERS:
-            _collect(child, data, edits)
+            _collect(child, data, edits, consts)
+
+
+def _const_keywords(function) -> list[int]:
+    """Where the function's `const` keyword starts, if it is a `const fn`."""
+    return [
+        token.start_byte
+        for modifiers in function.children
+        if modifiers.type == "function_modifiers"
+        for token in modifiers.children
+        if token.type == "const"
+    ]
 
 
 def _switch(function, data: bytes) -> str | None:
-    for child in function.children:
-        if child.type == "function_modifiers" and b"const" in _bytes(child, data).split():
-            return None
     result = function.child_by_field_name("return_type")
     if result is None:
         return f" if {ASK} {{ return; }}"
