@@ -175,11 +175,39 @@ def test_errors_keep_their_positions_in_a_rewritten_loop(go_verifier):
     assert "undefined" in error.message
 
 
+def test_a_loop_variable_the_body_never_uses_is_still_a_compile_error(go_verifier):
+    solution = """
+        package solution
+
+        // Runs calls each function once.
+        func Runs(fs []func()) {
+        \tfor i, f := range fs {
+        \t\tgo func() { f() }()
+        \t}
+        }
+        """
+    tests = """
+        package solution
+
+        import "testing"
+
+        func TestRuns(t *testing.T) {
+        \tRuns(nil)
+        }
+        """
+    verdict = verify_one(go_verifier, solution, tests)
+    assert verdict.stage == "compile"
+    (error,) = [m for m in verdict.lint if m.rejects]
+    assert (error.line, error.column) == (5, 6) and "i declared but not used" in error.message
+
+
 def test_only_loops_where_a_copy_can_matter_are_rewritten():
     plain = "package p\n\nfunc f(xs []int) (s int) {\n\tfor _, x := range xs {\n\t\ts += x\n\t}\n\treturn\n}\n"
     assert per_iteration(plain, "p.go") == plain
     assigned = "package p\n\nfunc f() {\n\tfor v = range xs {\n\t\tgo func() { _ = v }()\n\t}\n}\n"
     assert per_iteration(assigned, "p.go") == assigned  # declares nothing
+    unused = assigned.replace("v = range", "i, v := range")
+    assert "{ v := v; _ = v; {" in per_iteration(unused, "p.go")  # `i` stays unused, as written
     captured = plain.replace("s += x", "s += func() int { return x }()")
     rewritten = per_iteration(captured, "p.go")
     assert "{ x := x; _ = x; {/*line p.go:4:24*/" in rewritten

@@ -74,27 +74,32 @@ def _copied(loop, body, data: bytes) -> list[str]:
         declared = initializer.child_by_field_name("left")
     if declared is None:
         return []
-    names = [_text(c, data) for c in declared.named_children if c.type == "identifier"]
-    names = [name for name in names if name != "_"]
-    kinds, written = _inside(body, data)
+    kinds, named, written = _inside(body, data)
     if "func_literal" not in kinds and (clause.type == "for_clause" or "&" not in kinds):
         return []
+    names = [_text(c, data) for c in declared.named_children if c.type == "identifier"]
+    # Only what the body names: a copy of a variable it never uses would use it, and hide Go's
+    # "declared but not used".
+    names = [name for name in names if name != "_" and name in named]
     if clause.type == "for_clause" and written & set(names):
         return []
     return names
 
 
-def _inside(body, data: bytes) -> tuple[set[str], set[str]]:
-    """The node kinds in `body` (`&` for an address taken), and the names it may write: the
-    targets of assignments and `++`/`--`, what `&` is applied to, the operands of selectors (a
-    method with a pointer receiver writes its variable)."""
+def _inside(body, data: bytes) -> tuple[set[str], set[str], set[str]]:
+    """The node kinds in `body` (`&` for an address taken), the names it mentions, and the names
+    it may write: the targets of assignments and `++`/`--`, what `&` is applied to, the operands
+    of selectors (a method with a pointer receiver writes its variable)."""
     kinds: set[str] = set()
+    named: set[str] = set()
     written: set[str] = set()
     stack = [body]
     while stack:
         node = stack.pop()
         stack.extend(node.children)
         kinds.add(node.type)
+        if node.type == "identifier":
+            named.add(_text(node, data))
         targets = []
         if node.type == "assignment_statement":
             left = node.child_by_field_name("left")
@@ -107,7 +112,7 @@ def _inside(body, data: bytes) -> tuple[set[str], set[str]]:
         elif node.type == "selector_expression":
             targets = [node.child_by_field_name("operand")]
         written.update(_text(t, data) for t in targets if t is not None and t.type == "identifier")
-    return kinds, written
+    return kinds, named, written
 
 
 def _text(node, data: bytes) -> str:
