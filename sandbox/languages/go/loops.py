@@ -15,7 +15,8 @@ written for Go 1.19 does). `/*line*/` directives keep every position the compile
 stack report as in the original.
 
 - A `range` loop gets the copy where its body has a function literal or takes an address (`&`):
-  elsewhere the copy would change nothing. Go 1.22 itself does exactly this.
+  elsewhere nothing could tell the copy from the variable. Only the variables the body names are
+  copied: a copy of one it never uses would use it, and hide Go's "declared but not used".
 - A three-clause loop (`for i := 0; i < n; i++`) gets it only where its body has a function
   literal and never writes the variable (no assignment, `++`, `--`, `&i` or method call on it):
   Go 1.22 copies such a variable back at the end of each iteration, so that the body's changes
@@ -78,8 +79,6 @@ def _copied(loop, body, data: bytes) -> list[str]:
     if "func_literal" not in kinds and (clause.type == "for_clause" or "&" not in kinds):
         return []
     names = [_text(c, data) for c in declared.named_children if c.type == "identifier"]
-    # Only what the body names: a copy of a variable it never uses would use it, and hide Go's
-    # "declared but not used".
     names = [name for name in names if name != "_" and name in named]
     if clause.type == "for_clause" and written & set(names):
         return []
