@@ -215,8 +215,6 @@ def pytest_args(test_file: str, rootdir: str) -> list[str]:
         "-p",
         "no:doctest",
         "-p",
-        "no:debugging",
-        "-p",
         "no:faulthandler",
         "-p",
         "no:unraisableexception",
