@@ -26,6 +26,7 @@ from typing import Any
 from pipeline.jsonl import write_text
 from pipeline.report.data import ReportError, RunData, load_run, run_stats
 from pipeline.store import ACCEPTED, DUPLICATE, REJECTED, SOLVING, AttemptRow, ProblemRow
+from pipeline.translate.task import FEWER_CHECKS
 from sandbox import VERIFIER_VERSION, Sample, Verdict, Verifier, VerifyOptions
 
 # The numbers whose change rejudge shows.
@@ -67,12 +68,15 @@ def base_options(run: RunData) -> tuple[VerifyOptions, str | None]:
 
 
 def reverifiable(attempt: AttemptRow) -> bool:
-    """Verified before (so there is a verdict to compare), and the sandbox saw its code."""
+    """Verified before (so there is a verdict to compare), and the sandbox saw its code: not
+    refused before it by a check of the task's own (a translation's tests with fewer checks than
+    the source's), whose verdict no sandbox option changes."""
     return (
         attempt.passed is not None
         and attempt.solution is not None
         and attempt.tests is not None
         and attempt.finish_reason != "length"
+        and attempt.stage != FEWER_CHECKS
     )
 
 

@@ -119,6 +119,14 @@ def test_a_verified_python_corpus_translates(language, source, tmp_path, capsys)
     funnel_table = page[page.index('id="translation-funnel"') :]
     assert f'data-language="{language}"' in funnel_table.split("</table>")[0]
 
+    # Rejudged with the run's own options: nothing changes, and a translation refused for fewer
+    # checks than the source's stays refused (its verdict is not the sandbox's to change).
+    capsys.readouterr()
+    assert main(["rejudge", run_dir, "--json", "--jobs", "2"]) == 0
+    rejudged = json.loads(capsys.readouterr().out)
+    assert rejudged["problems_changed"] == [] and rejudged["changed_attempts"] == 0
+    assert not [t for t in rejudged["transitions"] if t.startswith("fewer_checks")]
+
     # The export: translation pairs (source code -> target code) besides the usual rows.
     for style in ("translation-pairs", "messages"):
         out = str(tmp_path / style)
