@@ -76,6 +76,8 @@ def load_benchmark(name: str) -> list[Item]:
         return list(BENCHMARKS[name]())
     if os.path.isfile(name):
         return list(jsonl_benchmark(name))
+    if name.lower().endswith((".jsonl", ".json", ".jsonl.gz", ".json.gz")) or os.sep in name:
+        raise BenchmarkError(f"benchmark file not found: {name}")
     raise BenchmarkError(
         f"unknown benchmark {name!r}: use one of {', '.join(sorted(BENCHMARKS))} "
         "or the path of a JSONL file"

@@ -78,6 +78,8 @@ class ExportOptions:
             raise ExportError(
                 f"--near-dup-threshold {self.near_dup_threshold}: give a similarity in [0, 1]"
             )
+        if self.ngram < 1:
+            raise ExportError(f"--ngram {self.ngram}: give a size of 1 or more (tokens)")
         if not 0 <= self.contamination_threshold <= 1:
             raise ExportError(
                 f"--contamination-threshold {self.contamination_threshold}: give a share in [0, 1]"

@@ -145,6 +145,8 @@ def load_benchmark(spec: str, language: str = "python") -> Benchmark:
         )
     if os.path.isfile(spec):
         return jsonl_benchmark(spec, language)
+    if spec.lower().endswith((".jsonl", ".json", ".jsonl.gz", ".json.gz")) or os.sep in spec:
+        raise BenchmarkError(f"benchmark file not found: {spec}")
     raise BenchmarkError(
         f"unknown benchmark {spec!r}: use one of {', '.join(known())} or a JSONL file "
         "(HumanEval's format, or assay's: problem + tests)"
@@ -197,6 +199,12 @@ def jsonl_benchmark(path: str, language: str, name: str | None = None) -> Benchm
         if line.data is None:
             raise BenchmarkError(f"{path}:{line.line}: {line.error}")
         record, where = line.data, f"{path}:{line.line}"
+        if "stop_tokens" in record and "name" in record and "problem" not in record:
+            raise BenchmarkError(
+                f"{where} is a MultiPL-E record ({record['name']}): assay eval does not read "
+                "MultiPL-E yet (`assay verify --format multipl-e` verifies its completions); "
+                "give HumanEval's Python format or assay's (problem and tests)"
+            )
         if all(k in record for k in HUMANEVAL_FIELDS):
             try:
                 tasks.append(_humaneval_task(record, language))
@@ -206,6 +214,12 @@ def jsonl_benchmark(path: str, language: str, name: str | None = None) -> Benchm
             record.get("problem") or record.get("messages") or record.get("prompt")
         ):
             tasks.append(_statement_task(record, i, language))
+        elif "declaration" in record and "/" in str(record.get("task_id", "")):
+            raise BenchmarkError(
+                f"{where} is a HumanEval-X record ({record['task_id']}): assay eval does not "
+                "read HumanEval-X yet (`assay verify --format humaneval-x` verifies its "
+                "solutions); give HumanEval's Python format or assay's (problem and tests)"
+            )
         else:
             raise BenchmarkError(
                 f"{where} is neither HumanEval's format ({', '.join(HUMANEVAL_FIELDS)}) nor "

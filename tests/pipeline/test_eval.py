@@ -122,6 +122,20 @@ def test_bad_benchmark_and_k_are_named(tmp_path, capsys):
     assert "--samples 10" in capsys.readouterr().err
     assert main(["eval", "--model", "x", "--benchmark", "mbpp"]) == 2
     assert "unknown benchmark 'mbpp'" in capsys.readouterr().err
+    assert main(["eval", "--model", "x", "--benchmark", str(tmp_path / "nosuch.jsonl")]) == 2
+    assert "benchmark file not found:" in capsys.readouterr().err
+    # HumanEval-X and MultiPL-E records are named as what they are, not read as assay's.
+    for record, says in [
+        ({"task_id": "CPP/0", "prompt": "", "declaration": "", "test": "", "example_test": ""},
+         "is a HumanEval-X record (CPP/0)"),
+        ({"name": "HumanEval_53_add", "language": "js", "prompt": "", "tests": "test();",
+          "stop_tokens": []}, "is a MultiPL-E record (HumanEval_53_add)"),
+    ]:  # fmt: skip
+        other = tmp_path / "other.jsonl"
+        other.write_text(json.dumps(record) + "\n")
+        assert main(["eval", "--model", "x:y", "--generator", "scripted", "--benchmark",
+                     str(other)]) == 2  # fmt: skip
+        assert f"{other}:1 {says}" in capsys.readouterr().err
     assert main(["eval", "--model", "x", "--language", "rust"]) == 2
     assert "no rust version yet" in capsys.readouterr().err
     base = ["eval", "--generator", "scripted", "--model", f"{MODELS}:canonical"]
