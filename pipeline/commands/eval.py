@@ -67,6 +67,10 @@ def register(sub: Any) -> None:
     model.add_argument("--base-url", metavar="URL", help="OpenAI-compatible server (openai)")
     model.add_argument("--api-key-env", metavar="VAR")
     model.add_argument("--concurrency", type=int, default=16, metavar="C")
+    model.add_argument("--request-timeout", type=float, metavar="S", help="seconds per request")
+    model.add_argument(
+        "--max-retries", type=int, metavar="N", help="retries of a failed request (default: 6)"
+    )
     model.add_argument("--batch-size", type=int, default=8)
     model.add_argument("--device", default="auto")
     model.add_argument("--dtype", default="auto")
@@ -129,6 +133,10 @@ def options_from(args: argparse.Namespace):
         teacher["base_url"] = args.base_url
     if args.api_key_env:
         teacher["api_key_env"] = args.api_key_env
+    if args.request_timeout is not None:
+        teacher["request_timeout"] = args.request_timeout
+    if args.max_retries is not None:
+        teacher["max_retries"] = args.max_retries
     return EvalOptions(
         teacher=TeacherConfig(**teacher),
         sampling=SamplingConfig(

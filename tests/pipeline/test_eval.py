@@ -147,6 +147,8 @@ def test_bad_benchmark_and_k_are_named(tmp_path, capsys):
         (["-k", ","], "-k ',': give integers"),
         (["--out", str(bad)], f"--out {bad} is a file, not a directory"),
         (["--concurrency", "0"], "--concurrency: Input should be greater than or equal to 1"),
+        (["--max-retries", "-1"], "--max-retries: Input should be greater than or equal to 0"),
+        (["--request-timeout", "0"], "--request-timeout: Input should be greater than 0"),
         (["--verifier-from", str(tmp_path)], f"no {tmp_path}/config.toml (give a run directory"),
     ]:
         with contextlib.suppress(SystemExit):  # argparse's own refusals exit 2
