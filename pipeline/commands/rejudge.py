@@ -22,7 +22,7 @@ def register(sub: Any) -> None:
         help="re-verify recorded attempts with other verifier options (no teacher calls)",
         description="Re-verify every recorded attempt of a run with other verifier options "
         "(stricter lint rules, another timeout, the Docker backend) and show how the funnel "
-        "would change. Options not given are the run's own (RUN_DIR/config.toml). Writes "
+        "would change. Options not given are the run's own (as its run store records them). Writes "
         "RUN_DIR/rejudge-<time>.json; run.sqlite and the corpus are left as they are.",
     )
     parser.add_argument("run_dir", metavar="RUN_DIR")

@@ -44,6 +44,12 @@ def _gather(paths: list[str]):
     """The report of run dirs; an `assay rounds` dir adds its rounds and reports every round's run."""
     from pipeline.report.rounds import gather_rounds, is_rounds_dir, round_run_dirs
 
+    seen: dict[str, str] = {}
+    for path in paths:
+        earlier = seen.get(os.path.realpath(path))
+        if earlier is not None:
+            raise ReportError(f"{path} is given twice (as {earlier}): each run counts once")
+        seen[os.path.realpath(path)] = path
     if len(paths) != 1 or not is_rounds_dir(paths[0]):
         return gather(paths), None
     named = round_run_dirs(paths[0])
@@ -86,6 +92,8 @@ def print_rounds(rounds: dict[str, Any], console: Console) -> None:
 
 def run(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
+    if args.max_trails < 0:
+        return fail(f"--max-trails {args.max_trails}: give 0 or more")
     try:
         report, rounds = _gather(args.run_dirs)
     except ReportError as exc:

@@ -189,9 +189,9 @@ class Display:
         self.progress.update(self.task, completed=stats.problems + stats.resumed, counts=counts)
 
 
-def print_summary(summary: dict[str, Any], console: Console) -> None:
+def print_summary(summary: dict[str, Any], console: Console, command: str = "run") -> None:
     counts, this = summary["counts"], summary["this_run"]
-    table = Table(title=f"assay run: {summary['run_dir']}")
+    table = Table(title=f"assay {command}: {summary['run_dir']}")
     table.add_column("problems")
     table.add_column("count", justify="right")
     for name in ("accepted", "rejected", "duplicate", "solving", "pending"):

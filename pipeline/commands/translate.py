@@ -109,7 +109,7 @@ def main(args: argparse.Namespace) -> int:
         json.dump(summary, sys.stdout)
         sys.stdout.write("\n")
         return 0
-    print_summary(summary, Console())
+    print_summary(summary, Console(), command="translate")
     sources = summary["sources"]
     skipped = {**sources["skipped"], **sources["skipped_pairs"]}
     print(

@@ -4,6 +4,7 @@ and lints the first samples; one that cannot start fails the first sample, with 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -179,7 +180,8 @@ def _verify(args: argparse.Namespace, options: VerifyOptions, verifier: Verifier
         print_summary(summary, Console())
     else:
         print_plain_summary(summary)
-    print(f"wrote {args.out}/passed.jsonl, rejected.jsonl, summary.json", file=sys.stderr)
+    out = os.path.join(os.path.normpath(args.out), "passed.jsonl")
+    print(f"wrote {out}, rejected.jsonl, summary.json", file=sys.stderr)
     return 0
 
 

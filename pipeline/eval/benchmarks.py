@@ -140,6 +140,12 @@ def load_benchmark(spec: str, language: str = "python") -> Benchmark:
     if (spec, language) in BENCHMARKS:
         return BENCHMARKS[(spec, language)]()
     if any(name == spec for name, _ in BENCHMARKS):
+        from sandbox import languages
+
+        if languages.canonical(language) not in languages.names():
+            raise BenchmarkError(
+                f"unknown language {language!r}: use one of {', '.join(languages.names())}"
+            )
         raise BenchmarkError(
             f"benchmark {spec!r} has no {language} version yet: known are {', '.join(known())}"
         )

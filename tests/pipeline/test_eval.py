@@ -138,6 +138,8 @@ def test_bad_benchmark_and_k_are_named(tmp_path, capsys):
         assert f"{other}:1 {says}" in capsys.readouterr().err
     assert main(["eval", "--model", "x", "--language", "rust"]) == 2
     assert "no rust version yet" in capsys.readouterr().err
+    assert main(["eval", "--model", "x", "--language", "klingon"]) == 2
+    assert "unknown language 'klingon': use one of" in capsys.readouterr().err
     base = ["eval", "--generator", "scripted", "--model", f"{MODELS}:canonical"]
     for args, message in [
         (["--limit", "0"], "--limit must be at least 1, got 0"),

@@ -258,6 +258,13 @@ def test_bad_run_dir_gives_a_clear_message(tmp_path, capsys, kind, message):
     assert message in err and "Traceback" not in err and out == ""
 
 
+def test_a_run_given_twice_and_a_negative_cap_are_refused(run_dir, capsys):
+    assert main(["report", run_dir, run_dir + "/", "--json"]) == 2
+    assert f"{run_dir}/ is given twice (as {run_dir})" in capsys.readouterr().err
+    assert main(["report", run_dir, "--max-trails", "-1"]) == 2
+    assert "--max-trails -1: give 0 or more" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("empty", ["new-store", "zero-bytes"])
 def test_empty_run(tmp_path, capsys, empty):
     path = tmp_path / "run"

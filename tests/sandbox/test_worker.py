@@ -349,3 +349,13 @@ def test_a_request_waits_in_a_workers_pipe_only_when_every_worker_is_busy():
         assert all(v.passed for v in verifier.verify(slow))
         elapsed = time.monotonic() - started
     assert elapsed < 1.8, f"the two ran one after the other ({elapsed:.2f} s): on one worker"
+
+
+def test_the_toolchain_check_names_each_language_asked_for_or_an_unknown_one(capsys):
+    """`python -m sandbox.languages check [LANGUAGE ...]`, as setup scripts and users run it."""
+    from sandbox.languages.__main__ import main
+
+    assert main(["check", "klingon"]) == 2
+    assert "unknown language 'klingon'" in capsys.readouterr().err
+    assert main(["check", "python", "py"]) == 0
+    assert capsys.readouterr().out == "python: ready\n"
