@@ -243,7 +243,10 @@ def rejudge(
     run = load_run(run_dir)
     if out is not None and os.path.isdir(out):  # found out now, not after the whole re-verify
         raise ReportError(f"--out {out} is a directory: give the path of a file")
-    if out is not None and not os.path.isdir(os.path.dirname(os.path.abspath(out))):
+    parent = os.path.dirname(os.path.abspath(out)) if out is not None else ""
+    if out is not None and os.path.isfile(parent):
+        raise ReportError(f"--out {out}: {os.path.dirname(out)} is a file, not a directory")
+    if out is not None and not os.path.isdir(parent):
         raise ReportError(f"--out {out}: its directory does not exist")
     summary = summarize(reverify(run, options, on_verdict))
     path = out or _free_path(os.path.join(run_dir, time.strftime("rejudge-%Y%m%d-%H%M%S")))

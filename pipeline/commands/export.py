@@ -122,6 +122,9 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
     table.add_row("near-duplicates dropped", str(summary["near_duplicates"]["dropped"]))
     for name, n in summary["splits"].items():
         table.add_row(f"split {name}", f"[green]{n}[/green]")
+    if len(summary["by_language"]) > 1:
+        for language, n in summary["by_language"].items():
+            table.add_row(f"language {language}", str(n))
     console.print(table)
 
 

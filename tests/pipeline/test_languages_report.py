@@ -129,7 +129,10 @@ def test_the_drill_down_filters_by_language_in_chromium(run_dir, capsys):
 def test_export_keeps_the_language_and_fences_by_it(run_dir, tmp_path, capsys):
     out = str(tmp_path / "out")
     args = ["export", run_dir, "--out", out, "--no-decontaminate", "--no-dedup"]
+    capsys.readouterr()
     assert main([*args, "--style", "multi-turn"]) == 0
+    printed = capsys.readouterr().err  # the summary on the terminal counts rows by language
+    assert "language snake" in printed and "language python" in printed
     rows = {r["language"]: r for r in iter_jsonl(os.path.join(out, "train.jsonl"))}
     assert set(rows) == {"python", "snake"}
     summary = json.load(open(os.path.join(out, "assay-export.json")))

@@ -157,3 +157,9 @@ def test_an_out_that_is_a_directory_is_refused_before_the_work(run_dir, tmp_path
     assert main(["rejudge", run_dir, "--out", str(tmp_path)]) == 2
     assert f"--out {tmp_path} is a directory" in capsys.readouterr().err
     assert os.listdir(tmp_path) == []  # no temporary file left behind
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    assert main(["rejudge", run_dir, "--out", str(afile / "x.json")]) == 2
+    assert f"{afile} is a file, not a directory" in capsys.readouterr().err
+    assert main(["rejudge", run_dir, "--out", str(tmp_path / "nowhere" / "x.json")]) == 2
+    assert "its directory does not exist" in capsys.readouterr().err
