@@ -191,8 +191,27 @@ def test_examples_run_the_go_way(go_verifier):
     )
     tests = tests.replace('import "testing"', 'import (\n\t"fmt"\n\t"testing"\n)')
     verdict = verify_one(go_verifier, ADD, tests)
-    assert verdict.stage == "tests" and "status 1" in verdict.reason, verdict.reason
-    assert "--- FAIL: ExampleAdd" in verdict.stdout
+    assert verdict.stage == "tests" and verdict.reason == "test failed", verdict.reason
+    (failed,) = [c for c in verdict.tests.cases if c.outcome == "failed"]
+    assert failed.name == "ExampleAdd" and "got:\n2\nwant:\n3" in failed.message
+    assert "ExampleAdd failed" in verdict.feedback
+
+
+def test_examples_alone_are_tests_and_meet_the_strength_check(go_verifier):
+    tests = (
+        "package solution\n\nimport \"fmt\"\n\nfunc ExampleAdd() {\n\tfmt.Println(Add(2, 3))\n"
+        "\tfmt.Println(Add(-1, 1))\n\t// Output:\n\t// 5\n\t// 0\n}\n\n"
+        "func ExampleAdd_unordered() {\n\tfmt.Println(Add(1, 1))\n\tfmt.Println(Add(0, 1))\n"
+        "\t// Unordered output:\n\t// 1\n\t// 2\n}\n"
+    )
+    verdict = verify_one(go_verifier, ADD, tests)
+    assert verdict.passed, verdict.feedback
+    assert [c.name for c in verdict.tests.cases] == ["ExampleAdd", "ExampleAdd_unordered"]
+    assert verify_one(go_verifier, ADD_WRONG, tests).stage == "tests"
+    weak = tests.replace("fmt.Println(Add(-1, 1))", "fmt.Println(0 + 0)").replace(
+        "fmt.Println(Add(2, 3))", "fmt.Println(5)"
+    ).split("\n\nfunc ExampleAdd_unordered")[0] + "\n"
+    assert verify_one(go_verifier, ADD, weak).stage == "weak_tests"
 
 
 # Compiler and vet -------------------------------------------------------------------------------

@@ -13,7 +13,8 @@
 // in a test panics (-test.paniconexit0) and is caught the same way, and a test that ends by
 // runtime.Goexit or panic(nil) without failing is failed. The case is sent from the test's first
 // Cleanup, which runs after its subtests and other cleanups. The failure message is what the
-// test logged (t.Errorf, testify's "expected/actual"), read from testing.T's buffer.
+// test logged (t.Errorf, testify's "expected/actual"), read from testing.T's buffer. Examples
+// with an output comment run after the tests as tests of their own (`example`), reported alike.
 // Built once per machine by trusted code (sandbox/languages/go/build.py); runs in the box.
 package harness
 
@@ -23,6 +24,7 @@ import (
 	"os"
 	"reflect"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -217,8 +219,68 @@ func wrap(name string, test func(*testing.T)) func(*testing.T) {
 	}
 }
 
-// Main runs the tests (and the examples, Go's way) and exits; the generated main calls it.
+// example runs an example as a test, as `go test` judges it: what it prints to os.Stdout, spaces
+// trimmed at both ends (its lines in any order for `// Unordered output:`), must be its output
+// comment's; a failure says what it got and what was wanted.
+func example(e testing.InternalExample) func(*testing.T) {
+	return func(t *testing.T) {
+		got := strings.TrimSpace(printed(t, e.F))
+		want := strings.TrimSpace(e.Output)
+		if e.Unordered {
+			if sortedLines(got) != sortedLines(want) {
+				t.Errorf("got:\n%s\nwant (unordered):\n%s", got, want)
+			}
+		} else if got != want {
+			t.Errorf("got:\n%s\nwant:\n%s", got, want)
+		}
+	}
+}
+
+// printed runs f with os.Stdout going to a pipe, and returns what it wrote there. A panic in f
+// goes on up (wrap reports it) after os.Stdout is put back.
+func printed(t *testing.T, f func()) string {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatalf("assay harness: no pipe for the example's output: %v", err)
+	}
+	out := make(chan string)
+	go func() {
+		var b strings.Builder
+		buf := make([]byte, 4096)
+		for {
+			n, err := r.Read(buf)
+			b.Write(buf[:n])
+			if err != nil {
+				break
+			}
+		}
+		r.Close()
+		out <- b.String()
+	}()
+	stdout := os.Stdout
+	os.Stdout = w
+	defer func() {
+		os.Stdout = stdout
+		w.Close()
+	}()
+	f()
+	os.Stdout = stdout
+	w.Close()
+	return <-out
+}
+
+func sortedLines(s string) string {
+	lines := strings.Split(s, "\n")
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// Main runs the tests, then the examples (as tests of their own, each reported by name), and
+// exits; the generated main calls it.
 func Main(tests []testing.InternalTest, examples []testing.InternalExample) {
+	for _, e := range examples {
+		tests = append(tests, testing.InternalTest{Name: e.Name, F: example(e)})
+	}
 	ids := make([]string, len(tests))
 	wrapped := make([]testing.InternalTest, len(tests))
 	for i, test := range tests {
@@ -226,7 +288,7 @@ func Main(tests []testing.InternalTest, examples []testing.InternalExample) {
 		wrapped[i] = testing.InternalTest{Name: test.Name, F: wrap(test.Name, test.F)}
 	}
 	send("collected", map[string]any{"ids": ids, "errors": []string{}})
-	m := testing.MainStart(testdeps.TestDeps{}, wrapped, nil, nil, examples)
+	m := testing.MainStart(testdeps.TestDeps{}, wrapped, nil, nil, nil)
 	code := m.Run()
 	send("end", map[string]any{"exitstatus": code})
 	os.Exit(code)
