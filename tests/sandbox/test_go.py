@@ -199,7 +199,7 @@ def test_examples_run_the_go_way(go_verifier):
 
 def test_examples_alone_are_tests_and_meet_the_strength_check(go_verifier):
     tests = (
-        "package solution\n\nimport \"fmt\"\n\nfunc ExampleAdd() {\n\tfmt.Println(Add(2, 3))\n"
+        'package solution\n\nimport "fmt"\n\nfunc ExampleAdd() {\n\tfmt.Println(Add(2, 3))\n'
         "\tfmt.Println(Add(-1, 1))\n\t// Output:\n\t// 5\n\t// 0\n}\n\n"
         "func ExampleAdd_unordered() {\n\tfmt.Println(Add(1, 1))\n\tfmt.Println(Add(0, 1))\n"
         "\t// Unordered output:\n\t// 1\n\t// 2\n}\n"
@@ -208,9 +208,12 @@ def test_examples_alone_are_tests_and_meet_the_strength_check(go_verifier):
     assert verdict.passed, verdict.feedback
     assert [c.name for c in verdict.tests.cases] == ["ExampleAdd", "ExampleAdd_unordered"]
     assert verify_one(go_verifier, ADD_WRONG, tests).stage == "tests"
-    weak = tests.replace("fmt.Println(Add(-1, 1))", "fmt.Println(0 + 0)").replace(
-        "fmt.Println(Add(2, 3))", "fmt.Println(5)"
-    ).split("\n\nfunc ExampleAdd_unordered")[0] + "\n"
+    weak = (
+        tests.replace("fmt.Println(Add(-1, 1))", "fmt.Println(0 + 0)")
+        .replace("fmt.Println(Add(2, 3))", "fmt.Println(5)")
+        .split("\n\nfunc ExampleAdd_unordered")[0]
+        + "\n"
+    )
     assert verify_one(go_verifier, ADD, weak).stage == "weak_tests"
 
 
