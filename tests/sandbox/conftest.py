@@ -18,8 +18,8 @@ ATTACK_LIMITS = Limits(timeout_s=6.0, memory_mb=256, processes=64, disk_mb=32, i
 
 
 @pytest.fixture(scope="module")
-def go_verifier(backend_name: str):
-    """Go's tests (test_go.py, test_go_loops.py): every check on, a timeout for its builds."""
+def full_verifier(backend_name: str):
+    """Every check on, a timeout that leaves room for a build (Go, Python under pytest)."""
     options = VerifyOptions(sandbox=backend_name, jobs=2, limits=Limits(timeout_s=10.0))
     with Verifier(options) as verifier:
         yield verifier

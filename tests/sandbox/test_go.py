@@ -75,9 +75,9 @@ TEST_ADD = """
 
 
 # HumanEval-X ------------------------------------------------------------------------------------
-def test_humaneval_x_canonical_solutions_pass(go_verifier, backend_name):
+def test_humaneval_x_canonical_solutions_pass(full_verifier, backend_name):
     rows = chosen(backend_name)
-    verdicts = list(go_verifier.verify([to_sample(r) for r in rows]))
+    verdicts = list(full_verifier.verify([to_sample(r) for r in rows]))
     failed = {v.id: v.stage for v in verdicts if not v.passed and v.id not in FLAKY}
     expected = {k: v for k, v in EXPECTED.items() if k in {r["task_id"] for r in rows}}
     assert failed == expected, {v.id: (v.stage, v.feedback) for v in verdicts if not v.passed}
@@ -88,7 +88,7 @@ def stubbed(solution: str) -> str:
     return instrument(solution).replace(f"if {SWITCH} {{", "if true {")
 
 
-def test_humaneval_x_stub_bodies_are_rejected(go_verifier, backend_name):
+def test_humaneval_x_stub_bodies_are_rejected(full_verifier, backend_name):
     samples = []
     for record in chosen(backend_name):
         if record["task_id"] in EXPECTED:
@@ -96,27 +96,27 @@ def test_humaneval_x_stub_bodies_are_rejected(go_verifier, backend_name):
         sample = to_sample(record)
         sample.solution = stubbed(sample.solution)
         samples.append(sample)
-    verdicts = list(go_verifier.verify(samples))
+    verdicts = list(full_verifier.verify(samples))
     assert not [v.id for v in verdicts if v.passed]
     assert {v.stage for v in verdicts} <= {"tests", "timeout"}, {v.stage for v in verdicts}
 
 
-def test_an_early_exit_in_the_solution_does_not_pass_a_humaneval_x_test(go_verifier):
+def test_an_early_exit_in_the_solution_does_not_pass_a_humaneval_x_test(full_verifier):
     record = next(r for r in records() if r["task_id"] == "Go/53")  # Add(x, y)
     body = "    os.Exit(0)\n    return 0\n}\n"
     sample = to_sample({**record, "canonical_solution": body})
     sample.solution = sample.solution.replace(
         "package solution\n", 'package solution\nimport "os"\n'
     )
-    (verdict,) = go_verifier.verify([sample])
+    (verdict,) = full_verifier.verify([sample])
     assert verdict.stage == "tests", verdict.feedback
     assert "unexpected call to os.Exit(0) during test" in verdict.feedback
 
 
-def test_a_failed_humaneval_x_assert_shows_its_values(go_verifier):
+def test_a_failed_humaneval_x_assert_shows_its_values(full_verifier):
     record = next(r for r in records() if r["task_id"] == "Go/53")
     sample = to_sample({**record, "canonical_solution": "    return x + y + 1\n}\n"})
-    (verdict,) = go_verifier.verify([sample])
+    (verdict,) = full_verifier.verify([sample])
     assert verdict.stage == "tests"
     (case,) = verdict.tests.cases
     assert case.name == "TestAdd" and case.outcome == "failed"
@@ -124,14 +124,14 @@ def test_a_failed_humaneval_x_assert_shows_its_values(go_verifier):
 
 
 # Outcomes and feedback ----------------------------------------------------------------------------
-def test_a_correct_sample_passes_with_every_test_named(go_verifier):
-    verdict = verify_one(go_verifier, ADD, TEST_ADD)
+def test_a_correct_sample_passes_with_every_test_named(full_verifier):
+    verdict = verify_one(full_verifier, ADD, TEST_ADD)
     assert verdict.passed, verdict.feedback
     assert [c.name for c in verdict.tests.cases] == ["TestAddsSmallNumbers", "TestAddsNegatives"]
 
 
-def test_failures_say_expected_vs_actual_with_their_line(go_verifier):
-    verdict = verify_one(go_verifier, ADD_WRONG, TEST_ADD)
+def test_failures_say_expected_vs_actual_with_their_line(full_verifier):
+    verdict = verify_one(full_verifier, ADD_WRONG, TEST_ADD)
     assert verdict.stage == "tests" and verdict.reason == "test failed"
     first = verdict.tests.cases[0]
     assert first.outcome == "failed"
@@ -139,7 +139,7 @@ def test_failures_say_expected_vs_actual_with_their_line(go_verifier):
     assert "TestAddsSmallNumbers failed" in verdict.feedback
 
 
-def test_panics_subtests_skips_and_parallel_tests(go_verifier):
+def test_panics_subtests_skips_and_parallel_tests(full_verifier):
     tests = """
         package solution
 
@@ -166,7 +166,7 @@ def test_panics_subtests_skips_and_parallel_tests(go_verifier):
 
         func TestSkipped(t *testing.T) { t.Skip("later") }
         """
-    verdict = verify_one(go_verifier, ADD, tests)
+    verdict = verify_one(full_verifier, ADD, tests)
     cases = {c.name: c for c in verdict.tests.cases}
     assert cases["TestTable"].outcome == "failed"
     assert "Add(2, 2) = 4, want 5" in cases["TestTable"].message
@@ -178,48 +178,48 @@ def test_panics_subtests_skips_and_parallel_tests(go_verifier):
     assert "solution_test.go:19" in verdict.feedback  # the panic's line, from its stack
 
 
-def test_a_skipped_test_among_passing_ones_rejects(go_verifier):
+def test_a_skipped_test_among_passing_ones_rejects(full_verifier):
     tests = TEST_ADD + '\nfunc TestLater(t *testing.T) { t.Skip("not now") }\n'
-    verdict = verify_one(go_verifier, ADD, tests)
+    verdict = verify_one(full_verifier, ADD, tests)
     assert verdict.stage == "tests" and "skipped" in verdict.reason
 
 
-def test_examples_run_the_go_way(go_verifier):
+def test_examples_run_the_go_way(full_verifier):
     tests = (
         TEST_ADD
         + '\nfunc ExampleAdd() {\n\tprintln("x")\n\tfmt.Println(Add(1, 1))\n\t// Output: 3\n}\n'
     )
     tests = tests.replace('import "testing"', 'import (\n\t"fmt"\n\t"testing"\n)')
-    verdict = verify_one(go_verifier, ADD, tests)
+    verdict = verify_one(full_verifier, ADD, tests)
     assert verdict.stage == "tests" and verdict.reason == "test failed", verdict.reason
     (failed,) = [c for c in verdict.tests.cases if c.outcome == "failed"]
     assert failed.name == "ExampleAdd" and "got:\n2\nwant:\n3" in failed.message
     assert "ExampleAdd failed" in verdict.feedback
 
 
-def test_examples_alone_are_tests_and_meet_the_strength_check(go_verifier):
+def test_examples_alone_are_tests_and_meet_the_strength_check(full_verifier):
     tests = (
         'package solution\n\nimport "fmt"\n\nfunc ExampleAdd() {\n\tfmt.Println(Add(2, 3))\n'
         "\tfmt.Println(Add(-1, 1))\n\t// Output:\n\t// 5\n\t// 0\n}\n\n"
         "func ExampleAdd_unordered() {\n\tfmt.Println(Add(1, 1))\n\tfmt.Println(Add(0, 1))\n"
         "\t// Unordered output:\n\t// 1\n\t// 2\n}\n"
     )
-    verdict = verify_one(go_verifier, ADD, tests)
+    verdict = verify_one(full_verifier, ADD, tests)
     assert verdict.passed, verdict.feedback
     assert [c.name for c in verdict.tests.cases] == ["ExampleAdd", "ExampleAdd_unordered"]
-    assert verify_one(go_verifier, ADD_WRONG, tests).stage == "tests"
+    assert verify_one(full_verifier, ADD_WRONG, tests).stage == "tests"
     weak = (
         tests.replace("fmt.Println(Add(-1, 1))", "fmt.Println(0 + 0)")
         .replace("fmt.Println(Add(2, 3))", "fmt.Println(5)")
         .split("\n\nfunc ExampleAdd_unordered")[0]
         + "\n"
     )
-    assert verify_one(go_verifier, ADD, weak).stage == "weak_tests"
+    assert verify_one(full_verifier, ADD, weak).stage == "weak_tests"
 
 
 # Compiler and vet -------------------------------------------------------------------------------
-def test_a_compile_error_is_rejected_with_file_line_column(go_verifier):
-    verdict = verify_one(go_verifier, ADD.replace("a + b", "a + c"), TEST_ADD)
+def test_a_compile_error_is_rejected_with_file_line_column(full_verifier):
+    verdict = verify_one(full_verifier, ADD.replace("a + b", "a + c"), TEST_ADD)
     assert verdict.stage == "compile" and verdict.reason == "compile error"
     (error,) = [m for m in verdict.lint if m.rejects]
     assert (error.file, error.line, error.column) == ("solution.go", 3, 37)
@@ -227,25 +227,25 @@ def test_a_compile_error_is_rejected_with_file_line_column(go_verifier):
     assert "solution.go:3:37" in verdict.feedback
 
 
-def test_an_unused_import_is_a_compile_error(go_verifier):
+def test_an_unused_import_is_a_compile_error(full_verifier):
     solution = ADD.replace("package solution\n", 'package solution\n\n    import "strings"\n')
-    verdict = verify_one(go_verifier, solution, TEST_ADD)
+    verdict = verify_one(full_verifier, solution, TEST_ADD)
     assert verdict.stage == "compile"
     assert any(
         "imported and not used" in m.message and '"strings"' in m.message for m in verdict.lint
     )
 
 
-def test_vet_findings_that_name_bugs_reject(go_verifier):
+def test_vet_findings_that_name_bugs_reject(full_verifier):
     tests = TEST_ADD.replace('"Add(2, 3) = %d, want 5", got', '"Add(2, 3) = %d, want 5", "five"')
-    verdict = verify_one(go_verifier, ADD, tests)
+    verdict = verify_one(full_verifier, ADD, tests)
     assert verdict.stage == "compile" and verdict.reason == "go vet: printf"
     (finding,) = [m for m in verdict.lint if m.rejects]
     assert finding.code == "vet:printf" and finding.file == "solution_test.go"
     assert "wrong type string" in finding.message
 
 
-def test_style_findings_are_reported_not_rejected(go_verifier):
+def test_style_findings_are_reported_not_rejected(full_verifier):
     solution = """
         package solution
 
@@ -257,7 +257,7 @@ def test_style_findings_are_reported_not_rejected(go_verifier):
             return a + b
         }
         """
-    verdict = verify_one(go_verifier, solution, TEST_ADD)
+    verdict = verify_one(full_verifier, solution, TEST_ADD)
     assert verdict.passed, verdict.feedback
     (finding,) = verdict.lint
     assert finding.code == "vet:unreachable" and not finding.rejects and finding.line == 6
@@ -278,16 +278,16 @@ def test_style_findings_are_reported_not_rejected(go_verifier):
         ('package solution\nimport "testing"\nfunc FuzzAdd(f *testing.F) {}\n', "fuzz"),
     ],
 )
-def test_what_the_harness_does_not_run_is_a_compile_rejection(go_verifier, tests, says):
-    verdict = verify_one(go_verifier, ADD, tests)
+def test_what_the_harness_does_not_run_is_a_compile_rejection(full_verifier, tests, says):
+    verdict = verify_one(full_verifier, ADD, tests)
     assert verdict.stage == "compile"
     assert says in verdict.lint[0].message and verdict.lint[0].file == "solution_test.go"
 
 
 # The strength check -----------------------------------------------------------------------------
-def test_tests_that_pass_against_stubs_are_weak(go_verifier):
+def test_tests_that_pass_against_stubs_are_weak(full_verifier):
     tests = 'package solution\nimport "testing"\nfunc TestZero(t *testing.T) {\n\tif Add(0, 0) != 0 {\n\t\tt.Fail()\n\t}\n}\n'
-    verdict = verify_one(go_verifier, ADD, tests)
+    verdict = verify_one(full_verifier, ADD, tests)
     assert verdict.stage == "weak_tests" and verdict.weak_tests == ["TestZero"]
 
 
@@ -334,7 +334,7 @@ TEST_KINDS = """
     """
 
 
-def test_the_stub_switch_compiles_and_runs_for_every_kind_of_function(go_verifier):
+def test_the_stub_switch_compiles_and_runs_for_every_kind_of_function(full_verifier):
     instrumented = instrument(d(KINDS))
     assert instrumented.count(f"if {SWITCH} {{ return }}") == 8  # not init
     assert "Pair(s string) (head string, tail []string, err error) {" in instrumented
@@ -342,7 +342,7 @@ def test_the_stub_switch_compiles_and_runs_for_every_kind_of_function(go_verifie
     assert f"Push(x T) ({RESULT}0 /*line solution.go:10:28*/*Box[T])/*line " in instrumented
     # Each switch is followed by a line directive: positions stay the original's.
     assert re.search(r"\}; ?/\*line solution\.go:10:\d+\*/", instrumented)
-    verdict = verify_one(go_verifier, KINDS, TEST_KINDS)
+    verdict = verify_one(full_verifier, KINDS, TEST_KINDS)
     assert verdict.stage == "weak_tests", verdict.feedback
 
 
@@ -380,23 +380,23 @@ TEST_F_WEAK = TEST_F.replace("F(2); got != 3", "F(-1); got != 0")
 
 
 @pytest.mark.parametrize("name", sorted(SHADOWED))
-def test_names_the_sample_declares_do_not_break_the_stub(go_verifier, name):
+def test_names_the_sample_declares_do_not_break_the_stub(full_verifier, name):
     solution = "package solution\n" + SHADOWED[name] + "\n"
-    verdict = verify_one(go_verifier, solution, TEST_F)
+    verdict = verify_one(full_verifier, solution, TEST_F)
     assert verdict.passed, verdict.feedback
-    verdict = verify_one(go_verifier, solution, TEST_F_WEAK)
+    verdict = verify_one(full_verifier, solution, TEST_F_WEAK)
     assert verdict.stage == "weak_tests", verdict.feedback
 
 
-def test_a_parameter_named_new_in_a_swap(go_verifier):
+def test_a_parameter_named_new_in_a_swap(full_verifier):
     solution = "package solution\nfunc Swap(old, new int) (int, int) { return new, old }\n"
     tests = (
         'package solution\nimport "testing"\nfunc TestSwap(t *testing.T) { if a, b := Swap(1, 2); '
         'a != 2 || b != 1 { t.Errorf("got %d %d", a, b) } }\n'
     )
-    assert verify_one(go_verifier, solution, tests).passed
+    assert verify_one(full_verifier, solution, tests).passed
     weak = tests.replace("Swap(1, 2); a != 2 || b != 1", "Swap(0, 0); a != 0 || b != 0")
-    assert verify_one(go_verifier, solution, weak).stage == "weak_tests"
+    assert verify_one(full_verifier, solution, weak).stage == "weak_tests"
 
 
 @pytest.mark.parametrize(
@@ -406,8 +406,8 @@ def test_a_parameter_named_new_in_a_swap(go_verifier):
         ("func F(x int) Nope { return x + 1 }", 15),
     ],
 )
-def test_an_error_in_a_result_type_keeps_its_position(go_verifier, solution, column):
-    verdict = verify_one(go_verifier, "package solution\n" + solution + "\n", TEST_F)
+def test_an_error_in_a_result_type_keeps_its_position(full_verifier, solution, column):
+    verdict = verify_one(full_verifier, "package solution\n" + solution + "\n", TEST_F)
     assert verdict.stage == "compile"
     found = [(m.line, m.column, m.message) for m in verdict.lint if m.file == "solution.go"]
     assert found == [(2, column, "undefined: Nope")]
@@ -423,19 +423,19 @@ TAKEN = {
 
 
 @pytest.mark.parametrize("name", sorted(TAKEN))
-def test_a_switch_that_does_not_compile_leaves_the_sample_its_own_compile(go_verifier, name):
+def test_a_switch_that_does_not_compile_leaves_the_sample_its_own_compile(full_verifier, name):
     # The sample is then built and judged as it is, without the strength check.
     solution = "package solution\n" + TAKEN[name] + "\n"
-    verdict = verify_one(go_verifier, solution, TEST_F)
+    verdict = verify_one(full_verifier, solution, TEST_F)
     assert verdict.passed, verdict.feedback
     assert not [m for m in verdict.lint if m.rejects]
-    verdict = verify_one(go_verifier, solution.replace("return ", "return 1 + "), TEST_F)
+    verdict = verify_one(full_verifier, solution.replace("return ", "return 1 + "), TEST_F)
     assert verdict.stage == "tests", verdict.feedback
 
 
-def test_a_genuine_error_on_a_line_with_a_switch_is_the_samples_own(go_verifier):
+def test_a_genuine_error_on_a_line_with_a_switch_is_the_samples_own(full_verifier):
     broken = "package solution\nfunc F(x int) int { return x + y }\n"
-    verdict = verify_one(go_verifier, broken, TEST_F)
+    verdict = verify_one(full_verifier, broken, TEST_F)
     assert verdict.stage == "compile", verdict.feedback
     assert [(m.line, m.column, m.message) for m in verdict.lint] == [(2, 32, "undefined: y")]
 

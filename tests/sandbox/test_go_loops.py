@@ -36,18 +36,18 @@ PARALLEL_TABLE = """
     """
 
 
-def test_parallel_subtests_check_every_row_of_their_table(go_verifier):
-    wrong = verify_one(go_verifier, ABS_WRONG, PARALLEL_TABLE)
+def test_parallel_subtests_check_every_row_of_their_table(full_verifier):
+    wrong = verify_one(full_verifier, ABS_WRONG, PARALLEL_TABLE)
     assert wrong.stage == "tests", wrong.feedback
     assert "solution_test.go:11: Abs(-2) = -2, want 2" in wrong.tests.cases[0].message
-    assert verify_one(go_verifier, ABS, PARALLEL_TABLE).passed
+    assert verify_one(full_verifier, ABS, PARALLEL_TABLE).passed
     # Code written for Go 1.19 (its own `tt := tt`) means the same.
     old_style = PARALLEL_TABLE.replace("range cases {\n", "range cases {\n    \t\ttt := tt\n")
-    assert verify_one(go_verifier, ABS_WRONG, old_style).stage == "tests"
-    assert verify_one(go_verifier, ABS, old_style).passed
+    assert verify_one(full_verifier, ABS_WRONG, old_style).stage == "tests"
+    assert verify_one(full_verifier, ABS, old_style).passed
 
 
-def test_goroutines_and_addresses_get_the_value_of_their_own_iteration(go_verifier):
+def test_goroutines_and_addresses_get_the_value_of_their_own_iteration(full_verifier):
     solution = """
         package solution
 
@@ -112,11 +112,11 @@ def test_goroutines_and_addresses_get_the_value_of_their_own_iteration(go_verifi
         \t}
         }
         """
-    verdict = verify_one(go_verifier, solution, tests)
+    verdict = verify_one(full_verifier, solution, tests)
     assert verdict.passed, verdict.feedback  # Go 1.19 alone: a vet rejection (loopclosure)
 
 
-def test_a_loop_that_changes_its_counter_keeps_its_meaning(go_verifier):
+def test_a_loop_that_changes_its_counter_keeps_its_meaning(full_verifier):
     """A three-clause loop whose body writes its variable is left as Go 1.19 runs it: a copy at
     the start of the iteration alone would lose the body's change."""
     solution = """
@@ -144,10 +144,10 @@ def test_a_loop_that_changes_its_counter_keeps_its_meaning(go_verifier):
         \t}
         }
         """
-    assert verify_one(go_verifier, solution, tests).passed
+    assert verify_one(full_verifier, solution, tests).passed
 
 
-def test_errors_keep_their_positions_in_a_rewritten_loop(go_verifier):
+def test_errors_keep_their_positions_in_a_rewritten_loop(full_verifier):
     solution = """
         package solution
 
@@ -168,14 +168,14 @@ def test_errors_keep_their_positions_in_a_rewritten_loop(go_verifier):
         \t}
         }
         """
-    verdict = verify_one(go_verifier, solution, tests)
+    verdict = verify_one(full_verifier, solution, tests)
     assert verdict.stage == "compile"
     (error,) = [m for m in verdict.lint if m.rejects]
     assert (error.file, error.line, error.column) == ("solution.go", 5, 54)
     assert "undefined" in error.message
 
 
-def test_a_loop_variable_the_body_never_uses_is_still_a_compile_error(go_verifier):
+def test_a_loop_variable_the_body_never_uses_is_still_a_compile_error(full_verifier):
     solution = """
         package solution
 
@@ -195,7 +195,7 @@ def test_a_loop_variable_the_body_never_uses_is_still_a_compile_error(go_verifie
         \tRuns(nil)
         }
         """
-    verdict = verify_one(go_verifier, solution, tests)
+    verdict = verify_one(full_verifier, solution, tests)
     assert verdict.stage == "compile"
     (error,) = [m for m in verdict.lint if m.rejects]
     assert (error.line, error.column) == (5, 6) and "i declared but not used" in error.message

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from sandbox import Limits, Sample, Verifier, VerifyOptions
+from sandbox import Sample
 
 
 def d(text: str) -> str:
@@ -87,16 +87,9 @@ STYLES = {
 }
 
 
-@pytest.fixture(scope="module")
-def python_verifier(backend_name):
-    options = VerifyOptions(sandbox=backend_name, jobs=2, limits=Limits(timeout_s=10.0))
-    with Verifier(options) as verifier:
-        yield verifier
-
-
 @pytest.mark.parametrize("style", sorted(STYLES))
-def test_each_style_passes_a_right_solution_and_rejects_a_wrong_one(python_verifier, style):
-    right, wrong = python_verifier.verify(
+def test_each_style_passes_a_right_solution_and_rejects_a_wrong_one(full_verifier, style):
+    right, wrong = full_verifier.verify(
         [
             Sample(solution=SOLUTION, tests=STYLES[style]),
             Sample(solution=WRONG, tests=STYLES[style]),
@@ -108,10 +101,10 @@ def test_each_style_passes_a_right_solution_and_rejects_a_wrong_one(python_verif
     assert any(c.outcome == "failed" for c in wrong.tests.cases)
 
 
-def test_a_breakpoint_left_in_a_test_fails_it_at_once(python_verifier):
+def test_a_breakpoint_left_in_a_test_fails_it_at_once(full_verifier):
     """pdb reads the run's empty stdin and quits: the test fails, the run does not hang."""
     call = "self.assertEqual(count_words"
     tests = STYLES["unittest"].replace(call, f"breakpoint()\n{' ' * 16}{call}")
-    (verdict,) = python_verifier.verify([Sample(solution=SOLUTION, tests=tests)])
+    (verdict,) = full_verifier.verify([Sample(solution=SOLUTION, tests=tests)])
     assert not verdict.passed and verdict.stage == "tests", verdict.feedback
     assert verdict.duration_s < 10
