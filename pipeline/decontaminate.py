@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from pipeline.jsonl import read_rows
+from pipeline.jsonl import names_a_file, read_rows
 
 MIN_NGRAMS = 20
 TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -76,7 +76,7 @@ def load_benchmark(name: str) -> list[Item]:
         return list(BENCHMARKS[name]())
     if os.path.isfile(name):
         return list(jsonl_benchmark(name))
-    if name.lower().endswith((".jsonl", ".json", ".jsonl.gz", ".json.gz")) or os.sep in name:
+    if names_a_file(name):
         raise BenchmarkError(f"benchmark file not found: {name}")
     raise BenchmarkError(
         f"unknown benchmark {name!r}: use one of {', '.join(sorted(BENCHMARKS))} "

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.jsonl import iter_jsonl, read_rows
+from pipeline.jsonl import iter_jsonl, names_a_file, read_rows
 from pipeline.languages import DEFAULT, code_answer, fenced
 from pipeline.report.rundir import ReportError, check_run_dir, corpus_files, scan_corpus
 
@@ -147,7 +147,7 @@ def _load_records(spec: str) -> tuple[list[dict[str, Any]], str]:
             os.path.exists(os.path.join(spec, f)) for f in ("dataset_dict.json", "state.json")
         )
         loaded = datasets.load_from_disk(spec) if saved else datasets.load_dataset(spec)
-    elif _looks_like_a_file(spec):
+    elif names_a_file(spec):
         raise ExportError(f"--mix {spec}: no such file or directory")
     else:
         name, _, split = spec.partition(":")
@@ -161,13 +161,6 @@ def _load_records(spec: str) -> tuple[list[dict[str, Any]], str]:
         order = sorted(loaded, key=lambda s: (s != "train", s))
         return [r for s in order for r in loaded[s].to_list()], name
     return loaded.to_list(), name
-
-
-def _looks_like_a_file(spec: str) -> bool:
-    """A path, not a hub dataset's name: it starts with `.`, `/` or `~`, or ends as a data file
-    does (a hub name is `owner/name[:split]`)."""
-    data = (".jsonl", ".json", ".jsonl.gz", ".json.gz", ".parquet", ".csv")
-    return spec.startswith((".", "/", "~")) or spec.lower().endswith(data)
 
 
 def mix_rows(spec: str) -> list[Row]:

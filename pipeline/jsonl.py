@@ -96,6 +96,15 @@ def read_objects(path: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
                 yield number, parse_object(raw)
 
 
+DATA_SUFFIXES = (".jsonl", ".json", ".jsonl.gz", ".json.gz", ".parquet", ".csv")
+
+
+def names_a_file(spec: str) -> bool:
+    """Whether an argument that names a file or a dataset (a benchmark, a mix) names a file: it
+    starts with `.`, `/` or `~`, or ends as a data file does (a hub dataset is `owner/name`)."""
+    return spec.startswith((".", "/", "~")) or spec.lower().endswith(DATA_SUFFIXES)
+
+
 def read_rows(path: str) -> list[dict[str, Any]]:
     """The objects of a data file someone gave: JSON Lines (gzipped or not), or a file that is one
     JSON array of objects. A ValueError names the first line that is not an object, or says the

@@ -28,6 +28,7 @@ import jinja2
 from pipeline.answers import code_blocks, parse_answer
 from pipeline.generators import Chat
 from pipeline.importers import HUMANEVAL_FIELDS, humaneval_sample, read_records
+from pipeline.jsonl import names_a_file
 from sandbox import Sample
 
 # HumanEval's stop sequences (Chen et al. 2021): a completion ends where top-level code starts.
@@ -151,7 +152,7 @@ def load_benchmark(spec: str, language: str = "python") -> Benchmark:
         )
     if os.path.isfile(spec):
         return jsonl_benchmark(spec, language)
-    if spec.lower().endswith((".jsonl", ".json", ".jsonl.gz", ".json.gz")) or os.sep in spec:
+    if names_a_file(spec):
         raise BenchmarkError(f"benchmark file not found: {spec}")
     raise BenchmarkError(
         f"unknown benchmark {spec!r}: use one of {', '.join(known())} or a JSONL file "

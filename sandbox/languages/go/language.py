@@ -100,18 +100,21 @@ class Go(Language):
         empty package, built with the tests in a phase of its own."""
         build_step, test, stubbed_test = self._steps()
         tests = per_iteration(sample.tests, TESTS_FILE)
-        files = {SOLUTION_FILE: per_iteration(sample.solution, SOLUTION_FILE), TESTS_FILE: tests}
-        phases = [Phase(files=files, steps=(build_step, test))]
-        if stub is not None and SWITCH not in stub:  # the empty package: built on its own
-            empty = {SOLUTION_FILE: stub, TESTS_FILE: tests}
-            phases.append(Phase(files=empty, steps=(build_step, test), outcomes_only=True))
-        elif stub is not None:
+        if stub is not None and SWITCH in stub:  # the stub is the solution, its loops rewritten
             files = {SOLUTION_FILE: stub, TESTS_FILE: tests, STUB_FILE: STUB_SOURCE}
             kept = build_step._replace(keeps=(BINARY,))
             phases = [
                 Phase(files=files, steps=(kept, test)),
                 Phase(files={}, steps=(stubbed_test,), outcomes_only=True, takes=(BINARY,)),
             ]
+            return RunRequest(language=self.name, phases=tuple(phases), limits=self.options.limits)
+        solution = per_iteration(sample.solution, SOLUTION_FILE)
+        phases = [
+            Phase(files={SOLUTION_FILE: solution, TESTS_FILE: tests}, steps=(build_step, test))
+        ]
+        if stub is not None:  # the empty package: built on its own
+            empty = {SOLUTION_FILE: stub, TESTS_FILE: tests}
+            phases.append(Phase(files=empty, steps=(build_step, test), outcomes_only=True))
         return RunRequest(language=self.name, phases=tuple(phases), limits=self.options.limits)
 
     def _steps(self) -> tuple[Step, Step, Step]:

@@ -243,7 +243,7 @@ func printed(t *testing.T, f func()) string {
 	if err != nil {
 		t.Fatalf("assay harness: no pipe for the example's output: %v", err)
 	}
-	out := make(chan string)
+	out := make(chan string, 1) // a panic in f leaves it unread
 	go func() {
 		var b strings.Builder
 		buf := make([]byte, 4096)
@@ -259,13 +259,13 @@ func printed(t *testing.T, f func()) string {
 	}()
 	stdout := os.Stdout
 	os.Stdout = w
-	defer func() {
-		os.Stdout = stdout
-		w.Close()
+	func() {
+		defer func() {
+			os.Stdout = stdout
+			w.Close()
+		}()
+		f()
 	}()
-	f()
-	os.Stdout = stdout
-	w.Close()
 	return <-out
 }
 
