@@ -1,4 +1,4 @@
-"""Verifier flags shared by `verify`, `run` and `rejudge`."""
+"""What the commands share: the verifier's flags (`verify`, `run`, `rejudge`), errors, tables."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from sandbox import VerifyOptions
 
 
@@ -103,3 +105,16 @@ def verifier_options(args: argparse.Namespace, base: VerifyOptions | None = None
 def fail(message: str, status: int = 2) -> int:
     print(f"assay: error: {message}", file=sys.stderr)
     return status
+
+
+def tables(stderr: bool = False) -> Console:
+    """A console for summary tables. On a terminal they fit its width; piped or redirected, where
+    rich would assume 80 columns and cut run names and labels short, they take the width they need
+    (COLUMNS, when set, still decides)."""
+    import os
+
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    wide = not stream.isatty() and "COLUMNS" not in os.environ
+    return Console(stderr=stderr, width=1000 if wide else None)

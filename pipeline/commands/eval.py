@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.commands.common import add_verifier_arguments, fail
+from pipeline.commands.common import add_verifier_arguments, fail, tables
 
 
 def _ks(text: str) -> tuple[int, ...]:
@@ -217,5 +217,5 @@ def main(args: argparse.Namespace) -> int:
         json.dump(summary, sys.stdout)
         sys.stdout.write("\n")
     else:
-        print_summary(summary, Console())
+        print_summary(summary, tables())
     return 0

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.commands.common import fail
+from pipeline.commands.common import fail, tables
 from pipeline.decontaminate import BENCHMARKS, BenchmarkError
 from pipeline.export import FORMATS, STYLES, ExportError, ExportOptions, export
 
@@ -150,6 +150,6 @@ def run(args: argparse.Namespace) -> int:
         summary = export(args.run_dirs, options)
     except (ExportError, BenchmarkError) as exc:
         return fail(str(exc))
-    print_summary(summary, Console(stderr=True))
+    print_summary(summary, tables(stderr=True))
     print(f"load it with: datasets.load_dataset({summary['out']!r})")
     return 0

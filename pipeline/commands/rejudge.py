@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.commands.common import add_verifier_arguments, fail, verifier_options
+from pipeline.commands.common import add_verifier_arguments, fail, tables, verifier_options
 from pipeline.rejudge import base_options, rejudge
 from pipeline.report.data import ReportError, load_run
 from sandbox import OptionsError, SetupRefused
@@ -116,6 +116,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({k: v for k, v in summary.items() if k != "attempts"}, indent=2))
     else:
-        print_summary(summary, Console())
+        print_summary(summary, tables())
     err.print(f"wrote {summary['written_to']}", highlight=False)
     return 0

@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.console import Console
 
-from pipeline.commands.common import fail
+from pipeline.commands.common import fail, tables
 from pipeline.report import ReportError, gather
 
 
@@ -109,8 +109,8 @@ def run(args: argparse.Namespace) -> int:
         from pipeline.report.terminal import print_report
 
         if rounds:
-            print_rounds(rounds, Console())
-        print_report(report, Console())
+            print_rounds(rounds, tables())
+        print_report(report, tables())
     if args.no_html:
         return 0
     default = (

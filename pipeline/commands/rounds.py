@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from pipeline.commands.common import fail
+from pipeline.commands.common import fail, tables
 
 
 def register(sub: Any) -> None:
@@ -72,10 +72,8 @@ def main(args: argparse.Namespace) -> int:
         json.dump(summary, sys.stdout)
         sys.stdout.write("\n")
     else:
-        from rich.console import Console
-
         from pipeline.commands.report import print_rounds
 
-        print_rounds(summary, Console())
+        print_rounds(summary, tables())
         print(f"the report: assay report {config.dir}")
     return 0

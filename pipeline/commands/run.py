@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.commands.common import add_verifier_arguments, fail
+from pipeline.commands.common import add_verifier_arguments, fail, tables
 from pipeline.config import ConfigError, resolve
 from pipeline.engine import Engine, RunStats
 from pipeline.executors import ExecutorError
@@ -252,5 +252,5 @@ def main(args: argparse.Namespace) -> int:
         json.dump(summary, sys.stdout)
         sys.stdout.write("\n")
     else:
-        print_summary(summary, Console())
+        print_summary(summary, tables())
     return 0

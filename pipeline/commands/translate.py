@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.console import Console
 
-from pipeline.commands.common import add_verifier_arguments, fail
+from pipeline.commands.common import add_verifier_arguments, fail, tables
 from pipeline.commands.run import Display, overrides, print_summary
 from pipeline.config import ConfigError, _errors, _merge, load_toml
 from pipeline.generators import GeneratorError, available
@@ -109,7 +109,7 @@ def main(args: argparse.Namespace) -> int:
         json.dump(summary, sys.stdout)
         sys.stdout.write("\n")
         return 0
-    print_summary(summary, Console(), command="translate")
+    print_summary(summary, tables(), command="translate")
     sources = summary["sources"]
     skipped = {**sources["skipped"], **sources["skipped_pairs"]}
     print(

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from pipeline.commands.common import add_verifier_arguments, fail, verifier_options
+from pipeline.commands.common import add_verifier_arguments, fail, tables, verifier_options
 from pipeline.importers import FORMATS
 
 if TYPE_CHECKING:
@@ -175,9 +175,7 @@ def _verify(args: argparse.Namespace, options: VerifyOptions, verifier: Verifier
         if progress is not None:
             progress.stop()
     if sys.stdout.isatty():
-        from rich.console import Console
-
-        print_summary(summary, Console())
+        print_summary(summary, tables())
     else:
         print_plain_summary(summary)
     out = os.path.join(os.path.normpath(args.out), "passed.jsonl")

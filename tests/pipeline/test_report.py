@@ -215,6 +215,20 @@ def test_several_runs_side_by_side(run_dir, tmp_path, capsys):
     assert "Runs side by side" in html and "standard" in html and "small" in html
 
 
+def test_piped_tables_keep_whole_names(run_dir, tmp_path, capsys, monkeypatch):
+    """Piped or redirected (a file, `less`), the tables are as wide as they need: rich's 80-column
+    guess would cut the runs' names short."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    names = ["a-run-with-a-long-descriptive-name-one", "a-run-with-a-long-descriptive-name-two"]
+    for name in names:
+        rf.build_run(str(tmp_path / name), rf.standard_plans()[:2])
+    capsys.readouterr()
+    assert main(["report", run_dir, *(str(tmp_path / n) for n in names), "--no-html"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in names), out
+    assert "passed first try" in out and "…" not in out
+
+
 # --- bad input ---------------------------------------------------------------------------------
 
 
