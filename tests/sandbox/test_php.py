@@ -30,12 +30,13 @@ def php_tests(methods: str, head: str = "") -> str:
     )
 
 
-TEST_ADD = php_tests("""
+TEST_ADD_METHOD = """
     public function testAddsTwoNumbers(): void
     {
         $this->assertSame(5, add(2, 3));
     }
-    """)
+    """
+TEST_ADD = php_tests(TEST_ADD_METHOD)
 
 
 def run_php(verifier: Verifier, solution: str, tests: str) -> Verdict:
@@ -232,6 +233,64 @@ def test_weak_tests_are_found_by_the_stub(checked):
     verdict = run_php(checked, ADD_OK, throws)  # the stub's throw is "something" too
     assert verdict.stage == "weak_tests", verdict.feedback
     assert run_php(checked, ADD_OK, TEST_ADD).passed
+
+
+def test_tests_that_assert_in_helpers_or_expect_exceptions_pass(checked):
+    """No assertion is "risky" (a failure): not a test whose assertions are in a helper method,
+    nor one that only expects an exception, nor one that uses a deprecated assertion."""
+    tests = php_tests("""
+        private function check(int $want, int $a, int $b): void
+        {
+            $this->assertSame($want, add($a, $b));
+        }
+
+        public function testThroughAHelper(): void
+        {
+            $this->check(5, 2, 3);
+            self::assertEquals(0, add(0, 0));
+        }
+
+        public function testOnlyExpectsAnException(): void
+        {
+            $this->expectException(InvalidArgumentException::class);
+            add(-1, 0);
+        }
+
+        public function testDeprecatedAssertion(): void
+        {
+            $this->assertRegExp('/^5$/', (string) add(2, 3));
+        }
+        """)
+    solution = ADD_OK.replace(
+        "{\n", "{\n    if ($a < 0) { throw new InvalidArgumentException('a < 0'); }\n", 1
+    )
+    verdict = run_php(checked, solution, tests)
+    assert verdict.passed, (verdict.stage, verdict.reason, verdict.feedback)
+    assert verdict.tests.passed == 3 and verdict.weak_tests == []
+
+
+def test_tests_that_declare_no_assertions_pass_but_cannot_kill_the_stub(checked):
+    """`expectNotToPerformAssertions()`: the test passes, and counts as passing on the stub (it
+    cannot tell the stub from the code); alone, the tests are weak."""
+    declared = """
+        public function testRuns(): void
+        {
+            $this->expectNotToPerformAssertions();
+            add(2, 3);
+        }
+
+        /** @doesNotPerformAssertions */
+        public function testRunsToo(): void
+        {
+            add(1, 1);
+        }
+        """
+    verdict = run_php(checked, ADD_OK, php_tests(declared))
+    assert verdict.stage == "weak_tests", (verdict.stage, verdict.reason)
+    assert verdict.weak_tests == ["SolutionTest::testRuns", "SolutionTest::testRunsToo"]
+    verdict = run_php(checked, ADD_OK, php_tests(declared + TEST_ADD_METHOD))
+    assert verdict.passed, (verdict.stage, verdict.reason, verdict.feedback)
+    assert verdict.weak_tests == ["SolutionTest::testRuns", "SolutionTest::testRunsToo"]
 
 
 # The strength check after a clean pass, without a fresh PHP start: the sample's run in a child of

@@ -18,6 +18,13 @@ from tests.sandbox.test_javascript_attacks import _Listener
 from tests.sandbox.test_php import ADD_OK, ADD_WRONG, TEST_ADD, d, php_tests, run_php
 
 FORGED = json.dumps({"seq": 0, "t": "end", "exitstatus": 0})
+ASSERTING = php_tests("""
+    public function testAdds(): void
+    {
+        assert(add(2, 3) === 5);
+        $this->assertTrue(true);
+    }
+    """)
 
 
 def with_body(body: str) -> str:
@@ -143,6 +150,76 @@ CHEATS = {
         ADD_WRONG,
         calling_first("$this->getTestResultObject()->stop();\n"),
     ),
+    # PHP settings that make assert() check: INI_ALL, so the code could switch them off (after
+    # its real code ran, where a stub's throw would skip it).
+    "assertions_switched_off_at_load": (
+        ADD_WRONG + "try { add(1, 1); ini_set('zend.assertions', '0'); } catch (\\Throwable) {}\n",
+        ASSERTING,
+    ),
+    "assert_exception_and_warning_off_at_load": (
+        ADD_WRONG + "ini_set('assert.exception', '0');\nini_set('assert.warning', '0');\n",
+        ASSERTING,
+    ),
+    "assert_options_inactive_at_load": (
+        ADD_WRONG + "@assert_options(ASSERT_ACTIVE, 0);\n",
+        ASSERTING,
+    ),
+    "assertions_switched_off_during_a_test": (
+        ADD_OK + "function off(): void { ini_set('zend.assertions', '0'); }\n",
+        php_tests("""
+            public function testAdds(): void
+            {
+                off();
+                assert(add(2, 3) === 6);
+                $this->assertSame(5, add(2, 3));
+            }
+            """),
+    ),
+    # A test with no assertion passes whatever the code returns (and fails on the throwing stub).
+    "no_assertions_in_the_test": (
+        ADD_WRONG,
+        php_tests("public function testAdds(): void\n{\n    add(2, 3);\n    add(-1, -1);\n}\n"),
+    ),
+    # The callers' arguments and objects, from debug_backtrace(): the expected value of the
+    # assertEquals() that casts the result to a string, the running TestCase.
+    "expected_value_read_from_the_backtrace": (
+        d("""
+            <?php
+            final class Anything
+            {
+                public function __toString(): string
+                {
+                    foreach (debug_backtrace() as $frame) {
+                        if (($frame['function'] ?? '') === 'assertEquals' && is_string($frame['args'][0] ?? null)) {
+                            return $frame['args'][0];
+                        }
+                    }
+                    return 'nope';
+                }
+            }
+            function greet(string $name): string|Anything { return new Anything(); }
+            """),
+        php_tests("""
+            public function testGreets(): void
+            {
+                $this->assertEquals('Hello, Bob!', greet('Bob'));
+            }
+            """),
+    ),
+    "expect_exception_on_the_test_from_the_backtrace": (
+        with_body(
+            d("""
+                foreach (debug_backtrace(DEBUG_BACKTRACE_PROVIDE_OBJECT) as $f) {
+                    if (($f['object'] ?? null) instanceof \\PHPUnit\\Framework\\TestCase) {
+                        $f['object']->expectException(\\Throwable::class);
+                        throw new \\RuntimeException('x');
+                    }
+                }
+                return $a - $b;
+                """)
+        ),
+        TEST_ADD,
+    ),
 }
 
 
@@ -179,6 +256,44 @@ def test_an_exit_at_load_is_a_collection_error(verifier):
 def test_a_replaced_phpunit_class_is_named(verifier):
     verdict = run_php(verifier, *CHEATS["phpunit_constraint_replaced_before_it_loads"])
     assert "PHPUnit\\Framework\\Constraint\\IsTrue" in verdict.reason
+
+
+def test_a_switched_off_assert_is_named(verifier):
+    verdict = run_php(verifier, *CHEATS["assertions_switched_off_at_load"])
+    assert "changed PHP's setting zend.assertions from '1' to '0'" in verdict.reason
+    verdict = run_php(verifier, *CHEATS["assertions_switched_off_during_a_test"])
+    assert "changed PHP's setting zend.assertions" in verdict.tests.cases[0].message
+
+
+def test_a_test_without_assertions_fails_with_its_reason(verifier):
+    verdict = run_php(verifier, ADD_OK, CHEATS["no_assertions_in_the_test"][1])
+    assert verdict.stage == "tests" and verdict.reason == "no assertions"
+    message = verdict.tests.cases[0].message
+    assert message.startswith("no assertions in this test (SolutionTest.php:"), message
+    assert "$this->assertSame()" in message
+
+
+def test_backtraces_still_work_without_arguments_or_objects(verifier):
+    """PHPUnit (and ordinary code) may call them: they stay, with files, lines and functions."""
+    tests = php_tests("""
+        public function testBacktrace(): void
+        {
+            $frames = debug_backtrace();
+            $this->assertSame('testBacktrace', $frames[0]['function']);
+            $this->assertSame(self::class, $frames[0]['class']);
+            foreach ($frames as $frame) {
+                $this->assertArrayNotHasKey('args', $frame);
+                $this->assertArrayNotHasKey('object', $frame);
+            }
+            $this->assertCount(1, debug_backtrace(DEBUG_BACKTRACE_PROVIDE_OBJECT, 1));
+            ob_start();
+            debug_print_backtrace();
+            $this->assertStringStartsWith('#0 ', (string) ob_get_clean());
+            $this->assertSame(5, add(2, 3));
+        }
+        """)
+    verdict = run_php(verifier, ADD_OK, tests)
+    assert verdict.passed, (verdict.stage, verdict.reason, verdict.feedback)
 
 
 def test_forged_lines_are_a_tampered_channel(verifier):

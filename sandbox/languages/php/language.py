@@ -43,8 +43,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "php_server.php")
 BOX = os.path.join(HERE, "box")
 HARNESS = "assay_phpunit.php"
-# Every run: errors on stderr, assert() on (Debian's CLI ini turns it off), no PHP memory limit
-# of its own (the sandbox's limit decides: a `memory` verdict), UTC.
+# Every run: errors on stderr, assert() on (Debian's CLI ini turns it off; the harness's guard
+# fails code that turns it off again), no PHP memory limit of its own (the sandbox's limit decides:
+# a `memory` verdict), UTC, and no debug_backtrace(): with it, code under test reads its callers'
+# arguments and objects (the expected value, the running TestCase); the harness declares
+# stand-ins without them (box/assay_backtrace.php).
 PHP_FLAGS = (
     "-d",
     "display_errors=stderr",
@@ -60,6 +63,8 @@ PHP_FLAGS = (
     "date.timezone=UTC",
     "-d",
     "log_errors=0",
+    "-d",
+    "disable_functions=debug_backtrace,debug_print_backtrace",
 )
 # PHP starts without Debian's ini files (`-n`: ~3 ms less a start than loading its two dozen
 # shared extensions), then loads those of these that Debian's CLI enables. Left out: what reaches

@@ -10,7 +10,12 @@
 // an exit() anywhere, a fatal error or a test that never ends leaves the report without it, which
 // the verifier rejects. After the file loaded and after each test, every class and function
 // declared in PHPUnit's namespaces must come from PHPUnit's own files: a sample that declares
-// one (to replace an assertion before PHPUnit loads it) fails.
+// one (to replace an assertion before PHPUnit loads it) fails; so does one that changed the PHP
+// settings that make assert() check (zend.assertions, assert.*) or keep arguments out of traces
+// (zend.exception_ignore_args). A test that performed no assertion (PHPUnit's "risky") fails;
+// one that declared so (expectNotToPerformAssertions()) passes, and counts as passing on the
+// strength check's stub too: it cannot tell the stub from the code. PHP's debug_backtrace() is
+// disabled: the harness's stand-ins (assay_backtrace.php) give no arguments and no objects.
 //
 // When the sandbox put the next phase's files (the strength check's stub) beside the sample's, as
 // `.assay_next.<name>`, the harness reads and removes them before any of the sample's code runs,
@@ -43,6 +48,7 @@ if (!@include_once 'PHPUnit/Autoload.php') {
     exit(70);
 }
 require __DIR__ . '/assay_next_phase.php';
+require __DIR__ . '/assay_backtrace.php';
 
 final class Channel
 {
@@ -72,13 +78,21 @@ final class Channel
     }
 }
 
-// Classes and functions of these namespaces must come from the trusted PHP library directory.
+// Classes and functions of these namespaces must come from the trusted PHP library directory, and
+// these settings (INI_ALL: code can change them) must keep the values the run started with.
 final class Guard
 {
     private const PREFIXES = [
         'phpunit\\', 'sebastianbergmann\\', 'doctrine\\instantiator\\', 'deepcopy\\',
         'phario\\', 'theseer\\', 'assay\\',
     ];
+    /** What makes assert() check and throw, and keeps arguments out of exceptions' traces. */
+    private const SETTINGS = [
+        'zend.assertions', 'assert.active', 'assert.exception', 'assert.warning', 'assert.bail',
+        'zend.exception_ignore_args',
+    ];
+    /** @var array<string, string|false> */
+    private array $settings = [];
     /** @var array<string, true> */
     private array $seen = [];
     private int $classes = 0;
@@ -100,6 +114,9 @@ final class Guard
         foreach (get_defined_functions()['user'] as $name) {
             $this->own[$name] = true;
         }
+        foreach (self::SETTINGS as $setting) {
+            $this->settings[$setting] = ini_get($setting);
+        }
     }
 
     private function protected(string $name): bool
@@ -118,9 +135,21 @@ final class Guard
         return $file !== false && str_starts_with($file, $this->trusted);
     }
 
-    /** The first class or function the sample declared in a protected namespace, or null. */
+    /**
+     * What the sample changed, or null: a setting of SETTINGS, or the first class or function it
+     * declared in a protected namespace.
+     */
     public function tampered(): ?string
     {
+        foreach ($this->settings as $setting => $value) {
+            $now = ini_get($setting);
+            if ($now !== $value) {
+                return sprintf(
+                    "the code changed PHP's setting %s from '%s' to '%s': code under test must leave assert() and the test framework alone",
+                    $setting, (string) $value, (string) $now
+                );
+            }
+        }
         $all = array_merge(get_declared_classes(), get_declared_interfaces(), get_declared_traits());
         if (count($all) !== $this->classes) {
             $this->classes = count($all);
@@ -129,7 +158,7 @@ final class Guard
                     continue;
                 }
                 if (!$this->fromTrusted((new ReflectionClass($name))->getFileName())) {
-                    return $name;
+                    return tamperedMessage($name);
                 }
                 $this->seen[$name] = true;
             }
@@ -139,7 +168,7 @@ final class Guard
                 continue;
             }
             if ($this->protected($name) && !$this->fromTrusted((new ReflectionFunction($name))->getFileName())) {
-                return $name . '()';
+                return tamperedMessage($name . '()');
             }
         }
         return null;
@@ -149,6 +178,8 @@ final class Guard
 final class Harness implements TestListener
 {
     use \PHPUnit\Framework\TestListenerDefaultImplementation;
+
+    private const NO_ASSERTIONS = 'no assertions';
 
     public string $state = 'loading'; // then 'running', 'done'
     public ?string $running = null;
@@ -217,13 +248,28 @@ final class Harness implements TestListener
         $this->started = hrtime(true) / 1e9;
     }
 
-    private function record(string $outcome, Throwable $e): void
+    private function record(string $outcome, Throwable $e, ?string $message = null): void
     {
         if ($this->problem === null && $this->outcomesOnly) {
             $this->problem = [$outcome, '', '']; // no message: not worth PHPUnit's formatting
         } elseif ($this->problem === null) {
-            $this->problem = [$outcome, $this->describe($e), $this->trace($e)];
+            $this->problem = [$outcome, $message ?? $this->describe($e), $this->trace($e)];
         }
+    }
+
+    /**
+     * PHPUnit's "risky" test, which PHPUnit passes, fails here: above all one that performed no
+     * assertion (it passes whatever the code returns, and fails on the stub, which throws).
+     */
+    public function addRiskyTest(Test $test, Throwable $t, float $time): void
+    {
+        $message = null;
+        if ($test instanceof TestCase && $test->getNumAssertions() === 0 && !$test->doesNotPerformAssertions()) {
+            $where = preg_match('/\n\n(.+:\d+)$/', trim($t->getMessage()), $m) ? ' (' . $this->clean(basename($m[1]), 200) . ')' : '';
+            $message = self::NO_ASSERTIONS . " in this test$where: assert on what the code returns with \$this->assertSame(), "
+                . "\$this->assertEquals() and the like (PHP's own assert() is not counted)";
+        }
+        $this->record('failed', $t, $message);
     }
 
     public function addError(Test $test, Throwable $t, float $time): void
@@ -253,9 +299,12 @@ final class Harness implements TestListener
 
     public function endTest(Test $test, float $time): void
     {
+        if ($this->outcomesOnly && $test instanceof TestCase && $test->doesNotPerformAssertions() && !$this->skipped) {
+            $this->problem = null; // on the stub: a test that asserts nothing cannot kill it
+        }
         $changed = $this->guard->tampered();
         if ($changed !== null && $this->problem === null) {
-            $this->problem = ['failed', tamperedMessage($changed), ''];
+            $this->problem = ['failed', $changed, ''];
         }
         $outcome = $this->problem[0] ?? ($this->skipped ? 'skipped' : 'passed');
         $message = $this->outcomesOnly ? '' : ($this->problem[1] ?? '');
@@ -266,10 +315,14 @@ final class Harness implements TestListener
         $this->cases += 1;
         $this->passed += $outcome === 'passed' ? 1 : 0;
         $duration = round(hrtime(true) / 1e9 - $this->started, 4);
-        $this->channel->send([
+        $case = [
             't' => 'case', 'id' => $this->id($test), 'outcome' => $outcome,
             'message' => $message, 'detail' => $detail, 'duration' => $duration,
-        ]);
+        ];
+        if (str_starts_with($message, self::NO_ASSERTIONS)) {
+            $case['kind'] = self::NO_ASSERTIONS; // the verdict's reason
+        }
+        $this->channel->send($case);
         $this->running = null;
     }
 }
@@ -405,7 +458,7 @@ function runPhase(Channel $channel, Guard $guard, string $testsFile, string $wor
         }
         $changed = $guard->tampered();
         if ($changed !== null) {
-            $errors[] = tamperedMessage($changed);
+            $errors[] = $changed;
         }
         $collected = ids($suite, $harness);
     } catch (Throwable $e) {
