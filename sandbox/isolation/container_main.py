@@ -32,6 +32,7 @@ MODULES = (
     "sandbox/languages/python/__init__.py",
     "sandbox/languages/python/phases.py",
     "sandbox/languages/python/box/__init__.py",
+    "sandbox/languages/python/box/tamper.py",
     "sandbox/languages/python/box/report.py",
     "sandbox/languages/python/box/depth.py",
     "sandbox/languages/python/box/fastimport.py",

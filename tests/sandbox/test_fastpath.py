@@ -66,7 +66,7 @@ NOT_PLAIN = {
 
 @pytest.mark.parametrize("name", sorted(PLAIN))
 def test_plain_modules_are_taken(name):
-    assert [n for n, _ in plain_tests(module(PLAIN[name]))] == [
+    assert [n for n, *_ in plain_tests(module(PLAIN[name]))] == [
         n
         for n in module(PLAIN[name]).__dict__
         if n.startswith("test") and callable(module(PLAIN[name]).__dict__[n])

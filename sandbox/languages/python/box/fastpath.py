@@ -33,8 +33,9 @@ import types
 import warnings
 from typing import Any
 
-from sandbox.languages.python.box import depth, fastimport, fastreset
+from sandbox.languages.python.box import depth, fastimport, fastreset, tamper
 from sandbox.languages.python.box.report import MAX_CASES, Channel, Undecided, _clip
+from sandbox.languages.python.box.tamper import Tampered, tampered, tampering
 
 # Names that make pytest do more than call functions: xunit fixtures, collection control, plugins.
 BLOCKERS = frozenset(
@@ -60,8 +61,11 @@ BLOCKERS = frozenset(
 UNSUPPORTED_FLAGS = 0x04 | 0x08 | 0x20 | 0x80 | 0x100 | 0x200
 
 
-def plain_tests(module: types.ModuleType) -> list[tuple[str, types.FunctionType]]:
-    """The module's tests in pytest's order, when calling them is all pytest would do."""
+def plain_tests(
+    module: types.ModuleType,
+) -> list[tuple[str, types.FunctionType, types.CodeType]]:
+    """The module's tests in pytest's order, when calling them is all pytest would do (each
+    with its code as collected)."""
     unittest = sys.modules.get("unittest")
     tests = []
     for name, obj in list(vars(module).items()):
@@ -91,7 +95,7 @@ def plain_tests(module: types.ModuleType) -> list[tuple[str, types.FunctionType]
             or obj.__dict__  # marks, __test__, __wrapped__: decorated
         ):
             raise Undecided(f"{name} needs pytest (arguments, decorators or not a plain function)")
-        tests.append((name, obj))
+        tests.append((name, obj, code))
     if not tests:
         raise Undecided("no plain test functions")
     if len(tests) > MAX_CASES:
@@ -116,6 +120,8 @@ def run(
     phase that is undecided (leftovers included) or does not finish runs again in a fresh runner
     (`phases.run_phases`)."""
     channel.buffered = True
+    if fastreset._prepared is None:  # else the fork server took it (`fastreset.prepare`)
+        tamper.take_ground()
     before = None if chain is None else fastreset.snapshot(os.path.dirname(test_file))
     try:
         if not depth.in_place():  # else the fork server put it there (`depth.install`)
@@ -148,13 +154,20 @@ def _run(test_file: str, channel: Channel, outcomes_only: bool, phase: int = 0) 
                 module = fastimport.import_directly(*direct)
             else:
                 module = importlib.import_module(os.path.splitext(filename)[0])
+    except Tampered as exc:  # the solution set a trace function as it loaded
+        tampered(channel, filename, str(exc))
     except BaseException as exc:  # collection errors are pytest's to report
         raise Undecided(f"import failed: {type(exc).__name__}") from None
+    if (what := tampering()) is not None:
+        tampered(channel, filename, what)
     tests = plain_tests(module)
-    ids = [f"{filename}::{name}" for name, _ in tests]
+    ids = [f"{filename}::{name}" for name, _, _ in tests]
     channel.send({"t": "collected", "ids": ids, "errors": []})
     failed = False
-    for nodeid, (name, function) in zip(ids, tests, strict=True):
+    namespace = vars(module)
+    for nodeid, (name, function, code) in zip(ids, tests, strict=True):
+        if function.__code__ is not code or namespace.get(name) is not function:
+            tampered(channel, nodeid, f"{name} was changed after collection")
         channel.send({"t": "begin", "id": nodeid})
         channel.flush()
         started = time.perf_counter()
@@ -180,7 +193,11 @@ def _run(test_file: str, channel: Channel, outcomes_only: bool, phase: int = 0) 
             "detail": "",
             "duration": time.perf_counter() - started,
         }
+        if (what := tampering()) is not None:
+            tampered(channel, nodeid, what)
         channel.send({"t": "case", "id": nodeid, **case})
+    if (what := tampering(ground=True)) is not None:
+        tampered(channel, filename, what)
     channel.send({"t": "end", "exitstatus": 1 if failed else 0})
     return not failed
 

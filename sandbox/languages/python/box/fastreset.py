@@ -18,9 +18,9 @@ import os
 import sys
 from typing import Any
 
-from sandbox.languages.python.box import depth
+from sandbox.languages.python.box import depth, solution_guard, tamper
 from sandbox.languages.python.box.fastimport import LOADERS, WorkFinder, read
-from sandbox.languages.python.box.report import Channel, Undecided
+from sandbox.languages.python.box.report import TESTS_FILE, Channel, Undecided
 
 # The places a run can leave something in, besides its own memory: the work dir, /tmp, /dev/shm
 # and /dev/mqueue (listed), and System V IPC objects. The work dir's files are rewritten before the
@@ -42,6 +42,10 @@ def prepare(workdir: str | None = None) -> None:
     `workdir`, the finder the runs' imports from it use (`WorkFinder`) is made here too."""
     global _prepared
     _prepared = None
+    from sandbox.isolation.skeleton import WORK
+
+    tamper.take_ground()  # what the runs may not change (`tamper.tampering`)
+    solution_guard.probe_from(os.path.join(workdir or WORK, TESTS_FILE))  # compare from there
     if workdir is not None:
         sys.path_importer_cache[workdir] = WorkFinder(workdir, *LOADERS)
     modules = list(sys.modules.items())

@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from sandbox.languages.python.box import tamper
+
 # Python's own BLAKE2 and constant-time comparison, not hashlib's and hmac's: those load OpenSSL,
 # half a megabyte more in every fork server (and so in every fork of it).
 try:
@@ -126,11 +128,35 @@ class Reporter:
         import pytest
 
         pytest.hookimpl(trylast=True)(Reporter.pytest_sessionfinish)  # marks it, in place
+        pytest.hookimpl(tryfirst=True)(Reporter.pytest_runtest_call)
+        pytest.hookimpl(tryfirst=True)(Reporter.pytest_collection)
         self.channel = channel
         self.phases: dict[str, dict[str, Any]] = {}
         self.collection_errors: list[str] = []
         self.cases = 0
         self.exit_when_done = True
+        self.config: Any = None
+        self.plugins: tuple[Any, ...] | None = None  # before the sample's code ran
+        self.functions: dict[str, tuple[Any, Any]] = {}  # each test's, as collected
+
+    # Tampering ------------------------------------------------------------------------------------
+    def check(self, nodeid: str, ground: bool = False) -> None:
+        """Reject the run (`tampered`) if the sample set a trace function, registered a plugin
+        or (with `ground`) replaced a watched library's attribute."""
+        what = tamper.tampering(ground)
+        if what is None and self.plugins is not None:
+            if not tamper.same(tamper.plugins(self.config), self.plugins):
+                what = "a pytest plugin or hook implementation was registered at run time"
+        if what is not None:
+            tamper.tampered(self.channel, nodeid, what)
+
+    def pytest_collection(self, session: Any) -> None:
+        # In a runner, before the tests' module is imported (a parked session's runner returns
+        # here from `ParkedSession.pytest_collection`).
+        self.config = session.config
+        self.plugins = tamper.plugins(session.config)
+        if not tamper.taken():  # else the fork server took it (`fastreset.prepare`)
+            tamper.take_ground()
 
     # Collection ---------------------------------------------------------------------------------
     def pytest_collectreport(self, report: Any) -> None:
@@ -138,13 +164,23 @@ class Reporter:
             self.collection_errors.append(_clip(str(report.longreprtext), tail=True))
 
     def pytest_collection_finish(self, session: Any) -> None:
+        self.check(TESTS_FILE)
+        self.functions = {item.nodeid: tamper.test_function(item) for item in session.items}
         ids = [item.nodeid for item in session.items][:MAX_CASES]
         self.channel.send({"t": "collected", "ids": ids, "errors": self.collection_errors[:5]})
 
     # Running ------------------------------------------------------------------------------------
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        self.check(nodeid)
         if self.cases < MAX_CASES:
             self.channel.send({"t": "begin", "id": nodeid})
+
+    def pytest_runtest_call(self, item: Any) -> None:
+        """The test about to run is the one collected: its function and code unchanged."""
+        function, code = tamper.test_function(item)
+        collected = self.functions.get(item.nodeid, (None, None))
+        if function is not collected[0] or code is not collected[1]:
+            tamper.tampered(self.channel, item.nodeid, f"{item.name} was changed after collection")
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         state = self.phases.setdefault(
@@ -174,6 +210,7 @@ class Reporter:
         state["duration"] = state.get("duration", 0.0) + float(report.duration)
 
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        self.check(nodeid)
         state = self.phases.pop(nodeid, None)
         if state is None or self.cases >= MAX_CASES:
             return
@@ -181,6 +218,7 @@ class Reporter:
         self.channel.send({"t": "case", "id": nodeid, **state})
 
     def pytest_sessionfinish(self, session: Any, exitstatus: Any) -> None:
+        self.check(TESTS_FILE, ground=True)
         self.channel.send({"t": "end", "exitstatus": int(exitstatus)})
         if self.exit_when_done:
             # The report is complete: nothing the sample left behind (atexit handlers, threads)

@@ -17,11 +17,16 @@ Not covered: a method of a class defined inside a function, whose result is neve
 
 from __future__ import annotations
 
+import builtins
 import functools
 import importlib.machinery
+import os
 import sys
 import types
 from typing import Any
+
+from sandbox.languages.python.box.report import TESTS_FILE
+from sandbox.languages.python.box.tamper import check_tracing
 
 NAME = "solution"
 _SCALARS = frozenset((int, float, complex, str, bytes, bool, type(None)))
@@ -69,12 +74,44 @@ def equals_everything(value: Any) -> bool:
 
 
 def _lies(item: Any) -> bool:
+    # No generator or comprehension: each comparison is made in this frame (`probe_from`).
     try:
         if (item == _Probe()) is True:
             return True
-        return any((item == a) is True and (item == b) is True for a, b in _PAIRS)
+        for a, b in _PAIRS:
+            if (item == a) is True and (item == b) is True:
+                return True
+        return False
     except BaseException:  # an __eq__ that raises is not one that says yes to everything
         return False
+
+
+_honest_lies = _lies
+
+
+def probe_from(tests_file: str) -> None:
+    """Compare from the tests' file: `_lies` as if written there (its frame's `co_filename`, its
+    globals' `__name__`), so that an `__eq__` that looks at its caller to say yes only to the
+    tests sees the tests. A fork server does it once for its runs' work dir
+    (`fastreset.prepare`)."""
+    global _lies
+    code = _honest_lies.__code__.replace(co_filename=tests_file)
+    namespace = {"__builtins__": builtins, "__name__": os.path.splitext(TESTS_FILE)[0],
+                 "__file__": tests_file, "_Probe": _Probe, "_PAIRS": _PAIRS}  # fmt: skip
+    _lies = types.FunctionType(code, namespace, "_lies")
+
+
+# Where library code lives: a function or class from there is not the sample's (`_library`).
+_LIBRARIES = tuple(
+    {os.path.join(p, "") for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+     sys.base_exec_prefix) if len(p) > 1}
+) + ("<frozen ",)  # fmt: skip
+
+
+def _library(function: Any) -> bool:
+    """Whether `function` is a library's: its code in a file of the interpreter's. Chosen by
+    where its code is, not by `__module__`, which the sample can set."""
+    return function.__code__.co_filename.startswith(_LIBRARIES)
 
 
 def _checked(function: Any, where: str) -> Any:
@@ -122,9 +159,9 @@ class Exports(types.ModuleType):
         object.__setattr__(self, "__all__", list(names))
         object.__setattr__(self, "_real", real)
         for name, value in list(vars(real).items()):
-            if isinstance(value, types.FunctionType) and value.__module__ == real.__name__:
+            if isinstance(value, types.FunctionType) and not _library(value):
                 object.__setattr__(self, name, _checked(value, name))
-            elif isinstance(value, type) and value.__module__ == real.__name__:
+            elif isinstance(value, type) and _own_eq(value):
                 _check_class(value)
 
     def __getattr__(self, name: str) -> Any:
@@ -140,8 +177,19 @@ class Exports(types.ModuleType):
         vars(self).pop(name, None)
 
 
+def _own_eq(cls: type) -> bool:
+    """Whether a class's `__eq__` may be the sample's: any but a library's function (a C
+    type's is probed too: harmless, and nothing the sample can fake)."""
+    eq = vars(cls).get("__eq__")
+    if eq is None:
+        return False
+    return not (isinstance(eq, types.FunctionType) and _library(eq))
+
+
 def guard(module: types.ModuleType) -> types.ModuleType:
-    """The view of the solution module the tests get, in `sys.modules`."""
+    """The view of the solution module the tests get, in `sys.modules`. A trace or profile
+    function the solution left set stops the import (`tamper.check_tracing`)."""
+    check_tracing("as the solution loaded")
     view = Exports(module)
     sys.modules[module.__name__] = view
     return view
