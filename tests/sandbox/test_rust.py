@@ -407,30 +407,39 @@ TEST_KINDS = """
 def test_the_stub_switch_compiles_and_runs_for_every_kind_of_function(rust_verifier):
     instrumented = instrument(d(KINDS))
     assert instrumented.count(ASK) == 9  # not the one returning `!`
-    assert "pub       fn seven() -> i32 { if" in instrumented  # `const` blanked, columns kept
-    assert "Pick::<HashMap<String, usize>>" in instrumented
-    assert "Pick::<&mut Self>" in instrumented and "Pick::<(&'a str, usize)>" in instrumented
-    assert 'panic!("assay strength check' in instrumented  # -> impl Iterator
+    value = "return ::assay_harness::stub::value();"
+    assert instrumented.count(value) == 7  # the type is never named: inferred from the return
+    assert f"pub const fn seven() -> i32 {{ if {ASK} {{ {value} }}" in instrumented
+    assert f"-> impl Iterator<Item = u32> {{ if {ASK} {{ ::assay_harness::stub::fail() }}" in (
+        instrumented
+    )
     verdict = verify_one(rust_verifier, KINDS, TEST_KINDS)
     assert verdict.passed, verdict.feedback
     assert verdict.weak_tests == ["defaults"]  # its functions' defaults; `builds` met panics
 
 
-def test_a_switch_that_does_not_compile_leaves_the_sample_its_own_compile(rust_verifier):
-    # A crate that forbids unused imports forbids the switch's `allow(unused_imports)` too: the
-    # instrumented build fails on the switch's line, and the sample is compiled and judged as it
-    # is, without the strength check.
-    solution = "#![forbid(unused_imports)]\n" + d(ADD)
-    verdict = verify_one(rust_verifier, solution, TEST_ADD)
-    assert verdict.passed, verdict.feedback
-    assert not [m for m in verdict.lint if m.rejects]
-    verdict = verify_one(rust_verifier, solution.replace("a + b", "a - b"), TEST_ADD)
-    assert verdict.stage == "tests", verdict.feedback
-    # A genuine error on a line that holds a switch is the sample's own compile's.
-    broken = "#![forbid(unused_imports)]\npub fn add(a: i32, b: i32) -> i32 { a + c }\n"
+def test_the_switch_compiles_whatever_lint_levels_the_sample_sets(rust_verifier):
+    # The switch imports nothing and allows nothing: a crate that forbids unused imports (the
+    # red team's) or warnings keeps its strength check.
+    weak = TEST_ADD.replace("assert_eq!(add(2, 3), 5);", "let _ = add(2, 3);")
+    weak = weak.replace('assert_eq!(add(-2, -3), -5, "negatives");', "let _ = add(-2, -3);")
+    for forbid in ("unused_imports", "warnings", "clippy::all"):
+        solution = f"#![forbid({forbid})]\n" + d(ADD)
+        verdict = verify_one(rust_verifier, solution, TEST_ADD)
+        assert verdict.passed, verdict.feedback
+        assert not [m for m in verdict.lint if m.rejects]
+        verdict = verify_one(rust_verifier, solution.replace("a + b", "a - b"), TEST_ADD)
+        assert verdict.stage == "tests", verdict.feedback
+        assert verify_one(rust_verifier, solution, weak).stage == "weak_tests"
+
+
+def test_an_error_on_a_switch_line_is_the_samples_own_compile(rust_verifier):
+    # The instrumented build fails on a line with a switch: the sample is compiled and judged
+    # again as it is, without the strength check, and the error is its own.
+    broken = "pub fn add(a: i32, b: i32) -> i32 { a + c }\n"
     verdict = verify_one(rust_verifier, broken, TEST_ADD)
     assert verdict.stage == "compile", verdict.feedback
-    assert [(m.line, m.code) for m in verdict.lint if m.rejects] == [(2, "E0425")]
+    assert [(m.line, m.code) for m in verdict.lint if m.rejects] == [(1, "E0425")]
 
 
 CONST_ADD = ADD.replace("pub fn add", "pub const fn add")
@@ -446,9 +455,9 @@ def test_tests_of_a_const_fn_are_judged_by_the_strength_check(rust_verifier):
     assert verify_one(rust_verifier, CONST_ADD, weak).stage == "weak_tests"
 
 
-def test_a_const_fn_a_constant_calls_leaves_the_sample_its_own_compile(rust_verifier):
-    """Called where a constant is made, the stub's plain fn does not compile (E0015): the sample
-    is compiled and judged as it is, without the strength check."""
+def test_a_const_fn_a_constant_calls_keeps_the_strength_check(rust_verifier):
+    """The switch is const-evaluable: off while the compiler evaluates a constant (the red
+    team's `pub const N: u32 = square(3);`), on at run time in the stub's run."""
     solution = CONST_ADD + "pub const FIVE: i32 = add(2, 3);\n"
     tests = TEST_ADD.replace("assert_eq!(add(2, 3), 5);", "assert_eq!(FIVE, 5);")
     verdict = verify_one(rust_verifier, solution, tests)
@@ -459,11 +468,47 @@ def test_a_const_fn_a_constant_calls_leaves_the_sample_its_own_compile(rust_veri
     assert verify_one(rust_verifier, CONST_ADD, in_tests).passed
     wrong = verify_one(rust_verifier, solution.replace("a + b", "a - b"), tests)
     assert wrong.stage == "tests", wrong.feedback
+    weak = "#[test]\nfn calls() { let _ = add(2, 3); assert_eq!(FIVE, 5); }\n"
+    verdict = verify_one(rust_verifier, solution, weak)
+    assert verdict.stage == "weak_tests", verdict.feedback
+    # A value the compiler made is the solution's, stubs or not: a test of constants alone
+    # cannot fail against stubs.
+    only_constants = "#[test]\nfn five() { assert_eq!(FIVE, 5); }\n"
+    assert verify_one(rust_verifier, solution, only_constants).stage == "weak_tests"
     # A genuine E0015 is the sample's own compile error.
     genuine = ADD + "pub const FIVE: i32 = add(2, 3);\n"
     verdict = verify_one(rust_verifier, genuine, TEST_ADD)
     assert verdict.stage == "compile"
     assert [m.code for m in verdict.lint if m.rejects] == ["E0015"]
+
+
+def test_a_const_fn_s_arguments_are_kept_not_dropped_by_the_switch(rust_verifier):
+    # A `const fn` cannot drop a String on the switch's early return: it hands its arguments to
+    # `stub::keep`; a pattern among them makes the switch a panic, which drops nothing.
+    solution = """
+        pub struct Named { pub name: String, pub n: u8 }
+        impl Named {
+            pub const fn new(name: String, n: u8) -> Self { Named { name, n } }
+            pub const fn sum((a, b): (u8, u8)) -> u8 { a + b }
+            pub const fn n(&self) -> u8 { self.n }
+        }
+        pub const EMPTY: Named = Named::new(String::new(), 7);
+        """
+    tests = """
+        #[test]
+        fn builds() {
+            assert_eq!(Named::new("a".into(), 1).n(), 1);
+            assert_eq!(Named::sum((2, 3)), 5);
+            assert_eq!(EMPTY.n, 7);
+        }
+        """
+    instrumented = instrument(d(solution))
+    assert "::assay_harness::stub::keep((name, n,)); return" in instrumented
+    assert "::assay_harness::stub::keep((self,)); return" in instrumented
+    assert instrumented.count("::assay_harness::stub::fail()") == 1
+    verdict = verify_one(rust_verifier, solution, tests)
+    assert verdict.passed, verdict.feedback
+    assert verdict.weak_tests == []
 
 
 def test_the_switch_keeps_every_line_and_most_columns():

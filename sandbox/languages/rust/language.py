@@ -3,9 +3,11 @@
 The tests are compiled as if appended to the solution: `solution.rs` ends with
 `include!("tests.rs")`, and is the module `solution` of a crate root assay writes, so `use
 super::*` sees the solution's private functions, as in one file; the sample's `crate::` paths
-are pointed at that module (`paths.py`), as in a crate of its own. The trusted side checks only
-sizes; the compile runs IN the box as the `compile` step: Debian's clippy-driver (rustc with
-clippy's lints), `--test`, edition 2021, debug build with overflow checks (as `cargo test`);
+are pointed at that module (`paths.py`), as in a crate of its own. The trusted side checks
+sizes, and rejects the attributes and macros that could run code before the harness or in its
+place (`#[link_section]`, `#[no_mangle]`, `global_asm!`, ...: `forbidden.py`); the compile runs
+IN the box as the `compile` step: Debian's clippy-driver (rustc with clippy's lints), `--test`,
+edition 2021, debug build with overflow checks (as `cargo test`);
 errors, clippy's correctness lints and the rustc lints that name undefined behaviour or certain
 panics (`DENY`) reject, the other warnings are reported. The crate root names assay's harness
 (`box/harness.rs`, prebuilt) as its test runner, which reports every `#[test]` on the
@@ -20,9 +22,10 @@ from collections.abc import Sequence
 
 from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, boxcache, register
 from sandbox.languages.rust import build
+from sandbox.languages.rust.forbidden import WHY, describe, forbidden
 from sandbox.languages.rust.paths import MODULE, in_module
 from sandbox.languages.rust.stub import ASK
-from sandbox.records import LintMessage, Sample
+from sandbox.records import LintMessage, Sample, Verdict
 from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
 
 SOLUTION_FILE, TESTS_FILE, ROOT_FILE = "solution.rs", "tests.rs", "assay_main.rs"
@@ -69,6 +72,7 @@ _NO_CRATE = re.compile(
     r"`(?P<b>\w+)`|can't find crate for `(?P<c>\w+)`)$"
 )
 MAX_MESSAGES = 50
+NOT_ALLOWED = "not-allowed"  # the code of a forbidden attribute or macro's message
 
 
 @register
@@ -104,8 +108,35 @@ class Rust(Language):
         return None
 
     def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
-        """Sizes only: parsing, type and borrow checks and lints are the compile step's."""
-        return [Prechecked(verdict=self.too_large(sample)) for sample in samples]
+        """Sizes, then the attributes and macros that place code or symbols where the test
+        runner's own code would meet them (`forbidden.py`): a `compile` rejection naming each,
+        with its line. Parsing, type and borrow checks and lints are the compile step's."""
+        return [Prechecked(verdict=self._precheck_one(sample)) for sample in samples]
+
+    def _precheck_one(self, sample: Sample) -> Verdict | None:
+        if (verdict := self.too_large(sample)) is not None:
+            return verdict
+        found = [
+            (file, name, line, column)
+            for file, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests))
+            for name, line, column in forbidden(text)
+        ]
+        if not found:
+            return None
+        messages = [
+            LintMessage(
+                code=NOT_ALLOWED,
+                message=f"`{describe(name)}` is not allowed: {WHY[name]}",
+                line=line,
+                column=column,
+                file=file,
+                rejects=True,
+            )
+            for file, name, line, column in found
+        ]
+        file, name, line, _ = found[0]
+        reason = f"`{describe(name)}` is not allowed ({file}:{line}): {WHY[name]}"
+        return Verdict(passed=False, stage="compile", reason=reason, lint=messages)
 
     def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
         """The compile and the tests; with the strength check, the compile is of the solution
@@ -173,16 +204,6 @@ class Rust(Language):
             if step.name == COMPILE:
                 return parse_diagnostics(step.stderr)
         return []
-
-    def stub_broke_compile(self, request: RunRequest, result: RunResult) -> bool:
-        """An error on a line holding a switch, or a constant context that calls a function
-        (E0015): the stub's `const fn` is a plain one (`stub.py`); a genuine E0015 is then the
-        sample's own compile's (see `Language`)."""
-        if super().stub_broke_compile(request, result):
-            return True
-        if len(request.phases) < 2 or not request.phases[1].takes:
-            return False
-        return any(m.rejects and m.code == "E0015" for m in self.diagnostics(result))
 
     def compile_reason(self, messages: list[LintMessage]) -> str | None:
         """`no such crate` where the compile failed on a crate the box does not have."""
