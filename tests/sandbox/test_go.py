@@ -13,7 +13,18 @@ import pytest
 
 from pipeline.humaneval_x import to_sample
 from sandbox import Sample, Verifier, VerifyOptions
-from sandbox.languages.go.stub import OS, RESULT, SWITCH, instrument
+from sandbox.languages import Prechecked
+from sandbox.languages.go.language import Go
+from sandbox.languages.go.stub import (
+    OS,
+    PREFIX,
+    RESULT,
+    SWITCH,
+    instrument,
+    prefix,
+    stub_source,
+    switch_prefix,
+)
 
 # Go/32's test checks FindZero only through Poly, a function of the solution that the stub
 # replaces (|stub Poly| = 0 < 1e-3); Go/95's canonical solution depends on map iteration order.
@@ -413,24 +424,49 @@ def test_an_error_in_a_result_type_keeps_its_position(full_verifier, solution, c
     assert found == [(2, column, "undefined: Nope")]
 
 
-# The stub's own names, taken by the sample: the instrumented build fails on a line that holds a
-# switch, or in the switch's file.
+# The stub's usual names, taken by the sample: its names are then others, which neither file
+# holds (the instrumented build would fail on a line that holds a switch, or in the switch's file,
+# and the sample be judged without the strength check).
 TAKEN = {
     "the_switch": f"var {SWITCH} = 1\nfunc F(x int) int {{ return x + {SWITCH} }}",
     "a_result_name": f"func F({RESULT}0 int) int {{ return {RESULT}0 + 1 }}",
     "the_import": f"var {OS} = 1\nfunc F(x int) int {{ return x + {OS} }}",
+    "the_next_names_too": (
+        f"var {OS}, {PREFIX}1OS, {PREFIX}2 = 1, 0, 0\n"
+        f"func F(x int) int {{ return x + {OS} + {PREFIX}1OS + {PREFIX}2 }}"
+    ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(TAKEN))
-def test_a_switch_that_does_not_compile_leaves_the_sample_its_own_compile(full_verifier, name):
-    # The sample is then built and judged as it is, without the strength check.
+def test_the_stubs_names_taken_by_the_sample_leave_it_the_strength_check(full_verifier, name):
     solution = "package solution\n" + TAKEN[name] + "\n"
     verdict = verify_one(full_verifier, solution, TEST_F)
     assert verdict.passed, verdict.feedback
     assert not [m for m in verdict.lint if m.rejects]
+    assert verify_one(full_verifier, solution, TEST_F_WEAK).stage == "weak_tests"
     verdict = verify_one(full_verifier, solution.replace("return ", "return 1 + "), TEST_F)
     assert verdict.stage == "tests", verdict.feedback
+
+
+def test_the_stubs_names_are_in_neither_file():
+    solution = f"package solution\nvar {OS} = 1\nfunc F(x int) int {{ return x + {OS} }}\n"
+    assert prefix(solution) == f"{PREFIX}1"
+    assert prefix(solution, f"// {PREFIX}1 {PREFIX}2\n") == f"{PREFIX}3"
+    stub = instrument(solution)
+    assert f"if {PREFIX}1Stub {{ return }};" in stub and f"{PREFIX}1Result0 " in stub
+    assert switch_prefix(stub_source(f"{PREFIX}1")) == f"{PREFIX}1"
+    with pytest.raises(ValueError):
+        instrument(solution, names=PREFIX)
+    # The tests' names count too: the request makes the stub again with others.
+    language = Go(VerifyOptions())
+    tests = TEST_F_WEAK + f"\nvar {PREFIX}1Stub = 0\n"
+    sample = Sample(solution=solution, tests=d(tests), language="go")
+    request = language.request(sample, Prechecked(), language.stub(solution))
+    files = request.phases[0].files
+    assert f"if {PREFIX}2Stub {{ return }};" in files["solution.go"]
+    assert f"{PREFIX}1Stub" not in files["solution.go"]
+    assert switch_prefix(files["assay_stub.go"]) == f"{PREFIX}2"
 
 
 def test_a_genuine_error_on_a_line_with_a_switch_is_the_samples_own(full_verifier):

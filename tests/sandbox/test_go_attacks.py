@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from sandbox import Sample, Verifier
-from tests.sandbox.conftest import CANARY_SECRET, wait_until_gone
+from sandbox import Sample, Verifier, VerifyOptions
+from tests.sandbox.conftest import ATTACK_LIMITS, CANARY_SECRET, wait_until_gone
 from tests.sandbox.test_cpp_attacks import _Listener
 
 ADD = "package solution\n\nfunc Add(a, b int) int { return a + b }\n"
@@ -135,6 +135,47 @@ CHEATS = {
         TEST_ADD,
         "compile",
     ),
+    # The harness, called by the sample with tests of its choosing: it would report them as
+    # genuinely as the real ones. The sample's package is built without it.
+    "the_harness_called_from_init": (
+        with_imports(
+            ADD_WRONG + "func init() {\n\tharness.Main([]testing.InternalTest{"
+            '{Name: "TestAdd", F: func(t *testing.T) {}}}, nil)\n}\n',
+            "assay/harness",
+            "testing",
+        ),
+        TEST_ADD,
+        "compile",
+    ),
+    "the_harness_called_from_the_tests": (
+        ADD_WRONG,
+        with_imports(
+            HEAD + "func init() {\n\tharness.Main([]testing.InternalTest{"
+            '{Name: "TestAdd", F: func(t *testing.T) {}}}, nil)\n}\n\n'
+            + TEST_ADD.removeprefix(HEAD),
+            "assay/harness",
+        ),
+        "compile",
+    ),
+    # A function value made from the harness's code address, found by name: unsafe is refused.
+    "the_harness_called_through_a_forged_function_value": (
+        with_imports(
+            ADD_WRONG + "func init() {\n\tstart := reflect.ValueOf(Add).Pointer()\n"
+            "\tfor pc := start &^ 0xfffff; pc < start+(64<<20); pc += 16 {\n"
+            '\t\tif f := runtime.FuncForPC(pc); f != nil && f.Name() == "assay/harness.Main" {\n'
+            "\t\t\tentry := f.Entry()\n\t\t\tcode := &entry\n"
+            "\t\t\tmain := *(*func([]testing.InternalTest, []testing.InternalExample))"
+            "(unsafe.Pointer(&code))\n"
+            '\t\t\tmain([]testing.InternalTest{{Name: "TestAdd", F: func(t *testing.T) {}}}, nil)\n'
+            "\t\t}\n\t}\n}\n",
+            "reflect",
+            "runtime",
+            "testing",
+            "unsafe",
+        ),
+        TEST_ADD,
+        "compile",
+    ),
     "embed_a_host_file": (
         ADD.replace(
             "package solution\n",
@@ -159,6 +200,80 @@ def test_cheats_are_rejected(verifier, name):
 
 def test_the_honest_sample_passes(verifier):
     assert run_go(verifier, ADD, TEST_ADD).passed
+
+
+@pytest.mark.parametrize(
+    "solution, tests, where",
+    [
+        (CHEATS["the_harness_called_from_init"][0], TEST_ADD, ("solution.go", 4, 2)),
+        (ADD, CHEATS["the_harness_called_from_the_tests"][1], ("solution_test.go", 4, 2)),
+    ],
+)
+def test_an_import_of_the_harness_is_refused_on_its_line(verifier, solution, tests, where):
+    verdict = run_go(verifier, solution, tests)
+    assert verdict.stage == "compile", (verdict.stage, verdict.feedback)
+    assert [(m.file, m.line, m.column, m.message) for m in verdict.lint] == [
+        (
+            *where,
+            'import "assay/harness" is not allowed here: assay\'s test harness runs the '
+            "tests; the sample may not use it",
+        )
+    ]
+
+
+# The strength check under attack ----------------------------------------------------------------
+# Weak tests (they check nothing of Add) with a wrong solution that takes one of the stub's own
+# names (the instrumented build failed, and the sample was judged without the strength check), or
+# that read the stub's switch. The stub's names are then others.
+TEST_WEAK = HEAD + "func TestAdd(t *testing.T) {\n\t_ = Add(2, 3)\n}\n"
+TAKEN = {
+    "the_switch_import_taken_by_the_solution": (
+        ADD_WRONG + "\nvar assayStrengthCheckOS = 0\n",
+        TEST_WEAK,
+    ),
+    "the_switch_taken_by_the_solution": (
+        ADD_WRONG + "\nvar assayStrengthCheckStub = 0\n",
+        TEST_WEAK,
+    ),
+    "a_result_name_taken_by_the_solution": (
+        ADD_WRONG
+        + "\nfunc Sub(assayStrengthCheckResult0 int) int { return -assayStrengthCheckResult0 }\n",
+        TEST_WEAK,
+    ),
+    "the_switch_import_taken_by_the_tests": (
+        ADD_WRONG,
+        TEST_WEAK + "\nvar assayStrengthCheckOS = 0\n",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def checking_verifier(backend_name: str):
+    """The strength check on."""
+    options = VerifyOptions(sandbox=backend_name, jobs=2, limits=ATTACK_LIMITS)
+    with Verifier(options) as verifier:
+        yield verifier
+
+
+@pytest.mark.parametrize("name", sorted(TAKEN))
+def test_the_stubs_names_taken_by_the_sample_do_not_skip_the_strength_check(
+    checking_verifier, name
+):
+    solution, tests = TAKEN[name]
+    verdict = run_go(checking_verifier, solution, tests)
+    assert verdict.stage == "weak_tests", (verdict.stage, verdict.reason, verdict.feedback)
+
+
+def test_tests_cannot_read_the_stubs_switch(checking_verifier):
+    tests = HEAD + (
+        "func TestAdd(t *testing.T) {\n\tif assayStrengthCheckStub {\n\t\tt.Fatal()\n\t}\n"
+        "\t_ = Add(2, 3)\n}\n"
+    )
+    verdict = run_go(checking_verifier, ADD_WRONG, tests)
+    assert verdict.stage == "compile", (verdict.stage, verdict.reason, verdict.feedback)
+    assert [(m.file, m.line, m.message) for m in verdict.lint if m.rejects] == [
+        ("solution_test.go", 6, "undefined: assayStrengthCheckStub")
+    ]
 
 
 # Resources --------------------------------------------------------------------------------------

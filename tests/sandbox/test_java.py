@@ -394,6 +394,12 @@ STUBS = {
     " interface Shape { default double area() { return 1; } double perimeter(); }",
     "throws_and_loops": "int f(int n) throws Exception { while (true) { if (n > 0) return n; } }"
     " int g(int n) { switch (n) { case 1: return 1; default: throw new IllegalStateException(); } }",
+    # javac reads Unicode escapes before anything else: types, braces, quotes, names in them
+    "unicode_escapes": r"static \u0069nt i() { return 1; } \uuu0062oolean z() { return true; }"
+    r""" char c() \u007b return '\u005c\u005c'; \u007d String s() { return "\u005c""; }"""
+    r" \u0064ouble[] ds() { return new double[] {1}; } // \\u0041 is no escape"
+    "\n    static \\ud801\\udc00 make() { return new \\ud801\\udc00(); }"
+    " static class \\ud801\\udc00 { }",
 }
 
 
@@ -410,6 +416,15 @@ def test_stubs_compile_and_return_defaults(name, tmp_path):
         text=True,
     )
     assert done.returncode == 0, stubbed + done.stderr
+
+
+def test_a_return_type_in_unicode_escapes_is_the_type_javac_reads():
+    solution = "class Solution {\n    static \\u0069nt helper() { return 1; }\n}\n"
+    assert stub_solution(solution) == solution.replace("return 1;", "return 0;")
+    solution = "class Solution {\n    \\u0062oolean f() \\u007b return true; \\u007d\n}\n"
+    assert (
+        stub_solution(solution) == "class Solution {\n    \\u0062oolean f() { return false; }\n}\n"
+    )
 
 
 def test_a_solution_without_methods_has_no_stub():

@@ -183,6 +183,73 @@ def test_tests_that_swallow_their_failures_are_weak(backend_name):
     assert verdict.stage == "weak_tests", (verdict.stage, verdict.reason)
 
 
+# The strength check under attack ----------------------------------------------------------------
+# Weak tests (they check nothing of `add`) made to fail only in the strength check's run, where the
+# solution is the stub, or to break the stub's build: either way a wrong solution would pass.
+WEAK = IMPORTS + (
+    "class SolutionTest {\n    @Test void adds() throws Exception {\n%s\n"
+    "        new Solution().add(2, 3);\n    }\n}\n"
+)
+# The bytes of `a - b` (iload_1, iload_2, isub) in the bundle's Solution: the sample's, not the stub's.
+READ_BUNDLE = (
+    '        for (String line : Files.readAllLines(Path.of("classes.assay"))) {\n'
+    '            if (!line.contains(" Solution ")) continue;\n'
+    '            byte[] code = Base64.getDecoder().decode(line.split(" ")[2]);\n'
+    "            boolean found = false;\n"
+    "            for (int i = 0; i + 2 < code.length; i++)\n"
+    "                found |= code[i] == 0x1b && code[i + 1] == 0x1c && code[i + 2] == 0x64;\n"
+    "            assertTrue(found);\n        }\n"
+)
+STRENGTH_ATTACKS = {
+    # The run's work dir held the sources, the stub's in the strength check's run.
+    "the_source_read_by_the_tests": (
+        wrong(),
+        WEAK % '        Path source = Path.of("Solution.java");\n'
+        '        if (Files.exists(source)) assertTrue(Files.readString(source).contains("a - b"));',
+    ),
+    # The compiled classes: the harness deletes them before the tests run.
+    "the_classes_read_by_the_tests": (
+        wrong(),
+        WEAK
+        % ('        if (Files.exists(Path.of("classes.assay"))) {\n' + READ_BUNDLE + "        }"),
+    ),
+    # tree-sitter does not read Unicode escapes: an int it took for an object got `return null;`,
+    # the stub did not compile, and the strength check had nothing to say.
+    "a_return_type_in_unicode_escapes": (
+        wrong("    static \\u0069nt helper() { return 1; }"),
+        WEAK % "        assertTrue(true);",
+    ),
+    "a_boolean_in_unicode_escapes": (
+        wrong("    static \\u0062oolean helper() { return true; }"),
+        WEAK % "        assertTrue(true);",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def checking_verifier(backend_name: str):
+    """The strength check on."""
+    options = VerifyOptions(sandbox=backend_name, jobs=2, limits=ATTACK_LIMITS)
+    with Verifier(options) as verifier:
+        yield verifier
+
+
+@pytest.mark.parametrize("name", sorted(STRENGTH_ATTACKS))
+def test_weak_tests_made_to_fool_the_strength_check_are_weak(checking_verifier, name):
+    solution, tests = STRENGTH_ATTACKS[name]
+    verdict = run_java(checking_verifier, solution, tests)
+    assert verdict.stage == "weak_tests", (verdict.stage, verdict.reason, verdict.feedback)
+
+
+def test_the_work_dir_holds_nothing_when_the_tests_run(verifier):
+    body = (
+        '        try (var listed = Files.list(Path.of("."))) {\n'
+        "            assertEquals(List.of(), listed.map(Path::toString).toList());\n        }"
+    )
+    verdict = run_java(verifier, ADD, body_tests(body))
+    assert verdict.passed, verdict.feedback
+
+
 # Resources --------------------------------------------------------------------------------------
 RESOURCE = {
     "process_bomb": (

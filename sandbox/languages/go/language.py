@@ -16,7 +16,16 @@ from collections.abc import Sequence
 from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, boxcache, register
 from sandbox.languages.go import build
 from sandbox.languages.go.loops import per_iteration
-from sandbox.languages.go.stub import STUB_ENV, STUB_FILE, STUB_SOURCE, SWITCH
+from sandbox.languages.go.stub import (
+    PREFIX,
+    STUB_ENV,
+    STUB_FILE,
+    SWITCH,
+    instrument,
+    prefix,
+    stub_source,
+    switch_prefix,
+)
 from sandbox.records import LintMessage, Sample
 from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
 
@@ -96,12 +105,17 @@ class Go(Language):
     def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
         """The build (vet included) and the tests; with the strength check, the build is of the
         solution with the stub's switch in every function (`stub`), kept, and run again with
-        the switch on: one build for both phases. A solution without functions is stubbed by an
-        empty package, built with the tests in a phase of its own."""
+        the switch on: one build for both phases. The stub's names are absent from the tests as
+        well as the solution (`stub.prefix`): where the tests hold those the stub was made with,
+        it is made again with others. A solution without functions is stubbed by an empty package, built with the
+        tests in a phase of its own."""
         build_step, test, stubbed_test = self._steps()
         tests = per_iteration(sample.tests, TESTS_FILE)
-        if stub is not None and SWITCH in stub:  # the stub is the solution, its loops rewritten
-            files = {SOLUTION_FILE: stub, TESTS_FILE: tests, STUB_FILE: STUB_SOURCE}
+        if stub is not None and stub != self.empty_solution:  # the solution, instrumented
+            names = prefix(sample.solution, sample.tests)
+            if f" if {names}Stub {{ return }};" not in stub:
+                stub = instrument(per_iteration(sample.solution, SOLUTION_FILE), names=names)
+            files = {SOLUTION_FILE: stub, TESTS_FILE: tests, STUB_FILE: stub_source(names)}
             kept = build_step._replace(keeps=(BINARY,))
             phases = [
                 Phase(files=files, steps=(kept, test)),
@@ -141,9 +155,8 @@ class Go(Language):
         return self.options.isolation == "full" or self.options.sandbox == "docker"
 
     def stub(self, solution: str) -> str | None:
-        """The solution with the stub's switch ahead of every function's body (`stub.py`)."""
-        from sandbox.languages.go.stub import instrument
-
+        """The solution with the stub's switch ahead of every function's body (`stub.py`), its
+        names absent from the solution (`request` makes it again where the tests hold them)."""
         stub = instrument(per_iteration(solution, SOLUTION_FILE))
         return self.empty_solution if stub is None else stub
 
@@ -158,12 +171,18 @@ class Go(Language):
 
     def stub_broke_compile(self, request: RunRequest, result: RunResult) -> bool:
         """An error on a line holding a switch (the `/*line*/` directives keep it there), or
-        any in the switch's own file: the stub's, not the sample's (see `Language`)."""
-        if super().stub_broke_compile(request, result):
-            return True
-        if STUB_FILE not in request.phases[0].files:
+        any in the switch's own file: the stub's, not the sample's (see `Language`). The
+        switch's names are the sample's own nowhere, so this is the toolchain's surprise."""
+        files = request.phases[0].files
+        if len(request.phases) < 2 or STUB_FILE not in files:
             return False
-        return any(m.rejects and m.file == STUB_FILE for m in self.diagnostics(result))
+        switch = f"{switch_prefix(files[STUB_FILE]) or PREFIX}Stub"
+        lines = files.get(SOLUTION_FILE, "").split("\n")
+        marked = {n for n, line in enumerate(lines, 1) if switch in line}
+        return any(
+            m.rejects and (m.file == STUB_FILE or (m.file == SOLUTION_FILE and m.line in marked))
+            for m in self.diagnostics(result)
+        )
 
     def compile_reason(self, messages: list[LintMessage]) -> str | None:
         """`go vet: <analyzer>` where vet, not the compiler, rejected."""

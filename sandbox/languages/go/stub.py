@@ -13,6 +13,12 @@ with no name of the universe or an unaliased import (a solution may declare its 
 build serves the sample's run (switch off: the original code) and the strength check's (switch
 on). `init` functions run as they are. Reads text only; never compiles or runs the sample. Does
 not stub function literals stored in package-level variables.
+
+The stub's names share a prefix (`PREFIX`, `assayStrengthCheck`) that neither the solution nor
+the tests contain anywhere (`prefix`: the first of `assayStrengthCheck`, `assayStrengthCheck1`,
+... absent from both texts): a sample that declares the switch, a result's name or the import's
+alias cannot break the instrumented build (which would skip the strength check), and tests
+cannot name the switch to notice the stub's run.
 """
 
 from __future__ import annotations
@@ -22,26 +28,56 @@ import re
 from sandbox.languages.stubs import tree_sitter_parser
 
 _VERSION = re.compile(r"^v\d+$")
-SWITCH = "assayStrengthCheckStub"
-RESULT = "assayStrengthCheckResult"  # the names of results that have none, numbered
-OS = "assayStrengthCheckOS"
+PREFIX = "assayStrengthCheck"  # every name of the stub's starts with it (or with `prefix`'s)
+SWITCH = PREFIX + "Stub"  # the names, with the usual prefix
+RESULT = PREFIX + "Result"  # the names of results that have none, numbered
+OS = PREFIX + "OS"
 STUB_ENV = "ASSAY_STRENGTH_CHECK_STUB"
 STUB_FILE = "assay_stub.go"
-STUB_SOURCE = (
-    "// The strength check's switch (assay): every function of the solution returns its zero\n"
-    "// values at once when it is on.\n"
-    "package solution\n\n"
-    f'import {OS} "os"\n\n'
-    f'var {SWITCH} = {OS}.Getenv("{STUB_ENV}") == "1"\n'
-)
+_SWITCH_DECLARED = re.compile(r"^var (\w+)Stub = ", re.M)
+
+
+def stub_source(names: str = PREFIX) -> str:
+    """The switch's file (`STUB_FILE`), its names starting with `names`."""
+    return (
+        "// The strength check's switch (assay): every function of the solution returns its zero\n"
+        "// values at once when it is on.\n"
+        "package solution\n\n"
+        f'import {names}OS "os"\n\n'
+        f'var {names}Stub = {names}OS.Getenv("{STUB_ENV}") == "1"\n'
+    )
+
+
+STUB_SOURCE = stub_source()
+
+
+def prefix(*texts: str) -> str:
+    """The first of `assayStrengthCheck`, `assayStrengthCheck1`, ... that none of `texts`
+    contains: no name of the sample's (nor any other text of it) starts with it."""
+    found, n = PREFIX, 0
+    while any(found in text for text in texts):
+        n += 1
+        found = f"{PREFIX}{n}"
+    return found
+
+
+def switch_prefix(stub_file: str) -> str | None:
+    """The prefix of the names the switch's file (`stub_source`) declares."""
+    found = _SWITCH_DECLARED.search(stub_file)
+    return found[1] if found else None
 
 
 def _parser():  # one per thread (`tree_sitter_parser`)
     return tree_sitter_parser("go")
 
 
-def instrument(source: str, file: str = "solution.go") -> str | None:
-    """The solution with the stub's switch in every function; None when it defines none."""
+def instrument(source: str, file: str = "solution.go", names: str | None = None) -> str | None:
+    """The solution with the stub's switch in every function; None when it defines none. The
+    stub's names start with `names`, by default the first `prefix` the source does not contain
+    (one the source contains would not be the stub's own)."""
+    names = prefix(source) if names is None else names
+    if names in source:
+        raise ValueError(f"the stub's names ({names}...) are the solution's own")
     data = source.encode("utf-8", "surrogatepass")
     edits: list[tuple[int, bytes]] = []
     for node in _parser().parse(data).root_node.children:
@@ -51,11 +87,11 @@ def instrument(source: str, file: str = "solution.go") -> str | None:
         name = node.child_by_field_name("name")
         if body is None or (node.type == "function_declaration" and _text(name, data) == "init"):
             continue
-        edits += _named_results(node, file)
+        edits += _named_results(node, file, names)
         # A line directive after the switch: the compiler, vet and stack traces then count the
         # rest of the line at its own column, as if the switch were not there.
         at = body.start_byte + 1  # after the opening brace
-        switch = f" if {SWITCH} {{ return }};{directive(file, body.start_point, after=1)}"
+        switch = f" if {names}Stub {{ return }};{directive(file, body.start_point, after=1)}"
         edits.append((at, switch.encode()))
     if not edits:
         return None
@@ -64,22 +100,23 @@ def instrument(source: str, file: str = "solution.go") -> str | None:
     return data.decode("utf-8", "surrogatepass")
 
 
-def _named_results(function, file: str) -> list[tuple[int, bytes]]:
+def _named_results(function, file: str, names: str) -> list[tuple[int, bytes]]:
     """Names for the function's results where they have none, each followed by a directive
     that puts its type back at its own position; nothing where they are named already."""
+    result_name = names + "Result"
     result = function.child_by_field_name("result")
     if result is None:
         return []
     if result.type != "parameter_list":  # `T` alone: `(name T)`
         return [
-            (result.start_byte, f"({RESULT}0 {directive(file, result.start_point)}".encode()),
+            (result.start_byte, f"({result_name}0 {directive(file, result.start_point)}".encode()),
             (result.end_byte, f"){directive(file, result.end_point)}".encode()),
         ]
     declarations = [c for c in result.named_children if c.type == "parameter_declaration"]
     if any(c.child_by_field_name("name") is not None for c in declarations):
         return []
     return [
-        (c.start_byte, f"{RESULT}{i} {directive(file, c.start_point)}".encode())
+        (c.start_byte, f"{result_name}{i} {directive(file, c.start_point)}".encode())
         for i, c in enumerate(declarations)
     ]
 

@@ -162,25 +162,19 @@ class Java(Language):
 
     # The run ------------------------------------------------------------------------------------
     def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
-        files = {
-            SOLUTION_FILE: sample.solution,
-            TESTS_FILE: sample.tests,
-            BUNDLE: prechecked.prepared["bundle"],
-        }
+        """A run's work dir holds the compiled classes alone (no source), which the harness
+        reads and deletes before it loads any of them: the tests find nothing there that tells
+        the strength check's run (the stub's classes) from the sample's."""
         test = self._test_step()
-        phases = [Phase(files=files, steps=(test,))]
+        phases = [Phase(files={BUNDLE: prechecked.prepared["bundle"]}, steps=(test,))]
         if stub is not None:
             compiled: Compiled | None = prechecked.prepared.get("stub")
             if compiled is not None and compiled.ok:
-                stub_files = {
-                    SOLUTION_FILE: stub,
-                    TESTS_FILE: sample.tests,
-                    BUNDLE: compiled.bundle,
-                }
+                stub_files = {BUNDLE: compiled.bundle}
                 phases.append(Phase(files=stub_files, steps=(test,), outcomes_only=True))
             else:  # a stub that does not compile: its phase is a failed compile (nothing to learn)
                 failed = Step(name=COMPILE, argv=(*test.argv, "--compile-failed"), reports=False)
-                phases.append(Phase(files={SOLUTION_FILE: stub}, steps=(failed,)))
+                phases.append(Phase(files={}, steps=(failed,)))
         return RunRequest(language=self.name, phases=tuple(phases), limits=self.options.limits)
 
     def _test_step(self) -> Step:

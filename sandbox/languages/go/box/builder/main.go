@@ -5,8 +5,15 @@
 // directly against the standard library and testify prebuilt once per machine (-shared: the
 // package archives and their list, read-only). No cgo, no network, no build cache written.
 //
-// `//go:linkname` is refused: it would reach any symbol of the binary by name, the harness's
-// token among them. Diagnostics go to stderr as `file:line:col: message`; vet's findings name their analyzer
+// The sample's package is compiled without the harness: its importcfg (and vet's) lists the
+// standard library and testify only, and an import of assay/harness is refused with its line
+// (the sample would call harness.Main from its init with tests of its own choosing, and the real
+// harness would report them). Only the generated main is compiled and linked with the harness.
+// `//go:linkname` (and every `//go:cgo_` directive) is refused: it would reach any symbol of the
+// binary by name, the harness's among them; so is `import "unsafe"`, with which a function value
+// can be forged from a code address (`runtime.FuncForPC` finds the harness's by name). A file
+// go/parser cannot read fails the build even where the compiler accepts it: nothing goes
+// unchecked. Diagnostics go to stderr as `file:line:col: message`; vet's findings name their analyzer
 // (`[vet:printf]`) and fail the build only when the analyzer is in -vet-reject. Exit status 1 is
 // the sample's compile failure; 70 is the builder's own (the sandbox's fault).
 // Built once per machine by trusted code (sandbox/languages/go/build.py).
@@ -25,6 +32,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -43,9 +51,16 @@ var (
 	vetReject = flag.String("vet-reject", "", "the analyzers whose findings reject, comma-separated")
 	output    = flag.String("o", "test_solution", "the test binary")
 	problems  []string
-	archives  = map[string]string{} // import path -> archive file
+	archives  = map[string]string{} // import path -> archive file: what the sample may import
 	standards = map[string]bool{}
+	harness   string // the harness's archive: the generated main's alone
 )
+
+// refused are imports the sample's files may not have, and why.
+var refused = map[string]string{
+	harnessPath: "assay's test harness runs the tests; the sample may not use it",
+	"unsafe":    "unsafe code could reach the test harness's internals",
+}
 
 func main() {
 	flag.Parse()
@@ -54,7 +69,7 @@ func main() {
 	}
 	readArchives()
 	files := sourceFiles()
-	tests, examples := collect(files)
+	tests, examples, unparsed := collect(files)
 	if len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintln(os.Stderr, p)
@@ -65,11 +80,15 @@ func main() {
 	args := []string{"-o", "solution.a", "-p", packageName, "-pack", "-complete",
 		"-trimpath", cwd() + "=>", "-importcfg", "importcfg"}
 	run("compile", append(args, files...)...)
+	if unparsed != nil { // the compiler's message is the one to show, where it has one
+		fmt.Fprintln(os.Stderr, unparsed)
+		os.Exit(1)
+	}
 	if *vet {
 		vetPackage(files)
 	}
 	writeMain(tests, examples)
-	writeImportcfg("importcfg.main", map[string]string{packageName: "solution.a"})
+	writeImportcfg("importcfg.main", map[string]string{packageName: "solution.a", harnessPath: harness})
 	run("compile", "-o", "main.a", "-p", "main", "-pack", "-complete",
 		"-importcfg", "importcfg.main", "_testmain.go")
 	run("link", "-o", *output, "-importcfg", "importcfg.main", "-s", "-w", "-buildmode=exe", "main.a")
@@ -101,8 +120,16 @@ func readArchives() {
 		if len(fields) != 3 {
 			continue
 		}
-		archives[fields[0]] = filepath.Join(*shared, "pkg", fields[1])
+		file := filepath.Join(*shared, "pkg", fields[1])
+		if fields[0] == harnessPath {
+			harness = file
+			continue
+		}
+		archives[fields[0]] = file
 		standards[fields[0]] = fields[2] == "std"
+	}
+	if harness == "" {
+		die("packages.txt lists no " + harnessPath)
 	}
 }
 
@@ -124,30 +151,47 @@ func sourceFiles() []string {
 	return files
 }
 
-// collect finds the tests and examples of the _test.go files, by the go command's rules. A file
-// that does not parse is left to the compiler, whose message is the one to show.
-func collect(files []string) ([]string, []*doc.Example) {
+// collect finds the tests and examples of the _test.go files, by the go command's rules, and what
+// the sample may not use (`problems`). A file that does not parse is the build's failure after
+// the compiler has had its say (its message is the one to show): the error, nil where every file
+// parsed.
+func collect(files []string) ([]string, []*doc.Example, error) {
 	fset := token.NewFileSet()
 	var tests []string
 	var examples []*doc.Example
 	var testFiles []*ast.File
+	var unparsed error
 	for _, name := range files {
 		file, err := parser.ParseFile(fset, name, nil, parser.ParseComments)
 		if err != nil {
-			return nil, nil
+			if unparsed == nil {
+				unparsed = err
+			}
+			continue
 		}
 		if file.Name.Name != packageName {
 			pos := fset.Position(file.Name.Pos())
 			problems = append(problems, fmt.Sprintf("%s:%d:%d: package %s: every file must be package %s",
 				name, pos.Line, pos.Column, file.Name.Name, packageName))
 		}
-		// go:linkname reaches any symbol of the binary by name, the harness's token among them.
+		for _, spec := range file.Imports {
+			path, err := strconv.Unquote(spec.Path.Value)
+			if why, bad := refused[path]; bad || err != nil {
+				pos := fset.Position(spec.Path.Pos())
+				problems = append(problems, fmt.Sprintf("%s:%d:%d: import %s is not allowed here: %s",
+					name, pos.Line, pos.Column, spec.Path.Value, why))
+			}
+		}
+		// go:linkname reaches any symbol of the binary by name, the harness's among them; the
+		// compiler takes a directive from any `//go:` line comment (go/parser keeps them all).
 		for _, group := range file.Comments {
 			for _, c := range group.List {
-				if strings.HasPrefix(c.Text, "//go:linkname") {
-					pos := fset.Position(c.Pos())
-					problems = append(problems, fmt.Sprintf("%s:%d:%d: //go:linkname is not allowed here",
-						name, pos.Line, pos.Column))
+				for _, directive := range []string{"//go:linkname", "//go:cgo_"} {
+					if strings.HasPrefix(c.Text, directive) {
+						pos := fset.Position(c.Pos())
+						problems = append(problems, fmt.Sprintf("%s:%d:%d: %s is not allowed here",
+							name, pos.Line, pos.Column, strings.Fields(c.Text)[0]))
+					}
 				}
 			}
 		}
@@ -182,7 +226,7 @@ func collect(files []string) ([]string, []*doc.Example) {
 			examples = append(examples, example)
 		}
 	}
-	return tests, examples
+	return tests, examples, unparsed
 }
 
 // isTest is the go command's: name starts with prefix and goes on with no lower-case letter.

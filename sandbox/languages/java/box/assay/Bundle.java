@@ -57,10 +57,13 @@ final class Bundle extends ClassLoader {
         return bundle;
     }
 
+    /** A class of the bundle, defined once: its bytes are not kept beyond that. */
     @Override
     protected Class<?> findClass(String name) throws ClassNotFoundException {
         byte[] bytes = classes.get(name);
         if (bytes == null) throw new ClassNotFoundException(name);
-        return defineClass(name, bytes, 0, bytes.length, domain);
+        Class<?> defined = defineClass(name, bytes, 0, bytes.length, domain);
+        classes.remove(name);
+        return defined;
     }
 }

@@ -1,8 +1,9 @@
 // assay's Java test harness, INSIDE the sandbox: a fresh JVM per run, started by the test step.
 //
 // It reads the run's token first (Channel), before any of the sample's classes is loaded; then it
-// defines the sample's classes from the compile's bundle (Bundle) and runs the tests of the tests'
-// file's top-level classes, reporting on the channel: start, collected (one id per test method),
+// reads the compile's bundle and deletes it (the run's only file: the work dir is then empty in the
+// strength check's run as in the sample's), defines the sample's classes from it (Bundle) and runs
+// the tests of the tests' file's top-level classes, reporting on the channel: start, collected (one id per test method),
 // begin and case for each, and end only after the last test has run; then it halts (no shutdown
 // hook of the sample's runs after the report). Plain test classes (@Test and the lifecycle
 // methods only) run on the fast path (FastPath: JUnit Jupiter's semantics without its engine);
@@ -15,6 +16,8 @@
 // the judge rejects; nothing the sample writes can stand for the report without the token.
 package assay;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +38,12 @@ public final class TestMain {
         channel.send("start", "");
         Bundle bundle;
         try {
-            bundle = Bundle.read(Paths.get(BUNDLE), TestMain.class.getClassLoader());
+            // Read, then deleted before any of its classes loads: the work dir is then as empty in
+            // the strength check's run (the stub's classes) as in the sample's, and the tests find
+            // nothing there to tell them apart.
+            Path file = Paths.get(BUNDLE);
+            bundle = Bundle.read(file, TestMain.class.getClassLoader());
+            Files.delete(file);
         } catch (Exception e) {
             System.err.println("assay harness: " + e);
             Runtime.getRuntime().halt(Channel.HARNESS_FAILED);
