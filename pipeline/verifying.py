@@ -12,7 +12,7 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from pipeline import dirlock
 from pipeline.importers import Record, read_records
 from pipeline.jsonl import AppendLog, iter_jsonl, write_json
 from sandbox import VERIFIER_VERSION, Verifier, VerifyOptions
+from sandbox.judge import STRENGTH_UNCHECKED
 from sandbox.records import Sample
 
 SUMMARY_FILE = "summary.json"
@@ -46,6 +47,7 @@ class VerifyStats:
     by_stage: Counter = field(default_factory=Counter)
     by_reason: Counter = field(default_factory=Counter)
     sandbox_s: float = 0.0
+    unchecked: int = 0  # passed without the strength check made (stubs that do not compile)
 
     def __add__(self, other: VerifyStats) -> VerifyStats:
         return VerifyStats(
@@ -58,14 +60,16 @@ class VerifyStats:
             self.by_stage + other.by_stage,
             self.by_reason + other.by_reason,
             self.sandbox_s + other.sandbox_s,
+            self.unchecked + other.unchecked,
         )
 
-    def count(self, passed: bool, stage: str, reason: str) -> None:
-        """One verdict."""
+    def count(self, passed: bool, stage: str, reason: str, lint: Iterable[str] = ()) -> None:
+        """One verdict (`lint`: the codes of its lint messages)."""
         self.total += 1
         self.by_stage[stage] += 1
         if passed:
             self.passed += 1
+            self.unchecked += STRENGTH_UNCHECKED in lint
         else:
             self.rejected += 1
             self.by_reason[_reason_key(stage, reason)] += 1
@@ -155,7 +159,8 @@ def _verify_into(
             verdict = record.get("verdict")
             if isinstance(verdict, dict):
                 stage, reason = str(verdict.get("stage")), str(verdict.get("reason", ""))
-                earlier.count(verdict.get("passed") is True, stage, reason)
+                lint = [m.get("code") for m in verdict.get("lint") or () if isinstance(m, dict)]
+                earlier.count(verdict.get("passed") is True, stage, reason, lint)
     summary_path = os.path.join(out_dir, SUMMARY_FILE)
     checks = _checks(options)
     if done:
@@ -199,7 +204,9 @@ def _verify_into(
                 data = pending.pop(verdict.id)
                 out = {**data, "id": verdict.id, "verdict": verdict.to_dict()}
                 (passed_log if verdict.passed else rejected_log).write(out)
-                stats.count(verdict.passed, verdict.stage, verdict.reason)
+                stats.count(
+                    verdict.passed, verdict.stage, verdict.reason, (m.code for m in verdict.lint)
+                )
                 stats.sandbox_s += verdict.duration_s
                 if on_verdict is not None:
                     on_verdict(stats)
@@ -260,6 +267,7 @@ def _summary(
         "total": stats.total,
         "passed": stats.passed,
         "rejected": stats.rejected,
+        "strength_unchecked": stats.unchecked,
         "resumed": stats.resumed,
         "renamed": stats.renamed,
         "input_errors": stats.input_errors,
@@ -280,6 +288,7 @@ def _summary(
             "total": everything.total,
             "passed": everything.passed,
             "rejected": everything.rejected,
+            "strength_unchecked": everything.unchecked,
             "by_stage": dict(everything.by_stage.most_common()),
         },
     }

@@ -24,6 +24,18 @@ FEEDBACK_LIMIT = 4000
 # functions stubbed, or it was the empty solution (the solution defines no function).
 WEAK_STUBBED = "every test passes against a solution whose functions are stubs"
 WEAK_EMPTY = "every test passes against an empty solution"
+STRENGTH_UNCHECKED = "strength-unchecked"
+
+
+def unchecked_note(solution_file: str) -> LintMessage:
+    """What a passing verdict carries when its strength check could not be made: the solution
+    with stubbed bodies did not compile, so no test was shown to fail against stubs."""
+    return LintMessage(
+        code=STRENGTH_UNCHECKED,
+        message="the strength check was not made: the solution with stubbed bodies does not compile",
+        line=0,
+        file=solution_file,
+    )
 
 
 class SandboxFailure(RuntimeError):

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from sandbox import languages
 from sandbox.isolation.base import Backend, BackendError, SetupRefused
-from sandbox.judge import WEAK_EMPTY, WEAK_STUBBED, SandboxFailure, feedback, judge
+from sandbox.judge import WEAK_EMPTY, WEAK_STUBBED, SandboxFailure, feedback, judge, unchecked_note
 from sandbox.languages import Language, Prechecked
 from sandbox.options import VerifyOptions
 from sandbox.records import Sample, Verdict
@@ -106,16 +106,19 @@ class Verifier(Workers):
         if verdict is None and isinstance(language, Language):
             request = language.request(sample, pre, stub)
             verdict, result = self._execute(request)
-            if verdict.stage == "compile" and language.stub_broke_compile(request, result):
+            unchecked = verdict.stage == "compile" and language.stub_broke_compile(request, result)
+            if unchecked:
                 stub = None
                 request = language.request(sample, pre, stub)
                 verdict, result = self._execute(request)
             verdict.lint = [*pre.lint, *language.diagnostics(result)]
+            if unchecked and verdict.passed:
+                verdict.lint.append(unchecked_note(language.solution_file))
             if verdict.stage == "compile":
                 verdict.reason = language.compile_reason(verdict.lint) or verdict.reason
             if verdict.passed and stub is not None:
                 empty = stub == language.empty_solution
-                verdict = self._strength(verdict, request, result, empty)
+                verdict = self._strength(verdict, request, result, empty, language.solution_file)
             verdict.feedback = feedback(verdict, language.details(result))
         elif verdict is None:
             verdict = replace(language)
@@ -130,7 +133,12 @@ class Verifier(Workers):
         return verdict
 
     def _strength(
-        self, verdict: Verdict, request: RunRequest, done: RunResult, empty: bool
+        self,
+        verdict: Verdict,
+        request: RunRequest,
+        done: RunResult,
+        empty: bool,
+        solution_file: str,
     ) -> Verdict:
         """The strength check: the stub's run, done by the worker right after the clean pass where
         it could, else on its own (with the sample's phase before it, where the stub's phase
@@ -153,8 +161,9 @@ class Verifier(Workers):
             stub_verdict, _ = self._execute(alone)
         if stub_verdict.stage == "error":
             return replace(verdict, passed=False, stage="error", reason=stub_verdict.reason)
-        if stub_verdict.stage == "compile":
-            return verdict  # a stub that does not compile kills no test: nothing to learn
+        if stub_verdict.stage == "compile":  # a stub that does not compile kills no test
+            verdict.lint.append(unchecked_note(solution_file))
+            return verdict
         tests = stub_verdict.tests
         if tests is None:
             return verdict

@@ -47,6 +47,10 @@ def summary_rows(
     reasons = [(reason, str(count)) for reason, count in list(summary["by_reason"].items())[:10]]
     timings = summary["timings"]
     extra = []
+    if summary.get("strength_unchecked"):
+        extra.append(
+            f"{summary['strength_unchecked']} passed without the strength check (stubs do not compile)"
+        )
     if summary["resumed"]:
         extra.append(f"{summary['resumed']} already verified (resumed)")
     if summary.get("renamed"):

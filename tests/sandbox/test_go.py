@@ -25,6 +25,7 @@ from sandbox.languages.go.stub import (
     stub_source,
     switch_prefix,
 )
+from sandbox.options import Limits
 
 # Go/32's test checks FindZero only through Poly, a function of the solution that the stub
 # replaces (|stub Poly| = 0 < 1e-3); Go/95's canonical solution depends on map iteration order.
@@ -485,3 +486,31 @@ def test_weak_isolation_runs_against_a_readable_copy_of_the_builder():
     with Verifier(options) as verifier:
         verdict = verify_one(verifier, ADD, TEST_ADD)
     assert verdict.passed, verdict.feedback
+
+
+def test_a_stubbed_build_that_fails_passes_without_the_check_and_says_so(
+    monkeypatch, backend_name, tmp_path
+):
+    """Where the instrumented build fails on the stub's own lines (here its switch's file, made
+    not to compile), the sample is built again as it is: a pass carries a `strength-unchecked`
+    note and the summary counts it; a wrong solution is still rejected by its tests."""
+    from pipeline.verifying import verify_files
+    from sandbox.languages.go import language as go_language
+
+    monkeypatch.setattr(
+        go_language, "stub_source", lambda names: "package solution\n\nvar _ = assayNoSuchName\n"
+    )
+    options = VerifyOptions(sandbox=backend_name, limits=Limits(timeout_s=10.0))
+    samples = tmp_path / "samples.jsonl"
+    with samples.open("w") as fh:
+        for name, solution in (("right", ADD), ("wrong", ADD_WRONG)):
+            row = {"id": name, "language": "go", "solution": d(solution), "tests": d(TEST_ADD)}
+            fh.write(json.dumps(row) + "\n")
+    summary = verify_files([str(samples)], str(tmp_path / "out"), options)
+    assert (summary["passed"], summary["strength_unchecked"]) == (1, 1)
+    (passed,) = [json.loads(line) for line in (tmp_path / "out" / "passed.jsonl").open()]
+    notes = [m for m in passed["verdict"]["lint"] if m["code"] == "strength-unchecked"]
+    assert passed["id"] == "right" and len(notes) == 1 and not notes[0]["rejects"]
+    (rejected,) = [json.loads(line) for line in (tmp_path / "out" / "rejected.jsonl").open()]
+    assert rejected["verdict"]["stage"] == "tests"
+    assert not [m for m in rejected["verdict"]["lint"] if m["code"] == "strength-unchecked"]
