@@ -625,6 +625,44 @@ def test_an_error_while_loading_is_a_collection_error(js_verifier):
     assert verdict.reason.startswith("collection error: TypeError: Cannot read properties of null")
 
 
+# The done callback as node's runner takes it: the call decides first, then `done`.
+DONE_MISUSED = {
+    "a_throw_after_done": 'test("adds", (t, done) => {\n  done();\n  assert.equal(add(2, 3), 6);\n});\n',
+    "done_called_twice": 'test("adds", (t, done) => {\n  assert.equal(add(2, 3), 5);\n  done();\n  done();\n});\n',
+    "done_and_a_promise": 'test("adds", async (t, done) => {\n  assert.equal(add(2, 3), 5);\n  done();\n});\n',
+    "a_throw_after_done_in_a_hook": d("""
+        const { beforeEach } = require("node:test");
+        beforeEach((t, done) => { done(); throw new RangeError("no setup"); });
+        test("adds", () => assert.equal(add(2, 3), 5));
+        """),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DONE_MISUSED))
+def test_a_misused_done_callback_fails_as_in_node(js_verifier, tmp_path, name):
+    tests = HEAD + DONE_MISUSED[name]
+    verdict = run_js(js_verifier, ADD_OK, tests)
+    assert verdict.stage == "tests", (verdict.stage, verdict.reason)
+    assert [c.outcome for c in verdict.tests.cases] in (["failed"], ["error"])
+    assert not any(node_test_outcomes(tmp_path, ADD_OK, tests).values())
+
+
+def test_a_thenable_a_test_returns_is_awaited(js_verifier, tmp_path):
+    thenable = "({{ then(resolve, reject) {{ setTimeout(() => {}, 5); }} }})"
+    passes = (
+        HEAD
+        + f'test("adds", () => {thenable.format("{ assert.equal(add(2, 3), 5); resolve(); }")});\n'
+    )
+    assert run_js(js_verifier, ADD_OK, passes).passed
+    rejects = HEAD + f'test("adds", () => {thenable.format("reject(new RangeError(`no`))")});\n'
+    verdict = run_js(js_verifier, ADD_OK, rejects)
+    assert verdict.stage == "tests" and "RangeError: no" in verdict.feedback
+    never = HEAD + 'test("adds", () => ({ then() {} }));\n'
+    verdict = run_js(js_verifier, ADD_OK, never)
+    assert verdict.stage == "tests" and "never settled" in verdict.feedback
+    assert node_test_outcomes(tmp_path, ADD_OK, rejects) == {"adds": False}
+
+
 def test_a_test_that_never_settles_fails_and_the_run_goes_on(js_verifier):
     tests = HEAD + d("""
         test("waits forever", () => new Promise(() => {}));

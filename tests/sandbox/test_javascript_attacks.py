@@ -23,6 +23,7 @@ from tests.sandbox.js_helpers import (
     HEAD,
     TEST_ADD,
     d,
+    node_test_outcomes,
     run_js,
 )
 
@@ -401,6 +402,174 @@ def test_the_mock_cheats_tests_pass_a_right_solution(verifier, tests):
     roll = "const roll = () => Math.floor(Math.random() * 6) + 1;\nmodule.exports = { roll };\n"
     verdict = run_js(verifier, roll if "roll" in tests else ADD_OK, tests)
     assert verdict.passed, verdict.feedback
+
+
+# Tests that end before their assertions ran ------------------------------------------------------
+# Each test passes on the right solution; the wrong one (a - b) makes it end, or look ended, before
+# its assertion runs: the harness must still run the assertion and fail the test, as node's own
+# runner does (`node --test` fails every one of these).
+DONE_BY_CALLER = d("""
+    function add(a, b) {
+      try {
+        const done = add.caller.arguments[1];
+        if (typeof done === "function") done();
+      } catch (e) {}
+      return a - b;
+    }
+    module.exports = { add };
+    """)
+LATER = (
+    "function addLater(a, b, callback) {{\n  setTimeout(() => callback(null, {sum}), {ms});\n}}\n"
+)
+CALLBACK_TESTS = HEAD.replace("{ add }", "{ add, addLater }") + d("""
+    test("adds", () => {
+      assert.equal(add(2, 3), 5);
+    });
+    test("adds later", () => {
+      addLater(2, 3, (err, sum) => {
+        assert.equal(err, null);
+        assert.equal(sum, 5);
+      });
+    });
+    """)
+
+
+def with_later(sum_: str, ms: int = 10, extra: str = "") -> str:
+    return (
+        "const add = (a, b) => a + b;\n"
+        + extra
+        + LATER.format(sum=sum_, ms=ms)
+        + "module.exports = { add, addLater };\n"
+    )
+
+
+ENDED_EARLY = {
+    # The solution calls the test's `done` through the caller, then the test's assertion throws.
+    "done_called_by_the_solution": (
+        DONE_BY_CALLER,
+        HEAD
+        + d("""
+            test("adds", function (t, done) {
+              assert.equal(add(2, 3), 5);
+              done();
+            });
+            """),
+        "-1 !== 5",
+    ),
+    "done_called_by_the_solution_in_an_it_then_the_tests_go_on": (
+        DONE_BY_CALLER,
+        HEAD
+        + d("""
+            describe("add", () => {
+              it("adds", function (t, done) {
+                assert.equal(add(2, 3), 5);
+                done();
+              });
+              it("is a function", () => assert.equal(typeof add, "function"));
+            });
+            """),
+        "-1 !== 5",
+    ),
+    # The test never waits for the callback: it runs after the last test ended.
+    "a_callback_never_waited_for": (
+        with_later("a - b"),
+        CALLBACK_TESTS,
+        "-1 !== 5",
+    ),
+    # ... and in an earlier test: it fails the test that runs when it throws.
+    "a_callback_never_waited_for_in_an_earlier_test": (
+        with_later("a - b"),
+        CALLBACK_TESTS
+        + 'test("waits", async () => {\n  await new Promise((r) => setTimeout(r, 100));\n});\n',
+        "-1 !== 5",
+    ),
+    "a_promise_never_waited_for": (
+        "const add = (a, b) => new Promise((r) => setTimeout(() => r(a - b), 10));\n"
+        "module.exports = { add };\n",
+        HEAD + 'test("adds", () => {\n  add(2, 3).then((sum) => assert.equal(sum, 5));\n});\n',
+        "-1 !== 5",
+    ),
+    # The loop is not empty when the solution emits beforeExit itself: the drain goes on.
+    "before_exit_emitted_by_the_solution": (
+        with_later(
+            "a - b",
+            50,
+            "for (let i = 1; i < 40; i++) setTimeout(() => process.emit('beforeExit', 0), i);\n",
+        ),
+        CALLBACK_TESTS,
+        "-1 !== 5",
+    ),
+    # A thenable that is no native promise is awaited as node awaits it.
+    "a_thenable_returned": (
+        ADD_WRONG,
+        HEAD
+        + d("""
+            test("adds", () => {
+              return { then(resolve) { setTimeout(() => { assert.equal(add(2, 3), 5); resolve(); }, 1); } };
+            });
+            """),
+        "-1 !== 5",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENDED_EARLY))
+def test_assertions_after_a_test_ended_still_fail_it(verifier, tmp_path, name):
+    solution, tests, shown = ENDED_EARLY[name]
+    verdict = run_js(verifier, solution, tests)
+    assert not verdict.passed, f"{name} was accepted: {verdict}"
+    assert verdict.stage == "tests", (verdict.stage, verdict.reason)
+    assert shown in verdict.feedback, verdict.feedback
+    right = solution.replace("a - b", "a + b")
+    if "caller" in solution:
+        right = ADD_OK
+    verdict = run_js(verifier, right, tests)
+    assert verdict.passed, (name, verdict.feedback)
+    assert not all(node_test_outcomes(tmp_path, solution, tests).values())  # node fails it too
+
+
+def test_an_error_after_the_tests_ended_says_so(verifier):
+    verdict = run_js(verifier, with_later("a - b", 300), CALLBACK_TESTS)
+    assert [c.outcome for c in verdict.tests.cases] == ["passed", "failed"]
+    assert "thrown after the tests ended" in verdict.feedback, verdict.feedback
+
+
+def test_a_subtest_started_after_its_parent_ended_fails(verifier, tmp_path):
+    late = 'setTimeout(() => t.test("late", () => assert.equal(add(2, 3), 5)), 1);\n'
+    tests = (
+        HEAD
+        + 'test("adds", (t) => {\n  assert.equal(typeof add(1, 1), "number");\n  '
+        + late
+        + "});\n"
+    )
+    verdict = run_js(verifier, ADD_WRONG, tests)
+    assert verdict.stage == "tests"
+    assert (
+        'the subtest "late" was started after its parent test "adds" had ended' in verdict.feedback
+    )
+    # Node fails it whatever the solution (its parent finished): so does the harness, also when
+    # the parent was reported already (the run fails).
+    waits = 'test("waits", async () => {\n  await new Promise((r) => setTimeout(r, 100));\n});\n'
+    for right_tests in (tests, tests + waits):
+        verdict = run_js(verifier, ADD_OK, right_tests)
+        assert verdict.stage == "tests", (verdict.stage, verdict.reason)
+        assert 'the subtest "late" was started after' in verdict.feedback, verdict.feedback
+    assert not all(node_test_outcomes(tmp_path, ADD_OK, tests).values())
+
+
+def test_the_drain_after_the_tests_is_bounded_and_free_when_nothing_is_pending(verifier):
+    verdict = run_js(verifier, ADD_OK, TEST_ADD)
+    assert verdict.passed and verdict.duration_s < 1.5  # no fixed wait: the drain bound is 2 s
+    forever = HEAD + d("""
+        test("adds", () => {
+          setInterval(() => {}, 5);
+          require("net").createServer().listen(0);
+          assert.equal(add(2, 3), 5);
+        });
+        """)
+    verdict = run_js(verifier, ADD_OK, forever)
+    assert verdict.passed, verdict.feedback  # what is still pending at the bound never runs
+    assert verdict.duration_s < 5, verdict.duration_s
 
 
 def test_forged_lines_are_a_tampered_channel(verifier):

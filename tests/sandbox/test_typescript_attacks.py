@@ -148,6 +148,34 @@ CHEATS = {
         "  assert.equal(JSON.stringify(sum), JSON.stringify([5]));\n"
         '  assert.equal(typeof mock.fn, "function");\n});\n',
     ),
+    # The tests never wait for the callback: it runs after the last test ended, and still fails it.
+    "a_callback_never_waited_for": (
+        ADD_OK
+        + "export function addLater(a: number, b: number, cb: (err: Error | null, sum?: number) => void): void {\n"
+        + "  setTimeout(() => cb(null, a - b), 10);\n}\n",
+        HEAD.replace("{ add }", "{ add, addLater }")
+        + d("""
+            test("adds", () => {
+              assert.equal(add(2, 3), 5);
+            });
+            test("adds later", () => {
+              addLater(2, 3, (err, sum) => {
+                assert.equal(err, null);
+                assert.equal(sum, 5);
+              });
+            });
+            """),
+    ),
+    # A thenable the test returns is awaited, as node awaits it.
+    "a_thenable_returned": (
+        ADD_WRONG,
+        HEAD
+        + d("""
+            test("adds", () => ({
+              then(resolve: () => void) { setTimeout(() => { assert.equal(add(2, 3), 5); resolve(); }, 1); },
+            }));
+            """),
+    ),
 }
 
 

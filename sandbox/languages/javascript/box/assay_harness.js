@@ -6,7 +6,9 @@
 // the solution) with `node:test` served by assay_node_test.js, runs them one at a time and writes
 // each event as `<token> <json>` on descriptor 3 (sandbox/isolation/channel.py). `end` is written
 // only after the last test ran; an early exit (`process.exit(0)` anywhere), a crash or a test
-// that never ends leaves the report without it, which the verifier rejects. After the file loaded
+// that never ends leaves the report without it, which the verifier rejects. Before `end`, the event
+// loop runs on until it is empty (at most DRAIN_MS): what a callback, timer or promise the tests
+// did not wait for throws then fails the last test, whose report waits for it. After the file loaded
 // and after each test, the built-ins (Object, Array, JSON, Promise, ... and their prototypes) are
 // compared with how they were before the sample ran: a change fails that test, unless it is a mock
 // the tests file made with node:test's mock API (assay_builtins.js says how it tells).
@@ -71,6 +73,12 @@ const inspect = util.inspect;
 const isError = util.types.isNativeError;
 const now = performance.now.bind(performance);
 const reallyExit = process.reallyExit.bind(process);
+const activeResources = process.getActiveResourcesInfo.bind(process);
+const unrefTimer = (() => {
+  const probe = timers.setTimeout(() => {}, 1);
+  timers.clearTimeout(probe);
+  return probe.unref;
+})();
 const originalLoad = Module._load;
 const compileJs = Module._extensions[".js"];
 const nativeRequire = Module.prototype.require;
@@ -253,6 +261,12 @@ function newRunner() {
       const changed = checker.tampered();
       if (changed !== null && t.error === null) t.error = { message: tamperedMessage(changed) };
     },
+    // A failure found once `t` (a reported test) may have been reported: its own if not yet.
+    lateFailure: (t, failure) => {
+      if (!t.reported) {
+        if (t.error === null) t.error = failure;
+      } else globalErrors.push(failureText(failure));
+    },
   });
   Object.freeze(runner.api);
   Object.freeze(runner.api.describe);
@@ -261,20 +275,55 @@ newRunner();
 delete require.cache[path.join(__dirname, "assay_node_test.js")];
 
 // Errors no test caught: a failure of the test that runs, or that just ended (an unhandled
-// rejection surfaces a turn after its test returned), else of the run.
+// rejection surfaces a turn after its test returned), or, once the last test ended, of that test
+// (its report held back until the run drained), else of the run.
 let settling = null;
+let held = null; // the last test, reported once the run drained: {t, id, duration}
+const AFTER_END = "thrown after the tests ended, by a callback, timer or promise a test did not wait for";
 process.setUncaughtExceptionCaptureCallback((err) => {
   if (state === "running" && runner.running !== null) runner.uncaught({ thrown: err });
-  else if (settling !== null && settling.error === null) settling.error = { thrown: err };
-  else globalErrors.push(`uncaught ${describe(err)}\n${frames(err)}`.trim());
+  else if (state === "running" && settling !== null && settling.error === null) settling.error = { thrown: err };
+  else if (held !== null && held.t.error === null) {
+    held.t.error = { prefix: AFTER_END, cause: { thrown: err } };
+  } else globalErrors.push(`uncaught ${describe(err)}\n${frames(err)}`.trim());
 });
 process.on("beforeExit", () => {
   if (state === "running") runner.neverSettled();
+  else if (state === "draining") drainedMaybe();
   else if (state === "collecting") {
     globalErrors.push("a describe() body's promise never settled");
     collected();
   }
 });
+
+// After the last test, the event loop runs until it is empty (at once for most runs), as node runs
+// a tests file until its process would exit: a callback, timer or promise a test did not wait for
+// still runs, and what it throws fails the last test. Bounded: a timer that never ends (or a server
+// left open) cannot keep the run alive longer than DRAIN_MS, and whatever is still pending then
+// never runs.
+const DRAIN_MS = 2000;
+let drained = null; // while the run drains: what ends the drain
+function drain(done) {
+  state = "draining";
+  const timer = P.setTimer(() => end(), DRAIN_MS);
+  apply(unrefTimer, timer, []); // the bound alone does not keep the loop alive
+  const end = () => {
+    if (drained !== end) return;
+    drained = null;
+    P.clearTimer(timer);
+    state = "running";
+    done();
+  };
+  drained = end;
+}
+// `beforeExit`: the loop ran dry, unless the sample emitted the event itself (something is
+// still active then); if so, or if node counts something that does not keep the loop alive, a
+// short timer makes the loop look again.
+function drainedMaybe() {
+  if (drained === null) return;
+  if (activeResources().every((r) => r === "PipeWrap" || r === "TTYWrap")) drained();
+  else P.setTimer(() => {}, 5);
+}
 
 // The run ------------------------------------------------------------------------------------------
 function start() {
@@ -302,29 +351,44 @@ function collected() {
   send(`"t":"collected","ids":${strings(ids)},"errors":[]`);
   state = "running";
   let failed = 0;
+  let count = 0;
+  const total = runner.reported.length;
+  const flush = (entry) => {
+    report(entry.t, entry.id, entry.duration);
+    if (entry.t.error !== null) failed += 1;
+  };
   runner.run((t, run, next) => {
     const id = `${testsName}::${t.id}`;
     send(`"t":"begin","id":${str(id)}`);
     const started = now();
+    count += 1;
+    const last = count === total;
     run(t, () => {
       settling = t;
       P.later(() => {
         settling = null;
-        report(t, id, started);
-        if (t.error !== null) failed += 1;
+        const entry = { t, id, duration: now() - started };
+        if (last) held = entry;
+        else flush(entry);
         next();
       });
     });
-  }, () => {
+  }, () => drain(() => {
+    if (held !== null) {
+      const entry = held;
+      held = null;
+      flush(entry);
+    }
     for (const error of globalErrors) writeSync(2, `${error}\n`);
     finish(failed || globalErrors.length ? 1 : 0);
-  });
+  }));
 }
 
-function report(t, id, started) {
+function report(t, id, ms) {
   const changed = checker.tampered();
   if (changed !== null && t.error === null) t.error = { message: tamperedMessage(changed) };
-  const duration = ((now() - started) / 1000).toFixed(4);
+  t.reported = true;
+  const duration = (ms / 1000).toFixed(4);
   let outcome = "passed";
   let message = "";
   let detail = "";
@@ -373,6 +437,7 @@ function goOn() {
   globalErrors.length = 0;
   trackers.length = 0;
   settling = null;
+  held = null;
   depth = 0;
   testsCompiled = false;
   state = "loading";

@@ -39,7 +39,7 @@ module.exports = function create(P, host) {
       timeout: typeof options.timeout === "number" ? options.timeout : Infinity,
       hooks: { before: [], after: [], beforeEach: [], afterEach: [] },
       id: null, error: null, skipped: false, queue: [], subRunning: false, finishing: null,
-      ctx: null, over: false, beforeRunning: 0, beforeError: null,
+      ctx: null, over: false, beforeRunning: 0, beforeError: null, reported: false,
     };
   }
 
@@ -168,7 +168,10 @@ module.exports = function create(P, host) {
   }
 
   // Runs a test's or a hook's function; `finish(error or null)` once: when it returned, its
-  // promise settled or it called `done`, or when it threw, timed out or can never settle.
+  // promise (or any thenable it returned, as node adopts it) settled or it called `done`, or when it
+  // threw, timed out or can never settle. As node awaits the call before it looks at `done`, a
+  // `done` called during the call counts once the call returned: a throw after it still fails the
+  // function. A second `done` fails it too and throws to its caller, as node's does.
   const pending = []; // the `end` of each function that runs now, innermost last
   function invoke(fn, self, ctx, timeout, finish) {
     let over = false;
@@ -185,17 +188,48 @@ module.exports = function create(P, host) {
     if (timeout !== Infinity) {
       timer = setTimer(() => end({ message: `the test timed out after ${timeout} ms` }), timeout);
     }
+    let calling = true;
+    let early; // what `done` said during the call: undefined if it was not called then
     try {
       if (fn.length >= 2) {
-        call(fn, self, ctx, (err) => end(err ? { thrown: err } : null));
+        let calls = 0;
+        const done = (err) => {
+          calls += 1;
+          const said = calls > 1 ? { message: "the done callback was called more than once" }
+            : err ? { thrown: err } : null;
+          if (!calling) end(said);
+          else if (early === undefined || (early === null && said !== null)) early = said;
+          if (calls > 1) throw new Error("node:test: the done callback was called more than once");
+        };
+        const out = call(fn, self, ctx, done);
+        calling = false;
+        if (isPromise(out)) {
+          end({ message: "the function takes a done callback and also returned a promise (node:test fails it)" });
+        } else if (early !== undefined) end(early);
         return;
       }
       const out = call(fn, self, ctx);
+      calling = false;
+      let adopt;
+      if (!isPromise(out) && out !== null && (typeof out === "object" || typeof out === "function")) {
+        adopt = out.then;
+      }
       if (isPromise(out)) then(out, () => end(null), (err) => end({ thrown: err }));
-      else end(null);
+      else if (typeof adopt === "function") {
+        const settled = new P.Promise((resolve, reject) => call(adopt, out, resolve, reject));
+        then(settled, () => end(null), (err) => end({ thrown: err }));
+      } else end(null);
     } catch (err) {
+      calling = false;
       end({ thrown: err });
     }
+  }
+
+  // The test a subtest counts towards: its top-level (reported) ancestor.
+  function reportedTest(t) {
+    let top = t;
+    while (top.parent !== null && top.parent.kind === "test") top = top.parent;
+    return top;
   }
 
   function context(t) {
@@ -204,7 +238,16 @@ module.exports = function create(P, host) {
     const ctx = {
       name: t.name,
       fullName: fullName(t),
-      test: (a, b, c) => under(t, () => define("test", a, b, c)),
+      test: (a, b, c) => {
+        if (!t.over) return under(t, () => define("test", a, b, c));
+        // Node fails a subtest that starts after its parent finished; here its reported test.
+        const { name } = parse(a, b, c);
+        host.lateFailure(reportedTest(t), {
+          message: `the subtest "${name}" was started after its parent test "${t.name}" had ended ` +
+            "(node:test fails it: its parent finished)",
+        });
+        return resolved();
+      },
       skip: () => { t.skipped = true; },
       todo: () => { t.skipped = true; },
       diagnostic: () => {},
