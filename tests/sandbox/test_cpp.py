@@ -525,6 +525,24 @@ STUBS = {
     "member_outside": ("struct S { int g() const; };\nint S::g() const { return 3; }", "S().g()"),
     "namespace": ("namespace ns { int f() { return 1; } }", "ns::f()"),
     "try_block": ("int f(int x) try { return x; } catch (...) { return -1; }", "f(1)"),
+    "no_default_constructor": (
+        "struct T { explicit T(int v) : v(v) {} int v; operator int() const { return v; } };\n"
+        "T f() { return T(1); }",
+        "int(f())",
+    ),
+    "reference_without_default": (
+        "struct T { explicit T(int v) : v(v) {} int v; };\nT& f() { static T t(1); return t; }",
+        "f().v",
+    ),
+    "trailing_reference": (
+        "auto f() -> const std::string& { static std::string s; return s; }",
+        "f().size()",
+    ),
+    "conversion_without_default": (
+        "struct T { explicit T(int v) : v(v) {} int v; };\n"
+        "struct U { operator T() const { return T(2); } };",
+        "U().operator T().v",
+    ),
 }
 
 
@@ -544,7 +562,8 @@ def test_the_stub_switch_compiles_and_gives_up_at_once(name, tmp_path):
         ' catch (const std::logic_error&) { std::printf("threw"); } return 0; }\n'
     )
     done = subprocess.run(
-        ["g++", "-std=c++17", "-Wall", "-Wextra", "-Werror", "use.cpp", "-o", "use"],
+        ["g++", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-include", STUB_HEADER, "use.cpp"]
+        + ["-o", "use"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -555,7 +574,16 @@ def test_the_stub_switch_compiles_and_gives_up_at_once(name, tmp_path):
     assert ran.stdout == STUBBED_VALUE.get(name, "0"), ran.stdout
 
 
-STUBBED_VALUE = {"pointer": "1", "auto": "threw", "decltype_auto": "threw"}
+STUBBED_VALUE = {
+    "pointer": "1",
+    "auto": "threw",
+    "decltype_auto": "threw",
+    "no_default_constructor": "threw",  # nothing to return: it throws, and the stub compiles
+    "reference_without_default": "threw",
+    "conversion_without_default": "threw",
+}
+# What the prelude gives an instrumented solution: the switch and `assay_stub_value<T>()`.
+STUB_HEADER = str(Path(__file__).resolve().parents[2] / "sandbox/languages/cpp/box/stub.hpp")
 
 
 def test_a_solution_without_functions_has_no_stub():
@@ -602,8 +630,29 @@ def test_a_constexpr_function_stays_a_constant_expression_and_is_stubbed(cpp_ver
 
 
 def test_a_switch_that_does_not_compile_leaves_the_sample_its_own_compile(cpp_verifier):
-    # `return {};` cannot make a type without a default constructor: the instrumented build
-    # fails, and the sample is compiled and judged as it is, without the strength check.
+    # `return {};` cannot make a reference to an array: the instrumented build fails, and the
+    # sample is compiled and judged as it is, without the strength check.
+    solution = """
+        #pragma once
+        inline int (&row())[3] { static int r[3] = {1, 2, 3}; return r; }
+        """
+    tests = """
+        #include "solution.hpp"
+        #include <doctest/doctest.h>
+        TEST_CASE("keeps the row") { CHECK(row()[1] == 2); }
+        """
+    verdict = verify_one(cpp_verifier, solution, tests)
+    assert verdict.passed, verdict.feedback
+    assert not [m for m in verdict.lint if m.rejects]
+    assert "strength-unchecked" in {m.code for m in verdict.lint}
+    wrong = solution.replace("{1, 2, 3}", "{1, 3, 3}")
+    verdict = verify_one(cpp_verifier, wrong, tests)
+    assert verdict.stage == "tests", verdict.feedback
+
+
+def test_a_type_without_a_default_constructor_is_stubbed_by_a_throw(cpp_verifier):
+    # `return {};` cannot make it: the stub throws instead (box/stub.hpp), and the strength
+    # check is made.
     solution = """
         #pragma once
         struct Meters {
@@ -616,13 +665,12 @@ def test_a_switch_that_does_not_compile_leaves_the_sample_its_own_compile(cpp_ve
         #include "solution.hpp"
         #include <doctest/doctest.h>
         TEST_CASE("keeps the value") { CHECK(meters(3).value == 3); }
+        TEST_CASE("nothing") { CHECK(sizeof(Meters) > 0); }
         """
     verdict = verify_one(cpp_verifier, solution, tests)
     assert verdict.passed, verdict.feedback
-    assert not [m for m in verdict.lint if m.rejects]
-    wrong = solution.replace("return Meters(v);", "return Meters(v + 1);")
-    verdict = verify_one(cpp_verifier, wrong, tests)
-    assert verdict.stage == "tests", verdict.feedback
+    assert not [m for m in verdict.lint if m.rejects or m.code == "strength-unchecked"]
+    assert verdict.weak_tests == ["nothing"]
 
 
 def test_weak_isolation_runs_against_a_readable_copy_of_the_harness():

@@ -4,13 +4,16 @@ must contain it. The C++ counterpart of test_attacks.py: every attack runs on ea
 from __future__ import annotations
 
 import os
+import platform
 import socket
+import subprocess
 import threading
 import uuid
 
 import pytest
 
-from sandbox import Sample, Verifier, VerifyOptions
+from sandbox import Limits, Sample, Verifier, VerifyOptions
+from sandbox.isolation import channel
 from tests.sandbox.conftest import ATTACK_LIMITS, CANARY_SECRET, wait_until_gone
 
 ADD = "#pragma once\ninline int add(int a, int b) { return a + b; }\n"
@@ -108,6 +111,226 @@ CHEATS = {
     ),
 }
 
+# Forging the report with the run's token: the rest of a passing report after the harness's
+# `start` (seq 0), then an exit before the harness can say anything.
+FORGE = r"""
+#include <string>
+inline void forge_with(const char* token) {
+  const char* m[] = {R"("t": "collected", "ids": ["adds"], "errors": [])",
+    R"("t": "begin", "id": "adds")",
+    R"("t": "case", "id": "adds", "outcome": "passed", "message": "", "detail": "")",
+    R"("t": "end", "exitstatus": 0)"};
+  int seq = 1;
+  for (auto f : m) {
+    std::string line = std::string(token, 32) + " {\"seq\": " + std::to_string(seq++) + ", " + f
+      + "}\n";
+    (void)!write(3, line.data(), line.size()); }
+  _exit(0); }
+"""
+# Takes the token off descriptor 4 before the harness reads it, with raw system calls (nothing is
+# set up that early), and leaves a pipe with the same token in its place.
+STEAL = r"""
+#include <sys/syscall.h>
+#define RAW __attribute__((no_sanitize("address", "undefined")))
+RAW static long raw(long n, long a, long b, long c) {
+  long r;
+  asm volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+  return r; }
+inline char stolen[33];
+RAW inline void steal() {
+  long got = 0;
+  while (got < 32) {
+    long n = raw(SYS_read, 4, (long)(stolen + got), 32 - got);
+    if (n <= 0) return;
+    got += n; }
+  int p[2]; if (raw(SYS_pipe2, (long)p, 0, 0) != 0) return;
+  raw(SYS_write, p[1], (long)stolen, 32); raw(SYS_close, p[1], 0, 0);
+  raw(SYS_dup2, p[0], 4, 0); raw(SYS_close, p[0], 0, 0); }
+"""
+THIEF = ADD_WRONG + STEAL + FORGE
+FORGE_IF_STOLEN = "static int forged = (stolen[0] ? forge_with(stolen) : (void)0, 0);\n"
+# Sees the token as the harness reads it: a C library name that the sample defines replaces the
+# C library's (and AddressSanitizer's interceptor) for the whole process.
+READ_BODY = r"""(int fd, void* buf, size_t n) {
+  long r = raw(SYS_read, fd, (long)buf, (long)n);
+  if (fd == 4 && r == 32) for (int i = 0; i < 32; ++i) stolen[i] = ((char*)buf)[i];
+  return r; }
+"""
+FORGE_BY_NAME = r"""#include <string>
+namespace assay_harness { void send(const char*, const std::string&); }
+static int forged = (assay_harness::send("collected", R"("ids": ["adds"], "errors": [])"),
+  assay_harness::send("begin", R"("id": "adds")"),
+  assay_harness::send("case", R"("id": "adds", "outcome": "passed", "message": "", "detail": "")"),
+  assay_harness::send("end", R"("exitstatus": 0)"), _exit(0), 0);
+"""
+ASSERTIONS_REDEFINED = r"""#include <cstdlib>
+namespace doctest { namespace detail {
+bool ResultBuilder::log() {
+  if (m_failed && std::getenv("ASSAY_STRENGTH_CHECK_STUB")) throw 1;  // fail the stub's run
+  m_failed = false;
+  return false; }
+} }
+"""
+
+# Code of the sample that would run before the harness, or in its place (solution, tests, what
+# the reason names): the binary check, the compile step's program (box/check.cpp), rejects the
+# linked test binary and says what it found. The harness reads its token before any of it could
+# run anyway, and a sample can name none of its internals.
+BEFORE_THE_HARNESS = {
+    "harness_reporter_called_by_name": (  # its symbols are hidden: an undefined reference
+        ADD_WRONG + FORGE_BY_NAME,
+        TEST_ADD,
+        "assay_harness::send",
+    ),
+    "token_read_in_preinit_array": (
+        THIEF
+        + '__attribute__((section(".preinit_array"), used)) static void (*early)() = steal;\n'
+        + FORGE_IF_STOLEN,
+        TEST_ADD,
+        ".preinit_array",
+    ),
+    "token_read_in_preinit_array_by_asm": (
+        THIEF
+        + 'extern "C" RAW void early() { steal(); }\n'
+        + 'asm(".pushsection .preinit_array, \\"aw\\"\\n.quad early\\n.popsection");\n'
+        + FORGE_IF_STOLEN,
+        TEST_ADD,
+        ".preinit_array",
+    ),
+    "token_read_in_an_ifunc_resolver": (
+        THIEF
+        + 'extern "C" void target_impl() {}\n'
+        + 'extern "C" RAW void (*resolve())() { steal(); return target_impl; }\n'
+        + 'extern "C" void target() __attribute__((ifunc("resolve")));\n'
+        + "static int touched = (target(), 0);\n"
+        + FORGE_IF_STOLEN,
+        TEST_ADD,
+        "IFUNC, `target`",
+    ),
+    "libc_read_replaced": (
+        THIEF + 'extern "C" RAW ssize_t read' + READ_BODY + FORGE_IF_STOLEN,
+        TEST_ADD,
+        "defines `read`",
+    ),
+    "libc_read_replaced_by_an_asm_label": (  # no `read` in the source for a text ban to see
+        THIEF
+        + 'RAW ssize_t my_read(int, void*, size_t) asm("re" "ad");\n'
+        + "ssize_t my_read"
+        + READ_BODY
+        + FORGE_IF_STOLEN,
+        TEST_ADD,
+        "defines `read`",
+    ),
+    "doctest_assertions_redefined": (  # every failed check a pass: no token needed
+        ADD_WRONG,
+        HEAD + ASSERTIONS_REDEFINED + 'TEST_CASE("adds") { CHECK(add(2, 3) == 5); }\n',
+        "redefines `doctest::detail::ResultBuilder::log()`",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BEFORE_THE_HARNESS))
+def test_code_before_the_harness_is_rejected_at_compile(verifier, name):
+    solution, tests, named = BEFORE_THE_HARNESS[name]
+    if "raw(" in solution and platform.machine() != "x86_64":
+        pytest.skip("the attack's raw system calls are x86-64's")
+    verdict = run_cpp(verifier, solution, tests)
+    assert verdict.stage == "compile", (verdict.stage, verdict.reason)
+    assert named in verdict.reason + verdict.feedback, (verdict.reason, verdict.feedback)
+
+
+THIEVES = sorted(
+    name for name, (solution, _, _) in BEFORE_THE_HARNESS.items() if "steal" in solution
+)
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="the attacks' raw system calls")
+@pytest.mark.parametrize("name", THIEVES)
+def test_the_harness_reads_its_token_before_any_code_of_the_sample(name, tmp_path):
+    # The second line of defence, without the binary check: built as the compile step builds it,
+    # run as the sandbox runs it, the thief finds descriptor 4 already read and closed (the
+    # harness reads it while the dynamic linker relocates the harness library, box/harness.cpp),
+    # and the report is the harness's own: the wrong `add` fails.
+    import shutil
+
+    from sandbox.languages.cpp import build
+
+    gxx = shutil.which("g++")
+    shared = build.shared_dir(gxx)
+    solution, tests, _ = BEFORE_THE_HARNESS[name]
+    (tmp_path / "solution.hpp").write_text(solution)
+    (tmp_path / "test_solution.cpp").write_text(tests)
+    built = subprocess.run(
+        [gxx, *build.FLAGS, "-include", f"{shared}/{build.PRELUDE}", *build.linker_flags(gxx)]
+        + ["test_solution.cpp", f"{shared}/main.o", f"{shared}/{build.HARNESS_LIB}"]
+        + [f"-Wl,-rpath,{shared}", "-o", "test_solution"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stderr
+    token = channel.new_token()
+    (tmp_path / "token").write_bytes(token)
+    subprocess.run(
+        ["sh", "-c", "exec ./test_solution 3>report 4<token"],
+        cwd=tmp_path,
+        capture_output=True,
+        env={"PATH": "/usr/bin:/bin"},
+        timeout=60,
+    )
+    messages, problem = channel.read_lines((tmp_path / "report").read_bytes(), token)
+    assert problem is None, problem
+    cases = [m for m in messages if m.get("t") == "case"]
+    assert [c["outcome"] for c in cases] == ["failed"], messages
+    assert messages[-1] == {"seq": len(messages) - 1, "t": "end", "exitstatus": 1}
+
+
+# Ordinary C++ that the binary check must let through: globals named like C library functions
+# (data, not code), a replaced operator new, static objects with constructors, iostreams (copy
+# relocations), thread_local, templates and lambdas, with or without <bits/stdc++.h>.
+ORDINARY = {
+    "plain_headers": (
+        "#pragma once\n#include <cstdio>\n#include <cstdlib>\n#include <iostream>\n#include <map>\n"
+        "#include <memory>\n#include <new>\n#include <string>\n#include <vector>\n"
+        "double x1, y1, x2, y2;\nint index = 0;\n"
+        'static std::map<std::string, int> table = {{"a", 1}};\n'
+        "inline int allocations = 0;\n"
+        "void* operator new(std::size_t n) { ++allocations; if (void* p = std::malloc(n ? n : 1)) "
+        "return p; throw std::bad_alloc(); }\n"
+        "void operator delete(void* p) noexcept { std::free(p); }\n"
+        "void operator delete(void* p, std::size_t) noexcept { std::free(p); }\n"
+        "struct Shape { virtual ~Shape() = default; virtual int area() const = 0; };\n"
+        "struct Square : Shape { int s; explicit Square(int s) : s(s) {} "
+        "int area() const override { return s * s; } };\n"
+        "thread_local int calls = 0;\n"
+        "template <class T> T twice(T x) { ++calls; return x + x; }\n"
+        'inline int add(int a, int b) { y1 = a; std::cout << a; std::printf("%d\\n", b); '
+        "return a + b + index; }\n",
+        HEAD + 'TEST_CASE("adds") { CHECK(add(2, 3) == 5); CHECK(y1 == 2); }\n'
+        'TEST_CASE("more") { std::unique_ptr<Shape> s = std::make_unique<Square>(3); '
+        "CHECK(s->area() == 9); auto f = [](int v) { return twice(v); }; CHECK(f(4) == 8); "
+        'CHECK(table.at("a") == 1); CHECK(allocations > 0); }\n',
+    ),
+    "whole_library": (
+        "#pragma once\n#include <bits/stdc++.h>\nusing namespace std;\nint n, m;\n"
+        "long long dp[100];\nvector<int> adj[10];\n"
+        "inline long long fib(int k) { dp[0] = 0; dp[1] = 1; for (int i = 2; i <= k; ++i) "
+        "dp[i] = dp[i - 1] + dp[i - 2]; return dp[k]; }\n"
+        "inline int add(int a, int b) { return a + b; }\n",
+        "#include <bits/stdc++.h>\n"
+        + HEAD
+        + 'TEST_CASE("adds") { CHECK(add(2, 3) == 5); CHECK(fib(10) == 55); '
+        "std::thread t([] { n = 1; }); t.join(); CHECK(n == 1); "
+        'CHECK(std::regex_match("aaa", std::regex("a+"))); }\n',
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ORDINARY))
+def test_ordinary_cpp_passes_the_binary_check(checked_verifier, name):
+    verdict = run_cpp(checked_verifier, *ORDINARY[name])
+    assert verdict.passed, (verdict.stage, verdict.reason, verdict.feedback)
+
 
 @pytest.mark.parametrize("name", sorted(CHEATS))
 def test_cheats_are_rejected(verifier, name):
@@ -120,6 +343,32 @@ def test_cheats_are_rejected(verifier, name):
 
 def test_the_honest_sample_passes(verifier):
     assert run_cpp(verifier, ADD, TEST_ADD).passed
+
+
+@pytest.fixture(scope="module")
+def checked_verifier(backend_name):
+    """The usual limits and the strength check: for samples that are no attack."""
+    options = VerifyOptions(sandbox=backend_name, jobs=2, limits=Limits(timeout_s=10.0))
+    with Verifier(options) as verifier:
+        yield verifier
+
+
+def test_a_type_without_a_default_constructor_does_not_skip_the_strength_check(checked_verifier):
+    # The stub of `make_tag` cannot return `{}`: it throws instead (box/stub.hpp), so the stubbed
+    # build compiles and the tests that check nothing are weak.
+    solution = (
+        "#pragma once\nstruct Tag { explicit Tag(int v) : v(v) {} int v; };\n"
+        "inline Tag make_tag() { return Tag(1); }\n"
+        "inline Tag& the_tag() { static Tag t(2); return t; }\n"
+        "inline int add(int a, int b) { return a + b; }\n"
+    )
+    tests = HEAD + 'TEST_CASE("adds") { CHECK(true); add(1, 2); }\n'
+    verdict = run_cpp(checked_verifier, solution, tests)
+    assert verdict.stage == "weak_tests", (verdict.stage, verdict.reason, verdict.lint)
+    strong = HEAD + 'TEST_CASE("tags") { CHECK(make_tag().v == 1); CHECK(the_tag().v == 2); }\n'
+    verdict = run_cpp(checked_verifier, solution, strong)
+    assert verdict.passed, (verdict.stage, verdict.reason, verdict.feedback)
+    assert "strength-unchecked" not in {m.code for m in verdict.lint}
 
 
 # Resources --------------------------------------------------------------------------------------

@@ -3,10 +3,15 @@
 The trusted side checks only what needs no compiler (sizes, the harness's own names); the real
 check is the compile, which runs IN the box as a `compile` step with its own time limit: g++
 -std=c++17 with -Wall -Wextra, where the warnings that name undefined behaviour reject
-(`compiler.REJECT`) and the rest are reported. The test binary then runs under AddressSanitizer
-and UBSan; its harness (`box/`) reports each doctest test case on the authenticated channel, a
-sanitizer's report as the detail of the test it stopped, and checks for leaks after each test.
-The harness library and a precompiled header are built once per machine (`build`).
+(`compiler.REJECT`) and the rest are reported. The step's program is assay's binary check
+(`box/check.cpp`), which runs g++ and then reads the linked test binary before anything of the
+sample runs: code that would run before the harness (.preinit_array, IFUNC resolvers), functions
+with C names that would replace the C library's or a sanitizer's, and redefinitions of the
+harness's own functions are `compile` rejections that name what they found. The test binary then
+runs under AddressSanitizer and UBSan; its harness (`box/`) reports each doctest test case on the
+authenticated channel, a sanitizer's report as the detail of the test it stopped, and checks for
+leaks after each test. The harness library, the check and a precompiled header are built once per
+machine (`build`).
 """
 
 from __future__ import annotations
@@ -144,7 +149,9 @@ class Cpp(Language):
     def _make_steps(self, prelude: str) -> tuple[Step, ...]:
         gxx = self.toolchain.find("g++")
         shared = self._shared_in_box()
-        argv = [gxx, *build.FLAGS, *compiler.WARNINGS, *compiler.DIAGNOSTIC_FORMAT, "-pipe"]
+        # assay's check runs g++, then reads what it linked (`build.CHECKER`, box/check.cpp).
+        argv = [f"{shared}/{build.CHECKER}", "check", f"{shared}/{build.BASELINE}", BINARY, "--"]
+        argv += [gxx, *build.FLAGS, *compiler.WARNINGS, *compiler.DIAGNOSTIC_FORMAT, "-pipe"]
         argv += ["-include", f"{shared}/{prelude}", *build.linker_flags(gxx), TESTS_FILE]
         argv += [f"{shared}/main.o", f"{shared}/{build.HARNESS_LIB}", f"-Wl,-rpath,{shared}"]
         argv += ["-o", BINARY]
@@ -168,6 +175,15 @@ class Cpp(Language):
         stub = instrument(solution)
         return self.empty_solution if stub is None else stub
 
+    def stub_broke_compile(self, request: RunRequest, result: RunResult) -> bool:
+        """Also where the error is in the stub's own header (`box/stub.hpp`, a type it could not
+        make): the instrumentation's fault, not the sample's."""
+        if super().stub_broke_compile(request, result):
+            return True
+        if len(request.phases) < 2 or not request.phases[1].takes:
+            return False
+        return any(m.rejects and m.file.endswith("/stub.hpp") for m in self.diagnostics(result))
+
     def diagnostics(self, result: RunResult) -> list[LintMessage]:
         if not result.phases:
             return []
@@ -175,6 +191,10 @@ class Cpp(Language):
             if step.name == COMPILE:
                 return compiler.diagnostics(step.stderr, failed=step.exit_code != 0)
         return []
+
+    def compile_reason(self, messages: list[LintMessage]) -> str | None:
+        """The binary check's finding, where it rejected the test binary (`compiler.CHECKED`)."""
+        return next((m.message for m in messages if m.code == compiler.CHECKED), None)
 
     def details(self, result: RunResult) -> dict[str, str]:
         """A failing test's failed checks, or the sanitizer's report, first lines first; none

@@ -11,8 +11,14 @@ under full isolation):
   include that (competitive programming's habit, and every MultiPL-E C++ prompt): without it
   their compile parses the whole library, three times the CPU;
 - `libassay_harness.so`: doctest's implementation, the report channel's reporter, and the
-  containers' instantiations, so that no sample compiles them again;
-- `main.o`: `main` and the sanitizers' hooks, which must live in the executable itself.
+  containers' instantiations, so that no sample compiles them again; built with hidden
+  visibility (a sample can name doctest's interface and the harness's entry points, nothing
+  else) and -Bsymbolic-functions (its calls to its own functions never reach a sample's);
+- `main.o`: `main` and the sanitizers' hooks, which must live in the executable itself;
+- `assay_check` (`box/check.cpp`, static, no sanitizers): the compile step's program, which runs
+  g++ and then checks the linked test binary before anything of the sample runs, against
+  `baseline.txt`: what it reads of a sample-free test binary (`box/baseline.cpp`) and the
+  functions the harness library defines.
 
 The fingerprint covers the compiler, the flags and every input file, so a new g++ or a change in
 `box/` builds afresh beside the old one. Builds are serialised by a file lock and land by rename:
@@ -46,6 +52,16 @@ FLAGS = (
     "-fno-omit-frame-pointer",
 )
 HARNESS_LIB = "libassay_harness.so"
+HARNESS_FLAGS = (
+    "-fPIC",
+    "-shared",
+    "-fvisibility=hidden",
+    "-Wl,-Bsymbolic-functions",
+    f"-Wl,-soname,{HARNESS_LIB}",
+)
+# The binary check (box/check.cpp): a plain, static program, quick to start.
+CHECKER, BASELINE = "assay_check", "baseline.txt"
+CHECKER_FLAGS = ("-std=c++17", "-O2", "-Wall")
 PRELUDE, PRELUDE_ALL = PRELUDES = ("prelude.hpp", "prelude_all.hpp")
 BUILD_TIMEOUT_S = 600
 
@@ -72,7 +88,7 @@ def fingerprint(gxx: str) -> str:
         [gxx, "--version"], capture_output=True, text=True, check=False, timeout=60
     ).stdout
     digest.update(os.path.realpath(gxx).encode() + b"\0" + version.encode() + b"\0")
-    digest.update("\0".join(FLAGS + linker_flags(gxx)).encode())
+    digest.update("\0".join(FLAGS + linker_flags(gxx) + HARNESS_FLAGS + CHECKER_FLAGS).encode())
     for name in sorted(os.listdir(BOX_SOURCES)):
         with open(os.path.join(BOX_SOURCES, name), "rb") as fh:
             digest.update(name.encode() + b"\0" + fh.read())
@@ -89,10 +105,10 @@ def shared_dir(gxx: str) -> str:
         root = os.path.join(box_cache_dir(), "cpp")
         os.makedirs(root, mode=0o755, exist_ok=True)
         target = os.path.join(root, fingerprint(gxx))
-        if not os.path.isfile(os.path.join(target, "main.o")):
+        if not os.path.isfile(os.path.join(target, BASELINE)):
             with open(os.path.join(root, ".lock"), "a") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building it
-                if not os.path.isfile(os.path.join(target, "main.o")):
+                if not os.path.isfile(os.path.join(target, BASELINE)):
                     _build(gxx, root, target)
         _built[gxx] = target
         return target
@@ -105,13 +121,11 @@ def _build(gxx: str, root: str, target: str) -> None:
             shutil.copy(os.path.join(BOX_SOURCES, name), os.path.join(work, name))
         for prelude in PRELUDES:
             _compile(gxx, work, "-x", "c++-header", prelude, "-o", f"{prelude}.gch")
-        _compile(
-            gxx, work, "-fPIC", "-shared", f"-Wl,-soname,{HARNESS_LIB}",
-            *linker_flags(gxx), "harness.cpp", "-o", HARNESS_LIB,
-        )  # fmt: skip
+        _compile(gxx, work, *HARNESS_FLAGS, *linker_flags(gxx), "harness.cpp", "-o", HARNESS_LIB)
         _compile(gxx, work, "-c", "main.cpp", "-o", "main.o")
+        _build_checker(gxx, work)
         for name in os.listdir(work):
-            os.chmod(os.path.join(work, name), 0o644)
+            os.chmod(os.path.join(work, name), 0o755 if name == CHECKER else 0o644)
         os.chmod(work, 0o755)
         os.rename(work, target)
     except BaseException:
@@ -119,8 +133,33 @@ def _build(gxx: str, root: str, target: str) -> None:
         raise
 
 
+def _build_checker(gxx: str, work: str) -> None:
+    """`assay_check` (static where the C library allows), and its baseline: a sample-free test
+    binary linked as a sample's is, described, checked against its own description (a check that
+    would reject every sample fails here, not in the box), and removed."""
+    source = ("check.cpp", "-o", CHECKER)
+    try:
+        _run([gxx, *CHECKER_FLAGS, "-static", *source], work)
+    except BuildError:
+        _run([gxx, *CHECKER_FLAGS, *source], work)
+    checker = os.path.join(work, CHECKER)
+    _compile(
+        gxx, work, "-include", PRELUDE, *linker_flags(gxx), "baseline.cpp", "main.o", HARNESS_LIB,
+        "-o", "baseline",
+    )  # fmt: skip
+    described = _run([checker, "describe", "baseline", HARNESS_LIB], work)
+    with open(os.path.join(work, BASELINE), "w") as fh:
+        fh.write(described)
+    _run([checker, "check", BASELINE, "baseline"], work)
+    os.unlink(os.path.join(work, "baseline"))
+
+
 def _compile(gxx: str, cwd: str, *args: str) -> None:
-    argv = [gxx, *FLAGS, "-Wall", *args]
+    _run([gxx, *FLAGS, "-Wall", *args], cwd)
+
+
+def _run(argv: list[str], cwd: str) -> str:
+    """`argv`'s standard output, or a BuildError with its words."""
     try:
         done = subprocess.run(
             argv, cwd=cwd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False
@@ -129,3 +168,4 @@ def _compile(gxx: str, cwd: str, *args: str) -> None:
         raise BuildError(f"{' '.join(argv)}: {exc}") from exc
     if done.returncode != 0:
         raise BuildError(f"{' '.join(argv)} failed:\n{done.stderr[-3000:]}")
+    return done.stdout

@@ -8,6 +8,10 @@ reported without rejecting: HumanEval-X's own C++ is full of signed/unsigned com
 -Wreturn-type ("control reaches end of non-void function") is reported, not rejected: g++ says it
 of loops it cannot see always return (HumanEval-X's canonical CPP/39), and UBSan's `return` check
 rejects the run that really flows off the end, naming the function.
+
+The compile step's program is assay's binary check (box/check.cpp): after g++ it reads the linked
+test binary, and each finding is an `assay-check: ` line on its stderr, a rejecting message of
+code `CHECKED` here (listed first: g++'s warnings cannot crowd it out).
 """
 
 from __future__ import annotations
@@ -55,12 +59,19 @@ _LOCATED = re.compile(
     r"(?P<message>.*?)(?: \[(?P<option>-W[^\]]+)\])?$"
 )
 _LINKER = re.compile(r"(?P<message>(?:undefined reference to|multiple definition of) .*)$")
+CHECKED, CHECKED_FILE = "binary-check", "test_solution"  # the test binary the check read
+_CHECKED = re.compile(r"^assay-check: (?P<message>.+)$")
 
 
 def diagnostics(stderr: str, failed: bool) -> list[LintMessage]:
     """g++'s errors and warnings as lint messages; errors reject, and so does everything when
     the compile failed (a warning made an error by -Werror says so itself)."""
     out: list[LintMessage] = []
+    checked = [
+        LintMessage(code=CHECKED, message=m["message"], line=0, file=CHECKED_FILE, rejects=True)
+        for m in map(_CHECKED.match, stderr.splitlines())
+        if m is not None
+    ]
     for line in stderr.splitlines():
         found = _LOCATED.match(line)
         if found is not None:
@@ -89,4 +100,4 @@ def diagnostics(stderr: str, failed: bool) -> list[LintMessage]:
             )
         if len(out) >= MAX_MESSAGES:
             break
-    return out
+    return checked + out

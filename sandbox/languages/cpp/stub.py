@@ -8,8 +8,11 @@ check's variable set, `box/harness.cpp`). With the switch on it returns, by what
 
 - nothing (void, constructors, destructors): `return;` (a constructor keeps its member
   initializers);
-- a value: `return {};`, the value-initialised result (0, false, "", an empty container);
-- a reference: a reference to a value-initialised static of the type;
+- a value of a type it names (before the name, after `->`, or a conversion operator's):
+  `assay_stub_value<T>()` (`box/stub.hpp`), the value-initialised result (0, false, "", an empty
+  container), or for a reference one to a value-initialised static; where T has no default
+  constructor (or is abstract) that throws instead, so the stub compiles whatever T is;
+- a pointer: `return {};`, nullptr;
 - a deduced type (`auto`, `decltype(auto)`): nothing it could name before its first return, so it
   throws.
 
@@ -68,21 +71,33 @@ def _switch(function, data: bytes) -> str | None:
 def _stub_body(function, declarator, data: bytes) -> str:
     kind = function.child_by_field_name("type")
     if kind is None:  # constructor, destructor, conversion operator
-        return "{ return {}; }" if declarator.type == "operator_cast" else "{ return; }"
+        if declarator.type != "operator_cast":
+            return "{ return; }"
+        target, shape = (
+            declarator.child_by_field_name("type"),
+            declarator.child_by_field_name("declarator"),
+        )
+        if target is None or shape is None or shape.type != "abstract_function_declarator":
+            return "{ return {}; }"  # operator T*(): nullptr
+        return _value(_text(target, data))
     if declarator.type == "function_declarator":
         trailing = _trailing_return(declarator, data)
         if trailing is not None:
-            return "{ return; }" if trailing == "void" else "{ return {}; }"
+            return "{ return; }" if trailing == "void" else _value(trailing)
     if kind.type == "placeholder_type_specifier":
         return THROW
     type_text = _text(kind, data)
     if declarator.type == "reference_declarator":
         ref = "&&" if _text(declarator, data).lstrip().startswith("&&") else "&"
-        cast = f"static_cast<{type_text}{ref}>(assay_stub_value)"
-        return f"{{ static {type_text} assay_stub_value{{}}; return {cast}; }}"
+        return _value(type_text + ref)
     if declarator.type != "function_declarator":  # a pointer: nullptr
         return "{ return {}; }"
-    return "{ return; }" if type_text == "void" else "{ return {}; }"
+    return "{ return; }" if type_text == "void" else _value(type_text)
+
+
+def _value(type_text: str) -> str:
+    """Return T's stub value (`box/stub.hpp`): a default, or a throw where T has none."""
+    return f"{{ return assay_stub_value<{type_text}>(); }}"
 
 
 def _trailing_return(declarator, data: bytes) -> str | None:

@@ -2,24 +2,51 @@
 //
 // doctest's implementation and main, and a reporter that speaks assay's report protocol
 // (sandbox/isolation/channel.py): it reads the run's token from descriptor 4 before any of the
-// sample's code runs (a constructor of the highest priority a program may use, ahead of every
-// static initializer of the sample), then writes `<token> <json>` lines on descriptor 3:
+// sample's code can run, then writes `<token> <json>` lines on descriptor 3:
 // start, collected (every registered test case), begin and case for each test, and end only
 // after the last test has run. A sanitizer's fatal report (AddressSanitizer, UBSan, an abort)
 // becomes the running test's `case` with the report as its detail; a leak is checked after
 // each test. It never sends `end` early: an exit before the last test is the judge's to reject.
 // Built once per machine by trusted code (sandbox/languages/cpp/build.py) with the samples' flags,
-// as a shared library: its constructors run before any of the executable's (the sample's).
-#define DOCTEST_CONFIG_IMPLEMENT
+// as a shared library with hidden visibility: a sample can name only doctest's interface and the
+// three entry points marked ASSAY_EXPORT, never the token, the sequence, the reporter or doctest's
+// own state.
+//
+// The token is read while the dynamic linker relocates this library (an IFUNC resolver, below):
+// before any constructor, any sanitizer start-up and any relocation of the executable, so before
+// any code of the sample can run, whatever it hooks (the trusted compile step rejects a test
+// binary with code of its own that runs that early: box/check.cpp). It is read and written with
+// raw system calls only: no function the executable could interpose (read, write, memcpy,
+// std::string's) ever sees it.
 #define DOCTEST_CONFIG_NO_POSIX_SIGNALS  // crashes are the sanitizers' to report, with a stack
+#define DOCTEST_CONFIG_IMPLEMENT
+// Everything doctest's header declares is the interface a sample's tests may call: exported (the
+// pragma, and DOCTEST_INTERFACE for the friend functions it declares). Its implementation is held
+// back for now (the guard defined), to be declared from the second include on: the test
+// registry, the context's counters, everything of its own, hidden (-fvisibility=hidden).
+#define DOCTEST_CONFIG_IMPLEMENTATION_IN_DLL
+#define DOCTEST_LIBRARY_IMPLEMENTATION
+#pragma GCC visibility push(default)
 #include "prelude.hpp"
+#pragma GCC visibility pop
+#undef DOCTEST_LIBRARY_IMPLEMENTATION
+#include <doctest/doctest.h>
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <sanitizer/common_interface_defs.h>
 #include <sanitizer/lsan_interface.h>
+
+#define ASSAY_EXPORT extern "C" __attribute__((visibility("default")))
+// Code that runs before the sanitizers' runtimes are set up (or sees the token): uninstrumented.
+#define ASSAY_RAW __attribute__((no_sanitize("address", "undefined"), noinline))
 
 namespace assay_harness {
 
@@ -29,8 +56,60 @@ constexpr int HARNESS_FAILED = 70;  // the harness failed before the tests: the 
 constexpr size_t MAX_FIELD = 2000, MAX_DETAIL = 6000;
 constexpr size_t MAX_TESTS = 1000;
 
-char token[TOKEN_CHARS + 1];
+namespace {
+
+char token[TOKEN_CHARS];
+int token_chars = 0;  // how much of it the resolver read: all of it, or the run has none
 long seq = 0;
+
+// A system call, made here: the C library's wrappers can be replaced by the executable's.
+ASSAY_RAW long raw_syscall(long number, long a, long b, long c) {
+#if defined(__x86_64__)
+    long result;
+    asm volatile("syscall"
+                 : "=a"(result)
+                 : "a"(number), "D"(a), "S"(b), "d"(c)
+                 : "rcx", "r11", "memory");
+    return result;
+#elif defined(__aarch64__)
+    register long x8 asm("x8") = number;
+    register long x0 asm("x0") = a;
+    register long x1 asm("x1") = b;
+    register long x2 asm("x2") = c;
+    asm volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+    return x0;
+#else
+#error "assay's C++ harness: no raw system calls for this architecture"
+#endif
+}
+
+// Reads the token into `token` and closes its descriptor. Called by the dynamic linker while it
+// relocates this library: nothing else of the process has run, nothing is set up (no sanitizer
+// runtime, no C library state): raw system calls and plain stores only.
+ASSAY_RAW void read_token_now() {
+    while (token_chars < TOKEN_CHARS) {
+        long n = raw_syscall(SYS_read, TOKEN_FD, reinterpret_cast<long>(token + token_chars),
+                             TOKEN_CHARS - token_chars);
+        if (n == -EINTR) continue;
+        if (n <= 0) break;
+        token_chars += int(n);
+    }
+    raw_syscall(SYS_close, TOKEN_FD, 0, 0);
+}
+
+ASSAY_RAW int token_was_read() { return token_chars; }
+
+}  // namespace
+
+// The IFUNC whose resolver reads the token: the dynamic linker calls the resolver when it
+// applies this library's relocations (IRELATIVE), eagerly, before any of the executable's.
+extern "C" {
+ASSAY_RAW int (*assay_token_resolver())() {
+    read_token_now();
+    return token_was_read;
+}
+int assay_token_chars() __attribute__((ifunc("assay_token_resolver")));
+}
 
 void write_all(int fd, const char* data, size_t size) {
     while (size > 0) {
@@ -90,13 +169,26 @@ std::string quoted(const std::string& text, size_t limit = MAX_FIELD) {
     return out + "\"";
 }
 
-// One authenticated message: `fields` is the JSON object's members after "seq" and "t".
+// One authenticated message: `fields` is the JSON object's members after "seq" and "t". The
+// token and the message go out in one raw writev (the token passes through nothing else).
 void send(const char* type, const std::string& fields = "") {
-    std::string line(token, TOKEN_CHARS);
-    line += " {\"seq\": " + std::to_string(seq++) + ", \"t\": \"" + type + "\"";
-    if (!fields.empty()) line += ", " + fields;
-    line += "}\n";
-    write_all(RESULT_FD, line.data(), line.size());
+    std::string body = " {\"seq\": " + std::to_string(seq++) + ", \"t\": \"" + type + "\"";
+    if (!fields.empty()) body += ", " + fields;
+    body += "}\n";
+    struct iovec parts[2] = {{token, TOKEN_CHARS}, {&body[0], body.size()}};
+    int first = 0;
+    while (first < 2) {
+        long n = raw_syscall(SYS_writev, RESULT_FD, reinterpret_cast<long>(parts + first),
+                             2 - first);
+        if (n == -EINTR) continue;
+        if (n < 0) return;
+        for (; first < 2 && size_t(n) >= parts[first].iov_len; ++first)
+            n -= long(parts[first].iov_len);
+        if (first < 2) {
+            parts[first].iov_base = static_cast<char*>(parts[first].iov_base) + n;
+            parts[first].iov_len -= size_t(n);
+        }
+    }
 }
 
 // The strength check's switch (sandbox/languages/cpp/stub.py), read with the token: a sample's
@@ -104,17 +196,10 @@ void send(const char* type, const std::string& fields = "") {
 constexpr const char* STUB_ENV = "ASSAY_STRENGTH_CHECK_STUB";
 bool stubbed = false;
 
-// Before any of the sample's code: a shared library's constructors run before the executable's
-// (the sample's static initializers); ASan's own start-up runs earlier still (preinit).
-__attribute__((constructor(101))) void read_token() {
-    size_t got = 0;
-    while (got < TOKEN_CHARS) {
-        ssize_t n = ::read(TOKEN_FD, token + got, TOKEN_CHARS - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) fail("no run token on descriptor 4");
-        got += size_t(n);
-    }
-    ::close(TOKEN_FD);
+// The run starts: before the executable's constructors (the sample's static initializers); the
+// token was read earlier still, by the resolver above.
+__attribute__((constructor(101))) void start() {
+    if (assay_token_chars() != TOKEN_CHARS) fail("no run token on descriptor 4");
     if (fcntl(RESULT_FD, F_GETFD) < 0) fail("no result channel on descriptor 3");
     const char* stub = getenv(STUB_ENV);
     stubbed = stub != nullptr && std::string(stub) == "1";
@@ -386,6 +471,12 @@ int run() {
     running = nullptr;
     std::fflush(stdout);
     std::cout.flush();
+    // A child the tests forked and left running may be running the tests too (fork() without
+    // exec): its report doubles this one, which the judge rejects, but only if it reaches the
+    // channel before this process ends (the sandbox then ends the rest). Waiting for every child
+    // makes that so whatever the scheduling; a child that never ends is the run's timeout.
+    while (waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+    }
     send("end", any_failed ? "\"exitstatus\": 1" : "\"exitstatus\": 0");
     return any_failed ? 1 : 0;
 }
@@ -397,12 +488,12 @@ REGISTER_REPORTER("assay", 1, assay_harness::Reporter);
 #define ASSAY_INSTANTIATE(...) template class __VA_ARGS__;
 ASSAY_CONTAINERS(ASSAY_INSTANTIATE)
 
-extern "C" int assay_harness_run() { return assay_harness::run(); }
+ASSAY_EXPORT int assay_harness_run() { return assay_harness::run(); }
 
-extern "C" bool assay_stubbed() noexcept { return assay_harness::stubbed; }
+ASSAY_EXPORT bool assay_stubbed() noexcept { return assay_harness::stubbed; }
 
 // Every line a sanitizer prints (main.cpp's hook), kept for the running test's case.
-extern "C" void assay_harness_on_print(const char* text) {
+ASSAY_EXPORT void assay_harness_on_print(const char* text) {
     using namespace assay_harness;
     size_t n = strlen(text);
     size_t room = sizeof report - report_len;

@@ -31,6 +31,5 @@ ASSAY_CONTAINERS(ASSAY_EXTERN_TEMPLATE)
 
 #include <doctest/doctest.h>
 
-// The strength check's switch, asked at the start of every function of an instrumented solution
-// (sandbox/languages/cpp/stub.py); the harness answers it (harness.cpp).
-extern "C" bool assay_stubbed() noexcept;
+// The strength check's switch and stub values (sandbox/languages/cpp/stub.py).
+#include "stub.hpp"
