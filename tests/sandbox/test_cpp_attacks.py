@@ -600,3 +600,49 @@ def test_the_compiler_runs_with_the_samples_environment_only(backend_name):
     finally:
         os.environ.pop("ASSAY_CANARY_SECRET", None)
     assert verdict.stage == "compile"
+
+
+# doctest's macros redefined by the sample: the prelude included doctest first, so the tests' own
+# #include of it is a no-op and a sample's #define wins (macros.py rejects it on the trusted side).
+STUB_ONLY = '(...) do { if (std::getenv("ASSAY_STRENGTH_CHECK_STUB")) { DOCTEST_CHECK(__VA_ARGS__); } } while (0)'
+MACRO_ATTACKS = {
+    "check_redefined": ("#undef CHECK\n#define CHECK" + STUB_ONLY + "\n", "CHECK"),
+    "require_redefined_spliced": ("#un\\\ndef REQUIRE\n# /* x\n */ define REQ\\\nUIRE(...)\n", "REQUIRE"),
+    "test_case_redefined_by_digraph": ("%:undef TEST_CASE\n%:define TEST_CASE(name) void skipped()\n", "TEST_CASE"),
+    "doctest_namespace_redirected": ("namespace fake {}\n#define doctest fake\n", "doctest"),
+    "log_redefined": ("#define log(...) false\n", "log"),
+    "include_guard_undefined": (
+        "#undef DOCTEST_LIBRARY_INCLUDED\n#define DOCTEST_CONFIG_DISABLE\n#include <doctest/doctest.h>\n",
+        "DOCTEST_LIBRARY_INCLUDED",
+    ),
+    "after_a_line_comment_ended_by_cr": ("// note\r#undef CHECK\n#define CHECK(...)\n", "CHECK"),
+}
+
+
+@pytest.mark.parametrize("where", ["solution", "tests"])
+@pytest.mark.parametrize("name", sorted(MACRO_ATTACKS))
+def test_doctest_macros_redefined_are_rejected(verifier, name, where):
+    attack, macro = MACRO_ATTACKS[name]
+    solution = ADD_WRONG + attack if where == "solution" else ADD_WRONG
+    tests = TEST_ADD if where == "solution" else HEAD + attack + TEST_ADD[len(HEAD) :]
+    verdict = run_cpp(verifier, solution, tests)
+    assert verdict.stage == "compile", (verdict.stage, verdict.reason)
+    assert macro in verdict.reason and "is not allowed" in verdict.reason, verdict.reason
+    assert any(m.code == "doctest-macro" and m.rejects for m in verdict.lint), verdict.lint
+
+
+def test_ordinary_defines_and_quoted_directives_pass(checked_verifier):
+    solution = (
+        "#ifndef SOLUTION_HPP\n#define SOLUTION_HPP\n#define _USE_MATH_DEFINES\n#include <cmath>\n"
+        "#define MOD 1000000007\n#define ll long long\n#define INF 1000000000\n"
+        "#define MAX(a, b) ((a) > (b) ? (a) : (b))\n"
+        "#define rep(i, n) for (int i = 0; i < (n); ++i)\n#define pb push_back\n"
+        '// #define CHECK(...) in a comment\n/* #undef REQUIRE */\n'
+        'inline const char* note() { return "#define CHECK(x)"; }\n'
+        'inline const char* raw() { return R"x(\n#undef TEST_CASE\n)x"; }\n'
+        "inline ll add(ll a, ll b) { ll s = 0; rep(i, 1) s = MAX(a + b, a + b) % MOD; return s; }\n"
+        "#endif\n"
+    )
+    tests = HEAD + 'TEST_CASE("adds") { CHECK(add(2, 3) == 5); CHECK(INF > 0); }\n'
+    verdict = run_cpp(checked_verifier, solution, tests)
+    assert verdict.passed, (verdict.stage, verdict.reason, verdict.feedback)

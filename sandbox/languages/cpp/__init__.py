@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, register
 from sandbox.languages.cpp import build, compiler
 from sandbox.languages.cpp.lint import harness_definitions
+from sandbox.languages.cpp.macros import forbidden, redefinitions
 from sandbox.languages.cpp.stub import SWITCH
 from sandbox.records import LintMessage, Sample, Verdict
 from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
@@ -86,13 +87,42 @@ class Cpp(Language):
         return None
 
     def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
-        """What needs no compiler: sizes, and the harness's own `main` or doctest implementation
-        defined again (`lint.py`)."""
-        return [Prechecked(verdict=self._precheck_one(sample)) for sample in samples]
+        """What needs no compiler: sizes, the harness's own `main` or doctest implementation
+        defined again (`lint.py`), and macros that would change doctest's (`macros.py`)."""
+        names = forbidden()
+        return [Prechecked(verdict=self._precheck_one(sample, names)) for sample in samples]
 
-    def _precheck_one(self, sample: Sample) -> Verdict | None:
+    def _precheck_one(self, sample: Sample, names) -> Verdict | None:
         if (verdict := self.too_large(sample)) is not None:
             return verdict
+        verdict = self._harness_defined(sample)
+        return verdict if verdict is not None else self._doctest_redefined(sample, names)
+
+    def _doctest_redefined(self, sample: Sample, names) -> Verdict | None:
+        """A `#define` or `#undef` of a name doctest's macros are or expand to: `compile`."""
+        found = [
+            (name, kind, macro, line, why)
+            for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests))
+            for kind, macro, line, why in redefinitions(text, names)
+        ]
+        if not found:
+            return None
+        messages = [
+            LintMessage(
+                code="doctest-macro",
+                message=f"#{kind} {macro}: {why}; the tests must run doctest's own macros",
+                line=line,
+                column=1,
+                file=name,
+                rejects=True,
+            )
+            for name, kind, macro, line, why in found
+        ]
+        name, kind, macro, line, why = found[0]
+        reason = f"#{kind} {macro} ({name}:{line}) is not allowed: {why}"
+        return Verdict(passed=False, stage="compile", reason=reason, lint=messages)
+
+    def _harness_defined(self, sample: Sample) -> Verdict | None:
         messages = [
             LintMessage(
                 code="harness",
