@@ -266,7 +266,8 @@ def test_rerun_resumes_without_verifying_again(tmp_path):
     )
     # the summary's `output` counts every verdict DIR holds, whichever run made it
     assert summary["output"] == {
-        "total": 2, "passed": 1, "rejected": 1, "by_stage": {"passed": 1, "tests": 1}
+        "total": 2, "passed": 1, "rejected": 1, "strength_unchecked": 0,
+        "by_stage": {"passed": 1, "tests": 1},
     }  # fmt: skip
     more = write_jsonl(tmp_path / "more.jsonl", [{**GOOD, "id": "good2"}])
     assert assay("verify", more, "--out", str(out)).returncode == 0
