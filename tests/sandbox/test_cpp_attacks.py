@@ -607,8 +607,14 @@ def test_the_compiler_runs_with_the_samples_environment_only(backend_name):
 STUB_ONLY = '(...) do { if (std::getenv("ASSAY_STRENGTH_CHECK_STUB")) { DOCTEST_CHECK(__VA_ARGS__); } } while (0)'
 MACRO_ATTACKS = {
     "check_redefined": ("#undef CHECK\n#define CHECK" + STUB_ONLY + "\n", "CHECK"),
-    "require_redefined_spliced": ("#un\\\ndef REQUIRE\n# /* x\n */ define REQ\\\nUIRE(...)\n", "REQUIRE"),
-    "test_case_redefined_by_digraph": ("%:undef TEST_CASE\n%:define TEST_CASE(name) void skipped()\n", "TEST_CASE"),
+    "require_redefined_spliced": (
+        "#un\\\ndef REQUIRE\n# /* x\n */ define REQ\\\nUIRE(...)\n",
+        "REQUIRE",
+    ),
+    "test_case_redefined_by_digraph": (
+        "%:undef TEST_CASE\n%:define TEST_CASE(name) void skipped()\n",
+        "TEST_CASE",
+    ),
     "doctest_namespace_redirected": ("namespace fake {}\n#define doctest fake\n", "doctest"),
     "log_redefined": ("#define log(...) false\n", "log"),
     "include_guard_undefined": (
@@ -637,7 +643,7 @@ def test_ordinary_defines_and_quoted_directives_pass(checked_verifier):
         "#define MOD 1000000007\n#define ll long long\n#define INF 1000000000\n"
         "#define MAX(a, b) ((a) > (b) ? (a) : (b))\n"
         "#define rep(i, n) for (int i = 0; i < (n); ++i)\n#define pb push_back\n"
-        '// #define CHECK(...) in a comment\n/* #undef REQUIRE */\n'
+        "// #define CHECK(...) in a comment\n/* #undef REQUIRE */\n"
         'inline const char* note() { return "#define CHECK(x)"; }\n'
         'inline const char* raw() { return R"x(\n#undef TEST_CASE\n)x"; }\n'
         "inline ll add(ll a, ll b) { ll s = 0; rep(i, 1) s = MAX(a + b, a + b) % MOD; return s; }\n"

@@ -111,7 +111,9 @@ def directives(source: str) -> list[tuple[str, str, bool, int, str]]:
                 continue
             line = source.count("\n", 0, original(match.start())) + 1
             rest = _REST.match(text, match.end()).group() if match.group("paren") is None else ""
-            found.append((match.group("kind"), _decoded(name), bool(match.group("paren")), line, rest))
+            found.append(
+                (match.group("kind"), _decoded(name), bool(match.group("paren")), line, rest)
+            )
 
 
 def _decoded(name: str) -> str:
@@ -136,7 +138,11 @@ class Forbidden:
         if name in STUB_NAMES:
             return "the strength check's switch"
         if name in KEYWORDS:
-            if kind == "define" and not function_like and (name, " ".join(rest.split())) in HARMLESS:
+            if (
+                kind == "define"
+                and not function_like
+                and (name, " ".join(rest.split())) in HARMLESS
+            ):
                 return None
             return "a C++ keyword"
         if name in (self.callable if kind == "define" and function_like else self.any):
