@@ -107,8 +107,8 @@ class Go(Language):
         solution with the stub's switch in every function (`stub`), kept, and run again with
         the switch on: one build for both phases. The stub's names are absent from the tests as
         well as the solution (`stub.prefix`): where the tests hold those the stub was made with,
-        it is made again with others. A solution without functions is stubbed by an empty package, built with the
-        tests in a phase of its own."""
+        it is made again with others. A solution without functions is stubbed by an empty
+        package, built with the tests in a phase of its own."""
         build_step, test, stubbed_test = self._steps()
         tests = per_iteration(sample.tests, TESTS_FILE)
         if stub is not None and stub != self.empty_solution:  # the solution, instrumented

@@ -48,9 +48,6 @@ def stub_source(names: str = PREFIX) -> str:
     )
 
 
-STUB_SOURCE = stub_source()
-
-
 def prefix(*texts: str) -> str:
     """The first of `assayStrengthCheck`, `assayStrengthCheck1`, ... that none of `texts`
     contains: no name of the sample's (nor any other text of it) starts with it."""
