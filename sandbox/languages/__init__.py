@@ -68,6 +68,30 @@ def too_large(sample: Sample, files: tuple[str, str], limit: int) -> Verdict | N
     return None
 
 
+def not_allowed(code: str, found: Sequence[tuple[str, int, int, str, str]]) -> Verdict | None:
+    """A `compile` rejection of what a sample's files may not hold, `found` as (file, line,
+    column, what, why) each: a rejecting lint message of `code` for each, the first in the
+    reason. None where nothing was found."""
+    from sandbox.records import LintMessage, Verdict
+
+    if not found:
+        return None
+    messages = [
+        LintMessage(
+            code=code,
+            message=f"{what} is not allowed: {why}",
+            line=line,
+            column=column,
+            file=file,
+            rejects=True,
+        )
+        for file, line, column, what, why in found
+    ]
+    file, line, _, what, why = found[0]
+    reason = f"{what} is not allowed ({file}:{line}): {why}"
+    return Verdict(passed=False, stage="compile", reason=reason, lint=messages)
+
+
 class LanguageError(ValueError):
     """An unknown or unusable language; the message names the fix."""
 

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from sandbox import Limits, Sample, Verifier, VerifyOptions
+from sandbox import Sample, Verifier, VerifyOptions
 from sandbox.isolation import channel
 from tests.sandbox.conftest import ATTACK_LIMITS, CANARY_SECRET, wait_until_gone
 
@@ -327,8 +327,8 @@ ORDINARY = {
 
 
 @pytest.mark.parametrize("name", sorted(ORDINARY))
-def test_ordinary_cpp_passes_the_binary_check(checked_verifier, name):
-    verdict = run_cpp(checked_verifier, *ORDINARY[name])
+def test_ordinary_cpp_passes_the_binary_check(full_verifier, name):
+    verdict = run_cpp(full_verifier, *ORDINARY[name])
     assert verdict.passed, (verdict.stage, verdict.reason, verdict.feedback)
 
 
@@ -345,15 +345,7 @@ def test_the_honest_sample_passes(verifier):
     assert run_cpp(verifier, ADD, TEST_ADD).passed
 
 
-@pytest.fixture(scope="module")
-def checked_verifier(backend_name):
-    """The usual limits and the strength check: for samples that are no attack."""
-    options = VerifyOptions(sandbox=backend_name, jobs=2, limits=Limits(timeout_s=10.0))
-    with Verifier(options) as verifier:
-        yield verifier
-
-
-def test_a_type_without_a_default_constructor_does_not_skip_the_strength_check(checked_verifier):
+def test_a_type_without_a_default_constructor_does_not_skip_the_strength_check(full_verifier):
     # The stub of `make_tag` cannot return `{}`: it throws instead (box/stub.hpp), so the stubbed
     # build compiles and the tests that check nothing are weak.
     solution = (
@@ -363,10 +355,10 @@ def test_a_type_without_a_default_constructor_does_not_skip_the_strength_check(c
         "inline int add(int a, int b) { return a + b; }\n"
     )
     tests = HEAD + 'TEST_CASE("adds") { CHECK(true); add(1, 2); }\n'
-    verdict = run_cpp(checked_verifier, solution, tests)
+    verdict = run_cpp(full_verifier, solution, tests)
     assert verdict.stage == "weak_tests", (verdict.stage, verdict.reason, verdict.lint)
     strong = HEAD + 'TEST_CASE("tags") { CHECK(make_tag().v == 1); CHECK(the_tag().v == 2); }\n'
-    verdict = run_cpp(checked_verifier, solution, strong)
+    verdict = run_cpp(full_verifier, solution, strong)
     assert verdict.passed, (verdict.stage, verdict.reason, verdict.feedback)
     assert "strength-unchecked" not in {m.code for m in verdict.lint}
 
@@ -637,7 +629,7 @@ def test_doctest_macros_redefined_are_rejected(verifier, name, where):
     assert any(m.code == "doctest-macro" and m.rejects for m in verdict.lint), verdict.lint
 
 
-def test_ordinary_defines_and_quoted_directives_pass(checked_verifier):
+def test_ordinary_defines_and_quoted_directives_pass(full_verifier):
     solution = (
         "#ifndef SOLUTION_HPP\n#define SOLUTION_HPP\n#define _USE_MATH_DEFINES\n#include <cmath>\n"
         "#define MOD 1000000007\n#define ll long long\n#define INF 1000000000\n"
@@ -650,5 +642,5 @@ def test_ordinary_defines_and_quoted_directives_pass(checked_verifier):
         "#endif\n"
     )
     tests = HEAD + 'TEST_CASE("adds") { CHECK(add(2, 3) == 5); CHECK(INF > 0); }\n'
-    verdict = run_cpp(checked_verifier, solution, tests)
+    verdict = run_cpp(full_verifier, solution, tests)
     assert verdict.passed, (verdict.stage, verdict.reason, verdict.feedback)

@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from sandbox import Sample, Verifier, VerifyOptions
-from tests.sandbox.conftest import ATTACK_LIMITS, CANARY_SECRET, wait_until_gone
+from sandbox import Sample, Verifier
+from tests.sandbox.conftest import CANARY_SECRET, wait_until_gone
 from tests.sandbox.test_cpp_attacks import _Listener
 
 ADD = "package solution\n\nfunc Add(a, b int) int { return a + b }\n"
@@ -247,29 +247,19 @@ TAKEN = {
 }
 
 
-@pytest.fixture(scope="module")
-def checking_verifier(backend_name: str):
-    """The strength check on."""
-    options = VerifyOptions(sandbox=backend_name, jobs=2, limits=ATTACK_LIMITS)
-    with Verifier(options) as verifier:
-        yield verifier
-
-
 @pytest.mark.parametrize("name", sorted(TAKEN))
-def test_the_stubs_names_taken_by_the_sample_do_not_skip_the_strength_check(
-    checking_verifier, name
-):
+def test_the_stubs_names_taken_by_the_sample_do_not_skip_the_strength_check(full_verifier, name):
     solution, tests = TAKEN[name]
-    verdict = run_go(checking_verifier, solution, tests)
+    verdict = run_go(full_verifier, solution, tests)
     assert verdict.stage == "weak_tests", (verdict.stage, verdict.reason, verdict.feedback)
 
 
-def test_tests_cannot_read_the_stubs_switch(checking_verifier):
+def test_tests_cannot_read_the_stubs_switch(full_verifier):
     tests = HEAD + (
         "func TestAdd(t *testing.T) {\n\tif assayStrengthCheckStub {\n\t\tt.Fatal()\n\t}\n"
         "\t_ = Add(2, 3)\n}\n"
     )
-    verdict = run_go(checking_verifier, ADD_WRONG, tests)
+    verdict = run_go(full_verifier, ADD_WRONG, tests)
     assert verdict.stage == "compile", (verdict.stage, verdict.reason, verdict.feedback)
     assert [(m.file, m.line, m.message) for m in verdict.lint if m.rejects] == [
         ("solution_test.go", 6, "undefined: assayStrengthCheckStub")

@@ -226,18 +226,10 @@ STRENGTH_ATTACKS = {
 }
 
 
-@pytest.fixture(scope="module")
-def checking_verifier(backend_name: str):
-    """The strength check on."""
-    options = VerifyOptions(sandbox=backend_name, jobs=2, limits=ATTACK_LIMITS)
-    with Verifier(options) as verifier:
-        yield verifier
-
-
 @pytest.mark.parametrize("name", sorted(STRENGTH_ATTACKS))
-def test_weak_tests_made_to_fool_the_strength_check_are_weak(checking_verifier, name):
+def test_weak_tests_made_to_fool_the_strength_check_are_weak(full_verifier, name):
     solution, tests = STRENGTH_ATTACKS[name]
-    verdict = run_java(checking_verifier, solution, tests)
+    verdict = run_java(full_verifier, solution, tests)
     assert verdict.stage == "weak_tests", (verdict.stage, verdict.reason, verdict.feedback)
 
 

@@ -19,10 +19,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, register
+from sandbox.languages import (
+    Language,
+    LanguageError,
+    Prechecked,
+    Toolchain,
+    not_allowed,
+    register,
+)
 from sandbox.languages.cpp import build, compiler
 from sandbox.languages.cpp.lint import harness_definitions
-from sandbox.languages.cpp.macros import forbidden, redefinitions
+from sandbox.languages.cpp.macros import Forbidden, forbidden, redefinitions
 from sandbox.languages.cpp.stub import SWITCH
 from sandbox.records import LintMessage, Sample, Verdict
 from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
@@ -92,35 +99,20 @@ class Cpp(Language):
         names = forbidden()
         return [Prechecked(verdict=self._precheck_one(sample, names)) for sample in samples]
 
-    def _precheck_one(self, sample: Sample, names) -> Verdict | None:
+    def _precheck_one(self, sample: Sample, names: Forbidden) -> Verdict | None:
         if (verdict := self.too_large(sample)) is not None:
             return verdict
         verdict = self._harness_defined(sample)
         return verdict if verdict is not None else self._doctest_redefined(sample, names)
 
-    def _doctest_redefined(self, sample: Sample, names) -> Verdict | None:
+    def _doctest_redefined(self, sample: Sample, names: Forbidden) -> Verdict | None:
         """A `#define` or `#undef` of a name doctest's macros are or expand to: `compile`."""
         found = [
-            (name, kind, macro, line, why)
+            (name, line, 1, f"#{kind} {macro}", f"{why}; the tests must run doctest's own macros")
             for name, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests))
             for kind, macro, line, why in redefinitions(text, names)
         ]
-        if not found:
-            return None
-        messages = [
-            LintMessage(
-                code="doctest-macro",
-                message=f"#{kind} {macro}: {why}; the tests must run doctest's own macros",
-                line=line,
-                column=1,
-                file=name,
-                rejects=True,
-            )
-            for name, kind, macro, line, why in found
-        ]
-        name, kind, macro, line, why = found[0]
-        reason = f"#{kind} {macro} ({name}:{line}) is not allowed: {why}"
-        return Verdict(passed=False, stage="compile", reason=reason, lint=messages)
+        return not_allowed("doctest-macro", found)
 
     def _harness_defined(self, sample: Sample) -> Verdict | None:
         messages = [

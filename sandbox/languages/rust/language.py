@@ -20,7 +20,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, boxcache, register
+from sandbox.languages import (
+    Language,
+    LanguageError,
+    Prechecked,
+    Toolchain,
+    boxcache,
+    not_allowed,
+    register,
+)
 from sandbox.languages.rust import build
 from sandbox.languages.rust.forbidden import WHY, describe, forbidden
 from sandbox.languages.rust.paths import MODULE, in_module
@@ -117,26 +125,11 @@ class Rust(Language):
         if (verdict := self.too_large(sample)) is not None:
             return verdict
         found = [
-            (file, name, line, column)
+            (file, line, column, f"`{describe(name)}`", WHY[name])
             for file, text in ((SOLUTION_FILE, sample.solution), (TESTS_FILE, sample.tests))
             for name, line, column in forbidden(text)
         ]
-        if not found:
-            return None
-        messages = [
-            LintMessage(
-                code=NOT_ALLOWED,
-                message=f"`{describe(name)}` is not allowed: {WHY[name]}",
-                line=line,
-                column=column,
-                file=file,
-                rejects=True,
-            )
-            for file, name, line, column in found
-        ]
-        file, name, line, _ = found[0]
-        reason = f"`{describe(name)}` is not allowed ({file}:{line}): {WHY[name]}"
-        return Verdict(passed=False, stage="compile", reason=reason, lint=messages)
+        return not_allowed(NOT_ALLOWED, found)
 
     def request(self, sample: Sample, prechecked: Prechecked, stub: str | None) -> RunRequest:
         """The compile and the tests; with the strength check, the compile is of the solution
