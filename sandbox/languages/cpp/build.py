@@ -17,8 +17,8 @@ under full isolation):
 - `main.o`: `main` and the sanitizers' hooks, which must live in the executable itself;
 - `assay_check` (`box/check.cpp`, its ELF reading in `box/elf.hpp`; static, no sanitizers): the
   compile step's program, which runs g++ and then checks the linked test binary before anything
-  of the sample runs, against `baseline.txt`: what it reads of a sample-free test binary (`box/baseline.cpp`) and the
-  functions the harness library defines.
+  of the sample runs, against `baseline.txt`: what it reads of a sample-free test binary
+  (`box/baseline.cpp`) and the functions the harness library defines.
 
 The fingerprint covers the compiler, the flags and every input file, so a new g++ or a change in
 `box/` builds afresh beside the old one. Builds are serialised by a file lock and land by rename:
