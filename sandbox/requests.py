@@ -51,7 +51,7 @@ class Step(NamedTuple):
     # (the strength check's stub, with no fresh process for it): `steps.run_request`.
     chains: bool = False
     # Its program may be forked from a warm process that runs the same program (the PHP zygote,
-    # `sandbox/languages/php/zygote.py`) where the box has one; else it is executed.
+    # `sandbox/isolation/zygote.py`) where the box has one; else it is executed.
     warm: bool = False
 
     def to_wire(self) -> dict[str, Any]:

@@ -60,7 +60,7 @@ class ForkServer:
         # server's parked pytest session (which runs the fast path too, for a fast run), "plain"
         # runs a pytest session.
         self.role = "plain"
-        self.zygote: Any = None  # the PHP zygote's front end (`languages/php/zygote.py`), if any
+        self.zygotes: dict[str, Any] = {}  # the front's ends of its zygotes (`zygote.py`), by name
 
     # Any run --------------------------------------------------------------------------------
     def fork_and_watch(

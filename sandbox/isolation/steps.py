@@ -192,8 +192,11 @@ def run_step(server: ForkServer, step: Step, limits: dict[str, Any], cg: Any) ->
 
     try:
         watched = None
-        if step.warm and server.zygote is not None and server.zygote.usable(step.argv, env):
-            watched = server.zygote.fork_and_watch(box, step.argv, token, limits, cg)
+        if step.warm:
+            for zygote in server.zygotes.values():
+                if zygote.usable(step.argv, env):
+                    watched = zygote.fork_and_watch(box, step.argv, token, limits, cg)
+                    break
         if watched is None:
             watched = server.fork_and_watch(become, limits, cg, keep_fds=(token_r,))
     finally:

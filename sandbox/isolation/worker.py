@@ -11,8 +11,8 @@ root (the interpreter, the installed libraries, a minimal /etc and /dev, nothing
               │                  step (a compiler, node, a test binary) itself
               ├─► waiter ──► pytest server (pid 1, `pytest_server.py`): pytest imported, a
               │              session parked at collection; runs the Python runs that need pytest
-              └─► zygote waiter ─exec─► PHP zygote (as root; `languages/php/zygote.py`): forks
-                             the front's PHP runs, born in the front's pid namespace
+              └─► zygote waiters ─exec─► PHP's and node's zygotes (as root; `zygote.py`): fork
+                             the front's PHP and JavaScript runs, born in the front's pid namespace
 
 The front never imports pytest: a runner is a fork, and a fork and its exit cost by the page, so
 the fast path (`languages/python/box/fastpath.py`), which runs most Python samples, forks from the smallest
@@ -43,6 +43,8 @@ from sandbox.isolation.skeleton import (
     interpreter_paths,
     mountpoint,
 )
+from sandbox.isolation import zygote
+from sandbox.languages.javascript import zygote as node_zygote
 from sandbox.languages.php import zygote as php_zygote
 from sandbox.languages.python import phases
 from sandbox.languages.python.box import depth, fastreset
@@ -53,6 +55,7 @@ from sandbox.requests import RunRequest, RunResult
 # that imports it gets a fresh seed anyway.
 PRELOAD = ("bisect", "collections", "copy", "functools", "heapq", "itertools", "math",
            "re", "string", "typing")  # fmt: skip
+ZYGOTES = (php_zygote.SPEC, node_zygote.SPEC)
 STEPS = "steps"  # a request whose steps execute programs (`sandbox.requests.RunRequest`)
 
 
@@ -158,9 +161,11 @@ class Worker(ForkServer):
         os.close(requests_r)
         os.close(replies_w)
         os.close(go_r)
-        zygote_waiter = 0
-        if not self.box.rootless:  # a PHP zygote needs root to give each runner its uid
-            zygote_waiter, self.zygote = php_zygote.fork_waiter(self.box.uid, self.box.gid)
+        waiters = {}
+        if not self.box.rootless:  # a zygote needs root to give each runner its uid
+            for spec in ZYGOTES:
+                pid, self.zygotes[spec.name] = zygote.fork_waiter(spec, self.box.uid, self.box.gid)
+                waiters[spec.name] = pid
         try:
             linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWPID)  # the front's own mounts
         except OSError as exc:
@@ -186,26 +191,26 @@ class Worker(ForkServer):
         except OSError:
             pass  # the front joins it itself
         os.close(moved_w)
-        if self.zygote is not None:
+        for name, end in self.zygotes.items():
             try:
                 if self.slot is not None:
-                    self.slot.join(zygote_waiter)  # the zygote's runners are born in the slot
+                    self.slot.join(waiters[name])  # the zygote's runners are born in the slot
                 joined = True
             except OSError:
-                joined = False  # no zygote: the front sees it end, and starts PHP afresh
-            self.zygote.tell_front(front if joined else 0)
-            self.zygote.forget()
-            self.zygote = None
-        self._wait_for_servers(front, waiter, zygote_waiter)
+                joined = False  # no zygote: the front sees it end, and starts afresh
+            end.tell_front(front if joined else 0)
+            end.forget()
+        self.zygotes = {}
+        self._wait_for_servers(front, waiter, tuple(waiters.values()))
 
-    def _wait_for_servers(self, front: int, waiter: int, zygote: int) -> None:
-        """The starter: when either server ends, end the other and the PHP zygote (whose own end
+    def _wait_for_servers(self, front: int, waiter: int, zygotes: tuple[int, ...]) -> None:
+        """The starter: when either server ends, end the other and the zygotes (whose own end
         the front notices); then remove the cgroups."""
         while True:
             pid, status = os.wait()
             if pid in (front, waiter):
                 break
-        for other in (waiter if pid == front else front, zygote):
+        for other in (waiter if pid == front else front, *zygotes):
             if other and other != pid:
                 try:
                     os.kill(other, signal.SIGKILL)

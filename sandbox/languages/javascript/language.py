@@ -162,14 +162,15 @@ class JavaScript(Language):
         node = self._node
         argv = (node, *NODE_FLAGS, *heap_flags(node, self.options), HARNESS, self.tests_file)
         files = {**self._box, self.solution_file: sample.solution, self.tests_file: sample.tests}
-        # With a stub, the harness goes on to it in the same process after a clean pass.
-        phases = [Phase(files=files, steps=(Step(argv=argv, chains=stub is not None),))]
+        # With a stub, the harness goes on to it in the same process after a clean pass. Forked
+        # from the worker's node zygote where it has one (`zygote.py`), else a fresh node.
+        phases = [Phase(files=files, steps=(Step(argv=argv, chains=stub is not None, warm=True),))]
         if stub is not None:
             stub_files = {**files, self.solution_file: stub}
             phases.append(
                 Phase(
                     files=stub_files,
-                    steps=(Step(argv=(*argv, "--outcomes-only")),),
+                    steps=(Step(argv=(*argv, "--outcomes-only"), warm=True),),
                     outcomes_only=True,
                 )
             )

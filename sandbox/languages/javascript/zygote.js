@@ -1,0 +1,101 @@
+// The node zygote: a warm node that forks each JavaScript run of a worker instead of starting
+// node afresh (sandbox/isolation/zygote.py starts and drives it; zygote.py here builds its addon).
+//
+// `node [the run's flags] --single-threaded zygote.js ADDON FRONT_PID UID GID`
+//
+// Trusted side: it never runs any of a sample's code itself. It runs as root, outside the pid
+// namespace of the worker's front; its children are born in that namespace, where the front's
+// kill(-1) ends them as it ends any run's processes. A forked runner, while still trusted, sets
+// itself up in the addon (zygote.c: the front's mounts, network and IPC, the run's pipes and
+// token, limits, the sample's uid with no capability), then is what `node assay_harness.js ARGS`
+// in the work dir would be: the harness is the main module, loaded from the work dir. What it
+// shares with the zygote is node itself, booted, and the built-in modules a run loads, compiled.
+// Math.random, seeded once per node, repeats from one run to the next.
+"use strict";
+const fs = require("fs");
+const Module = require("module");
+const path = require("path");
+
+const HARNESS = "assay_harness.js";
+const [addonPath, front, uid, gid] = process.argv.slice(2);
+const native = require(addonPath);
+// What a run of the harness loads (node's own modules), compiled once.
+for (const name of ["assert", "assert/strict", "events", "net", "os", "path", "perf_hooks",
+  "stream", "string_decoder", "timers", "tty", "util", "vm"]) require(name);
+
+function fail(why) {
+  fs.writeSync(2, `assay node zygote: ${why}\n`);
+  process.exit(70);
+}
+
+const entered = native.enter(Number(front));
+if (entered !== undefined) fail(`cannot enter the pid namespace of process ${front}: ${entered}`);
+if (!(Number(uid) > 0 && Number(gid) > 0)) fail("usage: zygote.js ADDON FRONT_PID UID GID");
+
+let pending = "";
+const buffer = Buffer.alloc(65536);
+function nextRequest() {
+  while (!pending.includes("\n")) {
+    const n = fs.readSync(0, buffer, 0, buffer.length, null);
+    if (n === 0) return null;
+    pending += buffer.toString("utf8", 0, n);
+  }
+  const at = pending.indexOf("\n");
+  const line = pending.slice(0, at);
+  pending = pending.slice(at + 1);
+  let run = null;
+  try {
+    run = JSON.parse(line);
+  } catch (err) {
+    // below
+  }
+  const valid = run !== null && typeof run === "object" && Array.isArray(run.fds) && run.fds.length === 3 &&
+    Array.isArray(run.rlimits) && typeof run.cwd === "string" && Array.isArray(run.args) &&
+    /^[0-9a-f]{32}$/.test(run.token);
+  if (!valid) fail("a request it cannot read");
+  return run;
+}
+
+// Serves until its client closes the requests; returns the run in a forked runner.
+function serve() {
+  fs.writeSync(1, "R\n");
+  for (;;) {
+    const run = nextRequest();
+    if (run === null) return null;
+    const pid = native.fork();
+    if (pid === 0) return run;
+    const report = pid < 0 ? '{"status":null,"error":"fork failed"}' : native.wait(pid);
+    fs.writeSync(1, `X ${report}\n`);
+  }
+}
+
+// In the runner: set up, then the harness as node would run it, on the next tick (no frame of
+// this file on the sample's stacks).
+function becomeRunner(run) {
+  const limit = (value) => (Number.isSafeInteger(value) && value >= 0 ? value : -1);
+  const limits = run.rlimits.map(([which, soft, hard]) => `${which | 0} ${limit(soft)} ${limit(hard)}`);
+  const request = [...run.fds.map((fd) => fd | 0), uid, gid, limits.length, ...limits, run.token].join(" ");
+  let failed = native.become(request);
+  if (failed === undefined) {
+    try {
+      process.chdir(run.cwd);
+    } catch (err) {
+      failed = "the work dir";
+    }
+  }
+  if (failed !== undefined) {
+    fs.writeSync(2, `assay node zygote: the runner could not set up ${failed}\n`);
+    native.exit(71);
+  }
+  const [pid, ppid] = native.pids().split(" ").map(Number);
+  Object.defineProperty(process, "pid", { value: pid, writable: false, enumerable: true, configurable: true });
+  process.ppid = ppid;
+  process.on("exit", (code) => native.status(code));
+  process.reallyExit = (code) => native.exit(Number(code) | 0);
+  process.argv = [process.argv[0], path.join(run.cwd, HARNESS), ...run.args.map(String)];
+  for (const file of [__filename, require.resolve(addonPath)]) delete require.cache[file];
+  process.nextTick(Module.runMain);
+}
+
+const run = serve();
+if (run !== null) becomeRunner(run);

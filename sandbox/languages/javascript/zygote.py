@@ -1,0 +1,40 @@
+"""The node zygote's spec (`sandbox/isolation/zygote.py` starts and drives it; `zygote.js` is the
+zygote, `zygote.c` its addon): a warm node, started with the run's flags and V8's
+`--single-threaded`, that forks each run of the harness.
+
+The addon is built on first use, by the zygote's waiter (root, on the host's files, before it
+executes node), with the host's C compiler into the box cache; without one, or if the build
+fails, there is no zygote and node starts afresh for each run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from sandbox.isolation.zygote import ZygoteSpec
+from sandbox.languages import boxcache
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ZYGOTE = os.path.join(HERE, "zygote.js")
+SOURCE = os.path.join(HERE, "zygote.c")
+ADDON = "zygote.node"
+
+
+def addon() -> str:
+    """The addon's path, built first where it is missing."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        raise boxcache.BuildError("no C compiler (cc) to build its addon")
+    key = boxcache.fingerprint(boxcache.run([cc, "--version"], cwd="/"), files=[SOURCE])
+
+    def build(work: str) -> None:
+        boxcache.run([cc, "-O2", "-shared", "-fPIC", "-o", ADDON, SOURCE], cwd=work)
+
+    return os.path.join(boxcache.built("javascript-zygote", key, build), ADDON)
+
+
+def command(prefix: list[str], front: int, uid: int, gid: int) -> list[str]:
+    return [*prefix, "--single-threaded", ZYGOTE, addon(), str(front), str(uid), str(gid)]
+
+
+SPEC = ZygoteSpec(name="node", harness="assay_harness.js", command=command)
