@@ -30,7 +30,7 @@ import sys
 import traceback
 from typing import Any
 
-from sandbox.isolation import linux, runner_setup, steps
+from sandbox.isolation import linux, runner_setup, steps, zygote
 from sandbox.isolation.boxes import HostBox, NamespaceBox, build_skeleton
 from sandbox.isolation.cgroups import CgroupError, Cgroups, CgroupStats
 from sandbox.isolation.forkserver import ForkServer
@@ -43,7 +43,6 @@ from sandbox.isolation.skeleton import (
     interpreter_paths,
     mountpoint,
 )
-from sandbox.isolation import zygote
 from sandbox.languages.javascript import zygote as node_zygote
 from sandbox.languages.php import zygote as php_zygote
 from sandbox.languages.python import phases
