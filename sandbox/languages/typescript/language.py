@@ -181,8 +181,9 @@ class TypeScript(Language):
             **js,
         }
         pair = self._stub_pair(sample.solution) if stub is not None else None
-        # With a stub, JavaScript's harness goes on to it in the same process after a clean pass.
-        test = Step(argv=argv, chains=pair is not None)
+        # With a stub, JavaScript's harness goes on to it in the same process after a clean pass;
+        # both forked from the worker's node zygote where it has one (javascript/zygote.py).
+        test = Step(argv=argv, chains=pair is not None, warm=True)
         steps: tuple[Step, ...] = (test,)
         if not prechecked.prepared.get("typed"):  # the batch did not pass it: its own type check
             steps = (Step(name=COMPILE, argv=compile_argv, reports=False), test)
@@ -193,7 +194,7 @@ class TypeScript(Language):
             phases.append(
                 Phase(
                     files=stub_files,
-                    steps=(Step(argv=(*argv, "--outcomes-only")),),
+                    steps=(Step(argv=(*argv, "--outcomes-only"), warm=True),),
                     outcomes_only=True,
                 )
             )
