@@ -50,7 +50,7 @@ class Step(NamedTuple):
     # The last step of a phase whose program can go on to the next phase in the same process
     # (the strength check's stub, with no fresh process for it): `steps.run_request`.
     chains: bool = False
-    # Its program may be forked from a warm process that runs the same program (the PHP zygote,
+    # Its program may be forked from a warm process that runs the same program (a zygote,
     # `sandbox/isolation/zygote.py`) where the box has one; else it is executed.
     warm: bool = False
 

@@ -14,6 +14,7 @@ import time
 from typing import NamedTuple
 
 ROOT = "/sys/fs/cgroup"
+SERVER_TASKS = 10  # the front, the pytest server, the PHP zygote, the node zygote (7 threads)
 
 
 class CgroupError(RuntimeError):
@@ -198,11 +199,12 @@ class SlotCgroup(SampleCgroup):
             pass
 
     def arm(self, memory_mb: int, processes: int) -> None:
-        """Before a sample: its limits (counting three more processes: the worker's servers that
-        live in its slot, the front, the pytest server and the PHP zygote; without root no zygote,
-        but a per-sample supervisor), a fresh peak and OOM count."""
+        """Before a sample: its limits (counting the tasks of the worker's servers that live in
+        its slot as more: the front, the pytest server, PHP's zygote and node's with its seven
+        threads; without root no zygote, but a per-sample supervisor), a fresh peak and OOM
+        count."""
         if self.limits != (memory_mb, processes):
-            self.cgroups.set_limits(self.leaf, memory_mb, processes + 3)
+            self.cgroups.set_limits(self.leaf, memory_mb, processes + SERVER_TASKS)
             self.limits = (memory_mb, processes)
         try:
             # v2 (Linux 6.12+): a write resets the peak seen through this descriptor; v1: zero it.

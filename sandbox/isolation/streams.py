@@ -49,7 +49,7 @@ def watch(
     runs, so that a runner that fills the pipe waits a moment, not until its timeout. The runner
     writes to it several times a run, and a server woken for each write costs each time.
 
-    A runner that is not the caller's child (forked by the PHP zygote) comes with a `reaper`: a
+    A runner that is not the caller's child (forked by a zygote) comes with a `reaper`: a
     descriptor that is readable when it may have been reaped (None: poll), and the call that says
     (as `os.wait4(pid, WNOHANG)` would); the descriptor stays open."""
     reap: Callable[[], tuple[int, int, Any]] = lambda: os.wait4(pid, os.WNOHANG)  # noqa: E731

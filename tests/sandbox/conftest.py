@@ -40,6 +40,14 @@ def verifier(backend_name: str):
         os.environ.pop("OPENAI_API_KEY", None)
 
 
+@pytest.fixture(scope="module")
+def zygote_verifier():
+    """One worker, no strength check: each sample's one run goes through the worker's zygote."""
+    options = VerifyOptions(jobs=1, strength_check=False, limits=Limits(timeout_s=10))
+    with Verifier(options) as verifier:
+        yield verifier
+
+
 def run_one(verifier: Verifier, solution: str, tests: str) -> Verdict:
     (verdict,) = verifier.verify([Sample(solution=solution, tests=tests)])
     return verdict

@@ -17,6 +17,7 @@ import time
 import pytest
 
 from sandbox import Limits, Sample, Verifier, VerifyOptions
+from tests.sandbox.conftest import processes_with
 from tests.sandbox.js_helpers import ADD_OK, ADD_WRONG, HEAD, TEST_ADD, run_js
 
 pytestmark = pytest.mark.skipif(
@@ -46,49 +47,32 @@ def reported(verdict):
     return json.loads(match.group(1))
 
 
-@pytest.fixture(scope="module")
-def verifier():
-    options = VerifyOptions(jobs=1, strength_check=False, limits=Limits(timeout_s=10))
-    with Verifier(options) as verifier:
-        yield verifier
-
-
 def zygotes() -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                    argv = fh.read().split(b"\0")
-            except OSError:
-                continue
-            if any(arg.endswith(b"/javascript/zygote.js") for arg in argv):
-                out.append(int(entry))
-    return out
+    return processes_with("/javascript/zygote.js")
 
 
-def test_runs_are_forked_from_the_zygote_and_judged_as_ever(verifier):
-    passed = run_js(verifier, ADD_OK, sample_test(f"  assert.ok({FORKED}, 'not forked');"))
+def test_runs_are_forked_from_the_zygote_and_judged_as_ever(zygote_verifier):
+    passed = run_js(zygote_verifier, ADD_OK, sample_test(f"  assert.ok({FORKED}, 'not forked');"))
     assert passed.passed, passed.feedback
-    failed = run_js(verifier, ADD_WRONG, TEST_ADD)
+    failed = run_js(zygote_verifier, ADD_WRONG, TEST_ADD)
     assert (failed.stage, failed.reason) == ("tests", "AssertionError"), failed.feedback
     assert "-1 !== 5" in failed.feedback
     assert zygotes()
 
 
-def test_many_quick_runs_in_a_row_each_end_in_time(verifier):
+def test_many_quick_runs_in_a_row_each_end_in_time(zygote_verifier):
     """A runner that ends before the front reads that it attached is reaped all the same."""
     samples = [
         Sample(solution=ADD_OK, tests=TEST_ADD, language="javascript", id=f"quick-{i}")
         for i in range(40)
     ]
     started = time.monotonic()
-    verdicts = list(verifier.verify(samples))
+    verdicts = list(zygote_verifier.verify(samples))
     assert [v.stage for v in verdicts] == ["passed"] * 40
     assert time.monotonic() - started < 30
 
 
-def test_the_run_has_the_sample_uid_no_capability_and_no_root_process_in_sight(verifier):
+def test_the_run_has_the_sample_uid_no_capability_and_no_root_process_in_sight(zygote_verifier):
     expression = (
         '[require("fs").readFileSync("/proc/self/status", "utf8").split("\\n").filter((line) =>'
         ' /^(Uid|Groups|Cap(Inh|Prm|Eff|Amb)|NoNewPrivs):/.test(line)).join("\\n"), require("fs")'
@@ -96,7 +80,7 @@ def test_the_run_has_the_sample_uid_no_capability_and_no_root_process_in_sight(v
         ' && require("fs").statSync("/proc/" + p).uid === 0), process.pid,'
         ' +require("fs").readlinkSync("/proc/self"), ' + FORKED + "]"
     )
-    status, root, pid, own, forked = reported(run_js(verifier, ADD_OK, reports(expression)))
+    status, root, pid, own, forked = reported(run_js(zygote_verifier, ADD_OK, reports(expression)))
     assert forked
     fields = dict(re.findall(r"^(\w+):[ \t]*(.*)$", status, re.M))
     uid = fields["Uid"].split()
@@ -109,7 +93,7 @@ def test_the_run_has_the_sample_uid_no_capability_and_no_root_process_in_sight(v
     assert pid == own  # process.pid is the run's, not the zygote's
 
 
-def test_no_descriptor_of_the_zygote_reaches_the_sample(verifier):
+def test_no_descriptor_of_the_zygote_reaches_the_sample(zygote_verifier):
     """The run's descriptors are its own three pipes (stdout, stderr, the result channel), stdin
     on /dev/null, and what node made for itself after the fork: no pipe, event loop or file of
     the zygote's."""
@@ -118,7 +102,7 @@ def test_no_descriptor_of_the_zygote_reaches_the_sample(verifier):
         ' try { return [fd, require("fs").readlinkSync("/proc/self/fd/" + fd)]; }'
         " catch (e) { return [fd, null]; } }))"
     )
-    fds = reported(run_js(verifier, ADD_OK, reports(expression)))
+    fds = reported(run_js(zygote_verifier, ADD_OK, reports(expression)))
     assert fds["0"] == "/dev/null"
     own = {fds["1"], fds["2"], fds["3"]}
     assert all(target.startswith("pipe:") for target in own), fds
@@ -139,18 +123,20 @@ def test_no_descriptor_of_the_zygote_reaches_the_sample(verifier):
     assert others <= {"anon_inode:[eventpoll]", "anon_inode:[eventfd]"}, fds
 
 
-def test_a_sample_that_kills_all_it_can_leaves_the_zygote_serving(verifier):
-    run_js(verifier, ADD_OK, TEST_ADD)
+def test_a_sample_that_kills_all_it_can_leaves_the_zygote_serving(zygote_verifier):
+    run_js(zygote_verifier, ADD_OK, TEST_ADD)
     before = zygotes()
     assert before, "no zygote running"
     killer = sample_test("  process.kill(-1, 'SIGKILL');")
-    run_js(verifier, ADD_OK, killer)  # ends itself with the rest; the verdict does not matter
+    run_js(
+        zygote_verifier, ADD_OK, killer
+    )  # ends itself with the rest; the verdict does not matter
     assert zygotes() == before
-    after = run_js(verifier, ADD_OK, sample_test(f"  assert.ok({FORKED});"))
+    after = run_js(zygote_verifier, ADD_OK, sample_test(f"  assert.ok({FORKED});"))
     assert after.passed, after.feedback
 
 
-def test_signals_and_timers_work_in_a_forked_run(verifier):
+def test_signals_and_timers_work_in_a_forked_run(zygote_verifier):
     """The run's event loop is its own: a signal handler, a timer and the thread pool (an
     asynchronous file read) all come back to it."""
     body = (
@@ -170,11 +156,11 @@ def test_signals_and_timers_work_in_a_forked_run(verifier):
         f"  assert.equal(await {body}, {len(ADD_OK)});\n"
         "});\n"
     )
-    verdict = run_js(verifier, ADD_OK, tests)
+    verdict = run_js(zygote_verifier, ADD_OK, tests)
     assert verdict.passed, verdict.feedback
 
 
-def test_network_state_does_not_outlive_its_sample(verifier):
+def test_network_state_does_not_outlive_its_sample(zygote_verifier):
     """One run listens on loopback and talks to itself; the next cannot connect to it and is in
     other network and IPC namespaces (the front's fresh ones, as a fresh node's would be)."""
     ns = '[require("fs").readlinkSync("/proc/self/ns/net"), require("fs").readlinkSync("/proc/self/ns/ipc")]'
@@ -190,7 +176,7 @@ def test_network_state_does_not_outlive_its_sample(verifier):
         f'  assert.fail("REPORT" + JSON.stringify({ns}) + "END");\n'
         "});\n"
     )
-    first = reported(run_js(verifier, ADD_OK, leave))
+    first = reported(run_js(zygote_verifier, ADD_OK, leave))
     look = HEAD + (
         'test("looks", async () => {\n'
         "  const refused = await new Promise((resolve) => {\n"
@@ -201,7 +187,7 @@ def test_network_state_does_not_outlive_its_sample(verifier):
         f'  assert.fail("REPORT" + JSON.stringify([refused, ...{ns}]) + "END");\n'
         "});\n"
     )
-    refused, net, ipc = reported(run_js(verifier, ADD_OK, look))
+    refused, net, ipc = reported(run_js(zygote_verifier, ADD_OK, look))
     assert refused
     assert net != first[0] and ipc != first[1]
 

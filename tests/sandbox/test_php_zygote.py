@@ -17,6 +17,7 @@ import time
 import pytest
 
 from sandbox import Limits, Sample, Verifier, VerifyOptions
+from tests.sandbox.conftest import processes_with
 from tests.sandbox.test_php import ADD_OK, ADD_WRONG, TEST_ADD, php_tests, run_php
 
 pytestmark = pytest.mark.skipif(
@@ -50,47 +51,30 @@ def reported(verdict) -> str:
 FROM_ZYGOTE = "$this->assertTrue(class_exists('FFI'), 'not forked from the zygote');"
 
 
-@pytest.fixture(scope="module")
-def verifier():
-    options = VerifyOptions(jobs=1, strength_check=False, limits=Limits(timeout_s=10))
-    with Verifier(options) as verifier:
-        yield verifier
-
-
 def zygotes() -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                    argv = fh.read().split(b"\0")
-            except OSError:
-                continue
-            if any(arg.endswith(b"/zygote.php") for arg in argv):
-                out.append(int(entry))
-    return out
+    return processes_with("/php/zygote.php")
 
 
-def test_runs_are_forked_from_the_zygote_and_judged_as_ever(verifier):
-    passed = run_php(verifier, ADD_OK, sample_test(FROM_ZYGOTE))
+def test_runs_are_forked_from_the_zygote_and_judged_as_ever(zygote_verifier):
+    passed = run_php(zygote_verifier, ADD_OK, sample_test(FROM_ZYGOTE))
     assert passed.passed, passed.feedback
-    failed = run_php(verifier, ADD_WRONG, TEST_ADD)
+    failed = run_php(zygote_verifier, ADD_WRONG, TEST_ADD)
     assert (failed.stage, failed.reason) == ("tests", "AssertionFailedError"), failed.feedback
     assert "Failed asserting that -1 is identical to 5." in failed.feedback
 
 
-def test_many_quick_runs_in_a_row_each_end_in_time(verifier):
+def test_many_quick_runs_in_a_row_each_end_in_time(zygote_verifier):
     """A runner that ends before the front reads that it attached is reaped all the same."""
     samples = [
         Sample(solution=ADD_OK, tests=TEST_ADD, language="php", id=f"quick-{i}") for i in range(40)
     ]
     started = time.monotonic()
-    verdicts = list(verifier.verify(samples))
+    verdicts = list(zygote_verifier.verify(samples))
     assert [v.stage for v in verdicts] == ["passed"] * 40
     assert time.monotonic() - started < 30
 
 
-def test_the_run_has_the_sample_uid_no_capability_and_no_root_process_in_sight(verifier):
+def test_the_run_has_the_sample_uid_no_capability_and_no_root_process_in_sight(zygote_verifier):
     body = (
         "(function () { preg_match_all('/^(Uid|Groups|CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs):"
         "[ \\t]*(.*)$/m', file_get_contents('/proc/self/status'), $m);"
@@ -98,7 +82,7 @@ def test_the_run_has_the_sample_uid_no_capability_and_no_root_process_in_sight(v
         ' && (int) $p !== 1 && fileowner("/proc/$p") === 0));'
         " return [array_combine($m[1], $m[2]), $root]; })()"
     )
-    fields, root = json.loads(reported(run_php(verifier, ADD_OK, reports(body))))
+    fields, root = json.loads(reported(run_php(zygote_verifier, ADD_OK, reports(body))))
     uid = fields["Uid"].split()
     assert uid[0] != "0" and len(set(uid)) == 1, fields
     assert fields["Groups"].strip() == ""
@@ -108,13 +92,13 @@ def test_the_run_has_the_sample_uid_no_capability_and_no_root_process_in_sight(v
     assert root == []  # the front is pid 1; the zygote is outside the pid namespace
 
 
-def test_no_descriptor_of_the_zygote_reaches_the_sample(verifier):
+def test_no_descriptor_of_the_zygote_reaches_the_sample(zygote_verifier):
     """Every pipe the run holds is one of its own three (stdout, stderr, the result channel)."""
     body = (
         "array_combine($f = array_values(array_diff(scandir('/proc/self/fd'), ['.', '..'])),"
         ' array_map(fn ($fd) => @readlink("/proc/self/fd/$fd"), $f))'
     )
-    fds = json.loads(reported(run_php(verifier, ADD_OK, reports(body))))
+    fds = json.loads(reported(run_php(zygote_verifier, ADD_OK, reports(body))))
     if isinstance(fds, list):  # descriptors 0..n, none missing
         fds = {str(fd): target for fd, target in enumerate(fds)}
     own = {fds.get("1"), fds.get("2"), fds.get("3")}
@@ -123,17 +107,19 @@ def test_no_descriptor_of_the_zygote_reaches_the_sample(verifier):
     assert fds.get("0") == "/dev/null"
 
 
-def test_a_sample_that_kills_all_it_can_leaves_the_zygote_serving(verifier):
+def test_a_sample_that_kills_all_it_can_leaves_the_zygote_serving(zygote_verifier):
     before = zygotes()
     assert before, "no zygote running"
     killer = sample_test("posix_kill(-1, SIGKILL);")
-    run_php(verifier, ADD_OK, killer)  # ends itself with the rest; the verdict does not matter
+    run_php(
+        zygote_verifier, ADD_OK, killer
+    )  # ends itself with the rest; the verdict does not matter
     assert zygotes() == before
-    after = run_php(verifier, ADD_OK, sample_test(FROM_ZYGOTE))
+    after = run_php(zygote_verifier, ADD_OK, sample_test(FROM_ZYGOTE))
     assert after.passed, after.feedback
 
 
-def test_system_v_objects_and_network_state_do_not_outlive_their_sample(verifier):
+def test_system_v_objects_and_network_state_do_not_outlive_their_sample(zygote_verifier):
     """One run leaves a System V segment and loopback traffic; the next sees neither (its IPC
     and network namespaces are the front's fresh ones, as a fresh PHP's would be)."""
     leave = (
@@ -143,14 +129,14 @@ def test_system_v_objects_and_network_state_do_not_outlive_their_sample(verifier
         "'tcp://127.0.0.1:45123'); fwrite($k, 'x');"
         " return [$id, readlink('/proc/self/ns/net'), readlink('/proc/self/ns/ipc')]; })()"
     )
-    first = json.loads(reported(run_php(verifier, ADD_OK, reports(leave))))
+    first = json.loads(reported(run_php(zygote_verifier, ADD_OK, reports(leave))))
     assert first[0] >= 0
     look = (
         "(function () { $c = FFI::cdef('int shmget(int, size_t, int);', 'libc.so.6');"
         " return [$c->shmget(0x4153, 0, 0), readlink('/proc/self/ns/net'),"
         " readlink('/proc/self/ns/ipc')]; })()"
     )
-    second = json.loads(reported(run_php(verifier, ADD_OK, reports(look))))
+    second = json.loads(reported(run_php(zygote_verifier, ADD_OK, reports(look))))
     assert second[0] == -1  # no such segment
     assert second[1] != first[1] and second[2] != first[2]
 

@@ -1,6 +1,6 @@
 <?php
 // The PHP zygote: a warm PHP with PHPUnit and assay's harness loaded, which forks each PHP run of
-// a worker instead of starting PHP afresh (sandbox/languages/php/zygote.py starts and drives it).
+// a worker instead of starting PHP afresh (sandbox/isolation/zygote.py starts and drives it).
 //
 // Trusted side: it never runs any of a sample's code itself. It runs as root, outside the pid
 // namespace of the worker's front (no sample can see, signal or trace it), in the front's mount
