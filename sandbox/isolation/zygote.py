@@ -36,9 +36,8 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from sandbox.isolation import linux, streams
 from sandbox.isolation.cgroups import SlotCgroup
@@ -47,8 +46,7 @@ START_S = 30.0  # for the zygote to load what a run loads and say it is ready
 REPLY_S = 10.0  # for a runner to attach, or the zygote to report a reaped runner
 
 
-@dataclass(frozen=True)
-class ZygoteSpec:
+class ZygoteSpec(NamedTuple):
     """A language's zygote: `name` in messages; a step runs through it when its argv holds
     `harness` (the interpreter's command line before it must be the zygote's); `command(prefix,
     front, uid, gid)`, called in the waiter (root, on the host's files), is the zygote's argv."""

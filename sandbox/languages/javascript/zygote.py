@@ -9,10 +9,8 @@ fails, there is no zygote and node starts afresh for each run."""
 from __future__ import annotations
 
 import os
-import shutil
 
 from sandbox.isolation.zygote import ZygoteSpec
-from sandbox.languages import boxcache
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ZYGOTE = os.path.join(HERE, "zygote.js")
@@ -21,7 +19,12 @@ ADDON = "zygote.node"
 
 
 def addon() -> str:
-    """The addon's path, built first where it is missing."""
+    """The addon's path, built first where it is missing (in the waiter: the worker's front
+    never loads what the build needs)."""
+    import shutil
+
+    from sandbox.languages import boxcache
+
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         raise boxcache.BuildError("no C compiler (cc) to build its addon")
