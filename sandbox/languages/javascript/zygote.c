@@ -167,22 +167,33 @@ static void ended(void *unused) {
   _exit(exit_status);
 }
 
-// fork(): the child's pid, 0 in the child (its event loop its own), -1 if there is none.
+// fork(): the child's pid, 0 in the child (its event loop its own), -1 if there is none. Every
+// private mapping is inherited; a writable shared one (node makes none) would let a child write
+// into the zygote: there is no fork then.
 static napi_value js_fork(napi_env env, napi_callback_info info) {
   (void)info;
   unsigned long shared[MAX_FDS];
-  int count = pipe_inodes(shared);
+  int count = pipe_inodes(shared), writable_shared = 0;
   FILE *maps = fopen("/proc/self/maps", "re");
   if (maps == NULL || count < 0) {
     if (maps != NULL) fclose(maps);
     return integer(env, -1);
   }
-  char line[512];
-  while (fgets(line, sizeof line, maps)) {
+  char *line = NULL;
+  size_t size = 0;
+  while (getline(&line, &size, maps) > 0) {
     unsigned long low, high;
-    if (sscanf(line, "%lx-%lx", &low, &high) == 2) madvise((void *)low, high - low, MADV_DOFORK);
+    char perms[5];
+    if (sscanf(line, "%lx-%lx %4s", &low, &high, perms) != 3) continue;
+    if (perms[3] == 'p') {
+      madvise((void *)low, high - low, MADV_DOFORK);
+    } else if (perms[1] == 'w') {
+      writable_shared = 1;
+    }
   }
+  free(line);
   fclose(maps);
+  if (writable_shared) return integer(env, -1);
   pid_t pid = fork();
   if (pid == 0) {
     struct uv_loop_s *loop;
