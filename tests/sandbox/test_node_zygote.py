@@ -205,3 +205,17 @@ def test_a_lost_zygote_costs_only_speed():
         assert run_js(verifier, ADD_WRONG, TEST_ADD).stage == "tests"
         fresh = run_js(verifier, ADD_OK, sample_test(f"  assert.ok(!{FORKED});"))
         assert fresh.passed, fresh.feedback  # node started afresh for the run
+
+
+def test_an_addon_another_user_could_change_is_not_loaded(tmp_path, monkeypatch):
+    """Root loads the addon from the box cache: a cache another user could write to is refused
+    (and the worker then starts node afresh for each run)."""
+    from sandbox.languages import boxcache
+    from sandbox.languages.javascript import zygote
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    built = zygote.addon()
+    assert built.startswith(str(tmp_path)) and os.path.isfile(built)
+    os.chmod(os.path.dirname(built), 0o777)
+    with pytest.raises(boxcache.BuildError, match="another user"):
+        zygote.addon()

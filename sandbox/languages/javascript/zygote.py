@@ -33,7 +33,13 @@ def addon() -> str:
     def build(work: str) -> None:
         boxcache.run([cc, "-O2", "-shared", "-fPIC", "-o", ADDON, SOURCE], cwd=work)
 
-    return os.path.join(boxcache.built("javascript-zygote", key, build), ADDON)
+    path = os.path.join(boxcache.built("javascript-zygote", key, build), ADDON)
+    # Root loads it: it, and the directories it lies in, must be this user's alone to change.
+    for place in (path, os.path.dirname(path), os.path.dirname(os.path.dirname(path))):
+        info = os.stat(place)
+        if info.st_uid != os.geteuid() or info.st_mode & 0o022:
+            raise boxcache.BuildError(f"{place} may be changed by another user than this one")
+    return path
 
 
 def command(prefix: list[str], front: int, uid: int, gid: int) -> list[str]:
