@@ -18,7 +18,7 @@ import pytest
 
 from sandbox import Limits, Sample, Verifier, VerifyOptions
 from tests.sandbox.conftest import processes_with
-from tests.sandbox.js_helpers import ADD_OK, ADD_WRONG, HEAD, TEST_ADD, run_js
+from tests.sandbox.js_helpers import ADD_OK, ADD_WRONG, HEAD, TEST_ADD, d, run_js
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="the node zygote runs where the worker is root"
@@ -157,6 +157,40 @@ def test_signals_and_timers_work_in_a_forked_run(zygote_verifier):
         "});\n"
     )
     verdict = run_js(zygote_verifier, ADD_OK, tests)
+    assert verdict.passed, verdict.feedback
+
+
+def test_child_processes_worker_threads_and_crypto_work_in_a_forked_run(zygote_verifier):
+    """What a fresh node offers works in a forked one: a worker thread (an isolate of its own on
+    a thread the zygote never had), child processes, synchronous and not, and crypto's thread
+    pool."""
+    solution = d("""
+        const { Worker } = require("worker_threads");
+        const square = (n) => new Promise((resolve, reject) => {
+          const code = "const { parentPort, workerData } = require('worker_threads');"
+            + " parentPort.postMessage(workerData * workerData);";
+          const worker = new Worker(code, { eval: true, workerData: n });
+          worker.once("message", resolve);
+          worker.once("error", reject);
+        });
+        module.exports = { square };
+        """)
+    tests = HEAD.replace("{ add }", "{ square }") + d(f"""
+        test("a worker, a child, crypto", async () => {{
+          assert.ok({FORKED});
+          assert.equal(await square(7), 49);
+          const cp = require("child_process");
+          const code = "process.stdout.write(String(6 * 7))";
+          assert.equal(cp.execFileSync(process.execPath, ["-e", code]).toString(), "42");
+          const out = await new Promise((resolve, reject) => cp.execFile(
+            process.execPath, ["-e", code], (err, stdout) => (err ? reject(err) : resolve(stdout))));
+          assert.equal(out, "42");
+          const key = await new Promise((resolve, reject) => require("crypto").pbkdf2(
+            "a", "b", 10, 8, "sha256", (err, k) => (err ? reject(err) : resolve(k))));
+          assert.equal(key.length, 8);
+        }});
+        """)
+    verdict = run_js(zygote_verifier, solution, tests)
     assert verdict.passed, verdict.feedback
 
 
