@@ -160,11 +160,9 @@ class Worker(ForkServer):
         os.close(requests_r)
         os.close(replies_w)
         os.close(go_r)
-        waiters = {}
         if not self.box.rootless:  # a zygote needs root to give each runner its uid
             for spec in ZYGOTES:
-                pid, self.zygotes[spec.name] = zygote.fork_waiter(spec, self.box.uid, self.box.gid)
-                waiters[spec.name] = pid
+                self.zygotes[spec.name] = zygote.fork_waiter(spec, self.box.uid, self.box.gid)
         try:
             linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWPID)  # the front's own mounts
         except OSError as exc:
@@ -190,17 +188,18 @@ class Worker(ForkServer):
         except OSError:
             pass  # the front joins it itself
         os.close(moved_w)
-        for name, end in self.zygotes.items():
+        waiters = tuple(end.waiter for end in self.zygotes.values())
+        for end in self.zygotes.values():
             try:
                 if self.slot is not None:
-                    self.slot.join(waiters[name])  # the zygote's runners are born in the slot
+                    self.slot.join(end.waiter)  # the zygote's runners are born in the slot
                 joined = True
             except OSError:
                 joined = False  # no zygote: the front sees it end, and starts afresh
             end.tell_front(front if joined else 0)
             end.forget()
         self.zygotes = {}
-        self._wait_for_servers(front, waiter, tuple(waiters.values()))
+        self._wait_for_servers(front, waiter, waiters)
 
     def _wait_for_servers(self, front: int, waiter: int, zygotes: tuple[int, ...]) -> None:
         """The starter: when either server ends, end the other and the zygotes (whose own end

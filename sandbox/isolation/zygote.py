@@ -61,10 +61,10 @@ class ZygoteLost(RuntimeError):
     starts afresh."""
 
 
-def fork_waiter(spec: ZygoteSpec, uid: int, gid: int) -> tuple[int, Zygote]:
-    """In the starter, before the front's namespaces: fork the zygote's waiter. Returns its pid
-    and the front's end. The starter moves the waiter into the slot's cgroup, then hands it the
-    front's pid (`Zygote.tell_front`)."""
+def fork_waiter(spec: ZygoteSpec, uid: int, gid: int) -> Zygote:
+    """In the starter, before the front's namespaces: fork the zygote's waiter. Returns the
+    front's end (the waiter's pid its `waiter`). The starter moves the waiter into the slot's
+    cgroup, then hands it the front's pid (`Zygote.tell_front`)."""
     requests_r, requests_w = os.pipe()
     replies_r, replies_w = os.pipe()
     go_r, go_w = os.pipe()
@@ -84,7 +84,7 @@ def fork_waiter(spec: ZygoteSpec, uid: int, gid: int) -> tuple[int, Zygote]:
     os.close(requests_r)
     os.close(replies_w)
     os.close(go_r)
-    return pid, Zygote(spec, requests_w, replies_r, go_w)
+    return Zygote(spec, pid, requests_w, replies_r, go_w)
 
 
 def _wait_and_exec(spec: ZygoteSpec, go: int, uid: int, gid: int) -> None:
@@ -119,8 +119,11 @@ def _wait_and_exec(spec: ZygoteSpec, go: int, uid: int, gid: int) -> None:
 class Zygote:
     """The front's end of a zygote: starts it on first use, forks runs through it."""
 
-    def __init__(self, spec: ZygoteSpec, requests_w: int, replies_r: int, go_w: int) -> None:
+    def __init__(
+        self, spec: ZygoteSpec, waiter: int, requests_w: int, replies_r: int, go_w: int
+    ) -> None:
         self.spec = spec
+        self.waiter = waiter  # the process that becomes the zygote
         self.requests_w = requests_w
         self.replies_r = replies_r
         self.go_w: int | None = go_w

@@ -70,7 +70,7 @@ static napi_value integer(napi_env env, int32_t value) {
   return out;
 }
 
-// The first argument: an int32, or a string into buf.
+// The first argument, as an int32 (0 if there is none).
 static int32_t int_arg(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -81,6 +81,7 @@ static int32_t int_arg(napi_env env, napi_callback_info info) {
   return value;
 }
 
+// The first argument, as a string into buf; -1 if there is none or it does not fit.
 static int string_arg(napi_env env, napi_callback_info info, char *buf, size_t size) {
   size_t argc = 1, length = 0;
   napi_value argv[1];
@@ -111,24 +112,40 @@ static napi_value js_enter(napi_env env, napi_callback_info info) {
 
 enum { MAX_FDS = 256 };
 
-// The pipes among this process's descriptors above the run's: their inode numbers, at most
-// MAX_FDS (a count past it is -1).
-static int pipe_inodes(unsigned long *inodes) {
+// Whether descriptor `fd` is a pipe, and its inode number if so.
+static int is_pipe(int fd, unsigned long *inode) {
+  char link[64], target[64];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, target, sizeof target - 1);
+  target[n < 0 ? 0 : n] = '\0';
+  return sscanf(target, "pipe:[%lu]", inode) == 1;
+}
+
+// The descriptors above the run's but `except`, at most MAX_FDS of them (-1 past it).
+static int open_fds(int *fds, int except) {
   DIR *dir = opendir("/proc/self/fd");
   if (dir == NULL) return -1;
   int count = 0;
   struct dirent *entry;
   while ((entry = readdir(dir)) != NULL) {
     int fd = atoi(entry->d_name);
-    char link[64], target[64];
-    if (fd <= TOKEN_FD || fd == dirfd(dir)) continue;
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, target, sizeof target - 1);
-    target[n < 0 ? 0 : n] = '\0';
-    if (sscanf(target, "pipe:[%lu]", &inodes[count < MAX_FDS ? count : 0]) == 1) count++;
+    if (fd <= TOKEN_FD || fd == dirfd(dir) || fd == except) continue;
+    if (count == MAX_FDS) {
+      count = -1;
+      break;
+    }
+    fds[count++] = fd;
   }
   closedir(dir);
-  return count <= MAX_FDS ? count : -1;
+  return count;
+}
+
+// The pipes among this process's descriptors above the run's: their inode numbers (-1: too
+// many descriptors).
+static int pipe_inodes(unsigned long *inodes) {
+  int fds[MAX_FDS], count = open_fds(fds, -1), pipes = 0;
+  for (int i = 0; i < count; i++) pipes += is_pipe(fds[i], &inodes[pipes]);
+  return count < 0 ? -1 : pipes;
 }
 
 // In the child, before its event loop is made its own: every descriptor above the run's goes
@@ -137,29 +154,14 @@ static int pipe_inodes(unsigned long *inodes) {
 // and pipes (the main loop's are made again next, the others belong to threads the child has
 // not), and anything else node holds. None of them is for a sample to reach.
 static int close_inherited(const unsigned long *shared, int count) {
-  DIR *dir = opendir("/proc/self/fd");
-  if (dir == NULL) return -1;
-  int doomed[MAX_FDS], ndoomed = 0;
-  struct dirent *entry;
-  while ((entry = readdir(dir)) != NULL) {
-    int fd = atoi(entry->d_name);
-    char link[64], target[64];
+  int fds[MAX_FDS], open = open_fds(fds, mnt_ns);
+  for (int i = 0; i < open; i++) {
     unsigned long inode;
-    if (fd <= TOKEN_FD || fd == dirfd(dir) || fd == mnt_ns) continue;
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, target, sizeof target - 1);
-    target[n < 0 ? 0 : n] = '\0';
-    int made_here = sscanf(target, "pipe:[%lu]", &inode) == 1;
-    for (int i = 0; made_here && i < count; i++) made_here = shared[i] != inode;
-    if (!made_here) {
-      if (ndoomed == MAX_FDS) break;
-      doomed[ndoomed++] = fd;
-    }
+    int made_here = is_pipe(fds[i], &inode);
+    for (int j = 0; made_here && j < count; j++) made_here = shared[j] != inode;
+    if (!made_here) close(fds[i]);
   }
-  closedir(dir);
-  if (ndoomed == MAX_FDS) return -1;
-  for (int i = 0; i < ndoomed; i++) close(doomed[i]);
-  return 0;
+  return open < 0 ? -1 : 0;
 }
 
 static void ended(void *unused) {
