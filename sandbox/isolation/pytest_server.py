@@ -16,12 +16,14 @@ with one kill(-1) without touching the other.
 from __future__ import annotations
 
 import os
+import signal
 import traceback
 from typing import Any
 
+from sandbox.isolation import linux
 from sandbox.isolation.boxes import build_skeleton
 from sandbox.isolation.forkserver import BecomeRunner, ForkServer
-from sandbox.isolation.protocol import read_frame, receive, write_frame
+from sandbox.isolation.protocol import let_go, read_frame, receive, write_frame
 from sandbox.isolation.skeleton import WORK
 
 PYTEST_SERVER_START_S = 120  # importing pytest on a loaded machine can take a while
@@ -41,6 +43,10 @@ class PytestClient:
         self.replies = replies
         self.go = go
         self.started = False
+
+    @property
+    def pipes(self) -> tuple[int, int, int]:
+        return self.requests, self.replies, self.go
 
     def run(self, spec: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
         if not self.started:
@@ -63,6 +69,42 @@ class PytestClient:
 
     def _receive(self, timeout_s: float) -> dict[str, Any]:
         return receive(self.replies, timeout_s, PytestServerGone, "the pytest fork server")
+
+
+def fork_waiter(server: ForkServer, proto: tuple[int, int], root: str) -> tuple[int, PytestClient]:
+    """In a worker's starter, in the mount namespace the server is to have: fork the pytest
+    server's waiter. Returns its pid and the front's end of the pipes to the server (which the
+    starter lets go of once the front is forked).
+
+    The waiter is the server's parent, which only waits: a second pid namespace can only be made
+    for a process's children, and the starter's next child is the front. It starts the server
+    when the front first asks for it, and ends without one if the front never does."""
+    requests_r, requests_w = os.pipe()  # front -> pytest server
+    replies_r, replies_w = os.pipe()  # pytest server -> front
+    go_r, go_w = os.pipe()  # front -> waiter: start the pytest server
+    waiter = os.fork()
+    if waiter == 0:
+        try:
+            linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+            let_go(proto, requests_w, replies_r, go_w)
+            if not os.read(go_r, 1):
+                os._exit(0)  # the front ended without needing it
+            os.close(go_r)
+            linux.unshare(linux.CLONE_NEWPID)
+            pid = os.fork()
+            if pid == 0:
+                linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+                main(server, (requests_r, replies_w), root)
+            let_go((), requests_r, replies_w)
+            _, status = os.waitpid(pid, 0)
+            os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+        except BaseException:
+            traceback.print_exc()
+            os._exit(70)
+    os.close(requests_r)
+    os.close(replies_w)
+    os.close(go_r)
+    return waiter, PytestClient(requests_w, replies_r, go_w)
 
 
 def main(server: ForkServer, fds: tuple[int, int], root: str) -> None:

@@ -30,12 +30,11 @@ import sys
 import traceback
 from typing import Any
 
-from sandbox.isolation import linux, runner_setup, steps, zygote
+from sandbox.isolation import linux, pytest_server, runner_setup, steps, zygote
 from sandbox.isolation.boxes import HostBox, NamespaceBox, build_skeleton
 from sandbox.isolation.cgroups import CgroupError, Cgroups, CgroupStats
 from sandbox.isolation.forkserver import ForkServer
-from sandbox.isolation.protocol import read_frame, write_frame
-from sandbox.isolation.pytest_server import PytestClient
+from sandbox.isolation.protocol import let_go, read_frame, write_frame
 from sandbox.isolation.skeleton import (
     WORK,
     SetupError,
@@ -65,7 +64,7 @@ class Worker(ForkServer):
         super().__init__(box)
         self.cgroup_name = config["cgroup_name"]
         self.box_cache = config.get("box_cache")
-        self.pytest_server: PytestClient | None = None
+        self.pytest_server: pytest_server.PytestClient | None = None
         self.starter = os.getpid()  # the worker's process as the verifier sees it
         # The front: where the starter says it moved it into its slot's cgroup (`_join_slot`).
         self.moved: int | None = None
@@ -129,37 +128,7 @@ class Worker(ForkServer):
             linux.sethostname("sandbox")
         except OSError as exc:
             raise _refused(exc) from exc
-        requests_r, requests_w = os.pipe()  # front -> pytest server
-        replies_r, replies_w = os.pipe()  # pytest server -> front
-        go_r, go_w = os.pipe()  # front -> waiter: start the pytest server
-        waiter = os.fork()
-        if waiter == 0:
-            # The pytest server's parent, which only waits: a second pid namespace can only be
-            # made for a process's children, and the starter's next child is the front. It stays
-            # in the mount namespace entered above, which the starter and the front leave, and
-            # starts the server when the front first asks for it.
-            try:
-                linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-                _let_go(proto, requests_w, replies_r, go_w)
-                if not os.read(go_r, 1):
-                    os._exit(0)  # the front ended without needing it
-                os.close(go_r)
-                linux.unshare(linux.CLONE_NEWPID)
-                pid = os.fork()
-                if pid == 0:
-                    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-                    from sandbox.isolation import pytest_server
-
-                    pytest_server.main(self, (requests_r, replies_w), root)
-                _let_go((), requests_r, replies_w)
-                _, status = os.waitpid(pid, 0)
-                os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
-            except BaseException:
-                traceback.print_exc()
-                os._exit(70)
-        os.close(requests_r)
-        os.close(replies_w)
-        os.close(go_r)
+        waiter, pytest_client = pytest_server.fork_waiter(self, proto, root)
         if not self.box.rootless:  # a zygote needs root to give each runner its uid
             for spec in ZYGOTES:
                 self.zygotes[spec.name] = zygote.fork_waiter(spec, self.box.uid, self.box.gid)
@@ -173,12 +142,12 @@ class Worker(ForkServer):
             linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
             os.close(moved_w)
             self.moved = moved_r
-            self.pytest_server = PytestClient(requests_w, replies_r, go_w)
+            self.pytest_server = pytest_client
             return
         os.close(moved_r)
         # The starter keeps the pipe to the verifier (it never writes to it) until it has cleaned
         # up: the verifier sees the worker end when all of it has ended.
-        _let_go(proto[:1], requests_w, replies_r, go_w)
+        let_go(proto[:1], *pytest_client.pipes)
         # The front into its slot's cgroup, from here, while the front sets itself up: a move
         # waits for an RCU grace period or two (~10 ms), which its first run would wait for else.
         try:
@@ -339,17 +308,6 @@ def _refused(exc: OSError) -> SetupError:
         f"cannot isolate samples: {exc}. Fix: run assay as root or with user namespaces "
         "enabled; or --isolation weak"
     )
-
-
-def _let_go(proto: tuple[int, ...], *pipes: int) -> None:
-    """In a process that neither serves the verifier nor talks to the other server: the pipes
-    close, and the protocol's descriptors given become /dev/null."""
-    for fd in pipes:
-        os.close(fd)
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in proto:
-        os.dup2(devnull, fd)
-    os.close(devnull)
 
 
 def serve(worker: Worker, proto_in: int, proto_out: int) -> None:
