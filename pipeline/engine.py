@@ -27,11 +27,12 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from pipeline import config as cfg
-from pipeline import dirlock, executors
+from pipeline import dirlock, executors, run_identity
 from pipeline.answers import Answer, parse_problem, unverifiable
 from pipeline.config import RunConfig
 from pipeline.corpus import ADDED, PRESENT, Corpus, make_record
 from pipeline.generators import Chat, Completion, Generator, RequestRefused
+from pipeline.generators.batcher import Batcher
 from pipeline.loop import DEFAULT_TASK, Outcome, Task, solve_seed
 from pipeline.prompts import Prompts
 from pipeline.seeds import Seed, SlotSeeds
@@ -72,52 +73,6 @@ class RunStats:
         for f in fields(self):
             setattr(out, f.name, getattr(self, f.name) + getattr(other, f.name))
         return out
-
-
-class Batcher:
-    """Gathers single chats into batches for generators that run batches (max_batch > 1)."""
-
-    def __init__(self, generator: Generator, linger_s: float = 0.02) -> None:
-        self.generator = generator
-        self.linger_s = linger_s
-        self.queue: asyncio.Queue[tuple[Chat, asyncio.Future[Completion]]] = asyncio.Queue()
-        self.task: asyncio.Task | None = None
-
-    async def ask(self, chat: Chat) -> Completion:
-        if self.task is None:
-            self.task = asyncio.create_task(self._serve())
-        future: asyncio.Future[Completion] = asyncio.get_running_loop().create_future()
-        await self.queue.put((chat, future))
-        return await future
-
-    async def _serve(self) -> None:
-        while True:
-            batch = [await self.queue.get()]
-            deadline = time.monotonic() + self.linger_s
-            while len(batch) < self.generator.max_batch:
-                try:
-                    timeout = max(0.0, deadline - time.monotonic())
-                    batch.append(await asyncio.wait_for(self.queue.get(), timeout))
-                except TimeoutError:
-                    break
-            live = [(chat, fut) for chat, fut in batch if not fut.done()]
-            if not live:
-                continue
-            try:
-                answers = await self.generator.generate([chat for chat, _ in live])
-            except Exception as exc:
-                for _, fut in live:
-                    if not fut.done():
-                        fut.set_exception(exc)
-                continue
-            for (_, fut), answer in zip(live, answers, strict=True):
-                if not fut.done():
-                    fut.set_result(answer)
-
-    async def close(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
 
 
 def _replay(raw: str, finish: str | None, t_in: int | None, t_out: int | None, s: float | None):
@@ -191,11 +146,13 @@ class Engine:
         try:
             if self.store.has_work():
                 stored = self.store.get_meta("config_identity")
-                cfg.check_compatible(json.loads(stored) if stored else None, identity, self.force)
+                run_identity.check_compatible(
+                    json.loads(stored) if stored else None, identity, self.force
+                )
             self.seeds = self.open_slots()
             # Until a problem is recorded, a rerun may change anything (e.g. a mistyped model).
             self.store.set_meta("config_identity", json.dumps(identity, sort_keys=True))
-            self.store.set_meta("config_digest", cfg.digest(identity))
+            self.store.set_meta("config_digest", run_identity.digest(identity))
             if self.store.get_meta("verifier_version") is None:
                 self.store.set_meta("verifier_version", VERIFIER_VERSION)
         except Exception:

@@ -6,7 +6,7 @@ migrates an older file in place, and readers of an older file see the defaults o
     meta(key TEXT PRIMARY KEY, value TEXT)
         schema_version   "2" (version 1 had no `language` column: every problem was Python)
         created_at       unix time of the first open
-        config_digest    digest of the options that must not change between reruns (see config.py)
+        config_digest    digest of the options that must not change between reruns (see run_identity.py)
         config_identity  JSON of those options, to name what changed when a rerun is refused
         verifier_version sandbox.VERIFIER_VERSION at creation
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import ConfigError, RunConfig, check_compatible, resolve, to_toml
+from pipeline.config import ConfigError, RunConfig, resolve, to_toml
 from pipeline.engine import Engine
+from pipeline.run_identity import check_compatible
 
 GOOD = """
 run_dir = "{run_dir}"

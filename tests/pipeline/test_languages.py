@@ -11,12 +11,13 @@ from collections import Counter
 
 import pytest
 
-from pipeline.config import ConfigError, RunConfig, check_compatible, resolve, to_toml
+from pipeline.config import ConfigError, RunConfig, resolve, to_toml
 from pipeline.corpus import ADDED, Corpus, make_record
 from pipeline.engine import Engine
 from pipeline.generators import Completion
 from pipeline.languages import Mix, code_answer
 from pipeline.loop import Attempt, Outcome
+from pipeline.run_identity import check_compatible
 from pipeline.seeds import SeedError, SlotSeeds
 from pipeline.store import RunStore
 from sandbox import Verdict
