@@ -9,13 +9,14 @@
 // descriptor 3 (sandbox/isolation/channel.py). `end` is written only after the last test ran;
 // an exit() anywhere, a fatal error or a test that never ends leaves the report without it, which
 // the verifier rejects. After the file loaded and after each test, every class and function
-// declared in PHPUnit's namespaces must come from PHPUnit's own files: a sample that declares
-// one (to replace an assertion before PHPUnit loads it) fails; so does one that changed the PHP
-// settings that make assert() check (zend.assertions, assert.*) or keep arguments out of traces
-// (zend.exception_ignore_args). A test that performed no assertion (PHPUnit's "risky") fails;
-// one that declared so (expectNotToPerformAssertions()) passes, and counts as passing on the
-// strength check's stub too: it cannot tell the stub from the code. PHP's debug_backtrace() is
-// disabled: the harness's stand-ins (assay_backtrace.php) give no arguments and no objects.
+// declared in PHPUnit's namespaces must come from PHPUnit's own files (assay_guard.php): a sample
+// that declares one (to replace an assertion before PHPUnit loads it) fails; so does one that
+// changed the PHP settings that make assert() check (zend.assertions, assert.*) or keep arguments
+// out of traces (zend.exception_ignore_args). A test that performed no assertion (PHPUnit's
+// "risky") fails; one that declared so (expectNotToPerformAssertions()) passes, and counts as
+// passing on the strength check's stub too: it cannot tell the stub from the code. PHP's
+// debug_backtrace() is disabled: the harness's stand-ins (assay_backtrace.php) give no arguments
+// and no objects.
 //
 // When the sandbox put the next phase's files (the strength check's stub) beside the sample's, as
 // `.assay_next.<name>`, the harness reads and removes them before any of the sample's code runs,
@@ -40,7 +41,6 @@ use PHPUnit\Framework\Warning;
 use PHPUnit\Util\FileLoader;
 use PHPUnit\Util\Filter;
 use ReflectionClass;
-use ReflectionFunction;
 use Throwable;
 
 if (!@include_once 'PHPUnit/Autoload.php') {
@@ -49,6 +49,7 @@ if (!@include_once 'PHPUnit/Autoload.php') {
 }
 require __DIR__ . '/assay_next_phase.php';
 require __DIR__ . '/assay_backtrace.php';
+require __DIR__ . '/assay_guard.php';
 
 final class Channel
 {
@@ -75,103 +76,6 @@ final class Channel
             }
             $line = substr($line, $wrote);
         }
-    }
-}
-
-// Classes and functions of these namespaces must come from the trusted PHP library directory, and
-// these settings (INI_ALL: code can change them) must keep the values the run started with.
-final class Guard
-{
-    private const PREFIXES = [
-        'phpunit\\', 'sebastianbergmann\\', 'doctrine\\instantiator\\', 'deepcopy\\',
-        'phario\\', 'theseer\\', 'assay\\',
-    ];
-    /** What makes assert() check and throw, and keeps arguments out of exceptions' traces. */
-    private const SETTINGS = [
-        'zend.assertions', 'assert.active', 'assert.exception', 'assert.warning', 'assert.bail',
-        'zend.exception_ignore_args',
-    ];
-    /** @var array<string, string|false> */
-    private array $settings = [];
-    /** @var array<string, true> */
-    private array $seen = [];
-    private int $classes = 0;
-    /** @var array<string, true> the harness's own functions */
-    private array $own = [];
-
-    /**
-     * Made before any of the sample's code runs: what is declared in the protected namespaces now
-     * is the harness's own (its files lie in the work dir, where the sample may write over them
-     * and load them again: trusted by name, not by file).
-     */
-    public function __construct(private string $trusted)
-    {
-        foreach (array_merge(get_declared_classes(), get_declared_interfaces(), get_declared_traits()) as $name) {
-            if ($this->protected($name)) {
-                $this->seen[$name] = true;
-            }
-        }
-        foreach (get_defined_functions()['user'] as $name) {
-            $this->own[$name] = true;
-        }
-        foreach (self::SETTINGS as $setting) {
-            $this->settings[$setting] = ini_get($setting);
-        }
-    }
-
-    private function protected(string $name): bool
-    {
-        $lower = strtolower(ltrim($name, '\\'));
-        foreach (self::PREFIXES as $prefix) {
-            if (strncmp($lower, $prefix, strlen($prefix)) === 0) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private function fromTrusted(string|false $file): bool
-    {
-        return $file !== false && str_starts_with($file, $this->trusted);
-    }
-
-    /**
-     * What the sample changed, or null: a setting of SETTINGS, or the first class or function it
-     * declared in a protected namespace.
-     */
-    public function tampered(): ?string
-    {
-        foreach ($this->settings as $setting => $value) {
-            $now = ini_get($setting);
-            if ($now !== $value) {
-                return sprintf(
-                    "the code changed PHP's setting %s from '%s' to '%s': code under test must leave assert() and the test framework alone",
-                    $setting, (string) $value, (string) $now
-                );
-            }
-        }
-        $all = array_merge(get_declared_classes(), get_declared_interfaces(), get_declared_traits());
-        if (count($all) !== $this->classes) {
-            $this->classes = count($all);
-            foreach ($all as $name) {
-                if (isset($this->seen[$name]) || !$this->protected($name)) {
-                    continue;
-                }
-                if (!$this->fromTrusted((new ReflectionClass($name))->getFileName())) {
-                    return tamperedMessage($name);
-                }
-                $this->seen[$name] = true;
-            }
-        }
-        foreach (get_defined_functions()['user'] as $name) {
-            if (isset($this->own[$name])) {
-                continue;
-            }
-            if ($this->protected($name) && !$this->fromTrusted((new ReflectionFunction($name))->getFileName())) {
-                return tamperedMessage($name . '()');
-            }
-        }
-        return null;
     }
 }
 
