@@ -11,7 +11,7 @@ from pipeline.generators.base import Chat, Completion, Generator
 
 
 class Batcher:
-    """Gathers single chats into batches for generators that run batches (max_batch > 1)."""
+    """One generator's batches: `ask` takes one chat and returns its completion."""
 
     def __init__(self, generator: Generator, linger_s: float = 0.02) -> None:
         self.generator = generator
