@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+
 import pytest
 
 from sandbox import Limits, Sample, Verifier, VerifyOptions, languages
+from sandbox.languages.javascript import eslint
 from sandbox.languages.javascript.language import JavaScript
 from tests.sandbox.js_helpers import (
     ADD_OK,
@@ -150,6 +156,38 @@ def test_one_eslint_call_checks_many_samples_each_on_its_own(js):
     assert verdicts[1].stage == "syntax" and verdicts[2].stage == "lint"
     (big,) = small.precheck(samples[3:])
     assert big.verdict.stage == "syntax" and "larger than 30 bytes" in big.verdict.reason
+
+
+def test_the_warm_eslint_normalizes_its_configuration_once_with_the_same_answers(tmp_path):
+    """flat_config.js gives the warm ESLint its configuration normalized (ESLint would normalize
+    it again for every file); an ESLint that keeps no FlatConfigArray where ESLint 9 does gets
+    the configuration as written."""
+    node = shutil.which("node") or shutil.which("nodejs")
+    program = shutil.which("eslint")
+    if node is None or program is None:
+        pytest.skip("node and eslint are needed")
+    script = (
+        "const [flat, dir, elsewhere] = process.argv.slice(1);"
+        "const normalized = require(flat);"
+        "const config = require(require('path').join(require('path').dirname(flat),"
+        " 'eslint.config.cjs'));"
+        "const once = normalized(dir, config);"
+        "const linter = new (require(dir).Linter)({ configType: 'flat' });"
+        "const text = 'const add = (a, b) => a + c;\\nmodule.exports = { add };\\n';"
+        "const lint = (c) => linter.verify(text, c, { filename: 'solution.js' });"
+        "console.log(JSON.stringify([typeof once.getConfig, normalized(elsewhere, config) === config,"
+        " lint(once), lint(config)]));"
+    )
+    flat = os.path.join(os.path.dirname(os.path.abspath(eslint.__file__)), "flat_config.js")
+    package = eslint.package_dir(program)
+    done = subprocess.run(
+        [node, "-e", script, flat, package, str(tmp_path)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    kind, plain, with_once, with_plain = json.loads(done.stdout)
+    assert (kind, plain) == ("function", True)
+    assert with_once == with_plain
+    assert any(m["ruleId"] == "assay/no-undef" for m in with_once), with_once
 
 
 # The strength check's stub ----------------------------------------------------------------------

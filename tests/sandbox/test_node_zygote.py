@@ -248,3 +248,21 @@ def test_an_addon_another_user_could_change_is_not_loaded(tmp_path, monkeypatch)
     os.chmod(os.path.dirname(built), 0o777)
     with pytest.raises(boxcache.BuildError, match="another user"):
         zygote.addon()
+
+
+def test_a_harness_module_unlike_the_zygotes_is_loaded_from_the_work_dir(monkeypatch):
+    """The zygote holds the harness's own modules loaded; a run takes them only where its copy
+    in the work dir is the same text, so that it always runs the harness it was given."""
+    from sandbox.languages.javascript import language
+
+    box = language._box_files()
+    mark = 'throw new Error("the copy in the work dir");\n'
+    given = {**box, "assay_node_test.js": mark + box["assay_node_test.js"]}
+    monkeypatch.setattr(language, "_box_files", lambda: given)
+    others = set(zygotes())
+    options = VerifyOptions(jobs=1, strength_check=False, limits=Limits(timeout_s=10))
+    with Verifier(options) as verifier:
+        verdict = run_js(verifier, ADD_OK, TEST_ADD)
+        assert set(zygotes()) - others  # the run went through a zygote
+    assert not verdict.passed
+    assert "the copy in the work dir" in verdict.feedback, verdict.feedback

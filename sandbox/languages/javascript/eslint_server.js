@@ -7,7 +7,8 @@ const path = require("path");
 const readline = require("readline");
 
 const { Linter } = require(process.argv[2]);
-const config = require(path.join(__dirname, "eslint.config.cjs"));
+const normalized = require("./flat_config.js");
+const config = normalized(process.argv[2], require(path.join(__dirname, "eslint.config.cjs")));
 const linter = new Linter({ configType: "flat" });
 
 readline.createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line", (line) => {

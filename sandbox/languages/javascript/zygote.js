@@ -9,12 +9,15 @@
 // itself up in the addon (zygote.c: the front's mounts, network and IPC, the run's pipes and
 // token, limits, the sample's uid with no capability), then is what `node assay_harness.js ARGS`
 // in the work dir would be: the harness is the main module, loaded from the work dir. What it
-// shares with the zygote is node itself, booted, and the built-in modules a run loads, compiled.
-// Math.random, seeded once per node, repeats from one run to the next.
+// shares with the zygote is node itself, booted, the built-in modules a run loads, compiled, and
+// the harness's own modules (below). Math.random, seeded once per node, repeats from one run to
+// the next.
 "use strict";
 const fs = require("fs");
 const Module = require("module");
 const path = require("path");
+const v8 = require("v8");
+const vm = require("vm");
 
 const HARNESS = "assay_harness.js";
 const [addonPath, front, uid, gid] = process.argv.slice(2);
@@ -22,6 +25,35 @@ const native = require(addonPath);
 // What a run of the harness loads (node's own modules), compiled once.
 for (const name of ["assert", "assert/strict", "events", "net", "os", "path", "perf_hooks",
   "stream", "string_decoder", "timers", "tty", "util", "vm"]) require(name);
+
+// The harness's own modules besides its main file: factories, with no state until called. The
+// zygote loads them once, for the work dir of its first request, compiled whole (V8 would compile
+// each function at its first call, in every run); a runner puts them in the module cache under
+// the names its harness requires them by, where its copy in the work dir is the same text, so the
+// harness finds them loaded, as after loading them itself. Each run then compiles ~40 KB less.
+const OWN = ["assay_next_phase.js", "assay_builtins.js", "assay_node_test.js"]
+  .map((name) => [name, fs.readFileSync(path.join(__dirname, "box", name), "utf8")]);
+let own = null; // {workdir, modules: [[filename, source, module]]}
+
+function loadOwn(workdir) {
+  const modules = [];
+  v8.setFlagsFromString("--no-lazy");
+  try {
+    for (const [name, source] of OWN) {
+      const filename = path.join(workdir, name);
+      const module = new Module(filename, null);
+      module.filename = filename;
+      const wrapper = vm.compileFunction(source, ["exports", "require", "module", "__filename", "__dirname"],
+        { filename });
+      wrapper.call(module.exports, module.exports, Module.createRequire(filename), module, filename, workdir);
+      module.loaded = true;
+      modules.push([filename, source, module]);
+    }
+  } finally {
+    v8.setFlagsFromString("--lazy");
+  }
+  return { workdir, modules };
+}
 
 function fail(why) {
   fs.writeSync(2, `assay node zygote: ${why}\n`);
@@ -62,6 +94,7 @@ function serve() {
   for (;;) {
     const run = nextRequest();
     if (run === null) return null;
+    if (own === null || own.workdir !== run.cwd) own = loadOwn(run.cwd);
     const pid = native.fork();
     if (pid === 0) return run;
     const report = pid < 0 ? '{"status":null,"error":"fork failed"}' : native.wait(pid);
@@ -93,6 +126,15 @@ function becomeRunner(run) {
   process.on("exit", (code) => native.status(code));
   process.reallyExit = (code) => native.exit(Number(code) | 0);
   process.argv = [process.argv[0], path.join(run.cwd, HARNESS), ...run.args.map(String)];
+  for (const [filename, source, module] of own.modules) {
+    let same = false;
+    try {
+      same = fs.readFileSync(filename, "utf8") === source;
+    } catch (err) {
+      // not there: the harness fails to load it, as it would
+    }
+    if (same) require.cache[filename] = module;
+  }
   for (const file of [__filename, require.resolve(addonPath)]) delete require.cache[file];
   process.nextTick(Module.runMain);
 }

@@ -12,7 +12,8 @@ const readline = require("readline");
 const [eslintDir, modulesDir] = process.argv.slice(2);
 const { Linter } = require(eslintDir);
 const tseslint = require(require.resolve("typescript-eslint", { paths: [modulesDir] }));
-const config = require(path.join(__dirname, "eslint.config.cjs"))(tseslint);
+const normalized = require("../javascript/flat_config.js");
+const config = normalized(eslintDir, require(path.join(__dirname, "eslint.config.cjs"))(tseslint));
 const linter = new Linter({ configType: "flat" });
 const FUNCTIONS = "assay/functions";
 
