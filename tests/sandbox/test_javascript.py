@@ -159,7 +159,7 @@ def test_one_eslint_call_checks_many_samples_each_on_its_own(js):
 
 
 def test_the_warm_eslint_normalizes_its_configuration_once_with_the_same_answers(tmp_path):
-    """flat_config.js gives the warm ESLint its configuration normalized (ESLint would normalize
+    """warm_eslint.js gives the warm ESLint its configuration normalized (ESLint would normalize
     it again for every file); an ESLint that keeps no FlatConfigArray where ESLint 9 does gets
     the configuration as written."""
     node = shutil.which("node") or shutil.which("nodejs")
@@ -168,7 +168,7 @@ def test_the_warm_eslint_normalizes_its_configuration_once_with_the_same_answers
         pytest.skip("node and eslint are needed")
     script = (
         "const [flat, dir, elsewhere] = process.argv.slice(1);"
-        "const normalized = require(flat);"
+        "const { normalized } = require(flat);"
         "const config = require(require('path').join(require('path').dirname(flat),"
         " 'eslint.config.cjs'));"
         "const once = normalized(dir, config);"
@@ -178,7 +178,7 @@ def test_the_warm_eslint_normalizes_its_configuration_once_with_the_same_answers
         "console.log(JSON.stringify([typeof once.getConfig, normalized(elsewhere, config) === config,"
         " lint(once), lint(config)]));"
     )
-    flat = os.path.join(os.path.dirname(os.path.abspath(eslint.__file__)), "flat_config.js")
+    flat = os.path.join(os.path.dirname(os.path.abspath(eslint.__file__)), "warm_eslint.js")
     package = eslint.package_dir(program)
     done = subprocess.run(
         [node, "-e", script, flat, package, str(tmp_path)], capture_output=True, text=True

@@ -3,11 +3,11 @@
 // array of [file name, text], and answers each with one line on stdout, a JSON array of each
 // file's messages (as `eslint --format json` gives them) or {"error": ...} where ESLint failed.
 "use strict";
+const { normalized } = require("./warm_eslint.js");
 const path = require("path");
 const readline = require("readline");
 
 const { Linter } = require(process.argv[2]);
-const normalized = require("./flat_config.js");
 const config = normalized(process.argv[2], require(path.join(__dirname, "eslint.config.cjs")));
 const linter = new Linter({ configType: "flat" });
 

@@ -6,13 +6,13 @@
 // replaced by one that returns `undefined as any`. {error} where ESLint failed on a file. The
 // JavaScript of each file is emitted by TypeScript's native compiler, a chunk at a time (emit.py).
 "use strict";
+const { normalized } = require("../javascript/warm_eslint.js");
 const path = require("path");
 const readline = require("readline");
 
 const [eslintDir, modulesDir] = process.argv.slice(2);
 const { Linter } = require(eslintDir);
 const tseslint = require(require.resolve("typescript-eslint", { paths: [modulesDir] }));
-const normalized = require("../javascript/flat_config.js");
 const config = normalized(eslintDir, require(path.join(__dirname, "eslint.config.cjs"))(tseslint));
 const linter = new Linter({ configType: "flat" });
 const FUNCTIONS = "assay/functions";
