@@ -69,8 +69,6 @@ const P = {
 const { writeSync } = fs;
 const bufferFrom = Buffer.from;
 const stringify = JSON.stringify;
-const inspect = util.inspect;
-const isError = util.types.isNativeError;
 const now = performance.now.bind(performance);
 const reallyExit = process.reallyExit.bind(process);
 const activeResources = process.getActiveResourcesInfo.bind(process);
@@ -88,12 +86,17 @@ let outcomesOnly = argv.includes("--outcomes-only");
 const testsFile = path.resolve(argv.find((a) => !a.startsWith("--")) || "solution.test.js");
 const testsName = path.basename(testsFile);
 const workdir = path.dirname(testsFile) + path.sep;
-const ownFiles = [__filename, ...["assay_node_test.js", "assay_next_phase.js", "assay_builtins.js"]
-  .map((f) => path.join(__dirname, f))];
+const ownFiles = [__filename, ...["assay_node_test.js", "assay_invoke.js", "assay_next_phase.js",
+  "assay_builtins.js", "assay_describe.js"].map((f) => path.join(__dirname, f))];
+// One of the harness's own modules, loaded, then forgotten by the module cache.
+function own(name) {
+  const exported = require(`./${name}`);
+  delete require.cache[path.join(__dirname, name)];
+  return exported;
+}
 
 // The next phase's files, read and removed now, before any of the sample's code runs.
-const nextPhase = require("./assay_next_phase.js")(workdir, !outcomesOnly);
-delete require.cache[ownFiles[2]];
+const nextPhase = own("assay_next_phase.js")(workdir, !outcomesOnly);
 let reportedCases = 0;
 let passedCases = 0;
 
@@ -112,56 +115,6 @@ function strings(list) {
   return `[${out}]`;
 }
 
-// Describing what a test threw ---------------------------------------------------------------------
-function clip(text, limit) {
-  return text.length > limit ? `${text.slice(0, limit)}... [${text.length - limit} more characters]` : text;
-}
-
-function describe(value) {
-  try {
-    if (isError(value) || (value !== null && typeof value === "object" && typeof value.stack === "string")) {
-      let text = `${value.name || "Error"}: ${value.message}`;
-      if (value.code === "ERR_ASSERTION" && value.generatedMessage === false && value.operator !== "fail") {
-        const actual = inspect(value.actual, { depth: 4 });
-        const expected = inspect(value.expected, { depth: 4 });
-        // Node 20 adds the values to a message the test gave; node 18 does not.
-        if (!`${value.message}`.includes("\n")) text += `\n  actual: ${actual}\n  expected: ${expected}`;
-      }
-      return clip(text, 2000);
-    }
-    return clip(`thrown: ${inspect(value, { depth: 4 })}`, 2000);
-  } catch (err) {
-    return "an error that cannot be shown";
-  }
-}
-
-function frames(value) {
-  let stack = "";
-  try {
-    stack = value !== null && typeof value === "object" ? `${value.stack}` : "";
-  } catch (err) {
-    return "";
-  }
-  const kept = [];
-  for (const line of stack.split("\n")) {
-    if (!/^\s+at /.test(line) || line.includes("node:internal") || ownFiles.some((f) => line.includes(f))) continue;
-    kept.push(line.split(workdir).join(""));
-  }
-  return clip(kept.join("\n"), 4000);
-}
-
-// A failure record of assay_node_test.js: {thrown}, {message} or {prefix, cause}.
-function failureText(failure) {
-  if (failure.prefix !== undefined) return `${failureText(failure.cause)}\n(${failure.prefix})`;
-  if (failure.message !== undefined) return failure.message;
-  return describe(failure.thrown);
-}
-
-function failureDetail(failure) {
-  if (failure.cause !== undefined) return failureDetail(failure.cause);
-  return failure.thrown !== undefined ? frames(failure.thrown) : "";
-}
-
 // The built-ins a sample must leave alone ---------------------------------------------------------
 // Noted now, before any of the sample's code runs. When the tests use node:test's mock API, node's
 // own node:test is loaded now too, and its MockTracker guarded: a mock of a built-in the tests file
@@ -177,8 +130,7 @@ const mockTracker = () => MockTracker ||
   (MockTracker = apply(originalLoad, Module, ["node:test", null, false]).mock.constructor);
 const mocking = testsSource.includes("mock");
 if (mocking) mockTracker();
-const checker = require("./assay_builtins.js")(testsFile, ownFiles);
-delete require.cache[ownFiles[3]];
+const checker = own("assay_builtins.js")(testsFile, ownFiles);
 if (mocking) {
   const sources = ownFiles.map((file) => [file, fs.readFileSync(file, "utf8")]);
   checker.guardMocks(MockTracker, [[testsFile, testsSource], ...sources]);
@@ -221,7 +173,9 @@ const refuse = (what) => () => {
 lock(process, "binding", refuse("process.binding"));
 lock(process, "_linkedBinding", refuse("process._linkedBinding"));
 
-const createRunner = require("./assay_node_test.js");
+const createRunner = own("assay_node_test.js");
+const invoker = own("assay_invoke.js");
+const { describe, frames, failureText, failureDetail } = own("assay_describe.js")(workdir, ownFiles);
 // Node's ways of compiling code under a file name of one's choice may not take the tests' or the
 // harness's own names (the stack tells who made a mock by them): Module.prototype._compile only for
 // the tests file as the harness loads it, vm never, and no module loader hooks.
@@ -267,12 +221,11 @@ function newRunner() {
         if (t.error === null) t.error = failure;
       } else globalErrors.push(failureText(failure));
     },
-  });
+  }, invoker(P));
   Object.freeze(runner.api);
   Object.freeze(runner.api.describe);
 }
 newRunner();
-delete require.cache[path.join(__dirname, "assay_node_test.js")];
 
 // Errors no test caught: a failure of the test that runs, or that just ended (an unhandled
 // rejection surfaces a turn after its test returned), or, once the last test ended, of that test
