@@ -167,9 +167,9 @@ def test_the_warm_eslint_normalizes_its_configuration_once_with_the_same_answers
     if node is None or program is None:
         pytest.skip("node and eslint are needed")
     script = (
-        "const [flat, dir, elsewhere] = process.argv.slice(1);"
-        "const { normalized } = require(flat);"
-        "const config = require(require('path').join(require('path').dirname(flat),"
+        "const [warm, dir, elsewhere] = process.argv.slice(1);"
+        "const { normalized } = require(warm);"
+        "const config = require(require('path').join(require('path').dirname(warm),"
         " 'eslint.config.cjs'));"
         "const once = normalized(dir, config);"
         "const linter = new (require(dir).Linter)({ configType: 'flat' });"
@@ -178,10 +178,10 @@ def test_the_warm_eslint_normalizes_its_configuration_once_with_the_same_answers
         "console.log(JSON.stringify([typeof once.getConfig, normalized(elsewhere, config) === config,"
         " lint(once), lint(config)]));"
     )
-    flat = os.path.join(os.path.dirname(os.path.abspath(eslint.__file__)), "warm_eslint.js")
+    warm = os.path.join(os.path.dirname(os.path.abspath(eslint.__file__)), "warm_eslint.js")
     package = eslint.package_dir(program)
     done = subprocess.run(
-        [node, "-e", script, flat, package, str(tmp_path)], capture_output=True, text=True
+        [node, "-e", script, warm, package, str(tmp_path)], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
     kind, plain, with_once, with_plain = json.loads(done.stdout)
