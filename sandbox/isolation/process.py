@@ -199,6 +199,8 @@ class ProcessBackend:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        elif self.pid is not None:
+            _reap_adopted(self.pid)
 
     def _kill(self) -> None:
         if self.proc is not None:
@@ -208,6 +210,21 @@ class ProcessBackend:
                 os.kill(self.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def _reap_adopted(pid: int, timeout_s: float = 10) -> None:
+    """A worker forked by another one (`spawn`) is not this process's child, and init reaps it;
+    but where this process is init (pid 1 of a container) or a subreaper, the worker was
+    re-parented to it, and stays a zombie unless it is waited for here. It exits moments after
+    its pipe closes."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] or time.monotonic() > deadline:
+                return
+        except ChildProcessError:  # not this process's to reap
+            return
+        time.sleep(0.005)
 
 
 def _wait_for_end(fd: int, timeout_s: float) -> bool:

@@ -4,6 +4,8 @@ it."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -336,6 +338,36 @@ def test_a_verifier_closed_while_its_workers_boot_leaves_none_behind(monkeypatch
         time.sleep(0.05)
     assert not any(_alive(b.pid) for b in spawned)
     assert verifier._spawned == {} and verifier._all == []
+
+
+AS_INIT = """
+import os, sys, time
+from sandbox import Sample, Verifier, VerifyOptions
+
+sample = Sample(solution={add!r}, tests={passes!r})
+with Verifier(VerifyOptions(jobs=2)) as verifier:
+    passed = [v.passed for v in verifier.verify([sample] * 4)]
+zombies = []
+for entry in (e for e in os.listdir("/proc") if e.isdigit()):
+    with open(f"/proc/{{entry}}/stat") as fh:
+        if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
+            zombies.append(int(entry))
+print(os.getpid(), passed, zombies)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a pid namespace of its own needs root")
+def test_assay_as_a_containers_init_leaves_no_zombie_worker():
+    # Where assay is pid 1 (`docker run image assay verify ...`), a worker forked by another one
+    # is re-parented to it and is its to wait for.
+    script = AS_INIT.format(add=ADD, passes=PASSES)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    proc = subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", script],
+        capture_output=True, text=True, timeout=120, cwd=root,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split(maxsplit=1) == ["1", "[True, True, True, True] []\n"]
 
 
 def test_a_request_waits_in_a_workers_pipe_only_when_every_worker_is_busy():

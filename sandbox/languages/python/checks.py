@@ -91,7 +91,7 @@ _RUFF_LOCK = threading.Lock()
 def ruff_binary() -> str:
     """ruff's path, found once. Under a lock: ruff's finder reads `sysconfig`, whose first read
     is not thread-safe (another thread can see its variables half made: EXE is None), and two
-    chunks can be linted at once (the first chunk's ruff call runs beside the verifier)."""
+    chunks can be linted at once (`Verifier.verify` and `Verifier.submit` on one verifier)."""
     with _RUFF_LOCK:
         if not _RUFF:
             _RUFF.append(_find_ruff())
