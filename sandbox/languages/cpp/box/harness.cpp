@@ -30,7 +30,7 @@
 #include "prelude.hpp"
 #pragma GCC visibility pop
 #undef DOCTEST_LIBRARY_IMPLEMENTATION
-#include <doctest/doctest.h>
+#include "doctest.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
