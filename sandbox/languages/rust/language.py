@@ -11,7 +11,8 @@ edition 2021, debug build with overflow checks (as `cargo test`);
 errors, clippy's correctness lints and the rustc lints that name undefined behaviour or certain
 panics (`DENY`) reject, the other warnings are reported. The crate root names assay's harness
 (`box/harness.rs`, prebuilt) as its test runner, which reports every `#[test]` on the
-authenticated channel. The standard library only: no crates.io, no cargo; a `use` of any crate
+authenticated channel, and defines an `assert_eq!` that fails on values equal to everything
+(`box/equal.rs`). The standard library only: no crates.io, no cargo; a `use` of any crate
 is a compile rejection whose reason says `no such crate`.
 """
 
@@ -41,10 +42,34 @@ BINARY = "test_solution"
 STUB_ENV = "ASSAY_STRENGTH_CHECK_STUB"
 COMPILE_MIN_S = 20.0  # the compile's own limit: at least this, or twice the tests' timeout
 DETAIL_LINES = 12
+# `assert_eq!` as std's, then the guard against values equal to everything (`equal` in
+# box/harness.rs): defined before the solution's module, it shadows std's there and in the tests.
+ASSERT_EQ = """\
+#[allow(unused_macros)]
+macro_rules! assert_eq {
+    ($left:expr, $right:expr $(,)?) => {
+        match (&$left, &$right) {
+            (left_val, right_val) => {
+                ::core::assert_eq!(*left_val, *right_val);
+                ::assay_harness::equal::guard(left_val, right_val);
+            }
+        }
+    };
+    ($left:expr, $right:expr, $($arg:tt)+) => {
+        match (&$left, &$right) {
+            (left_val, right_val) => {
+                ::core::assert_eq!(*left_val, *right_val, $($arg)+);
+                ::assay_harness::equal::guard(left_val, right_val);
+            }
+        }
+    };
+}
+"""
 ROOT = (
     "// The crate root assay writes: assay's harness runs the tests.\n"
     "#![feature(custom_test_frameworks)]\n"
     "#![test_runner(assay_harness::run)]\n"
+    f"{ASSERT_EQ}"
     f'#[path = "{SOLUTION_FILE}"]\n'
     f"mod {MODULE};\n"
 )

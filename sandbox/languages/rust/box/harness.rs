@@ -15,10 +15,11 @@
 //! judges it); `#[ignore]` is `skipped`. A process exit, an abort or a stack overflow ends the
 //! binary before `end`: the judge rejects that. `stub` is the strength check's switch: the
 //! instrumented solution asks `stub::on()` on entry to each function and returns a default.
+//! `equal::guard` is what the crate root's `assert_eq!` calls once two values compared equal.
 //! Built once per machine by trusted code (sandbox/languages/rust/build.py); the sample's crate
 //! needs none of these features to call `stub`'s functions.
 #![feature(test, specialization, const_eval_select, core_intrinsics)]
-#![allow(incomplete_features)] // specialization: only `stub::value`'s choice of a default
+#![allow(incomplete_features)] // specialization: `stub::value`'s choice of a default, `equal`'s probes
 extern crate test;
 
 use std::fs::File;
@@ -29,6 +30,8 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Mutex;
 use test::{ShouldPanic, TestDescAndFn, TestFn};
+
+pub mod equal;
 
 const RESULT_FD: i32 = 3;
 const TOKEN_FD: i32 = 4;
@@ -286,3 +289,4 @@ pub mod stub {
         panic!("assay strength check: a stubbed function")
     }
 }
+

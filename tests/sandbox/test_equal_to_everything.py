@@ -1,0 +1,217 @@
+"""Values equal to everything, in C++ and Rust: a solution whose return value has an `operator==`
+or `PartialEq` that always says true passes `CHECK(add(2, 3) == 5)` under plain doctest and
+`assert_eq!(add(2, 3), 5)` under std's macro, and the strength check misses it (the stub switches
+the operator off too). Here doctest's `==` (C++, box/equal_guard.hpp) and the crate root's
+`assert_eq!` (Rust, box/equal.rs) are guarded, in both backends, while ordinary types and the
+standard libraries' comparisons still pass. Python's guard: test_always_equal.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox import Sample
+from tests.sandbox.conftest import assert_equals_everything, verdicts_of
+
+# C++ ---------------------------------------------------------------------------------------------
+CPP_HEAD = '#include "solution.hpp"\n#include <doctest/doctest.h>\n'
+CPP_TEST_ADD = CPP_HEAD + 'TEST_CASE("adds") { CHECK(add(2, 3) == 5); CHECK(add(1, 1) == 2); }\n'
+CPP_ANY = "struct Any {\n  int v = 0;\n  template <class T> bool operator==(const T&) const { return true; }\n};\n"
+
+CPP_CHEATS = {
+    "template_operator": (
+        f"#pragma once\n{CPP_ANY}inline Any add(int a, int b) {{ return Any{{a + b}}; }}\n",
+        CPP_TEST_ADD,
+    ),
+    "deduced_return_type": (
+        f"#pragma once\n{CPP_ANY}inline auto add(int a, int b) {{ return Any{{a + b}}; }}\n",
+        CPP_TEST_ADD,
+    ),
+    "true_unless_default_constructed": (
+        "#pragma once\nstruct F {\n  bool made = false;\n"
+        "  template <class T> bool operator==(const T&) const { return made; }\n};\n"
+        "inline F add(int a, int b) { F f; f.made = a + b != -12345; return f; }\n",
+        CPP_TEST_ADD,
+    ),
+    "operator_for_int_only": (
+        "#pragma once\nstruct F { bool operator==(int) const { return true; } };\n"
+        "inline F add(int, int) { return F{}; }\n",
+        CPP_HEAD + 'TEST_CASE("adds") { REQUIRE(add(2, 3) == 5); }\n',
+    ),
+    "free_operator_on_the_right": (
+        "#pragma once\nstruct F { int v; };\ninline bool operator==(int, const F&) { return true; }\n"
+        "inline F add(int a, int) { return F{a}; }\n",
+        CPP_HEAD + 'TEST_CASE("adds") { CHECK(5 == add(2, 3)); }\n',
+    ),
+    "operator_for_double_only": (
+        "#pragma once\nstruct F { bool operator==(double) const { return true; } };\n"
+        "inline F area(double) { return F{}; }\n",
+        CPP_HEAD + 'TEST_CASE("area") { CHECK(area(1.0) == 3.14); }\n',
+    ),
+    "compared_with_a_string": (
+        f"#pragma once\n#include <string>\n{CPP_ANY}inline Any name() {{ return Any{{}}; }}\n",
+        CPP_HEAD + 'TEST_CASE("name") { CHECK(name() == std::string("bob")); }\n',
+    ),
+    "humaneval_x_assert": (  # HumanEval-X's asserts are REQUIREs (pipeline/humaneval_x_cpp.py)
+        f"#pragma once\n{CPP_ANY}inline Any add(int a, int b) {{ return Any{{a + b}}; }}\n",
+        CPP_HEAD
+        + '#define assert(...) REQUIRE(__VA_ARGS__)\nTEST_CASE("CPP/0") { assert(add(2, 3) == 5); }\n',
+    ),
+}
+
+CPP_HONEST = {
+    "class_with_a_real_operator": (
+        "#pragma once\nstruct Point {\n  int x, y;\n"
+        "  bool operator==(const Point& o) const { return x == o.x && y == o.y; }\n};\n"
+        "inline Point mid(Point a, Point b) { return {(a.x + b.x) / 2, (a.y + b.y) / 2}; }\n",
+        CPP_HEAD + 'TEST_CASE("mid") { CHECK(mid({0, 0}, {2, 4}) == Point{1, 2});\n'
+        "  CHECK_FALSE(mid({0, 0}, {2, 4}) == Point{1, 3}); }\n",
+    ),
+    "class_equal_to_some_ints": (
+        "#pragma once\nstruct Frac { long n, d; bool operator==(long v) const { return n == v * d; } };\n"
+        "inline Frac twice(long n, long d) { return {2 * n, d}; }\n",
+        CPP_HEAD + 'TEST_CASE("twice") { CHECK(twice(3, 2) == 3); CHECK(twice(4, 1) == 8); }\n',
+    ),
+    "optional_and_nullopt": (
+        "#pragma once\n#include <optional>\n#include <vector>\n"
+        "inline std::optional<int> first(const std::vector<int>& v) {\n"
+        "  if (v.empty()) return std::nullopt;\n  return v[0];\n}\n",
+        CPP_HEAD
+        + 'TEST_CASE("first") { CHECK(first({3, 4}) == 3); CHECK(first({}) == std::nullopt); }\n',
+    ),
+    "approx": (
+        "#pragma once\ninline double half(double x) { return x / 2; }\n",
+        CPP_HEAD + 'TEST_CASE("half") { CHECK(half(3.0) == doctest::Approx(1.5));\n'
+        "  CHECK(doctest::Approx(0.5) == half(1.0)); CHECK(half(0.0) == 0.0); }\n",
+    ),
+    "strings_and_containers": (
+        "#pragma once\n#include <string>\n#include <vector>\n"
+        'inline std::string hi(const std::string& n) { return "hi " + n; }\n'
+        'inline std::vector<std::string> two() { return {"a", "b"}; }\n',
+        CPP_HEAD + 'TEST_CASE("hi") { CHECK(hi("bo") == "hi bo"); CHECK("hi bo" == hi("bo"));\n'
+        '  CHECK(two() == std::vector<std::string>{"a", "b"}); }\n',
+    ),
+    "iterators_and_bit_references": (
+        "#pragma once\n#include <algorithm>\n#include <vector>\n"
+        "inline std::vector<bool> flags() { return {true, false}; }\n"
+        "inline std::vector<int>::const_iterator find3(const std::vector<int>& v) {\n"
+        "  return std::find(v.begin(), v.end(), 3);\n}\n",
+        CPP_HEAD
+        + 'TEST_CASE("find") { auto f = flags(); CHECK(f[0] == true); CHECK(f[1] == false);\n'
+        "  std::vector<int> v{1, 3}; CHECK(find3(v) == v.begin() + 1);\n"
+        "  std::vector<int> w{1}; CHECK(find3(w) == w.cend()); }\n",
+    ),
+    "extreme_values": (
+        "#pragma once\n#include <climits>\n#include <cstddef>\ninline int big() { return INT_MAX; }\n"
+        "inline unsigned char byte() { return 255; }\ninline size_t three() { return 3; }\n"
+        "inline double huge() { return 1e308 * 10; }\n",
+        CPP_HEAD + 'TEST_CASE("limits") { CHECK(big() == INT_MAX); CHECK(byte() == 255);\n'
+        "  CHECK(three() == 3u); CHECK(huge() == 1e308 * 10); CHECK(-big() - 1 == INT_MIN); }\n",
+    ),
+}
+
+
+# Rust --------------------------------------------------------------------------------------------
+RUST_ANY = (
+    "#[derive(Debug)]\npub struct Any(pub i32);\n"
+    "impl<T> PartialEq<T> for Any {\n    fn eq(&self, _: &T) -> bool {\n        true\n    }\n}\n"
+)
+
+
+def checking(*asserts: str) -> str:
+    return "#[test]\nfn checks() {\n" + "".join(f"    {a};\n" for a in asserts) + "}\n"
+
+
+RUST_CHEATS = {
+    "generic_partial_eq": (
+        RUST_ANY + "pub fn add(a: i32, b: i32) -> Any {\n    Any(a + b)\n}\n",
+        checking("assert_eq!(add(2, 3), 5)"),
+    ),
+    "with_a_message": (
+        RUST_ANY + "pub fn add(a: i32, b: i32) -> Any {\n    Any(a + b)\n}\n",
+        checking('assert_eq!(add(2, 3), 5, "adding {} and {}", 2, 3)'),
+    ),
+    "partial_eq_for_i32_only": (
+        "#[derive(Debug)]\npub struct F;\nimpl PartialEq<i32> for F {\n"
+        "    fn eq(&self, _: &i32) -> bool {\n        true\n    }\n}\n"
+        "pub fn add(_: i32, _: i32) -> F {\n    F\n}\n",
+        checking("assert_eq!(add(2, 3), 5)"),
+    ),
+    "i32_equal_to_it_on_the_left": (
+        "#[derive(Debug)]\npub struct F(pub i32);\nimpl PartialEq<F> for i32 {\n"
+        "    fn eq(&self, _: &F) -> bool {\n        true\n    }\n}\n"
+        "pub fn add(a: i32, _: i32) -> F {\n    F(a)\n}\n",
+        checking("assert_eq!(5, add(2, 3))"),
+    ),
+    "compared_with_a_str": (
+        RUST_ANY + "pub fn name() -> Any {\n    Any(0)\n}\n",
+        checking('assert_eq!(name(), "bob")'),
+    ),
+}
+
+RUST_HONEST = {
+    "derived_partial_eq": (
+        "#[derive(Debug, PartialEq)]\npub struct P {\n    pub x: i32,\n}\n"
+        "pub fn make(x: i32) -> P {\n    P { x }\n}\n",
+        checking("assert_eq!(make(1), P { x: 1 })", "assert_ne!(make(1), P { x: 2 })"),
+    ),
+    "std_values": (
+        "pub fn v() -> Vec<i32> {\n    vec![1, 2, 3]\n}\n"
+        'pub fn s() -> String {\n    String::from("a")\n}\n',
+        checking(
+            "assert_eq!(v(), [1, 2, 3])",
+            "assert_eq!(v()[..], [1, 2, 3])",
+            'assert_eq!(s(), "a")',
+            "assert_eq!(Some(3), v().iter().copied().find(|&x| x == 3))",
+            "assert_eq!(v().len(), 3,)",
+        ),
+    ),
+    "extreme_primitives": (
+        "pub fn big() -> i32 {\n    i32::MAX\n}\n",
+        checking(
+            "assert_eq!(big(), 2147483647)",
+            "assert_eq!(u8::MAX, 255)",
+            "assert_eq!(f64::INFINITY, 1e308 * 10.0)",
+            "assert_eq!(0.5_f64, 0.25 * 2.0)",
+            "assert_eq!(true, big() > 0)",
+            "assert_eq!('a', 'a')",
+        ),
+    ),
+    "a_fraction_equal_to_some_ints": (
+        "#[derive(Debug)]\npub struct Frac(pub i64, pub i64);\nimpl PartialEq<i64> for Frac {\n"
+        "    fn eq(&self, v: &i64) -> bool {\n        self.0 == v * self.1\n    }\n}\n"
+        "pub fn twice(n: i64, d: i64) -> Frac {\n    Frac(2 * n, d)\n}\n",
+        checking("assert_eq!(twice(3, 2), 3)", "assert_eq!(twice(4, 1), 8)"),
+    ),
+}
+
+
+CHEATS = {("cpp", name): case for name, case in CPP_CHEATS.items()}
+CHEATS.update({("rust", name): case for name, case in RUST_CHEATS.items()})
+HONEST = {("cpp", name): case for name, case in CPP_HONEST.items()}
+HONEST.update({("rust", name): case for name, case in RUST_HONEST.items()})
+
+
+@pytest.fixture(scope="module")
+def verdicts(backend_name: str) -> dict:
+    return verdicts_of(backend_name, {**CHEATS, **HONEST})
+
+
+@pytest.mark.parametrize("key", sorted(CHEATS), ids="-".join)
+def test_a_value_equal_to_everything_fails_the_test(verdicts, key):
+    assert_equals_everything(verdicts[key])
+
+
+@pytest.mark.parametrize("key", sorted(HONEST), ids="-".join)
+def test_real_comparisons_pass(verdicts, key):
+    verdict = verdicts[key]
+    assert verdict.passed, (verdict.stage, verdict.reason, verdict.feedback)
+
+
+@pytest.mark.parametrize(
+    "language, name", [("cpp", "template_operator"), ("rust", "generic_partial_eq")]
+)
+def test_with_every_check_on_it_is_a_test_failure_not_weak_tests(full_verifier, language, name):
+    solution, tests = CHEATS[language, name]
+    sample = Sample(solution=solution, tests=tests, language=language)
+    (verdict,) = full_verifier.verify([sample])
+    assert_equals_everything(verdict)
