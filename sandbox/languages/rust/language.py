@@ -42,8 +42,8 @@ BINARY = "test_solution"
 STUB_ENV = "ASSAY_STRENGTH_CHECK_STUB"
 COMPILE_MIN_S = 20.0  # the compile's own limit: at least this, or twice the tests' timeout
 DETAIL_LINES = 12
-# `assert_eq!` as std's, then the guard against values equal to everything (`equal` in
-# box/harness.rs): defined before the solution's module, it shadows std's there and in the tests.
+# `assert_eq!` as std's, then the guard against values equal to everything (box/equal.rs, the
+# harness's `equal`): defined before the solution's module, it shadows std's there and in the tests.
 ASSERT_EQ = """\
 #[allow(unused_macros)]
 macro_rules! assert_eq {
