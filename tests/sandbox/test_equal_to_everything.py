@@ -9,8 +9,31 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import Sample
-from tests.sandbox.conftest import assert_equals_everything, verdicts_of
+from sandbox import Limits, Sample, Verdict, Verifier, VerifyOptions
+
+EQUALS_EVERYTHING = "a value compared equal to everything"
+
+
+def verdicts_of(backend_name: str, cases: dict[tuple[str, str], tuple[str, str]]) -> dict:
+    """`cases` ((language, name): (solution, tests)) verified at once, the strength check off;
+    their verdicts by the same keys."""
+    keys = list(cases)
+    samples = [
+        Sample(id=str(i), solution=solution, tests=tests, language=key[0])
+        for i, (key, (solution, tests)) in enumerate(cases.items())
+    ]
+    options = VerifyOptions(
+        sandbox=backend_name, jobs=2, strength_check=False, limits=Limits(timeout_s=10.0)
+    )
+    with Verifier(options) as verifier:
+        return {keys[int(verdict.id)]: verdict for verdict in verifier.verify(samples)}
+
+
+def assert_equals_everything(verdict: Verdict) -> None:
+    """A test failed on a value equal to everything (C++'s and Rust's guards)."""
+    assert not verdict.passed and verdict.stage == "tests", (verdict.stage, verdict.reason)
+    assert EQUALS_EVERYTHING in verdict.feedback, verdict.feedback
+
 
 # C++ ---------------------------------------------------------------------------------------------
 CPP_HEAD = '#include "solution.hpp"\n#include <doctest/doctest.h>\n'
