@@ -1,9 +1,10 @@
-"""Values equal to everything, in C++ and Rust: a solution whose return value has an `operator==`
-or `PartialEq` that always says true passes `CHECK(add(2, 3) == 5)` under plain doctest and
-`assert_eq!(add(2, 3), 5)` under std's macro, and the strength check misses it (the stub switches
-the operator off too). Here doctest's `==` (C++, box/equal_guard.hpp) and the crate root's
-`assert_eq!` (Rust, box/equal.rs) are guarded, in both backends, while ordinary types and the
-standard libraries' comparisons still pass. Python's guard: test_always_equal.py."""
+"""Values equal to everything, in C++, Rust and Java: a solution whose return value has an
+`operator==`, `PartialEq` or `equals` that always says true passes `CHECK(add(2, 3) == 5)` under
+plain doctest, `assert_eq!(add(2, 3), 5)` under std's macro and `assertEquals(add(2, 3), 5)` under
+JUnit, and the strength check misses it (the stub switches the operator off too). Here doctest's
+`==` (C++, box/equal_guard.hpp), the crate root's `assert_eq!` (Rust, box/equal.rs) and each
+`equals(Object)` of a Java solution (equal.py) are guarded, in both backends, while ordinary types
+and the standard libraries' comparisons still pass. Python's guard: test_always_equal.py."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def verdicts_of(backend_name: str, cases: dict[tuple[str, str], tuple[str, str]]
 
 
 def assert_equals_everything(verdict: Verdict) -> None:
-    """A test failed on a value equal to everything (C++'s and Rust's guards)."""
+    """A test failed on a value equal to everything."""
     assert not verdict.passed and verdict.stage == "tests", (verdict.stage, verdict.reason)
     assert EQUALS_EVERYTHING in verdict.feedback, verdict.feedback
 
@@ -207,11 +208,128 @@ RUST_HONEST = {
     ),
 }
 
+# Java ---------------------------------------------------------------------------------------------
+JAVA_ANY = "class Any {\n    @Override public boolean equals(Object o) { return true; }\n    @Override public int hashCode() { return 0; }\n}\n"
+
+
+def junit(*lines: str) -> str:
+    body = "\n".join(f"        {line}" for line in lines)
+    return (
+        "import java.util.*;\nimport org.junit.jupiter.api.Test;\n"
+        "import static org.junit.jupiter.api.Assertions.*;\n\nclass SolutionTest {\n"
+        f"    @Test void checks() {{\n        Solution s = new Solution();\n{body}\n    }}\n}}\n"
+    )
+
+
+JAVA_CHEATS = {
+    "the_value_first": (
+        f"class Solution {{\n    public Object add(int a, int b) {{ return new Any(); }}\n}}\n{JAVA_ANY}",
+        junit("assertEquals(s.add(2, 3), 5);", "assertEquals(s.add(1, 1), 2);"),
+    ),
+    "an_anonymous_list": (
+        "import java.util.*;\nclass Solution {\n    public List<Integer> sorted(List<Integer> xs) {\n"
+        "        return new ArrayList<>(xs) {\n"
+        "            @Override public boolean equals(Object o) { return true; }\n"
+        "        };\n    }\n}\n",
+        junit("assertTrue(s.sorted(List.of(3, 1)).equals(List.of(1, 3)));"),
+    ),
+    "in_a_list": (
+        f"import java.util.*;\nclass Solution {{\n    public List<Object> two() {{ return List.of(new Any(), new Any()); }}\n}}\n{JAVA_ANY}",
+        junit("assertEquals(s.two(), List.of(1, 2));"),
+    ),
+    "equal_to_every_integer": (
+        "class Solution {\n    public Object add(int a, int b) { return new Num(); }\n}\n"
+        "class Num {\n    @Override public boolean equals(Object o) { return o instanceof Integer; }\n"
+        "    @Override public int hashCode() { return 0; }\n}\n",
+        junit("assertEquals(s.add(2, 3), 5);"),
+    ),
+    "equal_to_every_string": (
+        "class Solution {\n    public Object name() { return new Name(); }\n}\n"
+        "final class Name {\n    @Override\n    public boolean equals(final java.lang.Object other) {\n"
+        "        return other instanceof String;\n    }\n    @Override public int hashCode() { return 0; }\n}\n",
+        junit('assertEquals(s.name(), "bob");', "assertNotEquals(s.name(), 3);"),
+    ),
+    "a_record": (
+        "class Solution {\n    public Object add(int a, int b) { return new R(a + b); }\n}\n"
+        "record R(int v) {\n    @Override public boolean equals(Object o) { return true; }\n}\n",
+        junit("assertEquals(s.add(2, 3), 5);"),
+    ),
+    "a_name_in_unicode_escapes": (
+        "class Solution {\n    public Object add(int a, int b) { return new E(); }\n}\n"
+        "class E {\n    public boolean \\u0065quals(Object o) { return true; }\n"
+        "    @Override public int hashCode() { return 0; }\n}\n",
+        junit("assertEquals(s.add(2, 3), 5);"),
+    ),
+    "humaneval_x_main": (  # HumanEval-X's Java tests: `if (!(s.f(x).equals(...))) throw ...`
+        "import java.util.*;\nclass Solution {\n    public List<Integer> sorted(List<Integer> xs) {\n"
+        "        return new ArrayList<>() {\n"
+        "            @Override public boolean equals(Object o) { return o instanceof List; }\n"
+        "        };\n    }\n}\n",
+        junit(
+            "List<Boolean> correct = Arrays.asList(s.sorted(Arrays.asList(3, 1)).equals(Arrays.asList(1, 3)));",
+            "if (correct.contains(false)) { throw new AssertionError(); }",
+        ),
+    ),
+}
+
+JAVA_HONEST = {
+    "classes_with_a_real_equals": (
+        "import java.util.*;\nclass Solution {\n"
+        "    public Point point(int x, int y) { return new Point(x, y); }\n"
+        "    public Pair pair(int a, int b) { return new Pair(a, b); }\n"
+        "    public Cast cast(int v) { return new Cast(v); }\n}\n"
+        "class Point {\n    final int x, y;\n    Point(int x, int y) { this.x = x; this.y = y; }\n"
+        "    @Override public boolean equals(Object o) {\n"
+        "        return o instanceof Point && ((Point) o).x == x && ((Point) o).y == y;\n    }\n"
+        "    @Override public int hashCode() { return Objects.hash(x, y); }\n}\n"
+        "record Pair(int a, int b) {}\n"
+        "class Cast {\n    final int v;\n    Cast(int v) { this.v = v; }\n"
+        "    @Override public boolean equals(Object o) { return ((Cast) o).v == v; }\n"
+        "    @Override public int hashCode() { return v; }\n}\n",
+        junit(
+            "assertEquals(s.point(1, 2), new Point(1, 2));",
+            "assertNotEquals(s.point(1, 2), new Point(2, 1));",
+            "Point p = s.point(0, 0);",
+            "assertEquals(p, p);",
+            "assertEquals(s.pair(1, 2), new Pair(1, 2));",
+            "assertEquals(s.cast(4), new Cast(4));",
+            "Set<Point> seen = new HashSet<>(List.of(new Point(1, 2), new Point(3, 4)));",
+            "assertTrue(seen.contains(s.point(3, 4)));",
+            'Map<Cast, String> names = new HashMap<>(Map.of(new Cast(1), "one"));',
+            'assertEquals("one", names.get(s.cast(1)));',
+        ),
+    ),
+    "a_fraction_equal_to_some_ints": (
+        "class Solution {\n    public Frac half(int n) { return new Frac(n, 2); }\n}\n"
+        "class Frac {\n    final int n, d;\n    Frac(int n, int d) { this.n = n; this.d = d; }\n"
+        "    @Override public boolean equals(Object o) {\n"
+        "        if (o instanceof Integer) return n == (Integer) o * d;\n"
+        "        return o instanceof Frac && ((Frac) o).n * d == n * ((Frac) o).d;\n    }\n"
+        "    @Override public int hashCode() { return 0; }\n}\n",
+        junit("assertEquals(s.half(6), 3);", "assertEquals(s.half(1), new Frac(2, 4));"),
+    ),
+    "standard_values": (
+        "import java.util.*;\nclass Solution {\n"
+        "    public List<Integer> sorted(List<Integer> xs) { List<Integer> out = new ArrayList<>(xs); "
+        "Collections.sort(out); return out; }\n"
+        '    public String name() { return "bob"; }\n'
+        "    public Optional<Integer> first(List<Integer> xs) { return xs.stream().findFirst(); }\n}\n",
+        junit(
+            "assertEquals(s.sorted(List.of(3, 1)), List.of(1, 3));",
+            'assertEquals(s.name(), "bob");',
+            "assertEquals(s.first(List.of()), Optional.empty());",
+            "assertTrue(s.sorted(List.of(2, 1)).equals(Arrays.asList(1, 2)));",
+        ),
+    ),
+}
+
 
 CHEATS = {("cpp", name): case for name, case in CPP_CHEATS.items()}
 CHEATS.update({("rust", name): case for name, case in RUST_CHEATS.items()})
+CHEATS.update({("java", name): case for name, case in JAVA_CHEATS.items()})
 HONEST = {("cpp", name): case for name, case in CPP_HONEST.items()}
 HONEST.update({("rust", name): case for name, case in RUST_HONEST.items()})
+HONEST.update({("java", name): case for name, case in JAVA_HONEST.items()})
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +349,8 @@ def test_real_comparisons_pass(verdicts, key):
 
 
 @pytest.mark.parametrize(
-    "language, name", [("cpp", "template_operator"), ("rust", "generic_partial_eq")]
+    "language, name",
+    [("cpp", "template_operator"), ("rust", "generic_partial_eq"), ("java", "an_anonymous_list")],
 )
 def test_with_every_check_on_it_is_a_test_failure_not_weak_tests(full_verifier, language, name):
     solution, tests = CHEATS[language, name]

@@ -17,6 +17,7 @@ from sandbox import Limits, Sample, Verifier, VerifyOptions
 from sandbox.judge import judge
 from sandbox.languages.java.build import compile_classpath
 from sandbox.languages.java.compiler import Compiled
+from sandbox.languages.java.equal import guard_equals
 from sandbox.languages.java.stub import stub_solution
 
 # Java/32's test checks find_zero through poly, a method of the solution that the strength
@@ -430,6 +431,108 @@ def test_a_return_type_in_unicode_escapes_is_the_type_javac_reads():
 def test_a_solution_without_methods_has_no_stub():
     assert stub_solution("class Solution { static final int ANSWER = 42; }\n") is None
     assert stub_solution("interface Solution { int f(); }\n") is None
+
+
+# Every shape of `equals(Object)` javac accepts, guarded (equal.py): it compiles, warns of nothing
+# more than the solution did, and keeps every line where it was.
+GUARDED = r"""
+import java.util.*;
+
+class Solution {
+    public Object box(int v) { return new Box<>(v); }
+    public List<Integer> listed(List<Integer> xs) {
+        class Local { @Override public boolean equals(Object o) { return o == this; } @Override public int hashCode() { return 1; } }
+        new Local().equals(xs);
+        return new ArrayList<>(xs) {
+            @Override public boolean equals(final java.lang.Object other) { return super.equals(other); }
+            @Override public int hashCode() { return super.hashCode(); }
+        };
+    }
+    static class Nested {
+        @Override
+        public final synchronized boolean equals(@SuppressWarnings("unused") Object /* any */ o)
+        \u007b
+            return o instanceof Nested;
+        }
+        @Override public int hashCode() { return 2; }
+    }
+    class Inner { @Override public boolean equals(Object o) { return o instanceof Inner; } @Override public int hashCode() { return 3; } }
+    public boolean equals(Solution other) { return other == this; }
+    public static boolean equals(Object a, Object b) { return Objects.equals(a, b); }
+}
+
+final class Box<T> {
+    final T value;
+    Box(T value) { this.value = value; }
+    @Override public boolean equals(Object o) { return o instanceof Box<?> b && Objects.equals(b.value, value); }
+    @Override public int hashCode() { return Objects.hashCode(value); }
+}
+
+record Pair(int a, int b) {
+    @Override public boolean equals(Object o) { return o instanceof Pair p && p.a == a && p.b == b; }
+    @Override public int hashCode() { return a * 31 + b; }
+}
+"""
+
+
+def test_a_guarded_solution_compiles_without_new_warnings_and_keeps_its_lines(tmp_path):
+    guarded = guard_equals(GUARDED)
+    assert guarded.count("assay$equals(java.lang.Object") == 6  # not the overload, not the static
+    before, after = GUARDED.splitlines(), guarded.splitlines()
+    assert len(before) == len(after)
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert len(changed) == 6 and all("equals" in before[i] or "u007b" in before[i] for i in changed)
+    for name, source in (("original", GUARDED), ("guarded", guarded)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "Solution.java").write_text(source)
+    warnings = {}
+    for name in ("original", "guarded"):
+        done = subprocess.run(
+            ["javac", "-Xlint:all,-serial,-processing", "-d", "out", "Solution.java"],
+            cwd=tmp_path / name,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        warnings[name] = done.stderr
+    assert warnings["guarded"] == warnings["original"]
+
+
+def test_a_guarded_solution_names_its_own_lines(java_verifier):
+    solution = """
+        class Solution {
+            public int add(int a, int b) { return new P().plus(a, b); }
+        }
+
+        class P {
+            @Override public boolean equals(Object o) { return o instanceof P; }
+            @Override public int hashCode() { return 0; }
+            int plus(int a, int b) {
+                if (a > 100) throw new IllegalStateException("too big");
+                return a + b;
+            }
+        }
+        """
+    tests = TEST_ADD.replace("add(-2, -3)", "add(200, 1)")
+    verdict = verify_one(java_verifier, solution, tests)
+    assert verdict.stage == "tests"
+    assert "at P.plus(Solution.java:9)" in verdict.feedback
+    broken = """
+        class Solution {
+            public int add(int a, int b) { return a + b; }
+        }
+
+        class P {
+            @Override public boolean equals(Object o) {
+                return o instanceof P && q;
+            }
+            @Override public int hashCode() { return 0; }
+        }
+        """
+    verdict = verify_one(java_verifier, broken, tests)
+    (error,) = [m for m in verdict.lint if m.rejects]
+    column = d(broken).splitlines()[6].index("q") + 1
+    assert (error.file, error.line, error.column) == ("Solution.java", 7, column), error
 
 
 def test_a_stub_that_does_not_compile_is_its_phases_compile_failure(java_verifier):

@@ -4,8 +4,9 @@ The static check is javac -Xlint: errors reject (stage `compile`, with file:line
 are reported. javac runs in the sandbox, for a whole chunk of samples at once in one warm JVM
 (`compiler.py`), during the prechecks; each sample's own run is then a fresh JVM in the box that
 loads its compiled classes and runs its tests with JUnit Jupiter under assay's harness (`box/`),
-which reports each test on the authenticated channel. The strength check's stub is compiled in
-the same batch. The harness is built once per machine
+which reports each test on the authenticated channel. What the run compiles is the solution with
+each `equals(Object)` guarded against saying true to everything (`equal.py`). The strength
+check's stub is compiled in the same batch. The harness is built once per machine
 (`build.py`).
 """
 
@@ -105,7 +106,7 @@ class Java(Language):
             if too_big is not None:
                 out[i] = Prechecked(verdict=too_big)
                 continue
-            jobs.append({SOLUTION_FILE: sample.solution, TESTS_FILE: sample.tests})
+            jobs.append({SOLUTION_FILE: _guarded(sample.solution), TESTS_FILE: sample.tests})
             stub = self._stub_or_none(sample.solution)
             if stub is not None:
                 jobs.append({SOLUTION_FILE: stub, TESTS_FILE: sample.tests})
@@ -201,6 +202,14 @@ class Java(Language):
         from sandbox.judge import case_details
 
         return case_details(result, first_lines=DETAIL_LINES)
+
+
+def _guarded(solution: str) -> str:
+    """The solution as its run compiles it: each `equals(Object)` guarded against saying true to
+    everything (`equal.py`)."""
+    from sandbox.languages.java.equal import guard_equals
+
+    return guard_equals(solution)
 
 
 def heap_mb(memory_mb: int) -> int:

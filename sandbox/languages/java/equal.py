@@ -1,0 +1,124 @@
+"""Values equal to everything: the solution as it runs, each `equals(Object)` of its classes guarded.
+
+A solution can return an object whose `equals` always says true; `assertEquals(add(2, 3), 5)` (the
+solution's value first: JUnit calls its `equals`), `assertTrue(x.equals(y))` and HumanEval-X's
+`!(s.f(x).equals(...))` then pass whatever the function computes, and the strength check's stub
+switches that `equals` off with every other method, so it misses it too.
+
+Every `boolean equals(Object)` with a body, in every class of the solution (nested, local,
+anonymous and records included; not interfaces or enums, where javac refuses one), keeps its
+header; its body becomes a private method `assay$equals`, and the header's new body calls it and,
+where the answer is true for another object, asks it again with a fresh `java.lang.Object` no test
+has and with another value of the other side's type where that is a boxed primitive, a string or
+a collection (5 and 6, 1.5 and 4.0, "a" and "b", `true` and `false`, an empty list or set or map
+and one of one element). An `equals` that says true to either fails
+the test with an AssertionError "a value compared equal to everything". An exception thrown by
+the probe (an `equals` that casts without asking) counts as no.
+
+The edits are insertions before each body's `{`, on its line: the solution's line numbers stay
+(a column on that line moves). Like the stub, the parse is of the source as javac reads it
+(Unicode escapes translated, `stub.translated`) and the insertions land at the mapped places.
+Only the sample's own run compiles the guarded text; the stub is made from the original.
+"""
+
+from __future__ import annotations
+
+from sandbox.languages.java.stub import _parser, translated
+
+MESSAGE = "a value compared equal to everything"
+OBJECT_TYPES = ("Object", "java.lang.Object")
+
+# The header's new body ({name}: its parameter's name), then the two methods it calls: one line.
+_GUARD = (
+    "{{ boolean assay$is = this.assay$equals({name}); "
+    "if (assay$is && {name} != this) {{ "
+    "for (java.lang.Object assay$x : new java.lang.Object[] "
+    "{{ new java.lang.Object(), this.assay$other({name}) }}) {{ "
+    "boolean assay$all; "
+    "try {{ assay$all = assay$x != null && this.assay$equals(assay$x); }} "
+    "catch (java.lang.RuntimeException assay$e) {{ assay$all = false; }} "
+    'if (assay$all) throw new java.lang.AssertionError("' + MESSAGE + ': " '
+    '+ this.getClass().getName() + ".equals also says true to " '
+    '+ (assay$x.getClass() == java.lang.Object.class ? "an object no test has" '
+    ": java.lang.String.valueOf(assay$x))); }} }} "
+    "return assay$is; }} "
+    "private java.lang.Object assay$other(java.lang.Object x) {{ "
+    "if (x instanceof java.lang.Integer) return x.equals(5) ? 6 : 5; "
+    "if (x instanceof java.lang.Long) return x.equals(5L) ? 6L : 5L; "
+    "if (x instanceof java.lang.Double) return x.equals(1.5) ? 4.0 : 1.5; "
+    'if (x instanceof java.lang.String) return x.equals("a") ? "b" : "a"; '
+    "if (x instanceof java.lang.Character) return x.equals('a') ? 'b' : 'a'; "
+    "if (x instanceof java.lang.Boolean) return !(java.lang.Boolean) x; "
+    "if (x instanceof java.util.List) "
+    "return ((java.util.List<?>) x).isEmpty() ? java.util.List.of(0) : java.util.List.of(); "
+    "if (x instanceof java.util.Set) "
+    "return ((java.util.Set<?>) x).isEmpty() ? java.util.Set.of(0) : java.util.Set.of(); "
+    "if (x instanceof java.util.Map) "
+    "return ((java.util.Map<?, ?>) x).isEmpty() ? java.util.Map.of(0, 0) : java.util.Map.of(); "
+    "return null; }} "
+    "private boolean assay$equals(java.lang.Object {name}) "
+)
+
+
+def guard_equals(source: str) -> str:
+    """The solution with each `equals(Object)` guarded; the source itself where it has none."""
+    if "equals" not in source and "\\u" not in source:
+        return source
+    text, where = translated(source)
+    inserts: list[tuple[int, bytes]] = []
+    _collect(_parser().parse(text).root_node, inserts)
+    if not inserts:
+        return source
+    out = source.encode("utf-8", "surrogatepass")
+    for at, code in sorted(inserts, reverse=True):
+        if where is not None:
+            at = where[at]
+        out = out[:at] + code + out[at:]
+    return out.decode("utf-8", "surrogatepass")
+
+
+def _collect(node, inserts: list[tuple[int, bytes]]) -> None:
+    for child in node.children:
+        if child.type == "method_declaration" and node.type == "class_body":
+            parameter = _equals_parameter(child)
+            if parameter is not None:
+                body = child.child_by_field_name("body")
+                code = _GUARD.format(name=parameter)
+                inserts.append((body.start_byte, code.encode("utf-8", "surrogatepass")))
+        _collect(child, inserts)  # classes inside methods' bodies too
+
+
+def _equals_parameter(method) -> str | None:
+    """The parameter's name where `method` overrides Object's `equals` with a body of its own;
+    None otherwise."""
+    called = method.child_by_field_name("name")
+    if called is None or called.text != b"equals" or method.child_by_field_name("body") is None:
+        return None
+    returns = method.child_by_field_name("type")
+    if returns is None or returns.type != "boolean_type":
+        return None
+    if method.child_by_field_name("dimensions") is not None:
+        return None
+    for child in method.children:
+        if child.type == "modifiers" and {m.type for m in child.children} & {"static", "abstract"}:
+            return None
+    parameters = method.child_by_field_name("parameters")
+    if parameters is None:
+        return None
+    declared = [p for p in parameters.named_children if not p.type.endswith("comment")]
+    if len(declared) != 1 or declared[0].type != "formal_parameter":
+        return None
+    kind = declared[0].child_by_field_name("type")
+    if kind is None or ".".join(_names(kind)) not in OBJECT_TYPES:
+        return None
+    if declared[0].child_by_field_name("dimensions") is not None:  # equals(Object o[])
+        return None
+    name = declared[0].child_by_field_name("name")
+    return None if name is None else name.text.decode("utf-8", "surrogatepass")
+
+
+def _names(node) -> list[str]:
+    """A type's identifiers in order (`java.lang.Object`, comments or spaces between them)."""
+    if node.type == "type_identifier":
+        return [node.text.decode("utf-8", "surrogatepass")]
+    return [name for child in node.children for name in _names(child)]
