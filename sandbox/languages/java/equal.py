@@ -9,11 +9,11 @@ Every `boolean equals(Object)` with a body, in every class of the solution (nest
 anonymous and records included; not interfaces or enums, where javac refuses one), keeps its
 header; its body becomes a private method `assay$equals`, and the header's new body calls it and,
 where the answer is true for another object, asks it again with a fresh `java.lang.Object` no test
-has and with another value of the other side's type where that is a boxed primitive, a string or
-a collection (5 and 6, 1.5 and 4.0, "a" and "b", `true` and `false`, an empty list or set or map
-and one of one element). An `equals` that says true to either fails
-the test with an AssertionError "a value compared equal to everything". An exception thrown by
-the probe (an `equals` that casts without asking) counts as no.
+has and, where the other object is not of its own class, with another value of that one's type
+where it is a boxed primitive, a string or a collection (5 and 6, 1.5 and 4.0, "a" and "b",
+`true` and `false`, an empty list, set or map and one of one element). An `equals` that says true
+to either fails the test with an AssertionError "a value compared equal to everything". An
+exception thrown by the probe (an `equals` that casts without asking) counts as no.
 
 The edits are insertions before each body's `{`, on its line: the solution's line numbers stay
 (a column on that line moves). Like the stub, the parse is of the source as javac reads it
@@ -28,21 +28,21 @@ from sandbox.languages.java.stub import _parser, translated
 MESSAGE = "a value compared equal to everything"
 OBJECT_TYPES = ("Object", "java.lang.Object")
 
-# The header's new body ({name}: its parameter's name), then the two methods it calls: one line.
+# The header's new body ({name}: its parameter's name), then the methods it calls: one line.
 _GUARD = (
     "{{ boolean assay$is = this.assay$equals({name}); "
-    "if (assay$is && {name} != this) {{ "
-    "for (java.lang.Object assay$x : new java.lang.Object[] "
-    "{{ new java.lang.Object(), this.assay$other({name}) }}) {{ "
-    "boolean assay$all; "
-    "try {{ assay$all = assay$x != null && this.assay$equals(assay$x); }} "
-    "catch (java.lang.RuntimeException assay$e) {{ assay$all = false; }} "
-    'if (assay$all) throw new java.lang.AssertionError("' + MESSAGE + ': " '
+    "if (assay$is && {name} != this) {{ java.lang.Object assay$x = new java.lang.Object(); "
+    "if (this.assay$says(assay$x) || this.assay$says(assay$x = this.assay$other({name}))) "
+    'throw new java.lang.AssertionError("' + MESSAGE + ': " '
     '+ this.getClass().getName() + ".equals also says true to " '
     '+ (assay$x.getClass() == java.lang.Object.class ? "an object no test has" '
-    ": java.lang.String.valueOf(assay$x))); }} }} "
+    ": java.lang.String.valueOf(assay$x))); }} "
     "return assay$is; }} "
+    "private boolean assay$says(java.lang.Object x) {{ "
+    "try {{ return x != null && this.assay$equals(x); }} "
+    "catch (java.lang.RuntimeException e) {{ return false; }} }} "
     "private java.lang.Object assay$other(java.lang.Object x) {{ "
+    "if (x == null || x.getClass() == this.getClass()) return null; "
     "if (x instanceof java.lang.Integer) return x.equals(5) ? 6 : 5; "
     "if (x instanceof java.lang.Long) return x.equals(5L) ? 6L : 5L; "
     "if (x instanceof java.lang.Double) return x.equals(1.5) ? 4.0 : 1.5; "
