@@ -75,6 +75,10 @@ CPP_CHEATS = {
         f"#pragma once\n#include <string>\n{CPP_ANY}inline Any name() {{ return Any{{}}; }}\n",
         CPP_HEAD + 'TEST_CASE("name") { CHECK(name() == std::string("bob")); }\n',
     ),
+    "binary_asserts": (  # CHECK_EQ and REQUIRE_EQ compare through doctest's `eq`
+        f"#pragma once\n{CPP_ANY}inline Any add(int a, int b) {{ return Any{{a + b}}; }}\n",
+        CPP_HEAD + 'TEST_CASE("adds") { CHECK_EQ(add(2, 3), 5); REQUIRE_EQ(add(3, 4), 7); }\n',
+    ),
     "humaneval_x_assert": (  # HumanEval-X's asserts are REQUIREs (pipeline/humaneval_x_cpp.py)
         f"#pragma once\n{CPP_ANY}inline Any add(int a, int b) {{ return Any{{a + b}}; }}\n",
         CPP_HEAD
@@ -88,7 +92,7 @@ CPP_HONEST = {
         "  bool operator==(const Point& o) const { return x == o.x && y == o.y; }\n};\n"
         "inline Point mid(Point a, Point b) { return {(a.x + b.x) / 2, (a.y + b.y) / 2}; }\n",
         CPP_HEAD + 'TEST_CASE("mid") { CHECK(mid({0, 0}, {2, 4}) == Point{1, 2});\n'
-        "  CHECK_FALSE(mid({0, 0}, {2, 4}) == Point{1, 3}); }\n",
+        "  CHECK_FALSE(mid({0, 0}, {2, 4}) == Point{1, 3}); CHECK_EQ(mid({2, 2}, {2, 2}), Point{2, 2}); }\n",
     ),
     "class_equal_to_some_ints": (
         "#pragma once\nstruct Frac { long n, d; bool operator==(long v) const { return n == v * d; } };\n"
@@ -112,7 +116,8 @@ CPP_HONEST = {
         'inline std::string hi(const std::string& n) { return "hi " + n; }\n'
         'inline std::vector<std::string> two() { return {"a", "b"}; }\n',
         CPP_HEAD + 'TEST_CASE("hi") { CHECK(hi("bo") == "hi bo"); CHECK("hi bo" == hi("bo"));\n'
-        '  CHECK(two() == std::vector<std::string>{"a", "b"}); }\n',
+        '  CHECK(two() == std::vector<std::string>{"a", "b"}); CHECK_EQ(hi("x"), "hi x");\n'
+        '  REQUIRE_EQ(two(), std::vector<std::string>{"a", "b"}); CHECK_EQ(two().size(), 2u); }\n',
     ),
     "iterators_and_bit_references": (
         "#pragma once\n#include <algorithm>\n#include <vector>\n"

@@ -41,10 +41,18 @@ BOX_SOURCES = os.path.join(os.path.dirname(__file__), "box")
 DOCTEST_HEADER = "/usr/include/doctest/doctest.h"
 # The harness's copy of doctest's header (`doctest.h` in the built directory, which the prelude
 # includes): its `==` goes through box/equal_guard.hpp's `assay_equal`, which fails a check where
-# a value equals everything. A system header still, so its warnings stay silent as before.
+# a value equals everything: in an expression (`CHECK(a == b)`) and in the binary asserts
+# (`CHECK_EQ(a, b)`, through `eq`). A system header still, so its warnings stay silent as before.
 DOCTEST_EQ = (
-    "#define DOCTEST_CMP_EQ(l, r) l == r\n",
-    "#define DOCTEST_CMP_EQ(l, r) ::assay_equal(l, r)\n",
+    ("#define DOCTEST_CMP_EQ(l, r) l == r\n", "#define DOCTEST_CMP_EQ(l, r) ::assay_equal(l, r)\n"),
+    (
+        "    }\n\n    DOCTEST_RELATIONAL_OP(eq, ==)\n",  # the assertions' (not DOCTEST_CONFIG_DISABLE's)
+        "    }\n\n    template <typename L, typename R>\n"
+        "    DOCTEST_COMPARISON_RETURN_TYPE eq(const DOCTEST_REF_WRAP(L) lhs,\n"
+        "                                      const DOCTEST_REF_WRAP(R) rhs) {\n"
+        "        return ::assay_equal(lhs, rhs);\n"
+        "    }\n",
+    ),
 )
 DOCTEST_COPY_TOP = "#pragma GCC system_header\n"
 STANDARD = "-std=c++17"
@@ -97,7 +105,7 @@ def fingerprint(gxx: str) -> str:
     ).stdout
     digest.update(os.path.realpath(gxx).encode() + b"\0" + version.encode() + b"\0")
     digest.update("\0".join(FLAGS + linker_flags(gxx) + HARNESS_FLAGS + CHECKER_FLAGS).encode())
-    digest.update("\0".join((*DOCTEST_EQ, DOCTEST_COPY_TOP)).encode())
+    digest.update("\0".join((*(t for pair in DOCTEST_EQ for t in pair), DOCTEST_COPY_TOP)).encode())
     for name in sorted(os.listdir(BOX_SOURCES)):
         with open(os.path.join(BOX_SOURCES, name), "rb") as fh:
             digest.update(name.encode() + b"\0" + fh.read())
@@ -146,11 +154,14 @@ def _build(gxx: str, root: str, target: str) -> None:
 def _copy_doctest(target: str) -> None:
     with open(DOCTEST_HEADER) as fh:
         text = fh.read()
-    plain, guarded = DOCTEST_EQ
-    if text.count(plain) != 1:
-        raise BuildError(f"{DOCTEST_HEADER}: no single `{plain.strip()}` to guard (doctest 2.4)")
+    for plain, guarded in DOCTEST_EQ:
+        if text.count(plain) != 1:
+            raise BuildError(
+                f"{DOCTEST_HEADER}: no single `{plain.strip()}` to guard (doctest 2.4)"
+            )
+        text = text.replace(plain, guarded)
     with open(target, "w") as fh:
-        fh.write(DOCTEST_COPY_TOP + text.replace(plain, guarded))
+        fh.write(DOCTEST_COPY_TOP + text)
 
 
 def _build_checker(gxx: str, work: str) -> None:

@@ -1,4 +1,4 @@
-// Runs in the sandbox, in the sample's test program: doctest's `==` (in CHECK, REQUIRE, and
+// Runs in the sandbox, in the sample's test program: doctest's `==` (in CHECK, REQUIRE, CHECK_EQ, and
 // HumanEval-X's asserts, which become REQUIREs) fails where a value equals everything.
 //
 // A solution can return an object whose operator== always says true (a template, or one that
