@@ -1,4 +1,4 @@
-"""Values equal to everything: the solution as it runs, each `equals(Object)` of its classes guarded.
+"""Values equal to everything: the solution as it runs, each `equals(Object)` of it guarded.
 
 A solution can return an object whose `equals` always says true; `assertEquals(add(2, 3), 5)` (the
 solution's value first: JUnit calls its `equals`), `assertTrue(x.equals(y))` and HumanEval-X's

@@ -1,5 +1,5 @@
-// Runs in the sandbox, in the sample's test program: doctest's `==` (in CHECK, REQUIRE, CHECK_EQ, and
-// HumanEval-X's asserts, which become REQUIREs) fails where a value equals everything.
+// Runs in the sandbox, in the sample's test program: doctest's `==` (in CHECK, REQUIRE, CHECK_EQ,
+// and HumanEval-X's asserts, which become REQUIREs) fails where a value equals everything.
 //
 // A solution can return an object whose operator== always says true (a template, or one that
 // takes an int): `CHECK(add(2, 3) == 5)` then passes whatever `add` computes, and the strength
