@@ -468,6 +468,12 @@ final class Box<T> {
     @Override public int hashCode() { return Objects.hashCode(value); }
 }
 
+class Languages {  // a variable called `java` hides the package in expressions
+    int java = 1;
+    @Override public boolean equals(Object o) { return o instanceof Languages l && l.java == java; }
+    @Override public int hashCode() { return java; }
+}
+
 record Pair(int a, int b) {
     @Override public boolean equals(Object o) { return o instanceof Pair p && p.a == a && p.b == b; }
     @Override public int hashCode() { return a * 31 + b; }
@@ -477,11 +483,11 @@ record Pair(int a, int b) {
 
 def test_a_guarded_solution_compiles_without_new_warnings_and_keeps_its_lines(tmp_path):
     guarded = guard_equals(GUARDED)
-    assert guarded.count("assay$equals(java.lang.Object") == 6  # not the overload, not the static
+    assert guarded.count("assay$equals(java.lang.Object") == 7  # not the overload, not the static
     before, after = GUARDED.splitlines(), guarded.splitlines()
     assert len(before) == len(after)
     changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
-    assert len(changed) == 6 and all("equals" in before[i] or "u007b" in before[i] for i in changed)
+    assert len(changed) == 7 and all("equals" in before[i] or "u007b" in before[i] for i in changed)
     for name, source in (("original", GUARDED), ("guarded", guarded)):
         (tmp_path / name).mkdir()
         (tmp_path / name / "Solution.java").write_text(source)

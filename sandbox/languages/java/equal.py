@@ -28,7 +28,9 @@ from sandbox.languages.java.stub import _parser, translated
 MESSAGE = "a value compared equal to everything"
 OBJECT_TYPES = ("Object", "java.lang.Object")
 
-# The header's new body ({name}: its parameter's name), then the methods it calls: one line.
+# The header's new body ({name}: its parameter's name), then the methods it calls: one line. Names
+# of the standard library are written in full (a class of the solution may be called `Object`) and
+# only where a type goes (a variable called `java` would hide `java.util.List.of`).
 _GUARD = (
     "{{ boolean assay$is = this.assay$equals({name}); "
     "if (assay$is && {name} != this) {{ java.lang.Object assay$x = new java.lang.Object(); "
@@ -36,7 +38,7 @@ _GUARD = (
     'throw new java.lang.AssertionError("' + MESSAGE + ': " '
     '+ this.getClass().getName() + ".equals also says true to " '
     '+ (assay$x.getClass() == java.lang.Object.class ? "an object no test has" '
-    ": java.lang.String.valueOf(assay$x))); }} "
+    ': "" + assay$x)); }} '
     "return assay$is; }} "
     "private boolean assay$says(java.lang.Object x) {{ "
     "try {{ return x != null && this.assay$equals(x); }} "
@@ -49,12 +51,12 @@ _GUARD = (
     'if (x instanceof java.lang.String) return x.equals("a") ? "b" : "a"; '
     "if (x instanceof java.lang.Character) return x.equals('a') ? 'b' : 'a'; "
     "if (x instanceof java.lang.Boolean) return !(java.lang.Boolean) x; "
-    "if (x instanceof java.util.List) "
-    "return ((java.util.List<?>) x).isEmpty() ? java.util.List.of(0) : java.util.List.of(); "
-    "if (x instanceof java.util.Set) "
-    "return ((java.util.Set<?>) x).isEmpty() ? java.util.Set.of(0) : java.util.Set.of(); "
-    "if (x instanceof java.util.Map) "
-    "return ((java.util.Map<?, ?>) x).isEmpty() ? java.util.Map.of(0, 0) : java.util.Map.of(); "
+    "if (x instanceof java.util.List) {{ java.util.List<java.lang.Object> l = "
+    "new java.util.ArrayList<>(); if (((java.util.List<?>) x).isEmpty()) l.add(0); return l; }} "
+    "if (x instanceof java.util.Set) {{ java.util.Set<java.lang.Object> s = "
+    "new java.util.HashSet<>(); if (((java.util.Set<?>) x).isEmpty()) s.add(0); return s; }} "
+    "if (x instanceof java.util.Map) {{ java.util.Map<java.lang.Object, java.lang.Object> m = "
+    "new java.util.HashMap<>(); if (((java.util.Map<?, ?>) x).isEmpty()) m.put(0, 0); return m; }} "
     "return null; }} "
     "private boolean assay$equals(java.lang.Object {name}) "
 )
