@@ -313,6 +313,19 @@ JAVA_HONEST = {
         "    @Override public int hashCode() { return 0; }\n}\n",
         junit("assertEquals(s.half(6), 3);", "assertEquals(s.half(1), new Frac(2, 4));"),
     ),
+    "equal_within_a_tolerance": (
+        "class Solution {\n    public Money price(double v) { return new Money(v); }\n}\n"
+        "class Money {\n    final double v;\n    Money(double v) { this.v = v; }\n"
+        "    @Override public boolean equals(Object o) {\n"
+        "        return o instanceof Double d && Math.abs(v - d) < 1e-6;\n    }\n"
+        "    @Override public int hashCode() { return 0; }\n}\n",
+        junit(
+            "assertEquals(s.price(1.5), 1.5000000001);",
+            "assertEquals(s.price(-2.0), -2.0);",
+            "assertEquals(s.price(0.0), 1e-9);",
+            "assertNotEquals(s.price(1.0), 2.0);",
+        ),
+    ),
     "standard_values": (
         "import java.util.*;\nclass Solution {\n"
         "    public List<Integer> sorted(List<Integer> xs) { List<Integer> out = new ArrayList<>(xs); "

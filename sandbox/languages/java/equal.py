@@ -10,10 +10,12 @@ anonymous and records included; not interfaces or enums, where javac refuses one
 header; its body becomes a private method `assay$equals`, and the header's new body calls it and,
 where the answer is true for another object, asks it again with a fresh `java.lang.Object` no test
 has and, where the other object is not of its own class, with another value of that one's type
-where it is a boxed primitive, a string or a collection (5 and 6, 1.5 and 4.0, "a" and "b",
-`true` and `false`, an empty list, set or map and one of one element). An `equals` that says true
-to either fails the test with an AssertionError "a value compared equal to everything". An
-exception thrown by the probe (an `equals` that casts without asking) counts as no.
+where it is a boxed primitive, a string or a collection: an int or long one more, a double plus
+the larger of 1 and its own size (so an `equals` with a tolerance stays honest; 0.5 for the
+infinities and NaN), "a" or "b", the other boolean, an empty list, set or map or one of one
+element. An `equals` that says true to either fails the test with an AssertionError "a value
+compared equal to everything". An exception thrown by the probe (an `equals` that casts without
+asking) counts as no.
 
 The edits are insertions before each body's `{`, on its line: the solution's line numbers stay
 (a column on that line moves). Like the stub, the parse is of the source as javac reads it
@@ -45,9 +47,10 @@ _GUARD = (
     "catch (java.lang.RuntimeException e) {{ return false; }} }} "
     "private java.lang.Object assay$other(java.lang.Object x) {{ "
     "if (x == null || x.getClass() == this.getClass()) return null; "
-    "if (x instanceof java.lang.Integer) return x.equals(5) ? 6 : 5; "
-    "if (x instanceof java.lang.Long) return x.equals(5L) ? 6L : 5L; "
-    "if (x instanceof java.lang.Double) return x.equals(1.5) ? 4.0 : 1.5; "
+    "if (x instanceof java.lang.Integer) return (java.lang.Integer) x + 1; "
+    "if (x instanceof java.lang.Long) return (java.lang.Long) x + 1; "
+    "if (x instanceof java.lang.Double) {{ double d = (java.lang.Double) x, a = d < 0 ? -d : d, "
+    "r = d + (a > 1 ? a : 1); return r == d || r != r ? 0.5 : r; }} "
     'if (x instanceof java.lang.String) return x.equals("a") ? "b" : "a"; '
     "if (x instanceof java.lang.Character) return x.equals('a') ? 'b' : 'a'; "
     "if (x instanceof java.lang.Boolean) return !(java.lang.Boolean) x; "
