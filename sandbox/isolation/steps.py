@@ -170,7 +170,8 @@ def run_step(server: ForkServer, step: Step, limits: dict[str, Any], cg: Any) ->
     }
     argv = list(step.argv)
     token_r, token_w = os.pipe()
-    os.write(token_w, token)  # a pipe holds it until the harness reads it
+    # A pipe holds it until the harness reads it; then the strength check's switch (`Step.stub`).
+    os.write(token_w, token + b"1" if step.stub else token)
     os.close(token_w)
     # Above the descriptors the runner sets up (0-3): a server with few open (a container's) gets
     # 3 here, which the result channel would take over before the token reaches 4.

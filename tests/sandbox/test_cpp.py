@@ -487,20 +487,28 @@ def test_tests_that_pass_against_stubs_are_weak(cpp_verifier):
     assert verdict.stage == "weak_tests" and verdict.weak_tests == ["zero"]
 
 
-def test_a_sample_cannot_turn_the_stub_switch(cpp_verifier):
-    # The harness reads the switch before the sample's static initializers: setting the variable
-    # there turns nothing on in the sample's run, and clearing it turns nothing off in the stub's.
-    for value in ("1", "0"):
-        tests = f"""
-            #include <cstdlib>
-            #include "solution.hpp"
-            #include <doctest/doctest.h>
-            static int flipped = setenv("ASSAY_STRENGTH_CHECK_STUB", "{value}", 1);
-            TEST_CASE("adds") {{ CHECK(add(2, 3) == 5); }}
-            TEST_CASE("zero") {{ CHECK(add(0, 0) == 0); }}
-            """
-        verdict = verify_one(cpp_verifier, ADD, tests)
-        assert verdict.passed and verdict.weak_tests == ["zero"], (value, verdict.feedback)
+def test_the_stub_run_cannot_be_told_from_the_samples(cpp_verifier):
+    # The switch follows the token on descriptor 4, read with it before any of the sample's code:
+    # tests that fail where they could tell the strength check's run (its environment, its
+    # arguments, descriptor 4 still open) still pass there, so the strength check names them weak.
+    tests = """
+        #include <fcntl.h>
+        #include <fstream>
+        #include <iterator>
+        #include "solution.hpp"
+        #include <doctest/doctest.h>
+        static std::string slurp(const char* path) {
+            std::ifstream in(path);
+            return std::string(std::istreambuf_iterator<char>(in), {});
+        }
+        static bool told = slurp("/proc/self/environ").find("STUB") != std::string::npos ||
+                           slurp("/proc/self/cmdline").find("STUB") != std::string::npos ||
+                           fcntl(4, F_GETFD) != -1 || getenv("ASSAY_STRENGTH_CHECK_STUB");
+        TEST_CASE("adds") { CHECK(add(2, 3) == 5); }
+        TEST_CASE("zero") { CHECK(!told); CHECK(add(0, 0) == 0); }
+        """
+    verdict = verify_one(cpp_verifier, ADD, tests)
+    assert verdict.passed and verdict.weak_tests == ["zero"], verdict.feedback
 
 
 STUBS = {

@@ -354,6 +354,27 @@ def test_tests_that_pass_against_stubs_are_weak(rust_verifier):
     assert verdict.stage == "weak_tests" and verdict.weak_tests == ["zero"]
 
 
+def test_the_stub_run_cannot_be_told_from_the_samples(rust_verifier):
+    # The switch follows the token on descriptor 4, read with it before any test: tests that
+    # fail where they could tell the strength check's run (its environment, its arguments,
+    # descriptor 4 still open) still pass there, so the strength check names them weak.
+    tests = """
+        fn told() -> bool {
+            let environ = std::fs::read("/proc/self/environ").unwrap_or_default();
+            let cmdline = std::fs::read("/proc/self/cmdline").unwrap_or_default();
+            let has = |bytes: &[u8]| bytes.windows(4).any(|w| w == b"STUB");
+            has(&environ) || has(&cmdline) || std::fs::metadata("/proc/self/fd/4").is_ok()
+                || std::env::var_os("ASSAY_STRENGTH_CHECK_STUB").is_some()
+        }
+        #[test]
+        fn adds() { assert_eq!(add(2, 3), 5); }
+        #[test]
+        fn zero() { assert!(!told()); assert_eq!(add(0, 0), 0); }
+        """
+    verdict = verify_one(rust_verifier, ADD, tests)
+    assert verdict.passed and verdict.weak_tests == ["zero"], verdict.feedback
+
+
 KINDS = """
     use std::collections::HashMap;
 

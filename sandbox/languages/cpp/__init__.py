@@ -36,7 +36,6 @@ from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
 
 SOLUTION_FILE, TESTS_FILE = "solution.hpp", "test_solution.cpp"
 BINARY = "test_solution"
-STUB_ENV = "ASSAY_STRENGTH_CHECK_STUB"  # the stub's switch on (box/harness.cpp)
 # The compile's own wall-clock and CPU limit: at least this, or twice the tests' timeout.
 COMPILE_MIN_S = 20.0
 DETAIL_LINES = 12
@@ -153,7 +152,7 @@ class Cpp(Language):
                 Phase(files=files, steps=(compile_step._replace(keeps=(BINARY,)), test)),
                 Phase(
                     files={},
-                    steps=(test._replace(env=((STUB_ENV, "1"),)),),
+                    steps=(test._replace(stub=True),),
                     outcomes_only=True,
                     takes=(BINARY,),
                 ),

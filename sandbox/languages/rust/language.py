@@ -39,7 +39,6 @@ from sandbox.requests import COMPILE, Phase, RunRequest, RunResult, Step
 
 SOLUTION_FILE, TESTS_FILE, ROOT_FILE = "solution.rs", "tests.rs", "assay_main.rs"
 BINARY = "test_solution"
-STUB_ENV = "ASSAY_STRENGTH_CHECK_STUB"
 COMPILE_MIN_S = 20.0  # the compile's own limit: at least this, or twice the tests' timeout
 DETAIL_LINES = 12
 # `assert_eq!` as std's, then the guard against values equal to everything (box/equal.rs, the
@@ -204,7 +203,7 @@ class Rust(Language):
                     COMPILE, tuple(argv), reports=False, timeout_s=timeout, env=(build.BOOTSTRAP,)
                 ),
                 test,
-                test._replace(env=((STUB_ENV, "1"),)),
+                test._replace(stub=True),
             )
         return made
 

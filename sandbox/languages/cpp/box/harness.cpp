@@ -61,6 +61,10 @@ namespace {
 
 char token[TOKEN_CHARS];
 int token_chars = 0;  // how much of it the resolver read: all of it, or the run has none
+// The strength check's switch: '1' after the token on the same descriptor in the stub's run
+// (`Step.stub`), nothing there in the sample's. Read with the token, so no environment variable,
+// file or argument tells the two runs apart.
+char stub_switch = 0;
 long seq = 0;
 
 // A system call, made here: the C library's wrappers can be replaced by the executable's.
@@ -94,6 +98,9 @@ ASSAY_RAW void read_token_now() {
         if (n == -EINTR) continue;
         if (n <= 0) break;
         token_chars += int(n);
+    }
+    while (token_chars == TOKEN_CHARS &&
+           raw_syscall(SYS_read, TOKEN_FD, reinterpret_cast<long>(&stub_switch), 1) == -EINTR) {
     }
     raw_syscall(SYS_close, TOKEN_FD, 0, 0);
 }
@@ -154,9 +161,8 @@ void send(const char* type, const std::string& fields = "") {
     }
 }
 
-// The strength check's switch (sandbox/languages/cpp/stub.py), read with the token: a sample's
-// own setenv cannot turn it.
-constexpr const char* STUB_ENV = "ASSAY_STRENGTH_CHECK_STUB";
+// The strength check's switch (sandbox/languages/cpp/stub.py), read with the token: nothing of
+// the sample's can turn it or see it.
 bool stubbed = false;
 
 // The run starts: before the executable's constructors (the sample's static initializers); the
@@ -164,8 +170,7 @@ bool stubbed = false;
 __attribute__((constructor(101))) void start() {
     if (assay_token_chars() != TOKEN_CHARS) fail("no run token on descriptor 4");
     if (fcntl(RESULT_FD, F_GETFD) < 0) fail("no result channel on descriptor 3");
-    const char* stub = getenv(STUB_ENV);
-    stubbed = stub != nullptr && std::string(stub) == "1";
+    stubbed = stub_switch == '1';
     send("start");
 }
 
