@@ -17,7 +17,8 @@ The protocol, in one place:
 - A step either executes a program (`argv`, run in the work dir with the sample's empty
   environment) or, with no `argv`, runs the language's in-process runner (Python: the fast path
   or a parked pytest session). A step that `reports` writes its tests' outcomes as authenticated
-  lines on descriptor 3 (`sandbox.isolation.channel`), given its token on descriptor 4.
+  lines on descriptor 3 (`sandbox.isolation.channel`), given its token on descriptor 4 (and,
+  for a `stub` step, the strength check's switch after it).
 - A `RunResult` holds facts only, one `StepResult` per step that ran: exit status, limits hit,
   the streams (capped), the authenticated messages. The judge (`sandbox.judge`) turns them into a
   verdict; nothing in a result is trusted that the sample could have written, except through the
