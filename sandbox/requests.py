@@ -54,7 +54,7 @@ class Step(NamedTuple):
     # Its program may be forked from a warm process that runs the same program (a zygote,
     # `sandbox/isolation/zygote.py`) where the box has one; else it is executed.
     warm: bool = False
-    # The strength check's run of a program that holds the stub in the same binary (C++, Rust):
+    # The strength check's run of a program that holds the stub in the same binary (C++, Go, Rust):
     # a '1' follows the token on descriptor 4, which the harness reads with it, so the tests find
     # no variable, file or argument that tells this run from the sample's.
     stub: bool = False

@@ -303,6 +303,47 @@ def test_tests_that_pass_against_stubs_are_weak(full_verifier):
     assert verdict.stage == "weak_tests" and verdict.weak_tests == ["TestZero"]
 
 
+def test_the_stub_run_cannot_be_told_from_the_samples(full_verifier):
+    # The switch follows the token on descriptor 4 and is gone from the environment before any
+    # variable of the tests initialises: tests that fail where they could tell the strength
+    # check's run (its environment, /proc/self/environ, its arguments, descriptor 4 open) still
+    # pass there, so the strength check names them weak.
+    tests = """package solution
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+var told = telling()
+
+func telling() bool {
+	environ, _ := os.ReadFile("/proc/self/environ")
+	cmdline, _ := os.ReadFile("/proc/self/cmdline")
+	_, open := os.Stat("/proc/self/fd/4")
+	return strings.Contains(string(environ)+string(cmdline)+strings.Join(os.Environ(), " "), "STUB") ||
+		open == nil
+}
+
+func init() { told = told || os.Getenv("ASSAY_STRENGTH_CHECK_STUB") != "" }
+
+func TestAdds(t *testing.T) {
+	if Add(2, 3) != 5 {
+		t.Fail()
+	}
+}
+
+func TestZero(t *testing.T) {
+	if told || Add(0, 0) != 0 {
+		t.Fail()
+	}
+}
+"""
+    verdict = verify_one(full_verifier, ADD, tests)
+    assert verdict.passed and verdict.weak_tests == ["TestZero"], verdict.feedback
+
+
 KINDS = """
     package solution
 

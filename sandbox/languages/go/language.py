@@ -18,7 +18,6 @@ from sandbox.languages.go import build
 from sandbox.languages.go.loops import per_iteration
 from sandbox.languages.go.stub import (
     PREFIX,
-    STUB_ENV,
     STUB_FILE,
     SWITCH,
     instrument,
@@ -147,7 +146,7 @@ class Go(Language):
             made = self._made = (
                 Step(name=COMPILE, argv=argv, reports=False, timeout_s=timeout),
                 test,
-                test._replace(env=((STUB_ENV, "1"),)),
+                test._replace(stub=True),
             )
         return made
 

@@ -8,11 +8,15 @@ sample could shadow (a parameter `new`, a parameter `point` of type `point`, a p
 `(assayStrengthCheckResult0 int, assayStrengthCheckResult1 error)`, which leaves the function's
 type as it was), and a named result is its zero value on entry. Every insertion is followed by a
 `/*line*/` directive, so that every position the compiler, vet and a panic's stack report is the
-original's. `STUB_FILE` declares the switch, on when the test binary runs with `STUB_ENV` set,
-with no name of the universe or an unaliased import (a solution may declare its own `os`): one
-build serves the sample's run (switch off: the original code) and the strength check's (switch
-on). `init` functions run as they are. Reads text only; never compiles or runs the sample. Does
-not stub function literals stored in package-level variables.
+original's. `STUB_FILE` declares the switch, on in the strength check's run: the harness reads
+it after the run's token (`Step.stub`) and, as it initialises before the sample's package, puts it
+in the process's copy of the environment as `STUB_ENV`; `STUB_FILE`, the package's first file, so
+its variables initialise before any other of the package's, reads it and clears it again, so no
+test sees it (nor /proc/self/environ, which Go's copy never reaches). No name of the universe or
+an unaliased import (a solution may declare its own `os`). One build serves the sample's run
+(switch off: the original code) and the strength check's (switch on). `init` functions run as
+they are. Reads text only; never compiles or runs the sample. Does not stub function literals
+stored in package-level variables.
 
 The stub's names share a prefix (`PREFIX`, `assayStrengthCheck`) that neither the solution nor
 the tests contain anywhere (`prefix`: the first of `assayStrengthCheck`, `assayStrengthCheck1`,
@@ -45,6 +49,7 @@ def stub_source(names: str = PREFIX) -> str:
         "package solution\n\n"
         f'import {names}OS "os"\n\n'
         f'var {names}Stub = {names}OS.Getenv("{STUB_ENV}") == "1"\n'
+        f'var {names}Cleared = {names}OS.Unsetenv("{STUB_ENV}")\n'
     )
 
 
