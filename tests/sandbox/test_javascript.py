@@ -322,12 +322,13 @@ def test_tests_that_pass_against_stubs_are_weak(js_verifier):
     assert verdict.weak_tests == ["runs", "is a function"]
 
 
-# The strength check in the same process ---------------------------------------------------------
-# After a clean pass the harness goes on to the stub in the same node process: what the first run
-# leaves must not sway the second. Each test returns early, passing even on the stub, when it sees
-# what an earlier run of it left behind; in a fresh process it sees nothing, fails on the stub, and
-# the sample passes. A leftover the harness cannot undo makes it end there instead, and the stub
-# runs in a fresh process.
+# The strength check's run -----------------------------------------------------------------------
+# Forked from the node zygote, the sample's tests run in a child of the run's process, and the stub's
+# follow in that process after a clean pass; elsewhere the stub runs in a fresh process. Either way
+# nothing the first run leaves may sway the second. Each test below returns early, passing even on
+# the stub, when it sees what an earlier run of it left behind; in a fresh process it sees nothing,
+# fails on the stub, and the sample passes. A leftover outside the process (a file, a timer's
+# process) makes the stub run in a fresh process.
 LEAVES = d("""
     const fs = require("fs");
 
@@ -349,6 +350,24 @@ LEFTOVERS = {
         "fs.readFileSync('solution.js', 'utf8').includes('seen')",
         "fs.appendFileSync('solution.js', '// seen')",
     ),
+    "a_property_of_a_built_in_module": ("fs.seen", "fs.seen = 1"),
+    "a_property_of_process": ("process.seen", "process.seen = 1"),
+    "a_knob_of_error": ("Error.stackTraceLimit === 11", "Error.stackTraceLimit = 11"),
+    "a_default_of_events": (
+        "require('events').defaultMaxListeners === 11",
+        "require('events').defaultMaxListeners = 11",
+    ),
+    "an_option_of_util_inspect": (
+        "require('util').inspect.defaultOptions.depth === 3",
+        "require('util').inspect.defaultOptions.depth = 3",
+    ),
+    "a_property_of_buffer": ("Buffer.poolSize === 9000", "Buffer.poolSize = 9000"),
+    "a_module_in_the_cache": (
+        "Object.keys(require.cache).some((k) => k.endsWith('/seen.js'))",
+        "fs.writeFileSync('/dev/shm/seen.js', ''), require('/dev/shm/seen.js'), "
+        "fs.unlinkSync('/dev/shm/seen.js')",
+    ),
+    "the_umask": ("process.umask() === 0o077", "process.umask(0o077)"),
 }
 
 
@@ -360,19 +379,43 @@ def test_what_the_first_run_leaves_does_not_sway_the_stub_run(js_verifier, name)
     assert verdict.weak_tests == []
 
 
-def test_the_stub_runs_in_the_same_process_after_a_clean_pass(backend_name):
-    """Its output goes nowhere there; after a leftover it cannot undo (a file), the stub runs in
-    a fresh process, whose output is its own."""
+def test_the_stub_run_cannot_be_told_from_the_samples(js_verifier):
+    """Tests that fail where they could tell the strength check's run (by what an earlier run
+    left in the process: a built-in module's property, a knob of Error, a module's default) still
+    pass there, so the strength check names them weak."""
+    tests = HEAD + d("""
+        const fs = require("fs");
+        const told = fs.told || process.told || Error.stackTraceLimit === 12 ||
+          require("util").inspect.defaultOptions.depth === 4;
+        fs.told = process.told = true;
+        Error.stackTraceLimit = 12;
+        require("util").inspect.defaultOptions.depth = 4;
+
+        test("adds", () => { assert.equal(add(2, 3), 5); });
+        test("zero", () => { assert.ok(!told); });
+        """)
+    verdict = run_js(js_verifier, ADD_OK, tests)
+    assert verdict.passed and verdict.weak_tests == ["zero"], verdict.feedback
+
+
+def test_the_stub_runs_after_a_clean_pass_in_the_process_the_samples_run_forked_from(
+    backend_name, is_root
+):
+    """Where the run is forked from the node zygote (the process backend, as root), the stub's
+    run follows in the process the sample's run was forked from, its output going nowhere; after
+    a leftover (a file), and wherever there is no zygote, it runs in a fresh process, whose
+    output is its own."""
     from sandbox.judge import judge
     from sandbox.workers import make_backend
 
     options = VerifyOptions(sandbox=backend_name, limits=Limits(timeout_s=10.0))
     js = JavaScript(options)
     printing = 'console.log("ran");\n'
+    zygote = backend_name == "process" and is_root
     backend = make_backend(options, 0)
     try:
-        for tests, same_process in (
-            (printing + TEST_ADD, True),
+        for tests, follows in (
+            (printing + TEST_ADD, zygote),
             (printing + TEST_ADD + 'require("fs").writeFileSync("left", "");\n', False),
         ):
             sample = Sample(solution=ADD_OK, tests=tests, language="javascript")
@@ -384,7 +427,7 @@ def test_the_stub_runs_in_the_same_process_after_a_clean_pass(backend_name):
             assert result.phases[0].last.stdout == "ran\n"
             stub = judge(result, options.limits, phase=1)
             assert [c.outcome for c in stub.tests.cases] == ["failed"]
-            assert result.phases[1].last.stdout == ("" if same_process else "ran\n")
+            assert result.phases[1].last.stdout == ("" if follows else "ran\n")
     finally:
         backend.close()
         js.close()

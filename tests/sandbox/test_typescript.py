@@ -242,6 +242,23 @@ def test_weak_tests_are_found_by_the_stub(checked):
     assert verdict.passed and verdict.weak_tests == ["throws nothing"]
 
 
+def test_the_stub_run_cannot_be_told_from_the_samples(checked):
+    # What an earlier run left in the process (a built-in module's property, a knob of Error)
+    # must not tell the strength check's run: tests that fail there still pass, and are weak.
+    tests = HEAD + d("""
+        import * as fs from "fs";
+        const mark = fs as unknown as { told?: boolean };
+        const told = mark.told === true || Error.stackTraceLimit === 12;
+        mark.told = true;
+        Error.stackTraceLimit = 12;
+
+        test("adds", () => { assert.equal(add(2, 3), 5); });
+        test("zero", () => { assert.ok(!told); });
+        """)
+    verdict = run_ts(checked, ADD_OK, tests)
+    assert verdict.passed and verdict.weak_tests == ["zero"], verdict.feedback
+
+
 def test_modern_typescript_type_checks(checked):
     solution = d("""
         export type Shape = { kind: "circle"; r: number } | { kind: "square"; side: number };

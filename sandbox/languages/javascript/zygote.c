@@ -53,6 +53,7 @@ enum { RESULT_FD = 3, TOKEN_FD = 4, MAX_LIMITS = 16 };
 
 static int mnt_ns = -1;     // the front's mount namespace, which a runner enters
 static int exit_status = 0; // the runner's exit code as node last reported it
+static int hooked = 0;      // whether `ended` is an environment clean-up hook of this process
 
 static napi_value string(napi_env env, const char *text) {
   napi_value out;
@@ -149,13 +150,14 @@ static int pipe_inodes(unsigned long *inodes) {
 }
 
 // In the child, before its event loop is made its own: every descriptor above the run's goes
-// but the mount namespace's and the pipes made since the fork (libuv's signal lock, which its
+// but `keep`, the mount namespace's and the pipes made since the fork (libuv's signal lock, which its
 // fork handler made anew). What goes is the zygote's: its event loops' epoll instances, eventfds
 // and pipes (the main loop's are made again next, the others belong to threads the child has
 // not), and anything else node holds. None of them is for a sample to reach.
-static int close_inherited(const unsigned long *shared, int count) {
+static int close_inherited(const unsigned long *shared, int count, int keep) {
   int fds[MAX_FDS], open = open_fds(fds, mnt_ns);
   for (int i = 0; i < open; i++) {
+    if (fds[i] == keep) continue;
     unsigned long inode;
     int made_here = is_pipe(fds[i], &inode);
     for (int j = 0; made_here && j < count; j++) made_here = shared[j] != inode;
@@ -169,11 +171,12 @@ static void ended(void *unused) {
   _exit(exit_status);
 }
 
-// fork(): the child's pid, 0 in the child (its event loop its own), -1 if there is none. Every
-// private mapping is inherited; a writable shared one (node makes none) would let a child write
-// into the zygote: there is no fork then.
+// fork(keep): the child's pid, 0 in the child (its event loop its own), -1 if there is none; the
+// child keeps descriptor `keep` (a runner's handoff pipe), if any. Every private mapping is
+// inherited; a writable shared one (node makes none) would let a child write into the zygote:
+// there is no fork then.
 static napi_value js_fork(napi_env env, napi_callback_info info) {
-  (void)info;
+  int keep = int_arg(env, info);
   unsigned long shared[MAX_FDS];
   int count = pipe_inodes(shared), writable_shared = 0;
   FILE *maps = fopen("/proc/self/maps", "re");
@@ -199,12 +202,29 @@ static napi_value js_fork(napi_env env, napi_callback_info info) {
   pid_t pid = fork();
   if (pid == 0) {
     struct uv_loop_s *loop;
-    if (close_inherited(shared, count) != 0 || napi_get_uv_event_loop(env, &loop) != 0 ||
-        uv_loop_fork(loop) != 0 || napi_add_env_cleanup_hook(env, ended, NULL) != 0) {
+    if (close_inherited(shared, count, keep) != 0 || napi_get_uv_event_loop(env, &loop) != 0 ||
+        uv_loop_fork(loop) != 0 || (!hooked && napi_add_env_cleanup_hook(env, ended, NULL) != 0)) {
       _exit(71);
     }
+    hooked = 1; // a runner's own fork (the harness's) inherits it
   }
   return integer(env, pid);
+}
+
+// pipe(): "READ WRITE", a pipe (both ends close on exec, the read end non-blocking), or undefined.
+// A runner's child says through it how its run ended (the harness's assay_next_phase.js).
+static napi_value js_pipe(napi_env env, napi_callback_info info) {
+  (void)info;
+  int p[2];
+  char out[32];
+  if (pipe2(p, O_CLOEXEC) != 0) return string(env, NULL);
+  if (fcntl(p[0], F_SETFL, O_NONBLOCK) != 0) {
+    close(p[0]);
+    close(p[1]);
+    return string(env, NULL);
+  }
+  snprintf(out, sizeof out, "%d %d", p[0], p[1]);
+  return string(env, out);
 }
 
 static int powerless(void) {
@@ -340,7 +360,7 @@ napi_value napi_register_module_v1(napi_env env, napi_value exports) {
     napi_callback fn;
   } table[] = {{"enter", js_enter}, {"fork", js_fork},     {"become", js_become},
                {"wait", js_wait},   {"status", js_status}, {"exit", js_exit},
-               {"pids", js_pids}};
+               {"pids", js_pids},   {"pipe", js_pipe}};
   for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
     napi_value fn;
     napi_create_function(env, table[i].name, strlen(table[i].name), table[i].fn, NULL, &fn);

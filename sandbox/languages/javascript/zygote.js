@@ -104,6 +104,21 @@ function serve() {
   }
 }
 
+// A runner's own fork, as the harness uses it: the child's process.pid and ppid its own.
+const forker = Object.freeze({
+  pipe: () => (native.pipe() || "-1 -1").split(" ").map(Number),
+  fork(keep) {
+    const pid = native.fork(keep);
+    if (pid === 0) {
+      const [self, parent] = native.pids().split(" ").map(Number);
+      Object.defineProperty(process, "pid", { value: self, writable: false, enumerable: true, configurable: true });
+      process.ppid = parent;
+    }
+    return pid;
+  },
+  wait: (pid) => JSON.parse(native.wait(pid)),
+});
+
 // In the runner: set up, then the harness as node would run it, on the next tick (no frame of
 // this file on the sample's stacks).
 function becomeRunner(run) {
@@ -127,6 +142,10 @@ function becomeRunner(run) {
   process.ppid = ppid;
   process.on("exit", (code) => native.status(code));
   process.reallyExit = (code) => native.exit(Number(code) | 0);
+  // For the harness, which takes it before any of the sample's code runs: the sample's run forked
+  // apart, so that the strength check's run follows in a process it never touched
+  // (box/assay_next_phase.js).
+  Object.defineProperty(process, "assayFork", { value: forker, configurable: true });
   process.argv = [process.argv[0], path.join(run.cwd, HARNESS), ...run.args.map(String)];
   for (const [filename, source, module] of own.modules) {
     let same = false;

@@ -138,16 +138,16 @@ module.exports = function builtins(testsFile, ownFiles) {
     return undefined;
   }
 
-  // The first built-in the sample changed, as "Array.prototype.includes"; null if none. `allowing`:
-  // the mocks the tests made and have not restored are no change.
-  function scan(allowing) {
+  // The first built-in the sample changed, as "Array.prototype.includes"; null if none. The mocks
+  // the tests made and have not restored are no change.
+  function scan() {
     for (let s = 0; s < snapshots.length; s++) {
       const { label, object, names, keys, descriptors, proto } = snapshots[s];
       if (getPrototypeOf(object) !== proto) return `the prototype of ${label}`;
       for (let i = 0; i < keys.length; i++) {
         if (isLoose(keys[i])) continue;
         const now = getOwnPropertyDescriptor(object, keys[i]);
-        if (!same(now, descriptors[i]) && !(allowing && now !== undefined && allowedNow(object, keys[i], now))) {
+        if (!same(now, descriptors[i]) && !(now !== undefined && allowedNow(object, keys[i], now))) {
           return names ? keys[i] : `${label}.${keyName(keys[i])}`;
         }
       }
@@ -157,7 +157,7 @@ module.exports = function builtins(testsFile, ownFiles) {
       for (let i = 0; i < current.length; i++) {
         const key = current[i];
         if (indexOf(keys, key) >= 0) continue;
-        if (!(allowing && allowedNow(object, key, getOwnPropertyDescriptor(object, key)))) {
+        if (!allowedNow(object, key, getOwnPropertyDescriptor(object, key))) {
           return `${label}.${keyName(key)}`;
         }
       }
@@ -170,7 +170,7 @@ module.exports = function builtins(testsFile, ownFiles) {
       flagged = null;
       return what;
     }
-    return scan(true);
+    return scan();
   }
 
   // Who is calling: the frames of the stack, read with what was captured at start ----------------
@@ -357,12 +357,6 @@ module.exports = function builtins(testsFile, ownFiles) {
 
   return {
     tampered,
-    // As `tampered`, with no mock of the tests' taken as no change.
-    pristine: () => scan(false),
-    // Whether the tests mocked a built-in in this process.
-    get mocked() {
-      return allowed.length > 0;
-    },
     isProtectedName,
     guardMocks,
     guardNames,

@@ -15,13 +15,13 @@
 //
 // When the sandbox put the next phase's files (the strength check's stub) beside the sample's, as
 // `.assay_next.<name>`, the harness reads and removes them before any of the sample's code runs
-// (assay_next_phase.js, which also checks for leftovers and resets the process between the runs).
-// After every test passed, and if the run left nothing behind that could reach into another (a
-// timer or handle still active, another process, a file in the work dir, /tmp or /dev/shm, a
-// System V IPC object, a global changed), it reports `next`, sends its output nowhere, puts those
-// files in place, forgets the work dir's modules, restores the environment and the working
-// directory, removes the globals the sample added, and runs the tests again, outcomes only. Else
-// it just ends, and the sandbox runs the next phase in a fresh process (sandbox/isolation/steps.py).
+// (assay_next_phase.js). Where the run was forked from the node zygote, the sample's tests then run
+// in a child of this process; after every test passed, and if the child left nothing behind that
+// could reach into another run (another process, a file in the work dir, /tmp or /dev/shm, a
+// System V IPC object), this process, which never ran any of the sample's code, reports `next`,
+// sends its output nowhere, puts those files in place and runs the tests, outcomes only. Else it
+// ends as the child did, and the sandbox runs the next phase in a fresh process
+// (sandbox/isolation/steps.py), as it does wherever node was not forked.
 "use strict";
 const fs = require("fs");
 
@@ -37,6 +37,10 @@ if (!/^[0-9a-f]{32}$/.test(token)) {
   fs.writeSync(2, "assay harness: the run's token is malformed\n");
   process.reallyExit(70);
 }
+// The zygote's fork, where the run was forked from it (zygote.js): taken before any of the sample's
+// code runs.
+const forker = process.assayFork;
+delete process.assayFork;
 
 // Output to a pipe is written at once, not queued: node queues what the pipe cannot take, and
 // the run ends with reallyExit, which would drop the queue, so a flood would never reach the
@@ -96,7 +100,7 @@ function own(name) {
 }
 
 // The next phase's files, read and removed now, before any of the sample's code runs.
-const nextPhase = own("assay_next_phase.js")(workdir, !outcomesOnly);
+const nextPhase = own("assay_next_phase.js")(workdir, !outcomesOnly, forker);
 let reportedCases = 0;
 let passedCases = 0;
 
@@ -192,14 +196,8 @@ lock(Module.prototype, "_compile", function (content, filename) {
 checker.guardNames(require("vm"), lock);
 if (typeof Module.register === "function") lock(Module, "register", refuse("module.register"));
 
-// The mock trackers served (node:test's `mock` and each test's `t.mock`), frozen; all reset when the
-// run ends.
-const trackers = [];
-function newTracker() {
-  const tracker = Object.freeze(new (mockTracker())());
-  trackers.push(tracker);
-  return tracker;
-}
+// The mock trackers served (node:test's `mock` and each test's `t.mock`), frozen.
+const newTracker = () => Object.freeze(new (mockTracker())());
 function newRunner() {
   let shared = null;
   runner = createRunner(P, {
@@ -291,7 +289,12 @@ function start() {
   state = "collecting";
   runner.collect(collected);
 }
-start();
+// The sample's run; then, where it ran in a forked child and passed cleanly, the strength check's
+// here, outcomes only.
+if (nextPhase.fork(start, (next) => { seq = next; send('"t":"next"'); })) {
+  outcomesOnly = true;
+  start();
+}
 
 function collected() {
   if (state !== "collecting") return;
@@ -360,41 +363,8 @@ function report(t, id, ms) {
 function finish(status) {
   state = "done";
   send(`"t":"end","exitstatus":${status}`);
-  // On to the next phase only after a clean pass: tests ran, and every one passed.
-  const clean = status === 0 && reportedCases > 0 && reportedCases === passedCases;
-  if (clean && nextPhase.pending && goOn()) return;
+  // A forked run's child tells this process's parent whether the strength check's run may follow
+  // there: after a clean pass only (tests ran, and every one passed).
+  nextPhase.ended(seq, status === 0 && reportedCases > 0 && reportedCases === passedCases);
   reallyExit(status === 0 ? 0 : 1);
-}
-
-// The next phase in this process: true once it started (it ends the process itself); false if
-// the run must end here, having said nothing of the next phase.
-function goOn() {
-  let left;
-  try {
-    if (checker.mocked) { // the tests mocked a built-in: no mock may outlast the run
-      for (let i = 0; i < trackers.length; i++) trackers[i].reset();
-      left = checker.pristine();
-    }
-    if (left === undefined || left === null) left = nextPhase.leftBehind();
-  } catch (err) {
-    left = "something that cannot be checked";
-  }
-  if (left !== null) return false;
-  send('"t":"next"');
-  try {
-    nextPhase.enter(ownFiles);
-  } catch (err) {
-    reallyExit(0); // the first phase's report is whole; the sandbox runs the next one afresh
-  }
-  outcomesOnly = true;
-  globalErrors.length = 0;
-  trackers.length = 0;
-  settling = null;
-  held = null;
-  depth = 0;
-  testsCompiled = false;
-  state = "loading";
-  newRunner();
-  start();
-  return true;
 }

@@ -1,25 +1,23 @@
-// The strength check's run in the same node process, for assay's harness (assay_harness.js), in
-// the box. `require`d by the harness before any of the sample's code runs: it reads and removes
-// the next phase's files (`.assay_next.<name>`, put beside the sample's by
-// sandbox/isolation/steps.py) and takes note of what a run could leave behind; after a clean pass
-// `leftBehind()` says what the run left that could reach into the next one, and `enter()` makes
-// the process as the next run would find a fresh one: its output going nowhere, the working
-// directory and the environment restored, the globals the sample added deleted, the next phase's
-// files in place and the work dir's modules forgotten.
+// The strength check's run without a fresh node start, for assay's harness (assay_harness.js), in
+// the box. `require`d by the harness before any of the sample's code runs: it reads and removes the
+// next phase's files (`.assay_next.<name>`, put beside the sample's by sandbox/isolation/steps.py).
+// Where the run was forked from the node zygote (its `fork`, sandbox/languages/javascript/
+// zygote.js), the sample's tests run in a child of this process; after a clean pass that left
+// nothing behind (another process, a new or removed file in the work dir, /tmp or /dev/shm, a
+// System V IPC object), the harness reports `next`, puts the files in place and runs the tests
+// itself, outcomes only: this process never ran any of the sample's code, so nothing the first run
+// did (a global, a property of a built-in module, the environment, a module's state) can tell the
+// second it is the stub's. Else it ends as the child did, and the sandbox runs the next phase in a
+// fresh process, as it always does where there is no fork (a fresh node, Docker, weak isolation).
 "use strict";
 const fs = require("fs");
 const path = require("path");
 
-module.exports = function nextPhase(workdir, takeFiles) {
-  const { readdirSync, readFileSync, writeFileSync, openSync, closeSync, unlinkSync } = fs;
-  const { getOwnPropertyDescriptor, getPrototypeOf, ownKeys } = Reflect;
-  const activeResources = process.getActiveResourcesInfo.bind(process);
-  const chdir = process.chdir.bind(process);
-  const is = Object.is;
+module.exports = function nextPhase(workdir, takeFiles, forker) {
+  const { readdirSync, readFileSync, readSync, writeFileSync, openSync, closeSync, unlinkSync, writeSync } = fs;
   const NEXT = ".assay_next.";
   const SCRATCH = [workdir, "/tmp", "/dev/shm"];
   const SYSV_IPC = ["/proc/sysvipc/shm", "/proc/sysvipc/sem", "/proc/sysvipc/msg"];
-  const LOOSE = new Set(["prepareStackTrace", "stackTraceLimit"]); // Error's knobs, as the harness
 
   let files = null; // [[name, bytes]], or null: no next phase here
   for (const name of takeFiles ? readdirSync(workdir) : []) {
@@ -28,6 +26,8 @@ module.exports = function nextPhase(workdir, takeFiles) {
     files.push([name.slice(NEXT.length), readFileSync(path.join(workdir, name))]);
     unlinkSync(path.join(workdir, name));
   }
+  let handoff = -1; // in the child: the write end of the pipe its parent reads how its run ended
+
   const listing = (dir) => {
     try {
       return readdirSync(dir).sort().join("\n");
@@ -35,23 +35,9 @@ module.exports = function nextPhase(workdir, takeFiles) {
       return null;
     }
   };
-  const places = SCRATCH.map(listing);
-  const environment = { ...process.env };
-  const cwd = process.cwd();
-  const globalKeys = ownKeys(globalThis);
-  const globalDescriptors = globalKeys.map((key) => getOwnPropertyDescriptor(globalThis, key));
-  const globalProto = getPrototypeOf(globalThis);
 
-  function same(a, b) {
-    if (a === undefined || b === undefined) return a === b;
-    return is(a.value, b.value) && a.get === b.get && a.set === b.set && a.writable === b.writable &&
-      a.enumerable === b.enumerable && a.configurable === b.configurable;
-  }
-
-  // What the run left that could reach into the next one, if anything.
-  function leftBehind() {
-    const active = activeResources().filter((r) => r !== "PipeWrap" && r !== "TTYWrap");
-    if (active.length) return `an active ${active[0]}`;
+  // What the child's run left that could reach into the next one, if anything.
+  function leftBehind(places) {
     if (readdirSync("/proc").some((p) => /^\d+$/.test(p) && +p !== 1 && +p !== process.pid)) return "a process";
     const now = SCRATCH.map(listing);
     for (let i = 0; i < now.length; i++) if (now[i] !== places[i]) return `a file in ${SCRATCH[i]}`;
@@ -62,43 +48,67 @@ module.exports = function nextPhase(workdir, takeFiles) {
         // no such listing here
       }
     }
-    if (getPrototypeOf(globalThis) !== globalProto) return "the prototype of globalThis";
-    for (let i = 0; i < globalKeys.length; i++) {
-      const key = globalKeys[i];
-      if (!LOOSE.has(key) && !same(getOwnPropertyDescriptor(globalThis, key), globalDescriptors[i])) {
-        return `the global ${String(key)}`;
-      }
-    }
-    for (const key of ownKeys(globalThis)) {
-      const added = !globalKeys.includes(key) && getOwnPropertyDescriptor(globalThis, key);
-      if (added && !added.configurable) return `the global ${String(key)}`;
-    }
     return null;
   }
 
-  // The process as the next run finds a fresh one; `keep`: modules of the work dir that stay.
-  function enter(keep) {
-    const next = files;
-    files = null;
+  // The sample's run (`run`) in a child, then this process as the next phase's, if the child's
+  // ended in a clean pass that left nothing behind: true then, with the sequence number the
+  // channel goes on from (`onNext(seq)`, which reports `next`), the next phase's files in place
+  // and this process's output going nowhere. Without a fork, `run` here, and false.
+  function fork(run, onNext) {
+    const [read, write] = files !== null && forker !== undefined ? forker.pipe() : [-1, -1];
+    const places = read < 0 ? null : SCRATCH.map(listing);
+    const pid = read < 0 ? -1 : forker.fork(write);
+    if (pid === 0) { // the child: the sample's run (its copy of the read end closed by the fork)
+      handoff = write;
+      run();
+      return false;
+    }
+    if (read >= 0) closeSync(write);
+    if (pid < 0) { // no fork: the sample's run here, and the next phase afresh
+      if (read >= 0) closeSync(read);
+      files = null;
+      run();
+      return false;
+    }
+    const waited = forker.wait(pid);
+    const said = Buffer.alloc(64);
+    let length = 0;
+    try {
+      length = readSync(read, said, 0, said.length, null);
+    } catch (err) {
+      // nothing said (EAGAIN): the child did not end in the harness's own way
+    }
+    closeSync(read);
+    const status = waited.status;
+    if (status === null) process.reallyExit(70);
+    if ((status & 0x7f) !== 0) { // ended by a signal: so does this process, for the verdict
+      const signal = status & 0x7f;
+      process.kill(process.pid, signal);
+      process.reallyExit(128 + signal);
+    }
+    const code = (status >> 8) & 0xff;
+    const clean = /^(\d+) clean$/.exec(said.toString("latin1", 0, length));
+    if (code !== 0 || clean === null || leftBehind(places) !== null) process.reallyExit(code);
+    onNext(Number(clean[1]));
     for (const fd of [1, 2]) { // the lowest free descriptors: 1 and 2 become /dev/null
       closeSync(fd);
-      if (openSync("/dev/null", "w") !== fd) throw new Error("descriptor");
+      if (openSync("/dev/null", "w") !== fd) process.reallyExit(0);
     }
-    chdir(cwd);
-    for (const name of Object.keys(process.env)) if (!(name in environment)) delete process.env[name];
-    for (const [name, value] of Object.entries(environment)) process.env[name] = value;
-    for (const key of ownKeys(globalThis)) if (!globalKeys.includes(key)) delete globalThis[key];
-    for (const [name, data] of next) writeFileSync(path.join(workdir, name), data);
-    for (const key of Object.keys(require.cache)) {
-      if (key.startsWith(workdir) && !keep.includes(key)) delete require.cache[key];
+    for (const [name, data] of files) writeFileSync(path.join(workdir, name), data);
+    files = null;
+    return true;
+  }
+
+  // In the child, as its run ends: how, for this process (`seq`: the channel's next number).
+  function ended(seq, clean) {
+    if (handoff < 0) return;
+    try {
+      writeSync(handoff, `${seq} ${clean ? "clean" : "not"}`);
+    } catch (err) {
+      // the child ends unclean: the next phase runs afresh
     }
   }
 
-  return {
-    get pending() {
-      return files !== null;
-    },
-    leftBehind,
-    enter,
-  };
+  return { fork, ended };
 };
