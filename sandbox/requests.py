@@ -12,8 +12,8 @@ The protocol, in one place:
   box copies them out of the work dir as soon as the step succeeded, before anything of the
   sample runs, and a later phase that `takes` them gets that copy in its fresh work dir, so one
   build serves both phases without the first phase's run being able to change it. A test step
-  that `chains` may run the next phase itself, in the same process, after a clean pass
-  (`sandbox.isolation.steps`).
+  that `chains` may run the next phase itself, in the process its sample's run was forked from,
+  after a clean pass (`sandbox.isolation.steps`).
 - A step either executes a program (`argv`, run in the work dir with the sample's empty
   environment) or, with no `argv`, runs the language's in-process runner (Python: the fast path
   or a parked pytest session). A step that `reports` writes its tests' outcomes as authenticated
@@ -48,8 +48,9 @@ class Step(NamedTuple):
     timeout_s: float | None = None  # instead of the request's
     env: tuple[tuple[str, str], ...] = ()  # added to the sample's environment
     keeps: tuple[str, ...] = ()  # files of the work dir a later phase takes, as the step left them
-    # The last step of a phase whose program can go on to the next phase in the same process
-    # (the strength check's stub, with no fresh process for it): `steps.run_request`.
+    # The last step of a phase whose program can go on to the next phase without a fresh start
+    # (the strength check's stub, in the process its sample's run was forked from):
+    # `steps.run_request`.
     chains: bool = False
     # Its program may be forked from a warm process that runs the same program (a zygote,
     # `sandbox/isolation/zygote.py`) where the box has one; else it is executed.

@@ -15,9 +15,10 @@ phase's tests did to their work dir.
 A test step that `chains` (a harness that can go on, such as JavaScript's) may run the next phase
 itself: the next phase's files that differ from this one's are written beside this phase's, their
 names prefixed with `NEXT`, and the harness reads and removes them before any of the sample's
-code runs. After a clean pass, when the
-first run left nothing behind that could reach into the second, it reports `next`, puts the next
-phase's files in place, and runs the tests again in the same process, its output going nowhere.
+code runs, then runs the sample's tests in a child of its process. After a clean pass, when the
+child left nothing behind that could reach into the second run, it reports `next`, puts the next
+phase's files in place, and runs the tests again in the process the child was forked from (which
+never ran any of the sample's code), its output going nowhere.
 The step's report then stands for two runs (`split_chained`); a second run that did not finish
 (or that the harness did not start) is run again on its own, in a fresh process.
 """
