@@ -56,20 +56,24 @@ module.exports = function nextPhase(workdir, takeFiles, forker) {
   // channel goes on from (`onNext(seq)`, which reports `next`), the next phase's files in place
   // and this process's output going nowhere. Without a fork, `run` here, and false.
   function fork(run, onNext) {
+    const alone = () => { // no fork: the sample's run here, and the next phase afresh
+      files = null;
+      run();
+      return false;
+    };
     const [read, write] = files !== null && forker !== undefined ? forker.pipe() : [-1, -1];
-    const places = read < 0 ? null : SCRATCH.map(listing);
-    const pid = read < 0 ? -1 : forker.fork(write);
+    if (read < 0) return alone();
+    const places = SCRATCH.map(listing);
+    const pid = forker.fork(write);
     if (pid === 0) { // the child: the sample's run (its copy of the read end closed by the fork)
       handoff = write;
       run();
       return false;
     }
-    if (read >= 0) closeSync(write);
-    if (pid < 0) { // no fork: the sample's run here, and the next phase afresh
-      if (read >= 0) closeSync(read);
-      files = null;
-      run();
-      return false;
+    closeSync(write);
+    if (pid < 0) {
+      closeSync(read);
+      return alone();
     }
     const waited = forker.wait(pid);
     const said = Buffer.alloc(64);
