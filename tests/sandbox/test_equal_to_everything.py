@@ -2,7 +2,7 @@
 `operator==`, `PartialEq` or `equals` that always says true passes `CHECK(add(2, 3) == 5)` under
 plain doctest, `assert_eq!(add(2, 3), 5)` under std's macro and `assertEquals(add(2, 3), 5)` under
 JUnit, and the strength check misses it (the stub switches the operator off too). Here doctest's
-`==` (C++, box/equal_guard.hpp), the crate root's `assert_eq!` (Rust, box/equal.rs) and each
+`==` (C++, box/equal_guard.hpp), the tests' `assert_eq!` and `assert!` (Rust, box/equal.rs) and each
 `equals(Object)` of a Java solution (equal.py) are guarded, in both backends, while ordinary types
 and the standard libraries' comparisons still pass. Python's guard: test_always_equal.py."""
 
@@ -175,6 +175,35 @@ RUST_CHEATS = {
         RUST_ANY + "pub fn name() -> Any {\n    Any(0)\n}\n",
         checking('assert_eq!(name(), "bob")'),
     ),
+    "in_assert": (
+        RUST_ANY + "pub fn add(a: i32, b: i32) -> Any {\n    Any(a + b)\n}\n",
+        checking("assert!(add(2, 3) == 5)"),
+    ),
+    "in_assert_with_a_message": (
+        RUST_ANY + "pub fn add(a: i32, b: i32) -> Any {\n    Any(a + b)\n}\n",
+        checking('assert!(add(2, 3) == 5, "adding {} and {}", 2, 3)'),
+    ),
+    "in_assert_on_the_right": (
+        "#[derive(Debug)]\npub struct F(pub i32);\nimpl PartialEq<F> for i32 {\n"
+        "    fn eq(&self, _: &F) -> bool {\n        true\n    }\n}\n"
+        "pub fn add(a: i32, _: i32) -> F {\n    F(a)\n}\n",
+        checking("assert!(5 == add(2, 3),)"),
+    ),
+    # The solution's own macros of those names do not replace the guarded ones in the tests.
+    "assert_eq_redefined_by_the_solution": (
+        RUST_ANY
+        + "macro_rules! assert_eq {\n    ($l:expr, $r:expr $(,)?) => {\n"
+        + "        ::core::assert_eq!($l, $r)\n    };\n}\n"
+        + "pub fn add(a: i32, b: i32) -> Any {\n    Any(a + b)\n}\n",
+        checking("assert_eq!(add(2, 3), 5)"),
+    ),
+    "assert_redefined_by_the_solution": (
+        RUST_ANY
+        + "#[macro_use]\nmod checks {\n    macro_rules! assert {\n"
+        + "        ($($t:tt)*) => {\n            ::core::assert!($($t)*)\n        };\n    }\n}\n"
+        + "pub fn add(a: i32, b: i32) -> Any {\n    Any(a + b)\n}\n",
+        checking("assert!(add(2, 3) == 5)"),
+    ),
 }
 
 RUST_HONEST = {
@@ -210,6 +239,33 @@ RUST_HONEST = {
         "    fn eq(&self, v: &i64) -> bool {\n        self.0 == v * self.1\n    }\n}\n"
         "pub fn twice(n: i64, d: i64) -> Frac {\n    Frac(2 * n, d)\n}\n",
         checking("assert_eq!(twice(3, 2), 3)", "assert_eq!(twice(4, 1), 8)"),
+    ),
+    "assert_as_std_s": (
+        "#[derive(Debug, PartialEq)]\npub struct P {\n    pub x: i32,\n}\n"
+        "pub fn make(x: i32) -> P {\n    P { x }\n}\n"
+        "pub fn v() -> Vec<i32> {\n    vec![1, 2, 3]\n}\n"
+        "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n"
+        "pub fn half() -> f64 {\n    0.5\n}\n",
+        checking(
+            "assert!(make(1) == P { x: 1 })",
+            "assert!(v() == vec![1, 2, 3])",
+            "assert!(v() == [1, 2, 3],)",
+            "assert!(v()[..] == [1, 2, 3])",
+            'assert!(format!("{}", add(1, 1)) == "2")',
+            "assert!(half() == 0.5)",
+            "assert!(add(1, 1) as i64 == 2_i64)",
+            "assert!(1 + 1 == add(1, 1))",
+            "assert!(v().contains(&2) == true)",
+            "assert!(add(2, 3) == 5 && v().len() == 3)",
+            "assert!(v().is_empty() || add(2, 3) == 5)",
+            "assert!(std::convert::identity::<i32>(5) == add(2, 3))",
+            "assert!(add(2, 3) == std::convert::identity::<i32>(5))",
+            'assert!(add(2, 3) == 5, "add gave {}", add(2, 3))',
+            "assert!(!(add(2, 3) == 6))",
+            "assert!(v().iter().all(|x| *x > 0))",
+            "assert!(add(2, 3) != 6)",
+            "assert!(true)",
+        ),
     ),
 }
 

@@ -294,6 +294,22 @@ def test_only_paths_from_the_crate_are_pointed_at_the_module():
 
 
 # Compiler and lints -----------------------------------------------------------------------------
+def test_an_assert_of_an_equality_fails_and_errs_as_std_s(rust_verifier):
+    """The tests' `assert!(a == b)` is guarded (test_equal_to_everything.py), and still reads as
+    std's to the teacher: its failure message, and a compile error at the tests' own line."""
+    tests = TEST_ADD.replace("assert_eq!(add(2, 3), 5);", "assert!(add(2, 3) == 5);")
+    assert verify_one(rust_verifier, ADD, tests).passed
+    verdict = verify_one(rust_verifier, ADD_WRONG, tests)
+    assert verdict.stage == "tests" and verdict.reason == "assertion failed"
+    assert "assertion failed: add(2, 3) == 5" in verdict.tests.cases[0].message
+    assert "at tests.rs:7:9" in verdict.tests.cases[0].message
+    mismatch = tests.replace("== 5", '== "5"')
+    verdict = verify_one(rust_verifier, ADD, mismatch)
+    assert verdict.stage == "compile"
+    (error,) = [m for m in verdict.lint if m.rejects]
+    assert (error.file, error.line, error.code) == ("tests.rs", 7, "E0308")
+
+
 def test_a_compile_error_is_rejected_with_file_line_column(rust_verifier):
     verdict = verify_one(rust_verifier, ADD.replace("a + b", "a + c"), TEST_ADD)
     assert verdict.stage == "compile" and verdict.reason == "compile error"

@@ -11,8 +11,8 @@ edition 2021, debug build with overflow checks (as `cargo test`);
 errors, clippy's correctness lints and the rustc lints that name undefined behaviour or certain
 panics (`DENY`) reject, the other warnings are reported. The crate root names assay's harness
 (`box/harness.rs`, prebuilt) as its test runner, which reports every `#[test]` on the
-authenticated channel, and defines an `assert_eq!` that fails on values equal to everything
-(`box/equal.rs`). The standard library only: no crates.io, no cargo; a `use` of any crate
+authenticated channel; the tests' `assert_eq!` and `assert!` fail on values equal to
+everything (`box/equal.rs`). The standard library only: no crates.io, no cargo; a `use` of any crate
 is a compile rejection whose reason says `no such crate`.
 """
 
@@ -41,38 +41,29 @@ SOLUTION_FILE, TESTS_FILE, ROOT_FILE = "solution.rs", "tests.rs", "assay_main.rs
 BINARY = "test_solution"
 COMPILE_MIN_S = 20.0  # the compile's own limit: at least this, or twice the tests' timeout
 DETAIL_LINES = 12
-# `assert_eq!` as std's, then the guard against values equal to everything (box/equal.rs, the
-# harness's `equal`): defined before the solution's module, it shadows std's there and in the tests.
-ASSERT_EQ = """\
+# The tests' `assert_eq!` and `assert!`: std's, then the guard against values equal to everything
+# (box/equal.rs, the harness's `assay_assert_eq!` and `assay_assert!`). Defined after the solution's
+# code, just before the tests, so that they shadow std's there and any macro of those names the
+# solution defines.
+GUARDS = """\
 #[allow(unused_macros)]
 macro_rules! assert_eq {
-    ($left:expr, $right:expr $(,)?) => {
-        match (&$left, &$right) {
-            (left_val, right_val) => {
-                ::core::assert_eq!(*left_val, *right_val);
-                ::assay_harness::equal::guard(left_val, right_val);
-            }
-        }
-    };
-    ($left:expr, $right:expr, $($arg:tt)+) => {
-        match (&$left, &$right) {
-            (left_val, right_val) => {
-                ::core::assert_eq!(*left_val, *right_val, $($arg)+);
-                ::assay_harness::equal::guard(left_val, right_val);
-            }
-        }
-    };
+    ($($arguments:tt)*) => { ::assay_harness::assay_assert_eq!($($arguments)*) };
+}
+#[allow(unused_macros)]
+macro_rules! assert {
+    ($($arguments:tt)*) => { ::assay_harness::assay_assert!($($arguments)*) };
 }
 """
 ROOT = (
     "// The crate root assay writes: assay's harness runs the tests.\n"
     "#![feature(custom_test_frameworks)]\n"
     "#![test_runner(assay_harness::run)]\n"
-    f"{ASSERT_EQ}"
+    '#![recursion_limit = "1024"]\n'  # `assert!`'s guard reads its condition token by token
     f'#[path = "{SOLUTION_FILE}"]\n'
     f"mod {MODULE};\n"
 )
-TESTS_INCLUDE = f'\ninclude!("{TESTS_FILE}");\n'
+TESTS_INCLUDE = f'\n{GUARDS}include!("{TESTS_FILE}");\n'
 # Lints that reject: clippy's correctness group (code that is outright wrong) and rustc's lints
 # that name undefined behaviour or a certain panic (deny by default already: arithmetic_overflow,
 # unconditional_panic, overflowing_literals, mutable_transmutes). clippy's style, complexity and
@@ -238,12 +229,15 @@ class Rust(Language):
 
 def parse_diagnostics(stderr: str) -> list[LintMessage]:
     """rustc's short diagnostics (`file:line:col: error[E0425]: message`); errors reject. An
-    unresolved crate says so: `no such crate`."""
+    unresolved crate says so: `no such crate`. A message said twice at one place (an error in an
+    assert's expansion is reported at the assert) is kept once."""
     out: list[LintMessage] = []
+    seen = set()
     for line in stderr.splitlines():
         found = _SHORT.match(line.strip())
-        if found is None:
+        if found is None or found.group(0) in seen:
             continue
+        seen.add(found.group(0))
         message, code = found["message"], found["code"] or found["kind"]
         message = message.replace(f"crate::{MODULE}::", "crate::")  # as the sample wrote it
         crate = _NO_CRATE.match(message)

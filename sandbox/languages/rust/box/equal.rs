@@ -1,12 +1,15 @@
 //! Values equal to everything: part of assay's Rust test runner (box/harness.rs), INSIDE the
 //! sandbox. A solution can return a type whose `PartialEq` always says true:
-//! `assert_eq!(add(2, 3), 5)` then passes whatever `add` computes, and the strength check does not
-//! see it either (the stub switches `eq` off with every other function). The crate root assay
-//! writes shadows `assert_eq!`: once its two values compared equal, `guard` compares each with a
-//! private type no sample knows, and a primitive side's value with the other side replaced by
-//! another value of its type (5 and 6, 1.5 and 4.0, true and false); a value equal to either
-//! fails the test. Not covered: `assert!(a == b)`, and a `PartialEq` true only for the values the
-//! tests use.
+//! `assert_eq!(add(2, 3), 5)` or `assert!(add(2, 3) == 5)` then passes whatever `add` computes,
+//! and the strength check does not see it either (the stub switches `eq` off with every other
+//! function). The crate root assay writes shadows `assert_eq!` and `assert!` in the tests with
+//! `assay_assert_eq!` and `assay_assert!` below: once the two values compared equal, `guard`
+//! compares each with a private type no sample knows, and a primitive side's value with the other
+//! side replaced by another value of its type (5 and 6, 1.5 and 4.0, true and false); a value equal
+//! to either fails the test. The macros live in this crate so that the compiler reports an error in
+//! their expansion (a comparison of two types that cannot be compared) at the tests' own line, as
+//! it does for std's. Not covered: `assert_ne!`, an `assert!` whose `==` shares its top level with
+//! `&&` or `||`, and a `PartialEq` true only for the values the tests use.
 pub struct Private;
 
 trait EqualsPrivate {
@@ -109,7 +112,64 @@ pub fn guard<L: ?Sized + PartialEq<R>, R: ?Sized>(left: &L, right: &R) {
     if everything {
         panic!(
             "a value compared equal to everything: its PartialEq says true whatever it is \
-             compared with, so this assert_eq! cannot fail"
+             compared with, so this assertion cannot fail"
         );
     }
+}
+
+/// `assert_eq!` as std's, then `guard`.
+#[macro_export]
+macro_rules! assay_assert_eq {
+    ($left:expr, $right:expr $(,)?) => {
+        match (&$left, &$right) {
+            (left_val, right_val) => {
+                ::core::assert_eq!(*left_val, *right_val);
+                $crate::equal::guard(left_val, right_val);
+            }
+        }
+    };
+    ($left:expr, $right:expr, $($arg:tt)+) => {
+        match (&$left, &$right) {
+            (left_val, right_val) => {
+                ::core::assert_eq!(*left_val, *right_val, $($arg)+);
+                $crate::equal::guard(left_val, right_val);
+            }
+        }
+    };
+}
+
+/// `assert!` as std's; where its condition is `left == right` at its top level, that comparison
+/// is then guarded as `assay_assert_eq!`'s. A `&&` or `||` at the top level (both bind looser than
+/// `==`), or a comma before the `==` (a turbofish's), leaves std's `assert!` as written.
+#[macro_export]
+macro_rules! assay_assert {
+    (@scan [$($all:tt)*] && $($rest:tt)*) => { ::core::assert!($($all)*) };
+    (@scan [$($all:tt)*] || $($rest:tt)*) => { ::core::assert!($($all)*) };
+    (@scan [$($all:tt)*] $next:tt $($rest:tt)*) => { $crate::assay_assert!(@scan [$($all)*] $($rest)*) };
+    (@scan [$($all:tt)*]) => { $crate::assay_assert!(@left [] $($all)*) };
+    (@left [$($left:tt)*] == $($rest:tt)*) => { $crate::assay_assert!(@right [$($left)*] $($rest)*) };
+    (@left [$($left:tt)*] , $($rest:tt)*) => { ::core::assert!($($left)*, $($rest)*) };
+    (@left [$($left:tt)*] $next:tt $($rest:tt)*) => { $crate::assay_assert!(@left [$($left)* $next] $($rest)*) };
+    (@left [$($left:tt)*]) => { ::core::assert!($($left)*) };
+    (@right [$($left:tt)*] $right:expr $(,)?) => {
+        match (&($($left)*), &$right) {
+            (left_val, right_val) => {
+                if !(*left_val == *right_val) {
+                    ::core::panic!("assertion failed: {}", ::core::stringify!($($left)* == $right));
+                }
+                $crate::equal::guard(left_val, right_val);
+            }
+        }
+    };
+    (@right [$($left:tt)*] $right:expr, $($arg:tt)+) => {
+        match (&($($left)*), &$right) {
+            (left_val, right_val) => {
+                if !(*left_val == *right_val) {
+                    ::core::panic!($($arg)+);
+                }
+                $crate::equal::guard(left_val, right_val);
+            }
+        }
+    };
+    ($($condition:tt)*) => { $crate::assay_assert!(@scan [$($condition)*] $($condition)*) };
 }
