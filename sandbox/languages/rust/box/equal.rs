@@ -2,14 +2,15 @@
 //! sandbox. A solution can return a type whose `PartialEq` always says true:
 //! `assert_eq!(add(2, 3), 5)` or `assert!(add(2, 3) == 5)` then passes whatever `add` computes,
 //! and the strength check does not see it either (the stub switches `eq` off with every other
-//! function). The crate root assay writes shadows `assert_eq!` and `assert!` in the tests with
-//! `assay_assert_eq!` and `assay_assert!` below: once the two values compared equal, `guard`
-//! compares each with a private type no sample knows, and a primitive side's value with the other
-//! side replaced by another value of its type (5 and 6, 1.5 and 4.0, true and false); a value equal
-//! to either fails the test. The macros live in this crate so that the compiler reports an error in
-//! their expansion (a comparison of two types that cannot be compared) at the tests' own line, as
-//! it does for std's. Not covered: `assert_ne!`, an `assert!` whose `==` shares its top level with
-//! `&&` or `||`, and a `PartialEq` true only for the values the tests use.
+//! function). Macros assay writes after the solution's code, just before the tests, shadow
+//! `assert_eq!` and `assert!` with `assay_assert_eq!` and `assay_assert!` below: once the two
+//! values compared equal, `guard` compares each with a private type no sample knows, and a
+//! primitive side's value with the other side replaced by another value of its type (5 and 6, 1.5
+//! and 4.0, true and false); a value equal to either fails the test. The macros live in this crate
+//! so that the compiler reports an error in their expansion (a comparison of two types that cannot
+//! be compared) at the tests' own line, as it does for std's. Not covered: `assert_ne!`, an
+//! `assert!` whose `==` shares its top level with `&&` or `||`, and a `PartialEq` true only for the
+//! values the tests use.
 pub struct Private;
 
 trait EqualsPrivate {
