@@ -265,6 +265,8 @@ RUST_HONEST = {
             "assert!(v().iter().all(|x| *x > 0))",
             "assert!(add(2, 3) != 6)",
             "assert!(true)",
+            # A condition longer than rustc's default macro recursion limit (128) token by token.
+            "assert!(" + " + ".join(["add(1, 1)"] * 60) + " == 120)",
         ),
     ),
 }
