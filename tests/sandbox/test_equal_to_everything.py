@@ -4,7 +4,8 @@ plain doctest, `assert_eq!(add(2, 3), 5)` under std's macro and `assertEquals(ad
 JUnit, and the strength check misses it (the stub switches the operator off too). Here doctest's
 `==` (C++, box/equal_guard.hpp), the tests' `assert_eq!` and `assert!` (Rust, box/equal.rs) and each
 `equals(Object)` of a Java solution (equal.py) are guarded, in both backends, while ordinary types
-and the standard libraries' comparisons still pass. Python's guard: test_always_equal.py."""
+and the standard libraries' comparisons still pass; a Java `equals` that overrides nothing is
+rejected. Python's guard: test_always_equal.py."""
 
 from __future__ import annotations
 
@@ -335,6 +336,33 @@ JAVA_CHEATS = {
     ),
 }
 
+# An `equals` that overrides nothing is picked by `x.equals(y)` at compile time, unguarded: each is
+# rejected at `compile`, before javac runs.
+JAVA_OVERLOADS = {
+    "an_overload_for_lists": (
+        "import java.util.*;\nclass Solution {\n    public Evens evens(int n) { return new Evens(); }\n}\n"
+        "class Evens extends ArrayList<Integer> {\n"
+        "    public boolean equals(List<Integer> other) { return true; }\n}\n",
+        junit("assertTrue(s.evens(5).equals(Arrays.asList(0, 2, 4)));"),
+    ),
+    "a_static_one_returning_a_boxed_boolean": (
+        "import java.util.*;\nclass Solution {\n    public Evens evens(int n) { return new Evens(); }\n}\n"
+        "class Evens {\n    static Boolean equals(final java.util.List<Integer> other) { return true; }\n}\n",
+        junit("assertTrue(s.evens(5).equals(List.of(0, 2, 4)));"),
+    ),
+    "an_interface_s_default": (
+        "import java.util.*;\nclass Solution {\n    public Evens evens(int n) { return new Evens(); }\n}\n"
+        "interface Same {\n    default boolean equals(List<?> other) { return true; }\n}\n"
+        "class Evens implements Same {}\n",
+        junit("assertTrue(s.evens(5).equals(List.of(0, 2, 4)));"),
+    ),
+    "an_array_of_objects": (
+        "class Solution {\n    public Many many() { return new Many(); }\n}\n"
+        "class Many {\n    public boolean equals(Object[] other) { return true; }\n}\n",
+        junit("assertTrue(s.many().equals(new Object[] {1, 2}));"),
+    ),
+}
+
 JAVA_HONEST = {
     "classes_with_a_real_equals": (
         "import java.util.*;\nclass Solution {\n"
@@ -384,6 +412,18 @@ JAVA_HONEST = {
             "assertNotEquals(s.price(1.0), 2.0);",
         ),
     ),
+    "equals_of_two_arguments_and_like_names": (
+        "import java.util.*;\nclass Solution {\n"
+        "    public static boolean equals(Object a, Object b) { return Objects.equals(a, b); }\n"
+        "    public boolean equalsIgnoringOrder(List<Integer> a, List<Integer> b) {\n"
+        "        return new HashSet<>(a).equals(new HashSet<>(b));\n    }\n"
+        "    public boolean sameLength(String a) { return a.length() == 3; }\n}\n",
+        junit(
+            "assertTrue(Solution.equals(List.of(1), List.of(1)));",
+            "assertFalse(s.equalsIgnoringOrder(List.of(1, 2), List.of(1, 3)));",
+            'assertTrue(s.sameLength("abc"));',
+        ),
+    ),
     "standard_values": (
         "import java.util.*;\nclass Solution {\n"
         "    public List<Integer> sorted(List<Integer> xs) { List<Integer> out = new ArrayList<>(xs); "
@@ -422,6 +462,28 @@ def test_a_value_equal_to_everything_fails_the_test(verdicts, key):
 def test_real_comparisons_pass(verdicts, key):
     verdict = verdicts[key]
     assert verdict.passed, (verdict.stage, verdict.reason, verdict.feedback)
+
+
+@pytest.fixture(scope="module")
+def overload_verdicts(backend_name: str) -> dict:
+    return verdicts_of(
+        backend_name, {("java", name): case for name, case in JAVA_OVERLOADS.items()}
+    )
+
+
+@pytest.mark.parametrize("name", sorted(JAVA_OVERLOADS))
+def test_a_java_equals_that_overrides_nothing_is_rejected_at_compile(overload_verdicts, name):
+    verdict = overload_verdicts["java", name]
+    assert not verdict.passed and verdict.stage == "compile", (verdict.stage, verdict.reason)
+    assert "does not override Object.equals(Object)" in verdict.reason, verdict.reason
+    (message,) = verdict.lint
+    assert (message.code, message.file, message.rejects) == (
+        "equals-overload",
+        "Solution.java",
+        True,
+    )
+    line = JAVA_OVERLOADS[name][0].splitlines()[message.line - 1]
+    assert line[message.column - 1 :].startswith("equals("), (line, message.column)
 
 
 @pytest.mark.parametrize(

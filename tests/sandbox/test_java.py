@@ -17,7 +17,7 @@ from sandbox import Limits, Sample, Verifier, VerifyOptions
 from sandbox.judge import judge
 from sandbox.languages.java.build import compile_classpath
 from sandbox.languages.java.compiler import Compiled
-from sandbox.languages.java.equal import guard_equals
+from sandbox.languages.java.equal import guard_equals, overloads
 from sandbox.languages.java.stub import stub_solution
 
 # Java/32's test checks find_zero through poly, a method of the solution that the strength
@@ -479,6 +479,27 @@ record Pair(int a, int b) {
     @Override public int hashCode() { return a * 31 + b; }
 }
 """
+
+
+def test_an_equals_that_overrides_nothing_is_found_where_javac_reads_it():
+    assert overloads(GUARDED) == [(23, 20, "equals(Solution)")]  # not equals(Object), not (a, b)
+    source = (
+        "class A {\n"
+        "    boolean equals(Object[] o) { return true; }\n"
+        "    static Boolean equals(final java.util.List<Integer>  xs) { return true; }\n"
+        "    interface I { default boolean equals(I o) { return true; } }\n"
+        "    boolean \\u0065quals(A a) { return true; } boolean equals(java.lang.Object o) { return false; }\n"
+        "    <T> boolean equals(T t, int n) { return true; } int equalsCount(A a) { return 0; }\n"
+        "    boolean equals(Object o []) { return true; }\n"
+        "}\n"
+    )
+    assert overloads(source) == [
+        (2, 13, "equals(Object[])"),
+        (3, 20, "equals(java.util.List<Integer>)"),
+        (4, 35, "equals(I)"),
+        (5, 13, "equals(A)"),  # where its first escape starts
+        (7, 13, "equals(Object[])"),
+    ]
 
 
 def test_a_guarded_solution_compiles_without_new_warnings_and_keeps_its_lines(tmp_path):

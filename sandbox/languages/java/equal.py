@@ -21,6 +21,12 @@ The edits are insertions before each body's `{`, on its line: the solution's lin
 (a column on that line moves). Like the stub, the parse is of the source as javac reads it
 (Unicode escapes translated, `stub.translated`) and the insertions land at the mapped places.
 Only the sample's own run compiles the guarded text; the stub is made from the original.
+
+An `equals` of one parameter of another type (`boolean equals(List<Integer> other)`, in a class or
+an interface, static or not, whatever it returns) overrides nothing: JUnit's `assertEquals` and
+the collections never call it, but `s.f(x).equals(List.of(1))` on a value of its class picks it
+at compile time, unguarded. It is Error Prone's NonOverridingEquals error, a bug in honest code
+too: `overloads` finds each, and the solution is rejected at `compile` before javac runs.
 """
 
 from __future__ import annotations
@@ -82,6 +88,45 @@ def guard_equals(source: str) -> str:
     return out.decode("utf-8", "surrogatepass")
 
 
+def overloads(source: str) -> list[tuple[int, int, str]]:
+    """Each `equals` of the solution with one parameter not of type `Object`, as (line, column,
+    its signature), 1-based, in the original text."""
+    if "equals" not in source and "\\u" not in source:
+        return []
+    text, where = translated(source)
+    found: list[tuple[int, str]] = []
+    _collect_overloads(_parser().parse(text).root_node, found)
+    data = source.encode("utf-8", "surrogatepass")
+    out = []
+    for at, signature in found:
+        if where is not None:
+            at = where[at]
+        line_start = data.rfind(b"\n", 0, at) + 1
+        column = len(data[line_start:at].decode("utf-8", "surrogatepass")) + 1
+        out.append((data.count(b"\n", 0, at) + 1, column, signature))
+    return out
+
+
+def _collect_overloads(node, found: list[tuple[int, str]]) -> None:
+    for child in node.children:
+        if child.type == "method_declaration":
+            kind = _overload_type(child)
+            if kind is not None:
+                found.append((child.child_by_field_name("name").start_byte, f"equals({kind})"))
+        _collect_overloads(child, found)
+
+
+def _overload_type(method) -> str | None:
+    """The parameter's type, as written, where `method` is an `equals` of one parameter of
+    another type than `Object`; None otherwise."""
+    parameter = _only_parameter(method)
+    if parameter is None or _of_object(parameter):
+        return None
+    dimensions = parameter.child_by_field_name("dimensions")  # equals(Object o[])
+    written = parameter.child_by_field_name("type").text + (dimensions.text if dimensions else b"")
+    return " ".join(written.decode("utf-8", "surrogatepass").split())
+
+
 def _collect(node, inserts: list[tuple[int, bytes]]) -> None:
     for child in node.children:
         if child.type == "method_declaration" and node.type == "class_body":
@@ -96,8 +141,8 @@ def _collect(node, inserts: list[tuple[int, bytes]]) -> None:
 def _equals_parameter(method) -> str | None:
     """The parameter's name where `method` overrides Object's `equals` with a body of its own;
     None otherwise."""
-    called = method.child_by_field_name("name")
-    if called is None or called.text != b"equals" or method.child_by_field_name("body") is None:
+    parameter = _only_parameter(method)
+    if parameter is None or not _of_object(parameter) or method.child_by_field_name("body") is None:
         return None
     returns = method.child_by_field_name("type")
     if returns is None or returns.type != "boolean_type":
@@ -107,19 +152,29 @@ def _equals_parameter(method) -> str | None:
     for child in method.children:
         if child.type == "modifiers" and {m.type for m in child.children} & {"static", "abstract"}:
             return None
+    name = parameter.child_by_field_name("name")
+    return None if name is None else name.text.decode("utf-8", "surrogatepass")
+
+
+def _only_parameter(method):
+    """The parameter of a method called `equals` that has exactly one (not varargs); None
+    otherwise."""
+    called = method.child_by_field_name("name")
     parameters = method.child_by_field_name("parameters")
-    if parameters is None:
+    if called is None or called.text != b"equals" or parameters is None:
         return None
     declared = [p for p in parameters.named_children if not p.type.endswith("comment")]
     if len(declared) != 1 or declared[0].type != "formal_parameter":
         return None
-    kind = declared[0].child_by_field_name("type")
-    if kind is None or ".".join(_names(kind)) not in OBJECT_TYPES:
-        return None
-    if declared[0].child_by_field_name("dimensions") is not None:  # equals(Object o[])
-        return None
-    name = declared[0].child_by_field_name("name")
-    return None if name is None else name.text.decode("utf-8", "surrogatepass")
+    return declared[0] if declared[0].child_by_field_name("type") is not None else None
+
+
+def _of_object(parameter) -> bool:
+    """Whether a parameter is of type `Object` (not an array of them)."""
+    kind = parameter.child_by_field_name("type")
+    if kind.type == "array_type" or parameter.child_by_field_name("dimensions") is not None:
+        return False
+    return ".".join(_names(kind)) in OBJECT_TYPES
 
 
 def _names(node) -> list[str]:

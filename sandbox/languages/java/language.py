@@ -4,7 +4,8 @@ The static check is javac -Xlint: errors reject (stage `compile`, with file:line
 are reported. javac runs in the sandbox, for a whole chunk of samples at once in one warm JVM
 (`compiler.py`), during the prechecks; each sample's own run is then a fresh JVM in the box that
 loads its compiled classes and runs its tests with JUnit Jupiter under assay's harness (`box/`),
-which reports each test on the authenticated channel. What the run compiles is the solution with
+which reports each test on the authenticated channel. An `equals` that overrides nothing
+(`equals(List<Integer>)`) is rejected before javac runs. What the run compiles is the solution with
 each `equals(Object)` guarded against saying true to everything (`equal.py`). The strength
 check's stub is compiled in the same batch. The harness is built once per machine
 (`build.py`).
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, register
+from sandbox.languages import Language, LanguageError, Prechecked, Toolchain, not_allowed, register
 from sandbox.languages.batchworker import BatchWorker
 from sandbox.languages.java import build
 from sandbox.languages.java.compiler import BatchCompiler, Compiled, SandboxError
@@ -97,14 +98,14 @@ class Java(Language):
         return in_box(host, self.options.isolation == "full" or self.options.sandbox == "docker")
 
     def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
-        """Sizes, then javac over the whole chunk (and the strength check's stubs) in the box."""
+        """Sizes and `equals` overloads, then javac over the whole chunk (and the strength check's stubs) in the box."""
         out: list[Prechecked | None] = [None] * len(samples)
         jobs: list[dict[str, str]] = []
         where: list[tuple[int, int, int | None]] = []  # a sample to compile, its job, its stub's
         for i, sample in enumerate(samples):
-            too_big = self.too_large(sample)
-            if too_big is not None:
-                out[i] = Prechecked(verdict=too_big)
+            rejected = self.too_large(sample) or _equals_overloaded(sample.solution)
+            if rejected is not None:
+                out[i] = Prechecked(verdict=rejected)
                 continue
             jobs.append({SOLUTION_FILE: _guarded(sample.solution), TESTS_FILE: sample.tests})
             stub = self._stub_or_none(sample.solution)
@@ -210,6 +211,23 @@ def _guarded(solution: str) -> str:
     from sandbox.languages.java.equal import guard_equals
 
     return guard_equals(solution)
+
+
+def _equals_overloaded(solution: str) -> Verdict | None:
+    """A `compile` rejection of each `equals` of the solution that overrides nothing
+    (`equal.overloads`)."""
+    from sandbox.languages.java.equal import overloads
+
+    why = (
+        "it does not override Object.equals(Object), which assertEquals and the collections "
+        "call, yet x.equals(y) on a value of its class calls it (Error Prone's "
+        "NonOverridingEquals); override equals(Object) instead"
+    )
+    found = [
+        (SOLUTION_FILE, line, column, f"`{what}`", why)
+        for line, column, what in overloads(solution)
+    ]
+    return not_allowed("equals-overload", found)
 
 
 def heap_mb(memory_mb: int) -> int:
