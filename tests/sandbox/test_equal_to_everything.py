@@ -356,6 +356,14 @@ JAVA_OVERLOADS = {
         "class Evens implements Same {}\n",
         junit("assertTrue(s.evens(5).equals(List.of(0, 2, 4)));"),
     ),
+    "beside_an_honest_equals_of_object": (
+        "import java.util.*;\nclass Solution {\n    public Evens evens(int n) { return new Evens(); }\n}\n"
+        "class Evens extends ArrayList<Integer> {\n"
+        "    @Override public boolean equals(Object o) { return super.equals(o); }\n"
+        "    @Override public int hashCode() { return super.hashCode(); }\n"
+        "    public boolean equals(List<?> other) { return true; }\n}\n",
+        junit("assertTrue(s.evens(5).equals(Arrays.asList(0, 2, 4)));"),
+    ),
     "an_array_of_objects": (
         "class Solution {\n    public Many many() { return new Many(); }\n}\n"
         "class Many {\n    public boolean equals(Object[] other) { return true; }\n}\n",

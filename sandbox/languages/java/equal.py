@@ -25,8 +25,9 @@ Only the sample's own run compiles the guarded text; the stub is made from the o
 An `equals` of one parameter of another type (`boolean equals(List<Integer> other)`, in a class or
 an interface, static or not, whatever it returns) overrides nothing: JUnit's `assertEquals` and
 the collections never call it, but `s.f(x).equals(List.of(1))` on a value of its class picks it
-at compile time, unguarded. It is Error Prone's NonOverridingEquals error, a bug in honest code
-too: `overloads` finds each, and the solution is rejected at `compile` before javac runs.
+at compile time, unguarded (a helper of an honest `equals(Object)` as well). Error Prone
+(NonOverridingEquals) reports it in honest code too: `overloads` finds each, and the solution is
+rejected at `compile` before javac runs.
 """
 
 from __future__ import annotations

@@ -221,7 +221,7 @@ def _equals_overloaded(solution: str) -> Verdict | None:
     why = (
         "it does not override Object.equals(Object), which assertEquals and the collections "
         "call, yet x.equals(y) on a value of its class calls it (Error Prone's "
-        "NonOverridingEquals); override equals(Object) instead"
+        "NonOverridingEquals); override equals(Object), and give a helper another name"
     )
     found = [
         (SOLUTION_FILE, line, column, f"`{what}`", why)
