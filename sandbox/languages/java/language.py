@@ -98,7 +98,8 @@ class Java(Language):
         return in_box(host, self.options.isolation == "full" or self.options.sandbox == "docker")
 
     def precheck(self, samples: Sequence[Sample]) -> list[Prechecked]:
-        """Sizes and `equals` overloads, then javac over the whole chunk (and the strength check's stubs) in the box."""
+        """Sizes and `equals` overloads, then javac over the whole chunk (and the strength
+        check's stubs) in the box."""
         out: list[Prechecked | None] = [None] * len(samples)
         jobs: list[dict[str, str]] = []
         where: list[tuple[int, int, int | None]] = []  # a sample to compile, its job, its stub's
