@@ -500,6 +500,10 @@ def test_an_equals_that_overrides_nothing_is_found_where_javac_reads_it():
         (5, 13, "equals(A)"),  # where its first escape starts
         (7, 13, "equals(Object[])"),
     ]
+    # The guard wraps `equals(Object)` alone: an array of them is not one (wrapped, it would not
+    # compile: its probe compares an `Object[]` with `this`).
+    arrays = "class M { public boolean equals(Object[] o) { return o.length == 0; } }\n"
+    assert guard_equals(arrays) == arrays
 
 
 def test_a_guarded_solution_compiles_without_new_warnings_and_keeps_its_lines(tmp_path):
