@@ -73,7 +73,9 @@ class TeacherConfig(_Section):
     concurrency: int = Field(64, ge=1, description="teacher requests in flight")
     request_timeout: float = Field(600.0, gt=0, description="seconds per teacher request")
     connect_timeout: float = Field(5.0, gt=0)
-    max_retries: int = Field(6, ge=0)
+    max_retries: int = Field(
+        6, ge=0, description="retries of a teacher request (429, 5xx, connection errors)"
+    )
     retry_base: float = Field(1.0, ge=0, description="first backoff in seconds; doubles each retry")
     batch_size: int = Field(
         8, ge=1, description="prompts per batched generate (transformers, vllm)"
@@ -90,9 +92,11 @@ class TeacherConfig(_Section):
 
 
 class SamplingConfig(_Section):
-    temperature: float = Field(0.7, ge=0)
-    top_p: float = Field(0.95, gt=0, le=1)
-    max_tokens: int = Field(2048, ge=1)
+    temperature: float = Field(0.7, ge=0, description="the teacher's sampling temperature")
+    top_p: float = Field(
+        0.95, gt=0, le=1, description="nucleus sampling: the probability mass kept"
+    )
+    max_tokens: int = Field(2048, ge=1, description="tokens of one teacher answer at most")
     seed: int | None = None
 
 
@@ -100,8 +104,8 @@ class VerifierConfig(_Section):
     sandbox: Literal["process", "docker"] = "process"
     isolation: Literal["full", "weak"] = "full"
     jobs: int = Field(default_factory=default_jobs, ge=1, description="default: the usable CPUs")
-    timeout: float = Field(10.0, gt=0)
-    memory: int = Field(1024, ge=32)
+    timeout: float = Field(Limits().timeout_s, gt=0)
+    memory: int = Field(Limits().memory_mb, ge=32)
     lint_select: list[str] | None = None
     lint_ignore: list[str] = Field(default_factory=list)
     strength_check: bool = True
@@ -153,7 +157,7 @@ class ExecutorConfig(_Section):
 
 
 class RunConfig(_Section):
-    run_dir: str = "runs/default"
+    run_dir: str = Field("runs/default", description="the run directory; a rerun resumes it")
     problems: int = Field(10, ge=1)
     max_revisions: int = Field(3, ge=0)
     seed: int = 0

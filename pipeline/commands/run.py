@@ -10,12 +10,13 @@ import sys
 import time
 from typing import Any
 
+from pydantic_core import PydanticUndefined
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pipeline.commands.common import add_verifier_arguments, fail, tables
-from pipeline.config import ConfigError, resolve
+from pipeline.config import ConfigError, RunConfig, resolve
 from pipeline.engine import Engine, RunStats
 from pipeline.executors import ExecutorError
 from pipeline.generators import GeneratorError
@@ -66,6 +67,20 @@ FLAGS: dict[str, tuple[str | None, str]] = {
 }
 
 
+def documented(dest: str, text: str | None = None) -> str | None:
+    """The help of the flag `dest`: `text` (else its config field's description), then the
+    config's default, read from the model that holds it (no copy of a default here)."""
+    section, key = FLAGS[dest]
+    model: Any = RunConfig if section is None else RunConfig.model_fields[section].annotation
+    field = model.model_fields[key]
+    text = text or field.description
+    default = field.get_default(call_default_factory=False)
+    if isinstance(default, bool) or default in (None, "", PydanticUndefined):
+        return text
+    shown = f"{default:g}" if isinstance(default, float) else str(default)
+    return f"{text} (default: {shown})" if text else f"default: {shown}"
+
+
 def _codes(text: str) -> list[str]:
     return [c.strip().upper() for c in text.split(",") if c.strip()]
 
@@ -85,22 +100,32 @@ def register(sub: Any) -> None:
         help="resume a run dir made with an incompatible configuration",
     )
     run = p.add_argument_group("run")
-    run.add_argument("--run-dir", metavar="DIR")
-    run.add_argument("--problems", type=int, metavar="N", help="problem slots in the run")
+    run.add_argument("--run-dir", metavar="DIR", help=documented("run_dir"))
+    run.add_argument(
+        "--problems", type=int, metavar="N", help=documented("problems", "problem slots in the run")
+    )
     run.add_argument(
         "--max-revisions",
         type=int,
         metavar="K",
-        help="revision rounds after the first attempt (K + 1 attempts in all)",
+        help=documented(
+            "max_revisions", "revision rounds after the first attempt (K + 1 attempts in all)"
+        ),
     )
-    run.add_argument("--seed", type=int, help="seed of the seed sampling")
+    run.add_argument("--seed", type=int, help=documented("seed", "seed of the seed sampling"))
     run.add_argument(
         "--language",
         metavar="L",
         help="the language of the problems (default python), or a weighted mix such as "
         "python=2,javascript=1",
     )
-    run.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+    run.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        default=None,
+        help="no live progress bar (the summary is still printed)",
+    )
     seeds = p.add_argument_group("seeds")
     seeds.add_argument(
         "--seeds",
@@ -113,24 +138,40 @@ def register(sub: Any) -> None:
         metavar=".py,.rs",
         help="file extensions of a seeds directory",
     )
-    seeds.add_argument("--window-lines", type=int, metavar="N")
-    seeds.add_argument("--seed-column", metavar="NAME", help="dataset column holding the code")
+    seeds.add_argument("--window-lines", type=int, metavar="N", help=documented("window_lines"))
+    seeds.add_argument("--seed-column", metavar="NAME", help=documented("seed_column"))
     teacher = p.add_argument_group("teacher")
-    teacher.add_argument("--generator", help="openai | vllm | transformers | scripted")
-    teacher.add_argument("--model", metavar="M")
-    teacher.add_argument("--base-url", metavar="URL", help="OpenAI-compatible server (openai)")
-    teacher.add_argument("--api-key-env", metavar="VAR", help="variable holding the API key")
-    teacher.add_argument("--concurrency", type=int, metavar="C", help="requests in flight")
-    teacher.add_argument("--request-timeout", type=float, metavar="S")
-    teacher.add_argument("--max-retries", type=int)
-    teacher.add_argument("--retry-base", type=float, metavar="S", help="first backoff (doubles)")
-    teacher.add_argument("--batch-size", type=int, help="prompts per batched generate")
-    teacher.add_argument("--device", help="transformers: auto | cpu | cuda | cuda:1 ...")
-    teacher.add_argument("--dtype", help="auto | float16 | bfloat16 | float32")
+    teacher.add_argument(
+        "--generator", help=documented("generator", "openai | vllm | transformers | scripted")
+    )
+    teacher.add_argument(
+        "--model", metavar="M", help="the teacher model (for scripted: MODULE:FUNCTION)"
+    )
+    teacher.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=documented("base_url", "OpenAI-compatible server (openai)"),
+    )
+    teacher.add_argument(
+        "--api-key-env",
+        metavar="VAR",
+        help=documented("api_key_env", "variable holding the API key"),
+    )
+    teacher.add_argument("--concurrency", type=int, metavar="C", help=documented("concurrency"))
+    teacher.add_argument(
+        "--request-timeout", type=float, metavar="S", help=documented("request_timeout")
+    )
+    teacher.add_argument("--max-retries", type=int, metavar="N", help=documented("max_retries"))
+    teacher.add_argument("--retry-base", type=float, metavar="S", help=documented("retry_base"))
+    teacher.add_argument("--batch-size", type=int, metavar="N", help=documented("batch_size"))
+    teacher.add_argument(
+        "--device", help=documented("device", "transformers: auto | cpu | cuda | cuda:1 ...")
+    )
+    teacher.add_argument("--dtype", help=documented("dtype", "auto | float16 | bfloat16 | float32"))
     sampling = p.add_argument_group("sampling")
-    sampling.add_argument("--temperature", type=float)
-    sampling.add_argument("--top-p", type=float)
-    sampling.add_argument("--max-tokens", type=int)
+    sampling.add_argument("--temperature", type=float, help=documented("temperature"))
+    sampling.add_argument("--top-p", type=float, help=documented("top_p"))
+    sampling.add_argument("--max-tokens", type=int, metavar="N", help=documented("max_tokens"))
     sampling.add_argument("--sampling-seed", type=int, help="the teacher's sampling seed")
     add_verifier_arguments(p)
     executor = p.add_argument_group("executor")

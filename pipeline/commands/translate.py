@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 
 from pipeline.commands.common import add_verifier_arguments, fail, tables
-from pipeline.commands.run import Display, overrides, print_summary
+from pipeline.commands.run import Display, documented, overrides, print_summary
 from pipeline.config import ConfigError, _errors, _merge, load_toml
 from pipeline.generators import GeneratorError, available
 from pipeline.prompts import PromptError
@@ -21,15 +21,16 @@ from pipeline.translate.run import TranslateConfig, prepare
 from pipeline.translate.sources import SourceError
 from sandbox import OptionsError, SetupRefused
 
+# Teacher and sampling flags, as in `assay run` (their help and defaults from its config).
 TEACHER_FLAGS = (
     ("--generator", str, "openai | vllm | transformers | scripted"),
     ("--model", str, "the teacher model (for scripted: MODULE:FUNCTION)"),
     ("--base-url", str, "OpenAI-compatible server (openai)"),
     ("--api-key-env", str, "variable holding the API key"),
-    ("--concurrency", int, "requests in flight"),
-    ("--request-timeout", float, "seconds per teacher request"),
+    ("--concurrency", int, None),
+    ("--request-timeout", float, None),
     ("--max-retries", int, None),
-    ("--batch-size", int, "prompts per batched generate"),
+    ("--batch-size", int, None),
     ("--device", str, "transformers: auto | cpu | cuda ..."),
     ("--dtype", str, "auto | float16 | bfloat16 | float32"),
     ("--temperature", float, None),
@@ -54,13 +55,24 @@ def register(sub: Any) -> None:
     p.add_argument("--to", required=True, metavar="L[,L...]", help="target languages")
     p.add_argument("--config", metavar="FILE.toml", help="teacher, sampling and verifier options")
     p.add_argument("--run-dir", required=True, metavar="DIR")
-    p.add_argument("--max-revisions", type=int, metavar="K", help="revision rounds (default 3)")
+    p.add_argument(
+        "--max-revisions",
+        type=int,
+        metavar="K",
+        help=documented("max_revisions", "revision rounds"),
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("--force", action="store_true", help="resume a run dir made otherwise")
-    p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+    p.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        default=None,
+        help="no live progress bar (the summary is still printed)",
+    )
     teacher = p.add_argument_group("teacher and sampling (as in assay run)")
     for flag, kind, text in TEACHER_FLAGS:
-        teacher.add_argument(flag, type=kind, help=text)
+        teacher.add_argument(flag, type=kind, help=documented(flag[2:].replace("-", "_"), text))
     add_verifier_arguments(p)
     p.set_defaults(func=main)
 

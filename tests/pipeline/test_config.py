@@ -154,3 +154,50 @@ def test_a_rounds_config_without_a_dir_or_arms_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="arms is empty"):
         load(str(path), {"arms": []})
     assert load(str(path), {"dir": "rounds/x"}).dir == "rounds/x"
+
+
+def _help_of(command: str) -> str:
+    import re
+
+    from pipeline.cli import build_parser
+
+    parser = build_parser(command)
+    sub = next(a for a in parser._actions if a.dest == "command").choices[command]
+    return re.sub(r"\s+", " ", sub.format_help())
+
+
+@pytest.mark.parametrize("command", ["run", "translate"])
+def test_help_states_the_defaults_a_run_gets(command):
+    """`--help` tells each teacher and sampling default as the config has it; none is a copy
+    that could drift (a changed default shows at once)."""
+    text = _help_of(command)
+    config = RunConfig()
+    for flag, value in [
+        ("--concurrency", config.teacher.concurrency),
+        ("--request-timeout", config.teacher.request_timeout),
+        ("--max-retries", config.teacher.max_retries),
+        ("--batch-size", config.teacher.batch_size),
+        ("--temperature", config.sampling.temperature),
+        ("--top-p", config.sampling.top_p),
+        ("--max-tokens", config.sampling.max_tokens),
+        ("--max-revisions", config.max_revisions),
+        ("--base-url", config.teacher.base_url),
+    ]:
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        at = text.index(f" {flag} ", text.index("options:"))
+        assert f"(default: {shown})" in text[at : text.index(" --", at + len(flag) + 2)], flag
+
+
+@pytest.mark.parametrize("command", ["verify", "run", "rejudge"])
+def test_verifier_help_states_the_sandbox_defaults(command):
+    from sandbox import Limits, VerifyOptions
+
+    text = _help_of(command)
+    assert f"per test run (default: {Limits().timeout_s:g})" in text
+    assert f"in MB (default: {Limits().memory_mb})" in text
+    assert f"(default: {VerifyOptions().sandbox})" in text
+    config = RunConfig()
+    assert (config.verifier.timeout, config.verifier.memory) == (
+        Limits().timeout_s,
+        Limits().memory_mb,
+    )
