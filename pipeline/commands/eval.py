@@ -66,7 +66,9 @@ def register(sub: Any) -> None:
     model = p.add_argument_group("generation")
     model.add_argument("--base-url", metavar="URL", help="OpenAI-compatible server (openai)")
     model.add_argument("--api-key-env", metavar="VAR")
-    model.add_argument("--concurrency", type=int, default=16, metavar="C")
+    model.add_argument(
+        "--concurrency", type=int, default=16, metavar="C", help="requests in flight (default: 16)"
+    )
     model.add_argument("--request-timeout", type=float, metavar="S", help="seconds per request")
     model.add_argument(
         "--max-retries", type=int, metavar="N", help="retries of a failed request (default: 6)"

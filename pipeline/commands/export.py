@@ -58,7 +58,12 @@ def register(sub: Any) -> None:
         "file (repeatable; default: humaneval)",
     )
     parser.add_argument("--no-decontaminate", action="store_true", help="keep overlapping samples")
-    parser.add_argument("--ngram", type=int, default=10, help="n-gram size for decontamination")
+    parser.add_argument(
+        "--ngram",
+        type=int,
+        default=10,
+        help="n-gram size for decontamination (default: %(default)s)",
+    )
     parser.add_argument(
         "--contamination-threshold",
         type=float,
