@@ -80,6 +80,42 @@ CPP_CHEATS = {
         f"#pragma once\n{CPP_ANY}inline Any add(int a, int b) {{ return Any{{a + b}}; }}\n",
         CPP_HEAD + 'TEST_CASE("adds") { CHECK_EQ(add(2, 3), 5); REQUIRE_EQ(add(3, 4), 7); }\n',
     ),
+    # An operator== for one type of the tests' alone, not a template: another value of that type.
+    "operator_for_a_vector_only": (
+        "#pragma once\n#include <vector>\n"
+        "struct F { bool operator==(const std::vector<int>&) const { return true; } };\n"
+        "inline F evens(int) { return F{}; }\n",
+        CPP_HEAD + 'TEST_CASE("evens") { CHECK(evens(4) == std::vector<int>{2, 4}); }\n',
+    ),
+    "operator_for_a_string_only": (
+        "#pragma once\n#include <string>\n"
+        "struct F { bool operator==(const std::string&) const { return true; } };\n"
+        "inline F name() { return F{}; }\n",
+        CPP_HEAD + 'TEST_CASE("name") { CHECK_EQ(name(), std::string("bob")); }\n',
+    ),
+    "operator_for_a_c_string": (
+        "#pragma once\nstruct F { bool operator==(const char*) const { return true; } };\n"
+        "inline F name() { return F{}; }\n",
+        CPP_HEAD + 'TEST_CASE("name") { CHECK(name() == "bob"); }\n',
+    ),
+    "free_operator_for_a_vector_on_the_left": (
+        "#pragma once\n#include <vector>\nstruct F {};\n"
+        "inline bool operator==(const std::vector<int>&, const F&) { return true; }\n"
+        "inline F evens(int) { return F{}; }\n",
+        CPP_HEAD + 'TEST_CASE("evens") { CHECK(std::vector<int>{2, 4} == evens(4)); }\n',
+    ),
+    "operator_for_a_map_compared_with_an_empty_one": (
+        "#pragma once\n#include <map>\n"
+        "struct F { bool operator==(const std::map<int, int>&) const { return true; } };\n"
+        "inline F counts() { return F{}; }\n",
+        CPP_HEAD + 'TEST_CASE("counts") { REQUIRE(counts() == std::map<int, int>{}); }\n',
+    ),
+    "operator_for_a_pair": (
+        "#pragma once\n#include <utility>\n"
+        "struct F { bool operator==(const std::pair<int, int>&) const { return true; } };\n"
+        "inline F span() { return F{}; }\n",
+        CPP_HEAD + 'TEST_CASE("span") { CHECK(span() == std::make_pair(1, 3)); }\n',
+    ),
     "humaneval_x_assert": (  # HumanEval-X's asserts are REQUIREs (pipeline/humaneval_x_cpp.py)
         f"#pragma once\n{CPP_ANY}inline Any add(int a, int b) {{ return Any{{a + b}}; }}\n",
         CPP_HEAD
@@ -129,6 +165,27 @@ CPP_HONEST = {
         + 'TEST_CASE("find") { auto f = flags(); CHECK(f[0] == true); CHECK(f[1] == false);\n'
         "  std::vector<int> v{1, 3}; CHECK(find3(v) == v.begin() + 1);\n"
         "  std::vector<int> w{1}; CHECK(find3(w) == w.cend()); }\n",
+    ),
+    "a_class_equal_to_a_vector_honestly": (
+        "#pragma once\n#include <vector>\nstruct Stack {\n  std::vector<int> items;\n"
+        "  bool operator==(const std::vector<int>& v) const { return items == v; }\n};\n"
+        "inline Stack up(int n) { Stack s; for (int i = 1; i <= n; ++i) s.items.push_back(i);"
+        " return s; }\n",
+        CPP_HEAD + 'TEST_CASE("up") { CHECK(up(2) == std::vector<int>{1, 2});\n'
+        "  CHECK(up(0) == std::vector<int>{}); CHECK(std::vector<int>{1} == up(1).items); }\n",
+    ),
+    "empty_values_proxies_and_pairs": (
+        "#pragma once\n#include <map>\n#include <optional>\n#include <string>\n#include <vector>\n"
+        'inline std::string none() { return ""; }\n'
+        "inline std::vector<bool> same() { return {true, true}; }\n"
+        "inline std::map<int, int> counts(int n) { std::map<int, int> m; if (n) m[n] = 1; return m; }\n"
+        "inline std::pair<int, int> zero() { return {0, 0}; }\n"
+        'inline std::optional<std::string> maybe(bool b) { if (b) return "x"; return {}; }\n',
+        CPP_HEAD + 'TEST_CASE("empty") { CHECK(none() == ""); CHECK(none() == std::string());\n'
+        '  CHECK("" == none()); auto s = same(); CHECK(s[0] == s[1]);\n'
+        "  CHECK(counts(0) == std::map<int, int>{}); CHECK(counts(2) == std::map<int, int>{{2, 1}});\n"
+        '  CHECK(zero() == std::make_pair(0, 0)); CHECK(maybe(true) == std::string("x"));\n'
+        "  CHECK(maybe(false) == std::optional<std::string>{}); }\n",
     ),
     "extreme_values": (
         "#pragma once\n#include <climits>\n#include <cstddef>\ninline int big() { return INT_MAX; }\n"
@@ -190,6 +247,38 @@ RUST_CHEATS = {
         "pub fn add(a: i32, _: i32) -> F {\n    F(a)\n}\n",
         checking("assert!(5 == add(2, 3),)"),
     ),
+    # A `PartialEq` for one type of the tests' alone: another value of that type (its default, or
+    # a vector or string with an element added).
+    "partial_eq_for_a_vec_only": (
+        "#[derive(Debug)]\npub struct F;\nimpl PartialEq<Vec<i32>> for F {\n"
+        "    fn eq(&self, _: &Vec<i32>) -> bool {\n        true\n    }\n}\n"
+        "pub fn evens(_: i32) -> F {\n    F\n}\n",
+        checking("assert_eq!(evens(4), vec![2, 4])"),
+    ),
+    "partial_eq_for_an_empty_vec": (
+        "#[derive(Debug)]\npub struct F;\nimpl PartialEq<Vec<i32>> for F {\n"
+        "    fn eq(&self, _: &Vec<i32>) -> bool {\n        true\n    }\n}\n"
+        "pub fn evens(_: i32) -> F {\n    F\n}\n",
+        checking("assert!(evens(0) == Vec::<i32>::new())"),
+    ),
+    "partial_eq_for_a_string_only": (
+        "#[derive(Debug)]\npub struct F;\nimpl PartialEq<String> for F {\n"
+        "    fn eq(&self, _: &String) -> bool {\n        true\n    }\n}\n"
+        "pub fn name() -> F {\n    F\n}\n",
+        checking('assert_eq!(name(), String::from("bob"))'),
+    ),
+    "a_vec_equal_to_it_on_the_left": (
+        "#[derive(Debug)]\npub struct F;\nimpl PartialEq<F> for Vec<i32> {\n"
+        "    fn eq(&self, _: &F) -> bool {\n        true\n    }\n}\n"
+        "pub fn evens(_: i32) -> F {\n    F\n}\n",
+        checking("assert_eq!(vec![2, 4], evens(4))"),
+    ),
+    "partial_eq_for_an_option": (
+        "#[derive(Debug)]\npub struct F;\nimpl PartialEq<Option<(i32, i32)>> for F {\n"
+        "    fn eq(&self, _: &Option<(i32, i32)>) -> bool {\n        true\n    }\n}\n"
+        "pub fn span() -> F {\n    F\n}\n",
+        checking("assert_eq!(span(), Some((1, 3)))"),
+    ),
     # The solution's own macros of those names do not replace the guarded ones in the tests.
     "assert_eq_redefined_by_the_solution": (
         RUST_ANY
@@ -233,6 +322,27 @@ RUST_HONEST = {
             "assert_eq!(0.5_f64, 0.25 * 2.0)",
             "assert_eq!(true, big() > 0)",
             "assert_eq!('a', 'a')",
+        ),
+    ),
+    "a_stack_equal_to_a_vec_and_empty_values": (
+        "use std::collections::HashMap;\n#[derive(Debug, Default)]\npub struct Stack(pub Vec<i32>);\n"
+        "impl PartialEq<Vec<i32>> for Stack {\n    fn eq(&self, v: &Vec<i32>) -> bool {\n"
+        "        self.0 == *v\n    }\n}\n"
+        "pub fn up(n: i32) -> Stack {\n    Stack((1..=n).collect())\n}\n"
+        "pub fn counts(n: i32) -> HashMap<i32, i32> {\n    (0..n).map(|k| (k, 1)).collect()\n}\n"
+        "pub fn none() -> String {\n    String::new()\n}\n"
+        "pub fn pair() -> (i32, String) {\n    (0, String::new())\n}\n",
+        checking(
+            "assert_eq!(up(2), vec![1, 2])",
+            "assert_eq!(up(0), Vec::<i32>::new())",
+            "assert!(up(1) == vec![1])",
+            "assert_eq!(counts(0), HashMap::new())",
+            "assert_eq!(counts(1), HashMap::from([(0, 1)]))",
+            'assert_eq!(none(), "")',
+            "assert_eq!(none(), String::new())",
+            "assert_eq!(pair(), (0, String::new()))",
+            "assert_eq!(Some(none()), Some(String::new()))",
+            "assert_eq!(None::<i32>, None)",
         ),
     ),
     "a_fraction_equal_to_some_ints": (
@@ -396,6 +506,27 @@ JAVA_HONEST = {
             "assertTrue(seen.contains(s.point(3, 4)));",
             'Map<Cast, String> names = new HashMap<>(Map.of(new Cast(1), "one"));',
             'assertEquals("one", names.get(s.cast(1)));',
+        ),
+    ),
+    "a_stack_equal_to_a_vec_and_empty_values": (
+        "use std::collections::HashMap;\n#[derive(Debug, Default)]\npub struct Stack(pub Vec<i32>);\n"
+        "impl PartialEq<Vec<i32>> for Stack {\n    fn eq(&self, v: &Vec<i32>) -> bool {\n"
+        "        self.0 == *v\n    }\n}\n"
+        "pub fn up(n: i32) -> Stack {\n    Stack((1..=n).collect())\n}\n"
+        "pub fn counts(n: i32) -> HashMap<i32, i32> {\n    (0..n).map(|k| (k, 1)).collect()\n}\n"
+        "pub fn none() -> String {\n    String::new()\n}\n"
+        "pub fn pair() -> (i32, String) {\n    (0, String::new())\n}\n",
+        checking(
+            "assert_eq!(up(2), vec![1, 2])",
+            "assert_eq!(up(0), Vec::<i32>::new())",
+            "assert!(up(1) == vec![1])",
+            "assert_eq!(counts(0), HashMap::new())",
+            "assert_eq!(counts(1), HashMap::from([(0, 1)]))",
+            'assert_eq!(none(), "")',
+            "assert_eq!(none(), String::new())",
+            "assert_eq!(pair(), (0, String::new()))",
+            "assert_eq!(Some(none()), Some(String::new()))",
+            "assert_eq!(None::<i32>, None)",
         ),
     ),
     "a_fraction_equal_to_some_ints": (

@@ -6,7 +6,9 @@
 //! `assert_eq!` and `assert!` with `assay_assert_eq!` and `assay_assert!` below: once the two
 //! values compared equal, `guard` compares each with a private type no sample knows, and a
 //! primitive side's value with the other side replaced by another value of its type (5 and 6, 1.5
-//! and 4.0, true and false); a value equal to either fails the test. The macros live in this crate
+//! and 4.0, true and false), or by another value of a type with a default (its default, or a
+//! vector or string with an element added: a `PartialEq<Vec<i32>>` alone); a value equal to
+//! either fails the test. The macros live in this crate
 //! so that the compiler reports an error in their expansion (a comparison of two types that cannot
 //! be compared) at the tests' own line, as it does for std's. Not covered: `assert_ne!`, an
 //! `assert!` whose `==` shares its top level with `&&` or `||`, and a `PartialEq` true only for the
@@ -103,13 +105,89 @@ impl<L: Other + PartialEq<R>, R: ?Sized> LeftReplaced<R> for L {
     }
 }
 
+/// Another value of a type with a default (a `Vec`, a `String`, a map, an `Option`, a tuple...):
+/// its default, or, where `self` is that, a vector or string with an element added.
+trait Another: Sized {
+    fn another(&self) -> Option<Self>;
+}
+
+impl<T: Default + PartialEq> Another for T {
+    default fn another(&self) -> Option<Self> {
+        let other = T::default();
+        if *self != other {
+            Some(other)
+        } else {
+            Grown::grown(self)
+        }
+    }
+}
+
+/// A vector or string with one element more than its empty self.
+trait Grown: Sized {
+    fn grown(&self) -> Option<Self>;
+}
+
+impl<T> Grown for T {
+    default fn grown(&self) -> Option<Self> {
+        None
+    }
+}
+
+impl<E: Default> Grown for Vec<E> {
+    fn grown(&self) -> Option<Self> {
+        Some(vec![E::default()])
+    }
+}
+
+impl Grown for String {
+    fn grown(&self) -> Option<Self> {
+        Some(String::from("?"))
+    }
+}
+
+/// Whether `left` equals another value than `self` (the right side), a type with a default.
+trait RightAnother<L: ?Sized> {
+    fn another_equal(&self, left: &L) -> bool;
+}
+
+impl<L: ?Sized, R: ?Sized> RightAnother<L> for R {
+    default fn another_equal(&self, _: &L) -> bool {
+        false
+    }
+}
+
+impl<L: ?Sized + PartialEq<R>, R: Default + PartialEq> RightAnother<L> for R {
+    fn another_equal(&self, left: &L) -> bool {
+        self.another().map_or(false, |other| *left == other)
+    }
+}
+
+/// Whether another value than `self` (the left side), a type with a default, equals `right`.
+trait LeftAnother<R: ?Sized> {
+    fn another_equal(&self, right: &R) -> bool;
+}
+
+impl<L: ?Sized, R: ?Sized> LeftAnother<R> for L {
+    default fn another_equal(&self, _: &R) -> bool {
+        false
+    }
+}
+
+impl<L: Default + PartialEq + PartialEq<R>, R: ?Sized> LeftAnother<R> for L {
+    fn another_equal(&self, right: &R) -> bool {
+        self.another().map_or(false, |other| other == *right)
+    }
+}
+
 /// Fails the test where `left` or `right`, which compared equal, equals everything.
 #[track_caller]
 pub fn guard<L: ?Sized + PartialEq<R>, R: ?Sized>(left: &L, right: &R) {
     let everything = left.equals_private()
         || right.equals_private()
         || RightReplaced::replaced_equal(right, left)
-        || LeftReplaced::replaced_equal(left, right);
+        || LeftReplaced::replaced_equal(left, right)
+        || RightAnother::another_equal(right, left)
+        || LeftAnother::another_equal(left, right);
     if everything {
         panic!(
             "a value compared equal to everything: its PartialEq says true whatever it is \
