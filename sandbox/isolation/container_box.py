@@ -1,7 +1,8 @@
 """The box of the Docker backend: a run inside the sandbox container, whose pid 1 is the server.
 
 The container is the isolation (`docker_container.py`: no network, a read-only root, a capped
-tmpfs at /sandbox, no capabilities, a pids and memory limit, a non-root user). The sample runs with
+tmpfs at /sandbox, no capabilities, a pids and memory limit, a non-root user, the same uid in
+every container: so the process limit is the container's pids limit, not RLIMIT_NPROC). The sample runs with
 the server's uid, so the server relies on two kernel rules instead of a uid boundary: signals from
 inside a pid namespace reach its pid 1 only for the signals it handles (none), and a process that
 is not dumpable cannot be ptraced, nor its memory or descriptors read through /proc, by an
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import resource
 import stat
 from typing import Any
 
@@ -25,6 +27,7 @@ TMP = "/sandbox/tmp"  # /tmp is a symlink to it in the image
 SCRATCH = ("/dev/shm", "/dev/mqueue")  # other places a sample can write to
 OOM_EVENTS = ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control")
 PIDS_EVENTS = ("/sys/fs/cgroup/pids.events", "/sys/fs/cgroup/pids/pids.events")
+PIDS_MAX = ("/sys/fs/cgroup/pids.max", "/sys/fs/cgroup/pids/pids.max")
 
 
 class ContainerBox(Box):
@@ -52,6 +55,17 @@ class ContainerBox(Box):
         ctypes.CDLL(None, use_errno=True).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE
         signal.signal(signal.SIGINT, signal.default_int_handler)
         super().enter(cg_fds)
+
+    def rlimits(self, limits: dict[str, Any]) -> list[tuple[int, tuple[int, int]]]:
+        """Every box's, but where the container's pids limit holds (the kernel has the pids
+        controller), processes are left to it: RLIMIT_NPROC counts every process of the uid on
+        the host, which every sandbox container shares, so one sample that filled it (a fork
+        bomb) would starve the samples of the other containers, of this run and of any other on
+        the host, of processes (their forks failing, honest samples rejected)."""
+        out = super().rlimits(limits)
+        if pids_limited():
+            out = [(which, pair) for which, pair in out if which != resource.RLIMIT_NPROC]
+        return out
 
     def drop(self) -> None:
         """Nothing to drop: the container runs as its unprivileged user with no capabilities and
@@ -94,6 +108,17 @@ def _counter(paths: tuple[str, ...], key: str) -> int | None:
         except (OSError, ValueError):
             continue
     return None
+
+
+def pids_limited() -> bool:
+    """Whether the container's cgroup bounds its processes."""
+    for path in PIDS_MAX:
+        try:
+            with open(path) as fh:
+                return fh.read().strip().isdigit()
+        except OSError:
+            continue
+    return False
 
 
 def oom_kills() -> int | None:

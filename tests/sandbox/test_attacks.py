@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from sandbox import Verifier, VerifyOptions
+from sandbox import Sample, Verifier, VerifyOptions
 from sandbox.isolation.skeleton import interpreter_paths
 from tests.sandbox.conftest import ATTACK_LIMITS, CANARY_SECRET, run_one, wait_until_gone
 
@@ -243,6 +243,39 @@ def test_resource_attacks_are_contained(verifier, name):
     assert verdict.stage in stages, f"{name}: {verdict.stage} {verdict.reason}"
     # The verifier is still healthy afterwards.
     assert run_one(verifier, ADD_OK, TEST_ADD).passed
+
+
+def test_a_sample_holding_every_process_it_may_have_starves_no_other(verifier):
+    """A sample that forks until it may not, and holds its children, runs beside honest samples
+    that fork (on the other worker): theirs must not fail for want of processes. On the Docker
+    backend every container runs as one uid, and RLIMIT_NPROC counts a uid's processes across
+    the host, so the limit there is each container's pids limit alone."""
+    hog = d("""
+        import os, time
+
+        def add(a, b):
+            while True:
+                try:
+                    if os.fork() == 0:
+                        time.sleep(4)
+                        os._exit(0)
+                except OSError:
+                    time.sleep(4)
+                    return a + b
+        """)
+    forks = d("""
+        import subprocess, time
+
+        def add(a, b):
+            time.sleep(0.3)
+            subprocess.run(["true"], check=True)
+            return a + b
+        """)
+    samples = [Sample(solution=hog, tests=TEST_ADD, id="hog")] + [
+        Sample(solution=forks, tests=TEST_ADD, id=f"forks-{i}") for i in range(8)
+    ]
+    verdicts = list(verifier.verify(samples))
+    assert [(v.id, v.stage, v.reason) for v in verdicts[1:] if not v.passed] == []
 
 
 def test_memory_bomb_is_memory_not_crash(verifier):
