@@ -508,27 +508,6 @@ JAVA_HONEST = {
             'assertEquals("one", names.get(s.cast(1)));',
         ),
     ),
-    "a_stack_equal_to_a_vec_and_empty_values": (
-        "use std::collections::HashMap;\n#[derive(Debug, Default)]\npub struct Stack(pub Vec<i32>);\n"
-        "impl PartialEq<Vec<i32>> for Stack {\n    fn eq(&self, v: &Vec<i32>) -> bool {\n"
-        "        self.0 == *v\n    }\n}\n"
-        "pub fn up(n: i32) -> Stack {\n    Stack((1..=n).collect())\n}\n"
-        "pub fn counts(n: i32) -> HashMap<i32, i32> {\n    (0..n).map(|k| (k, 1)).collect()\n}\n"
-        "pub fn none() -> String {\n    String::new()\n}\n"
-        "pub fn pair() -> (i32, String) {\n    (0, String::new())\n}\n",
-        checking(
-            "assert_eq!(up(2), vec![1, 2])",
-            "assert_eq!(up(0), Vec::<i32>::new())",
-            "assert!(up(1) == vec![1])",
-            "assert_eq!(counts(0), HashMap::new())",
-            "assert_eq!(counts(1), HashMap::from([(0, 1)]))",
-            'assert_eq!(none(), "")',
-            "assert_eq!(none(), String::new())",
-            "assert_eq!(pair(), (0, String::new()))",
-            "assert_eq!(Some(none()), Some(String::new()))",
-            "assert_eq!(None::<i32>, None)",
-        ),
-    ),
     "a_fraction_equal_to_some_ints": (
         "class Solution {\n    public Frac half(int n) { return new Frac(n, 2); }\n}\n"
         "class Frac {\n    final int n, d;\n    Frac(int n, int d) { this.n = n; this.d = d; }\n"
