@@ -1,15 +1,15 @@
 """The box of the Docker backend: a run inside the sandbox container, whose pid 1 is the server.
 
-The container is the isolation (`docker_container.py`: no network, a read-only root, a capped
-tmpfs at /sandbox, no capabilities, a pids and memory limit, a non-root user, the same uid in
-every container: so the process limit is the container's pids limit, not RLIMIT_NPROC). The sample runs with
-the server's uid, so the server relies on two kernel rules instead of a uid boundary: signals from
-inside a pid namespace reach its pid 1 only for the signals it handles (none), and a process that
-is not dumpable cannot be ptraced, nor its memory or descriptors read through /proc, by an
-unprivileged process of the same uid. After each run every other process is killed, the work
-dir, /tmp, /dev/shm and /dev/mqueue are wiped and the sample's SysV IPC objects removed; what a
-wipe cannot undo (anything left, the container's OOM or process-limit counters moved, a timeout)
-makes the container dirty, and the host replaces it after the sample.
+The container is the isolation (`docker_container.py`: no network, a read-only root, a capped tmpfs
+at /sandbox, no capabilities, a pids and memory limit, a non-root user, the same uid in every
+container: so the process limit is the container's pids limit, not RLIMIT_NPROC). The sample runs
+with the server's uid, so the server relies on two kernel rules instead of a uid boundary: signals
+from inside a pid namespace reach its pid 1 only for the signals it handles (none), and a process
+that is not dumpable cannot be ptraced, nor its memory or descriptors read through /proc, by an
+unprivileged process of the same uid. After each run every other process is killed, the work dir,
+/tmp, /dev/shm and /dev/mqueue are wiped and the sample's SysV IPC objects removed; what a wipe
+cannot undo (anything left, the container's OOM or process-limit counters moved, a timeout) makes
+the container dirty, and the host replaces it after the sample.
 """
 
 from __future__ import annotations
