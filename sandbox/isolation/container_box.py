@@ -15,6 +15,7 @@ the container dirty, and the host replaces it after the sample.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import resource
 import stat
@@ -110,8 +111,9 @@ def _counter(paths: tuple[str, ...], key: str) -> int | None:
     return None
 
 
+@functools.cache
 def pids_limited() -> bool:
-    """Whether the container's cgroup bounds its processes."""
+    """Whether the container's cgroup bounds its processes (fixed for its life: read once)."""
     for path in PIDS_MAX:
         try:
             with open(path) as fh:
