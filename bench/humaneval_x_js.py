@@ -9,8 +9,9 @@ NODE_EXTRA_CA_CERTS alone costs every node start tens of milliseconds. assay is
 the strength check, one worker per usable CPU), then with --no-strength-check, timed as a user
 sees it, start-up included. Side by side, interleaved rounds, medians; on the 164 records and on
 them `--repeat` times over (unique ids). Both pass the same 161 (JavaScript/112, 155 and 162 fail
-under both). CPU time per sample (user + system of every process each started) is printed too:
-it is what a loaded machine cannot blur. `--breakdown` times the parts of one sample's cost.
+under both). CPU time per sample (user + system of every process each started, however deep:
+bench/_cpu.py) is printed too: it is what a loaded machine cannot blur. `--breakdown` times the
+parts of one sample's cost.
 
     .venv/bin/python bench/humaneval_x_js.py [--rounds 5] [--repeat 3] [--breakdown]
 """
@@ -21,7 +22,6 @@ import argparse
 import gzip
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -32,6 +32,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench._cpu import children_cpu, count_orphans, reap_orphans  # noqa: E402
+
 CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 
@@ -47,11 +51,6 @@ def records(repeat: int) -> list[dict]:
     with gzip.open(data_file(), "rt") as fh:
         base = [json.loads(line) for line in fh]
     return [{**r, "task_id": f"{r['task_id']}#{i}"} for i in range(repeat) for r in base]
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def reference(todo: list[dict], node: str, threads: int = 2) -> tuple[float, float, int]:
@@ -84,6 +83,7 @@ def assay(path: str, *flags: str) -> tuple[float, float, int]:
         cpu, started = children_cpu(), time.perf_counter()
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         elapsed = time.perf_counter() - started
+        reap_orphans()
         with open(os.path.join(out, "summary.json")) as fh:
             summary = json.load(fh)
     total = summary["total"]
@@ -117,7 +117,6 @@ def cpu_of(argv: list[str], cwd: str, n: int, fds: bool = False) -> float:
 
 def breakdown(node: str, n: int = 30) -> dict[str, float]:
     """CPU ms of the parts of one sample's cost, outside the box."""
-    sys.path.insert(0, str(ROOT))
     from pipeline.humaneval_x import to_sample
     from sandbox.languages.javascript import checks, eslint
     from sandbox.languages.javascript.language import BOX, HARNESS, NODE_FLAGS
@@ -161,6 +160,7 @@ def main() -> None:
     parser.add_argument("--breakdown", action="store_true")
     parser.add_argument("--out", default="bench/results/humaneval_x_js.json")
     args = parser.parse_args()
+    count_orphans()
     node = shutil.which("node") or shutil.which("nodejs")
     if node is None:
         raise SystemExit("node is not installed")

@@ -12,7 +12,7 @@ fresh in a directory of its own, 2 at a time, no isolation, with a clean environ
 assay is `assay verify` on the same samples at its default flags (full isolation, every check,
 the strength check, one worker per usable CPU), timed as a user sees it, start-up included. Side
 by side, interleaved rounds, medians. CPU time per sample (user + system of every process each
-started) is printed too.
+started, however deep: bench/_cpu.py) is printed too.
 
     .venv/bin/python bench/ts_php_throughput.py [--rounds 3] [--repeat 10] [--languages typescript,php] [--skip-tsc6]
 """
@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -36,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._cpu import children_cpu, count_orphans, reap_orphans  # noqa: E402
 from bench.ts_php_programs import PROGRAMS  # noqa: E402
 from sandbox import VerifyOptions  # noqa: E402
 from sandbox.languages.typescript import toolchain  # noqa: E402
@@ -46,11 +46,6 @@ FILES = {
     "typescript": ("solution.ts", "solution.test.ts"),
     "php": ("solution.php", "SolutionTest.php"),
 }
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def samples(language: str, repeat: int) -> list[dict]:
@@ -109,6 +104,7 @@ def assay(path: str, *flags: str) -> tuple[float, float, int]:
         if done.returncode != 0:
             raise SystemExit(f"assay verify failed: {done.stderr.decode()[-2000:]}")
         elapsed = time.perf_counter() - started
+        reap_orphans()
         with open(os.path.join(out, "summary.json")) as fh:
             summary = json.load(fh)
     total = summary["total"]
@@ -151,6 +147,7 @@ def main() -> None:
     parser.add_argument("--skip-tsc6", action="store_true", help="leave out the slow JS tsc")
     parser.add_argument("--out", default="bench/results/ts_php_throughput.json")
     args = parser.parse_args()
+    count_orphans()
     chosen = args.languages.split(",")
     table = {k: v for k, v in configs().items() if k in chosen}
     if args.skip_tsc6:
