@@ -3,10 +3,10 @@
 `RUSAGE_CHILDREN` counts a process only once its parent has waited for it, and its parent's
 parent for that one, up to the bench. A process whose parent ends first is reparented to init
 and its time is lost: `assay verify` starts its workers from one interpreter (the first forks
-the others), so the other workers, their zygotes and every run forked from those would be left
-out, half of the work on two cores. `count_orphans` makes the bench its processes' subreaper
-(orphans come to it instead of init); `children_cpu` reaps those that have ended before it reads
-the total.
+the others apart), so the other workers, their zygotes and every run forked from those would be
+left out (on two cores, JavaScript's 164 showed 29 ms a sample where the machine was busy for
+43). `count_orphans` makes the bench its processes' subreaper (orphans come to it instead of
+init); `reap_orphans`, after each command, waits for them, so that `children_cpu` counts them.
 """
 
 from __future__ import annotations
