@@ -4,7 +4,7 @@
 parent for that one, up to the bench. A process whose parent ends first is reparented to init
 and its time is lost: `assay verify` starts its workers from one interpreter (the first forks
 the others apart), so the other workers, their zygotes and every run forked from those would be
-left out (on two cores, JavaScript's 164 showed 29 ms a sample where the machine was busy for
+left out (on two cores, HumanEval-X JavaScript x3 showed 29 ms a sample, the machine busy for
 43). `count_orphans` makes the bench its processes' subreaper (orphans come to it instead of
 init); `reap_orphans`, after each command, waits for them, so that `children_cpu` counts them.
 """
